@@ -1,0 +1,3 @@
+from drill.cli.main import main
+
+raise SystemExit(main())

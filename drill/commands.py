@@ -1,0 +1,90 @@
+"""The one command vocabulary: what a trainee types, what an actions file holds, what the journal
+records and what a facilitator injects are all `Command` objects parsed here.
+
+Parsing checks only the shape of a line (a known verb, the right number of arguments).
+Whether the arguments name real servers, flags or alerts, and whether the difficulty offers
+the control, is the session's business: it knows the scenario.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CommandError(ValueError):
+    """A line that is not a command of the vocabulary (unknown verb, wrong arguments)."""
+
+
+@dataclass(frozen=True)
+class Arg:
+    kind: str  # "server", "flag" or "alert": what completion offers and validation checks
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Verb:
+    name: str
+    args: tuple[Arg, ...]
+    summary: str
+    # Diagnostics only read state; the debrief times the first of them.
+    diagnostic: bool = False
+
+    @property
+    def usage(self) -> str:
+        parts = [self.name]
+        for a in self.args:
+            parts.append(f"[{a.kind.upper()}]" if a.optional else a.kind.upper())
+        return " ".join(parts)
+
+
+_SERVER = Arg("server")
+VERBS: dict[str, Verb] = {
+    v.name: v
+    for v in (
+        Verb("inspect", (_SERVER,), "show the release, flags, state and flow of one server", True),
+        Verb("logs", (_SERVER,), "read the recent log lines of one server", True),
+        Verb("diff-deploy", (), "compare the release each server runs with the intended one", True),
+        Verb("stop", (_SERVER,), "take one server out of service"),
+        Verb("stop-all", (), "take every server out of service"),
+        Verb("start", (_SERVER,), "put a stopped server back in service"),
+        Verb("start-all", (), "put every server back in service (and reconnect after a kill switch)"),
+        Verb("deploy", (_SERVER,), "install the current release on one server"),
+        Verb("rollback", (), "revert every server to the previous release"),
+        Verb("disable-flag", (Arg("flag"),), "stop setting a feature flag on new orders"),
+        Verb("enable-flag", (Arg("flag"),), "set a feature flag on new orders again"),
+        Verb("cancel-open", (Arg("server", optional=True),), "cancel open parent orders (one server or all)"),
+        Verb("kill-switch", (), "disconnect the firm from every market at once"),
+        Verb("ack", (Arg("alert"),), "acknowledge an alert"),
+        Verb("hint", (), "ask the facilitator for a hint"),
+        Verb("resolve", (), "declare the incident over and end the drill"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str
+    args: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return " ".join((self.verb, *self.args))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_command(line: str) -> Command:
+    words = line.split()
+    if not words:
+        raise CommandError("empty command")
+    verb_name = words[0].lower()
+    verb = VERBS.get(verb_name)
+    if verb is None:
+        raise CommandError(f"unknown command {words[0]!r} (try: {', '.join(VERBS)})")
+    args = words[1:]
+    required = sum(1 for a in verb.args if not a.optional)
+    if not required <= len(args) <= len(verb.args):
+        raise CommandError(f"usage: {verb.usage}")
+    # Server and flag names are case-insensitive to type; the scenario's spelling is canonical.
+    return Command(verb.name, tuple(args))

@@ -1,0 +1,125 @@
+"""Load a scenario directory: scenario.toml validated by the schema, plus its Markdown files."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from drill.scenario.schema import Scenario
+
+SCENARIO_FILE = "scenario.toml"
+# Refuse absurd files before parsing them: real scenarios are a few kilobytes.
+MAX_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    where: str  # a field path ("market.universe") or "line N"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """One or more problems with a scenario; str() gives one line per problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    spec: Scenario
+    directory: Path
+    briefing: str
+    runbook: str
+    content_hash: str  # sha256 over every file of the scenario: the journal pins it
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+def bundled_root() -> Path:
+    """Where the bundled scenarios live: inside the installed package, else the source tree."""
+    try:
+        root = Path(str(resources.files("drill._scenarios")))
+        if (root / "knightmare" / SCENARIO_FILE).is_file():
+            return root
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def bundled_ids() -> list[str]:
+    root = bundled_root()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / SCENARIO_FILE).is_file())
+
+
+def resolve(name_or_path: str) -> Path:
+    """A bundled scenario id, a scenario directory or a scenario.toml path -> the toml path."""
+    p = Path(name_or_path)
+    if p.is_dir():
+        return p / SCENARIO_FILE
+    if p.suffix == ".toml" or p.exists():
+        return p
+    candidate = bundled_root() / name_or_path / SCENARIO_FILE
+    if candidate.is_file():
+        return candidate
+    known = ", ".join(bundled_ids()) or "none"
+    raise ScenarioError([Problem(name_or_path, "scenario", f"no such scenario or file (bundled: {known})")])
+
+
+def _field_path(loc: tuple) -> str:
+    return ".".join(str(x) for x in loc) or "(top level)"
+
+
+def _read_text(path: Path, label: str) -> str:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError([Problem(str(path), label, f"file is larger than {MAX_FILE_BYTES:,} bytes")])
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(str(path), label, "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(str(path), label, f"cannot read: {exc}")]) from None
+
+
+def load(name_or_path: str) -> LoadedScenario:
+    toml_path = resolve(name_or_path)
+    text = _read_text(toml_path, "file")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message ends with "(at line N, column M)": lift that to the front.
+        msg = str(exc)
+        where = "syntax"
+        if "(at line" in msg:
+            msg, _, pos = msg.rpartition(" (at ")
+            where = pos.rstrip(")")
+        raise ScenarioError([Problem(str(toml_path), where, msg)]) from None
+    try:
+        spec = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(Problem(str(toml_path), _field_path(err["loc"]), msg))
+        raise ScenarioError(problems) from None
+    directory = toml_path.parent
+    briefing = _read_text(directory / spec.briefing, "briefing")
+    runbook = _read_text(directory / spec.runbook, "runbook")
+    digest = hashlib.sha256()
+    for name, body in sorted({SCENARIO_FILE: text, spec.briefing: briefing, spec.runbook: runbook}.items()):
+        digest.update(name.encode() + b"\0" + body.encode() + b"\0")
+    return LoadedScenario(spec, directory, briefing, runbook, digest.hexdigest())

@@ -1,0 +1,268 @@
+"""The scenario file format, as pydantic models.
+
+The schema is the single description of a scenario file: the loader validates TOML against it
+and reports every problem as `FILE: field: what is wrong`. Bounds on rates and sizes live here
+too, so a hostile file is refused before the engine does any work with it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from drill.commands import VERBS
+from drill.timefmt import parse_clock
+
+# A time of day in the scenario's clock (US Eastern), stored as ms since midnight.
+ClockTime = Annotated[int, BeforeValidator(parse_clock)]
+Name = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+Usd = Annotated[float, Field(ge=0, le=1e12)]
+Text = Annotated[str, Field(max_length=4000)]
+
+# The engine's code paths. A release maps each flag to one of these; scenario files select
+# behaviours by name and never carry Python.
+BEHAVIOURS = {
+    "route_until_filled": "sends child orders until the parent is filled, then stops",
+    "runaway_untracked": "sends child orders without counting fills: never stops on its own",
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Clock(Strict):
+    world_start: ClockTime = Field(description="when the simulated world begins (before the trainee's clock)")
+    start: ClockTime = Field(description="when the trainee's clock starts")
+    open: ClockTime = Field(description="when the market opens")
+    end: ClockTime = Field(description="the scenario's last minute")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Clock":
+        if not self.world_start <= self.start <= self.open < self.end:
+            raise ValueError("times must satisfy world_start <= start <= open < end")
+        if self.end - self.world_start > 12 * 3600 * 1000:
+            raise ValueError("a scenario may span at most 12 hours")
+        return self
+
+
+class Market(Strict):
+    universe: int = Field(ge=1, le=5000, description="symbols the flow can touch")
+    price_median_usd: float = Field(gt=0, le=10_000)
+    price_sigma: float = Field(ge=0, le=3)
+    adv_median_usd: float = Field(gt=0, le=1e12, description="median daily dollar volume per symbol")
+    adv_sigma: float = Field(ge=0, le=3)
+    volatility_bps_per_min: float = Field(ge=0, le=500)
+    half_spread_bps: float = Field(ge=0, le=1000)
+    impact_bps_per_pct_adv: float = Field(ge=0, le=1000, description="price displacement per 1% of ADV held")
+    max_displacement_bps: float = Field(ge=0, le=5000)
+    haircut_pct: float = Field(ge=0, le=100, description="liquidation haircut on leftover inventory")
+    fill_probability: float = Field(gt=0, le=1)
+    lot_shares: int = Field(ge=1, le=10_000)
+    buy_fraction: float = Field(ge=0, le=1)
+    side_by_symbol: bool = Field(True, description="retail flow in one symbol leans one way all morning")
+
+
+class Firm(Strict):
+    capital_usd: Usd
+    position_limit_usd: Usd
+
+
+class CodePath(Strict):
+    behaviour: str
+    label: Annotated[str, Field(min_length=1, max_length=60)]
+
+    @model_validator(mode="after")
+    def _known(self) -> "CodePath":
+        if self.behaviour not in BEHAVIOURS:
+            raise ValueError(f"unknown behaviour {self.behaviour!r} (known: {', '.join(BEHAVIOURS)})")
+        return self
+
+
+class Release(Strict):
+    id: Name
+    label: Annotated[str, Field(max_length=80)]
+    built: Annotated[str, Field(max_length=40)] = ""
+    flags: dict[Name, CodePath] = Field(default_factory=dict, max_length=50)
+
+
+class Fleet(Strict):
+    servers: list[Name] = Field(min_length=1, max_length=64)
+    current_release: Name
+    previous_release: Name
+
+
+class Deploy(Strict):
+    missed: list[Name] = Field(min_length=0, max_length=64, description="servers left on the previous release under the scenario's seed")
+    move_with_seed: bool = Field(True, description="other seeds pick other servers (same count)")
+
+
+class Flag(Strict):
+    description: Text
+    enabled: bool = True
+    collateral_per_min_usd: Usd = 0.0
+
+
+class Flow(Strict):
+    name: Name
+    flag: Name | None = None
+    rate_per_min: float = Field(ge=0, le=6000, description="parent orders per minute, fleet-wide")
+    start: ClockTime
+    end: ClockTime
+    qty_lots: tuple[int, int] = Field(description="parent size in lots, min and max")
+
+    @model_validator(mode="after")
+    def _valid(self) -> "Flow":
+        lo, hi = self.qty_lots
+        if not 1 <= lo <= hi <= 100_000:
+            raise ValueError("qty_lots must be [min, max] with 1 <= min <= max <= 100000")
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class Behaviours(Strict):
+    route_child_lots_per_s: int = Field(ge=1, le=1000, description="lots a healthy router sends per second per parent")
+    runaway_child_lots_per_s: int = Field(ge=1, le=1000, description="lots a runaway parent sends per second")
+
+
+class Stream(Strict):
+    """A generated series of messages: `count` spread at random between `start` and `end`."""
+
+    kind: Literal["email", "call"]
+    id: Name
+    count: int = Field(ge=0, le=5000)
+    count_jitter_pct: float = Field(0, ge=0, le=100, description="other seeds vary the count by up to this much")
+    start: ClockTime
+    end: ClockTime
+    sender: Annotated[str, Field(max_length=80)]
+    subjects: list[Annotated[str, Field(max_length=200)]] = Field(min_length=1, max_length=100)
+    body: Text = ""
+    signal: bool = Field(False, description="true when the messages point at the fault (for the debrief)")
+
+    @model_validator(mode="after")
+    def _valid(self) -> "Stream":
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class Event(Strict):
+    at: ClockTime
+    kind: Literal["email", "call"]
+    sender: Annotated[str, Field(max_length=80)]
+    subject: Annotated[str, Field(max_length=200)]
+    body: Text = ""
+    jitter_s: int = Field(0, ge=0, le=3600, description="other seeds move the event by up to this much")
+
+
+class Timeline(Strict):
+    streams: list[Stream] = Field(default_factory=list, max_length=50)
+    events: list[Event] = Field(default_factory=list, max_length=500)
+
+
+class RiskMonitor(Strict):
+    capacity_execs_per_s: float = Field(gt=0, le=1e9, description="executions the monitor digests per second; backlog is lag")
+    base_lag_s: float = Field(ge=0, le=3600)
+
+
+class AlertRule(Strict):
+    kind: Literal["order_ratio", "position_limit", "loss"]
+    threshold: float = Field(gt=0, le=1e12)
+    label: Annotated[str, Field(max_length=120)]
+
+
+class Difficulty(Strict):
+    description: Text
+    controls: list[str] = Field(min_length=1)
+    alerts: bool = False
+    runbook: bool = False
+    loss_visible: bool = False
+    hints: bool = False
+    risk_monitor: RiskMonitor
+
+    @model_validator(mode="after")
+    def _known_controls(self) -> "Difficulty":
+        unknown = [c for c in self.controls if c not in VERBS]
+        if unknown:
+            raise ValueError(f"unknown controls {unknown} (known: {', '.join(VERBS)})")
+        return self
+
+
+class Grade(Strict):
+    grade: Annotated[str, Field(min_length=1, max_length=3)]
+    max_score_usd: Usd
+
+
+class Scoring(Strict):
+    server_minute_usd: Usd = Field(description="healthy business one server carries per minute of market")
+    grades: list[Grade] = Field(min_length=1, max_length=10)
+    ends_on_bankruptcy: bool = False
+
+
+class Scenario(Strict):
+    id: Name
+    title: Annotated[str, Field(min_length=1, max_length=120)]
+    summary: Annotated[str, Field(min_length=1, max_length=300)]
+    seed: int = Field(ge=0, le=2**63 - 1)
+    default_difficulty: Name
+    briefing: Name = Field(description="Markdown file beside the scenario")
+    runbook: Name = Field(description="Markdown file beside the scenario")
+    clock: Clock
+    market: Market
+    firm: Firm
+    releases: list[Release] = Field(min_length=1, max_length=20)
+    fleet: Fleet
+    deploy: Deploy
+    flags: dict[Name, Flag] = Field(default_factory=dict, max_length=50)
+    flows: list[Flow] = Field(min_length=1, max_length=50)
+    behaviours: Behaviours
+    timeline: Timeline = Field(default_factory=Timeline)
+    difficulties: dict[Name, Difficulty] = Field(min_length=1, max_length=10)
+    alerts: list[AlertRule] = Field(default_factory=list, max_length=50)
+    hints: list[Text] = Field(default_factory=list, max_length=50)
+    action_seconds: dict[str, float] = Field(description="how long each command takes, in sim seconds")
+    scoring: Scoring
+
+    @model_validator(mode="after")
+    def _references(self) -> "Scenario":
+        releases = {r.id for r in self.releases}
+        for field in ("current_release", "previous_release"):
+            rid = getattr(self.fleet, field)
+            if rid not in releases:
+                raise ValueError(f"fleet.{field}: no release {rid!r} (have: {', '.join(sorted(releases))})")
+        if len(set(self.fleet.servers)) != len(self.fleet.servers):
+            raise ValueError("fleet.servers: names must be unique")
+        for name in self.deploy.missed:
+            if name not in self.fleet.servers:
+                raise ValueError(f"deploy.missed: no server {name!r} in fleet.servers")
+        for rel in self.releases:
+            for flag in rel.flags:
+                if flag not in self.flags:
+                    raise ValueError(f"releases.{rel.id}.flags: flag {flag!r} is not defined under [flags]")
+        for i, flow in enumerate(self.flows):
+            if flow.flag is not None and flow.flag not in self.flags:
+                raise ValueError(f"flows.{i}.flag: flag {flow.flag!r} is not defined under [flags]")
+            if not (self.clock.world_start <= flow.start and flow.end <= self.clock.end):
+                raise ValueError(f"flows.{i}: must run inside the scenario (world_start..end)")
+        for i, ev in enumerate(self.timeline.events):
+            if not self.clock.world_start <= ev.at <= self.clock.end:
+                raise ValueError(f"timeline.events.{i}.at: outside the scenario (world_start..end)")
+        for i, st in enumerate(self.timeline.streams):
+            if not (self.clock.world_start <= st.start and st.end <= self.clock.end):
+                raise ValueError(f"timeline.streams.{i}: must run inside the scenario (world_start..end)")
+        if self.default_difficulty not in self.difficulties:
+            raise ValueError(f"default_difficulty: no difficulty {self.default_difficulty!r}")
+        for verb in self.action_seconds:
+            if verb not in VERBS:
+                raise ValueError(f"action_seconds.{verb}: unknown command")
+        for verb, secs in self.action_seconds.items():
+            if not 0 <= secs <= 3600:
+                raise ValueError(f"action_seconds.{verb}: must be between 0 and 3600 seconds")
+        # A hostile file must not make the engine do unbounded work: cap the orders it can ask for.
+        minutes = (self.clock.end - self.clock.world_start) / 60_000
+        parents = sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows)
+        if parents > 200_000:
+            raise ValueError(f"flows: {parents:,.0f} parent orders over {minutes:.0f} minutes is more than the engine accepts (200,000)")
+        return self

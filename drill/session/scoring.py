@@ -1,0 +1,109 @@
+"""The outcome of a drill: what the trainee contained, when, and what it cost."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from drill.sim.world import World
+from drill.timefmt import fmt_clock
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    at: str
+    command: str
+    status: str
+    result: str
+    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    scenario: str
+    difficulty: str
+    seed: int
+    contained: bool
+    contained_at: str | None
+    loss_usd: float
+    collateral_usd: float
+    score_usd: float
+    grade: str
+    bankrupt: bool
+    runaway_parent_orders: int
+    executions: int
+    shares: int
+    symbols: int
+    long_usd: float
+    long_symbols: int
+    short_usd: float
+    short_symbols: int
+    emails_before_open: int
+    faulty_servers: list[str]
+    ended_at: str
+    ended_by: str  # "end", "resolve", "bankruptcy" or "abandoned"
+    phases: list[dict]
+    actions: list[dict]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def grade_for(world: World, score: float) -> str:
+    for g in world.spec.scoring.grades:
+        if score <= g.max_score_usd:
+            return g.grade
+    return world.spec.scoring.grades[-1].grade
+
+
+def contained_at(world: World) -> int | None:
+    """When the last erroneous child order was sent, provided none can follow."""
+    if world.hazard():
+        return None
+    inc = world.incident
+    if inc.last_error_at is not None:
+        return inc.last_error_at
+    if inc.hazard_cleared_at is not None:
+        return inc.hazard_cleared_at
+    return world.clock.start  # there never was a live fault
+
+
+def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> Outcome:
+    loss = round(world.loss_usd, 2)
+    collateral = round(collateral_usd, 2)
+    total = round(loss + collateral, 2)
+    long_usd, long_n, short_usd, short_n = world.ledger.long_short()
+    c_at = contained_at(world)
+    actions = []
+    for a in world.actions_log:
+        done = a.finished_at is not None and a.finished_at <= ended_at
+        actions.append(asdict(ActionResult(
+            at=fmt_clock(a.submitted_at), command=a.command.text,
+            status=a.status if done or a.status == "refused" else "unfinished",
+            result=a.result if done or a.status == "refused" else "(still running when the drill ended)",
+            finished_at=fmt_clock(a.finished_at) if done else None)))
+    return Outcome(
+        scenario=world.spec.id,
+        difficulty=world.difficulty_name,
+        seed=world.seed,
+        contained=c_at is not None,
+        contained_at=fmt_clock(c_at) if c_at is not None else None,
+        loss_usd=loss,
+        collateral_usd=collateral,
+        score_usd=total,
+        grade=grade_for(world, total),
+        bankrupt=loss > world.spec.firm.capital_usd,
+        runaway_parent_orders=world.runaway_parents,
+        executions=world.runaway_executions,
+        shares=world.runaway_shares,
+        symbols=int(world.ledger.touched.sum()),
+        long_usd=round(long_usd, 2),
+        long_symbols=long_n,
+        short_usd=round(short_usd, 2),
+        short_symbols=short_n,
+        emails_before_open=world.emails_before_open(),
+        faulty_servers=list(world.missed),
+        ended_at=fmt_clock(ended_at),
+        ended_by=ended_by,
+        phases=[{"at": fmt_clock(t), "phase": p} for t, p in world.incident.phases if t <= ended_at],
+        actions=actions,
+    )

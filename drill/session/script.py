@@ -1,0 +1,56 @@
+"""Actions files: one command per line, `HH:MM:SS COMMAND [ARGS]`, in the scenario's clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from drill.commands import Command, CommandError, parse_command
+from drill.timefmt import parse_clock
+
+MAX_SCRIPT_BYTES = 1_000_000
+
+
+class ScriptError(Exception):
+    """str() is one line: FILE: line N: what is wrong."""
+
+
+@dataclass(frozen=True)
+class ScriptLine:
+    line: int
+    at: int  # ms since midnight ET
+    command: Command
+
+
+def parse_script(text: str, name: str = "<actions>") -> list[ScriptLine]:
+    out: list[ScriptLine] = []
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        when, _, rest = line.partition(" ")
+        try:
+            at = parse_clock(when)
+        except ValueError as exc:
+            raise ScriptError(f"{name}: line {n}: {exc}") from None
+        try:
+            cmd = parse_command(rest)
+        except CommandError as exc:
+            raise ScriptError(f"{name}: line {n}: {exc}") from None
+        if out and at < out[-1].at:
+            raise ScriptError(f"{name}: line {n}: {when} is earlier than the line before ({out[-1].line}); times must not decrease")
+        out.append(ScriptLine(n, at, cmd))
+    return out
+
+
+def read_script(path: str | Path) -> list[ScriptLine]:
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_SCRIPT_BYTES:
+            raise ScriptError(f"{p}: file: larger than {MAX_SCRIPT_BYTES:,} bytes, refused")
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScriptError(f"{p}: file: not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScriptError(f"{p}: file: cannot read ({exc})") from None
+    return parse_script(text, str(p))

@@ -1,0 +1,252 @@
+"""One drill: the world, its clock, the actions submitted, the journal and the score.
+
+This is the single door between the simulation and everything that drives it (the console, the
+command line, replays, facilitators): advance time, submit a command, take a snapshot, read the
+outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from drill import __version__
+from drill.commands import Command, CommandError, VERBS, parse_command
+from drill.scenario.loader import LoadedScenario
+from drill.session import snapshot as snap
+from drill.session.journal import FORMAT, JournalWriter
+from drill.session.scoring import Outcome, score
+from drill.sim import actions as act
+from drill.sim.world import World
+from drill.timefmt import fmt_clock
+
+POSITIONS_SHOWN = 12
+TAPE_SHOWN = 60
+
+
+class SessionError(ValueError):
+    """Bad arguments for a session (an unknown difficulty, say)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    accepted: bool  # False only for refusals; malformed commands raise CommandError
+    command: Command
+    message: str
+    action_id: int | None = None
+
+
+class Session:
+    def __init__(self, scenario: LoadedScenario, difficulty: str | None = None, seed: int | None = None,
+                 journal: str | Path | None = None):
+        spec = scenario.spec
+        self.scenario = scenario
+        self.difficulty = difficulty or spec.default_difficulty
+        if self.difficulty not in spec.difficulties:
+            raise SessionError(f"unknown difficulty {self.difficulty!r} for {spec.id} (have: {', '.join(spec.difficulties)})")
+        self.seed = spec.seed if seed is None else seed
+        if not 0 <= self.seed < 2**63:
+            raise SessionError(f"seed must be between 0 and 2**63-1, got {self.seed}")
+        self.world = World(spec, self.difficulty, self.seed)
+        self.world.run_until(spec.clock.start)  # the morning before the trainee arrives
+        self._outcome: Outcome | None = None
+        self._reported: set[int] = set()
+        self._extra_collateral = 0.0
+        self.journal_path = Path(journal) if journal else None
+        self._journal = JournalWriter(journal) if journal else None
+        self._write({
+            "type": "header", "format": FORMAT, "program": f"drill {__version__}",
+            "scenario": spec.id, "scenario_hash": scenario.content_hash,
+            "scenario_path": str(scenario.directory), "difficulty": self.difficulty, "seed": self.seed,
+            "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        })
+
+    # -- time -------------------------------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        return self.world.now
+
+    @property
+    def clock(self) -> str:
+        return fmt_clock(self.world.now)
+
+    @property
+    def finished(self) -> bool:
+        return self._outcome is not None
+
+    @property
+    def end(self) -> int:
+        return self.world.clock.end
+
+    def advance(self, ms: int) -> None:
+        """Run the world forward by `ms` simulated milliseconds (stopping at the scenario's end)."""
+        self.advance_to(self.now + int(ms))
+
+    def advance_to(self, at: int) -> None:
+        if self.finished:
+            return
+        target = min(int(at), self.end)
+        self.world.run_until(target)
+        self._report_results()
+        if self.world.halted_at is not None:
+            self._finish(self.world.halted_at, "bankruptcy")
+        elif self.now >= self.end:
+            self._finish(self.end, "end")
+
+    def run_to_end(self) -> Outcome:
+        self.advance_to(self.end)
+        assert self._outcome is not None
+        return self._outcome
+
+    # -- commands ---------------------------------------------------------------------------------
+    def check(self, command: Command) -> Command:
+        """Validate a command against this scenario; return it with canonical names."""
+        verb = VERBS[command.verb]
+        args = list(command.args)
+        for i, (spec, value) in enumerate(zip(verb.args, args)):
+            if spec.kind == "server":
+                names = {s.lower(): s for s in self.scenario.spec.fleet.servers}
+                if value.lower() not in names:
+                    raise CommandError(f"{command.verb}: unknown server {value!r} (servers: {', '.join(self.scenario.spec.fleet.servers)})")
+                args[i] = names[value.lower()]
+            elif spec.kind == "flag":
+                names = {f.lower(): f for f in self.scenario.spec.flags}
+                if value.lower() not in names:
+                    raise CommandError(f"{command.verb}: unknown flag {value!r} (flags: {', '.join(self.scenario.spec.flags) or 'none'})")
+                args[i] = names[value.lower()]
+            elif spec.kind == "alert":
+                args[i] = value.upper()
+        return Command(command.verb, tuple(args))
+
+    def submit(self, command: str | Command) -> Submission:
+        """Submit a command now. Malformed commands raise CommandError (nothing is journaled);
+        refused ones are journaled with their reason, like any other action."""
+        cmd = parse_command(command) if isinstance(command, str) else command
+        cmd = self.check(cmd)
+        if self.finished:
+            return Submission(False, cmd, "the drill has ended")
+        world = self.world
+        action = act.Action(len(world.actions_log) + 1, cmd, self.now, 0)
+        world.actions_log.append(action)
+        self._write({"type": "command", "seq": action.id, "t": self.now, "at": self.clock, "command": cmd.text})
+        why = act.refusal(world, cmd)
+        if why is not None:
+            action.status, action.result, action.finished_at = act.REFUSED, why, self.now
+            self._report_results()
+            return Submission(False, cmd, why, action.id)
+        action.duration_ms = int(self.scenario.spec.action_seconds.get(cmd.verb, 0) * 1000)
+        if cmd.verb == "resolve":
+            return self._resolve(action)
+        world.env.process(act.start(world, action))
+        return Submission(True, cmd, f"{cmd.text}: started, takes {action.duration_ms // 1000}s", action.id)
+
+    def _resolve(self, action: act.Action) -> Submission:
+        world = self.world
+        action.status, action.finished_at = act.DONE, self.now
+        if not world.hazard():
+            action.result = "incident declared resolved: the drill ends now"
+            self._report_results()
+            # Business still switched off stays off until the scenario's end: charge it.
+            minutes_left = max(0, self.end - max(self.now, world.clock.open)) / 60_000
+            self._extra_collateral = world.collateral_rate_per_min() * minutes_left
+            self._finish(self.now, "resolve")
+        else:
+            action.result = "resolve refused by reality: the fault is still live; the drill runs on to the end"
+            self._report_results()
+            self.run_to_end()
+        return Submission(True, action.command, action.result, action.id)
+
+    def abandon(self) -> Outcome:
+        """End the drill now (the trainee quit). Scored as it stands."""
+        if not self.finished:
+            self._finish(self.now, "abandoned")
+        assert self._outcome is not None
+        return self._outcome
+
+    # -- results ----------------------------------------------------------------------------------
+    def _report_results(self) -> None:
+        done = [a for a in self.world.actions_log
+                if a.id not in self._reported and a.status in (act.DONE, act.REFUSED)]
+        for a in sorted(done, key=lambda a: (a.finished_at, a.id)):
+            self._reported.add(a.id)
+            self._write({"type": "result", "seq": a.id, "t": a.finished_at, "status": a.status, "result": a.result})
+
+    def _finish(self, at: int, reason: str) -> None:
+        self._outcome = score(self.world, at, reason, self.world.collateral_usd + self._extra_collateral)
+        self._write({"type": "end", "t": at, "reason": reason, "outcome": self._outcome.to_dict()})
+        if self._journal:
+            self._journal.close()
+
+    def outcome(self) -> Outcome:
+        """The final outcome once finished; before that, the drill scored as it stands."""
+        if self._outcome is not None:
+            return self._outcome
+        return score(self.world, self.now, "running", self.world.collateral_usd)
+
+    def _write(self, record: dict) -> None:
+        if self._journal:
+            self._journal.write(record)
+
+    def close(self) -> None:
+        if self._journal:
+            self._journal.close()
+
+    # -- snapshots --------------------------------------------------------------------------------
+    def snapshot(self) -> snap.Snapshot:
+        w = self.world
+        spec = self.scenario.spec
+        fleet = w.fleet
+        children, fills = w.rates.per_second(1.0)
+        open_by_server = np.bincount(w.book.server[w.book.active], minlength=len(fleet.servers))
+        rows = []
+        for i, s in enumerate(fleet.servers):
+            known = tuple(f for j, f in enumerate(fleet.flag_names)
+                          if fleet.flag_enabled[j] and f in spec.releases[s.release].flags)
+            rows.append(snap.ServerRow(
+                s.name, fleet.release_label(s.release), known, fleet.state_label(s), s.parents_in,
+                int(open_by_server[i]), float(children[i]), float(fills[i]),
+                s.children_out / s.parents_in if s.parents_in else 0.0))
+        tape = tuple(snap.TapeRow(e.at, fmt_clock(e.at), e.server, e.parent, e.symbol, e.side, e.shares, e.price, e.status)
+                     for e in list(w.tape.entries)[-TAPE_SHOWN:])
+        msgs = [snap.MessageRow(m.id, m.at, fmt_clock(m.at), m.kind, m.sender, m.subject, m.body) for m in w.messages]
+        as_of, pos = w.monitor.view(self.now)
+        positions: tuple[snap.PositionRow, ...] = ()
+        exposure = 0.0
+        if pos is not None:
+            usd = pos * w.market.fair
+            exposure = float(np.abs(usd).sum())
+            top = np.argsort(-np.abs(usd), kind="stable")[:POSITIONS_SHOWN]
+            positions = tuple(snap.PositionRow(w.market.symbols[i], int(pos[i]), float(usd[i])) for i in top if pos[i])
+        visible = self.world.difficulty.loss_visible
+        loss = w.loss_usd if visible else None
+        actions = []
+        for a in w.actions_log:
+            if a.status == act.RUNNING and a.duration_ms:
+                progress = min(1.0, (self.now - a.submitted_at) / a.duration_ms)
+            else:
+                progress = 0.0 if a.status == act.RUNNING else 1.0
+            actions.append(snap.ActionRow(a.id, a.command.text, a.submitted_at, fmt_clock(a.submitted_at),
+                                          a.duration_ms, progress, a.status, a.result))
+        curve = tuple(snap.CurvePoint(t, l if visible else 0.0, e) for t, l, e in w.curve.points)
+        return snap.Snapshot(
+            scenario_id=spec.id, title=spec.title, difficulty=self.difficulty, seed=self.seed,
+            now=self.now, clock=self.clock, start=spec.clock.start, open=spec.clock.open, end=spec.clock.end,
+            phase="ended" if self.finished else w.phase(), finished=self.finished,
+            capital_usd=spec.firm.capital_usd, loss_usd=loss,
+            capital_left_usd=spec.firm.capital_usd - w.loss_usd if visible else None,
+            exposure_usd=exposure, monitor_as_of=fmt_clock(as_of), monitor_lag_s=max(0, self.now - as_of) / 1000,
+            collateral_usd=w.collateral_usd,
+            fleet=tuple(rows), tape=tape,
+            inbox=tuple(m for m in msgs if m.kind == "email"),
+            calls=tuple(m for m in msgs if m.kind == "call"),
+            alerts=tuple(snap.AlertRow(a.id, a.at, fmt_clock(a.at), a.label, a.detail, a.acked_at is not None) for a in w.alerts),
+            positions=positions, curve=curve, actions=tuple(actions),
+            controls=tuple(v for v in VERBS if v in w.difficulty.controls),
+            servers=tuple(spec.fleet.servers), flags=tuple(spec.flags),
+            alerts_enabled=w.difficulty.alerts,
+            runbook=self.scenario.runbook if w.difficulty.runbook else None,
+            journal_path=str(self.journal_path) if self.journal_path else None,
+        )

@@ -1,0 +1,115 @@
+"""Immutable views of a drill, the only thing the console renders. Plain frozen data: no SimPy
+objects, no numpy arrays, nothing the UI could reach through to change the world."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServerRow:
+    name: str
+    release: str
+    flags: tuple[str, ...]  # flags enabled fleet-wide that this release knows
+    state: str  # running, stopped, deploying, restarting, disconnected
+    parents_in: int
+    parents_open: int
+    children_per_s: float
+    fills_per_s: float
+    out_in: float  # children out per parent in, since the start
+
+
+@dataclass(frozen=True)
+class TapeRow:
+    at: int
+    clock: str
+    server: str
+    parent: int
+    symbol: str
+    side: str
+    shares: int
+    price: float
+    status: str
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: int
+    at: int
+    clock: str
+    kind: str  # email or call
+    sender: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    id: str
+    at: int
+    clock: str
+    label: str
+    detail: str
+    acked: bool
+
+
+@dataclass(frozen=True)
+class PositionRow:
+    symbol: str
+    shares: int
+    usd: float
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    id: int
+    command: str
+    submitted_at: int
+    clock: str
+    duration_ms: int
+    progress: float  # 0..1
+    status: str  # running, done, refused
+    result: str
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    at: int
+    loss_usd: float
+    exposure_usd: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    scenario_id: str
+    title: str
+    difficulty: str
+    seed: int
+    now: int
+    clock: str
+    start: int
+    open: int
+    end: int
+    phase: str
+    finished: bool
+    capital_usd: float
+    loss_usd: float | None  # None where the difficulty hides the true loss
+    capital_left_usd: float | None
+    exposure_usd: float  # gross, as the risk monitor shows it
+    monitor_as_of: str  # the clock time the risk monitor's view is from
+    monitor_lag_s: float
+    collateral_usd: float
+    fleet: tuple[ServerRow, ...]
+    tape: tuple[TapeRow, ...]
+    inbox: tuple[MessageRow, ...]
+    calls: tuple[MessageRow, ...]
+    alerts: tuple[AlertRow, ...]
+    positions: tuple[PositionRow, ...]
+    curve: tuple[CurvePoint, ...]  # exposure is always there; loss only where visible
+    actions: tuple[ActionRow, ...]
+    controls: tuple[str, ...]
+    servers: tuple[str, ...]
+    flags: tuple[str, ...]
+    alerts_enabled: bool
+    runbook: str | None
+    journal_path: str | None

@@ -1,0 +1,264 @@
+"""Runbook actions as SimPy processes: each takes simulated time, then changes the world and
+leaves a result a trainee would read. Refusals (a control this difficulty lacks) are results
+too, never errors: the trainee learns what they do not have."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from drill.commands import Command
+from drill.sim import orders as ob
+from drill.sim.fleet import RUNAWAY
+from drill.sim.world import World
+from drill.timefmt import fmt_clock
+
+RUNNING, DONE, REFUSED = "running", "done", "refused"
+
+
+@dataclass
+class Action:
+    id: int
+    command: Command
+    submitted_at: int
+    duration_ms: int
+    status: str = RUNNING
+    result: str = ""
+    finished_at: int | None = None
+
+
+def refusal(world: World, cmd: Command) -> str | None:
+    """Why this difficulty does not offer the command, or None when it does."""
+    if cmd.verb not in world.difficulty.controls:
+        reasons = {
+            "kill-switch": "there is no kill switch: nobody ever built one",
+            "diff-deploy": "there is no deploy verification tool: the deploy was done by hand",
+            "ack": "there is no alerting system to acknowledge",
+            "hint": "no hints in this difficulty",
+        }
+        why = reasons.get(cmd.verb, "this control is not available")
+        return f"refused: {cmd.verb}: {why} ({world.difficulty_name} difficulty)"
+    return None
+
+
+def start(world: World, action: Action):
+    """The SimPy process for one accepted action."""
+    handler = _HANDLERS[action.command.verb]
+    yield from handler(world, action)
+    action.status = DONE
+    action.finished_at = world.now
+
+
+def _wait(world: World, action: Action):
+    if action.duration_ms:
+        yield world.env.timeout(action.duration_ms)
+
+
+def _server(world: World, name: str):
+    return world.fleet.servers[world.fleet.index(name)]
+
+
+def _inspect(world: World, a: Action):
+    yield from _wait(world, a)
+    f = world.fleet
+    s = _server(world, a.command.args[0])
+    i = f.index(s.name)
+    children, fills = world.rates.per_second(1.0)
+    rel = world.spec.releases[s.release]
+    lines = [
+        f"{s.name}: {f.state_label(s)}",
+        f"  release   {rel.id}  ({rel.label}{', built ' + rel.built if rel.built else ''})",
+    ]
+    for flag in f.flag_names:
+        on = "on" if f.flag_enabled[f.flag_names.index(flag)] else "off"
+        lines.append(f"  flag {flag:<8} {on:<3} -> {f.code_path_label(s.release, flag)}")
+    open_parents = int(np.count_nonzero(world.book.server[world.book.active] == i))
+    ratio = s.children_out / s.parents_in if s.parents_in else 0.0
+    lines += [
+        f"  parents   {s.parents_in:,} in, {open_parents:,} open",
+        f"  children  {s.children_out:,} out, {children[i]:,.0f}/s; fills {fills[i]:,.0f}/s",
+        f"  out:in    {ratio:,.1f}",
+    ]
+    a.result = "\n".join(lines)
+
+
+def _logs(world: World, a: Action):
+    yield from _wait(world, a)
+    f = world.fleet
+    s = _server(world, a.command.args[0])
+    i = f.index(s.name)
+    book = world.book
+    mine = book.active[book.server[book.active] == i]
+    lines = [f"{s.name} log, {fmt_clock(world.now)} (newest last):"]
+    if not f.in_service(s):
+        lines.append(f"  {fmt_clock(world.now)} INFO  router {f.state_label(s)}; no order flow")
+    if len(mine) == 0:
+        lines.append(f"  {fmt_clock(world.now)} INFO  no open parent orders")
+    for pid in mine[-12:]:
+        pid = int(pid)
+        flag = int(book.flag[pid])
+        flag_name = f.flag_names[flag] if flag != ob.NO_FLAG else "-"
+        path = f.path[s.release, flag + 1]
+        sym = world.market.symbols[int(book.symbol[pid])]
+        side = "BUY" if book.side[pid] > 0 else "SELL"
+        qty, sent, filled = int(book.qty[pid]), int(book.sent[pid]), int(book.filled[pid])
+        if path == RUNAWAY:
+            label = f.code_path_label(s.release, flag_name)
+            lines.append(f"  {fmt_clock(world.now)} INFO  [{label}] parent {pid} {side} {qty:,} {sym} flag={flag_name}: "
+                         f"child sent, {sent:,} sent, {filled:,} filled, cum_qty=n/a")
+        else:
+            lines.append(f"  {fmt_clock(world.now)} INFO  parent {pid} {side} {qty:,} {sym} flag={flag_name}: "
+                         f"{filled:,}/{qty:,} filled")
+    a.result = "\n".join(lines)
+
+
+def _diff_deploy(world: World, a: Action):
+    yield from _wait(world, a)
+    f = world.fleet
+    want = f.current
+    differ = [s for s in f.servers if s.release != want]
+    lines = [f"intended release: {f.release_label(want)} on all {len(f.servers)} servers"]
+    for s in f.servers:
+        mark = "  OK  " if s.release == want else "  DIFF"
+        lines.append(f"{mark} {s.name:<10} {f.release_label(s.release)}")
+    lines.append(f"{len(differ)} server(s) differ" + (": " + ", ".join(s.name for s in differ) if differ else ""))
+    a.result = "\n".join(lines)
+
+
+def _stop(world: World, a: Action):
+    yield from _wait(world, a)
+    s = _server(world, a.command.args[0])
+    was = s.wanted_running
+    s.wanted_running = False
+    a.result = f"{s.name} stopped" if was else f"{s.name} was already stopped"
+
+
+def _stop_all(world: World, a: Action):
+    yield from _wait(world, a)
+    for s in world.fleet.servers:
+        s.wanted_running = False
+    a.result = f"all {len(world.fleet.servers)} servers stopped"
+
+
+def _start(world: World, a: Action):
+    yield from _wait(world, a)
+    s = _server(world, a.command.args[0])
+    s.wanted_running = True
+    note = "" if world.fleet.connected else " (but the firm is disconnected: start-all reconnects)"
+    a.result = f"{s.name} started on {world.fleet.release_label(s.release)}{note}"
+
+
+def _start_all(world: World, a: Action):
+    yield from _wait(world, a)
+    for s in world.fleet.servers:
+        s.wanted_running = True
+    was = world.fleet.connected
+    world.fleet.connected = True
+    a.result = f"all {len(world.fleet.servers)} servers started" + ("" if was else "; reconnected to the markets")
+
+
+def _deploy(world: World, a: Action):
+    s = _server(world, a.command.args[0])
+    s.outages += 1
+    s.activity = "deploying"
+    yield from _wait(world, a)
+    old = s.release
+    s.release = world.fleet.current
+    s.outages -= 1
+    f = world.fleet
+    a.result = (f"{s.name}: {f.release_label(s.release)} installed (was {f.release_label(old)}); "
+                f"{'back in service' if f.in_service(s) else 'left ' + f.state_label(s)}")
+
+
+def _rollback(world: World, a: Action):
+    """A rolling revert: each server in turn restarts on the previous release."""
+    f = world.fleet
+    per = a.duration_ms // max(1, len(f.servers))
+    for s in f.servers:
+        s.outages += 1
+        s.activity = "restarting"
+        if per:
+            yield world.env.timeout(per)
+        s.release = f.previous
+        s.outages -= 1
+    rest = a.duration_ms - per * len(f.servers)
+    if rest:
+        yield world.env.timeout(rest)
+    a.result = f"all {len(f.servers)} servers rolled back to {f.release_label(f.previous)}"
+
+
+def _flag(world: World, a: Action, enable: bool):
+    yield from _wait(world, a)
+    f = world.fleet
+    name = a.command.args[0]
+    i = f.flag_names.index(name)
+    f.flag_enabled[i] = enable
+    word = "enabled" if enable else "disabled"
+    a.result = (f"flag {name} {word} for new orders" +
+                ("" if enable else "; orders already carrying it keep it"))
+
+
+def _cancel_open(world: World, a: Action):
+    yield from _wait(world, a)
+    book, f = world.book, world.fleet
+    act = book.active
+    if a.command.args:
+        i = f.index(a.command.args[0])
+        ids = act[book.server[act] == i]
+        where = a.command.args[0]
+    else:
+        ids = act
+        where = "all servers"
+    book.close(ids, ob.CANCELLED)
+    a.result = f"{len(ids):,} open parent order(s) cancelled on {where}"
+
+
+def _kill_switch(world: World, a: Action):
+    yield from _wait(world, a)
+    world.fleet.connected = False
+    a.result = "kill switch thrown: the firm is disconnected from every market (start-all reconnects)"
+
+
+def _ack(world: World, a: Action):
+    yield from _wait(world, a)
+    want = a.command.args[0].upper()
+    for al in world.alerts:
+        if al.id == want:
+            if al.acked_at is None:
+                al.acked_at = world.now
+            a.result = f"{al.id} acknowledged: {al.label}"
+            return
+    a.result = f"no alert {want}"
+
+
+def _hint(world: World, a: Action):
+    yield from _wait(world, a)
+    asked = sum(1 for x in world.actions_log if x.command.verb == "hint" and x.status == DONE)
+    hints = world.spec.hints
+    a.result = hints[min(asked, len(hints) - 1)] if hints else "no hints for this scenario"
+
+
+def _resolve(world: World, a: Action):
+    yield from _wait(world, a)
+    a.result = "incident declared resolved"
+
+
+_HANDLERS = {
+    "inspect": _inspect,
+    "logs": _logs,
+    "diff-deploy": _diff_deploy,
+    "stop": _stop,
+    "stop-all": _stop_all,
+    "start": _start,
+    "start-all": _start_all,
+    "deploy": _deploy,
+    "rollback": _rollback,
+    "disable-flag": lambda w, a: _flag(w, a, False),
+    "enable-flag": lambda w, a: _flag(w, a, True),
+    "cancel-open": _cancel_open,
+    "kill-switch": _kill_switch,
+    "ack": _ack,
+    "hint": _hint,
+    "resolve": _resolve,
+}

@@ -1,0 +1,120 @@
+"""What the firm's screens could show: per-server flow rates, the risk monitor's lagged view of
+positions, a sample of the order tape, the loss history, and the inbox, calls and alerts."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+RATE_WINDOW = 5  # ticks averaged for children/s and fills/s
+HISTORY_TICKS = 1800  # positions kept for the risk monitor's lagged view (its lag is capped here)
+CURVE_EVERY_MS = 10_000
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    at: int
+    kind: str  # "email" or "call"
+    sender: str
+    subject: str
+    body: str
+    signal: bool = False  # points at the fault (for the debrief; never shown as such)
+
+
+@dataclass
+class Alert:
+    id: str
+    at: int
+    kind: str
+    label: str
+    detail: str
+    acked_at: int | None = None
+
+
+@dataclass(frozen=True)
+class TapeEntry:
+    at: int
+    server: str
+    parent: int
+    symbol: str
+    side: str
+    shares: int
+    price: float
+    status: str  # "filled" or "expired"
+    runaway: bool
+
+
+class FlowRates:
+    """Children and fills per server over the last few ticks."""
+
+    def __init__(self, n_servers: int):
+        self.children = np.zeros((RATE_WINDOW, n_servers), dtype=np.int64)
+        self.fills = np.zeros((RATE_WINDOW, n_servers), dtype=np.int64)
+        self._i = 0
+
+    def push(self, children: np.ndarray, fills: np.ndarray) -> None:
+        self.children[self._i] = children
+        self.fills[self._i] = fills
+        self._i = (self._i + 1) % RATE_WINDOW
+
+    def per_second(self, tick_s: float) -> tuple[np.ndarray, np.ndarray]:
+        span = RATE_WINDOW * tick_s
+        return self.children.sum(axis=0) / span, self.fills.sum(axis=0) / span
+
+
+class RiskMonitor:
+    """A post-trade monitor that digests executions at a fixed capacity: under heavy volume its
+    backlog grows and what it shows falls behind (Knight's PMON lagged exactly so)."""
+
+    def __init__(self, n_symbols: int, capacity_per_s: float, base_lag_s: float, tick_ms: int):
+        self.capacity_per_tick = capacity_per_s * tick_ms / 1000
+        self.capacity_per_s = capacity_per_s
+        self.base_lag_ms = int(base_lag_s * 1000)
+        self.backlog = 0.0
+        self._times = np.zeros(HISTORY_TICKS, dtype=np.int64)
+        self._positions = np.zeros((HISTORY_TICKS, n_symbols), dtype=np.int64)
+        self._count = 0
+
+    def record(self, at: int, executions: int, position: np.ndarray) -> None:
+        self.backlog = max(0.0, self.backlog + executions - self.capacity_per_tick)
+        i = self._count % HISTORY_TICKS
+        self._times[i] = at
+        self._positions[i] = position
+        self._count += 1
+
+    def lag_ms(self) -> int:
+        return self.base_lag_ms + int(self.backlog / self.capacity_per_s * 1000)
+
+    def view(self, now: int) -> tuple[int, np.ndarray | None]:
+        """(the instant the monitor is showing, positions then) or (now, None) before any data."""
+        if self._count == 0:
+            return now, None
+        want = now - self.lag_ms()
+        n = min(self._count, HISTORY_TICKS)
+        idx = [(self._count - 1 - k) % HISTORY_TICKS for k in range(n)]  # newest first
+        for i in idx:
+            if self._times[i] <= want:
+                return int(self._times[i]), self._positions[i]
+        oldest = idx[-1]
+        if self._count > HISTORY_TICKS:
+            return int(self._times[oldest]), self._positions[oldest]
+        return want, np.zeros_like(self._positions[oldest])
+
+
+class Tape:
+    def __init__(self, size: int = 400):
+        self.entries: deque[TapeEntry] = deque(maxlen=size)
+
+
+class Curve:
+    """Loss and gross exposure sampled every few seconds, for charts."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[int, float, float]] = []
+
+    def maybe_add(self, at: int, loss: float, exposure: float) -> None:
+        if not self.points or at - self.points[-1][0] >= CURVE_EVERY_MS:
+            self.points.append((at, loss, exposure))

@@ -1,0 +1,356 @@
+"""The SimPy world of one drill: order flow, the router fleet, the market, the firm's ledger,
+telemetry and the scenario's timeline. Actions (drill/sim/actions.py) change it through methods
+here. Nothing in this package reads the wall clock or imports a UI library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from drill.scenario.schema import Difficulty, Scenario
+from drill.sim import orders as ob
+from drill.sim.fleet import HEALTHY, RUNAWAY, Fleet
+from drill.sim.ledger import Ledger
+from drill.sim.market import Market
+from drill.sim.rng import stream
+from drill.sim.telemetry import Alert, Curve, FlowRates, Message, RiskMonitor, Tape, TapeEntry
+
+TICK_MS = 1000
+TAPE_PER_TICK = 6
+
+
+@dataclass
+class Incident:
+    """The incident's state machine, advanced once per tick from the world's state."""
+
+    first_error_at: int | None = None
+    last_error_at: int | None = None
+    hazard: bool = True
+    hazard_cleared_at: int | None = None
+    phases: list[tuple[int, str]] = field(default_factory=list)  # (at, "incident"/"contained"/"re-opened"/"recovered")
+
+
+def pick_missed(spec: Scenario, seed: int) -> list[str]:
+    """The servers that missed the deploy: the scenario's own under its seed, else moved by the seed."""
+    if seed == spec.seed or not spec.deploy.move_with_seed or not spec.deploy.missed:
+        return list(spec.deploy.missed)
+    rng = stream(seed, "deploy")
+    picks = rng.choice(len(spec.fleet.servers), size=len(spec.deploy.missed), replace=False)
+    return [spec.fleet.servers[i] for i in sorted(picks)]
+
+
+class World:
+    def __init__(self, spec: Scenario, difficulty: str, seed: int):
+        self.spec = spec
+        self.difficulty_name = difficulty
+        self.difficulty: Difficulty = spec.difficulties[difficulty]
+        self.seed = seed
+        self.env = simpy.Environment(initial_time=spec.clock.world_start)
+        self.clock = spec.clock
+        self.missed = pick_missed(spec, seed)
+        self.market = Market(spec.market, stream(seed, "market"), TICK_MS)
+        self.fleet = Fleet.build(spec, self.missed)
+        self.book = ob.ParentBook()
+        self.ledger = Ledger(self.market, spec.market.haircut_pct)
+        n_srv = len(self.fleet.servers)
+        self.rates = FlowRates(n_srv)
+        rm = self.difficulty.risk_monitor
+        self.monitor = RiskMonitor(spec.market.universe, rm.capacity_execs_per_s, rm.base_lag_s, TICK_MS)
+        self.tape = Tape()
+        self.curve = Curve()
+        self.messages: list[Message] = []
+        self.alerts: list[Alert] = []
+        self._alerted: set[tuple[str, str]] = set()
+        self.incident = Incident()
+        self.collateral_usd = 0.0
+        self.rejected_parents = 0
+        # Aggregates of the erroneous (runaway) flow, for scoring and calibration.
+        self.runaway_parents = 0
+        self.runaway_executions = 0
+        self.runaway_shares = 0
+        self.runaway_children = 0
+        self.total_sent_shares = 0
+        self.total_filled_shares = 0
+        self.customer_shares = 0
+        self.firm_shares = 0
+        self.loss_usd = 0.0
+        self.halted_at: int | None = None  # set when bankruptcy ends a scenario that ends on it
+        self.actions_log: list = []  # drill.sim.actions.Action, in submission order
+        self._rng_flow = stream(seed, "flow")
+        self._rng_fill = stream(seed, "fills")
+        self._rng_tape = stream(seed, "tape")
+        self._rng_timeline = stream(seed, "timeline")
+        self._lot = spec.market.lot_shares
+        self._p_fill = spec.market.fill_probability
+        self._route_lots = spec.behaviours.route_child_lots_per_s * TICK_MS // 1000
+        self._runaway_lots = spec.behaviours.runaway_child_lots_per_s * TICK_MS // 1000
+        self._schedule_timeline()
+        for flow in spec.flows:
+            self.env.process(self._flow(flow))
+        self.env.process(self._ticker())
+
+    # -- time ---------------------------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        return int(self.env.now)
+
+    def run_until(self, at: int) -> None:
+        if at > self.env.now:
+            self.env.run(until=at)
+
+    def market_open(self) -> bool:
+        return self.clock.open <= self.env.now
+
+    # -- flows --------------------------------------------------------------------------------
+    def _flow(self, flow):
+        per_tick = flow.rate_per_min * TICK_MS / 60_000
+        flag = self.fleet.flag_names.index(flow.flag) if flow.flag else ob.NO_FLAG
+        lo, hi = flow.qty_lots
+        rng = self._rng_flow
+        yield self.env.timeout(max(0, flow.start - self.env.now))
+        while self.env.now < flow.end and self.halted_at is None:
+            yield self.env.timeout(TICK_MS)
+            k = int(rng.poisson(per_tick))
+            if k == 0:
+                continue
+            serving = np.flatnonzero(self.fleet.in_service_mask())
+            if len(serving) == 0:
+                self.rejected_parents += k  # nobody to take them: business lost
+                continue
+            servers = serving[rng.integers(0, len(serving), size=k)]
+            symbols = rng.integers(0, self.spec.market.universe, size=k)
+            if self.spec.market.side_by_symbol:
+                sides = self.market.symbol_side[symbols]
+            else:
+                sides = np.where(rng.random(k) < self.spec.market.buy_fraction, 1, -1)
+            qty = rng.integers(lo, hi + 1, size=k) * self._lot
+            # The upstream system sets the flag on new orders only while it is enabled.
+            f = flag if flag != ob.NO_FLAG and self.fleet.flag_enabled[flag] else ob.NO_FLAG
+            state = ob.WORKING if self.market_open() else ob.PENDING
+            self.book.add(self.now, servers, symbols, sides, np.full(k, f), qty, state)
+            for s in servers:
+                self.fleet.servers[s].parents_in += 1
+
+    # -- the market tick ------------------------------------------------------------------------
+    def _ticker(self):
+        while True:
+            yield self.env.timeout(TICK_MS)
+            now = self.now
+            n_exec = 0
+            if now > self.clock.open:
+                self.market.walk()
+                n_exec = self._trade(now)
+                self._charge_collateral()
+            else:
+                self.rates.push(np.zeros(len(self.fleet.servers), np.int64), np.zeros(len(self.fleet.servers), np.int64))
+            self.monitor.record(now, n_exec, self.ledger.position)
+            self._update_incident(now)
+            if self.difficulty.alerts:
+                self._check_alerts(now)
+            if self.spec.scoring.ends_on_bankruptcy and self.loss_usd > self.spec.firm.capital_usd:
+                self.halted_at = now  # the firm is gone: nothing more trades
+                return
+
+    def _trade(self, now: int) -> int:
+        book, fleet = self.book, self.fleet
+        n_srv = len(fleet.servers)
+        act = book.active
+        if len(act) == 0:
+            self.rates.push(np.zeros(n_srv, np.int64), np.zeros(n_srv, np.int64))
+            return 0
+        book.state[act] = ob.WORKING
+        srv = book.server[act]
+        ids = act[fleet.in_service_mask()[srv]]
+        if len(ids) == 0:
+            self.rates.push(np.zeros(n_srv, np.int64), np.zeros(n_srv, np.int64))
+            return 0
+        srv = book.server[ids]
+        path = fleet.path[fleet.release_of()[srv], book.flag[ids] + 1]
+        runaway = path == RUNAWAY
+        qty, filled = book.qty[ids], book.filled[ids]
+        remaining_lots = (qty - filled) // self._lot
+        # Healthy code counts fills against the parent; runaway code does not look.
+        children = np.where(runaway, self._runaway_lots, np.minimum(remaining_lots, self._route_lots))
+        fills = self._rng_fill.binomial(children, self._p_fill)
+        sent_sh, fill_sh = children * self._lot, fills * self._lot
+        after = filled + fill_sh
+        customer = np.minimum(after, qty) - np.minimum(filled, qty)
+        firm = fill_sh - customer
+        book.sent[ids] += sent_sh
+        book.filled[ids] = after
+        newly_runaway = ids[runaway & ~book.runaway[ids]]
+        book.runaway[newly_runaway] = True
+        self.runaway_parents += len(newly_runaway)
+        book.close(ids[~runaway & (after >= qty)], ob.DONE)
+
+        srv_children = np.bincount(srv, weights=children, minlength=n_srv).astype(np.int64)
+        srv_fills = np.bincount(srv, weights=fills, minlength=n_srv).astype(np.int64)
+        self.rates.push(srv_children, srv_fills)
+        for i, s in enumerate(fleet.servers):
+            s.children_out += int(srv_children[i])
+            s.fills += int(srv_fills[i])
+        total_fills = int(fills.sum())
+        self.total_sent_shares += int(sent_sh.sum())
+        self.total_filled_shares += int(fill_sh.sum())
+        self.customer_shares += int(customer.sum())
+        if runaway.any():
+            r_children = int(children[runaway].sum())
+            self.runaway_children += r_children
+            self.runaway_executions += int(fills[runaway].sum())
+            self.runaway_shares += int(fill_sh[runaway].sum())
+            if r_children:
+                if self.incident.first_error_at is None:
+                    self.incident.first_error_at = now
+                self.incident.last_error_at = now
+        if firm.any():
+            self.firm_shares += int(firm.sum())
+            signed = firm * book.side[ids]
+            flow = np.bincount(book.symbol[ids], weights=signed, minlength=self.spec.market.universe).astype(np.int64)
+            self.ledger.book(flow)
+        self.loss_usd = self.ledger.loss_usd()
+        inv = self.ledger.inventory_usd()
+        self.curve.maybe_add(now, self.loss_usd, float(np.abs(inv).sum()))
+        self._sample_tape(now, ids, srv, children, fills, runaway)
+        return total_fills
+
+    def _sample_tape(self, now, ids, srv, children, fills, runaway) -> None:
+        total = int(children.sum())
+        if total == 0:
+            return
+        rng = self._rng_tape
+        picks = rng.choice(len(ids), size=min(TAPE_PER_TICK, total), p=children / total)
+        for j in sorted(picks):
+            pid = int(ids[j])
+            sym = int(self.book.symbol[pid])
+            side = int(self.book.side[pid])
+            price = float(self.market.exec_price(np.array([sym]), np.array([side]), self.ledger.position[[sym]])[0])
+            filled = rng.random() < fills[j] / children[j]
+            self.tape.entries.append(TapeEntry(
+                now, self.fleet.servers[int(srv[j])].name, pid, self.market.symbols[sym],
+                "BUY" if side > 0 else "SELL", self._lot, round(price, 2),
+                "filled" if filled else "expired", bool(runaway[j])))
+
+    def _charge_collateral(self) -> None:
+        """Healthy business switched off: servers out of service and flags turned off."""
+        per_tick = TICK_MS / 60_000
+        out = sum(1 for s in self.fleet.servers if not self.fleet.in_service(s))
+        cost = out * self.spec.scoring.server_minute_usd
+        for i, name in enumerate(self.fleet.flag_names):
+            if not self.fleet.flag_enabled[i]:
+                cost += self.spec.flags[name].collateral_per_min_usd
+        self.collateral_usd += cost * per_tick
+
+    def collateral_rate_per_min(self) -> float:
+        out = sum(1 for s in self.fleet.servers if not self.fleet.in_service(s))
+        cost = out * self.spec.scoring.server_minute_usd
+        for i, name in enumerate(self.fleet.flag_names):
+            if not self.fleet.flag_enabled[i]:
+                cost += self.spec.flags[name].collateral_per_min_usd
+        return cost
+
+    # -- the incident -----------------------------------------------------------------------------
+    def hazard(self) -> bool:
+        """True while erroneous orders can still follow: a runaway parent live on a server that can
+        send, or a server in service whose release turns an enabled flag into runaway code."""
+        fleet, book = self.fleet, self.book
+        for s in fleet.servers:
+            if fleet.in_service(s) and fleet.armed(s):
+                return True
+        act = book.active
+        if len(act):
+            srv = book.server[act]
+            live = fleet.in_service_mask()[srv]
+            if live.any():
+                path = fleet.path[fleet.release_of()[srv[live]], book.flag[act[live]] + 1]
+                if (path == RUNAWAY).any():
+                    return True
+        return False
+
+    def healthy_fleet(self) -> bool:
+        f = self.fleet
+        return f.connected and all(f.in_service(s) for s in f.servers) and all(f.flag_enabled)
+
+    def _update_incident(self, now: int) -> None:
+        inc = self.incident
+        hazard = self.hazard()
+        if hazard and not inc.hazard:
+            inc.hazard_cleared_at = None
+            if inc.phases and inc.phases[-1][1] in ("contained", "recovered"):
+                inc.phases.append((now, "re-opened"))
+        elif not hazard and inc.hazard:
+            inc.hazard_cleared_at = now
+            inc.phases.append((now, "contained"))
+        if inc.first_error_at is not None and not any(p == "incident" for _, p in inc.phases):
+            inc.phases.insert(0, (inc.first_error_at, "incident"))
+        if not hazard and self.healthy_fleet() and inc.phases and inc.phases[-1][1] == "contained":
+            inc.phases.append((now, "recovered"))
+        inc.hazard = hazard
+
+    def phase(self) -> str:
+        if not self.market_open():
+            return "pre-open"
+        if self.incident.phases:
+            last = self.incident.phases[-1][1]
+            return "incident" if last == "re-opened" else last
+        return "open"
+
+    # -- alerts -----------------------------------------------------------------------------------
+    def _raise(self, now: int, kind: str, key: str, label: str, detail: str) -> None:
+        if (kind, key) in self._alerted:
+            return
+        self._alerted.add((kind, key))
+        self.alerts.append(Alert(f"A{len(self.alerts) + 1}", now, kind, label, detail))
+
+    def _check_alerts(self, now: int) -> None:
+        if not self.market_open():
+            return
+        for rule in self.spec.alerts:
+            if rule.kind == "order_ratio":
+                for s in self.fleet.servers:
+                    if s.parents_in and s.children_out / s.parents_in > rule.threshold:
+                        self._raise(now, rule.kind, s.name, rule.label,
+                                    f"{s.name}: {s.children_out / s.parents_in:,.0f} child orders out per parent in (limit {rule.threshold:,.0f})")
+            elif rule.kind == "position_limit":
+                gross = float(np.abs(self.ledger.inventory_usd()).sum())
+                if gross > rule.threshold:
+                    self._raise(now, rule.kind, "", rule.label, f"firm gross position ${gross:,.0f} (limit ${rule.threshold:,.0f})")
+            elif rule.kind == "loss":
+                if self.loss_usd > rule.threshold:
+                    self._raise(now, rule.kind, "", rule.label, f"trading loss ${self.loss_usd:,.0f} (threshold ${rule.threshold:,.0f})")
+
+    # -- the timeline -------------------------------------------------------------------------------
+    def _fill(self, text: str) -> str:
+        return text.replace("{faulty_server}", ", ".join(self.missed) or "none")
+
+    def _schedule_timeline(self) -> None:
+        rng = self._rng_timeline
+        variant = self.seed != self.spec.seed
+        planned: list[tuple[int, str, str, str, str, bool]] = []
+        for st in self.spec.timeline.streams:
+            count = st.count
+            if variant and st.count_jitter_pct:
+                j = st.count * st.count_jitter_pct / 100
+                count = max(0, int(round(st.count + rng.uniform(-j, j))))
+            times = np.sort(rng.integers(st.start, st.end, size=count))
+            subjects = rng.integers(0, len(st.subjects), size=count)
+            for t, si in zip(times, subjects):
+                planned.append((int(t), st.kind, st.sender, self._fill(st.subjects[si]), self._fill(st.body), st.signal))
+        for ev in self.spec.timeline.events:
+            at = ev.at
+            if variant and ev.jitter_s:
+                at = int(np.clip(at + rng.integers(-ev.jitter_s, ev.jitter_s + 1) * 1000, self.clock.world_start, self.clock.end))
+            planned.append((at, ev.kind, ev.sender, self._fill(ev.subject), self._fill(ev.body), False))
+        planned.sort(key=lambda p: p[0])
+        self.env.process(self._deliver(planned))
+
+    def _deliver(self, planned):
+        for at, kind, sender, subject, body, signal in planned:
+            if at > self.env.now:
+                yield self.env.timeout(at - self.env.now)
+            self.messages.append(Message(len(self.messages) + 1, at, kind, sender, subject, body, signal))
+
+    def emails_before_open(self) -> int:
+        return sum(1 for m in self.messages if m.kind == "email" and m.signal and m.at < self.clock.open)
