@@ -34,6 +34,7 @@ class Fleet:
     release_ids: list[str] = field(default_factory=list)
     # path[release, flag + 1]: the code path a parent takes (column 0: parents with no flag)
     path: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int8))
+    _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, spec: Scenario, missed: list[str]) -> "Fleet":
@@ -50,6 +51,10 @@ class Fleet:
                    release_ids=release_ids, path=path)
 
     @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.servers]
+
+    @property
     def current(self) -> int:
         return self.release_ids.index(self.spec.fleet.current_release)
 
@@ -63,11 +68,37 @@ class Fleet:
     def in_service(self, s: Server) -> bool:
         return self.connected and s.wanted_running and s.outages == 0
 
+    # The masks below are asked for every tick but change only when an action lands, so they are
+    # cached on a key of everything they depend on (cheaper to build than the masks themselves).
+    def _key(self) -> tuple:
+        return (self.connected, tuple(self.flag_enabled),
+                tuple((s.wanted_running, s.outages, s.release) for s in self.servers))
+
+    def _cached(self, name: str, build) -> np.ndarray:
+        key = self._key()
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        value = build()
+        self._cache[name] = (key, value)
+        return value
+
     def in_service_mask(self) -> np.ndarray:
-        return np.array([self.in_service(s) for s in self.servers], dtype=np.bool_)
+        return self._cached("in_service", lambda: np.array([self.in_service(s) for s in self.servers], dtype=np.bool_))
 
     def release_of(self) -> np.ndarray:
-        return np.array([s.release for s in self.servers], dtype=np.int16)
+        return self._cached("release_of", lambda: np.array([s.release for s in self.servers], dtype=np.int16))
+
+    def armed_mask(self) -> np.ndarray:
+        """Per server: in service with a release that turns an enabled flag into runaway code."""
+        return self._cached("armed", self._armed_mask)
+
+    def _armed_mask(self) -> np.ndarray:
+        enabled = np.flatnonzero(self.flag_enabled) + 1
+        if len(enabled) == 0:
+            return np.zeros(len(self.servers), dtype=np.bool_)
+        runaway = (self.path[self.release_of()][:, enabled] == RUNAWAY).any(axis=1)
+        return runaway & self.in_service_mask()
 
     def armed(self, s: Server) -> list[str]:
         """Enabled flags that this server's release would turn into runaway code."""

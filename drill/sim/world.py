@@ -77,9 +77,9 @@ class World:
         self.customer_shares = 0
         self.firm_shares = 0
         self.loss_usd = 0.0
+        self._opened = False
         self.halted_at: int | None = None  # set when bankruptcy ends a scenario that ends on it
         self.actions_log: list = []  # drill.sim.actions.Action, in submission order
-        self._rng_flow = stream(seed, "flow")
         self._rng_fill = stream(seed, "fills")
         self._rng_tape = stream(seed, "tape")
         self._rng_timeline = stream(seed, "timeline")
@@ -106,16 +106,21 @@ class World:
 
     # -- flows --------------------------------------------------------------------------------
     def _flow(self, flow):
-        per_tick = flow.rate_per_min * TICK_MS / 60_000
+        """Parent orders of one flow: Poisson arrivals, counted per tick, routed to a server in
+        service. Arrival counts for the whole flow are drawn up front and empty ticks skipped."""
+        rng = stream(self.seed, f"flow:{flow.name}")
         flag = self.fleet.flag_names.index(flow.flag) if flow.flag else ob.NO_FLAG
         lo, hi = flow.qty_lots
-        rng = self._rng_flow
-        yield self.env.timeout(max(0, flow.start - self.env.now))
-        while self.env.now < flow.end and self.halted_at is None:
-            yield self.env.timeout(TICK_MS)
-            k = int(rng.poisson(per_tick))
-            if k == 0:
-                continue
+        first = -(-flow.start // TICK_MS) * TICK_MS  # first tick boundary at or after the start
+        n_ticks = max(0, (flow.end - first) // TICK_MS)
+        counts = rng.poisson(flow.rate_per_min * TICK_MS / 60_000, size=n_ticks)
+        for i in np.flatnonzero(counts):
+            at = first + int(i) * TICK_MS
+            if at > self.env.now:
+                yield self.env.timeout(at - self.env.now)
+            if self.halted_at is not None:
+                return
+            k = int(counts[i])
             serving = np.flatnonzero(self.fleet.in_service_mask())
             if len(serving) == 0:
                 self.rejected_parents += k  # nobody to take them: business lost
@@ -131,8 +136,8 @@ class World:
             f = flag if flag != ob.NO_FLAG and self.fleet.flag_enabled[flag] else ob.NO_FLAG
             state = ob.WORKING if self.market_open() else ob.PENDING
             self.book.add(self.now, servers, symbols, sides, np.full(k, f), qty, state)
-            for s in servers:
-                self.fleet.servers[s].parents_in += 1
+            for srv in servers:
+                self.fleet.servers[srv].parents_in += 1
 
     # -- the market tick ------------------------------------------------------------------------
     def _ticker(self):
@@ -141,6 +146,9 @@ class World:
             now = self.now
             n_exec = 0
             if now > self.clock.open:
+                if not self._opened:
+                    self._opened = True  # orders queued for the opening auction start working
+                    self.book.state[self.book.active] = ob.WORKING
                 self.market.walk()
                 n_exec = self._trade(now)
                 self._charge_collateral()
@@ -161,7 +169,6 @@ class World:
         if len(act) == 0:
             self.rates.push(np.zeros(n_srv, np.int64), np.zeros(n_srv, np.int64))
             return 0
-        book.state[act] = ob.WORKING
         srv = book.server[act]
         ids = act[fleet.in_service_mask()[srv]]
         if len(ids) == 0:
@@ -171,7 +178,7 @@ class World:
         path = fleet.path[fleet.release_of()[srv], book.flag[ids] + 1]
         runaway = path == RUNAWAY
         qty, filled = book.qty[ids], book.filled[ids]
-        remaining_lots = (qty - filled) // self._lot
+        remaining_lots = np.maximum(qty - filled, 0) // self._lot
         # Healthy code counts fills against the parent; runaway code does not look.
         children = np.where(runaway, self._runaway_lots, np.minimum(remaining_lots, self._route_lots))
         fills = self._rng_fill.binomial(children, self._p_fill)
@@ -217,21 +224,24 @@ class World:
         return total_fills
 
     def _sample_tape(self, now, ids, srv, children, fills, runaway) -> None:
+        """Keep a few child orders per tick for the tape, drawn in proportion to what was sent,
+        from the tape's own random stream (so sampling never changes the market)."""
         total = int(children.sum())
         if total == 0:
             return
         rng = self._rng_tape
-        picks = rng.choice(len(ids), size=min(TAPE_PER_TICK, total), p=children / total)
-        for j in sorted(picks):
-            pid = int(ids[j])
-            sym = int(self.book.symbol[pid])
-            side = int(self.book.side[pid])
-            price = float(self.market.exec_price(np.array([sym]), np.array([side]), self.ledger.position[[sym]])[0])
-            filled = rng.random() < fills[j] / children[j]
+        picks = np.sort(rng.choice(len(ids), size=min(TAPE_PER_TICK, total), p=children / total))
+        pids = ids[picks]
+        syms = self.book.symbol[pids]
+        sides = self.book.side[pids].astype(np.int64)
+        prices = self.market.exec_price(syms, sides, self.ledger.position[syms])
+        filled = rng.random(len(picks)) < fills[picks] / children[picks]
+        names = self.fleet.names
+        for k, j in enumerate(picks):
             self.tape.entries.append(TapeEntry(
-                now, self.fleet.servers[int(srv[j])].name, pid, self.market.symbols[sym],
-                "BUY" if side > 0 else "SELL", self._lot, round(price, 2),
-                "filled" if filled else "expired", bool(runaway[j])))
+                now, names[int(srv[j])], int(pids[k]), self.market.symbols[int(syms[k])],
+                "BUY" if sides[k] > 0 else "SELL", self._lot, round(float(prices[k]), 2),
+                "filled" if filled[k] else "expired", bool(runaway[j])))
 
     def _charge_collateral(self) -> None:
         """Healthy business switched off: servers out of service and flags turned off."""
@@ -256,9 +266,8 @@ class World:
         """True while erroneous orders can still follow: a runaway parent live on a server that can
         send, or a server in service whose release turns an enabled flag into runaway code."""
         fleet, book = self.fleet, self.book
-        for s in fleet.servers:
-            if fleet.in_service(s) and fleet.armed(s):
-                return True
+        if fleet.armed_mask().any():
+            return True
         act = book.active
         if len(act):
             srv = book.server[act]

@@ -1,0 +1,1 @@
+"""The command line: list, play, run, replay, validate, bench."""

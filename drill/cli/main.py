@@ -1,0 +1,291 @@
+"""The `drill` command line. Headless commands never import Textual; `play` (and no command at
+all) open the console."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from drill import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage block
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63-1: {text!r}")
+    return value
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 600: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="drill", description="Incident-response drills on a simulated live market.")
+    p.add_argument("--version", action="version", version=f"drill {__version__}")
+    sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
+
+    s = sub.add_parser("list", help="show the bundled scenarios")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("play", help="play a drill in the console")
+    s.add_argument("scenario", nargs="?")
+    s.add_argument("--difficulty")
+    s.add_argument("--seed", type=_seed)
+    s.add_argument("--speed", type=_speed, default=1.0)
+    s.add_argument("--journal")
+    s.add_argument("--paused", action="store_true", help="start with the clock paused")
+
+    s = sub.add_parser("run", help="run a drill headless and print the outcome")
+    s.add_argument("scenario")
+    s.add_argument("--difficulty")
+    s.add_argument("--seed", type=_seed)
+    s.add_argument("--actions", help="file of 'HH:MM:SS COMMAND [ARGS]' lines")
+    s.add_argument("--journal", help="write the journal here")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("replay", help="re-simulate a journal and check it reproduces exactly")
+    s.add_argument("journal")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("validate", help="check scenario directories, scenario.toml files or actions files")
+    s.add_argument("paths", nargs="+")
+
+    s = sub.add_parser("bench", help="measure the engine (or, with --tui, the console)")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--tui", action="store_true")
+    s.add_argument("--repeat", type=int, default=3, help="runs to take the median of (engine bench)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        handler = {
+            None: _cmd_play, "play": _cmd_play, "list": _cmd_list, "run": _cmd_run, "replay": _cmd_replay,
+            "validate": _cmd_validate, "bench": _cmd_bench,
+        }[args.cmd]
+        return handler(args)
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("drill: interrupted", file=sys.stderr)
+        return 130
+
+
+# Errors of the engine's own kinds become one line and exit code 2.
+def _load(name: str):
+    from drill.scenario import ScenarioError, load
+
+    try:
+        return load(name)
+    except ScenarioError as exc:
+        raise UsageError(str(exc).splitlines()[0] if len(exc.problems) == 1 else str(exc)) from None
+
+
+def _cmd_list(args) -> int:
+    from drill.scenario import ScenarioError, bundled_ids, load
+
+    rows = []
+    for sid in bundled_ids():
+        try:
+            sc = load(sid)
+        except ScenarioError as exc:
+            raise UsageError(str(exc).splitlines()[0]) from None
+        rows.append({"id": sc.id, "title": sc.spec.title, "difficulties": list(sc.spec.difficulties),
+                     "default_difficulty": sc.spec.default_difficulty, "summary": sc.spec.summary})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for r in rows:
+        diffs = ", ".join(d + ("*" if d == r["default_difficulty"] else "") for d in r["difficulties"])
+        print(f"{r['id']:<14} {r['title']}\n{'':<14} {r['summary']}\n{'':<14} difficulties: {diffs}  (* default)")
+    return EXIT_OK
+
+
+def _session_args(args):
+    from drill.session import SessionError, Session
+
+    sc = _load(args.scenario)
+    diff = args.difficulty or sc.spec.default_difficulty
+    if diff not in sc.spec.difficulties:
+        raise UsageError(f"drill: --difficulty: {diff!r} is not a difficulty of {sc.id} (have: {', '.join(sc.spec.difficulties)})")
+    return sc, diff, Session, SessionError
+
+
+def _cmd_run(args) -> int:
+    from drill.session.headless import run_script
+    from drill.session.script import ScriptError, read_script
+
+    sc, diff, _, _ = _session_args(args)
+    lines = []
+    if args.actions:
+        try:
+            lines = read_script(args.actions)
+        except ScriptError as exc:
+            raise UsageError(str(exc)) from None
+    if args.journal:
+        _check_writable(args.journal)
+    try:
+        outcome = run_script(sc, diff, args.seed, lines, args.journal, args.actions or "<actions>")
+    except ScriptError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(outcome.to_dict(), indent=2))
+    else:
+        print(_summary(outcome))
+    return EXIT_OK
+
+
+def _check_writable(path: str) -> None:
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{path}: --journal: is a directory")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with open(p, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{path}: --journal: cannot write ({exc.strerror})") from None
+
+
+def _money(x: float) -> str:
+    return f"${x / 1e6:,.1f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
+
+
+def _summary(o) -> str:
+    lines = [
+        f"{o.scenario} ({o.difficulty}, seed {o.seed}): ended {o.ended_at} by {o.ended_by}",
+        f"  contained     {'at ' + o.contained_at if o.contained else 'NO: erroneous orders could still follow'}",
+        f"  loss          {_money(o.loss_usd)}{'  BANKRUPT' if o.bankrupt else ''}",
+        f"  collateral    {_money(o.collateral_usd)}",
+        f"  score         {_money(o.score_usd)}  grade {o.grade}",
+        f"  runaway       {o.runaway_parent_orders:,} parent orders, {o.executions:,} executions, {o.shares:,} shares in {o.symbols} symbols",
+        f"  inventory     long {_money(o.long_usd)} in {o.long_symbols}, short {_money(o.short_usd)} in {o.short_symbols}",
+        f"  warnings      {o.emails_before_open} emails before the open; faulty: {', '.join(o.faulty_servers) or 'none'}",
+    ]
+    if o.actions:
+        lines.append("  actions")
+        for a in o.actions:
+            first = a["result"].splitlines()[0] if a["result"] else ""
+            lines.append(f"    {a['at']} {a['command']:<22} {first}")
+    return "\n".join(lines)
+
+
+def _cmd_replay(args) -> int:
+    from drill.scenario import ScenarioError
+    from drill.session.journal import JournalError
+    from drill.session.replay import replay
+    from drill.session.session import SessionError
+
+    try:
+        report = replay(args.journal)
+    except (JournalError, SessionError) as exc:
+        raise UsageError(str(exc)) from None
+    except ScenarioError as exc:
+        raise UsageError(f"{args.journal}: header.scenario: {str(exc).splitlines()[0]}") from None
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    elif report.ok:
+        extra = " (the journal was cut short: reproduced up to its last record)" if report.cut_short else ""
+        print(f"{args.journal}: reproduced exactly: {report.checked_commands} commands{extra}")
+    else:
+        print(f"{args.journal}: DIVERGED: {report.divergence}")
+    return EXIT_OK if report.ok else EXIT_FAIL
+
+
+def _cmd_validate(args) -> int:
+    from drill.scenario import ScenarioError, load
+    from drill.scenario.loader import SCENARIO_FILE
+    from drill.session import Session
+    from drill.session.headless import check_script
+    from drill.session.script import ScriptError, read_script
+
+    problems: list[str] = []
+    for path in args.paths:
+        p = Path(path)
+        if p.suffix == ".actions":
+            try:
+                sc = load(str(p.parent))
+                check_script(Session(sc), read_script(p), str(p))
+            except (ScenarioError, ScriptError) as exc:
+                problems.extend(str(exc).splitlines())
+            continue
+        if not p.exists():
+            problems.append(f"{path}: file: not found")
+            continue
+        try:
+            sc = load(str(p))
+            for script in sorted(sc.directory.glob("*.actions")):
+                for diff in sc.spec.difficulties:
+                    check_script(Session(sc, diff), read_script(script), str(script))
+        except (ScenarioError, ScriptError) as exc:
+            problems.extend(str(exc).splitlines())
+        else:
+            print(f"{p / SCENARIO_FILE if p.is_dir() else p}: ok")
+    for line in problems:
+        print(line, file=sys.stderr)
+    return EXIT_USAGE if problems else EXIT_OK
+
+
+def _cmd_bench(args) -> int:
+    if args.tui:
+        from drill.tui import bench_console
+
+        result = bench_console(args.json)
+    else:
+        from drill.bench import bench_engine
+
+        if not 1 <= args.repeat <= 50:
+            raise UsageError("drill bench: --repeat: must be between 1 and 50")
+        result = bench_engine(args.repeat)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for k, v in result.items():
+            print(f"{k:<20} {v}")
+    return EXIT_OK
+
+
+def _cmd_play(args) -> int:
+    scenario = getattr(args, "scenario", None)
+    difficulty = getattr(args, "difficulty", None)
+    if scenario is not None:
+        sc, difficulty, _, _ = _session_args(args)
+        scenario = str(sc.directory)
+    journal = getattr(args, "journal", None)
+    if journal:
+        _check_writable(journal)
+    if not sys.stdout.isatty() and not getattr(args, "cmd", None):
+        raise UsageError("drill: no terminal to play in; try 'drill run SCENARIO' for a headless drill or 'drill --help'")
+    from drill.tui import run_console
+
+    return run_console(scenario, difficulty, getattr(args, "seed", None), getattr(args, "speed", 1.0), journal,
+                       paused=getattr(args, "paused", False))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

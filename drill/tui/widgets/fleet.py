@@ -1,0 +1,112 @@
+"""The fleet table: one row per server, updated in place by diffing on the server name.
+
+Columns have fixed widths and the table has no cell padding of its own: each cell is formatted
+to its column's width here (a leading space separates columns), so no update ever has to
+measure or re-layout the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from drill.session.snapshot import ServerRow
+from drill.tui import format as fmt
+
+STATE_STYLE = {
+    "running": "green",
+    "stopped": "yellow",
+    "disconnected": "bold red",
+    "deploying": "cyan",
+    "restarting": "cyan",
+}
+
+# (key, label, width without the separating space, right-aligned)
+COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
+    ("server", "server", 7, False),
+    ("release", "release", 17, False),
+    ("flags", "flags", 5, False),
+    ("state", "state", 12, False),
+    ("parents", "parents", 7, True),
+    ("children", "child/s", 7, True),
+    ("fills", "fills/s", 7, True),
+    ("out_in", "out:in", 6, True),
+)
+
+
+def _cells(row: ServerRow) -> dict[str, str]:
+    return {
+        "server": row.name,
+        "release": row.release,
+        "flags": ",".join(row.flags) or "-",
+        "state": row.state,
+        "parents": f"{row.parents_in:,}",
+        "children": fmt.rate(row.children_per_s),
+        "fills": fmt.rate(row.fills_per_s),
+        "out_in": fmt.ratio(row.out_in),
+    }
+
+
+class FleetTable(DataTable):
+    DEFAULT_CSS = """
+    FleetTable {
+        height: auto;
+        max-height: 100%;
+        scrollbar-size-horizontal: 1;
+    }
+    """
+
+    def __init__(self, servers: Sequence[str] = (), releases: Sequence[str] = (), **kwargs):
+        super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=0, **kwargs)
+        self._widths: dict[str, int] = {}
+        for key, label, width, right in COLUMNS:
+            # Widen the name columns for scenarios with longer names than knightmare's.
+            if key == "server":
+                width = max([width, *map(len, servers)])
+            elif key == "release":
+                width = max([width, *map(len, releases)])
+            self._widths[key] = width
+            self.add_column(self._fit(key, label, right, "bold"), width=width + 1, key=key)
+        self._shown: dict[str, dict[str, str]] = {}
+
+    def _fit(self, key: str, value: str, right: bool, style: str = "") -> Text:
+        width = self._widths[key]
+        value = value if len(value) <= width else value[: width - 1] + "…"
+        return Text(" " + (value.rjust(width) if right else value.ljust(width)), style=style)
+
+    def _cell(self, key: str, value: str) -> Text:
+        right = next(r for k, _, _, r in COLUMNS if k == key)
+        style = STATE_STYLE.get(value, "") if key == "state" else ""
+        return self._fit(key, value, right, style)
+
+    def show(self, rows: Sequence[ServerRow]) -> int:
+        """Bring the table up to date; returns how many cells changed."""
+        changed = 0
+        seen = set()
+        for row in rows:
+            seen.add(row.name)
+            cells = _cells(row)
+            before = self._shown.get(row.name)
+            if before is None:
+                self.add_row(*(self._cell(k, cells[k]) for k, *_ in COLUMNS), key=row.name)
+                changed += len(cells)
+            else:
+                for key, value in cells.items():
+                    if before[key] != value:
+                        self.update_cell(row.name, key, self._cell(key, value))
+                        changed += 1
+            self._shown[row.name] = cells
+        for name in [n for n in self._shown if n not in seen]:
+            self.remove_row(name)
+            del self._shown[name]
+            changed += 1
+        return changed
+
+    @property
+    def selected_server(self) -> str | None:
+        if not self.row_count:
+            return None
+        key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return key.value
