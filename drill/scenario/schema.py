@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from drill.commands import VERBS
 from drill.timefmt import parse_clock
@@ -182,12 +182,13 @@ class Difficulty(Strict):
     hints: bool = False
     risk_monitor: RiskMonitor
 
-    @model_validator(mode="after")
-    def _known_controls(self) -> "Difficulty":
-        unknown = [c for c in self.controls if c not in VERBS]
+    @field_validator("controls")
+    @classmethod
+    def _known_controls(cls, controls: list[str]) -> list[str]:
+        unknown = [c for c in controls if c not in VERBS]
         if unknown:
             raise ValueError(f"unknown controls {unknown} (known: {', '.join(VERBS)})")
-        return self
+        return controls
 
 
 class Grade(Strict):

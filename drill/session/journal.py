@@ -67,8 +67,8 @@ def read(path: str | Path) -> Journal:
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
-            if n == len(lines) or (n == len(lines) - 1 and not lines[-1]):
-                break  # a torn last line from a killed process: everything before it stands
+            if n == len(lines):
+                break  # a torn last line (no newline yet) from a killed process: the rest stands
             raise JournalError(f"{p}: line {n}: not valid JSON ({exc.msg})") from None
         if not isinstance(rec, dict) or not isinstance(rec.get("type"), str):
             raise JournalError(f"{p}: line {n}: expected an object with a 'type'")
@@ -76,7 +76,7 @@ def read(path: str | Path) -> Journal:
         if header is None:
             if kind != "header":
                 raise JournalError(f"{p}: line {n}: the first record must be the header")
-            for key, typ in (("scenario", str), ("difficulty", str), ("seed", int), ("format", int)):
+            for key, typ in (("scenario", str), ("scenario_hash", str), ("difficulty", str), ("seed", int), ("format", int)):
                 if not isinstance(rec.get(key), typ) or isinstance(rec.get(key), bool):
                     raise JournalError(f"{p}: line {n}: header.{key}: missing or not a {typ.__name__}")
             if rec["format"] != FORMAT:

@@ -63,10 +63,10 @@ def replay(path: str | Path) -> ReplayReport:
     j = read(path)
     sc = scenario_for(j)
     name = str(path)
-    if sc.content_hash != j.header.get("scenario_hash"):
+    session = Session(sc, j.header["difficulty"], j.header["seed"])
+    if sc.content_hash != j.header["scenario_hash"]:
         return ReplayReport(name, False, j.end is None,
                             f"scenario {sc.id!r} differs from the one journaled (content hash changed)", 0, None)
-    session = Session(sc, j.header["difficulty"], j.header["seed"])
     checked = 0
     try:
         for rec in j.commands:
@@ -92,7 +92,8 @@ def replay(path: str | Path) -> ReplayReport:
                 session.run_to_end()
         else:
             last = max([r["t"] for r in j.commands] + [r.get("t", 0) for r in j.results if isinstance(r.get("t"), int)], default=session.now)
-            session.advance_to(last)
+            # +1 ms: run(until=t) stops before events at t, and the last result landed at t.
+            session.advance_to(last + 1)
         log = {a.id: a for a in session.world.actions_log}
         for rec in sorted(j.results, key=lambda r: r.get("seq", 0)):
             a = log.get(rec.get("seq"))

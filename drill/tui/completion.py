@@ -49,6 +49,7 @@ class Completer:
         return head, word, [c for c in pool if c.lower().startswith(low)]
 
     def _wants_more(self, line: str, index: int) -> bool:
+        """Does the command take a word after position `index` (0 is the verb)?"""
         verb = VERBS.get(line.split()[0].lower()) if line.split() else None
         if verb is None:
             return False
@@ -61,7 +62,8 @@ class Completer:
         head, word, cands = self.options(line)
         for cand in cands:
             if len(cand) > len(word):
-                return head + word + cand[len(word):]
+                # The Input shows what goes past the typed text; accepting it also fixes the case.
+                return head + cand
         return None
 
     def complete(self, line: str) -> tuple[str, list[str]]:
@@ -72,7 +74,7 @@ class Completer:
         if len(cands) == 1:
             done = head + cands[0]
             _, _, index = self._split(done)
-            return (done + " " if self._wants_more(done, index + 1) else done), cands
+            return (done + " " if self._wants_more(done, index) else done), cands
         common = os.path.commonprefix([c.lower() for c in cands])
         if len(common) > len(word):
             return head + word + cands[0][len(word):len(common)], cands

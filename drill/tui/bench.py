@@ -1,0 +1,129 @@
+"""Console benchmark: the historical knightmare morning at 60x, headless, 120x36.
+
+Measured in the app's own event loop:
+- lag: how late a 10 ms `asyncio.sleep` probe wakes up (p50, p99, max), i.e. how long input
+  could wait behind the console's work;
+- updates/s: frames the console rendered (one coalesced snapshot each) per wall second, and the
+  screen updates Textual composited;
+- startup: from entering the bench (Textual not yet imported, in a fresh process) to the
+  console's first frame on screen.
+Headless runs skip only the final write of escape codes to a terminal; compositing is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+PROBE_S = 0.010
+TAB_CYCLE = ("tape", "positions", "inbox", "tape", "calls")
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: float) -> dict:
+    from drill.tui.app import DrillApp
+
+    app = DrillApp("knightmare", "historical", None, speed=60.0, journal=str(journal))
+    displays = 0
+    original = getattr(app, "_display", None)
+    if original is not None:
+        def counting(*args, **kwargs):
+            nonlocal displays
+            displays += 1
+            return original(*args, **kwargs)
+        app._display = counting  # type: ignore[method-assign]
+
+    async with app.run_test(size=size) as pilot:
+        while app.console_screen is None or app.console_screen.frames < 1:
+            await asyncio.sleep(0.001)
+        await pilot.pause()
+        startup = time.perf_counter() - t_enter
+        console = app.console_screen
+        frames0, displays0 = console.frames, displays
+        sim0 = console.snap.now
+        cpu0 = time.process_time()
+        lags: list[float] = []
+        t0 = time.perf_counter()
+        end = t0 + seconds
+        next_tab = t0 + seconds / len(TAB_CYCLE)
+        tab_i = 0
+        while (now := time.perf_counter()) < end and not console.ended:
+            if now >= next_tab:
+                console.action_show_tab(TAB_CYCLE[tab_i % len(TAB_CYCLE)])
+                tab_i += 1
+                next_tab += seconds / len(TAB_CYCLE)
+            t = time.perf_counter()
+            await asyncio.sleep(PROBE_S)
+            lags.append(max(0.0, time.perf_counter() - t - PROBE_S))
+        wall = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0
+        frames = console.frames - frames0
+        shown = displays - displays0
+        snap = console.snap
+        sim_s = (snap.now - sim0) / 1000
+        await pilot.press("ctrl+q")
+        await pilot.press("y")
+    lag_ms = [x * 1000 for x in lags]
+    return {
+        "scenario": "knightmare", "difficulty": "historical", "speed": 60.0, "size": f"{size[0]}x{size[1]}",
+        "wall_s": round(wall, 2),
+        "sim_from": None, "sim_to": snap.clock,
+        "sim_s_per_wall_s": round(sim_s / wall, 1) if wall else 0.0,
+        "lag_p50_ms": round(_pct(lag_ms, 50), 2),
+        "lag_p99_ms": round(_pct(lag_ms, 99), 2),
+        "lag_max_ms": round(max(lag_ms, default=0.0), 2),
+        "lag_mean_ms": round(statistics.fmean(lag_ms), 2) if lag_ms else 0.0,
+        "probes": len(lag_ms),
+        "updates_per_s": round(frames / wall, 1) if wall else 0.0,
+        "screen_updates_per_s": round(shown / wall, 1) if wall else 0.0,
+        "startup_s": round(startup, 3),
+        "cpu_share": round(cpu / wall, 2) if wall else 0.0,
+        "phase_at_end": snap.phase,
+    }
+
+
+def run_bench(seconds: float = 25.0, size: tuple[int, int] = (120, 36)) -> dict:
+    t_enter = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="drill-bench-") as tmp:
+        old = os.environ.get("DRILL_DATA_DIR")
+        os.environ["DRILL_DATA_DIR"] = tmp
+        try:
+            result = asyncio.run(_bench(seconds, size, Path(tmp) / "bench.jsonl", t_enter))
+        finally:
+            if old is None:
+                os.environ.pop("DRILL_DATA_DIR", None)
+            else:
+                os.environ["DRILL_DATA_DIR"] = old
+    result["sim_from"] = "09:20:00"
+    result["targets"] = {"lag_p99_ms": 50, "updates_per_s": 20, "startup_s": 1.5}
+    result["ok"] = (result["lag_p99_ms"] <= 50 and result["updates_per_s"] >= 20 and result["startup_s"] <= 1.5)
+    return result
+
+
+def report(result: dict, json_out: bool) -> str:
+    if json_out:
+        return json.dumps(result, indent=2)
+    lines = [
+        f"console bench: {result['scenario']} {result['difficulty']} at {result['speed']:g}x, "
+        f"{result['size']}, {result['wall_s']}s wall ({result['sim_from']} -> {result['sim_to']})",
+        f"  event-loop lag   p50 {result['lag_p50_ms']} ms  p99 {result['lag_p99_ms']} ms  "
+        f"max {result['lag_max_ms']} ms   (target p99 <= 50 ms)",
+        f"  updates          {result['updates_per_s']}/s console frames, "
+        f"{result['screen_updates_per_s']}/s screen updates   (target >= 20/s)",
+        f"  startup          {result['startup_s']} s to the first frame   (target <= 1.5 s)",
+        f"  sim pace         {result['sim_s_per_wall_s']} sim s per wall s; CPU {result['cpu_share']:.0%} of one core",
+        f"  {'all targets met' if result['ok'] else 'TARGETS MISSED'}",
+    ]
+    return "\n".join(lines)

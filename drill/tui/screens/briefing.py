@@ -1,0 +1,49 @@
+"""The scenario's briefing (Markdown), before the drill starts or again during it."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown, Static
+
+
+class BriefingScreen(Screen[bool]):
+    """Dismisses with True to start (or go back to) the drill, False to go back to the picker."""
+
+    DEFAULT_CSS = """
+    BriefingScreen { align: center top; }
+    BriefingScreen > Vertical { width: 100%; max-width: 100; height: 1fr; }
+    BriefingScreen .briefing--title { height: auto; padding: 0 1; background: $panel; text-style: bold; }
+    BriefingScreen VerticalScroll { height: 1fr; padding: 0 1; }
+    BriefingScreen .briefing--keys { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, title: str, markdown: str, *, starting: bool, detail: str = "", **kwargs):
+        super().__init__(**kwargs)
+        self._title, self._markdown, self._starting, self._detail = title, markdown, starting, detail
+
+    BINDINGS = [
+        Binding("enter", "go", "Start"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            title = self._title + (f"  ·  {self._detail}" if self._detail else "")
+            yield Static(title, classes="briefing--title", markup=False)
+            with VerticalScroll():
+                yield Markdown(self._markdown)
+            keys = "Enter start the drill · Esc back to the picker" if self._starting else "Enter or Esc back to the console"
+            yield Static(keys, classes="briefing--keys")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_go(self) -> None:
+        self.dismiss(True)
+
+    def action_back(self) -> None:
+        self.dismiss(not self._starting)

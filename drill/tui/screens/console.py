@@ -1,0 +1,438 @@
+"""The operator console: the live drill.
+
+One timer drives everything. Each frame advances the session by the wall time elapsed times the
+speed (whole milliseconds, capped per chunk; see `Drill.frame`), takes one snapshot and renders
+it inside `batch_update()`. Widgets diff what they show against the snapshot and touch only what
+changed; nothing is pushed to the UI per simulation event.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Markdown, Static, TabbedContent, TabPane
+
+from drill.commands import CommandError, parse_command
+from drill.session.snapshot import Snapshot
+from drill.tui.completion import Completer
+from drill.tui.controller import Drill, faster, slower
+from drill.tui.messages import ResolveFinished, RunCommand
+from drill.tui.palette import DrillCommands
+from drill.tui.screens.briefing import BriefingScreen
+from drill.tui.screens.help import HelpScreen, help_markdown
+from drill.tui.screens.text_view import TextScreen
+from drill.tui.widgets.action_log import PREVIEW_LINES, ActionLog
+from drill.tui.widgets.chart import Chart
+from drill.tui.widgets.command_line import CommandLine
+from drill.tui.widgets.fleet import FleetTable
+from drill.tui.widgets.message_list import AlertList, MessageList
+from drill.tui.widgets.positions import PositionsView
+from drill.tui.widgets.status_header import StatusHeader
+from drill.tui.widgets.status_line import Feedback, JournalLabel
+from drill.tui.widgets.tape import TapeView
+
+FRAME_S = 1 / 30
+WIDE_AT = 110  # columns from which the action log and the chart get a column of their own
+TABS = ("actions", "tape", "inbox", "alerts", "calls", "positions", "chart", "runbook")
+SIDE_TABS = ("actions", "chart")  # shown beside the tabs, not in them, on a wide screen
+
+
+class ConsoleScreen(Screen[None]):
+    COMMANDS = {DrillCommands}
+    AUTO_FOCUS = "FleetTable"
+
+    DEFAULT_CSS = """
+    ConsoleScreen { layout: vertical; }
+    #main { height: 1fr; }
+    #left { width: 1fr; height: 1fr; }
+    #side { display: none; }
+    #fleet-panel { height: auto; }
+    #tabs { height: 1fr; }
+    #tabs TabPane { padding: 0; height: 1fr; }
+    #tabs ContentSwitcher { height: 1fr; }
+    .panel-note { color: $text-muted; padding: 0 1; height: auto; }
+    #runbook-view { height: 1fr; padding: 0 1; }
+
+    ConsoleScreen.-wide #left { width: 79; }
+    ConsoleScreen.-wide #side { display: block; width: 1fr; height: 1fr; border-left: solid $panel-lighten-2; }
+    ConsoleScreen.-wide #fleet-panel { border-bottom: solid $panel-lighten-2; }
+    #side .side-title { height: 1; text-style: bold; padding: 0 1; background: $panel; }
+    #chart-side { height: 9; padding: 0 1; }
+    #actions-side { height: 1fr; }
+
+    #command-bar { height: 2; background: $panel; }
+    #command-row { height: 1; }
+    #prompt { width: 2; padding-left: 1; text-style: bold; }
+    #command { border: none; height: 1; padding: 0; width: 1fr; background: $panel; }
+    #command:focus { background: $boost; }
+    #status-row { height: 1; padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("colon", "focus_command", "Command", key_display=":"),
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
+        Binding("minus", "slower", "Slower", key_display="-"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("b", "briefing", "Briefing", show=False),
+        Binding("r,ctrl+r", "read_result", "Result", show=False),
+        Binding("q", "app.quit", "Quit"),
+        *(Binding(str(i + 1), f"show_tab('{name}')", name.title(), show=False) for i, name in enumerate(TABS)),
+    ]
+
+    def __init__(self, drill: Drill, *, blink: bool = True, frame_s: float = FRAME_S, **kwargs):
+        super().__init__(**kwargs)
+        self.drill = drill
+        self.blink = blink
+        self.frame_s = frame_s
+        self.snap: Snapshot = drill.snapshot()
+        self.completer = Completer(
+            self.snap.controls, self.snap.servers, self.snap.flags,
+            alerts=lambda: [a.id for a in self.snap.alerts if not a.acked] if "ack" in self.snap.controls else [])
+        self.frames = 0  # renders, for the bench and for tests
+        self.wide = False
+        self.busy = False  # a resolve runs in a worker thread: leave the session alone
+        self.ended = False
+        self._dirty = False
+        self._timer: Timer | None = None
+        self._unread: dict[str, int] = {}
+
+    # -- layout -----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        snap = self.snap
+        yield StatusHeader(id="header")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                with Vertical(id="fleet-panel"):
+                    releases = sorted({r.release for r in snap.fleet})
+                    yield FleetTable(snap.servers, releases, id="fleet")
+                with TabbedContent(id="tabs", initial="actions"):
+                    with TabPane("Actions", id="actions"):
+                        yield ActionLog(id="actions-tab")
+                    with TabPane("Tape", id="tape"):
+                        yield TapeView(id="tape-view")
+                    with TabPane("Inbox", id="inbox"):
+                        yield MessageList("email", id="inbox-list")
+                    with TabPane("Alerts", id="alerts"):
+                        if not snap.alerts_enabled:
+                            yield Static("No alerts in this difficulty: nothing was designed to warn you.",
+                                         classes="panel-note")
+                        yield AlertList("alert", id="alerts-list")
+                    with TabPane("Calls", id="calls"):
+                        yield MessageList("call", id="calls-list")
+                    with TabPane("Positions", id="positions"):
+                        yield PositionsView(id="positions-view")
+                    with TabPane("Chart", id="chart"):
+                        yield Chart(id="chart-tab")
+                    with TabPane("Runbook", id="runbook"):
+                        with VerticalScroll(id="runbook-view"):
+                            if snap.runbook:
+                                yield Markdown(snap.runbook)
+                            else:
+                                yield Static("There is no runbook in this difficulty.", classes="panel-note")
+            with Vertical(id="side"):
+                yield Static("Chart", classes="side-title")
+                yield Chart(id="chart-side")
+                yield Static("Actions", classes="side-title")
+                yield ActionLog(id="actions-side")
+        with Vertical(id="command-bar"):
+            with Horizontal(id="command-row"):
+                yield Static(":", id="prompt")
+                yield CommandLine(self.completer, id="command", blink=self.blink,
+                                  placeholder="press : then type a command (Tab completes, ? for help)")
+            with Horizontal(id="status-row"):
+                yield Feedback(id="feedback")
+                yield JournalLabel(snap.journal_path or "(none)", id="journal")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._apply_layout(self.app.size.width)
+        self.query_one(Feedback).say("The clock is paused: space starts it." if self.drill.clock.paused
+                                     else "The clock runs. : for the command line, ? for help.")
+        self.render_snapshot(self.snap)
+        self._timer = self.set_interval(self.frame_s, self.frame, name="drill-frame")
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_layout(event.size.width)
+
+    def _apply_layout(self, width: int) -> None:
+        wide = width >= WIDE_AT
+        if wide == self.wide and self.frames:
+            return
+        self.wide = wide
+        self.set_class(wide, "-wide")
+        tabs = self.query_one("#tabs", TabbedContent)
+        for name in SIDE_TABS:
+            (tabs.hide_tab if wide else tabs.show_tab)(name)
+        if wide and tabs.active in SIDE_TABS:
+            tabs.active = "tape"
+        self.render_snapshot(self.snap)
+
+    # -- the frame --------------------------------------------------------------------------------
+    def frame(self) -> None:
+        """The timer's tick: advance by the wall time elapsed, then render one snapshot."""
+        if self.ended or self.busy:
+            return
+        advanced = self.drill.frame()
+        if advanced or self._dirty:
+            self.refresh_now()
+
+    def refresh_now(self) -> None:
+        """Take one snapshot and render it (and go to the debrief if the drill has ended)."""
+        if self.ended or self.busy:
+            return
+        self._dirty = False
+        snap = self.drill.snapshot()
+        with self.app.batch_update():
+            self.render_snapshot(snap)
+        if snap.finished:
+            self._finish(snap)
+
+    def step(self, ms: int) -> None:
+        """Advance the drill by exactly `ms` of sim time and render (tests, scripted demos)."""
+        if self.ended or self.busy:
+            return
+        self.drill.advance(ms)
+        self.refresh_now()
+
+    def render_snapshot(self, snap: Snapshot) -> None:
+        self.snap = snap
+        self.frames += 1
+        clock = self.drill.clock
+        self.query_one(StatusHeader).show(snap, clock.speed, clock.paused)
+        self.query_one(FleetTable).show(snap.fleet)
+        self.query_one(TapeView).show(snap.tape)
+        inbox = self.query_one("#inbox-list", MessageList)
+        calls = self.query_one("#calls-list", MessageList)
+        alerts = self.query_one("#alerts-list", AlertList)
+        inbox.show(snap.inbox)
+        calls.show(snap.calls)
+        alerts.show(snap.alerts)
+        self._label_tabs()
+        tabs = self.query_one("#tabs", TabbedContent)
+        if tabs.active == "positions":
+            self.query_one(PositionsView).show(snap)
+        if self.wide:
+            self.query_one("#chart-side", Chart).show(snap)
+            self._show_actions(self.query_one("#actions-side", ActionLog), snap)
+        else:
+            if tabs.active == "chart":
+                self.query_one("#chart-tab", Chart).show(snap)
+            self._show_actions(self.query_one("#actions-tab", ActionLog), snap)
+
+    def _show_actions(self, log: ActionLog, snap: Snapshot) -> None:
+        before = {a.id: a.status for a in log._shown.values()}
+        if not log.show(snap.actions):
+            return
+        for a in snap.actions:
+            if before.get(a.id) == "running" and a.status != "running":
+                lines = len(a.result.splitlines())
+                more = " (r reads it all)" if lines > PREVIEW_LINES else ""
+                first = a.result.splitlines()[0] if a.result else ""
+                kind = "refused" if a.status == "refused" else "ok"
+                self.query_one(Feedback).say(f"{a.command}: {first}{more}", kind)
+
+    def _label_tabs(self) -> None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        counts = {
+            "inbox": self.query_one("#inbox-list", MessageList).unread,
+            "calls": self.query_one("#calls-list", MessageList).unread,
+            "alerts": self.query_one("#alerts-list", AlertList).unread,
+        }
+        for name, n in counts.items():
+            if self._unread.get(name) != n:
+                self._unread[name] = n
+                label = Text(name.title())
+                if n:
+                    label.append(f" {n}", style="bold")
+                tabs.get_tab(name).label = label
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "positions":
+            self.query_one(PositionsView).show(self.snap)
+        elif event.pane.id == "chart":
+            self.query_one("#chart-tab", Chart).show(self.snap)
+        elif event.pane.id == "actions":
+            self.query_one("#actions-tab", ActionLog).show(self.snap.actions)
+
+    def _finish(self, snap: Snapshot) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        if self._timer is not None:
+            self._timer.stop()
+        self.app.call_later(self.app.show_debrief, snap)
+
+    # -- commands ---------------------------------------------------------------------------------
+    def submit_command(self, text: str) -> None:
+        text = text.strip()
+        if not text:
+            return
+        feedback = self.query_one(Feedback)
+        self.query_one(CommandLine).remember(text)
+        if self.ended:
+            feedback.say("The drill has ended.", "error")
+            return
+        if self.busy:
+            feedback.say("Wait: resolve is still simulating.", "refused")
+            return
+        try:
+            command = parse_command(text)
+        except CommandError as exc:
+            feedback.say(str(exc), "error")
+            return
+        if command.verb == "resolve":
+            self.busy = True
+            feedback.say("resolve: checking the incident (this may simulate to the scenario's end)…", "info")
+            self._resolve(text)
+            return
+        try:
+            sub = self.drill.submit(text)
+        except CommandError as exc:
+            feedback.say(str(exc), "error")
+            return
+        feedback.say(sub.message, "ok" if sub.accepted else "refused")
+        self._dirty = True
+        self.refresh_now()
+
+    @work(thread=True, exclusive=True, group="resolve")
+    def _resolve(self, text: str) -> None:
+        # The only place the session is used off the UI thread; `busy` keeps the timer away and
+        # the drill's lock keeps everything else away until it is done.
+        try:
+            sub, error = self.drill.submit(text), None
+        except CommandError as exc:
+            sub, error = None, str(exc)
+        self.post_message(ResolveFinished(text, sub, error))
+
+    @on(ResolveFinished)
+    def _resolved(self, event: ResolveFinished) -> None:
+        self.busy = False
+        feedback = self.query_one(Feedback)
+        if event.error is not None:
+            feedback.say(event.error, "error")
+        elif event.submission is not None:
+            feedback.say(event.submission.message, "ok" if event.submission.accepted else "refused")
+        self._dirty = True
+        self.refresh_now()
+
+    @on(RunCommand)
+    def _run_command(self, event: RunCommand) -> None:
+        self.submit_command(event.text)
+
+    @on(Input.Submitted, "#command")
+    def _command_entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        line = event.value
+        event.input.value = ""
+        self.submit_command(line)
+
+    @on(CommandLine.Candidates)
+    def _candidates(self, event: CommandLine.Candidates) -> None:
+        self.query_one(Feedback).say("  ".join(event.candidates), "info")
+
+    @on(CommandLine.Left)
+    def _left_command_line(self) -> None:
+        self.query_one(FleetTable).focus()
+
+    @on(DataTable.RowSelected, "#fleet")
+    def _server_selected(self, event: DataTable.RowSelected) -> None:
+        server = event.row_key.value
+        line = self.query_one(CommandLine)
+        line.value = f"inspect {server}"
+        line.cursor_position = len(line.value)
+        line.focus()
+        self.query_one(Feedback).say(f"Enter runs it; edit it first for another command on {server}.", "info")
+
+    # -- reading ----------------------------------------------------------------------------------
+    @on(MessageList.Opened)
+    def _message_opened(self, event: MessageList.Opened) -> None:
+        lst = event.list
+        row = lst.row(event.key)
+        lst.mark_read(event.key)
+        self._label_tabs()
+        if isinstance(lst, AlertList):
+            offers = []
+            if "ack" in self.snap.controls and not row.acked:
+                offers.append(("a", "acknowledge", f"ack {row.id}"))
+            meta = f"raised {row.clock} ET · {'acknowledged' if row.acked else 'open'}"
+            screen = TextScreen(f"{row.id}: {row.label}", row.detail, meta, offers)
+        else:
+            kind = "call" if row.kind == "call" else "email"
+            screen = TextScreen(row.subject, row.body, f"{kind} from {row.sender} at {row.clock} ET")
+        self.app.push_screen(screen, self._after_reading)
+
+    def _after_reading(self, command: str | None) -> None:
+        if command:
+            self.submit_command(command)
+
+    @on(ActionLog.Opened)
+    def _action_opened(self, event: ActionLog.Opened) -> None:
+        self._open_action(event.action_id)
+
+    def _open_action(self, action_id: int) -> None:
+        action = next((a for a in self.snap.actions if a.id == action_id), None)
+        if action is None:
+            return
+        meta = f"submitted {action.clock} ET · {action.status}"
+        if action.status == "running":
+            body = f"Still running: {action.progress:.0%} of {action.duration_ms // 1000}s."
+        else:
+            body = action.result or "(no result text)"
+        self.app.push_screen(TextScreen(action.command, body, meta))
+
+    def action_read_result(self) -> None:
+        done = [a for a in self.snap.actions if a.status != "running"]
+        if not done:
+            self.query_one(Feedback).say("No finished action to read yet.", "info")
+            return
+        self._open_action(done[-1].id)
+
+    # -- keys -------------------------------------------------------------------------------------
+    def action_focus_command(self) -> None:
+        self.query_one(CommandLine).focus()
+
+    def action_toggle_pause(self) -> None:
+        paused = self.drill.clock.toggle()
+        self.query_one(Feedback).say("Paused." if paused else f"Running at {self.drill.clock.speed:g}x.", "info")
+        self._dirty = True
+        self.refresh_now()
+
+    def action_faster(self) -> None:
+        self._set_speed(faster(self.drill.clock.speed))
+
+    def action_slower(self) -> None:
+        self._set_speed(slower(self.drill.clock.speed))
+
+    def _set_speed(self, speed: float) -> None:
+        self.drill.clock.set_speed(speed)
+        self.query_one(Feedback).say(f"Speed {speed:g}x.", "info")
+        self._dirty = True
+        self.refresh_now()
+
+    def action_show_tab(self, name: str) -> None:
+        if self.wide and name in SIDE_TABS:
+            if name == "actions":
+                self.query_one("#actions-side", ActionLog).focus()
+            return
+        self.query_one("#tabs", TabbedContent).active = name
+        pane = self.query_one(f"#{name}", TabPane)
+        focusable = [w for w in pane.query("*") if w.focusable]
+        if focusable:
+            focusable[0].focus()
+
+    def action_help(self) -> None:
+        snap = self.snap
+        self.app.push_screen(HelpScreen(help_markdown(snap.controls, snap.servers, snap.flags, snap.difficulty)))
+
+    def action_briefing(self) -> None:
+        loaded = self.drill.loaded
+        self.app.push_screen(BriefingScreen(loaded.spec.title, loaded.briefing, starting=False,
+                                            detail="the clock keeps running"))

@@ -1,0 +1,87 @@
+"""The command line: an Input with ghost-text suggestions, Tab completion and a history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.suggester import Suggester
+from textual.widgets import Input
+
+from drill.tui.completion import Completer
+
+HISTORY_SIZE = 200
+
+
+class CommandSuggester(Suggester):
+    def __init__(self, completer: Completer):
+        # Case is handled by the completer; the alert list changes, so no cache.
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.completer = completer
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return self.completer.suggest(value)
+
+
+class CommandLine(Input):
+    BINDINGS = [
+        Binding("tab", "complete", "Complete", show=False),
+        Binding("up", "history(-1)", "Previous", show=False),
+        Binding("down", "history(1)", "Next", show=False),
+        Binding("escape", "leave", "Leave", show=False),
+    ]
+
+    @dataclass
+    class Candidates(Message):
+        """Tab found several ways to go on: the console shows them."""
+        candidates: list[str]
+
+    @dataclass
+    class Left(Message):
+        """Escape: the trainee is done typing."""
+
+    def __init__(self, completer: Completer, *, blink: bool = True, **kwargs):
+        super().__init__(suggester=CommandSuggester(completer), select_on_focus=False, compact=True, **kwargs)
+        self.cursor_blink = blink
+        self.completer = completer
+        self.history: list[str] = []
+        self._cursor: int | None = None  # index into history while browsing it
+        self._draft = ""
+
+    def remember(self, line: str) -> None:
+        line = line.strip()
+        if line and (not self.history or self.history[-1] != line):
+            self.history.append(line)
+            del self.history[:-HISTORY_SIZE]
+        self._cursor = None
+        self._draft = ""
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        if self._cursor is None:
+            if step > 0:
+                return
+            self._draft = self.value
+            self._cursor = len(self.history)
+        self._cursor = max(0, self._cursor + step)
+        if self._cursor >= len(self.history):
+            self._cursor = None
+            self.value = self._draft
+        else:
+            self.value = self.history[self._cursor]
+        self.cursor_position = len(self.value)
+
+    def action_complete(self) -> None:
+        line = self.value[: self.cursor_position]
+        rest = self.value[self.cursor_position:]
+        new, candidates = self.completer.complete(line)
+        if new != line:
+            self.value = new + rest
+            self.cursor_position = len(new)
+        if len(candidates) > 1:
+            self.post_message(self.Candidates(candidates))
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())

@@ -1,0 +1,111 @@
+"""Inbox, exchange calls and alerts: lists of messages, newest first, with what is still unread.
+
+Selecting a message (Enter or a click) posts `MessageList.Opened`; the console opens it and
+marks it read. The lists are rebuilt only when a message arrives or an alert changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from drill.session.snapshot import AlertRow, MessageRow
+
+
+class MessageList(OptionList):
+    DEFAULT_CSS = """
+    MessageList {
+        height: 1fr;
+        border: none;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        padding: 0;
+    }
+    MessageList:focus { border: none; }
+    """
+
+    @dataclass
+    class Opened(Message):
+        list: "MessageList"
+        key: str
+
+    def __init__(self, kind: str, **kwargs):
+        super().__init__(**kwargs)
+        self.kind = kind
+        self._rows: dict[str, MessageRow | AlertRow] = {}
+        self._order: list[str] = []
+        self.read: set[str] = set()
+        self._signature: tuple = ()
+
+    # -- content ----------------------------------------------------------------------------------
+    def _key(self, row) -> str:
+        return str(row.id)
+
+    def _signature_of(self, rows: Sequence) -> tuple:
+        return (len(rows), rows[-1].id if rows else None)
+
+    def prompt(self, row: MessageRow) -> Text:
+        unread = self._key(row) not in self.read
+        text = Text()
+        text.append("● " if unread else "  ", style="bold cyan" if unread else "")
+        text.append(f"{row.clock} ", style="dim")
+        text.append(f"{row.sender}: ", style="bold" if unread else "")
+        text.append(row.subject, style="bold" if unread else "")
+        return text
+
+    def show(self, rows: Sequence) -> bool:
+        """Bring the list up to date; returns True when it changed."""
+        signature = self._signature_of(rows)
+        if signature == self._signature:
+            return False
+        self._signature = signature
+        keep = self.highlighted_option.id if self.highlighted_option is not None else None
+        self._rows = {self._key(r): r for r in rows}
+        self._order = [self._key(r) for r in reversed(rows)]
+        self.set_options(Option(self.prompt(self._rows[k]), id=k) for k in self._order)
+        if keep in self._rows:
+            self.highlighted = self._order.index(keep)
+        return True
+
+    def mark_read(self, key: str) -> None:
+        if key in self._rows and key not in self.read:
+            self.read.add(key)
+            self.replace_option_prompt(key, self.prompt(self._rows[key]))
+
+    def row(self, key: str):
+        return self._rows[key]
+
+    @property
+    def unread(self) -> int:
+        return sum(1 for k in self._rows if k not in self.read)
+
+    @on(OptionList.OptionSelected)
+    def _opened(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Opened(self, event.option.id))
+
+
+class AlertList(MessageList):
+    def _signature_of(self, rows: Sequence[AlertRow]) -> tuple:
+        return tuple((r.id, r.acked) for r in rows)
+
+    def prompt(self, row: AlertRow) -> Text:  # type: ignore[override]
+        unread = self._key(row) not in self.read
+        text = Text()
+        text.append("● " if unread else "  ", style="bold cyan" if unread else "")
+        text.append(f"{row.clock} ", style="dim")
+        text.append(f"{row.id:<4}", style="bold red" if not row.acked else "dim")
+        text.append("acked " if row.acked else "OPEN  ", style="dim" if row.acked else "bold red")
+        text.append(row.label, style="bold" if unread else "")
+        return text
+
+    @property
+    def open_ids(self) -> list[str]:
+        return [k for k, r in self._rows.items() if not r.acked]

@@ -1,0 +1,1 @@
+"""Bundled scenarios: data only (TOML, Markdown, actions files), one directory each."""

@@ -1,0 +1,82 @@
+"""Broken scenario files: exit 2, one clear line per problem naming the file and the field."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from drill.scenario import ScenarioError, bundled_ids, load
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "scenarios" / "knightmare"
+
+
+def broken(tmp_path, old: str, new: str) -> Path:
+    d = tmp_path / "broken"
+    shutil.copytree(SOURCE, d)
+    toml = d / "scenario.toml"
+    text = toml.read_text()
+    assert old in text, old
+    toml.write_text(text.replace(old, new, 1))
+    return d
+
+
+CASES = [
+    # (what, old, new, field named in the message)
+    ("syntax error", 'universe = 310', 'universe = = 310', "line"),
+    ("wrong type", 'universe = 310', 'universe = "many"', "market.universe"),
+    ("missing field", 'capital_usd = 365_000_000', '', "firm.capital_usd"),
+    ("dangling release", 'current_release = "smars-2012.08-rlp"', 'current_release = "smars-2099"', "fleet.current_release"),
+    ("dangling server", 'missed = ["smars-8"]', 'missed = ["smars-99"]', "deploy.missed"),
+    ("dangling flag", 'flag = "RLP"', 'flag = "NOPE"', "flows.1.flag"),
+    ("unknown behaviour", 'behaviour = "runaway_untracked"', 'behaviour = "teleport"', "releases.0.flags.RLP"),
+    ("absurd rate", 'rate_per_min = 96', 'rate_per_min = 1e9', "flows.0.rate_per_min"),
+    ("absurd universe", 'universe = 310', 'universe = 10000000', "market.universe"),
+    ("time outside", 'at = "09:34:00"', 'at = "23:59:00"', "timeline.events"),
+    ("unknown control", '"cancel-open", "resolve"]', '"cancel-open", "resolve", "format-disk"]', "difficulties.historical.controls"),
+    ("typo in a key", 'haircut_pct = 2.0', 'haircutt_pct = 2.0', "market.haircutt_pct"),
+    ("bad time", 'open = "09:30:00"', 'open = "9.30"', "clock.open"),
+]
+
+
+@pytest.mark.parametrize("what, old, new, field", CASES, ids=[c[0] for c in CASES])
+def test_broken_scenario_is_refused_with_a_line_naming_file_and_field(tmp_path, what, old, new, field):
+    d = broken(tmp_path, old, new)
+    with pytest.raises(ScenarioError) as err:
+        load(str(d))
+    assert any(str(d / "scenario.toml") in str(p) and field in str(p) for p in err.value.problems), str(err.value)
+    p = subprocess.run([sys.executable, "-m", "drill", "validate", str(d)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert lines and all(ln.startswith(str(d / "scenario.toml") + ": ") for ln in lines), p.stderr
+    assert any(field in ln for ln in lines)
+
+
+def test_missing_briefing_file_is_named(tmp_path):
+    d = tmp_path / "broken"
+    shutil.copytree(SOURCE, d)
+    (d / "briefing.md").unlink()
+    with pytest.raises(ScenarioError) as err:
+        load(str(d))
+    assert "briefing.md" in str(err.value) and "not found" in str(err.value)
+
+
+def test_every_bundled_scenario_validates():
+    assert "knightmare" in bundled_ids()
+    for sid in bundled_ids():
+        sc = load(sid)
+        assert sc.briefing and sc.runbook and len(sc.content_hash) == 64
+
+
+def test_knightmare_is_as_the_record_sets_it():
+    spec = load("knightmare").spec
+    assert spec.default_difficulty == "historical"
+    assert set(spec.difficulties) >= {"historical", "standard"}
+    h, s = spec.difficulties["historical"], spec.difficulties["standard"]
+    assert "kill-switch" not in h.controls and not h.alerts and not h.runbook
+    assert "kill-switch" in s.controls and s.alerts and s.runbook
+    assert spec.fleet.servers == [f"smars-{i}" for i in range(1, 9)]
+    assert spec.deploy.missed == ["smars-8"]
