@@ -40,7 +40,9 @@ from drill.tui.widgets.tape import TapeView
 FRAME_S = 1 / 30
 WIDE_AT = 110  # columns from which the action log and the chart get a column of their own
 TABS = ("actions", "tape", "inbox", "alerts", "calls", "positions", "chart", "runbook")
-SIDE_TABS = ("actions", "chart")  # shown beside the tabs, not in them, on a wide screen
+SIDE_TABS = ("actions", "chart")
+TAB_FOCUS = {"actions": "#actions-tab", "inbox": "#inbox-list", "alerts": "#alerts-list", "calls": "#calls-list",
+             "tape": "#tape-view Log", "positions": "#positions-view", "runbook": "#runbook-view"}  # shown beside the tabs, not in them, on a wide screen
 
 
 class ConsoleScreen(Screen[None]):
@@ -423,10 +425,11 @@ class ConsoleScreen(Screen[None]):
                 self.query_one("#actions-side", ActionLog).focus()
             return
         self.query_one("#tabs", TabbedContent).active = name
-        pane = self.query_one(f"#{name}", TabPane)
-        focusable = [w for w in pane.query("*") if w.focusable]
-        if focusable:
-            focusable[0].focus()
+        target = TAB_FOCUS.get(name)
+        if target:
+            # The pane is displayed on the next refresh; only then can its list take focus.
+            widget = self.query_one(target)
+            self.call_after_refresh(widget.focus)
 
     def action_help(self) -> None:
         snap = self.snap

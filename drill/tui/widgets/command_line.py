@@ -49,6 +49,13 @@ class CommandLine(Input):
         self._cursor: int | None = None  # index into history while browsing it
         self._draft = ""
 
+    def insert_text_at_cursor(self, text: str) -> None:
+        # ":" is the key that brings the trainee here; pressed again on an empty line it is
+        # habit, not part of a command.
+        if text == ":" and not self.value:
+            return
+        super().insert_text_at_cursor(text)
+
     def remember(self, line: str) -> None:
         line = line.strip()
         if line and (not self.history or self.history[-1] != line):

@@ -71,6 +71,8 @@ class MessageList(OptionList):
         self.set_options(Option(self.prompt(self._rows[k]), id=k) for k in self._order)
         if keep in self._rows:
             self.highlighted = self._order.index(keep)
+        elif self._order:
+            self.highlighted = 0
         return True
 
     def mark_read(self, key: str) -> None:

@@ -34,7 +34,7 @@ def clock_line(snap: Snapshot, speed: float, paused: bool) -> Text:
     text.append(snap.clock, style="bold")
     text.append(" ET ")
     if paused:
-        text.append(" ⏸ paused ", style="bold black on yellow")
+        text.append(" PAUSED ", style="bold black on yellow")
     else:
         text.append(f" ▶ {fmt.speed(speed)} ", style="bold")
     text.append(" ")
@@ -51,12 +51,11 @@ def money_line(snap: Snapshot) -> Text:
         left = snap.capital_left_usd if snap.capital_left_usd is not None else snap.capital_usd
         text.append(fmt.usd(left), style="bold" if left > 0 else "bold white on red")
     else:
+        # The firm could not see its loss that morning: neither can the trainee.
         text.append("Loss ", style="dim")
-        text.append("? ", style="bold")
-        text.append("(not shown)", style="dim")
+        text.append("?", style="bold")
         text.append("  Capital ", style="dim")
         text.append(fmt.usd(snap.capital_usd), style="bold")
-        text.append(" left ?", style="dim")
     text.append("  Collateral ", style="dim")
     text.append(fmt.usd(snap.collateral_usd), style="bold")
     return text
@@ -68,9 +67,8 @@ def monitor_line(snap: Snapshot) -> Text:
     text.append(fmt.usd(snap.exposure_usd), style="bold yellow")
     text.append(f" as of {snap.monitor_as_of}", style="dim")
     if snap.loss_usd is None or snap.monitor_lag_s >= 5:
-        text.append(" (lag ", style="dim")
+        text.append(", lag ", style="dim")
         text.append(f"{snap.monitor_lag_s:,.0f}s", style="bold" if snap.monitor_lag_s >= 60 else "")
-        text.append(")", style="dim")
     return text
 
 
