@@ -218,33 +218,18 @@ def _cmd_replay(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from drill.scenario import ScenarioError, load
     from drill.scenario.loader import SCENARIO_FILE
-    from drill.session import Session
-    from drill.session.headless import check_script
-    from drill.session.script import ScriptError, read_script
+    from drill.session.validate import validate_actions_file, validate_scenario
 
     problems: list[str] = []
     for path in args.paths:
         p = Path(path)
-        if p.suffix == ".actions":
-            try:
-                sc = load(str(p.parent))
-                check_script(Session(sc), read_script(p), str(p))
-            except (ScenarioError, ScriptError) as exc:
-                problems.extend(str(exc).splitlines())
-            continue
         if not p.exists():
             problems.append(f"{path}: file: not found")
             continue
-        try:
-            sc = load(str(p))
-            for script in sorted(sc.directory.glob("*.actions")):
-                for diff in sc.spec.difficulties:
-                    check_script(Session(sc, diff), read_script(script), str(script))
-        except (ScenarioError, ScriptError) as exc:
-            problems.extend(str(exc).splitlines())
-        else:
+        found = validate_actions_file(p) if p.suffix == ".actions" else validate_scenario(p)
+        problems.extend(found)
+        if not found:
             print(f"{p / SCENARIO_FILE if p.is_dir() else p}: ok")
     for line in problems:
         print(line, file=sys.stderr)

@@ -119,6 +119,10 @@ def load(name_or_path: str) -> LoadedScenario:
     directory = toml_path.parent
     briefing = _read_text(directory / spec.briefing, "briefing")
     runbook = _read_text(directory / spec.runbook, "runbook")
+    missing = [Problem(str(toml_path), f"plays.{name}.file", f"{play.file} not found")
+               for name, play in spec.plays.items() if not (directory / play.file).is_file()]
+    if missing:
+        raise ScenarioError(missing)
     digest = hashlib.sha256()
     for name, body in sorted({SCENARIO_FILE: text, spec.briefing: briefing, spec.runbook: runbook}.items()):
         digest.update(name.encode() + b"\0" + body.encode() + b"\0")

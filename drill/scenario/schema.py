@@ -202,6 +202,34 @@ class Scoring(Strict):
     ends_on_bankruptcy: bool = False
 
 
+class Expect(Strict):
+    """Bounds a play's outcome must fall within (its self-test)."""
+
+    contained: bool | None = None
+    bankrupt: bool | None = None
+    min_loss_usd: Usd | None = None
+    max_loss_usd: Usd | None = None
+    max_score_usd: Usd | None = None
+
+
+class Play(Strict):
+    """An actions script shipped with the scenario. Scripts may name the truth with placeholders
+    ({faulty_server}), so one play works for every seed's variant."""
+
+    file: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.actions$", max_length=200)]
+    role: Literal["none", "best", "mistake", "historical", "other"]
+    description: Text = ""
+    difficulties: list[Name] = Field(default_factory=list, description="empty: every difficulty")
+    expect: Expect = Field(default_factory=Expect)
+
+    @field_validator("file")
+    @classmethod
+    def _inside(cls, file: str) -> str:
+        if ".." in file.split("/"):
+            raise ValueError("must stay inside the scenario's directory")
+        return file
+
+
 class Scenario(Strict):
     id: Name
     title: Annotated[str, Field(min_length=1, max_length=120)]
@@ -225,6 +253,7 @@ class Scenario(Strict):
     hints: list[Text] = Field(default_factory=list, max_length=50)
     action_seconds: dict[str, float] = Field(description="how long each command takes, in sim seconds")
     scoring: Scoring
+    plays: dict[Name, Play] = Field(default_factory=dict, max_length=30)
 
     @model_validator(mode="after")
     def _references(self) -> "Scenario":
@@ -261,6 +290,10 @@ class Scenario(Strict):
         for verb, secs in self.action_seconds.items():
             if not 0 <= secs <= 3600:
                 raise ValueError(f"action_seconds.{verb}: must be between 0 and 3600 seconds")
+        for name, play in self.plays.items():
+            for d in play.difficulties:
+                if d not in self.difficulties:
+                    raise ValueError(f"plays.{name}.difficulties: no difficulty {d!r}")
         # A hostile file must not make the engine do unbounded work: cap the orders it can ask for.
         minutes = (self.clock.end - self.clock.world_start) / 60_000
         parents = sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows)

@@ -80,3 +80,30 @@ def test_knightmare_is_as_the_record_sets_it():
     assert "kill-switch" in s.controls and s.alerts and s.runbook
     assert spec.fleet.servers == [f"smars-{i}" for i in range(1, 9)]
     assert spec.deploy.missed == ["smars-8"]
+
+
+def test_validate_runs_the_best_play_and_refuses_one_that_does_not_contain(tmp_path):
+    d = tmp_path / "broken"
+    shutil.copytree(SOURCE, d)
+    (d / "plays" / "best.actions").write_text("09:25:00 logs {faulty_server}\n")
+    p = subprocess.run([sys.executable, "-m", "drill", "validate", str(d)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2
+    assert "plays.best: the best play does not contain the incident" in p.stderr
+
+
+def test_validate_names_a_play_line_that_breaks(tmp_path):
+    d = tmp_path / "broken"
+    shutil.copytree(SOURCE, d)
+    (d / "plays" / "best.actions").write_text("09:25:00 stop smars-42\n")
+    p = subprocess.run([sys.executable, "-m", "drill", "validate", str(d)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2
+    assert p.stderr.strip() == f"{d / 'plays' / 'best.actions'}: line 1: stop: unknown server 'smars-42' (servers: {', '.join(f'smars-{i}' for i in range(1, 9))})"
+
+
+def test_a_missing_play_file_is_named(tmp_path):
+    d = tmp_path / "broken"
+    shutil.copytree(SOURCE, d)
+    (d / "plays" / "none.actions").unlink()
+    with pytest.raises(ScenarioError) as err:
+        load(str(d))
+    assert "plays.none.file" in str(err.value)
