@@ -230,6 +230,35 @@ class Play(Strict):
         return file
 
 
+class LessonCheck(Strict):
+    """How the debrief tells whether the trainee lived the lesson. Commands may use the plays'
+    placeholders ({faulty_server})."""
+
+    kind: Literal["command_before", "avoid_command", "contained_before"]
+    commands: list[Annotated[str, Field(max_length=80)]] = Field(default_factory=list, max_length=20)
+    before: ClockTime | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "LessonCheck":
+        if self.kind in ("command_before", "avoid_command") and not self.commands:
+            raise ValueError(f"{self.kind} needs commands")
+        if self.kind in ("command_before", "contained_before") and self.before is None:
+            raise ValueError(f"{self.kind} needs before")
+        return self
+
+
+class Lesson(Strict):
+    """One lesson of the after-action review: what was expected, and what to keep or change."""
+
+    id: Name
+    title: Annotated[str, Field(max_length=120)]
+    expected: Text
+    keep: Text = Field(description="said when the trainee did it")
+    change: Text = Field(description="said when they did not")
+    why: Text = Field(description="why the morning went the way it did on this point")
+    check: LessonCheck
+
+
 class Scenario(Strict):
     id: Name
     title: Annotated[str, Field(min_length=1, max_length=120)]
@@ -254,6 +283,8 @@ class Scenario(Strict):
     action_seconds: dict[str, float] = Field(description="how long each command takes, in sim seconds")
     scoring: Scoring
     plays: dict[Name, Play] = Field(default_factory=dict, max_length=30)
+    lessons: list[Lesson] = Field(default_factory=list, max_length=30)
+    historical_loss_usd: Usd | None = Field(None, description="what the real incident cost, for the debrief")
 
     @model_validator(mode="after")
     def _references(self) -> "Scenario":
@@ -294,6 +325,13 @@ class Scenario(Strict):
             for d in play.difficulties:
                 if d not in self.difficulties:
                     raise ValueError(f"plays.{name}.difficulties: no difficulty {d!r}")
+        for i, lesson in enumerate(self.lessons):
+            c = lesson.check
+            if c.before is not None and not self.clock.start <= c.before <= self.clock.end:
+                raise ValueError(f"lessons.{i}.check.before: outside the drill (start..end)")
+            for cmd in c.commands:
+                if cmd.split()[0] not in VERBS:
+                    raise ValueError(f"lessons.{i}.check.commands: unknown command {cmd!r}")
         # A hostile file must not make the engine do unbounded work: cap the orders it can ask for.
         minutes = (self.clock.end - self.clock.world_start) / 60_000
         parents = sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows)
