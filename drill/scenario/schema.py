@@ -234,7 +234,7 @@ class LessonCheck(Strict):
     """How the debrief tells whether the trainee lived the lesson. Commands may use the plays'
     placeholders ({faulty_server})."""
 
-    kind: Literal["command_before", "avoid_command", "contained_before"]
+    kind: Literal["command_before", "avoid_command", "contained_before", "never_reopened"]
     commands: list[Annotated[str, Field(max_length=80)]] = Field(default_factory=list, max_length=20)
     before: ClockTime | None = None
 
