@@ -17,7 +17,7 @@ class CommandError(ValueError):
 
 @dataclass(frozen=True)
 class Arg:
-    kind: str  # "server", "flag" or "alert": what completion offers and validation checks
+    kind: str  # "server", "flag", "alert" or "percent": what completion offers and validation checks
     optional: bool = False
 
 
@@ -53,6 +53,8 @@ VERBS: dict[str, Verb] = {
         Verb("disable-flag", (Arg("flag"),), "stop setting a feature flag on new orders"),
         Verb("enable-flag", (Arg("flag"),), "set a feature flag on new orders again"),
         Verb("cancel-open", (Arg("server", optional=True),), "cancel open parent orders (one server or all)"),
+        Verb("offset", (Arg("server", optional=True),), "take out your own open orders by trading against them (works when cancels do not)"),
+        Verb("rollout", (Arg("percent"),), "put the current release on this percentage of the fleet"),
         Verb("kill-switch", (), "disconnect the firm from every market at once"),
         Verb("ack", (Arg("alert"),), "acknowledge an alert"),
         Verb("hint", (), "ask the facilitator for a hint"),

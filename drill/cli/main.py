@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from drill import __version__
+from drill.cli import debrief_cmd, results_cmd  # light: their heavy imports are inside their handlers
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -65,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--actions", help="file of 'HH:MM:SS COMMAND [ARGS]' lines")
     s.add_argument("--journal", help="write the journal here")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--results", help="record the result in this results database (default: the data directory's)")
+    s.add_argument("--team", help="the team name to record the result under")
 
     s = sub.add_parser("replay", help="re-simulate a journal and check it reproduces exactly")
     s.add_argument("journal")
@@ -77,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--tui", action="store_true")
     s.add_argument("--repeat", type=int, default=3, help="runs to take the median of (engine bench)")
+
+    debrief_cmd.add_parser(sub)
+    results_cmd.add_parser(sub)
     return p
 
 
@@ -86,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         handler = {
             None: _cmd_play, "play": _cmd_play, "list": _cmd_list, "run": _cmd_run, "replay": _cmd_replay,
             "validate": _cmd_validate, "bench": _cmd_bench,
+            "debrief": debrief_cmd.run, "results": results_cmd.run,
         }[args.cmd]
         return handler(args)
     except UsageError as exc:
@@ -147,16 +154,33 @@ def _cmd_run(args) -> int:
             lines = read_script(args.actions)
         except ScriptError as exc:
             raise UsageError(str(exc)) from None
-    if args.journal:
-        _check_writable(args.journal)
+    from drill import results
+    from drill.paths import default_journal_path
+
+    # Every headless drill keeps a journal (the debrief and --verify need one) and is recorded.
+    journal = args.journal or str(default_journal_path(sc.id))
+    _check_writable(journal)
     try:
-        outcome = run_script(sc, diff, args.seed, lines, args.journal, args.actions or "<actions>")
+        db = results.check(args.results)
+        if args.team is not None and not (0 < len(args.team.strip()) <= results.MAX_TEAM_CHARS and args.team.isprintable()):
+            raise UsageError(f"drill run: --team: must be 1 to {results.MAX_TEAM_CHARS} printable characters")
+    except results.ResultsError as exc:
+        raise UsageError(f"drill run: --results: {exc}") from None
+    try:
+        outcome = run_script(sc, diff, args.seed, lines, journal, args.actions or "<actions>")
     except ScriptError as exc:
         raise UsageError(str(exc)) from None
     if args.json:
         print(json.dumps(outcome.to_dict(), indent=2))
     else:
         print(_summary(outcome))
+    try:
+        rid = results.record(outcome, journal, team=args.team, path=db)
+    except results.ResultsError as exc:
+        print(f"drill run: result not recorded: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    where = f"  journal       {journal}\n  recorded      result #{rid} in {db}"
+    print(where, file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
 
 

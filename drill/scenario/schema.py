@@ -23,9 +23,14 @@ Text = Annotated[str, Field(max_length=4000)]
 # The engine's code paths. A release maps each flag to one of these; scenario files select
 # behaviours by name and never carry Python.
 BEHAVIOURS = {
-    "route_until_filled": "sends child orders until the parent is filled, then stops",
-    "runaway_untracked": "sends child orders without counting fills: never stops on its own",
+    "route_until_filled": "sends child orders until the parent is filled, then stops (healthy)",
+    "runaway_untracked": "sends child orders without counting fills: never stops on its own (fault)",
+    "pov_unlimited": "sells a share of the last minute's market volume with no price or time limit (fault)",
+    "resting_order": "rests at the exchange and fills as buyers arrive, whatever the firm's servers do",
+    "overfill": "counts fills wrong: keeps sending until behaviours.overfill_factor times the quantity (fault)",
 }
+# Behaviours that are faults: their children are erroneous and a server running them is armed.
+FAULTY_BEHAVIOURS = {"runaway_untracked", "pov_unlimited", "overfill"}
 
 
 class Strict(BaseModel):
@@ -37,6 +42,7 @@ class Clock(Strict):
     start: ClockTime = Field(description="when the trainee's clock starts")
     open: ClockTime = Field(description="when the market opens")
     end: ClockTime = Field(description="the scenario's last minute")
+    zone: Annotated[str, Field(min_length=1, max_length=8)] = Field("ET", description="the clock's time zone label")
 
     @model_validator(mode="after")
     def _ordered(self) -> "Clock":
@@ -48,7 +54,7 @@ class Clock(Strict):
 
 
 class Market(Strict):
-    universe: int = Field(ge=1, le=5000, description="symbols the flow can touch")
+    universe: int = Field(ge=1, le=1000, description="symbols the flow can touch")
     price_median_usd: float = Field(gt=0, le=10_000)
     price_sigma: float = Field(ge=0, le=3)
     adv_median_usd: float = Field(gt=0, le=1e12, description="median daily dollar volume per symbol")
@@ -62,6 +68,19 @@ class Market(Strict):
     lot_shares: int = Field(ge=1, le=10_000)
     buy_fraction: float = Field(ge=0, le=1)
     side_by_symbol: bool = Field(True, description="retail flow in one symbol leans one way all morning")
+    names: list[Name] = Field(default_factory=list, max_length=1000, description="symbol names; empty: made-up tickers")
+    impact_half_life_s: float | None = Field(None, gt=0, le=86_400, description="price pressure decays with this half-life; none: permanent")
+    dryup: float = Field(0.0, ge=0, le=100, description="liquidity withdrawal: impact grows with the displacement already caused")
+    hot_potato: float = Field(0.0, ge=0, le=100, description="extra market volume per share the firm trades (intermediaries passing it on)")
+    trading_seconds_per_day: int = Field(23_400, ge=60, le=86_400)
+
+    @model_validator(mode="after")
+    def _names(self) -> "Market":
+        if self.names and len(self.names) != self.universe:
+            raise ValueError(f"names: {len(self.names)} names for a universe of {self.universe}")
+        if len(set(self.names)) != len(self.names):
+            raise ValueError("names: must be unique")
+        return self
 
 
 class Firm(Strict):
@@ -72,11 +91,16 @@ class Firm(Strict):
 class CodePath(Strict):
     behaviour: str
     label: Annotated[str, Field(min_length=1, max_length=60)]
+    customers_mod: tuple[int, int] | None = Field(None, description="only customers whose id % m == r take this path; others route healthily")
 
     @model_validator(mode="after")
     def _known(self) -> "CodePath":
         if self.behaviour not in BEHAVIOURS:
             raise ValueError(f"unknown behaviour {self.behaviour!r} (known: {', '.join(BEHAVIOURS)})")
+        if self.customers_mod is not None:
+            m, r = self.customers_mod
+            if not (1 <= m <= 1_000_000 and 0 <= r < m):
+                raise ValueError("customers_mod must be [m, r] with 1 <= m <= 1000000 and 0 <= r < m")
         return self
 
 
@@ -96,6 +120,7 @@ class Fleet(Strict):
 class Deploy(Strict):
     missed: list[Name] = Field(min_length=0, max_length=64, description="servers left on the previous release under the scenario's seed")
     move_with_seed: bool = Field(True, description="other seeds pick other servers (same count)")
+    initial: Literal["current", "previous"] = Field("current", description="the release every server not missed starts on")
 
 
 class Flag(Strict):
@@ -111,6 +136,9 @@ class Flow(Strict):
     start: ClockTime
     end: ClockTime
     qty_lots: tuple[int, int] = Field(description="parent size in lots, min and max")
+    account: Literal["customer", "firm"] = Field("customer", description="whose fills these are: customers' (excess is the firm's) or the firm's own")
+    customers: int = Field(100_000, ge=1, le=10_000_000, description="customer ids are drawn from 0..customers-1")
+    symbols: list[Name] = Field(default_factory=list, max_length=5000, description="restrict the flow to these market.names")
 
     @model_validator(mode="after")
     def _valid(self) -> "Flow":
@@ -125,6 +153,25 @@ class Flow(Strict):
 class Behaviours(Strict):
     route_child_lots_per_s: int = Field(ge=1, le=1000, description="lots a healthy router sends per second per parent")
     runaway_child_lots_per_s: int = Field(ge=1, le=1000, description="lots a runaway parent sends per second")
+    pov_participation: float = Field(0.09, gt=0, le=0.5, description="share of the last minute's market volume pov_unlimited targets")
+    resting_absorb_lots_per_s: float = Field(10.0, ge=0, le=100_000, description="lots buyers (or sellers) take from a resting order per second")
+    resting_absorb_growth_per_min: float = Field(0.0, ge=0, le=100, description="how fast that appetite grows, per minute the order rests")
+    overfill_factor: float = Field(2.0, ge=1, le=100, description="how many times its quantity an overfilling parent fills")
+
+
+class Order(Strict):
+    """One scheduled parent order (a program, a mistyped ticket)."""
+
+    name: Name
+    at: ClockTime
+    jitter_s: int = Field(0, ge=0, le=3600)
+    server: Name
+    symbol: Name
+    side: Literal["buy", "sell"]
+    qty: int = Field(ge=1, le=100_000_000, description="shares (or contracts) as entered")
+    intended_qty: int | None = Field(None, ge=0, le=100_000_000, description="what was meant; fills beyond it are erroneous")
+    flag: Name | None = None
+    account: Literal["customer", "firm"] = "customer"
 
 
 class Stream(Strict):
@@ -180,6 +227,8 @@ class Difficulty(Strict):
     runbook: bool = False
     loss_visible: bool = False
     hints: bool = False
+    stuck_hint_after_s: float | None = Field(None, ge=10, le=3600, description="push the next hint when nothing was done for this long during an incident")
+    cancel_fails: bool = Field(False, description="the cancel path is broken: cancel-open is rejected")
     risk_monitor: RiskMonitor
 
     @field_validator("controls")
@@ -200,6 +249,8 @@ class Scoring(Strict):
     server_minute_usd: Usd = Field(description="healthy business one server carries per minute of market")
     grades: list[Grade] = Field(min_length=1, max_length=10)
     ends_on_bankruptcy: bool = False
+    unfilled_lot_usd: Usd = Field(0.0, description="cost of each lot of the firm's own orders left unfilled at the end (a hedge left undone)")
+    unreleased_server_minute_usd: Usd = Field(0.0, description="cost per minute of market of each server not on the current release")
 
 
 class Expect(Strict):
@@ -274,7 +325,8 @@ class Scenario(Strict):
     fleet: Fleet
     deploy: Deploy
     flags: dict[Name, Flag] = Field(default_factory=dict, max_length=50)
-    flows: list[Flow] = Field(min_length=1, max_length=50)
+    flows: list[Flow] = Field(default_factory=list, max_length=50)
+    orders: list[Order] = Field(default_factory=list, max_length=200)
     behaviours: Behaviours
     timeline: Timeline = Field(default_factory=Timeline)
     difficulties: dict[Name, Difficulty] = Field(min_length=1, max_length=10)
@@ -307,6 +359,22 @@ class Scenario(Strict):
                 raise ValueError(f"flows.{i}.flag: flag {flow.flag!r} is not defined under [flags]")
             if not (self.clock.world_start <= flow.start and flow.end <= self.clock.end):
                 raise ValueError(f"flows.{i}: must run inside the scenario (world_start..end)")
+        names = set(self.market.names)
+        for i, flow in enumerate(self.flows):
+            for sym in flow.symbols:
+                if sym not in names:
+                    raise ValueError(f"flows.{i}.symbols: no symbol {sym!r} in market.names")
+        for i, o in enumerate(self.orders):
+            if o.server not in self.fleet.servers:
+                raise ValueError(f"orders.{i}.server: no server {o.server!r} in fleet.servers")
+            if o.symbol not in names:
+                raise ValueError(f"orders.{i}.symbol: no symbol {o.symbol!r} in market.names")
+            if o.flag is not None and o.flag not in self.flags:
+                raise ValueError(f"orders.{i}.flag: flag {o.flag!r} is not defined under [flags]")
+            if not self.clock.world_start <= o.at <= self.clock.end:
+                raise ValueError(f"orders.{i}.at: outside the scenario (world_start..end)")
+        if not self.flows and not self.orders:
+            raise ValueError("flows: a scenario needs at least one flow or order")
         for i, ev in enumerate(self.timeline.events):
             if not self.clock.world_start <= ev.at <= self.clock.end:
                 raise ValueError(f"timeline.events.{i}.at: outside the scenario (world_start..end)")

@@ -119,6 +119,11 @@ class Session:
                 args[i] = names[value.lower()]
             elif spec.kind == "alert":
                 args[i] = value.upper()
+            elif spec.kind == "percent":
+                text = value.rstrip("%")
+                if not text.isdigit() or not 1 <= int(text) <= 100:
+                    raise CommandError(f"{command.verb}: {value!r} is not a percentage from 1 to 100")
+                args[i] = str(int(text))
         return Command(command.verb, tuple(args))
 
     def submit(self, command: str | Command) -> Submission:

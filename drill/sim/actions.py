@@ -36,6 +36,8 @@ def refusal(world: World, cmd: Command) -> str | None:
             "diff-deploy": "there is no deploy verification tool: the deploy was done by hand",
             "ack": "there is no alerting system to acknowledge",
             "hint": "no hints in this difficulty",
+            "rollout": "the rollout is not yours to drive here",
+            "offset": "no offsetting orders can be entered here",
         }
         why = reasons.get(cmd.verb, "this control is not available")
         return f"refused: {cmd.verb}: {why} ({world.difficulty_name} difficulty)"
@@ -199,19 +201,54 @@ def _flag(world: World, a: Action, enable: bool):
                 ("" if enable else "; orders already carrying it keep it"))
 
 
-def _cancel_open(world: World, a: Action):
-    yield from _wait(world, a)
+def _open_orders(world: World, a: Action):
     book, f = world.book, world.fleet
     act = book.active
     if a.command.args:
         i = f.index(a.command.args[0])
-        ids = act[book.server[act] == i]
-        where = a.command.args[0]
-    else:
-        ids = act
-        where = "all servers"
-    book.close(ids, ob.CANCELLED)
+        return act[book.server[act] == i], a.command.args[0]
+    return act, "all servers"
+
+
+def _cancel_open(world: World, a: Action):
+    yield from _wait(world, a)
+    ids, where = _open_orders(world, a)
+    if world.difficulty.cancel_fails and len(ids):
+        # The cancel path itself is broken (as the exchange's was for Mizuho): nothing happens.
+        a.result = f"cancel REJECTED for {len(ids):,} open order(s) on {where}: the exchange did not process the cancel"
+        return
+    world.book.close(ids, ob.CANCELLED)
     a.result = f"{len(ids):,} open parent order(s) cancelled on {where}"
+
+
+def _offset(world: World, a: Action):
+    """Take out the firm's own open orders by trading against them: slower than a cancel, but it
+    goes through the matching engine, so it works when the cancel path does not."""
+    yield from _wait(world, a)
+    ids, where = _open_orders(world, a)
+    book = world.book
+    left = int(np.maximum(book.qty[ids] - book.filled[ids], 0).sum())
+    book.close(ids, ob.CANCELLED)
+    a.result = f"{len(ids):,} open order(s) on {where} offset: {left:,} unfilled shares taken out against your own opposite orders"
+
+
+def _rollout(world: World, a: Action):
+    """Put the current release on the first N% of the fleet, one server after another."""
+    f = world.fleet
+    want = -(-len(f.servers) * int(a.command.args[0]) // 100)
+    todo = [s for s in f.servers[:want] if s.release != f.current]
+    per = a.duration_ms
+    for s in todo:
+        s.outages += 1
+        s.activity = "deploying"
+    for s in todo:
+        if per:
+            yield world.env.timeout(per)
+        s.release = f.current
+        s.outages -= 1
+    on = sum(1 for s in f.servers if s.release == f.current)
+    a.result = (f"rollout {a.command.args[0]}%: {f.release_label(f.current)} now on {on} of {len(f.servers)} servers"
+                + (f" ({', '.join(s.name for s in todo)} deployed)" if todo else " (nothing to do)"))
 
 
 def _kill_switch(world: World, a: Action):
@@ -234,9 +271,7 @@ def _ack(world: World, a: Action):
 
 def _hint(world: World, a: Action):
     yield from _wait(world, a)
-    asked = sum(1 for x in world.actions_log if x.command.verb == "hint" and x.status == DONE)
-    hints = world.spec.hints
-    a.result = hints[min(asked, len(hints) - 1)] if hints else "no hints for this scenario"
+    a.result = world.next_hint()
 
 
 def _resolve(world: World, a: Action):
@@ -257,6 +292,8 @@ _HANDLERS = {
     "disable-flag": lambda w, a: _flag(w, a, False),
     "enable-flag": lambda w, a: _flag(w, a, True),
     "cancel-open": _cancel_open,
+    "offset": _offset,
+    "rollout": _rollout,
     "kill-switch": _kill_switch,
     "ack": _ack,
     "hint": _hint,

@@ -8,8 +8,11 @@ import numpy as np
 
 from drill.scenario.schema import Scenario
 
-HEALTHY, RUNAWAY = 0, 1
-_BEHAVIOUR_CODE = {"route_until_filled": HEALTHY, "runaway_untracked": RUNAWAY}
+# Code paths as small integers, so a tick can look them up for every parent at once.
+HEALTHY, RUNAWAY, POV, RESTING, OVERFILL = 0, 1, 2, 3, 4
+_BEHAVIOUR_CODE = {"route_until_filled": HEALTHY, "runaway_untracked": RUNAWAY, "pov_unlimited": POV,
+                   "resting_order": RESTING, "overfill": OVERFILL}
+FAULTY = np.array([False, True, True, False, True])  # indexed by code: does this path send erroneous orders?
 
 
 @dataclass
@@ -34,21 +37,31 @@ class Fleet:
     release_ids: list[str] = field(default_factory=list)
     # path[release, flag + 1]: the code path a parent takes (column 0: parents with no flag)
     path: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int8))
+    # A path may apply to some customers only (id % mod_m == mod_r); mod_m 0: to everyone.
+    mod_m: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int32))
+    mod_r: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int32))
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, spec: Scenario, missed: list[str]) -> "Fleet":
         release_ids = [r.id for r in spec.releases]
         flag_names = list(spec.flags)
-        path = np.zeros((len(release_ids), len(flag_names) + 1), dtype=np.int8)
+        shape = (len(release_ids), len(flag_names) + 1)
+        path = np.zeros(shape, dtype=np.int8)
+        mod_m = np.zeros(shape, dtype=np.int32)
+        mod_r = np.zeros(shape, dtype=np.int32)
         for ri, rel in enumerate(spec.releases):
             for fname, cp in rel.flags.items():
-                path[ri, flag_names.index(fname) + 1] = _BEHAVIOUR_CODE[cp.behaviour]
+                j = flag_names.index(fname) + 1
+                path[ri, j] = _BEHAVIOUR_CODE[cp.behaviour]
+                if cp.customers_mod:
+                    mod_m[ri, j], mod_r[ri, j] = cp.customers_mod
         cur = release_ids.index(spec.fleet.current_release)
         prev = release_ids.index(spec.fleet.previous_release)
-        servers = [Server(name, prev if name in missed else cur) for name in spec.fleet.servers]
+        start = cur if spec.deploy.initial == "current" else prev
+        servers = [Server(name, prev if name in missed else start) for name in spec.fleet.servers]
         return cls(spec, servers, flag_names, [spec.flags[f].enabled for f in flag_names],
-                   release_ids=release_ids, path=path)
+                   release_ids=release_ids, path=path, mod_m=mod_m, mod_r=mod_r)
 
     @property
     def names(self) -> list[str]:
@@ -97,13 +110,13 @@ class Fleet:
         enabled = np.flatnonzero(self.flag_enabled) + 1
         if len(enabled) == 0:
             return np.zeros(len(self.servers), dtype=np.bool_)
-        runaway = (self.path[self.release_of()][:, enabled] == RUNAWAY).any(axis=1)
-        return runaway & self.in_service_mask()
+        faulty = FAULTY[self.path[self.release_of()][:, enabled]].any(axis=1)
+        return faulty & self.in_service_mask()
 
     def armed(self, s: Server) -> list[str]:
         """Enabled flags that this server's release would turn into runaway code."""
         return [f for i, f in enumerate(self.flag_names)
-                if self.flag_enabled[i] and self.path[s.release, i + 1] == RUNAWAY]
+                if self.flag_enabled[i] and FAULTY[self.path[s.release, i + 1]]]
 
     def state_label(self, s: Server) -> str:
         if s.outages:

@@ -29,7 +29,7 @@ class Ledger:
         f = flow[syms]
         side = np.sign(f)
         # Price the tick's flow at the displacement half-way through it.
-        price = self.market.exec_price(syms, side, self.position[syms] + f / 2)
+        price = self.market.exec_price(syms, side, self.market.pressure[syms] + f / 2)
         self.cash[syms] -= f * price
         self.position[syms] += f
         self.bought[syms] += np.where(f > 0, f, 0)

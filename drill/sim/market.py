@@ -1,4 +1,11 @@
-"""Symbols, fair values and what the firm's own flow does to the prices it gets."""
+"""Symbols, fair values, market volume, and what the firm's own flow does to the prices it gets.
+
+The firm's net flow builds a per-symbol *pressure* (shares) that displaces traded prices from
+fair value: linear in the pressure as a share of daily volume, made convex by liquidity
+withdrawal (`dryup`), capped (a price limit), and, where the scenario says so, decaying with a
+half-life as other traders step back in. Without a half-life the pressure is the firm's net
+inventory: Knight's positions kept pushing the prices it paid.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,8 @@ import string
 import numpy as np
 
 from drill.scenario.schema import Market as MarketSpec
+
+VOLUME_WINDOW = 60  # ticks of market volume a participation algorithm looks back on
 
 
 def tickers(n: int, rng: np.random.Generator) -> list[str]:
@@ -28,7 +37,7 @@ class Market:
     def __init__(self, spec: MarketSpec, rng: np.random.Generator, tick_ms: int):
         self.spec = spec
         n = spec.universe
-        self.symbols = tickers(n, rng)
+        self.symbols = list(spec.names) if spec.names else tickers(n, rng)
         self.fair = spec.price_median_usd * np.exp(spec.price_sigma * rng.standard_normal(n))
         self.adv_usd = spec.adv_median_usd * np.exp(spec.adv_sigma * rng.standard_normal(n))
         # Retail flow in a name tends to lean one way for the morning.
@@ -38,16 +47,46 @@ class Market:
         self.half_spread = spec.half_spread_bps / 1e4
         self._impact = spec.impact_bps_per_pct_adv / 1e4 * 100  # per unit fraction of ADV
         self._max_disp = spec.max_displacement_bps / 1e4
+        self._dryup = spec.dryup
+        self._decay = 1.0 if spec.impact_half_life_s is None else 0.5 ** (tick_ms / 1000 / spec.impact_half_life_s)
+        self.pressure = np.zeros(n, dtype=np.float64)  # shares, signed
+        self.halted = np.zeros(n, dtype=np.bool_)
+        # Everyone else's volume per tick, in shares: the day's volume spread over its seconds.
+        self.base_volume = self.adv_usd / self.fair / spec.trading_seconds_per_day * tick_ms / 1000
+        self._hot_potato = spec.hot_potato
+        self.volume = np.zeros((VOLUME_WINDOW, n), dtype=np.float64)
+        self._vi = 0
+
+    def index(self, name: str) -> int:
+        return self.symbols.index(name)
 
     def walk(self) -> None:
-        """One tick of the fair-value random walk."""
+        """One tick of the fair-value random walk, and of pressure decaying."""
         if self._step_sigma:
             self.fair *= np.exp(self._step_sigma * self._rng.standard_normal(len(self.fair)))
+        if self._decay != 1.0:
+            self.pressure *= self._decay
 
-    def displacement(self, syms: np.ndarray, position_shares: np.ndarray) -> np.ndarray:
-        """How far the firm's net inventory has pushed the traded price from fair (a fraction)."""
-        frac_adv = position_shares * self.fair[syms] / self.adv_usd[syms]
-        return np.clip(self._impact * frac_adv, -self._max_disp, self._max_disp)
+    def displacement(self, syms: np.ndarray, pressure_shares: np.ndarray) -> np.ndarray:
+        """How far the firm's pressure has pushed the traded price from fair (a signed fraction)."""
+        linear = self._impact * pressure_shares * self.fair[syms] / self.adv_usd[syms]
+        if self._dryup:
+            linear = linear * (1.0 + self._dryup * np.abs(linear))
+        return np.clip(linear, -self._max_disp, self._max_disp)
 
-    def exec_price(self, syms: np.ndarray, side: np.ndarray, position_shares: np.ndarray) -> np.ndarray:
-        return self.fair[syms] * (1.0 + side * self.half_spread + self.displacement(syms, position_shares))
+    def exec_price(self, syms: np.ndarray, side: np.ndarray, pressure_shares: np.ndarray) -> np.ndarray:
+        return self.fair[syms] * (1.0 + side * self.half_spread + self.displacement(syms, pressure_shares))
+
+    def traded_price(self, syms: np.ndarray) -> np.ndarray:
+        return self.fair[syms] * (1.0 + self.displacement(syms, self.pressure[syms]))
+
+    def record_flow(self, flow: np.ndarray) -> None:
+        """The firm's net flow this tick (shares): it adds pressure and, passed from hand to hand
+        by intermediaries, market volume."""
+        self.pressure += flow
+        self.volume[self._vi] = self.base_volume + np.abs(flow) * (1.0 + self._hot_potato)
+        self._vi = (self._vi + 1) % VOLUME_WINDOW
+
+    def volume_last_window(self, syms: np.ndarray) -> np.ndarray:
+        """Market volume per tick averaged over the last window (what a participation algo sees)."""
+        return self.volume[:, syms].mean(axis=0)

@@ -11,6 +11,7 @@ import numpy as np
 
 PENDING, WORKING, DONE, CANCELLED = 0, 1, 2, 3
 NO_FLAG = -1
+CUSTOMER, FIRM = 0, 1
 
 
 class ParentBook:
@@ -21,6 +22,8 @@ class ParentBook:
             ("server", np.int16), ("symbol", np.int32), ("side", np.int8), ("flag", np.int16),
             ("qty", np.int64), ("sent", np.int64), ("filled", np.int64), ("state", np.int8),
             ("arrived", np.int64), ("runaway", np.bool_),
+            ("intended", np.int64),  # what was meant: fills beyond it are erroneous (the firm's)
+            ("customer", np.int32), ("account", np.int8),  # account: CUSTOMER or FIRM
         ):
             self._cols[name] = np.zeros(capacity, dtype=dtype)
         # Ids of parents not yet done or cancelled: the only rows a tick touches.
@@ -32,7 +35,8 @@ class ParentBook:
         except KeyError:
             raise AttributeError(name) from None
 
-    def add(self, at: int, server: np.ndarray, symbol: np.ndarray, side: np.ndarray, flag: np.ndarray, qty: np.ndarray, state: int) -> np.ndarray:
+    def add(self, at: int, server: np.ndarray, symbol: np.ndarray, side: np.ndarray, flag: np.ndarray, qty: np.ndarray,
+            state: int, intended: np.ndarray | None = None, customer: np.ndarray | None = None, account: int = CUSTOMER) -> np.ndarray:
         k = len(server)
         need = self.n + k
         cap = len(self._cols["qty"])
@@ -51,6 +55,9 @@ class ParentBook:
         c["qty"][ids] = qty
         c["state"][ids] = state
         c["arrived"][ids] = at
+        c["intended"][ids] = qty if intended is None else intended
+        c["customer"][ids] = 0 if customer is None else customer
+        c["account"][ids] = account
         self.n = need
         self.active = np.concatenate((self.active, ids))
         return ids

@@ -12,7 +12,7 @@ import simpy
 
 from drill.scenario.schema import Difficulty, Scenario
 from drill.sim import orders as ob
-from drill.sim.fleet import HEALTHY, RUNAWAY, Fleet
+from drill.sim.fleet import FAULTY, HEALTHY, OVERFILL, POV, RESTING, RUNAWAY, Fleet
 from drill.sim.ledger import Ledger
 from drill.sim.market import Market
 from drill.sim.rng import stream
@@ -90,7 +90,11 @@ class World:
         self._schedule_timeline()
         for flow in spec.flows:
             self.env.process(self._flow(flow))
+        if spec.orders:
+            self.env.process(self._orders())
         self.env.process(self._ticker())
+        if self.difficulty.hints and self.difficulty.stuck_hint_after_s:
+            self.env.process(self._coach())
 
     # -- time ---------------------------------------------------------------------------------
     @property
@@ -109,6 +113,7 @@ class World:
         """Parent orders of one flow: Poisson arrivals, counted per tick, routed to a server in
         service. Arrival counts for the whole flow are drawn up front and empty ticks skipped."""
         rng = stream(self.seed, f"flow:{flow.name}")
+        cust_rng = stream(self.seed, f"customers:{flow.name}")
         flag = self.fleet.flag_names.index(flow.flag) if flow.flag else ob.NO_FLAG
         lo, hi = flow.qty_lots
         first = -(-flow.start // TICK_MS) * TICK_MS  # first tick boundary at or after the start
@@ -126,7 +131,11 @@ class World:
                 self.rejected_parents += k  # nobody to take them: business lost
                 continue
             servers = serving[rng.integers(0, len(serving), size=k)]
-            symbols = rng.integers(0, self.spec.market.universe, size=k)
+            if flow.symbols:
+                allowed = np.array([self.market.index(n) for n in flow.symbols])
+                symbols = allowed[rng.integers(0, len(allowed), size=k)]
+            else:
+                symbols = rng.integers(0, self.spec.market.universe, size=k)
             if self.spec.market.side_by_symbol:
                 sides = self.market.symbol_side[symbols]
             else:
@@ -135,9 +144,39 @@ class World:
             # The upstream system sets the flag on new orders only while it is enabled.
             f = flag if flag != ob.NO_FLAG and self.fleet.flag_enabled[flag] else ob.NO_FLAG
             state = ob.WORKING if self.market_open() else ob.PENDING
-            self.book.add(self.now, servers, symbols, sides, np.full(k, f), qty, state)
+            # Customer ids from their own stream: adding them moved no other flow's numbers.
+            customers = cust_rng.integers(0, flow.customers, size=k)
+            account = ob.FIRM if flow.account == "firm" else ob.CUSTOMER
+            self.book.add(self.now, servers, symbols, sides, np.full(k, f), qty, state,
+                          customer=customers, account=account)
             for srv in servers:
                 self.fleet.servers[srv].parents_in += 1
+
+    def _orders(self):
+        """The scenario's scheduled one-off orders (a sell program, a mistyped ticket)."""
+        rng = stream(self.seed, "orders")
+        variant = self.seed != self.spec.seed
+        planned = []
+        for o in self.spec.orders:
+            at = o.at
+            if variant and o.jitter_s:
+                at = int(np.clip(at + int(rng.integers(-o.jitter_s, o.jitter_s + 1)) * 1000,
+                                 self.clock.world_start, self.clock.end))
+            planned.append((at, o))
+        planned.sort(key=lambda p: p[0])
+        for at, o in planned:
+            if at > self.env.now:
+                yield self.env.timeout(at - self.env.now)
+            srv = self.fleet.index(o.server)
+            flag = self.fleet.flag_names.index(o.flag) if o.flag else ob.NO_FLAG
+            if flag != ob.NO_FLAG and not self.fleet.flag_enabled[flag]:
+                flag = ob.NO_FLAG
+            intended = o.qty if o.intended_qty is None else o.intended_qty
+            state = ob.WORKING if self.market_open() else ob.PENDING
+            self.book.add(self.now, np.array([srv]), np.array([self.market.index(o.symbol)]),
+                          np.array([1 if o.side == "buy" else -1]), np.array([flag]), np.array([o.qty]), state,
+                          intended=np.array([intended]), account=ob.FIRM if o.account == "firm" else ob.CUSTOMER)
+            self.fleet.servers[srv].parents_in += 1
 
     # -- the market tick ------------------------------------------------------------------------
     def _ticker(self):
@@ -162,36 +201,80 @@ class World:
                 self.halted_at = now  # the firm is gone: nothing more trades
                 return
 
+    def paths(self, ids: np.ndarray) -> np.ndarray:
+        """The code path each parent takes now: its server's release and the flag it carries
+        (and, for paths that apply to some customers only, its customer id)."""
+        fleet, book = self.fleet, self.book
+        rel = fleet.release_of()[book.server[ids]]
+        col = book.flag[ids] + 1
+        path = fleet.path[rel, col]
+        m = fleet.mod_m[rel, col]
+        partial = m > 0
+        if partial.any():
+            miss = partial & (book.customer[ids] % np.maximum(m, 1) != fleet.mod_r[rel, col])
+            path = np.where(miss, HEALTHY, path)
+        return path
+
+    def _can_trade(self, ids: np.ndarray, path: np.ndarray) -> np.ndarray:
+        """Routed orders trade while their server is in service; an order resting at the exchange
+        trades whatever the firm's servers do, until its symbol is halted."""
+        routed = self.fleet.in_service_mask()[self.book.server[ids]]
+        resting = ~self.market.halted[self.book.symbol[ids]]
+        return np.where(path == RESTING, resting, routed)
+
     def _trade(self, now: int) -> int:
-        book, fleet = self.book, self.fleet
+        book, fleet, spec = self.book, self.fleet, self.spec
         n_srv = len(fleet.servers)
+        zeros = np.zeros(n_srv, np.int64)
         act = book.active
         if len(act) == 0:
-            self.rates.push(np.zeros(n_srv, np.int64), np.zeros(n_srv, np.int64))
+            self.rates.push(zeros, zeros)
+            self.market.record_flow(np.zeros(len(self.market.fair)))
             return 0
-        srv = book.server[act]
-        ids = act[fleet.in_service_mask()[srv]]
+        path_all = self.paths(act)
+        live = self._can_trade(act, path_all)
+        ids, path = act[live], path_all[live]
         if len(ids) == 0:
-            self.rates.push(np.zeros(n_srv, np.int64), np.zeros(n_srv, np.int64))
+            self.rates.push(zeros, zeros)
+            self.market.record_flow(np.zeros(len(self.market.fair)))
             return 0
         srv = book.server[ids]
-        path = fleet.path[fleet.release_of()[srv], book.flag[ids] + 1]
-        runaway = path == RUNAWAY
-        qty, filled = book.qty[ids], book.filled[ids]
-        remaining_lots = np.maximum(qty - filled, 0) // self._lot
-        # Healthy code counts fills against the parent; runaway code does not look.
-        children = np.where(runaway, self._runaway_lots, np.minimum(remaining_lots, self._route_lots))
+        sym = book.symbol[ids]
+        qty, filled, intended = book.qty[ids], book.filled[ids], book.intended[ids]
+        lot = self._lot
+        remaining_lots = np.maximum(qty - filled, 0) // lot
+        # Each code path decides how many lots it sends this tick.
+        children = np.minimum(remaining_lots, self._route_lots)  # healthy: stops when filled
+        children = np.where(path == RUNAWAY, self._runaway_lots, children)  # never looks at fills
+        if (path == OVERFILL).any():
+            over = np.maximum(np.ceil(qty * spec.behaviours.overfill_factor) - filled, 0) // lot
+            children = np.where(path == OVERFILL, np.minimum(over, self._route_lots), children)
+        if (path == POV).any():
+            target = spec.behaviours.pov_participation * self.market.volume_last_window(sym) / lot
+            children = np.where(path == POV, np.minimum(remaining_lots, np.maximum(1, np.round(target))), children)
+        resting = path == RESTING
+        if resting.any():
+            minutes = (now - book.arrived[ids]) / 60_000
+            appetite = spec.behaviours.resting_absorb_lots_per_s * (1 + spec.behaviours.resting_absorb_growth_per_min * minutes)
+            take = self._rng_fill.poisson(appetite * TICK_MS / 1000)
+            children = np.where(resting, np.minimum(remaining_lots, take), children)
+        children = children.astype(np.int64)
         fills = self._rng_fill.binomial(children, self._p_fill)
-        sent_sh, fill_sh = children * self._lot, fills * self._lot
+        fills = np.where(resting, children, fills)  # a resting order's children are its matches
+        sent_sh, fill_sh = children * lot, fills * lot
         after = filled + fill_sh
-        customer = np.minimum(after, qty) - np.minimum(filled, qty)
+        # Fills up to what was meant belong to the customer; beyond it, and all of a firm-account
+        # order, to the firm's own account.
+        customer = np.where(book.account[ids] == ob.FIRM, 0, np.minimum(after, intended) - np.minimum(filled, intended))
         firm = fill_sh - customer
+        erroneous = FAULTY[path] | ((after > intended) & (book.account[ids] == ob.CUSTOMER))
         book.sent[ids] += sent_sh
         book.filled[ids] = after
-        newly_runaway = ids[runaway & ~book.runaway[ids]]
-        book.runaway[newly_runaway] = True
-        self.runaway_parents += len(newly_runaway)
-        book.close(ids[~runaway & (after >= qty)], ob.DONE)
+        newly = ids[erroneous & ~book.runaway[ids]]
+        book.runaway[newly] = True
+        self.runaway_parents += len(newly)
+        done = np.where(path == OVERFILL, after >= np.ceil(qty * spec.behaviours.overfill_factor), after >= qty)
+        book.close(ids[(path != RUNAWAY) & done], ob.DONE)
 
         srv_children = np.bincount(srv, weights=children, minlength=n_srv).astype(np.int64)
         srv_fills = np.bincount(srv, weights=fills, minlength=n_srv).astype(np.int64)
@@ -203,24 +286,25 @@ class World:
         self.total_sent_shares += int(sent_sh.sum())
         self.total_filled_shares += int(fill_sh.sum())
         self.customer_shares += int(customer.sum())
-        if runaway.any():
-            r_children = int(children[runaway].sum())
-            self.runaway_children += r_children
-            self.runaway_executions += int(fills[runaway].sum())
-            self.runaway_shares += int(fill_sh[runaway].sum())
-            if r_children:
+        if erroneous.any():
+            e_children = int(children[erroneous].sum())
+            self.runaway_children += e_children
+            self.runaway_executions += int(fills[erroneous].sum())
+            self.runaway_shares += int(fill_sh[erroneous].sum())
+            if e_children:
                 if self.incident.first_error_at is None:
                     self.incident.first_error_at = now
                 self.incident.last_error_at = now
+        flow = np.zeros(len(self.market.fair), dtype=np.int64)
         if firm.any():
             self.firm_shares += int(firm.sum())
-            signed = firm * book.side[ids]
-            flow = np.bincount(book.symbol[ids], weights=signed, minlength=self.spec.market.universe).astype(np.int64)
+            flow = np.bincount(sym, weights=firm * book.side[ids], minlength=len(flow)).astype(np.int64)
             self.ledger.book(flow)
+        self.market.record_flow(flow)
         self.loss_usd = self.ledger.loss_usd()
         inv = self.ledger.inventory_usd()
         self.curve.maybe_add(now, self.loss_usd, float(np.abs(inv).sum()))
-        self._sample_tape(now, ids, srv, children, fills, runaway)
+        self._sample_tape(now, ids, srv, children, fills, erroneous)
         return total_fills
 
     def _sample_tape(self, now, ids, srv, children, fills, runaway) -> None:
@@ -244,37 +328,44 @@ class World:
                 "filled" if filled[k] else "expired", bool(runaway[j])))
 
     def _charge_collateral(self) -> None:
-        """Healthy business switched off: servers out of service and flags turned off."""
-        per_tick = TICK_MS / 60_000
-        out = sum(1 for s in self.fleet.servers if not self.fleet.in_service(s))
-        cost = out * self.spec.scoring.server_minute_usd
-        for i, name in enumerate(self.fleet.flag_names):
-            if not self.fleet.flag_enabled[i]:
-                cost += self.spec.flags[name].collateral_per_min_usd
-        self.collateral_usd += cost * per_tick
+        self.collateral_usd += self.collateral_rate_per_min() * TICK_MS / 60_000
 
     def collateral_rate_per_min(self) -> float:
-        out = sum(1 for s in self.fleet.servers if not self.fleet.in_service(s))
-        cost = out * self.spec.scoring.server_minute_usd
-        for i, name in enumerate(self.fleet.flag_names):
-            if not self.fleet.flag_enabled[i]:
+        """Healthy business switched off, per minute: servers out of service, flags turned off,
+        and (where the scenario prices it) servers kept off the release the business wants."""
+        fleet, scoring = self.fleet, self.spec.scoring
+        out = sum(1 for s in fleet.servers if not fleet.in_service(s))
+        cost = out * scoring.server_minute_usd
+        for i, name in enumerate(fleet.flag_names):
+            if not fleet.flag_enabled[i]:
                 cost += self.spec.flags[name].collateral_per_min_usd
+        if scoring.unreleased_server_minute_usd:
+            behind = sum(1 for s in fleet.servers if s.release != fleet.current)
+            cost += behind * scoring.unreleased_server_minute_usd
         return cost
+
+    def unfilled_firm_lots(self) -> int:
+        """Lots of the firm's own orders never filled (a hedge left undone), at this moment."""
+        rows = self.book.rows()
+        firm = self.book.account[rows] == ob.FIRM
+        left = np.maximum(self.book.qty[rows] - self.book.filled[rows], 0)
+        return int(left[firm].sum() // self._lot)
 
     # -- the incident -----------------------------------------------------------------------------
     def hazard(self) -> bool:
-        """True while erroneous orders can still follow: a runaway parent live on a server that can
-        send, or a server in service whose release turns an enabled flag into runaway code."""
+        """True while erroneous orders can still follow: a server in service whose release turns an
+        enabled flag into faulty code, or a live parent that can still trade and is on a faulty
+        path or already past what was meant (a mistyped quantity)."""
         fleet, book = self.fleet, self.book
         if fleet.armed_mask().any():
             return True
         act = book.active
         if len(act):
-            srv = book.server[act]
-            live = fleet.in_service_mask()[srv]
+            path = self.paths(act)
+            live = self._can_trade(act, path)
             if live.any():
-                path = fleet.path[fleet.release_of()[srv[live]], book.flag[act[live]] + 1]
-                if (path == RUNAWAY).any():
+                over = (book.qty[act] > book.intended[act]) & (book.account[act] == ob.CUSTOMER)
+                if (live & (FAULTY[path] | over)).any():
                     return True
         return False
 
@@ -305,6 +396,35 @@ class World:
             last = self.incident.phases[-1][1]
             return "incident" if last == "re-opened" else last
         return "open"
+
+    # -- the coach (tutorial) ---------------------------------------------------------------------
+    def _coach(self):
+        """Where the difficulty has hints: when the incident is live and the trainee has done
+        nothing for a while, the next hint arrives in the inbox."""
+        patience = int(self.difficulty.stuck_hint_after_s * 1000)
+        given = 0
+        while given < len(self.spec.hints):
+            yield self.env.timeout(5_000)
+            inc = self.incident
+            if inc.first_error_at is None or not inc.hazard:
+                continue
+            last = max([a.submitted_at for a in self.actions_log] + [inc.first_error_at, self._last_hint_at])
+            if self.now - last >= patience:
+                self.push_hint(self.next_hint())
+                given += 1
+
+    _last_hint_at = 0
+    _hints_given = 0
+
+    def next_hint(self) -> str:
+        hints = self.spec.hints
+        text = hints[min(self._hints_given, len(hints) - 1)] if hints else "no hints for this scenario"
+        self._hints_given += 1
+        return self._fill(text)
+
+    def push_hint(self, text: str) -> None:
+        self._last_hint_at = self.now
+        self.messages.append(Message(len(self.messages) + 1, self.now, "email", "Coach", "Hint: " + text.split(". ")[0], text))
 
     # -- alerts -----------------------------------------------------------------------------------
     def _raise(self, now: int, kind: str, key: str, label: str, detail: str) -> None:

@@ -15,7 +15,8 @@ START, STOP = parse_clock("09:20:00"), parse_clock("09:50:00")
 @st.composite
 def commands(draw):
     verb = draw(st.sampled_from(sorted(v for v in VERBS if v != "resolve")))
-    values = {"server": st.sampled_from(SERVERS), "flag": st.just("RLP"), "alert": st.sampled_from(["A1", "A2", "A7"])}
+    values = {"server": st.sampled_from(SERVERS), "flag": st.just("RLP"), "alert": st.sampled_from(["A1", "A2", "A7"]),
+              "percent": st.sampled_from(["10", "50", "100"])}
     args = []
     for arg in VERBS[verb].args:
         if arg.optional and draw(st.booleans()):

@@ -43,11 +43,11 @@ def score_card(outcome: Outcome, journal: str | None) -> Table:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()
-    grid.add_row("Grade", Text(f" {outcome.grade} ", style=GRADE_STYLE.get(outcome.grade, "bold reverse")))
+    grid.add_row("Grade", Text.assemble((f" {outcome.grade} ", GRADE_STYLE.get(outcome.grade, "bold reverse"))))
     grid.add_row("Loss", Text(fmt.usd_full(outcome.loss_usd), style="bold red" if outcome.loss_usd else "bold"))
     grid.add_row("Collateral", Text(fmt.usd_full(outcome.collateral_usd), style="bold"))
     grid.add_row("Score", Text(fmt.usd_full(outcome.score_usd), style="bold"))
-    grid.add_row("Bankrupt", Text("YES: the loss exceeds the firm's capital", style="bold white on red")
+    grid.add_row("Bankrupt", Text.assemble(("YES: the loss exceeds the firm's capital", "bold white on red"))
                  if outcome.bankrupt else Text("no", style="green"))
     grid.add_row("Contained", Text(time_to_contain(outcome)))
     grid.add_row("Ended", Text(f"{outcome.ended_at} by {ENDED_BY.get(outcome.ended_by, outcome.ended_by)}"))
@@ -128,7 +128,8 @@ class DebriefScreen(Screen[None]):
 
     def on_mount(self) -> None:
         if self.snapshot is not None:
-            self.query_one(Chart).show(self.snapshot)
+            # The drill's own span, not the whole session: a short drill would be a sliver.
+            self.query_one(Chart).show(self.snapshot, until=max(self.snapshot.now, self.snapshot.open + 60_000))
         self.query_one("#timeline").focus()
 
     @on(OptionList.OptionSelected, "#timeline")

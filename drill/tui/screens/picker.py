@@ -27,6 +27,7 @@ class PickerScreen(Screen[Choice]):
     DEFAULT_CSS = """
     PickerScreen > Vertical { height: 1fr; padding: 0 1; }
     PickerScreen .picker--title { height: 1; text-style: bold; background: $panel; padding: 0 1; }
+    PickerScreen .picker--keys { height: 1; color: $text-muted; padding: 0 1; }
     PickerScreen #columns { height: 1fr; }
     PickerScreen #columns > Vertical { width: 1fr; height: 1fr; }
     PickerScreen Label { margin-top: 1; text-style: bold; }
@@ -58,6 +59,7 @@ class PickerScreen(Screen[Choice]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("drill · choose a drill", classes="picker--title")
+            yield Static("↑↓ choose · Enter next · Tab move · ctrl+s start", classes="picker--keys")
             with Horizontal(id="columns"):
                 with Vertical():
                     yield Label("Scenario")

@@ -105,14 +105,16 @@ class Chart(Widget):
         self._x1 = 1
         self._key: tuple | None = None
 
-    def show(self, snap: Snapshot) -> bool:
+    def show(self, snap: Snapshot, until: int | None = None) -> bool:
+        """Chart the snapshot's curve from the open to `until` (the scenario's end by default)."""
         title, series = series_of(snap)
-        key = (title, len(series), series[-1] if series else None, snap.open, snap.end)
+        end = snap.end if until is None else until
+        key = (title, len(series), series[-1] if series else None, snap.open, end)
         if key == self._key:
             return False
         self._key = key
         self._title, self._series = title, series
-        self._x0, self._x1 = snap.open, snap.end
+        self._x0, self._x1 = snap.open, end
         self.refresh()
         return True
 

@@ -1,0 +1,108 @@
+"""`drill debrief JOURNAL [--format md|json|html] [--out PATH]`: the debrief of a drill, exported."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+FORMATS = ("md", "json", "html")
+
+
+def add_parser(subparsers) -> None:
+    s = subparsers.add_parser(
+        "debrief", help="the debrief of a drill: score card, timeline, loss curves, counterfactuals, review",
+        description="Re-simulate a journal and its counterfactuals; write a Markdown postmortem (with the chart "
+                    "as an SVG file beside it), JSON with every figure, or a self-contained HTML page.")
+    s.add_argument("journal")
+    s.add_argument("--format", choices=FORMATS, default="md", help="md (default), json or html")
+    s.add_argument("--out", help="write here (default: md and json to stdout, html next to the journal)")
+    s.add_argument("--workers", type=_workers, default=2, help="re-simulation processes (default 2)")
+    s.add_argument("--no-cache", action="store_true", help="re-simulate everything, ignoring cached results")
+
+
+def _workers(text: str) -> int:
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 1 <= n <= 16:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 16: {text!r}")
+    return n
+
+
+def _beside(path: Path, suffix: str) -> Path:
+    """x.jsonl -> x.debrief.svg: next to the journal, never over it."""
+    return path.with_name(path.stem + ".debrief" + suffix)
+
+
+def _write(path: Path, text: str, what: str) -> None:
+    from drill.cli.main import UsageError
+
+    if path.is_dir():
+        raise UsageError(f"{path}: {what}: is a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: {what}: cannot write ({exc.strerror})") from None
+
+
+def run(args) -> int:
+    from drill.cli.main import EXIT_OK, UsageError
+    from drill.debrief import DebriefError, build
+    from drill.debrief.chart import svg
+    from drill.debrief.export import to_html, to_json, to_markdown
+
+    journal = Path(args.journal)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.is_dir():
+        raise UsageError(f"{out}: --out: is a directory")
+    if out is not None and out.resolve() == journal.resolve():
+        raise UsageError(f"{out}: --out: would overwrite the journal")
+    tty = sys.stderr.isatty()
+
+    def progress(d) -> None:
+        if tty and not d.complete:
+            print(f"\rdrill debrief: re-simulating {d.done}/{d.total} \u2026", end="", file=sys.stderr, flush=True)
+
+    try:
+        d = build(journal, progress=progress, workers=args.workers, cache=not args.no_cache)
+    except DebriefError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if tty:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+    for w in d.warnings:
+        print(f"drill debrief: warning: {w}", file=sys.stderr)
+    written = []
+    if args.format == "json":
+        text = to_json(d)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            _write(out, text, "--out")
+            written.append(out)
+    elif args.format == "md":
+        if out is None:
+            chart = _beside(journal, ".svg")
+            ref = str(chart.resolve())  # stdout may land anywhere: point at the chart absolutely
+        else:
+            chart = out.with_suffix(".svg") if out.suffix != ".svg" else out.with_name(out.name + ".chart.svg")
+            ref = chart.name  # beside the Markdown: a relative link survives moving both
+        _write(chart, svg(d), "chart")
+        written.append(chart)
+        text = to_markdown(d, ref)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            _write(out, text, "--out")
+            written.insert(0, out)
+    else:
+        target = out or _beside(journal, ".html")
+        _write(target, to_html(d), "--out" if out else "html")
+        written.append(target)
+    for p in written:
+        print(f"drill debrief: wrote {p}", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,444 @@
+"""Assemble a debrief from a journal: the trainee's own re-simulation (timeline, loss curve), the
+counterfactuals (edited journals, re-simulated in worker processes) and the after-action review.
+
+`stream()` yields a complete, immutable `Debrief` at once (from the journal and the cache) and a
+new one each time a re-simulation finishes; `build()` runs it to the end. Both are safe to call
+from a worker thread: they touch no UI and report through their return values or a callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from drill.commands import VERBS, CommandError, parse_command
+from drill.debrief import plan
+from drill.debrief.cache import Cache
+from drill.debrief.fmt import usd
+from drill.debrief.lessons import review
+from drill.debrief.model import (Candidate, CommandEffect, Counterfactual, Debrief, Marker, Reference, ScoreCard,
+                                 Series, TimelineEvent)
+from drill.debrief.runner import DEFAULT_WORKERS, Runner
+from drill.debrief.sim import extract
+from drill.scenario.loader import LoadedScenario, ScenarioError
+from drill.session.journal import Journal, JournalError, read
+from drill.session.replay import scenario_for
+from drill.timefmt import fmt_clock, parse_clock
+
+ENDED_BY = {"end": "the scenario's end", "resolve": "resolve", "bankruptcy": "bankruptcy",
+            "abandoned": "the trainee quitting", "running": "the journal being cut short"}
+# Order of events at the same instant on the timeline.
+_RANK = {"clock": 0, "email": 1, "call": 1, "alert": 1, "command": 2, "phase": 3}
+_PHASE_TITLE = {"incident": "Incident: the first erroneous child order", "contained": "Contained",
+                "recovered": "Recovered: healthy service back", "re-opened": "Re-opened"}
+
+
+class DebriefError(Exception):
+    """A journal the debrief cannot use: str() is one line naming the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Context:
+    path: Path
+    journal: Journal
+    scenario: LoadedScenario
+
+    @property
+    def difficulty(self) -> str:
+        return self.journal.header["difficulty"]
+
+    @property
+    def seed(self) -> int:
+        return self.journal.header["seed"]
+
+
+def open_journal(path: str | Path) -> Context:
+    """Read and check a journal. Raises DebriefError (one line) for anything unusable."""
+    p = Path(path)
+    if p.is_dir():
+        raise DebriefError(f"{p}: file: is a directory, not a journal")
+    try:
+        j = read(p)
+    except JournalError as exc:
+        raise DebriefError(str(exc)) from None
+    try:
+        sc = scenario_for(j)
+    except ScenarioError as exc:
+        raise DebriefError(f"{p}: header.scenario: {str(exc).splitlines()[0]}") from None
+    h = j.header
+    if sc.content_hash != h["scenario_hash"]:
+        raise DebriefError(f"{p}: header.scenario_hash: scenario {sc.id!r} has changed since this drill was played, "
+                           "so it cannot be re-simulated (drill replay would diverge too)")
+    if h["difficulty"] not in sc.spec.difficulties:
+        raise DebriefError(f"{p}: header.difficulty: {h['difficulty']!r} is not a difficulty of {sc.id}")
+    if not 0 <= h["seed"] < 2**63:
+        raise DebriefError(f"{p}: header.seed: must be between 0 and 2**63-1")
+    for c in j.commands:
+        try:
+            parse_command(c["command"])
+        except CommandError as exc:
+            raise DebriefError(f"{p}: command {c['seq']}: {exc}") from None
+        if not sc.spec.clock.start <= c["t"] <= sc.spec.clock.end:
+            raise DebriefError(f"{p}: command {c['seq']}: {fmt_clock(c['t'])} is outside the drill's clock")
+    return Context(p, j, sc)
+
+
+def _secs(t: int | None, ref: int | None) -> float | None:
+    return None if t is None or ref is None else (t - ref) / 1000
+
+
+def _reference(label: str, result: dict | None) -> Reference | None:
+    if result is None:
+        return None
+    o = result["outcome"]
+    return Reference(label, o["loss_usd"], o["score_usd"], o["grade"], o["contained_at"])
+
+
+class Assembler:
+    """Holds the jobs and their results; `debrief()` turns them into a Debrief at any moment."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.jobs: dict[str, plan.Job] = {}
+        self.results: dict[str, dict] = {}
+        self.failed: dict[str, str] = {}
+
+    def add(self, job: plan.Job) -> None:
+        self.jobs[job.id] = job
+
+    def set(self, job_id: str, result: dict | BaseException) -> None:
+        if isinstance(result, BaseException):
+            self.failed[job_id] = f"{type(result).__name__}: {result}"
+        else:
+            self.results[job_id] = result
+
+    def finished(self, job_id: str) -> bool:
+        return job_id in self.results or job_id in self.failed
+
+    # -- the pieces -------------------------------------------------------------------------------
+    def facts(self) -> plan.Facts | None:
+        if "trainee" in self.results:
+            return plan.facts_from_result(self.results["trainee"])
+        return plan.facts_from_journal(self.ctx.journal)
+
+    def visible(self) -> dict | None:
+        for jid, job in self.jobs.items():
+            r = self.results.get(jid)
+            if job.kind in ("probe", "candidate") and r is not None and r.get("visible"):
+                return r["visible"]
+        return None
+
+    def debrief(self) -> Debrief:
+        ctx, sc = self.ctx, self.ctx.scenario
+        spec = sc.spec
+        facts = self.facts()
+        assert facts is not None, "a journal without an end needs the trainee's re-simulation first"
+        outcome = facts.outcome
+        trainee = self.results.get("trainee")
+        warnings = []
+        if trainee is not None and ctx.journal.end is not None:
+            recorded = ctx.journal.end["outcome"]
+            if abs(recorded["score_usd"] - outcome["score_usd"]) > 0.01 or recorded["contained_at"] != outcome["contained_at"]:
+                warnings.append(f"the journal recorded a score of {usd(recorded['score_usd'])}; re-simulated it scores "
+                                f"{usd(outcome['score_usd'])} (the engine changed since?): figures here are the re-simulation's")
+        for jid, err in self.failed.items():
+            warnings.append(f"{self.jobs[jid].label}: could not be re-simulated ({err})")
+        score = outcome["score_usd"]
+        effects, cost_of = self._effects(facts, score)
+        cfs, candidates = self._counterfactuals(score, effects)
+        card = self._card(facts, outcome)
+        curves = [Series("trainee", "Your drill", "trainee", self._points(trainee))] if trainee else []
+        for cf in cfs:
+            r = self.results.get(cf.key) if cf.kind != "earliest" else self._best_candidate_result()
+            if r is not None and r.get("curve") is not None:
+                curves.append(Series(cf.key, cf.label, cf.kind, self._points(r)))
+        markers = tuple(Marker(c["seq"], c["t"], fmt_clock(c["t"]), c["command"], c["status"]) for c in facts.commands)
+        lessons = review(sc, ctx.seed, list(facts.commands), outcome, list(facts.phases), cost_of)
+        pending = self._pending()
+        done = sum(1 for jid in self.jobs if self.finished(jid))
+        return Debrief(
+            journal=str(ctx.path), scenario=sc.id, title=spec.title, difficulty=ctx.difficulty, seed=ctx.seed,
+            clock_zone=getattr(spec.clock, "zone", "ET"), start_t=spec.clock.start, open_t=spec.clock.open,
+            end_t=spec.clock.end, card=card, timeline=self._timeline(facts, outcome, trainee), curves=tuple(curves),
+            markers=markers, counterfactuals=tuple(cfs), candidates=tuple(candidates),
+            command_effects=tuple(effects), lessons=lessons, done=done, total=len(self.jobs), pending=pending,
+            warnings=tuple(warnings))
+
+    def _pending(self) -> tuple[str, ...]:
+        out = []
+        cands = [j for j in self.jobs.values() if j.kind == "candidate"]
+        left = [j for j in cands if not self.finished(j.id)]
+        if left:
+            out.append(f"earliest effective containment ({len(cands) - len(left)}/{len(cands)} moves tried)")
+        for j in self.jobs.values():
+            if j.kind != "candidate" and not self.finished(j.id):
+                out.append("your own drill, re-simulated" if j.kind == "trainee" else
+                           "when the fault became visible" if j.kind == "probe" else j.label)
+        return tuple(out)
+
+    def _points(self, r: dict) -> tuple[tuple[int, float], ...]:
+        # The loss is zero until the first trade: start the line at the trainee's clock.
+        pts = [(int(t), float(loss)) for t, loss, _ in r["curve"]]
+        start = self.ctx.scenario.spec.clock.start
+        if not pts or pts[0][0] > start:
+            pts.insert(0, (start, 0.0))
+        return tuple(pts)
+
+    def _card(self, facts: plan.Facts, o: dict) -> ScoreCard:
+        spec = self.ctx.scenario.spec
+        vis = self.visible()
+        vt = vis["t"] if vis else None
+        diag = next((c for c in facts.commands if VERBS.get(c["command"].split()[0]) is not None
+                     and VERBS[c["command"].split()[0]].diagnostic and c["status"] != "refused"), None)
+        incident = next((t for t, p in facts.phases if p == "incident"), None)
+        recovered = None
+        for t, p in facts.phases:
+            if p == "recovered":
+                recovered = t
+            elif p == "re-opened":
+                recovered = None
+        contained_t = parse_clock(o["contained_at"]) if o.get("contained") and o.get("contained_at") else None
+        refs = {r: [j for j in self.jobs.values() if j.kind == "play" and j.meta["role"] == r] for r in ("historical", "best")}
+
+        def play_ref(role: str) -> Reference | None:
+            done = [(j, self.results[j.id]) for j in refs[role] if j.id in self.results]
+            if not done:
+                return None
+            j, r = min(done, key=lambda jr: jr[1]["outcome"]["score_usd"])
+            return _reference(j.label, r)
+
+        hist = spec.historical_loss_usd
+        return ScoreCard(
+            loss_usd=o["loss_usd"], collateral_usd=o["collateral_usd"], score_usd=o["score_usd"], grade=o["grade"],
+            bankrupt=o["bankrupt"], capital_usd=spec.firm.capital_usd, contained=o["contained"],
+            contained_at=o["contained_at"], ended_at=o["ended_at"], ended_by=o["ended_by"],
+            visible_t=vt, visible_at=fmt_clock(vt) if vt is not None else None,
+            visible_reason=vis["reason"] if vis else None,
+            incident_at=fmt_clock(incident) if incident is not None else None,
+            first_diagnostic_at=fmt_clock(diag["t"]) if diag else None,
+            first_diagnostic_command=diag["command"] if diag else None,
+            recovered_at=fmt_clock(recovered) if recovered is not None else None,
+            time_to_first_diagnostic_s=_secs(diag["t"] if diag else None, vt),
+            time_to_containment_s=_secs(contained_t, vt),
+            time_to_recovery_s=_secs(recovered, vt),
+            containment_after_incident_s=_secs(contained_t, incident),
+            historical=Reference("The real incident", hist) if hist is not None else None,
+            historical_play=play_ref("historical"), best_play=play_ref("best"))
+
+    def _effects(self, facts: plan.Facts, score: float) -> tuple[list[CommandEffect], dict[int, float]]:
+        effects, cost_of = [], {}
+        for j in self.jobs.values():
+            if j.kind == "without" and j.id in self.results:
+                without = self.results[j.id]["outcome"]["score_usd"]
+                cost = round(score - without, 2)
+                cost_of[j.meta["seq"]] = cost
+                effects.append(CommandEffect(j.meta["seq"], fmt_clock(j.meta["t"]), j.meta["command"], without, cost))
+        effects.sort(key=lambda e: e.seq)
+        return effects, cost_of
+
+    def _candidates(self) -> list[tuple[plan.Job, dict | None]]:
+        return [(j, self.results.get(j.id)) for j in self.jobs.values() if j.kind == "candidate"]
+
+    def _best_candidate_result(self) -> dict | None:
+        best = self._best_candidate()
+        return best[1] if best else None
+
+    def _best_candidate(self) -> tuple[plan.Job, dict] | None:
+        effective = [(j, r) for j, r in self._candidates() if r is not None and not r["aborted"] and r["outcome"]["contained"]]
+        if not effective:
+            return None
+        # Cheapest first; then the one contained soonest; then the simplest (the order tried).
+        order = {j.id: i for i, j in enumerate(self.jobs.values())}
+        return min(effective, key=lambda jr: (jr[1]["outcome"]["score_usd"], parse_clock(jr[1]["outcome"]["contained_at"]),
+                                              order[jr[0].id]))
+
+    def _cf(self, key: str, kind: str, label: str, r: dict, score: float, note: str = "") -> Counterfactual:
+        o = r["outcome"]
+        return Counterfactual(key, kind, label, o["loss_usd"], o["collateral_usd"], o["score_usd"], o["grade"],
+                              o["contained"], o["contained_at"], o["bankrupt"], round(o["score_usd"] - score, 2),
+                              tuple((fmt_clock(t), c) for t, c in r.get("issued", [])), note)
+
+    def _counterfactuals(self, score: float, effects: list[CommandEffect]) -> tuple[list[Counterfactual], list[Candidate]]:
+        cfs: list[Counterfactual] = []
+        cands = self._candidates()
+        candidates = []
+        for j, r in cands:
+            if r is None:
+                continue
+            vis = r.get("visible")
+            issued = fmt_clock(vis["t"]) if vis else None
+            if vis is None:
+                candidates.append(Candidate(j.label, None, False, None, None, None, "the fault never showed"))
+            elif r["aborted"]:
+                candidates.append(Candidate(j.label, issued, False, None, None, None,
+                                            "not contained once it had run: not effective"))
+            else:
+                o = r["outcome"]
+                candidates.append(Candidate(j.label, issued, bool(o["contained"]), o["score_usd"], o["loss_usd"],
+                                            o["collateral_usd"], "" if o["contained"] else "not contained at the end"))
+        if cands and all(self.finished(j.id) for j, _ in cands):
+            best = self._best_candidate()
+            if best is not None:
+                j, r = best
+                vis = r["visible"]
+                cfs.append(self._cf("earliest", "earliest", f"Earliest effective containment: {j.label} at {fmt_clock(vis['t'])}",
+                                    r, score, f"issued the moment the fault was visible ({vis['reason']})"))
+        for e in sorted(effects, key=lambda e: -e.cost_usd):
+            if e.cost_usd > 0.005:
+                j = self.jobs[f"without:{e.seq}"]
+                cfs.append(self._cf(j.id, "without", j.label, self.results[j.id], score,
+                                    f"{e.command} at {e.at} cost {usd(e.cost_usd)}"))
+        for j in sorted((j for j in self.jobs.values() if j.kind == "earlier" and j.id in self.results),
+                        key=lambda j: j.meta["minutes"]):
+            cfs.append(self._cf(j.id, "earlier", j.label, self.results[j.id], score))
+        for role in ("historical", "best"):
+            for j in self.jobs.values():
+                if j.kind == "play" and j.meta["role"] == role and j.id in self.results:
+                    cfs.append(self._cf(j.id, role, j.label, self.results[j.id], score))
+        return cfs, candidates
+
+    def _timeline(self, facts: plan.Facts, outcome: dict, trainee: dict | None) -> tuple[TimelineEvent, ...]:
+        spec = self.ctx.scenario.spec
+        start = spec.clock.start
+        ev: list[TimelineEvent] = [
+            TimelineEvent(start, fmt_clock(start), "clock", "Your clock starts"),
+            TimelineEvent(spec.clock.open, fmt_clock(spec.clock.open), "clock", "The market opens"),
+        ]
+        ended = parse_clock(outcome["ended_at"])
+        ev.append(TimelineEvent(ended, outcome["ended_at"], "clock",
+                                f"The drill ends: by {ENDED_BY.get(outcome['ended_by'], outcome['ended_by'])}"))
+        for t, p in facts.phases:
+            ev.append(TimelineEvent(t, fmt_clock(t), "phase", _PHASE_TITLE.get(p, p.capitalize())))
+        if trainee is not None:
+            for m in trainee.get("messages", []):
+                if m["t"] <= ended:
+                    ev.append(TimelineEvent(m["t"], fmt_clock(m["t"]), m["kind"], m["subject"], m["body"],
+                                            sender=m["sender"], before_start=m["t"] < start, signal=m["signal"]))
+            for a in trainee.get("alerts", []):
+                if a["t"] <= ended:
+                    ev.append(TimelineEvent(a["t"], fmt_clock(a["t"]), "alert", f"{a['id']}: {a['label']}", a["detail"],
+                                            status="acknowledged at " + fmt_clock(a["acked_t"]) if a["acked_t"] else "never acknowledged"))
+        texts = {a["seq"]: a["result"] for a in trainee["actions"]} if trainee else \
+            {r.get("seq"): r.get("result", "") for r in self.ctx.journal.results}
+        for c in facts.commands:
+            ev.append(TimelineEvent(c["t"], fmt_clock(c["t"]), "command", c["command"], texts.get(c["seq"]) or "",
+                                    status=c["status"],
+                                    finished_at=fmt_clock(c["finished_t"]) if c["finished_t"] is not None else None))
+        ev.sort(key=lambda e: (e.t, _RANK.get(e.kind, 9)))
+        return tuple(ev)
+
+
+def _plan_trainee_jobs(asm: Assembler, facts: plan.Facts) -> list[plan.Job]:
+    sc = asm.ctx.scenario
+    trainee = plan.trainee_spec(sc, asm.ctx.journal)
+    return plan.without_jobs(trainee, facts) + plan.earlier_jobs(sc, trainee, facts)
+
+
+def stream(journal: str | Path, *, session=None, runner: Runner | None = None, workers: int = DEFAULT_WORKERS,
+           cache: bool | Cache = True) -> Iterator[Debrief]:
+    """Yield the debrief of `journal` as it fills in: the first at once (the journal, the scenario's
+    lessons and whatever the cache holds), then one more each time a re-simulation finishes. The
+    last has `complete` True. Close the iterator to stop early (queued re-simulations are cancelled).
+
+    session: the finished Session of this very drill, when the caller has it (the console): its
+    world gives the timeline and the loss curve without re-simulating the trainee's drill.
+    runner: a started Runner to use (and leave running); by default a pool of `workers` is made
+    for this call and shut down at its end.
+    """
+    ctx = open_journal(journal)
+    store = cache if isinstance(cache, Cache) else Cache(enabled=bool(cache))
+    asm = Assembler(ctx)
+    sc = ctx.scenario
+    trainee_job = plan.Job("trainee", "trainee", "your own drill, re-simulated", plan.trainee_spec(sc, ctx.journal))
+    asm.add(trainee_job)
+    if session is not None:
+        if not session.finished:
+            raise DebriefError(f"{ctx.path}: the session has not finished yet")
+        asm.set("trainee", extract(session, events=True))
+    references = plan.reference_jobs(sc, ctx.difficulty, ctx.seed)
+    if any(j.kind == "candidate" for j in references):
+        references = [j for j in references if j.kind != "probe"]  # every move finds the moment itself
+    for j in references:
+        asm.add(j)
+    facts = plan.facts_from_journal(ctx.journal) if "trainee" not in asm.results else asm.facts()
+    staged = facts is not None
+    if staged:
+        for j in _plan_trainee_jobs(asm, facts):
+            asm.add(j)
+
+    def from_cache() -> list[plan.Job]:
+        todo = []
+        for j in asm.jobs.values():
+            if asm.finished(j.id):
+                continue
+            hit = store.get(j.spec.key())
+            if hit is not None:
+                asm.set(j.id, hit)
+            else:
+                todo.append(j)
+        return todo
+
+    todo = from_cache()
+    if ctx.journal.end is not None or "trainee" in asm.results:
+        yield asm.debrief()
+    if not todo:
+        if ctx.journal.end is None and "trainee" not in asm.results:  # pragma: no cover - trainee always runs
+            raise DebriefError(f"{ctx.path}: nothing to re-simulate")
+        return
+    own = runner is None
+    pool = runner or Runner(workers)
+    futures: dict[Future, str] = {}  # future -> spec key
+    by_key: dict[str, list[str]] = {}
+
+    def submit(jobs: list[plan.Job]) -> None:
+        order = {"trainee": 0, "probe": 1, "without": 2, "earlier": 2, "play": 3, "candidate": 4}
+        for j in sorted(jobs, key=lambda j: order.get(j.kind, 9)):
+            key = j.spec.key()
+            if key in by_key:  # the same edited journal twice (e.g. without the only command = no action)
+                by_key[key].append(j.id)
+                continue
+            by_key[key] = [j.id]
+            futures[pool.submit(j.spec)] = key
+
+    try:
+        submit(todo)
+        while futures:
+            done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+            for f in done:
+                key = futures.pop(f)
+                try:
+                    result: dict | BaseException = f.result()
+                except Exception as exc:  # an engine failure spoils one counterfactual, not the debrief
+                    result = exc
+                else:
+                    store.put(key, result)
+                for jid in by_key[key]:
+                    asm.set(jid, result)
+                if not staged and "trainee" in by_key[key]:
+                    staged = True
+                    if isinstance(result, BaseException):
+                        raise DebriefError(f"{ctx.path}: the drill could not be re-simulated ({result})")
+                    new = _plan_trainee_jobs(asm, asm.facts())
+                    for j in new:
+                        asm.add(j)
+                    submit(from_cache())
+            yield asm.debrief()
+    finally:
+        for f in futures:
+            f.cancel()
+        if own:
+            pool.close()
+
+
+def build(journal: str | Path, progress: Callable[[Debrief], None] | None = None, **kwargs) -> Debrief:
+    """The complete debrief. `progress` (optional) is called with each partial Debrief as it fills
+    in (done/total/pending say how far along it is). Keyword arguments as for `stream`."""
+    last = None
+    for d in stream(journal, **kwargs):
+        last = d
+        if progress is not None:
+            progress(d)
+    assert last is not None
+    return last

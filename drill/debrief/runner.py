@@ -1,0 +1,75 @@
+"""The worker processes that run re-simulations: a small process pool (two workers by default, one
+per core of the small machines drills run on). Re-simulations are CPU-bound Python, so threads
+would share one interpreter lock; processes run them side by side."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from drill.debrief.sim import SimSpec, run_sim, warm
+
+DEFAULT_WORKERS = 2
+
+
+def _context():
+    """fork is quickest (the parent's imports come along) but is only safe from a process with one
+    thread; a console (Textual runs threads) gets a fork server that preloads the engine instead."""
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and sys.platform.startswith("linux") and threading.active_count() == 1:
+        return mp.get_context("fork")
+    if "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["drill.debrief.sim"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _init(nice: int) -> None:
+    if nice and hasattr(os, "nice"):
+        try:
+            os.nice(nice)  # background warming must not starve a live console
+        except OSError:
+            pass
+
+
+class Runner:
+    """A pool of re-simulation workers. Reusable: start it early (a console can start it when a
+    drill begins, to warm the cache), pass it to `stream`/`build`, close it at the end."""
+
+    def __init__(self, workers: int = DEFAULT_WORKERS, nice: int = 0):
+        if not 1 <= workers <= 64:
+            raise ValueError("workers must be between 1 and 64")
+        self.workers = workers
+        self.nice = nice
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> "Runner":
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
+                                                 initializer=_init, initargs=(self.nice,))
+                for _ in range(self.workers):
+                    self._pool.submit(warm)  # starts every worker now and pays its imports
+        return self
+
+    def submit(self, spec: SimSpec) -> Future:
+        self.start()
+        assert self._pool is not None
+        return self._pool.submit(run_sim, spec)
+
+    def close(self, wait: bool = False) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)
+
+    def __enter__(self) -> "Runner":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()

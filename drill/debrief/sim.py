@@ -1,0 +1,192 @@
+"""One re-simulation for the debrief: an (edited) journal in, plain figures out.
+
+This module is what the worker processes run. A `SimSpec` is a journal reduced to what decides
+its outcome (scenario, difficulty, seed, the commands at their sim times, how the drill ended);
+`run_sim` replays it through an ordinary `Session`, exactly as `drill replay` would, and returns a
+JSON-able dict: the outcome, the loss curve, the phases and the actions with their results.
+Everything here is deterministic, so a result can be cached under the spec's key.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from drill import __version__
+from drill.scenario.loader import LoadedScenario, load
+from drill.session.session import Session
+from drill.timefmt import fmt_clock
+
+STEP_MS = 1000  # the visibility probe looks at the screen once a sim second
+RESULT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class SimSpec:
+    scenario_id: str
+    scenario_dir: str
+    scenario_hash: str
+    difficulty: str
+    seed: int
+    # (t ms since midnight, command text), in time order, issued as a trainee would issue them.
+    commands: tuple[tuple[int, str], ...] = ()
+    # Steps issued from the first moment the fault was visible: each step's commands go in
+    # together, the next step when the previous one's actions have had their time.
+    at_visible: tuple[tuple[str, ...], ...] = ()
+    # Stop as soon as the `at_visible` steps have completed if the incident is not contained then:
+    # a containment move that has not contained once it has run is not effective.
+    judge_containment: bool = False
+    # Only look for the first visible moment (no commands, no run to the end).
+    probe_only: bool = False
+    # The trainee quit (or the journal was cut short) at this instant: end the re-simulation there.
+    abandon_at: int | None = None
+    # Collect the messages and alerts (the trainee's own run feeds the timeline).
+    events: bool = False
+
+    def key(self) -> str:
+        """A content key: what decides the result, and the engine that computes it."""
+        d = asdict(self)
+        d.pop("scenario_dir")  # where the files live does not matter; their hash does
+        d["engine"] = engine_fingerprint()
+        d["format"] = RESULT_FORMAT
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:40]
+
+
+@functools.lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """A hash of the code that decides a re-simulation's result: cached results from another
+    version of the engine are never reused, even when the version number did not move."""
+    import drill
+
+    root = Path(drill.__file__).resolve().parent
+    digest = hashlib.sha256(__version__.encode())
+    files = sorted([*root.glob("sim/*.py"), *root.glob("session/*.py"), *root.glob("scenario/*.py"),
+                    root / "commands.py", root / "timefmt.py", Path(__file__).resolve()])
+    for f in files:
+        try:
+            digest.update(f.name.encode() + b"\0" + f.read_bytes())
+        except OSError:
+            digest.update(f.name.encode() + b"\0missing")
+    return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=8)
+def _scenario(directory: str, content_hash: str, scenario_id: str) -> LoadedScenario:
+    sc = None
+    if Path(directory).is_dir():
+        sc = load(directory)
+    if sc is None or sc.content_hash != content_hash:
+        sc = load(scenario_id)
+    if sc.content_hash != content_hash:
+        raise ValueError(f"scenario {scenario_id!r} has changed (content hash {sc.content_hash[:12]}, wanted {content_hash[:12]})")
+    return sc
+
+
+def find_visible(session: Session) -> dict | None:
+    """The first moment the fault showed on the trainee's screen, looking once a sim second from the
+    clock's start: a message that points at the fault (anything already in the inbox counts at the
+    start), an alert, or an erroneous child order. None when nothing ever showed."""
+    world = session.world
+    checked = 0  # messages already looked at (none of them pointed at the fault)
+    while True:
+        if any(m.signal for m in world.messages[checked:]):
+            signals = [m for m in world.messages if m.signal]
+            first = signals[0]
+            return {"t": session.now, "kind": "message",
+                    "reason": f"{len(signals)} warning {first.kind}{'s' if len(signals) != 1 else ''} on screen, the first at "
+                              f"{fmt_clock(first.at)}: \u201c{first.subject}\u201d"}
+        checked = len(world.messages)
+        if world.alerts:
+            a = world.alerts[0]
+            return {"t": session.now, "kind": "alert", "reason": f"alert {a.id} at {fmt_clock(a.at)}: {a.label}"}
+        if world.incident.first_error_at is not None:
+            return {"t": session.now, "kind": "child",
+                    "reason": f"erroneous child orders on the tape from {fmt_clock(world.incident.first_error_at)}"}
+        if session.finished or session.now >= session.end:
+            return None
+        session.advance_to(session.now + STEP_MS)
+
+
+def _step_ms(session: Session, commands: tuple[str, ...]) -> int:
+    seconds = session.scenario.spec.action_seconds
+    return max((int(seconds.get(c.split()[0], 0) * 1000) for c in commands), default=0)
+
+
+def extract(session: Session, events: bool) -> dict:
+    """The figures of a finished (or abandoned) session, as plain JSON-able data."""
+    w = session.world
+    out = session.outcome()
+    result = {
+        "outcome": out.to_dict(),
+        "end_t": session.now,
+        "curve": [[int(t), round(float(loss), 2), round(float(exp), 2)] for t, loss, exp in w.curve.points],
+        "phases": [[int(t), p] for t, p in w.incident.phases],
+        "actions": [{"seq": a.id, "t": int(a.submitted_at), "command": a.command.text, "status": a.status,
+                     "result": a.result, "finished_t": None if a.finished_at is None else int(a.finished_at)}
+                    for a in w.actions_log],
+    }
+    if events:
+        result["messages"] = [{"id": m.id, "t": int(m.at), "kind": m.kind, "sender": m.sender, "subject": m.subject,
+                               "body": m.body, "signal": bool(m.signal)} for m in w.messages]
+        result["alerts"] = [{"id": a.id, "t": int(a.at), "kind": a.kind, "label": a.label, "detail": a.detail,
+                             "acked_t": None if a.acked_at is None else int(a.acked_at)} for a in w.alerts]
+    return result
+
+
+def run_sim(spec: SimSpec) -> dict:
+    """Re-simulate one spec. Returns the figures (see `extract`) plus `issued` (the commands as
+    actually placed), `visible` (for probes and containment moves), `aborted` and `elapsed_s`."""
+    t0 = time.perf_counter()
+    sc = _scenario(spec.scenario_dir, spec.scenario_hash, spec.scenario_id)
+    session = Session(sc, spec.difficulty, spec.seed)
+    visible = None
+    issued: list[tuple[int, str]] = []
+    aborted = False
+    try:
+        if spec.probe_only or spec.at_visible:
+            visible = find_visible(session)
+            if spec.probe_only:
+                return {"visible": visible, "elapsed_s": round(time.perf_counter() - t0, 3)}
+        plan = list(spec.commands)
+        if spec.at_visible and visible is not None:
+            t = visible["t"]
+            for step in spec.at_visible:
+                plan.extend((t, c) for c in step)
+                t += _step_ms(session, step)
+            plan.sort(key=lambda p: p[0])  # stable: same-instant commands keep their order
+        for t, text in plan:
+            session.advance_to(t)
+            if session.finished or session.now != t:
+                break  # the drill ended first (bankruptcy, resolve): like a replay, nothing follows
+            session.submit(text)
+            issued.append((t, text))
+        if spec.judge_containment and spec.at_visible and visible is not None and not session.finished:
+            last = plan[-1][0] if plan else session.now
+            # Each step's actions finish within their own time; give the world one more tick.
+            session.advance_to(last + _step_ms(session, spec.at_visible[-1]) + STEP_MS + 1)
+            if not session.finished and not session.outcome().contained:
+                aborted = True
+        if not aborted and not session.finished:
+            if spec.abandon_at is not None:
+                session.advance_to(spec.abandon_at)
+                session.abandon()
+            else:
+                session.run_to_end()
+        result = extract(session, spec.events)
+        result.update({"issued": [[t, c] for t, c in issued], "visible": visible, "aborted": aborted,
+                       "elapsed_s": round(time.perf_counter() - t0, 3)})
+        return result
+    finally:
+        session.close()
+
+
+def warm() -> str:
+    """Run in each worker as it starts: pay the imports and the engine fingerprint up front."""
+    return engine_fingerprint()
+
+
+__all__ = ["SimSpec", "run_sim", "find_visible", "extract", "engine_fingerprint", "warm"]

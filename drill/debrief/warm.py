@@ -1,0 +1,48 @@
+"""Warm the cache before a debrief needs it: the re-simulations that do not depend on the trainee
+(every containment move, the historical and best plays) for one scenario, difficulty and seed.
+A console can call this in a background worker when a drill starts; the debrief that follows then
+only re-simulates the trainee's own edits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import as_completed
+
+from drill.debrief import plan
+from drill.debrief.cache import Cache
+from drill.debrief.runner import Runner
+from drill.scenario.loader import LoadedScenario, load
+
+
+def warm_cache(scenario: str | LoadedScenario, difficulty: str | None = None, seed: int | None = None, *,
+               runner: Runner | None = None, workers: int = 1, nice: int = 10,
+               progress: Callable[[int, int], None] | None = None) -> int:
+    """Compute and cache what is missing; returns how many re-simulations ran. Blocking: run it in a
+    worker thread. By default one low-priority worker process, so a live drill keeps its CPU."""
+    sc = load(scenario) if isinstance(scenario, str) else scenario
+    difficulty = difficulty or sc.spec.default_difficulty
+    seed = sc.spec.seed if seed is None else seed
+    store = Cache()
+    jobs = [j for j in plan.reference_jobs(sc, difficulty, seed) if j.kind != "probe"]
+    todo = {j.spec.key(): j for j in jobs if store.get(j.spec.key()) is None}
+    if progress:
+        progress(len(jobs) - len(todo), len(jobs))
+    if not todo:
+        return 0
+    own = runner is None
+    pool = runner or Runner(workers, nice=nice)
+    try:
+        futures = {pool.submit(j.spec): key for key, j in todo.items()}
+        done = len(jobs) - len(todo)
+        for f in as_completed(futures):
+            try:
+                store.put(futures[f], f.result())
+            except Exception:
+                pass  # the debrief will try again and report it
+            done += 1
+            if progress:
+                progress(done, len(jobs))
+    finally:
+        if own:
+            pool.close()
+    return len(todo)
