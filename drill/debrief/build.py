@@ -184,6 +184,10 @@ class Assembler:
         start = self.ctx.scenario.spec.clock.start
         if not pts or pts[0][0] > start:
             pts.insert(0, (start, 0.0))
+        # The curve is sampled every 10 s: end it on the outcome itself, at the drill's end.
+        end_t, final = r.get("end_t"), r["outcome"]["loss_usd"]
+        if isinstance(end_t, int) and end_t > pts[-1][0]:
+            pts.append((end_t, float(final)))
         return tuple(pts)
 
     def _card(self, facts: plan.Facts, o: dict) -> ScoreCard:

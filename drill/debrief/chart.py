@@ -104,7 +104,8 @@ def svg(d: Debrief, title: bool = True) -> str:
     while t <= x1:
         x = X(t)
         out.append(f'<line x1="{x:.1f}" y1="{MARGIN_T}" x2="{x:.1f}" y2="{MARGIN_T + PLOT_H}" stroke="#f0f0f0"/>')
-        out.append(f'<text x="{x:.1f}" y="{MARGIN_T + PLOT_H + 18}" text-anchor="middle" fill="#444">{fmt_clock(t)[:5]}</text>')
+        anchor = "end" if x > WIDTH - MARGIN_R - 20 else "middle"  # the last label stays inside
+        out.append(f'<text x="{x:.1f}" y="{MARGIN_T + PLOT_H + 18}" text-anchor="{anchor}" fill="#444">{fmt_clock(t)[:5]}</text>')
         t += step * 60_000
     out.append(f'<line x1="{MARGIN_L}" y1="{MARGIN_T + PLOT_H}" x2="{WIDTH - MARGIN_R}" y2="{MARGIN_T + PLOT_H}" stroke="#888"/>')
     out.append(f'<line x1="{MARGIN_L}" y1="{MARGIN_T}" x2="{MARGIN_L}" y2="{MARGIN_T + PLOT_H}" stroke="#888"/>')
@@ -117,7 +118,8 @@ def svg(d: Debrief, title: bool = True) -> str:
         y = Y(capital)
         out.append(f'<line x1="{MARGIN_L}" y1="{y:.1f}" x2="{WIDTH - MARGIN_R}" y2="{y:.1f}" stroke="#8b0000" '
                    f'stroke-dasharray="10 4" stroke-width="1.2"/>')
-        out.append(f'<text x="{WIDTH - MARGIN_R - 4}" y="{y - 5:.1f}" text-anchor="end" fill="#8b0000" font-size="12">'
+        # Labelled at the left, before the open, where no curve has left $0 yet.
+        out.append(f'<text x="{MARGIN_L + 6}" y="{y - 5:.1f}" fill="#8b0000" font-size="12">'
                    f'firm\u2019s capital {usd(capital)}: bankrupt above</text>')
     # The trainee's commands: a numbered tick along the top and a faint line down.
     for i, m in enumerate(d.markers, 1):

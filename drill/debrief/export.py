@@ -227,6 +227,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 tr.you td { font-weight: bold; background: #fff0f0; }
 .swatch { display:inline-block; width: 26px; height: 0; border-top: 4px solid; vertical-align: middle; margin-right: 8px; }
 .better { color: var(--good); font-weight: bold; } .worse { color: var(--bad); font-weight: bold; }
+.chart { margin: 0; }
 .chart svg { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 8px; }
 ol.marks { columns: 2; font-size: 16px; }
 .lesson { border-left: 8px solid; padding: 10px 16px; margin: 12px 0; background: var(--band); border-radius: 0 8px 8px 0; }

@@ -62,6 +62,12 @@ class Runner:
         assert self._pool is not None
         return self._pool.submit(run_sim, spec)
 
+    def submit_warm(self) -> Future:
+        """A no-op task: its result says a worker is up, imports paid."""
+        self.start()
+        assert self._pool is not None
+        return self._pool.submit(warm)
+
     def close(self, wait: bool = False) -> None:
         with self._lock:
             pool, self._pool = self._pool, None

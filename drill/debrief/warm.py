@@ -16,13 +16,13 @@ from drill.scenario.loader import LoadedScenario, load
 
 def warm_cache(scenario: str | LoadedScenario, difficulty: str | None = None, seed: int | None = None, *,
                runner: Runner | None = None, workers: int = 1, nice: int = 10,
-               progress: Callable[[int, int], None] | None = None) -> int:
+               progress: Callable[[int, int], None] | None = None, cache: Cache | None = None) -> int:
     """Compute and cache what is missing; returns how many re-simulations ran. Blocking: run it in a
     worker thread. By default one low-priority worker process, so a live drill keeps its CPU."""
     sc = load(scenario) if isinstance(scenario, str) else scenario
     difficulty = difficulty or sc.spec.default_difficulty
     seed = sc.spec.seed if seed is None else seed
-    store = Cache()
+    store = cache if cache is not None else Cache()
     jobs = [j for j in plan.reference_jobs(sc, difficulty, seed) if j.kind != "probe"]
     todo = {j.spec.key(): j for j in jobs if store.get(j.spec.key()) is None}
     if progress:

@@ -46,8 +46,8 @@ class Clock(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> "Clock":
-        if not self.world_start <= self.start <= self.open < self.end:
-            raise ValueError("times must satisfy world_start <= start <= open < end")
+        if not (self.world_start <= self.start < self.end and self.world_start <= self.open < self.end):
+            raise ValueError("times must satisfy world_start <= start < end and world_start <= open < end")
         if self.end - self.world_start > 12 * 3600 * 1000:
             raise ValueError("a scenario may span at most 12 hours")
         return self
@@ -55,7 +55,7 @@ class Clock(Strict):
 
 class Market(Strict):
     universe: int = Field(ge=1, le=1000, description="symbols the flow can touch")
-    price_median_usd: float = Field(gt=0, le=10_000)
+    price_median_usd: float = Field(gt=0, le=1_000_000)
     price_sigma: float = Field(ge=0, le=3)
     adv_median_usd: float = Field(gt=0, le=1e12, description="median daily dollar volume per symbol")
     adv_sigma: float = Field(ge=0, le=3)
@@ -73,6 +73,8 @@ class Market(Strict):
     dryup: float = Field(0.0, ge=0, le=100, description="liquidity withdrawal: impact grows with the displacement already caused")
     hot_potato: float = Field(0.0, ge=0, le=100, description="extra market volume per share the firm trades (intermediaries passing it on)")
     trading_seconds_per_day: int = Field(23_400, ge=60, le=86_400)
+    fixed_prices: dict[Name, Annotated[float, Field(gt=0, le=1e7)]] = Field(default_factory=dict, description="fair values for named symbols")
+    fixed_adv_usd: dict[Name, Annotated[float, Field(gt=0, le=1e12)]] = Field(default_factory=dict, description="daily dollar volume for named symbols")
 
     @model_validator(mode="after")
     def _names(self) -> "Market":
@@ -80,6 +82,10 @@ class Market(Strict):
             raise ValueError(f"names: {len(self.names)} names for a universe of {self.universe}")
         if len(set(self.names)) != len(self.names):
             raise ValueError("names: must be unique")
+        for field in ("fixed_prices", "fixed_adv_usd"):
+            for name in getattr(self, field):
+                if name not in self.names:
+                    raise ValueError(f"{field}: no symbol {name!r} in names")
         return self
 
 
@@ -172,6 +178,7 @@ class Order(Strict):
     intended_qty: int | None = Field(None, ge=0, le=100_000_000, description="what was meant; fills beyond it are erroneous")
     flag: Name | None = None
     account: Literal["customer", "firm"] = "customer"
+    warning: Text = Field("", description="what the order-entry screen warns when it is entered (into the inbox)")
 
 
 class Stream(Strict):
@@ -215,7 +222,7 @@ class RiskMonitor(Strict):
 
 
 class AlertRule(Strict):
-    kind: Literal["order_ratio", "position_limit", "loss"]
+    kind: Literal["order_ratio", "position_limit", "loss", "order_size", "price_move"]
     threshold: float = Field(gt=0, le=1e12)
     label: Annotated[str, Field(max_length=120)]
 

@@ -69,6 +69,8 @@ def contained_at(world: World) -> int | None:
 
 def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> Outcome:
     loss = round(world.loss_usd, 2)
+    # The firm's own orders left unfilled (a hedge left undone) are business not done.
+    collateral_usd += world.unfilled_firm_lots() * world.spec.scoring.unfilled_lot_usd
     collateral = round(collateral_usd, 2)
     total = round(loss + collateral, 2)
     long_usd, long_n, short_usd, short_n = world.ledger.long_short()

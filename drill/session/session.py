@@ -214,6 +214,19 @@ class Session:
                 s.name, fleet.release_label(s.release), known, fleet.state_label(s), s.parents_in,
                 int(open_by_server[i]), float(children[i]), float(fills[i]),
                 s.children_out / s.parents_in if s.parents_in else 0.0))
+        sums = w.rates.window_sums()
+        span_s = len(w.rates.children) * 1.0
+        releases = []
+        for ri, rel in enumerate(spec.releases):
+            on = [i for i, s in enumerate(fleet.servers) if s.release == ri]
+            if not on and ri not in (fleet.current, fleet.previous):
+                continue
+            parents = float(sums["parents"][on].sum())
+            children_sum = float(sums["children"][on].sum())
+            releases.append(snap.ReleaseRow(
+                rel.id, ri == fleet.current, len(on), parents / span_s, children_sum / span_s,
+                float(sums["fills"][on].sum()) / span_s, float(sums["errors"][on].sum()) / span_s,
+                children_sum / parents if parents else 0.0))
         tape = tuple(snap.TapeRow(e.at, fmt_clock(e.at), e.server, e.parent, e.symbol, e.side, e.shares, e.price, e.status)
                      for e in list(w.tape.entries)[-TAPE_SHOWN:])
         msgs = [snap.MessageRow(m.id, m.at, fmt_clock(m.at), m.kind, m.sender, m.subject, m.body) for m in w.messages]
@@ -238,13 +251,13 @@ class Session:
         curve = tuple(snap.CurvePoint(t, l if visible else 0.0, e) for t, l, e in w.curve.points)
         return snap.Snapshot(
             scenario_id=spec.id, title=spec.title, difficulty=self.difficulty, seed=self.seed,
-            now=self.now, clock=self.clock, start=spec.clock.start, open=spec.clock.open, end=spec.clock.end,
+            now=self.now, clock=self.clock, zone=spec.clock.zone, start=spec.clock.start, open=spec.clock.open, end=spec.clock.end,
             phase="ended" if self.finished else w.phase(), finished=self.finished,
             capital_usd=spec.firm.capital_usd, loss_usd=loss,
             capital_left_usd=spec.firm.capital_usd - w.loss_usd if visible else None,
             exposure_usd=exposure, monitor_as_of=fmt_clock(as_of), monitor_lag_s=max(0, self.now - as_of) / 1000,
             collateral_usd=w.collateral_usd,
-            fleet=tuple(rows), tape=tape,
+            fleet=tuple(rows), releases=tuple(releases), tape=tape,
             inbox=tuple(m for m in msgs if m.kind == "email"),
             calls=tuple(m for m in msgs if m.kind == "call"),
             alerts=tuple(snap.AlertRow(a.id, a.at, fmt_clock(a.at), a.label, a.detail, a.acked_at is not None) for a in w.alerts),

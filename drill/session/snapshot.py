@@ -20,6 +20,21 @@ class ServerRow:
 
 
 @dataclass(frozen=True)
+class ReleaseRow:
+    """One release's servers side by side with the others': what a canary dashboard shows.
+    Rates are over the last few seconds."""
+
+    release: str
+    current: bool  # the release being rolled out
+    servers: int
+    parents_per_s: float
+    children_per_s: float
+    fills_per_s: float
+    erroneous_fills_per_s: float
+    out_in: float  # children out per parent in, over the window
+
+
+@dataclass(frozen=True)
 class TapeRow:
     at: int
     clock: str
@@ -87,6 +102,7 @@ class Snapshot:
     seed: int
     now: int
     clock: str
+    zone: str  # the clock's time zone label (ET, JST...)
     start: int
     open: int
     end: int
@@ -100,6 +116,7 @@ class Snapshot:
     monitor_lag_s: float
     collateral_usd: float
     fleet: tuple[ServerRow, ...]
+    releases: tuple[ReleaseRow, ...]
     tape: tuple[TapeRow, ...]
     inbox: tuple[MessageRow, ...]
     calls: tuple[MessageRow, ...]

@@ -40,6 +40,7 @@ class Fleet:
     # A path may apply to some customers only (id % mod_m == mod_r); mod_m 0: to everyone.
     mod_m: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int32))
     mod_r: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int32))
+    flowing_flags: frozenset = frozenset()  # flags some flow sets on its orders
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -61,7 +62,8 @@ class Fleet:
         start = cur if spec.deploy.initial == "current" else prev
         servers = [Server(name, prev if name in missed else start) for name in spec.fleet.servers]
         return cls(spec, servers, flag_names, [spec.flags[f].enabled for f in flag_names],
-                   release_ids=release_ids, path=path, mod_m=mod_m, mod_r=mod_r)
+                   release_ids=release_ids, path=path, mod_m=mod_m, mod_r=mod_r,
+                   flowing_flags=frozenset(f.flag for f in spec.flows if f.flag))
 
     @property
     def names(self) -> list[str]:
@@ -107,7 +109,8 @@ class Fleet:
         return self._cached("armed", self._armed_mask)
 
     def _armed_mask(self) -> np.ndarray:
-        enabled = np.flatnonzero(self.flag_enabled) + 1
+        # Only flags that order flow keeps setting can turn new orders into faulty ones.
+        enabled = np.flatnonzero([on and name in self.flowing_flags for name, on in zip(self.flag_names, self.flag_enabled)]) + 1
         if len(enabled) == 0:
             return np.zeros(len(self.servers), dtype=np.bool_)
         faulty = FAULTY[self.path[self.release_of()][:, enabled]].any(axis=1)
@@ -116,7 +119,7 @@ class Fleet:
     def armed(self, s: Server) -> list[str]:
         """Enabled flags that this server's release would turn into runaway code."""
         return [f for i, f in enumerate(self.flag_names)
-                if self.flag_enabled[i] and FAULTY[self.path[s.release, i + 1]]]
+                if self.flag_enabled[i] and f in self.flowing_flags and FAULTY[self.path[s.release, i + 1]]]
 
     def state_label(self, s: Server) -> str:
         if s.outages:

@@ -40,6 +40,10 @@ class Market:
         self.symbols = list(spec.names) if spec.names else tickers(n, rng)
         self.fair = spec.price_median_usd * np.exp(spec.price_sigma * rng.standard_normal(n))
         self.adv_usd = spec.adv_median_usd * np.exp(spec.adv_sigma * rng.standard_normal(n))
+        for name, price in spec.fixed_prices.items():
+            self.fair[self.symbols.index(name)] = price
+        for name, adv in spec.fixed_adv_usd.items():
+            self.adv_usd[self.symbols.index(name)] = adv
         # Retail flow in a name tends to lean one way for the morning.
         self.symbol_side = np.where(rng.random(n) < spec.buy_fraction, 1, -1).astype(np.int8)
         self._rng = rng

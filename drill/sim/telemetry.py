@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RATE_WINDOW = 5  # ticks averaged for children/s and fills/s
+RATE_WINDOW = 10  # ticks averaged for the per-server rates
 HISTORY_TICKS = 1800  # positions kept for the risk monitor's lagged view (its lag is capped here)
 CURVE_EVERY_MS = 10_000
 
@@ -48,21 +48,33 @@ class TapeEntry:
 
 
 class FlowRates:
-    """Children and fills per server over the last few ticks."""
+    """Per server over the last few ticks: parents in, children out, fills, and erroneous fills
+    (what a canary dashboard compares between releases)."""
 
     def __init__(self, n_servers: int):
         self.children = np.zeros((RATE_WINDOW, n_servers), dtype=np.int64)
         self.fills = np.zeros((RATE_WINDOW, n_servers), dtype=np.int64)
+        self.errors = np.zeros((RATE_WINDOW, n_servers), dtype=np.int64)
+        self.parents = np.zeros((RATE_WINDOW, n_servers), dtype=np.int64)
+        self.parents_this_tick = np.zeros(n_servers, dtype=np.int64)
         self._i = 0
 
-    def push(self, children: np.ndarray, fills: np.ndarray) -> None:
-        self.children[self._i] = children
-        self.fills[self._i] = fills
-        self._i = (self._i + 1) % RATE_WINDOW
+    def push(self, children: np.ndarray, fills: np.ndarray, errors: np.ndarray | None = None) -> None:
+        i = self._i
+        self.children[i] = children
+        self.fills[i] = fills
+        self.errors[i] = 0 if errors is None else errors
+        self.parents[i] = self.parents_this_tick
+        self.parents_this_tick[:] = 0
+        self._i = (i + 1) % RATE_WINDOW
 
     def per_second(self, tick_s: float) -> tuple[np.ndarray, np.ndarray]:
         span = RATE_WINDOW * tick_s
         return self.children.sum(axis=0) / span, self.fills.sum(axis=0) / span
+
+    def window_sums(self) -> dict[str, np.ndarray]:
+        return {"children": self.children.sum(axis=0), "fills": self.fills.sum(axis=0),
+                "errors": self.errors.sum(axis=0), "parents": self.parents.sum(axis=0)}
 
 
 class RiskMonitor:

@@ -87,6 +87,7 @@ class World:
         self._p_fill = spec.market.fill_probability
         self._route_lots = spec.behaviours.route_child_lots_per_s * TICK_MS // 1000
         self._runaway_lots = spec.behaviours.runaway_child_lots_per_s * TICK_MS // 1000
+        self.incident.hazard = self.hazard()  # a scenario may start with no live fault at all
         self._schedule_timeline()
         for flow in spec.flows:
             self.env.process(self._flow(flow))
@@ -151,6 +152,7 @@ class World:
                           customer=customers, account=account)
             for srv in servers:
                 self.fleet.servers[srv].parents_in += 1
+            np.add.at(self.rates.parents_this_tick, servers, 1)
 
     def _orders(self):
         """The scenario's scheduled one-off orders (a sell program, a mistyped ticket)."""
@@ -177,6 +179,10 @@ class World:
                           np.array([1 if o.side == "buy" else -1]), np.array([flag]), np.array([o.qty]), state,
                           intended=np.array([intended]), account=ob.FIRM if o.account == "firm" else ob.CUSTOMER)
             self.fleet.servers[srv].parents_in += 1
+            self.rates.parents_this_tick[srv] += 1
+            if o.warning:
+                self.messages.append(Message(len(self.messages) + 1, self.now, "email", "Order entry",
+                                             f"Warning on order {o.name}", self._fill(o.warning)))
 
     # -- the market tick ------------------------------------------------------------------------
     def _ticker(self):
@@ -278,7 +284,8 @@ class World:
 
         srv_children = np.bincount(srv, weights=children, minlength=n_srv).astype(np.int64)
         srv_fills = np.bincount(srv, weights=fills, minlength=n_srv).astype(np.int64)
-        self.rates.push(srv_children, srv_fills)
+        srv_errors = np.bincount(srv, weights=np.where(erroneous, fills, 0), minlength=n_srv).astype(np.int64)
+        self.rates.push(srv_children, srv_fills, srv_errors)
         for i, s in enumerate(fleet.servers):
             s.children_out += int(srv_children[i])
             s.fills += int(srv_fills[i])
@@ -449,6 +456,19 @@ class World:
             elif rule.kind == "loss":
                 if self.loss_usd > rule.threshold:
                     self._raise(now, rule.kind, "", rule.label, f"trading loss ${self.loss_usd:,.0f} (threshold ${rule.threshold:,.0f})")
+            elif rule.kind == "order_size":
+                act = self.book.active
+                for pid in act[self.book.qty[act] >= rule.threshold]:
+                    pid = int(pid)
+                    sym = self.market.symbols[int(self.book.symbol[pid])]
+                    side = "BUY" if self.book.side[pid] > 0 else "SELL"
+                    self._raise(now, rule.kind, str(pid), rule.label,
+                                f"order {pid}: {side} {int(self.book.qty[pid]):,} {sym} (size limit {rule.threshold:,.0f})")
+            elif rule.kind == "price_move":
+                moved = np.abs(self.market.displacement(np.arange(len(self.market.fair)), self.market.pressure)) * 1e4
+                for i in np.flatnonzero(moved > rule.threshold):
+                    self._raise(now, rule.kind, self.market.symbols[int(i)], rule.label,
+                                f"{self.market.symbols[int(i)]} traded {moved[i]:,.0f} bps away from fair value (limit {rule.threshold:,.0f})")
 
     # -- the timeline -------------------------------------------------------------------------------
     def _fill(self, text: str) -> str:

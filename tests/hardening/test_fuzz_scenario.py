@@ -43,7 +43,7 @@ def exercise_engine(sc, rng: random.Random, tiny: bool) -> None:
         s = Session(sc, diff, seed)
         stop = spec.clock.end if tiny else min(spec.clock.end, spec.clock.open + 60_000)
         times = sorted(rng.randint(s.now, stop) for _ in range(rng.randint(0, 6)))
-        for t, cmd in zip(times, support.random_commands(rng, spec, len(times))):
+        for t, cmd in zip(times, support.random_commands(rng, spec, len(times), s.check)):
             s.advance_to(t)
             try:
                 s.submit(cmd)
@@ -66,8 +66,10 @@ def check_one(sid: str, base: str, how: str, content: bytes, rng_seed: int) -> s
         sc = load(str(d))
     except ScenarioError as exc:
         assert exc.problems, how
-        for p in exc.problems:
-            support.check_problem(p, toml)
+        issues = {support.problem_issue(p, toml) for p in exc.problems} - {None}
+        if issues and not support.STRICT:
+            return f"known:{sorted(issues)[0]}"
+        assert not issues, f"{issues}: {exc!s:.300}"
         return "ScenarioError"
     except Exception as exc:  # noqa: BLE001 - that is the point: nothing else may escape
         bug = known(exc)

@@ -376,8 +376,14 @@ async def test_picker_briefing_console(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, PickerScreen)
+        ids = [o.id for o in app.screen.query_one("#scenarios").options]
+        await pilot.press(*["down"] * ids.index("knightmare"))
         await pilot.press("enter")  # scenario chosen: on to the difficulty
-        await pilot.press("down", "enter")  # standard; on to the seed
+        diffs = [o.id for o in app.screen.query_one("#difficulties").options]
+        default = diffs.index(app.screen._scenarios["knightmare"].spec.default_difficulty)
+        moves = diffs.index("standard") - default
+        await pilot.press(*(["down"] * moves if moves > 0 else ["up"] * -moves))
+        await pilot.press("enter")  # standard; on to the seed
         await type_text(pilot, "42")
         await pilot.press("enter")
         await pilot.pause()

@@ -42,9 +42,19 @@ class TestPicker:
 
     @pytest.mark.parametrize("size", SIZES)
     def test_briefing(self, snap_compare, here, size):
-        """The briefing after picking standard with seed 7: the scenario's Markdown, keys below."""
+        """The briefing after picking knightmare, standard, seed 7: its Markdown, keys below."""
+        async def run_before(pilot):
+            await pilot.pause()
+            picker = pilot.app.screen
+            ids = [o.id for o in picker.query_one("#scenarios").options]
+            await pilot.press(*["down"] * ids.index("knightmare"), "enter")
+            diffs = [o.id for o in picker.query_one("#difficulties").options]
+            moves = diffs.index("standard") - diffs.index(picker._scenarios["knightmare"].spec.default_difficulty)
+            await pilot.press(*(["down"] * moves if moves > 0 else ["up"] * -moves), "enter", "7", "enter")
+            await pilot.pause()
+
         app = DrillApp(None, None, None, 10.0, "journal.jsonl", paused=True, wall=FakeWall(), blink=False)
-        assert snap_compare(app, terminal_size=size, press=["enter", "down", "enter", "7", "enter"])
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 class TestConsole:

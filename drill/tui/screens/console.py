@@ -8,6 +8,8 @@ changed; nothing is pushed to the UI per simulation event.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,6 +22,7 @@ from textual.widgets import DataTable, Footer, Input, Markdown, Static, TabbedCo
 
 from drill.commands import CommandError, parse_command
 from drill.session.snapshot import Snapshot
+from drill.tui import format as fmt
 from drill.tui.completion import Completer
 from drill.tui.controller import Drill, faster, slower
 from drill.tui.messages import ResolveFinished, RunCommand
@@ -38,6 +41,7 @@ from drill.tui.widgets.status_line import Feedback, JournalLabel
 from drill.tui.widgets.tape import TapeView
 
 FRAME_S = 1 / 30
+SLOW_EVERY = 6  # timer frames between redraws of the heavy panels (5 a second at 30 frames)
 WIDE_AT = 110  # columns from which the action log and the chart get a column of their own
 TABS = ("actions", "tape", "inbox", "alerts", "calls", "positions", "chart", "runbook")
 SIDE_TABS = ("actions", "chart")
@@ -77,7 +81,10 @@ class ConsoleScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("colon", "focus_command", "Command", key_display=":"),
+        # Priority: the app runs these the moment the key arrives, before routing the keys that
+        # follow it, so ":stop smars-1⏎" typed fast (or pasted by tmux) all lands in the line.
+        Binding("colon", "focus_command", "Command", key_display=":", priority=True),
+        Binding("escape", "leave_command", "Leave", show=False, priority=True),
         Binding("space", "toggle_pause", "Pause"),
         Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
         Binding("minus", "slower", "Slower", key_display="-"),
@@ -104,6 +111,8 @@ class ConsoleScreen(Screen[None]):
         self._dirty = False
         self._timer: Timer | None = None
         self._unread: dict[str, int] = {}
+        self._ticks = 0
+        self._w: SimpleNamespace = SimpleNamespace()
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -154,6 +163,14 @@ class ConsoleScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        q = self.query_one
+        self._w = SimpleNamespace(
+            header=q(StatusHeader), fleet=q(FleetTable), tape=q(TapeView), tabs=q("#tabs", TabbedContent),
+            inbox=q("#inbox-list", MessageList), calls=q("#calls-list", MessageList),
+            alerts=q("#alerts-list", AlertList), positions=q(PositionsView),
+            chart_side=q("#chart-side", Chart), chart_tab=q("#chart-tab", Chart),
+            actions_side=q("#actions-side", ActionLog), actions_tab=q("#actions-tab", ActionLog),
+            feedback=q(Feedback), line=q(CommandLine))
         self._apply_layout(self.app.size.width)
         self.query_one(Feedback).say("The clock is paused: space starts it." if self.drill.clock.paused
                                      else "The clock runs. : for the command line, ? for help.")
@@ -164,6 +181,8 @@ class ConsoleScreen(Screen[None]):
         self._apply_layout(event.size.width)
 
     def _apply_layout(self, width: int) -> None:
+        if not hasattr(self._w, "header"):
+            return  # not mounted yet
         wide = width >= WIDE_AT
         if wide == self.wide and self.frames:
             return
@@ -183,16 +202,17 @@ class ConsoleScreen(Screen[None]):
             return
         advanced = self.drill.frame()
         if advanced or self._dirty:
-            self.refresh_now()
+            self._ticks += 1
+            self.refresh_now(full=self._dirty or self._ticks % SLOW_EVERY == 0)
 
-    def refresh_now(self) -> None:
+    def refresh_now(self, full: bool = True) -> None:
         """Take one snapshot and render it (and go to the debrief if the drill has ended)."""
         if self.ended or self.busy:
             return
         self._dirty = False
         snap = self.drill.snapshot()
         with self.app.batch_update():
-            self.render_snapshot(snap)
+            self.render_snapshot(snap, full)
         if snap.finished:
             self._finish(snap)
 
@@ -203,30 +223,31 @@ class ConsoleScreen(Screen[None]):
         self.drill.advance(ms)
         self.refresh_now()
 
-    def render_snapshot(self, snap: Snapshot) -> None:
+    def render_snapshot(self, snap: Snapshot, full: bool = True) -> None:
+        """Render one snapshot. The header, tape and action log follow every frame; the heavier
+        panels (`full`) every few frames: a table of 72 cells redrawn 30 times a second costs
+        more than anyone can read."""
         self.snap = snap
         self.frames += 1
+        w = self._w
         clock = self.drill.clock
-        self.query_one(StatusHeader).show(snap, clock.speed, clock.paused)
-        self.query_one(FleetTable).show(snap.fleet)
-        self.query_one(TapeView).show(snap.tape)
-        inbox = self.query_one("#inbox-list", MessageList)
-        calls = self.query_one("#calls-list", MessageList)
-        alerts = self.query_one("#alerts-list", AlertList)
-        inbox.show(snap.inbox)
-        calls.show(snap.calls)
-        alerts.show(snap.alerts)
+        w.header.show(snap, clock.speed, clock.paused)
+        w.tape.show(snap.tape)
+        self._show_actions(w.actions_side if self.wide else w.actions_tab, snap)
+        if not full:
+            return
+        w.fleet.show(snap.fleet)
+        w.inbox.show(snap.inbox)
+        w.calls.show(snap.calls)
+        w.alerts.show(snap.alerts)
         self._label_tabs()
-        tabs = self.query_one("#tabs", TabbedContent)
-        if tabs.active == "positions":
-            self.query_one(PositionsView).show(snap)
+        active = w.tabs.active
+        if active == "positions":
+            w.positions.show(snap)
         if self.wide:
-            self.query_one("#chart-side", Chart).show(snap)
-            self._show_actions(self.query_one("#actions-side", ActionLog), snap)
-        else:
-            if tabs.active == "chart":
-                self.query_one("#chart-tab", Chart).show(snap)
-            self._show_actions(self.query_one("#actions-tab", ActionLog), snap)
+            w.chart_side.show(snap)
+        elif active == "chart":
+            w.chart_tab.show(snap)
 
     def _show_actions(self, log: ActionLog, snap: Snapshot) -> None:
         before = {a.id: a.status for a in log._shown.values()}
@@ -340,10 +361,6 @@ class ConsoleScreen(Screen[None]):
     def _candidates(self, event: CommandLine.Candidates) -> None:
         self.query_one(Feedback).say("  ".join(event.candidates), "info")
 
-    @on(CommandLine.Left)
-    def _left_command_line(self) -> None:
-        self.query_one(FleetTable).focus()
-
     @on(DataTable.RowSelected, "#fleet")
     def _server_selected(self, event: DataTable.RowSelected) -> None:
         server = event.row_key.value
@@ -364,11 +381,11 @@ class ConsoleScreen(Screen[None]):
             offers = []
             if "ack" in self.snap.controls and not row.acked:
                 offers.append(("a", "acknowledge", f"ack {row.id}"))
-            meta = f"raised {row.clock} ET · {'acknowledged' if row.acked else 'open'}"
+            meta = f"raised {row.clock} {fmt.zone(self.snap)} · {'acknowledged' if row.acked else 'open'}"
             screen = TextScreen(f"{row.id}: {row.label}", row.detail, meta, offers)
         else:
             kind = "call" if row.kind == "call" else "email"
-            screen = TextScreen(row.subject, row.body, f"{kind} from {row.sender} at {row.clock} ET")
+            screen = TextScreen(row.subject, row.body, f"{kind} from {row.sender} at {row.clock} {fmt.zone(self.snap)}")
         self.app.push_screen(screen, self._after_reading)
 
     def _after_reading(self, command: str | None) -> None:
@@ -383,7 +400,7 @@ class ConsoleScreen(Screen[None]):
         action = next((a for a in self.snap.actions if a.id == action_id), None)
         if action is None:
             return
-        meta = f"submitted {action.clock} ET · {action.status}"
+        meta = f"submitted {action.clock} {fmt.zone(self.snap)} · {action.status}"
         if action.status == "running":
             body = f"Still running: {action.progress:.0%} of {action.duration_ms // 1000}s."
         else:
@@ -398,8 +415,18 @@ class ConsoleScreen(Screen[None]):
         self._open_action(done[-1].id)
 
     # -- keys -------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_command":
+            return isinstance(self.focused, CommandLine)
+        return True
+
+    def action_leave_command(self) -> None:
+        self.set_focus(self.query_one(FleetTable))
+
     def action_focus_command(self) -> None:
-        self.query_one(CommandLine).focus()
+        # Focus now, not on the next idle (as `focus()` would): keys typed right after ":"
+        # (a fast typist, a paste, tmux send-keys) must land in the command line.
+        self.set_focus(self.query_one(CommandLine))
 
     def action_toggle_pause(self) -> None:
         paused = self.drill.clock.toggle()

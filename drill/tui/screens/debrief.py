@@ -116,7 +116,8 @@ class DebriefScreen(Screen[None]):
                 if self.snapshot is not None:
                     yield Chart(id="debrief-chart")
             with Vertical(id="debrief-right"):
-                yield Static("Timeline (sim clock, ET)", classes="debrief--label")
+                zone = fmt.zone(self.snapshot) if self.snapshot is not None else "ET"
+                yield Static(f"Timeline (sim clock, {zone})", classes="debrief--label")
                 options = []
                 for _, oid, prompt, full in timeline(self.outcome):
                     self._texts[oid] = full

@@ -19,12 +19,12 @@ class TextScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     TextScreen { align: center middle; }
     TextScreen > Vertical {
-        width: 90%; max-width: 110; height: 80%;
+        width: 90%; max-width: 110; height: auto; max-height: 90%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
     TextScreen .text--title { height: auto; text-style: bold; }
     TextScreen .text--meta { height: auto; color: $text-muted; }
-    TextScreen VerticalScroll { height: 1fr; margin-top: 1; }
+    TextScreen VerticalScroll { height: auto; max-height: 75vh; margin-top: 1; }
     TextScreen .text--keys { height: 1; color: $text-muted; }
     """
 

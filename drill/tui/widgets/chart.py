@@ -76,7 +76,7 @@ def draw(title: str, series: Sequence[tuple[int, float]], x0: int, x1: int, widt
     cols = columns(series, x0, x1, plot_w)
     for r in range(rows, 0, -1):
         text.append("\n")
-        label = fmt.usd(top) if r == rows else ("$0" if r == 1 else "")
+        label = (fmt.usd_round(top) if peak > 0 else "") if r == rows else ("$0" if r == 1 else "")
         text.append(label.rjust(AXIS_W - 1)[: AXIS_W - 1] + "│", style="dim")
         for v in cols:
             if v is None:

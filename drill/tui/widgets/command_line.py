@@ -29,17 +29,12 @@ class CommandLine(Input):
         Binding("tab", "complete", "Complete", show=False),
         Binding("up", "history(-1)", "Previous", show=False),
         Binding("down", "history(1)", "Next", show=False),
-        Binding("escape", "leave", "Leave", show=False),
     ]
 
     @dataclass
     class Candidates(Message):
         """Tab found several ways to go on: the console shows them."""
         candidates: list[str]
-
-    @dataclass
-    class Left(Message):
-        """Escape: the trainee is done typing."""
 
     def __init__(self, completer: Completer, *, blink: bool = True, **kwargs):
         super().__init__(suggester=CommandSuggester(completer), select_on_focus=False, compact=True, **kwargs)
@@ -49,12 +44,12 @@ class CommandLine(Input):
         self._cursor: int | None = None  # index into history while browsing it
         self._draft = ""
 
-    def insert_text_at_cursor(self, text: str) -> None:
-        # ":" is the key that brings the trainee here; pressed again on an empty line it is
-        # habit, not part of a command.
-        if text == ":" and not self.value:
-            return
-        super().insert_text_at_cursor(text)
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        # ":" is the console's key for "to the command line" and never part of a command:
+        # leave it to that binding rather than typing it.
+        if character == ":":
+            return False
+        return super().check_consume_key(key, character)
 
     def remember(self, line: str) -> None:
         line = line.strip()
@@ -89,6 +84,3 @@ class CommandLine(Input):
             self.cursor_position = len(new)
         if len(candidates) > 1:
             self.post_message(self.Candidates(candidates))
-
-    def action_leave(self) -> None:
-        self.post_message(self.Left())

@@ -33,6 +33,7 @@ class PositionsView(VerticalScroll):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._key: tuple | None = None
+        self._rows = -1
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="positions--title")
@@ -49,7 +50,9 @@ class PositionsView(VerticalScroll):
         title.append(f" (lag {snap.monitor_lag_s:,.0f}s) ", style="dim")
         title.append("gross ", style="dim")
         title.append(fmt.usd(snap.exposure_usd), style="bold")
-        self.query_one(".positions--title", Static).update(title)
+        self.query_one(".positions--title", Static).update(title, layout=False)
         body = positions_table(snap) if snap.positions else Text("No positions on the monitor.", style="dim")
-        self.query_one(".positions--table", Static).update(body)
+        # Its height changes only with the number of rows: only then is a layout pass needed.
+        self.query_one(".positions--table", Static).update(body, layout=len(snap.positions) != self._rows)
+        self._rows = len(snap.positions)
         return True

@@ -32,7 +32,7 @@ def title_line(snap: Snapshot) -> Text:
 def clock_line(snap: Snapshot, speed: float, paused: bool) -> Text:
     text = Text(no_wrap=True)
     text.append(snap.clock, style="bold")
-    text.append(" ET ")
+    text.append(f" {fmt.zone(snap)} ")
     if paused:
         text.append(" PAUSED ", style="bold black on yellow")
     else:

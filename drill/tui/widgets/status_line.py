@@ -14,6 +14,9 @@ FEEDBACK_MARK = {"ok": "✓ ", "error": "✗ ", "refused": "⚠ ", "info": ""}
 
 
 class Feedback(Static):
+    kind = "info"
+    message = ""
+
     DEFAULT_CSS = """
     Feedback { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
@@ -21,7 +24,8 @@ class Feedback(Static):
     def say(self, message: str, kind: str = "info") -> None:
         self.kind = kind
         self.message = message
-        self.update(Text(FEEDBACK_MARK.get(kind, "") + message, style=FEEDBACK_STYLE.get(kind, "")))
+        # One row, always: no layout pass needed.
+        self.update(Text(FEEDBACK_MARK.get(kind, "") + message, style=FEEDBACK_STYLE.get(kind, "")), layout=False)
 
 
 class JournalLabel(Widget):

@@ -1,0 +1,66 @@
+"""`drill debrief` on bad input: one line naming the file and the problem, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from drill.scenario import load
+
+from .conftest import drill, one_line_error
+
+
+def test_a_missing_journal(tmp_path):
+    one_line_error(drill("debrief", tmp_path / "nope.jsonl", data_dir=tmp_path), "nope.jsonl", "not found")
+
+
+def test_a_bad_format(tmp_path, rollback_journal):
+    one_line_error(drill("debrief", rollback_journal, "--format", "pdf", data_dir=tmp_path), "--format", "pdf")
+
+
+@pytest.mark.parametrize("content, needles", [
+    ("this is not a journal\n", ["line 1", "not valid JSON"]),
+    ("\xff\xfe\x00garbage", ["cannot read"]),
+    ("", ["empty journal"]),
+    ('{"type": "header", "format": 1, "scenario": "knightmare", "scenario_hash": "x", "difficulty": "historical"}\n',
+     ["header.seed"]),
+    ('{"type": "header", "format": 1, "scenario": "nope", "scenario_hash": "x", "difficulty": "historical", "seed": 1}\n',
+     ["header.scenario", "nope"]),
+])
+def test_garbage_journals(tmp_path, content, needles):
+    f = tmp_path / "j.jsonl"
+    f.write_bytes(content.encode("latin-1"))
+    one_line_error(drill("debrief", f, data_dir=tmp_path), str(f), *needles)
+
+
+def test_a_journal_of_a_scenario_that_has_changed_since(tmp_path, rollback_journal):
+    lines = rollback_journal.read_text().splitlines()
+    head = json.loads(lines[0])
+    head["scenario_hash"] = "0" * 64
+    head["scenario_path"] = "/nonexistent"
+    f = tmp_path / "old.jsonl"
+    f.write_text("\n".join([json.dumps(head)] + lines[1:]) + "\n")
+    one_line_error(drill("debrief", f, data_dir=tmp_path), str(f), "scenario_hash", "has changed")
+
+
+def test_a_journal_with_a_command_outside_the_vocabulary(tmp_path, rollback_journal):
+    lines = rollback_journal.read_text().splitlines()
+    recs = [json.loads(ln) for ln in lines]
+    recs[0]["scenario_hash"] = load("knightmare").content_hash
+    for r in recs:
+        if r["type"] == "command":
+            r["command"] = "explode everything"
+    f = tmp_path / "bad.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in recs) + "\n")
+    one_line_error(drill("debrief", f, data_dir=tmp_path), str(f), "command 1", "unknown command")
+
+
+def test_a_directory_for_journal_or_out(tmp_path, rollback_journal):
+    one_line_error(drill("debrief", tmp_path, data_dir=tmp_path), str(tmp_path), "directory")
+    one_line_error(drill("debrief", rollback_journal, "--out", tmp_path, data_dir=tmp_path), "--out", "directory")
+
+
+def test_out_may_not_overwrite_the_journal(tmp_path, rollback_journal):
+    one_line_error(drill("debrief", rollback_journal, "--format", "json", "--out", rollback_journal, data_dir=tmp_path),
+                   "overwrite the journal")

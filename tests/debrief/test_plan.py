@@ -1,0 +1,89 @@
+"""The counterfactual rules on their own: which commands are edited, and how (no simulation here)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from drill.debrief import plan
+from drill.scenario import load
+from drill.timefmt import parse_clock
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def facts(commands, phases, contained=True, contained_at="09:31:00"):
+    cmds = tuple({"seq": i, "t": parse_clock(at), "command": c, "status": st,
+                  "finished_t": parse_clock(fin) if fin else None} for i, (at, c, st, fin) in enumerate(commands, 1))
+    return plan.Facts(cmds, {"contained": contained, "contained_at": contained_at},
+                      tuple((parse_clock(t), p) for t, p in phases))
+
+
+def spec():
+    sc = load("knightmare")
+    return sc, plan.base(sc, "historical", sc.spec.seed)
+
+
+def test_without_skips_diagnostics_refusals_and_commands_that_cannot_touch_the_market():
+    sc, base = spec()
+    f = facts([("09:31:00", "inspect smars-8", "done", "09:31:15"),
+               ("09:31:20", "kill-switch", "refused", "09:31:20"),
+               ("09:31:30", "ack A1", "done", "09:31:32"),
+               ("09:32:00", "stop smars-8", "done", "09:32:20"),
+               ("09:33:00", "resolve", "done", "09:33:00")],
+              [("09:30:01", "incident"), ("09:32:20", "contained")])
+    jobs = plan.without_jobs(base, f)
+    assert [j.meta["command"] for j in jobs] == ["stop smars-8"]
+    assert jobs[0].spec.commands == tuple((c["t"], c["command"]) for c in f.commands if c["command"] != "stop smars-8")
+
+
+def test_the_containing_command_is_the_last_market_command_done_by_containment():
+    f = facts([("09:30:20", "inspect smars-8", "done", "09:30:35"),
+               ("09:30:40", "stop smars-8", "done", "09:31:00"),
+               ("09:31:10", "deploy smars-8", "done", "09:34:10")],
+              [("09:30:01", "incident"), ("09:31:00", "contained"), ("09:34:40", "recovered")])
+    assert plan.containing_command(f)["command"] == "stop smars-8"
+    reopened = facts([("09:33:00", "stop smars-8", "done", "09:33:20"), ("09:45:00", "start smars-8", "done", "09:45:20")],
+                     [("09:30:01", "incident"), ("09:33:20", "contained"), ("09:45:20", "re-opened")],
+                     contained=False, contained_at=None)
+    assert plan.containing_command(reopened) is None
+
+
+def test_moving_containment_earlier_clamps_to_the_clock_start_once():
+    sc, base = spec()
+    f = facts([("09:23:00", "stop smars-8", "done", "09:23:20")], [("09:23:20", "contained")], contained_at="09:23:20")
+    jobs = plan.earlier_jobs(sc, base, f)
+    # 1 minute earlier is 09:22:00; 5 and 10 minutes both clamp to the start (09:20:00): one job.
+    assert [(j.meta["minutes"], j.spec.commands) for j in jobs] == [
+        (1, ((parse_clock("09:22:00"), "stop smars-8"),)),
+        (5, ((parse_clock("09:20:00"), "stop smars-8"),)),
+    ]
+    assert jobs[1].meta["clamped"] and "the clock's start" in jobs[1].label
+
+
+def test_a_moved_command_keeps_the_others_in_time_order():
+    sc, base = spec()
+    f = facts([("09:31:00", "logs smars-3", "done", "09:31:20"), ("09:34:00", "inspect smars-1", "done", "09:34:15"),
+               ("09:36:00", "stop smars-8", "done", "09:36:20")], [("09:36:20", "contained")], contained_at="09:36:19")
+    five = [j for j in plan.earlier_jobs(sc, base, f) if j.meta["minutes"] == 5][0]
+    assert [c for _, c in five.spec.commands] == ["logs smars-3", "stop smars-8", "inspect smars-1"]
+    assert [t for t, _ in five.spec.commands] == sorted(t for t, _ in five.spec.commands)
+
+
+def test_spec_keys_depend_on_the_edit_and_not_on_where_the_scenario_lives():
+    sc, base = spec()
+    a = plan.base(sc, "historical", 1, commands=((parse_clock("09:40:00"), "rollback"),))
+    b = plan.SimSpec(**{**a.__dict__, "scenario_dir": "/elsewhere"})
+    c = plan.base(sc, "historical", 1, commands=((parse_clock("09:41:00"), "rollback"),))
+    assert a.key() == b.key() != c.key()
+    assert a.key() != plan.base(sc, "standard", 1, commands=a.commands).key()
+
+
+def test_the_debrief_imports_no_ui_library():
+    for f in sorted((ROOT / "drill" / "debrief").rglob("*.py")) + [ROOT / "drill" / "results.py"]:
+        tree = ast.parse(f.read_text(), str(f))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            for n in names:
+                assert n.split(".")[0] not in ("textual", "rich") and not n.startswith(("drill.tui", "drill.cli")), (f, n)
