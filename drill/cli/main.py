@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("validate", help="check scenario directories, scenario.toml files or actions files")
     s.add_argument("paths", nargs="+")
 
+    s = sub.add_parser("calibrate", help="compare a scenario's historical play with the public record")
+    s.add_argument("scenario")
+    s.add_argument("--seeds", type=int, default=0, help="also show the mean over seeds 1..N")
+    s.add_argument("--json", action="store_true")
+
     s = sub.add_parser("bench", help="measure the engine (or, with --tui, the console)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--tui", action="store_true")
@@ -91,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         handler = {
             None: _cmd_play, "play": _cmd_play, "list": _cmd_list, "run": _cmd_run, "replay": _cmd_replay,
-            "validate": _cmd_validate, "bench": _cmd_bench,
+            "validate": _cmd_validate, "bench": _cmd_bench, "calibrate": _cmd_calibrate,
             "debrief": debrief_cmd.run, "results": results_cmd.run,
         }[args.cmd]
         return handler(args)
@@ -258,6 +263,24 @@ def _cmd_validate(args) -> int:
     for line in problems:
         print(line, file=sys.stderr)
     return EXIT_USAGE if problems else EXIT_OK
+
+
+def _cmd_calibrate(args) -> int:
+    from dataclasses import asdict
+
+    from drill.session.calibrate import calibrate, markdown
+
+    sc = _load(args.scenario)
+    if not 0 <= args.seeds <= 200:
+        raise UsageError("drill calibrate: --seeds: must be between 0 and 200")
+    if not sc.spec.calibration:
+        raise UsageError(f"{sc.directory / 'scenario.toml'}: calibration: the scenario cites no figures to calibrate to")
+    rows = calibrate(sc, args.seeds)
+    if args.json:
+        print(json.dumps([asdict(r) for r in rows], indent=2))
+    else:
+        print(markdown(sc, rows, args.seeds))
+    return EXIT_OK if all(r.ok for r in rows) else EXIT_FAIL
 
 
 def _cmd_bench(args) -> int:

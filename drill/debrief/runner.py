@@ -10,7 +10,7 @@ import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from drill.debrief.sim import SimSpec, run_sim, warm
+from drill.debrief.sim import SimSpec, mark_worker, run_sim, warm
 
 DEFAULT_WORKERS = 2
 
@@ -29,6 +29,7 @@ def _context():
 
 
 def _init(nice: int) -> None:
+    mark_worker()
     if nice and hasattr(os, "nice"):
         try:
             os.nice(nice)  # background warming must not starve a live console

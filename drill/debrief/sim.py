@@ -12,7 +12,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import pickle
+import sys
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -139,10 +143,77 @@ def extract(session: Session, events: bool) -> dict:
 
 def run_sim(spec: SimSpec) -> dict:
     """Re-simulate one spec. Returns the figures (see `extract`) plus `issued` (the commands as
-    actually placed), `visible` (for probes and containment moves), `aborted` and `elapsed_s`."""
-    t0 = time.perf_counter()
+    actually placed), `visible` (for probes and containment moves), `aborted` and `elapsed_s`.
+
+    In a worker process on Linux the drill is not built from scratch: the worker keeps a session
+    already run to the clock's start for each scenario, difficulty and seed (every journal's commands
+    come after it) and forks a child from it per re-simulation. The child's world is byte for byte
+    the one a fresh Session reaches, so the result is identical; the world before the trainee's
+    clock (80 simulated minutes in knightmare) is paid once per worker instead of once per run."""
+    if _IN_WORKER and _FORK_OK:
+        return _run_forked(spec)
+    return _run(spec, _fresh(spec))
+
+
+def _fresh(spec: SimSpec) -> Session:
     sc = _scenario(spec.scenario_dir, spec.scenario_hash, spec.scenario_id)
-    session = Session(sc, spec.difficulty, spec.seed)
+    return Session(sc, spec.difficulty, spec.seed)
+
+
+_IN_WORKER = False  # set by the pool's initializer: forking is only safe in its single-threaded workers
+_FORK_OK = hasattr(os, "fork") and sys.platform.startswith("linux")
+_TEMPLATES: OrderedDict[tuple, Session] = OrderedDict()
+MAX_TEMPLATES = 4
+
+
+def mark_worker() -> None:
+    global _IN_WORKER
+    _IN_WORKER = True
+
+
+def _template(spec: SimSpec) -> Session:
+    key = (spec.scenario_hash, spec.difficulty, spec.seed)
+    s = _TEMPLATES.get(key)
+    if s is None:
+        s = _fresh(spec)  # run to the clock's start, and never advanced in this process again
+        _TEMPLATES[key] = s
+        while len(_TEMPLATES) > MAX_TEMPLATES:
+            _TEMPLATES.popitem(last=False)
+    _TEMPLATES.move_to_end(key)
+    return s
+
+
+def _run_forked(spec: SimSpec) -> dict:
+    template = _template(spec)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, send the result, and leave without touching the pool's state
+        code = 1
+        try:
+            os.close(r)
+            try:
+                payload = pickle.dumps(("ok", _run(spec, template)))
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+                payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
+            with os.fdopen(w, "wb") as fh:
+                fh.write(payload)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    with os.fdopen(r, "rb") as fh:
+        data = fh.read()
+    _, status = os.waitpid(pid, 0)
+    if not data:
+        raise RuntimeError(f"re-simulation process ended without a result (wait status {status})")
+    kind, value = pickle.loads(data)
+    if kind == "error":
+        raise RuntimeError(value)
+    return value
+
+
+def _run(spec: SimSpec, session: Session) -> dict:
+    t0 = time.perf_counter()
     visible = None
     issued: list[tuple[int, str]] = []
     aborted = False
@@ -189,4 +260,4 @@ def warm() -> str:
     return engine_fingerprint()
 
 
-__all__ = ["SimSpec", "run_sim", "find_visible", "extract", "engine_fingerprint", "warm"]
+__all__ = ["SimSpec", "run_sim", "find_visible", "extract", "engine_fingerprint", "warm", "mark_worker"]

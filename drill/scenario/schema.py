@@ -317,6 +317,22 @@ class Lesson(Strict):
     check: LessonCheck
 
 
+CALIBRATION_FIELDS = (
+    "runaway_parent_orders", "executions", "shares", "symbols", "long_usd", "long_symbols", "short_usd",
+    "short_symbols", "loss_usd", "emails_before_open", "max_price_move_bps", "minutes_to_contain",
+)
+
+
+class CalibrationTarget(Strict):
+    """A figure of the public record the scenario's historical play must reproduce."""
+
+    field: Literal[CALIBRATION_FIELDS]  # type: ignore[valid-type]
+    record: float = Field(ge=0, le=1e13)
+    tolerance_pct: float = Field(10.0, gt=0, le=100)
+    source: Annotated[str, Field(min_length=1, max_length=200)]
+    play: Name = "historical"
+
+
 class Scenario(Strict):
     id: Name
     title: Annotated[str, Field(min_length=1, max_length=120)]
@@ -343,6 +359,7 @@ class Scenario(Strict):
     scoring: Scoring
     plays: dict[Name, Play] = Field(default_factory=dict, max_length=30)
     lessons: list[Lesson] = Field(default_factory=list, max_length=30)
+    calibration: list[CalibrationTarget] = Field(default_factory=list, max_length=30)
     historical_loss_usd: Usd | None = Field(None, description="what the real incident cost, for the debrief")
 
     @model_validator(mode="after")
@@ -400,6 +417,9 @@ class Scenario(Strict):
             for d in play.difficulties:
                 if d not in self.difficulties:
                     raise ValueError(f"plays.{name}.difficulties: no difficulty {d!r}")
+        for i, target in enumerate(self.calibration):
+            if target.play not in self.plays:
+                raise ValueError(f"calibration.{i}.play: no play {target.play!r}")
         for i, lesson in enumerate(self.lessons):
             c = lesson.check
             if c.before is not None and not self.clock.start <= c.before <= self.clock.end:

@@ -39,6 +39,9 @@ class Outcome:
     short_symbols: int
     emails_before_open: int
     faulty_servers: list[str]
+    max_price_move_bps: float
+    first_error_at: str | None  # the first erroneous child order
+    minutes_to_contain: float | None  # from the first erroneous order to containment
     ended_at: str
     ended_by: str  # "end", "resolve", "bankruptcy" or "abandoned"
     phases: list[dict]
@@ -75,6 +78,7 @@ def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> 
     total = round(loss + collateral, 2)
     long_usd, long_n, short_usd, short_n = world.ledger.long_short()
     c_at = contained_at(world)
+    first = world.incident.first_error_at
     actions = []
     for a in world.actions_log:
         done = a.finished_at is not None and a.finished_at <= ended_at
@@ -104,6 +108,9 @@ def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> 
         short_symbols=short_n,
         emails_before_open=world.emails_before_open(),
         faulty_servers=list(world.missed),
+        max_price_move_bps=round(world.max_move_bps, 1),
+        first_error_at=fmt_clock(first) if first is not None else None,
+        minutes_to_contain=round((c_at - first) / 60_000, 2) if first is not None and c_at is not None else None,
         ended_at=fmt_clock(ended_at),
         ended_by=ended_by,
         phases=[{"at": fmt_clock(t), "phase": p} for t, p in world.incident.phases if t <= ended_at],

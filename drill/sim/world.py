@@ -77,6 +77,7 @@ class World:
         self.customer_shares = 0
         self.firm_shares = 0
         self.loss_usd = 0.0
+        self.max_move_bps = 0.0  # the furthest the firm's flow pushed any price from fair
         self._opened = False
         self.halted_at: int | None = None  # set when bankruptcy ends a scenario that ends on it
         self.actions_log: list = []  # drill.sim.actions.Action, in submission order
@@ -308,6 +309,10 @@ class World:
             flow = np.bincount(sym, weights=firm * book.side[ids], minlength=len(flow)).astype(np.int64)
             self.ledger.book(flow)
         self.market.record_flow(flow)
+        touched = np.flatnonzero(self.market.pressure)
+        if len(touched):
+            move = float(np.abs(self.market.displacement(touched, self.market.pressure[touched])).max()) * 1e4
+            self.max_move_bps = max(self.max_move_bps, move)
         self.loss_usd = self.ledger.loss_usd()
         inv = self.ledger.inventory_usd()
         self.curve.maybe_add(now, self.loss_usd, float(np.abs(inv).sum()))

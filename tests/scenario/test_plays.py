@@ -25,3 +25,11 @@ def test_the_best_play_is_never_worse_than_the_other_plays(sid):
         scores = {n: run_play(sc, n, diff).score_usd for n in sc.spec.plays if diff in play_difficulties(sc, n)}
         best = min(scores[n] for n, p in sc.spec.plays.items() if p.role == "best" and n in scores)
         assert best <= min(scores.values())
+
+
+@pytest.mark.parametrize("sid", [s for s in bundled_ids() if load(s).spec.calibration])
+def test_historical_play_reproduces_every_figure_the_scenario_cites(sid):
+    from drill.session.calibrate import calibrate
+
+    rows = calibrate(load(sid))
+    assert rows and all(r.ok for r in rows), [r for r in rows if not r.ok]
