@@ -432,4 +432,13 @@ class Scenario(Strict):
         parents = sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows)
         if parents > 200_000:
             raise ValueError(f"flows: {parents:,.0f} parent orders over {minutes:.0f} minutes is more than the engine accepts (200,000)")
+        # Orders on a runaway path never finish on their own: each costs work every tick until the
+        # end. Bound that work (parents that may run away x ticks they may live) so no file can
+        # make a drill run for minutes.
+        faulty_flags = {f for r in self.releases for f, cp in r.flags.items() if cp.behaviour == "runaway_untracked"}
+        ticks = (self.clock.end - self.clock.world_start) / 1000
+        at_risk = sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows if f.flag in faulty_flags)
+        if at_risk * ticks > 100_000_000:
+            raise ValueError(f"flows: up to {at_risk:,.0f} orders could run away for {ticks:,.0f} ticks each: "
+                             "more work than a drill may take (100,000,000 order-ticks)")
         return self

@@ -75,7 +75,7 @@ class SimClock:
         if self.paused:
             return 0
         owed = elapsed * 1000.0 * self.speed + self._carry
-        ms = int(owed)
+        ms = int(owed + 1e-6)  # 0.1 s of float wall time is 99.99999 ms: that is 100
         self._carry = owed - ms
         return ms
 

@@ -40,10 +40,11 @@ def env_int(name: str, default: int) -> int:
 # Hypothesis examples per fuzzed entry point. The default keeps `pytest tests/hardening` to a few
 # minutes; the full run (10,000 per entry point) is done by hand: see docs/RELIABILITY.md.
 FUZZ_EXAMPLES = env_int("DRILL_FUZZ_EXAMPLES", 150)
-# Random action scripts per bundled scenario and difficulty, each run in two processes and replayed.
+# Random action scripts per bundled scenario (dealt round-robin over its difficulties), each run
+# in two processes and replayed. The full run uses 200.
 REPLAY_SCRIPTS = env_int("DRILL_REPLAY_SCRIPTS", 3)
-# Chunking profiles per bundled scenario and difficulty.
-CHUNK_CASES = env_int("DRILL_CHUNK_CASES", 2)
+# Chunking cases per bundled scenario and difficulty (profiles rotate over the cases).
+CHUNK_CASES = env_int("DRILL_CHUNK_CASES", 1)
 # Where the random scripts come from (printed on failure, so any case can be re-run).
 SEED = env_int("DRILL_HARDENING_SEED", 20120801)
 # DRILL_FUZZ_RANDOM=1: fresh random examples each run (the default is derandomized, so CI is stable).

@@ -1,7 +1,7 @@
 """Replays that never drift.
 
-1. Random action scripts for every bundled scenario and difficulty (DRILL_REPLAY_SCRIPTS each;
-   200 in the full run), each run in two separate processes with different PYTHONHASHSEED values,
+1. Random action scripts for every bundled scenario, dealt over its difficulties
+   (DRILL_REPLAY_SCRIPTS per scenario; 200 in the full run), each run in two separate processes with different PYTHONHASHSEED values,
    both writing journals: outcomes byte-identical, journals identical but for the time written.
    Every journal is then replayed by `drill replay --json` (in a third process, batched) and must
    reproduce its drill exactly; a few go through real `python -m drill replay` processes too.
@@ -40,11 +40,12 @@ def _env(hashseed: str) -> dict:
 def make_jobs(sid: str, n: int, rng: random.Random) -> list[dict]:
     sc = load(sid)
     check = support.checker(sc)
+    diffs = list(sc.spec.difficulties)
     jobs = []
-    for diff in sc.spec.difficulties:
-        for k in range(n):
-            jobs.append({"scenario": sid, "difficulty": diff, "seed": support.random_seed(rng, sc.spec),
-                         "script": support.random_script(rng, sc.spec, None, check), "name": f"{sid}-{diff}-{k}"})
+    for k in range(n):
+        diff = diffs[k % len(diffs)]
+        jobs.append({"scenario": sid, "difficulty": diff, "seed": support.random_seed(rng, sc.spec),
+                     "script": support.random_script(rng, sc.spec, None, check), "name": f"{sid}-{diff}-{k}"})
     return jobs
 
 
@@ -159,8 +160,8 @@ def run_console_like(sc, diff, seed, lines, journal, rng: random.Random, profile
 def _chunk_cases():
     cases = []
     for sid, diff in support.scenario_cases():
-        for k in range(support.CHUNK_CASES):
-            cases.append((sid, diff, k))
+        for _ in range(support.CHUNK_CASES):
+            cases.append((sid, diff, len(cases)))  # the index rotates the profiles over every case
     return cases
 
 

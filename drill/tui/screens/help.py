@@ -33,7 +33,7 @@ PANELS = (
               "second, children sent per parent received (out:in)"),
     ("Actions", "every command, its progress while it runs, and its result"),
     ("Tape", "a live sample of child orders and fills"),
-    ("Inbox / Alerts / Calls", "messages, newest first; the tab shows how many are unread"),
+    ("Inbox / Alerts / Calls", "messages, newest at the bottom; the tab shows how many are unread"),
     ("Positions", "the firm's largest positions as the risk monitor shows them, and how far it lags"),
     ("Chart", "the loss over the session (the exposure, where the loss is hidden)"),
     ("Runbook", "the incident runbook, where the difficulty has one"),

@@ -1,4 +1,5 @@
-"""Inbox, exchange calls and alerts: lists of messages, newest first, with what is still unread.
+"""Inbox, exchange calls and alerts: lists of messages, oldest first and newest at the bottom
+(where the list follows it), with what is still unread.
 
 Selecting a message (Enter or a click) posts `MessageList.Opened`; the console opens it and
 marks it read. The lists are rebuilt only when a message arrives or an alert changes.
@@ -39,7 +40,6 @@ class MessageList(OptionList):
         super().__init__(**kwargs)
         self.kind = kind
         self._rows: dict[str, MessageRow | AlertRow] = {}
-        self._order: list[str] = []
         self.read: set[str] = set()
         self._signature: tuple = ()
 
@@ -60,19 +60,28 @@ class MessageList(OptionList):
         return text
 
     def show(self, rows: Sequence) -> bool:
-        """Bring the list up to date; returns True when it changed."""
+        """Bring the list up to date; returns True when it changed. Messages only ever arrive
+        or change, so new ones are appended (the list lays out only those) and changed ones
+        re-prompted: an inbox of a hundred emails is never rebuilt."""
         signature = self._signature_of(rows)
         if signature == self._signature:
             return False
         self._signature = signature
-        keep = self.highlighted_option.id if self.highlighted_option is not None else None
-        self._rows = {self._key(r): r for r in rows}
-        self._order = [self._key(r) for r in reversed(rows)]
-        self.set_options(Option(self.prompt(self._rows[k]), id=k) for k in self._order)
-        if keep in self._rows:
-            self.highlighted = self._order.index(keep)
-        elif self._order:
-            self.highlighted = 0
+        following = self.highlighted is None or self.highlighted == self.option_count - 1
+        new: list[Option] = []
+        for row in rows:
+            key = self._key(row)
+            before = self._rows.get(key)
+            self._rows[key] = row
+            if before is None:
+                new.append(Option(self.prompt(row), id=key))
+            elif before != row:
+                self.replace_option_prompt(key, self.prompt(row))
+        if new:
+            self.add_options(new)
+            if following:
+                # The newest is at the bottom; keep it in view unless the trainee moved away.
+                self.highlighted = self.option_count - 1
         return True
 
     def mark_read(self, key: str) -> None:
