@@ -228,7 +228,7 @@ class Session:
                 float(sums["fills"][on].sum()) / span_s, float(sums["errors"][on].sum()) / span_s,
                 children_sum / parents if parents else 0.0))
         tape = tuple(snap.TapeRow(e.at, fmt_clock(e.at), e.server, e.parent, e.symbol, e.side, e.shares, e.price, e.status)
-                     for e in list(w.tape.entries)[-TAPE_SHOWN:])
+                     for e in w.tape.rows(TAPE_SHOWN))
         msgs = [snap.MessageRow(m.id, m.at, fmt_clock(m.at), m.kind, m.sender, m.subject, m.body) for m in w.messages]
         as_of, pos = w.monitor.view(self.now)
         positions: tuple[snap.PositionRow, ...] = ()

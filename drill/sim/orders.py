@@ -66,7 +66,7 @@ class ParentBook:
         if len(ids) == 0:
             return
         self._cols["state"][ids] = state
-        self.active = self.active[~np.isin(self.active, ids)]
+        self.active = self.active[self._cols["state"][self.active] <= WORKING]
 
     def rows(self) -> slice:
         return slice(0, self.n)

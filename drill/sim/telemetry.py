@@ -117,8 +117,18 @@ class RiskMonitor:
 
 
 class Tape:
+    """The last few hundred sampled child orders, as raw tuples in TapeEntry's field order (with
+    side as +1/-1 and filled as a bool); `rows()` makes entries of the ones asked for."""
+
     def __init__(self, size: int = 400):
-        self.entries: deque[TapeEntry] = deque(maxlen=size)
+        self.entries: deque[tuple] = deque(maxlen=size)
+
+    def rows(self, last: int) -> list[TapeEntry]:
+        out = []
+        for at, server, parent, symbol, side, shares, price, filled, runaway in list(self.entries)[-last:]:
+            out.append(TapeEntry(at, server, parent, symbol, "BUY" if side > 0 else "SELL", shares,
+                                 round(price, 2), "filled" if filled else "expired", runaway))
+        return out
 
 
 class Curve:

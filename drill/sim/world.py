@@ -287,9 +287,9 @@ class World:
         srv_fills = np.bincount(srv, weights=fills, minlength=n_srv).astype(np.int64)
         srv_errors = np.bincount(srv, weights=np.where(erroneous, fills, 0), minlength=n_srv).astype(np.int64)
         self.rates.push(srv_children, srv_fills, srv_errors)
-        for i, s in enumerate(fleet.servers):
-            s.children_out += int(srv_children[i])
-            s.fills += int(srv_fills[i])
+        for s, c, f in zip(fleet.servers, srv_children.tolist(), srv_fills.tolist()):
+            s.children_out += c
+            s.fills += f
         total_fills = int(fills.sum())
         self.total_sent_shares += int(sent_sh.sum())
         self.total_filled_shares += int(fill_sh.sum())
@@ -319,25 +319,26 @@ class World:
         self._sample_tape(now, ids, srv, children, fills, erroneous)
         return total_fills
 
-    def _sample_tape(self, now, ids, srv, children, fills, runaway) -> None:
+    def _sample_tape(self, now, ids, srv, children, fills, erroneous) -> None:
         """Keep a few child orders per tick for the tape, drawn in proportion to what was sent,
-        from the tape's own random stream (so sampling never changes the market)."""
-        total = int(children.sum())
+        from the tape's own random stream (so sampling never changes the market). Raw tuples
+        here; snapshots turn the few they show into rows."""
+        cum = np.cumsum(children)
+        total = int(cum[-1]) if len(cum) else 0
         if total == 0:
             return
         rng = self._rng_tape
-        picks = np.sort(rng.choice(len(ids), size=min(TAPE_PER_TICK, total), p=children / total))
+        k = min(TAPE_PER_TICK, total)
+        picks = np.searchsorted(cum, np.sort(rng.random(k)) * total, side="right")
         pids = ids[picks]
         syms = self.book.symbol[pids]
         sides = self.book.side[pids].astype(np.int64)
-        prices = self.market.exec_price(syms, sides, self.ledger.position[syms])
-        filled = rng.random(len(picks)) < fills[picks] / children[picks]
+        prices = self.market.exec_price(syms, sides, self.market.pressure[syms])
+        filled = rng.random(k) < fills[picks] / children[picks]
         names = self.fleet.names
-        for k, j in enumerate(picks):
-            self.tape.entries.append(TapeEntry(
-                now, names[int(srv[j])], int(pids[k]), self.market.symbols[int(syms[k])],
-                "BUY" if sides[k] > 0 else "SELL", self._lot, round(float(prices[k]), 2),
-                "filled" if filled[k] else "expired", bool(runaway[j])))
+        for j in range(k):
+            self.tape.entries.append((now, names[srv[picks[j]]], int(pids[j]), self.market.symbols[syms[j]],
+                                      int(sides[j]), self._lot, float(prices[j]), bool(filled[j]), bool(erroneous[picks[j]])))
 
     def _charge_collateral(self) -> None:
         self.collateral_usd += self.collateral_rate_per_min() * TICK_MS / 60_000
