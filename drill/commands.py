@@ -17,7 +17,7 @@ class CommandError(ValueError):
 
 @dataclass(frozen=True)
 class Arg:
-    kind: str  # "server", "flag", "alert" or "percent": what completion offers and validation checks
+    kind: str  # "server", "flag", "alert", "percent", "inject", "speed" or "text" (the rest of the line)
     optional: bool = False
 
 
@@ -28,6 +28,8 @@ class Verb:
     summary: str
     # Diagnostics only read state; the debrief times the first of them.
     diagnostic: bool = False
+    # Who may issue it: the trainee, or the facilitator running the exercise.
+    role: str = "trainee"
 
     @property
     def usage(self) -> str:
@@ -59,8 +61,17 @@ VERBS: dict[str, Verb] = {
         Verb("ack", (Arg("alert"),), "acknowledge an alert"),
         Verb("hint", (), "ask the facilitator for a hint"),
         Verb("resolve", (), "declare the incident over and end the drill"),
+        # The facilitator's verbs: journaled like the trainee's, so replays reproduce them.
+        Verb("inject", (Arg("inject"),), "inject an event from the scenario's catalogue", role="facilitator"),
+        Verb("push-hint", (Arg("text"),), "send the trainee a hint", role="facilitator"),
+        Verb("pause", (), "pause the drill's clock", role="facilitator"),
+        Verb("resume", (), "resume the drill's clock", role="facilitator"),
+        Verb("speed", (Arg("speed"),), "set the clock's speed (1, 2, 5, 10, 30 or 60)", role="facilitator"),
     )
 }
+
+TRAINEE_VERBS = [v for v in VERBS if VERBS[v].role == "trainee"]
+SPEEDS = (1, 2, 5, 10, 30, 60)
 
 
 @dataclass(frozen=True)
@@ -83,8 +94,13 @@ def parse_command(line: str) -> Command:
     verb_name = words[0].lower()
     verb = VERBS.get(verb_name)
     if verb is None:
-        raise CommandError(f"unknown command {words[0]!r} (try: {', '.join(VERBS)})")
+        raise CommandError(f"unknown command {words[0]!r} (try: {', '.join(TRAINEE_VERBS)})")
     args = words[1:]
+    if verb.args and verb.args[-1].kind == "text":
+        # Free text takes the rest of the line, spaces and all.
+        head = len(verb.args) - 1
+        rest = line.strip().split(None, head + 1)[head + 1:] if len(args) > head else []
+        args = args[:head] + rest
     required = sum(1 for a in verb.args if not a.optional)
     if not required <= len(args) <= len(verb.args):
         raise CommandError(f"usage: {verb.usage}")

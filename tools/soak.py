@@ -8,7 +8,8 @@ every flow that ran to the old end running to the new one), so the order flow an
 the scenario carries keep going all along. No containment: the worst case for the engine. Every
 COMMAND_EVERY_MIN simulated minutes a diagnostic command is submitted (the action log grows, as
 in a long session); every SNAPSHOT_EVERY_S simulated seconds a snapshot is taken (what the
-console renders). For each simulated hour it prints the wall time it took, the process's current
+console renders). For each simulated hour it prints the CPU and wall time it took (CPU is the
+figure to compare: other processes on the machine move the wall time), the process's current
 and peak RSS, and (with --tracemalloc) the Python heap traced. tests/hardening/test_soak.py runs it.
 """
 
@@ -68,7 +69,7 @@ def soak(sid: str, difficulty: str | None, hours: float, snapshot_every_s: float
     n_cmd = 0
     t_start = session.now
     for h in range(1, int(hours) + 1):
-        wall0 = time.perf_counter()
+        wall0, cpu0 = time.perf_counter(), time.process_time()
         stop = t_start + h * HOUR
         while session.now < stop and not session.finished:
             target = min(stop, session.now + step)
@@ -82,8 +83,8 @@ def soak(sid: str, difficulty: str | None, hours: float, snapshot_every_s: float
             session.advance_to(target)
             if snapshot_every_s:
                 session.snapshot()
-        wall = time.perf_counter() - wall0
-        row = {"hour": h, "sim_clock": session.clock, "wall_s": round(wall, 3), "rss_mb": round(rss_mb(), 1),
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        row = {"hour": h, "sim_clock": session.clock, "cpu_s": round(cpu, 3), "wall_s": round(wall, 3), "rss_mb": round(rss_mb(), 1),
                "peak_rss_mb": round(peak_rss_mb(), 1), "commands": n_cmd,
                "parents": int(session.world.book.n), "active_parents": int(len(session.world.book.active))}
         if trace:

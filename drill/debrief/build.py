@@ -21,7 +21,7 @@ from drill.debrief.lessons import review
 from drill.debrief.model import (Candidate, CommandEffect, Counterfactual, Debrief, Marker, Reference, ScoreCard,
                                  Series, TimelineEvent)
 from drill.debrief.runner import DEFAULT_WORKERS, Runner
-from drill.debrief.sim import extract
+from drill.debrief.sim import extract, visible_in
 from drill.scenario.loader import LoadedScenario, ScenarioError
 from drill.session.journal import Journal, JournalError, read
 from drill.session.replay import scenario_for
@@ -30,7 +30,7 @@ from drill.timefmt import fmt_clock, parse_clock
 ENDED_BY = {"end": "the scenario's end", "resolve": "resolve", "bankruptcy": "bankruptcy",
             "abandoned": "the trainee quitting", "running": "the journal being cut short"}
 # Order of events at the same instant on the timeline.
-_RANK = {"clock": 0, "email": 1, "call": 1, "alert": 1, "command": 2, "phase": 3}
+_RANK = {"clock": 0, "email": 1, "call": 1, "alert": 1, "command": 2, "phase": 3, "end": 4}
 _PHASE_TITLE = {"incident": "Incident: the first erroneous child order", "contained": "Contained",
                 "recovered": "Recovered: healthy service back", "re-opened": "Re-opened"}
 
@@ -75,11 +75,15 @@ def open_journal(path: str | Path) -> Context:
         raise DebriefError(f"{p}: header.difficulty: {h['difficulty']!r} is not a difficulty of {sc.id}")
     if not 0 <= h["seed"] < 2**63:
         raise DebriefError(f"{p}: header.seed: must be between 0 and 2**63-1")
+    names = {"server": {x.lower() for x in sc.spec.fleet.servers}, "flag": {x.lower() for x in sc.spec.flags}}
     for c in j.commands:
         try:
-            parse_command(c["command"])
+            cmd = parse_command(c["command"])
         except CommandError as exc:
             raise DebriefError(f"{p}: command {c['seq']}: {exc}") from None
+        for arg, value in zip(VERBS[cmd.verb].args, cmd.args):
+            if arg.kind in names and value.lower() not in names[arg.kind]:
+                raise DebriefError(f"{p}: command {c['seq']}: {cmd.verb}: unknown {arg.kind} {value!r} in {sc.id}")
         if not sc.spec.clock.start <= c["t"] <= sc.spec.clock.end:
             raise DebriefError(f"{p}: command {c['seq']}: {fmt_clock(c['t'])} is outside the drill's clock")
     return Context(p, j, sc)
@@ -104,6 +108,10 @@ class Assembler:
         self.jobs: dict[str, plan.Job] = {}
         self.results: dict[str, dict] = {}
         self.failed: dict[str, str] = {}
+        self.submitted: set[str] = set()
+        # The trainee's commands the containment moves replay before the fault shows (None: the
+        # moves are not planned yet; empty: they run on the untouched drill).
+        self.prefix: tuple | None = None
 
     def add(self, job: plan.Job) -> None:
         self.jobs[job.id] = job
@@ -124,10 +132,16 @@ class Assembler:
         return plan.facts_from_journal(self.ctx.journal)
 
     def visible(self) -> dict | None:
-        for jid, job in self.jobs.items():
-            r = self.results.get(jid)
-            if job.kind in ("probe", "candidate") and r is not None and r.get("visible"):
-                return r["visible"]
+        """When the fault first showed on the trainee's own screen: from the trainee's drill once
+        it is re-simulated; before that, from the untouched drill when the two are the same world
+        up to that moment."""
+        trainee = self.results.get("trainee")
+        if trainee is not None and "messages" in trainee:
+            incident = next((t for t, p in trainee["phases"] if p == "incident"), None)
+            return visible_in(self.ctx.scenario.spec.clock.start, trainee["messages"], trainee["alerts"], incident)
+        probe = self.results.get("probe")
+        if self.prefix == () and probe is not None:
+            return probe.get("visible")
         return None
 
     def debrief(self) -> Debrief:
@@ -170,7 +184,9 @@ class Assembler:
         out = []
         cands = [j for j in self.jobs.values() if j.kind == "candidate"]
         left = [j for j in cands if not self.finished(j.id)]
-        if left:
+        if self.prefix is None:
+            out.append("earliest effective containment (finding when the fault showed)")
+        elif left:
             out.append(f"earliest effective containment ({len(cands) - len(left)}/{len(cands)} moves tried)")
         for j in self.jobs.values():
             if j.kind != "candidate" and not self.finished(j.id):
@@ -250,7 +266,8 @@ class Assembler:
         return best[1] if best else None
 
     def _best_candidate(self) -> tuple[plan.Job, dict] | None:
-        effective = [(j, r) for j, r in self._candidates() if r is not None and not r["aborted"] and r["outcome"]["contained"]]
+        effective = [(j, r) for j, r in self._candidates()
+                     if r is not None and r.get("visible") and not r["aborted"] and r["outcome"]["contained"]]
         if not effective:
             return None
         # Cheapest first; then the one contained soonest; then the simplest (the order tried).
@@ -274,7 +291,8 @@ class Assembler:
             vis = r.get("visible")
             issued = fmt_clock(vis["t"]) if vis else None
             if vis is None:
-                candidates.append(Candidate(j.label, None, False, None, None, None, "the fault never showed"))
+                candidates.append(Candidate(j.label, None, False, None, None, None,
+                                            "the fault never showed: nothing to contain"))
             elif r["aborted"]:
                 candidates.append(Candidate(j.label, issued, False, None, None, None,
                                             "not contained once it had run: not effective"))
@@ -311,7 +329,7 @@ class Assembler:
             TimelineEvent(spec.clock.open, fmt_clock(spec.clock.open), "clock", "The market opens"),
         ]
         ended = parse_clock(outcome["ended_at"])
-        ev.append(TimelineEvent(ended, outcome["ended_at"], "clock",
+        ev.append(TimelineEvent(ended, outcome["ended_at"], "end",
                                 f"The drill ends: by {ENDED_BY.get(outcome['ended_by'], outcome['ended_by'])}"))
         for t, p in facts.phases:
             ev.append(TimelineEvent(t, fmt_clock(t), "phase", _PHASE_TITLE.get(p, p.capitalize())))
@@ -334,17 +352,13 @@ class Assembler:
         return tuple(ev)
 
 
-def _plan_trainee_jobs(asm: Assembler, facts: plan.Facts) -> list[plan.Job]:
-    sc = asm.ctx.scenario
-    trainee = plan.trainee_spec(sc, asm.ctx.journal)
-    return plan.without_jobs(trainee, facts) + plan.earlier_jobs(sc, trainee, facts)
-
-
 def stream(journal: str | Path, *, session=None, runner: Runner | None = None, workers: int = DEFAULT_WORKERS,
            cache: bool | Cache = True) -> Iterator[Debrief]:
     """Yield the debrief of `journal` as it fills in: the first at once (the journal, the scenario's
     lessons and whatever the cache holds), then one more each time a re-simulation finishes. The
-    last has `complete` True. Close the iterator to stop early (queued re-simulations are cancelled).
+    last has `complete` True. `total` can grow while the plan unfolds (the containment moves are
+    planned once the moment the fault showed is known). Close the iterator to stop early: queued
+    re-simulations are cancelled.
 
     session: the finished Session of this very drill, when the caller has it (the console): its
     world gives the timeline and the loss curve without re-simulating the trainee's drill.
@@ -354,42 +368,53 @@ def stream(journal: str | Path, *, session=None, runner: Runner | None = None, w
     ctx = open_journal(journal)
     store = cache if isinstance(cache, Cache) else Cache(enabled=bool(cache))
     asm = Assembler(ctx)
-    sc = ctx.scenario
-    trainee_job = plan.Job("trainee", "trainee", "your own drill, re-simulated", plan.trainee_spec(sc, ctx.journal))
-    asm.add(trainee_job)
+    sc, difficulty, seed = ctx.scenario, ctx.difficulty, ctx.seed
+    asm.add(plan.Job("trainee", "trainee", "your own drill, re-simulated", plan.trainee_spec(sc, ctx.journal)))
     if session is not None:
         if not session.finished:
             raise DebriefError(f"{ctx.path}: the session has not finished yet")
         asm.set("trainee", extract(session, events=True))
-    references = plan.reference_jobs(sc, ctx.difficulty, ctx.seed)
-    if any(j.kind == "candidate" for j in references):
-        references = [j for j in references if j.kind != "probe"]  # every move finds the moment itself
-    for j in references:
+    asm.add(plan.probe_job(sc, difficulty, seed))
+    for j in plan.play_jobs(sc, difficulty, seed):
         asm.add(j)
-    facts = plan.facts_from_journal(ctx.journal) if "trainee" not in asm.results else asm.facts()
-    staged = facts is not None
-    if staged:
-        for j in _plan_trainee_jobs(asm, facts):
-            asm.add(j)
+    staged = False
+
+    def replan() -> None:
+        """Plan what has become plannable: the trainee's edits once their commands and how the drill
+        ended are known; the containment moves once the moment the fault showed is known."""
+        nonlocal staged
+        facts = asm.facts()
+        if facts is None:
+            return  # a journal cut short: its own re-simulation comes first
+        if not staged:
+            staged = True
+            trainee = plan.trainee_spec(sc, ctx.journal)
+            for j in plan.without_jobs(trainee, facts) + plan.earlier_jobs(sc, trainee, facts):
+                asm.add(j)
+        if asm.prefix is None and asm.finished("probe"):
+            probe = asm.results.get("probe")
+            v0 = probe["visible"]["t"] if probe and probe.get("visible") else None
+            asm.prefix = plan.candidate_prefix(facts, v0)
+            for j in plan.candidate_jobs(sc, difficulty, seed, asm.prefix):
+                asm.add(j)
 
     def from_cache() -> list[plan.Job]:
-        todo = []
-        for j in asm.jobs.values():
-            if asm.finished(j.id):
-                continue
-            hit = store.get(j.spec.key())
-            if hit is not None:
-                asm.set(j.id, hit)
-            else:
-                todo.append(j)
-        return todo
+        """Take what the cache holds (planning further as it allows); return what is left to run."""
+        while True:
+            before = len(asm.jobs)
+            for j in list(asm.jobs.values()):
+                if not asm.finished(j.id):
+                    hit = store.get(j.spec.key())
+                    if hit is not None:
+                        asm.set(j.id, hit)
+            replan()
+            if len(asm.jobs) == before:
+                return [j for j in asm.jobs.values() if not asm.finished(j.id) and j.id not in asm.submitted]
 
     todo = from_cache()
-    if ctx.journal.end is not None or "trainee" in asm.results:
+    if asm.facts() is not None:
         yield asm.debrief()
     if not todo:
-        if ctx.journal.end is None and "trainee" not in asm.results:  # pragma: no cover - trainee always runs
-            raise DebriefError(f"{ctx.path}: nothing to re-simulate")
         return
     own = runner is None
     pool = runner or Runner(workers)
@@ -399,9 +424,15 @@ def stream(journal: str | Path, *, session=None, runner: Runner | None = None, w
     def submit(jobs: list[plan.Job]) -> None:
         order = {"trainee": 0, "probe": 1, "without": 2, "earlier": 2, "play": 3, "candidate": 4}
         for j in sorted(jobs, key=lambda j: order.get(j.kind, 9)):
+            asm.submitted.add(j.id)
             key = j.spec.key()
             if key in by_key:  # the same edited journal twice (e.g. without the only command = no action)
                 by_key[key].append(j.id)
+                first = by_key[key][0]
+                if first in asm.results:
+                    asm.set(j.id, asm.results[first])
+                elif first in asm.failed:
+                    asm.set(j.id, RuntimeError(asm.failed[first]))
                 continue
             by_key[key] = [j.id]
             futures[pool.submit(j.spec)] = key
@@ -420,15 +451,11 @@ def stream(journal: str | Path, *, session=None, runner: Runner | None = None, w
                     store.put(key, result)
                 for jid in by_key[key]:
                     asm.set(jid, result)
-                if not staged and "trainee" in by_key[key]:
-                    staged = True
-                    if isinstance(result, BaseException):
-                        raise DebriefError(f"{ctx.path}: the drill could not be re-simulated ({result})")
-                    new = _plan_trainee_jobs(asm, asm.facts())
-                    for j in new:
-                        asm.add(j)
-                    submit(from_cache())
-            yield asm.debrief()
+                if "trainee" in by_key[key] and isinstance(result, BaseException) and ctx.journal.end is None:
+                    raise DebriefError(f"{ctx.path}: the drill could not be re-simulated ({result})")
+            submit(from_cache())
+            if asm.facts() is not None:
+                yield asm.debrief()
     finally:
         for f in futures:
             f.cancel()

@@ -12,7 +12,7 @@ from drill.timefmt import fmt_clock
 
 WIDTH = 1000
 PLOT_H = 380
-MARGIN_L, MARGIN_R, MARGIN_T = 84, 24, 40
+MARGIN_L, MARGIN_R, MARGIN_T = 84, 24, 60
 AXIS_H = 46
 LEGEND_ROW = 22
 
@@ -58,6 +58,26 @@ def _fmt_axis(v: float) -> str:
     return f"${v:g}"
 
 
+def _peak(s) -> float:
+    return max((v for _, v in s.points), default=0.0)
+
+
+def scale(d: Debrief) -> tuple[float, set[str]]:
+    """The y axis's top, and the series that run off it. The axis fits the trainee's curve and the
+    counterfactuals of the trainee's own play; a reference play (historical, best) many times larger
+    would flatten them into the axis, so it is clipped at the top and its figure written there."""
+    own = [s for s in d.curves if s.kind not in ("historical", "best")]
+    top = max((_peak(s) for s in own), default=0.0)
+    refs = [s for s in d.curves if s.kind in ("historical", "best")]
+    if top <= 0 or any(_peak(s) <= 3 * top for s in refs if _peak(s) > top):
+        top = max([top] + [_peak(s) for s in refs])  # nothing to protect, or the plays are comparable
+    capital = d.card.capital_usd
+    if capital > 0 and top >= 0.25 * capital:
+        top = max(top, capital)  # bankruptcy is in sight: show where it is
+    ymax = nice_ceiling(max(top, 1.0) * 1.05)
+    return ymax, {s.key for s in d.curves if _peak(s) > ymax}
+
+
 def svg(d: Debrief, title: bool = True) -> str:
     """The chart: every curve of the debrief, the trainee's commands numbered along the top, the
     open and the firm's capital marked. Standalone SVG 1.1 (also valid inline in HTML)."""
@@ -65,10 +85,9 @@ def svg(d: Debrief, title: bool = True) -> str:
     for s in d.curves:
         if s.points:
             x1 = max(x1, s.points[-1][0])
-    top = max((v for s in d.curves for _, v in s.points), default=0.0)
+    ymax, clipped = scale(d)
     capital = d.card.capital_usd
-    show_capital = capital > 0 and top >= 0.25 * capital
-    ymax = nice_ceiling(max(top, capital if show_capital else 0.0, 1.0) * 1.05)
+    show_capital = 0 < capital <= ymax
     cols = colours(d)
     legend_rows = len(d.curves) + (1 if show_capital else 0) + (1 if d.markers else 0)
     height = MARGIN_T + PLOT_H + AXIS_H + LEGEND_ROW * max(1, legend_rows) + 16
@@ -89,7 +108,7 @@ def svg(d: Debrief, title: bool = True) -> str:
                f'and {len(d.curves) - (1 if trainee else 0)} counterfactuals{escape(final)}.</desc>')
     out.append(f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>')
     if title:
-        out.append(f'<text x="{MARGIN_L}" y="24" font-size="16" font-weight="bold" fill="#222">Loss over time '
+        out.append(f'<text x="{MARGIN_L}" y="20" font-size="16" font-weight="bold" fill="#222">Loss over time '
                    f'<tspan font-weight="normal" fill="#555">({escape(d.clock_zone)}, sim clock)</tspan></text>')
     # Grid and y axis.
     for i in range(6):
@@ -122,26 +141,37 @@ def svg(d: Debrief, title: bool = True) -> str:
         out.append(f'<text x="{MARGIN_L + 6}" y="{y - 5:.1f}" fill="#8b0000" font-size="12">'
                    f'firm\u2019s capital {usd(capital)}: bankrupt above</text>')
     # The trainee's commands: a numbered tick along the top and a faint line down.
+    last_x, level = -1e9, 0
     for i, m in enumerate(d.markers, 1):
         if not x0 <= m.t <= x1:
             continue
         x = X(m.t)
+        level = (level + 1) % 3 if x - last_x < 14 else 0  # numbers of close commands stack upwards
+        last_x = x
         colour = "#b8860b" if m.status == "refused" else "#333"
         out.append(f'<g class="marker"><title>{i}. {m.at} {escape(m.command)} ({escape(m.status)})</title>'
                    f'<line x1="{x:.1f}" y1="{MARGIN_T + 10}" x2="{x:.1f}" y2="{MARGIN_T + PLOT_H}" stroke="{colour}" '
                    f'stroke-opacity="0.35" stroke-dasharray="1 3"/>'
                    f'<path d="M{x - 5:.1f},{MARGIN_T - 2} L{x + 5:.1f},{MARGIN_T - 2} L{x:.1f},{MARGIN_T + 7} Z" fill="{colour}"/>'
-                   f'<text x="{x:.1f}" y="{MARGIN_T - 6}" text-anchor="middle" font-size="11" fill="{colour}">{i}</text></g>')
+                   f'<text x="{x:.1f}" y="{MARGIN_T - 6 - 11 * level}" text-anchor="middle" font-size="11" fill="{colour}">{i}</text></g>')
     # Curves: counterfactuals first, the trainee's on top.
     for s in sorted(d.curves, key=lambda s: s.kind == "trainee"):
         if not s.points:
             continue
-        pts = " ".join(f"{X(t):.1f},{Y(v):.1f}" for t, v in s.points)
+        pts = " ".join(f"{X(t):.1f},{Y(min(v, ymax)):.1f}" for t, v in s.points)
         width = 3.2 if s.kind == "trainee" else 2
         dash = DASH.get(s.kind, "")
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         out.append(f'<polyline class="series series-{escape(s.kind)}" fill="none" stroke="{cols[s.key]}" stroke-width="{width}" '
                    f'stroke-linejoin="round"{dash_attr} points="{pts}"><title>{escape(s.label)}</title></polyline>')
+    for s in d.curves:
+        if s.key in clipped:
+            t_out = next(t for t, v in s.points if v > ymax)
+            x = min(X(t_out), WIDTH - MARGIN_R - 4)
+            anchor = "end" if x > WIDTH - MARGIN_R - 240 else "start"
+            out.append(f'<text x="{x + (-4 if anchor == "end" else 4):.1f}" y="{MARGIN_T + 14}" text-anchor="{anchor}" '
+                       f'font-size="12" fill="{cols[s.key]}">\u2191 off the chart: {escape(s.label.split(":")[0])} '
+                       f'reaches {usd(_peak(s))}</text>')
     # Legend, one row per series, with the final loss.
     y = MARGIN_T + PLOT_H + AXIS_H
     for s in d.curves:

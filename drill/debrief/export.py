@@ -238,7 +238,7 @@ ol.marks { columns: 2; font-size: 16px; }
 .lesson dt { color: var(--muted); } .lesson dd { margin: 0; }
 .tl td.t { white-space: nowrap; font-variant-numeric: tabular-nums; color: var(--muted); width: 1%; }
 .tl tr.phase td { font-weight: bold; background: #f3eefc; }
-.tl tr.clock td { font-style: italic; background: var(--band); }
+.tl tr.clock td, .tl tr.end td { font-style: italic; background: var(--band); }
 .tl tr.alert td { background: #fff4d6; }
 .tl tr.command td.what { font-family: "DejaVu Sans Mono", Consolas, monospace; }
 .tl .signal { color: var(--bad); font-weight: bold; }

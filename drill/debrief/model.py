@@ -53,7 +53,7 @@ class ScoreCard:
 class TimelineEvent:
     t: int
     at: str
-    kind: str  # clock, phase, email, call, alert, command
+    kind: str  # clock (start, open), phase, email, call, alert, command, end
     title: str
     detail: str = ""
     status: str | None = None  # commands: done, refused, unfinished

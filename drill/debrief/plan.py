@@ -135,13 +135,21 @@ def containment_moves(sc: LoadedScenario, difficulty: str, seed: int) -> list[tu
     return moves
 
 
-def reference_jobs(sc: LoadedScenario, difficulty: str, seed: int) -> list[Job]:
-    """The jobs that do not depend on the trainee: the visibility probe, every containment move,
-    the historical and best plays."""
-    jobs = [Job("probe", "probe", "first moment the fault was visible", base(sc, difficulty, seed, probe_only=True))]
-    for label, steps in containment_moves(sc, difficulty, seed):
-        jobs.append(Job(f"candidate:{label}", "candidate", label,
-                        base(sc, difficulty, seed, at_visible=steps, judge_containment=True), {"move": label}))
+def probe_job(sc: LoadedScenario, difficulty: str, seed: int) -> Job:
+    return Job("probe", "probe", "when the fault became visible", base(sc, difficulty, seed, probe_only=True))
+
+
+def candidate_jobs(sc: LoadedScenario, difficulty: str, seed: int, prefix: tuple[tuple[int, str], ...] = ()) -> list[Job]:
+    """Every containment move, issued the moment the fault shows. `prefix`: the trainee's commands
+    that can change the market, replayed until then (empty: the untouched drill, the same for every
+    trainee who did nothing to the market before the fault showed)."""
+    return [Job(f"candidate:{label}", "candidate", label,
+                base(sc, difficulty, seed, commands=prefix, at_visible=steps, judge_containment=True), {"move": label})
+            for label, steps in containment_moves(sc, difficulty, seed)]
+
+
+def play_jobs(sc: LoadedScenario, difficulty: str, seed: int) -> list[Job]:
+    jobs = []
     for role in ("historical", "best"):
         for name in plays_with_role(sc, role, difficulty):
             lines = play_lines(sc, name, seed)
@@ -151,6 +159,23 @@ def reference_jobs(sc: LoadedScenario, difficulty: str, seed: int) -> list[Job]:
                             base(sc, difficulty, seed, commands=tuple((sl.at, sl.command.text) for sl in lines)),
                             {"role": role, "name": name}))
     return jobs
+
+
+def reference_jobs(sc: LoadedScenario, difficulty: str, seed: int) -> list[Job]:
+    """The jobs that do not depend on the trainee: the visibility probe, every containment move on
+    the untouched drill, the historical and best plays."""
+    return [probe_job(sc, difficulty, seed)] + candidate_jobs(sc, difficulty, seed) + play_jobs(sc, difficulty, seed)
+
+
+def candidate_prefix(facts: Facts, untouched_visible: int | None) -> tuple[tuple[int, str], ...]:
+    """The trainee's commands the containment moves must replay before the fault shows: none when
+    no command that can change the market came before the moment it shows in the untouched drill
+    (up to then the trainee's world is the untouched one); else all of them (the worker keeps those
+    before the moment the fault shows in that world)."""
+    market = tuple((c["t"], c["command"]) for c in facts.commands if can_change_market(c))
+    if untouched_visible is not None and all(t >= untouched_visible for t, _ in market):
+        return ()
+    return market
 
 
 def without_jobs(trainee: SimSpec, facts: Facts) -> list[Job]:
@@ -165,18 +190,25 @@ def without_jobs(trainee: SimSpec, facts: Facts) -> list[Job]:
     return jobs
 
 
+# The incident's state is updated once a tick: containment shows at most a tick or so after the
+# action that caused it has finished.
+CONTAIN_SLACK_MS = 2000
+
+
 def containing_command(facts: Facts) -> dict | None:
     """The command that contained the incident: of the trainee's commands that can change the
-    market, the last to finish at or before the final containment."""
+    market, the one at work when the final containment came (between its submission and a moment
+    after it finished; the latest submitted if several). None when the drill was not contained, or
+    containment came from no command (the faulty order simply ran out)."""
     if not facts.outcome.get("contained"):
         return None
     contained = [t for t, p in facts.phases if p == "contained"]
     if not contained or any(p == "re-opened" and t > contained[-1] for t, p in facts.phases):
         return None
     tc = contained[-1]
-    done = [c for c in facts.commands if can_change_market(c) and c["status"] == "done"
-            and c["finished_t"] is not None and c["finished_t"] <= tc]
-    return max(done, key=lambda c: (c["finished_t"], c["seq"])) if done else None
+    at_work = [c for c in facts.commands if can_change_market(c) and c["status"] == "done"
+               and c["finished_t"] is not None and c["t"] <= tc <= c["finished_t"] + CONTAIN_SLACK_MS]
+    return max(at_work, key=lambda c: (c["t"], c["seq"])) if at_work else None
 
 
 def earlier_jobs(sc: LoadedScenario, trainee: SimSpec, facts: Facts) -> list[Job]:

@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from drill.debrief.sim import SimSpec, mark_worker, run_sim, warm
 
@@ -59,15 +60,23 @@ class Runner:
         return self
 
     def submit(self, spec: SimSpec) -> Future:
-        self.start()
-        assert self._pool is not None
-        return self._pool.submit(run_sim, spec)
+        return self._submit(run_sim, spec)
 
     def submit_warm(self) -> Future:
         """A no-op task: its result says a worker is up, imports paid."""
+        return self._submit(warm)
+
+    def _submit(self, fn, *args) -> Future:
         self.start()
         assert self._pool is not None
-        return self._pool.submit(warm)
+        try:
+            return self._pool.submit(fn, *args)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): a long-lived runner starts a fresh pool.
+            self.close()
+            self.start()
+            assert self._pool is not None
+            return self._pool.submit(fn, *args)
 
     def close(self, wait: bool = False) -> None:
         with self._lock:

@@ -37,6 +37,7 @@ class SimSpec:
     difficulty: str
     seed: int
     # (t ms since midnight, command text), in time order, issued as a trainee would issue them.
+    # With `at_visible`, only those strictly before the moment the fault shows go in.
     commands: tuple[tuple[int, str], ...] = ()
     # Steps issued from the first moment the fault was visible: each step's commands go in
     # together, the next step when the previous one's actions have had their time.
@@ -90,29 +91,85 @@ def _scenario(directory: str, content_hash: str, scenario_id: str) -> LoadedScen
     return sc
 
 
-def find_visible(session: Session) -> dict | None:
+def look_time(start: int, at: int) -> int:
+    """The first look (once a sim second from the clock's start) at which something that happened at
+    `at` is on screen: the world shows an event once it has run past it."""
+    return start if at < start else start + ((at - start) // STEP_MS + 1) * STEP_MS
+
+
+def describe(t: int, kind: str, messages: list[dict], alerts: list[dict], first_error_t: int | None) -> dict:
+    if kind == "message":
+        shown = [m for m in messages if m["signal"] and m["t"] < t]
+        first = shown[0]
+        return {"t": t, "kind": kind,
+                "reason": f"{len(shown)} warning {first['kind']}{'s' if len(shown) != 1 else ''} on screen, the first at "
+                          f"{fmt_clock(first['t'])}: \u201c{first['subject']}\u201d"}
+    if kind == "alert":
+        a = alerts[0]
+        return {"t": t, "kind": kind, "reason": f"alert {a['id']} at {fmt_clock(a['t'])}: {a['label']}"}
+    return {"t": t, "kind": kind, "reason": f"erroneous child orders on the tape from {fmt_clock(first_error_t)}"}
+
+
+def visible_in(start: int, messages: list[dict], alerts: list[dict], first_error_t: int | None) -> dict | None:
+    """The first moment the fault showed, from a drill's recorded events (what `find_visible` finds
+    by looking, computed after the fact): a message that points at the fault, an alert, or an
+    erroneous child order, whichever is on screen first (in that order on a tie)."""
+    options = []
+    signals = [m for m in messages if m["signal"]]
+    if signals:
+        options.append((look_time(start, signals[0]["t"]), 0, "message"))
+    if alerts:
+        options.append((look_time(start, alerts[0]["t"]), 1, "alert"))
+    if first_error_t is not None:
+        options.append((look_time(start, first_error_t), 2, "child"))
+    if not options:
+        return None
+    t, _, kind = min(options)
+    return describe(t, kind, messages, alerts, first_error_t)
+
+
+def _events(world) -> tuple[list[dict], list[dict]]:
+    msgs = [{"id": m.id, "t": int(m.at), "kind": m.kind, "sender": m.sender, "subject": m.subject, "body": m.body,
+             "signal": bool(m.signal)} for m in world.messages]
+    alerts = [{"id": a.id, "t": int(a.at), "kind": a.kind, "label": a.label, "detail": a.detail,
+               "acked_t": None if a.acked_at is None else int(a.acked_at)} for a in world.alerts]
+    return msgs, alerts
+
+
+def find_visible(session: Session, before: list[tuple[int, str]] | tuple = ()) -> tuple[dict | None, list]:
     """The first moment the fault showed on the trainee's screen, looking once a sim second from the
     clock's start: a message that points at the fault (anything already in the inbox counts at the
-    start), an alert, or an erroneous child order. None when nothing ever showed."""
+    start), an alert, or an erroneous child order. None when nothing ever showed.
+
+    `before`: the trainee's commands, submitted at their times while looking; those not strictly
+    before the moment the fault showed are left out. Returns (visible, the commands submitted)."""
     world = session.world
+    queue = list(before)
+    issued: list[tuple[int, str]] = []
     checked = 0  # messages already looked at (none of them pointed at the fault)
     while True:
+        kind = None
         if any(m.signal for m in world.messages[checked:]):
-            signals = [m for m in world.messages if m.signal]
-            first = signals[0]
-            return {"t": session.now, "kind": "message",
-                    "reason": f"{len(signals)} warning {first.kind}{'s' if len(signals) != 1 else ''} on screen, the first at "
-                              f"{fmt_clock(first.at)}: \u201c{first.subject}\u201d"}
+            kind = "message"
+        elif world.alerts:
+            kind = "alert"
+        elif world.incident.first_error_at is not None:
+            kind = "child"
+        if kind is not None:
+            msgs, alerts = _events(world)
+            return describe(session.now, kind, msgs, alerts, world.incident.first_error_at), issued
         checked = len(world.messages)
-        if world.alerts:
-            a = world.alerts[0]
-            return {"t": session.now, "kind": "alert", "reason": f"alert {a.id} at {fmt_clock(a.at)}: {a.label}"}
-        if world.incident.first_error_at is not None:
-            return {"t": session.now, "kind": "child",
-                    "reason": f"erroneous child orders on the tape from {fmt_clock(world.incident.first_error_at)}"}
         if session.finished or session.now >= session.end:
-            return None
-        session.advance_to(session.now + STEP_MS)
+            return None, issued
+        nxt = session.now + STEP_MS
+        while queue and queue[0][0] < nxt:
+            t, text = queue.pop(0)
+            session.advance_to(t)
+            if session.finished or session.now != t:
+                return None, issued
+            session.submit(text)
+            issued.append((t, text))
+        session.advance_to(nxt)
 
 
 def _step_ms(session: Session, commands: tuple[str, ...]) -> int:
@@ -134,10 +191,7 @@ def extract(session: Session, events: bool) -> dict:
                     for a in w.actions_log],
     }
     if events:
-        result["messages"] = [{"id": m.id, "t": int(m.at), "kind": m.kind, "sender": m.sender, "subject": m.subject,
-                               "body": m.body, "signal": bool(m.signal)} for m in w.messages]
-        result["alerts"] = [{"id": a.id, "t": int(a.at), "kind": a.kind, "label": a.label, "detail": a.detail,
-                             "acked_t": None if a.acked_at is None else int(a.acked_at)} for a in w.alerts]
+        result["messages"], result["alerts"] = _events(w)
     return result
 
 
@@ -184,7 +238,10 @@ def _template(spec: SimSpec) -> Session:
 
 
 def _run_forked(spec: SimSpec) -> dict:
+    c0 = time.process_time()
+    fresh = (spec.scenario_hash, spec.difficulty, spec.seed) not in _TEMPLATES
     template = _template(spec)
+    template_cpu = round(time.process_time() - c0, 3) if fresh else 0.0
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: run, send the result, and leave without touching the pool's state
@@ -209,20 +266,27 @@ def _run_forked(spec: SimSpec) -> dict:
     kind, value = pickle.loads(data)
     if kind == "error":
         raise RuntimeError(value)
+    value["cpu_s"] = round(value.get("cpu_s", 0.0) + template_cpu, 3)  # the worker's one-off start-up
     return value
 
 
 def _run(spec: SimSpec, session: Session) -> dict:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     visible = None
     issued: list[tuple[int, str]] = []
     aborted = False
     try:
-        if spec.probe_only or spec.at_visible:
-            visible = find_visible(session)
-            if spec.probe_only:
-                return {"visible": visible, "elapsed_s": round(time.perf_counter() - t0, 3)}
         plan = list(spec.commands)
+        if spec.probe_only or spec.at_visible:
+            # Look for the moment the fault shows, with the trainee's commands going in meanwhile;
+            # the move replaces whatever the trainee did from that moment on.
+            visible, issued = find_visible(session, plan)
+            if spec.probe_only:
+                return {"visible": visible, "elapsed_s": round(time.perf_counter() - t0, 3),
+                        "cpu_s": round(time.process_time() - c0, 3)}
+            plan = []
+            if visible is None and spec.at_visible:
+                aborted = True  # the fault never showed: there was nothing to contain
         if spec.at_visible and visible is not None:
             t = visible["t"]
             for step in spec.at_visible:
@@ -249,7 +313,8 @@ def _run(spec: SimSpec, session: Session) -> dict:
                 session.run_to_end()
         result = extract(session, spec.events)
         result.update({"issued": [[t, c] for t, c in issued], "visible": visible, "aborted": aborted,
-                       "elapsed_s": round(time.perf_counter() - t0, 3)})
+                       "elapsed_s": round(time.perf_counter() - t0, 3),
+                       "cpu_s": round(time.process_time() - c0, 3)})
         return result
     finally:
         session.close()
@@ -260,4 +325,5 @@ def warm() -> str:
     return engine_fingerprint()
 
 
-__all__ = ["SimSpec", "run_sim", "find_visible", "extract", "engine_fingerprint", "warm", "mark_worker"]
+__all__ = ["SimSpec", "run_sim", "find_visible", "visible_in", "look_time", "extract", "engine_fingerprint", "warm",
+           "mark_worker"]

@@ -23,7 +23,7 @@ def warm_cache(scenario: str | LoadedScenario, difficulty: str | None = None, se
     difficulty = difficulty or sc.spec.default_difficulty
     seed = sc.spec.seed if seed is None else seed
     store = cache if cache is not None else Cache()
-    jobs = [j for j in plan.reference_jobs(sc, difficulty, seed) if j.kind != "probe"]
+    jobs = plan.reference_jobs(sc, difficulty, seed)
     todo = {j.spec.key(): j for j in jobs if store.get(j.spec.key()) is None}
     if progress:
         progress(len(jobs) - len(todo), len(jobs))

@@ -241,9 +241,9 @@ class Difficulty(Strict):
     @field_validator("controls")
     @classmethod
     def _known_controls(cls, controls: list[str]) -> list[str]:
-        unknown = [c for c in controls if c not in VERBS]
+        unknown = [c for c in controls if c not in VERBS or VERBS[c].role != "trainee"]
         if unknown:
-            raise ValueError(f"unknown controls {unknown} (known: {', '.join(VERBS)})")
+            raise ValueError(f"unknown controls {unknown} (known: {', '.join(v for v in VERBS if VERBS[v].role == 'trainee')})")
         return controls
 
 
@@ -333,6 +333,19 @@ class CalibrationTarget(Strict):
     play: Name = "historical"
 
 
+class Inject(Strict):
+    """An event a facilitator can inject while the drill runs (`inject ID`)."""
+
+    id: Name
+    description: Text
+    kind: Literal["email", "call", "alert_burst", "revert_server"]
+    sender: Annotated[str, Field(max_length=80)] = "Facilitator"
+    subject: Annotated[str, Field(max_length=200)] = ""
+    body: Text = ""
+    count: int = Field(1, ge=1, le=50, description="alert_burst: how many noisy alerts")
+    server: Name | None = Field(None, description="revert_server: which server silently restarts on the previous release")
+
+
 class Scenario(Strict):
     id: Name
     title: Annotated[str, Field(min_length=1, max_length=120)]
@@ -360,6 +373,7 @@ class Scenario(Strict):
     plays: dict[Name, Play] = Field(default_factory=dict, max_length=30)
     lessons: list[Lesson] = Field(default_factory=list, max_length=30)
     calibration: list[CalibrationTarget] = Field(default_factory=list, max_length=30)
+    injects: list[Inject] = Field(default_factory=list, max_length=30)
     historical_loss_usd: Usd | None = Field(None, description="what the real incident cost, for the debrief")
 
     @model_validator(mode="after")
@@ -417,6 +431,13 @@ class Scenario(Strict):
             for d in play.difficulties:
                 if d not in self.difficulties:
                     raise ValueError(f"plays.{name}.difficulties: no difficulty {d!r}")
+        for i, inj in enumerate(self.injects):
+            if inj.server is not None and inj.server not in self.fleet.servers:
+                raise ValueError(f"injects.{i}.server: no server {inj.server!r} in fleet.servers")
+            if inj.kind == "revert_server" and inj.server is None:
+                raise ValueError(f"injects.{i}.server: revert_server needs a server")
+        if len({i.id for i in self.injects}) != len(self.injects):
+            raise ValueError("injects: ids must be unique")
         for i, target in enumerate(self.calibration):
             if target.play not in self.plays:
                 raise ValueError(f"calibration.{i}.play: no play {target.play!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drill.commands import CommandError
+from drill.commands import VERBS, CommandError
 from drill.scenario.loader import LoadedScenario
 from drill.session.scoring import Outcome
 from drill.session.script import ScriptError, ScriptLine
@@ -35,7 +35,8 @@ def run_script(scenario: LoadedScenario, difficulty: str | None, seed: int | Non
             session.advance_to(sl.at)
             if session.finished:
                 break
-            session.submit(sl.command)
+            # Scripts are written by authors and facilitators: a facilitator's verb acts as one.
+            session.submit(sl.command, by=VERBS[sl.command.verb].role)
             if session.finished:
                 break
         return session.run_to_end()

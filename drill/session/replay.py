@@ -80,7 +80,7 @@ def replay(path: str | Path) -> ReplayReport:
                                     f"command {rec['seq']} ({rec['command']}): journaled at {fmt_clock(rec['t'])}, past the scenario's end",
                                     checked, None)
             try:
-                session.submit(rec["command"])
+                session.submit(rec["command"], by=rec.get("by", "trainee"))
             except CommandError as exc:
                 return ReplayReport(name, False, j.end is None, f"command {rec['seq']}: {exc}", checked, None)
             checked += 1

@@ -15,6 +15,7 @@ class ActionResult:
     status: str
     result: str
     finished_at: str | None
+    by: str
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> 
             at=fmt_clock(a.submitted_at), command=a.command.text,
             status=a.status if done or a.status == "refused" else "unfinished",
             result=a.result if done or a.status == "refused" else "(still running when the drill ended)",
-            finished_at=fmt_clock(a.finished_at) if done else None)))
+            finished_at=fmt_clock(a.finished_at) if done else None, by=a.by)))
     return Outcome(
         scenario=world.spec.id,
         difficulty=world.difficulty_name,

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from drill import __version__
-from drill.commands import Command, CommandError, VERBS, parse_command
+from drill.commands import SPEEDS, Command, CommandError, VERBS, parse_command
 from drill.scenario.loader import LoadedScenario
 from drill.session import snapshot as snap
 from drill.session.journal import FORMAT, JournalWriter
@@ -119,6 +119,13 @@ class Session:
                 args[i] = names[value.lower()]
             elif spec.kind == "alert":
                 args[i] = value.upper()
+            elif spec.kind == "inject":
+                ids = [i.id for i in self.scenario.spec.injects]
+                if value not in ids:
+                    raise CommandError(f"{command.verb}: unknown inject {value!r} (catalogue: {', '.join(ids) or 'empty'})")
+            elif spec.kind == "speed":
+                if value not in {str(x) for x in SPEEDS}:
+                    raise CommandError(f"{command.verb}: speed must be one of {', '.join(map(str, SPEEDS))}")
             elif spec.kind == "percent":
                 text = value.rstrip("%")
                 if not text.isdigit() or not 1 <= int(text) <= 100:
@@ -126,17 +133,27 @@ class Session:
                 args[i] = str(int(text))
         return Command(command.verb, tuple(args))
 
-    def submit(self, command: str | Command) -> Submission:
-        """Submit a command now. Malformed commands raise CommandError (nothing is journaled);
-        refused ones are journaled with their reason, like any other action."""
+    def submit(self, command: str | Command, by: str = "trainee") -> Submission:
+        """Submit a command now, as the trainee or the facilitator. Malformed commands (and a
+        trainee using a facilitator's verb) raise CommandError and nothing is journaled; refused
+        ones are journaled with their reason, like any other action."""
         cmd = parse_command(command) if isinstance(command, str) else command
+        if by not in ("trainee", "facilitator"):
+            raise ValueError(f"by must be trainee or facilitator, not {by!r}")
+        if VERBS[cmd.verb].role == "facilitator" and by != "facilitator":
+            raise CommandError(f"{cmd.verb}: only the facilitator can do that")
         cmd = self.check(cmd)
         if self.finished:
             return Submission(False, cmd, "the drill has ended")
         world = self.world
-        action = act.Action(len(world.actions_log) + 1, cmd, self.now, 0)
+        action = act.Action(len(world.actions_log) + 1, cmd, self.now, 0, by=by)
         world.actions_log.append(action)
-        self._write({"type": "command", "seq": action.id, "t": self.now, "at": self.clock, "command": cmd.text})
+        record = {"type": "command", "seq": action.id, "t": self.now, "at": self.clock, "command": cmd.text}
+        if by != "trainee":
+            record["by"] = by
+        self._write(record)
+        if VERBS[cmd.verb].role == "facilitator":
+            return self._facilitate(action)
         why = act.refusal(world, cmd)
         if why is not None:
             action.status, action.result, action.finished_at = act.REFUSED, why, self.now
@@ -147,6 +164,21 @@ class Session:
             return self._resolve(action)
         world.env.process(act.start(world, action))
         return Submission(True, cmd, f"{cmd.text}: started, takes {action.duration_ms // 1000}s", action.id)
+
+    def _facilitate(self, action: act.Action) -> Submission:
+        """The facilitator's verbs act at once. pause, resume and speed belong to whoever drives
+        the clock (the console); the session journals them so the record is complete."""
+        cmd, world = action.command, self.world
+        if cmd.verb == "inject":
+            action.result = world.inject(cmd.args[0])
+        elif cmd.verb == "push-hint":
+            world.push_hint(cmd.args[0])
+            action.result = f"hint sent: {cmd.args[0]}"
+        else:
+            action.result = {"pause": "clock paused", "resume": "clock resumed"}.get(cmd.verb, f"speed set to {cmd.args[0] if cmd.args else ''}x")
+        action.status, action.finished_at = act.DONE, self.now
+        self._report_results()
+        return Submission(True, cmd, action.result, action.id)
 
     def _resolve(self, action: act.Action) -> Submission:
         world = self.world

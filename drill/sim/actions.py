@@ -26,6 +26,7 @@ class Action:
     status: str = RUNNING
     result: str = ""
     finished_at: int | None = None
+    by: str = "trainee"  # or "facilitator"
 
 
 def refusal(world: World, cmd: Command) -> str | None:

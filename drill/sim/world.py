@@ -421,7 +421,7 @@ class World:
             inc = self.incident
             if inc.first_error_at is None or not inc.hazard:
                 continue
-            last = max([a.submitted_at for a in self.actions_log] + [inc.first_error_at, self._last_hint_at])
+            last = max([a.submitted_at for a in self.actions_log if a.by == "trainee"] + [inc.first_error_at, self._last_hint_at])
             if self.now - last >= patience:
                 self.push_hint(self.next_hint())
                 given += 1
@@ -438,6 +438,24 @@ class World:
     def push_hint(self, text: str) -> None:
         self._last_hint_at = self.now
         self.messages.append(Message(len(self.messages) + 1, self.now, "email", "Coach", "Hint: " + text.split(". ")[0], text))
+
+    # -- facilitator injections ----------------------------------------------------------------------
+    def inject(self, inject_id: str) -> str:
+        spec = next(i for i in self.spec.injects if i.id == inject_id)
+        if spec.kind in ("email", "call"):
+            self.messages.append(Message(len(self.messages) + 1, self.now, spec.kind, spec.sender,
+                                         self._fill(spec.subject), self._fill(spec.body)))
+            return f"{spec.kind} from {spec.sender} delivered: {self._fill(spec.subject)}"
+        if spec.kind == "alert_burst":
+            for k in range(spec.count):
+                self.alerts.append(Alert(f"A{len(self.alerts) + 1}", self.now, "noise", self._fill(spec.subject) or "Noisy alert",
+                                         f"{self._fill(spec.body) or 'noise'} ({k + 1}/{spec.count})"))
+            return f"{spec.count} noisy alerts raised"
+        # revert_server: a second fault. The server restarts on the previous release, as if its
+        # deploy had been undone behind everyone's back.
+        s = self.fleet.servers[self.fleet.index(spec.server)]
+        s.release = self.fleet.previous
+        return f"{s.name} silently restarted on {self.fleet.release_label(s.release)}"
 
     # -- alerts -----------------------------------------------------------------------------------
     def _raise(self, now: int, kind: str, key: str, label: str, detail: str) -> None:

@@ -34,7 +34,8 @@ def test_list_shows_knightmare_and_json_lists_its_difficulties():
     assert p.returncode == 0 and "knightmare" in p.stdout
     rows = json.loads(drill("list", "--json").stdout)
     km = next(r for r in rows if r["id"] == "knightmare")
-    assert km["difficulties"] == ["historical", "standard"] and km["summary"]
+    assert km["difficulties"] == ["historical", "standard", "tutorial"] and km["summary"]
+    assert {r["id"] for r in rows} >= {"knightmare", "sell-program", "fat-finger", "slow-clap"}
 
 
 def test_run_json_has_every_documented_key():

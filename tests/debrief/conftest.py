@@ -48,12 +48,12 @@ def shared_cache(shared_data):
     return Cache(shared_data / "cache" / "debrief")
 
 
-def _journal(shared_data: Path, name: str, play: str) -> Path:
+def _journal(shared_data: Path, name: str, play: str, extra: str = "") -> Path:
     """Run a shipped play through `drill run`, its placeholders filled for the scenario's own seed
     (smars-8 missed the deploy), and keep the journal."""
     actions = shared_data / "actions" / f"{name}.actions"
     actions.parent.mkdir(parents=True, exist_ok=True)
-    actions.write_text((PLAYS / f"{play}.actions").read_text().replace("{faulty_server}", "smars-8"))
+    actions.write_text((PLAYS / f"{play}.actions").read_text().replace("{faulty_server}", "smars-8") + extra)
     j = shared_data / "journals" / f"{name}.jsonl"
     p = drill("run", "knightmare", "--actions", actions, "--journal", j, "--json", data_dir=shared_data)
     assert p.returncode == 0, p.stderr
@@ -68,8 +68,9 @@ def rollback_journal(shared_data) -> Path:
 
 @pytest.fixture(scope="session")
 def stop_journal(shared_data) -> Path:
-    """Contained at the open: stop the stale server within a minute, fix it, start it."""
-    return _journal(shared_data, "stop-at-open", "stop-at-open")
+    """Contained at the open: stop the stale server within a minute, fix it, start it, and declare
+    the incident resolved (which ends the drill, and its re-simulations, early)."""
+    return _journal(shared_data, "stop-at-open", "stop-at-open", "09:35:00 resolve\n")
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,17 @@ def test_a_journal_with_a_command_outside_the_vocabulary(tmp_path, rollback_jour
     one_line_error(drill("debrief", f, data_dir=tmp_path), str(f), "command 1", "unknown command")
 
 
+def test_a_journal_naming_a_server_the_scenario_does_not_have(tmp_path, rollback_journal):
+    recs = [json.loads(ln) for ln in rollback_journal.read_text().splitlines()]
+    recs[0]["scenario_hash"] = load("knightmare").content_hash
+    recs = [r for r in recs if r["type"] != "end"]
+    recs.insert(1, {"type": "command", "seq": 1, "t": recs[1]["t"] if recs[1]["type"] == "command" else 35_000_000,
+                    "at": "09:40:00", "command": "stop smars-99"})
+    f = tmp_path / "bad.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in recs[:2]) + "\n")
+    one_line_error(drill("debrief", f, data_dir=tmp_path), str(f), "unknown server 'smars-99'")
+
+
 def test_a_directory_for_journal_or_out(tmp_path, rollback_journal):
     one_line_error(drill("debrief", tmp_path, data_dir=tmp_path), str(tmp_path), "directory")
     one_line_error(drill("debrief", rollback_journal, "--out", tmp_path, data_dir=tmp_path), "--out", "directory")

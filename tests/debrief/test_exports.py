@@ -60,7 +60,8 @@ def test_json_has_every_figure(rollback_journal, shared_data, rollback_debrief):
     assert len(cfs) == 4 and all(isinstance(c["label"], str) and isinstance(c["loss_usd"], float) for c in cfs)
     assert {c["kind"] for c in cfs} == {"earliest", "without", "historical", "best"}
     assert all({"score_usd", "collateral_usd", "delta_usd", "contained_at", "commands"} <= set(c) for c in cfs)
-    assert {t["kind"] for t in data["timeline"]} >= {"clock", "phase", "email", "call", "command"}
+    assert {t["kind"] for t in data["timeline"]} >= {"clock", "phase", "email", "call", "command", "end"}
+    assert data["timeline"][-1]["kind"] == "end"
     assert data["curves"][0]["key"] == "trainee" and data["curves"][0]["points"][0] == {"t": data["start_t"], "loss_usd": 0.0}
     assert [l["verdict"] for l in data["lessons"]].count("change") == 4
     assert len(data["candidates"]) == 5 and data["command_effects"][0]["command"] == "rollback"
@@ -116,8 +117,10 @@ def test_the_html_page_renders_in_a_browser(tmp_path, rollback_debrief):
 def test_the_chart_renders_and_the_trainee_curve_climbs(tmp_path, rollback_debrief):
     chart = tmp_path / "chart.svg"
     chart.write_text(svg(rollback_debrief))
-    shot = screenshot(chart, tmp_path / "chart.png", (1000, 600))
-    im = _png(shot).crop((84, 40, 976, 420))  # the plot area
+    from drill.debrief.chart import MARGIN_L, MARGIN_R, MARGIN_T, PLOT_H, WIDTH
+
+    shot = screenshot(chart, tmp_path / "chart.png", (WIDTH, 640))
+    im = _png(shot).crop((MARGIN_L, MARGIN_T, WIDTH - MARGIN_R, MARGIN_T + PLOT_H))  # the plot area
     red = _near(im, _rgb(TRAINEE_COLOUR), tol=30)
     assert len(red) > 500
     left = [y for x, y in red if x < 150]  # 09:20-09:30: nothing lost yet, at the bottom

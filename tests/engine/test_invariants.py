@@ -16,7 +16,10 @@ START, STOP = parse_clock("09:20:00"), parse_clock("09:50:00")
 def commands(draw):
     verb = draw(st.sampled_from(sorted(v for v in VERBS if v != "resolve")))
     values = {"server": st.sampled_from(SERVERS), "flag": st.just("RLP"), "alert": st.sampled_from(["A1", "A2", "A7"]),
-              "percent": st.sampled_from(["10", "50", "100"])}
+              "percent": st.sampled_from(["10", "50", "100"]),
+              "inject": st.sampled_from(["nyse-call", "second-fault", "alert-noise", "ceo-email"]),
+              "speed": st.sampled_from(["1", "10", "60"]),
+              "text": st.text(alphabet="abcdef ", min_size=1, max_size=12).map(lambda t: t.strip() or "x")}
     args = []
     for arg in VERBS[verb].args:
         if arg.optional and draw(st.booleans()):
@@ -34,7 +37,7 @@ def test_every_share_is_accounted_for_under_any_script(script, difficulty):
     s = Session(knightmare(), difficulty)
     for at, cmd in script:
         s.advance_to(at)
-        s.submit(cmd)
+        s.submit(cmd, by=VERBS[cmd.split()[0]].role)
         check_invariants(s.world)
     s.advance_to(STOP + 5 * 60_000)
     check_invariants(s.world)
@@ -52,7 +55,7 @@ def test_same_seed_and_actions_same_outcome(script):
         s = Session(knightmare(), "standard")
         for at, cmd in script:
             s.advance_to(at)
-            s.submit(cmd)
+            s.submit(cmd, by=VERBS[cmd.split()[0]].role)
         s.advance_to(STOP)
         return s.outcome().to_dict()
 

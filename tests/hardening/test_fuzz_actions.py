@@ -7,6 +7,7 @@ CommandError for any text."""
 
 from __future__ import annotations
 
+import atexit
 import functools
 import re
 import shutil
@@ -30,11 +31,7 @@ SETTINGS = settings(max_examples=support.FUZZ_EXAMPLES, deadline=None, derandomi
 WORK = Path(tempfile.mkdtemp(prefix="drill-fuzz-actions-"))
 NAME = "fuzz.actions"
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _cleanup():
-    yield
-    shutil.rmtree(WORK, ignore_errors=True)
+atexit.register(shutil.rmtree, WORK, True)
 
 
 @functools.lru_cache(maxsize=None)

@@ -11,6 +11,7 @@ tests: test_known_bugs.py."""
 
 from __future__ import annotations
 
+import atexit
 import functools
 import io
 import json
@@ -37,11 +38,7 @@ SETTINGS = settings(max_examples=support.FUZZ_EXAMPLES, deadline=None, derandomi
                     suppress_health_check=list(HealthCheck), database=None)
 WORK = Path(tempfile.mkdtemp(prefix="drill-fuzz-cli-"))
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _cleanup():
-    yield
-    shutil.rmtree(WORK, ignore_errors=True)
+atexit.register(shutil.rmtree, WORK, True)
 
 
 @pytest.fixture(autouse=True)

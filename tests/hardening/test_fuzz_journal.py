@@ -6,6 +6,7 @@ one of the documented JournalError / ScenarioError / SessionError; nothing else 
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import random
@@ -32,11 +33,7 @@ SETTINGS = settings(max_examples=support.FUZZ_EXAMPLES, deadline=None, derandomi
                     suppress_health_check=list(HealthCheck), database=None)
 WORK = Path(tempfile.mkdtemp(prefix="drill-fuzz-journal-"))
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _cleanup():
-    yield
-    shutil.rmtree(WORK, ignore_errors=True)
+atexit.register(shutil.rmtree, WORK, True)
 
 
 @functools.lru_cache(maxsize=None)

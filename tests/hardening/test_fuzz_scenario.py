@@ -6,6 +6,7 @@ outcome, with no exception at all (a valid file must never crash the engine)."""
 
 from __future__ import annotations
 
+import atexit
 import random
 import shutil
 import tempfile
@@ -27,11 +28,7 @@ SETTINGS = settings(max_examples=support.FUZZ_EXAMPLES, deadline=None, derandomi
                     suppress_health_check=list(HealthCheck), database=None)
 WORK = Path(tempfile.mkdtemp(prefix="drill-fuzz-scenario-"))
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _cleanup():
-    yield
-    shutil.rmtree(WORK, ignore_errors=True)
+atexit.register(shutil.rmtree, WORK, True)
 
 
 def exercise_engine(sc, rng: random.Random, tiny: bool) -> None:

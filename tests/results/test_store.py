@@ -143,7 +143,7 @@ WRITER = textwrap.dedent("""
 
 def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     db = tmp_path / "shared.sqlite"
-    n = 150
+    n = 100
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(n), tag], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, cwd=ROOT) for tag in ("a", "b")]
     outs = [p.communicate(timeout=120) for p in procs]
@@ -239,19 +239,25 @@ def test_verify_replays_the_entry_journal(played):
     assert "reproduced exactly" in ok.stdout
 
 
-def test_verify_catches_a_tampered_journal_and_a_missing_one(tmp_path):
+def test_verify_catches_a_tampered_journal_a_swapped_result_and_a_missing_journal(tmp_path, played):
+    _, played_db, runs = played
+    blue = [e for e in results.entries(played_db) if e.team == "blue"][0]
     db = tmp_path / "r.sqlite"
     j = tmp_path / "j.jsonl"
-    assert drill("run", "knightmare", "--actions", actions(tmp_path, "restart-unfixed"), "--journal", j, "--results", db,
-                 data_dir=tmp_path).returncode == 0
-    [e] = results.entries(db)
-    recs = [json.loads(ln) for ln in j.read_text().splitlines()]
+    recs = [json.loads(ln) for ln in runs[1][1].read_text().splitlines()]
     for r in recs:
         if r["type"] == "command" and r["command"].startswith("start"):
             r["t"] += 60_000  # the restart a minute later: the journal no longer matches itself
     j.write_text("\n".join(json.dumps(r) for r in recs) + "\n")
-    bad = drill("results", "--results", db, "--verify", e.id, data_dir=tmp_path)
+    rid = results.record(results.stored_outcome(blue.id, played_db), j, team="blue", path=db)
+    bad = drill("results", "--results", db, "--verify", rid, data_dir=tmp_path)
     assert bad.returncode == 1 and "FAILED" in bad.stdout and "start smars-8" in bad.stdout
+    # A journal that reproduces, recorded with someone else's (better) outcome: caught too.
+    red = [e for e in results.entries(played_db) if e.team == "red"][0]
+    swapped = results.record(results.stored_outcome(blue.id, played_db), red.journal, team="red", path=db)
+    lie = drill("results", "--results", db, "--verify", swapped, data_dir=tmp_path)
+    assert lie.returncode == 1 and "reproduces, but not this result" in lie.stdout
+    e = results.get(rid, db)
     j.unlink()
     one_line_error(drill("results", "--results", db, "--verify", e.id, data_dir=tmp_path), "not found")
     one_line_error(drill("results", "--results", db, "--verify", 999, data_dir=tmp_path), "no result #999")

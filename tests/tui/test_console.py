@@ -398,3 +398,22 @@ async def test_picker_briefing_console(tmp_path):
         assert isinstance(app.screen, BriefingScreen)
         await pilot.press("escape")
         assert isinstance(app.screen, ConsoleScreen)
+
+
+async def test_every_bundled_scenario_plays_to_its_debrief(tmp_path):
+    """Other scenarios bring other fleets, flags, clocks and zones: none may trip the console."""
+    from drill.scenario import bundled_ids, load
+    from drill.tui.app import DrillApp
+
+    for sid in bundled_ids():
+        spec = load(sid).spec
+        app = DrillApp(sid, None, None, 10.0, str(tmp_path / f"{sid}.jsonl"), paused=True, blink=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            console = app.console_screen
+            assert spec.fleet.servers[0] in [r.name for r in console.snap.fleet]
+            console.submit_command(console.completer.commands()[0][0])
+            console.step(spec.clock.end - console.snap.now)
+            await pilot.pause()
+            await pilot.pause()
+            assert isinstance(app.screen, DebriefScreen), sid
+            assert app.screen.outcome.ended_by in ("end", "bankruptcy")

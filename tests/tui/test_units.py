@@ -117,3 +117,15 @@ def test_money_formats():
     assert fmt.usd(None) == "?"
     assert fmt.usd_round(2.5e6) == "$2.5M" and fmt.usd_round(5e8) == "$500M"
     assert fmt.crop_left("/a/very/long/path/journal.jsonl", 14) == "…journal.jsonl"
+
+
+def test_importing_the_console_package_is_cheap():
+    """`drill.tui` and its pure parts load without Textual: the CLI imports them freely."""
+    import subprocess
+    import sys
+
+    code = ("import sys, drill.tui, drill.tui.controller, drill.tui.completion, drill.tui.format\n"
+            "print(','.join(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""

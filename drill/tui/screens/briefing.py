@@ -40,6 +40,9 @@ class BriefingScreen(Screen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if not self._starting:
+            # Seen again from the console: both keys just go back.
+            self.query_one(Footer).display = False
         self.query_one(VerticalScroll).focus()
 
     def action_go(self) -> None:

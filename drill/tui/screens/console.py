@@ -112,6 +112,7 @@ class ConsoleScreen(Screen[None]):
         self._timer: Timer | None = None
         self._unread: dict[str, int] = {}
         self._ticks = 0
+        self._status: dict[int, str] = {}  # action id -> status last rendered
         self._w: SimpleNamespace = SimpleNamespace()
 
     # -- layout -----------------------------------------------------------------------------------
@@ -250,16 +251,16 @@ class ConsoleScreen(Screen[None]):
             w.chart_tab.show(snap)
 
     def _show_actions(self, log: ActionLog, snap: Snapshot) -> None:
-        before = {a.id: a.status for a in log._shown.values()}
-        if not log.show(snap.actions):
-            return
+        log.show(snap.actions)
+        # Say so on the status line when an action finishes (once, whichever log is showing).
         for a in snap.actions:
-            if before.get(a.id) == "running" and a.status != "running":
-                lines = len(a.result.splitlines())
-                more = " (r reads it all)" if lines > PREVIEW_LINES else ""
-                first = a.result.splitlines()[0] if a.result else ""
+            before = self._status.get(a.id)
+            self._status[a.id] = a.status
+            if before == "running" and a.status != "running":
+                lines = a.result.splitlines()
+                more = " (r reads it all)" if len(lines) > PREVIEW_LINES else ""
                 kind = "refused" if a.status == "refused" else "ok"
-                self.query_one(Feedback).say(f"{a.command}: {first}{more}", kind)
+                self._w.feedback.say(f"{a.command}: {lines[0] if lines else 'done'}{more}", kind)
 
     def _label_tabs(self) -> None:
         tabs = self.query_one("#tabs", TabbedContent)
@@ -450,6 +451,8 @@ class ConsoleScreen(Screen[None]):
         if self.wide and name in SIDE_TABS:
             if name == "actions":
                 self.query_one("#actions-side", ActionLog).focus()
+            else:
+                self._w.feedback.say("On a wide screen the chart is always shown, at the top right.", "info")
             return
         self.query_one("#tabs", TabbedContent).active = name
         target = TAB_FOCUS.get(name)

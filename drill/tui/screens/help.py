@@ -20,7 +20,7 @@ KEYS = (
     ("+ / -", "speed up / slow down (1, 2, 5, 10, 30, 60x)"),
     ("1 … 8", "switch tabs (actions, tape, inbox, alerts, calls, positions, chart, runbook)"),
     ("Enter", "open the selected message, alert or action result; on a server, prepare `inspect`"),
-    ("r", "read the latest action result"),
+    ("r (ctrl+r while typing)", "read the latest finished action's whole result"),
     ("b", "the briefing again"),
     ("ctrl+p", "command palette: every command with its arguments filled in"),
     ("?", "this help"),

@@ -63,8 +63,12 @@ class PickerScreen(Screen[Choice]):
             with Horizontal(id="columns"):
                 with Vertical():
                     yield Label("Scenario")
-                    yield OptionList(*(self._scenario_option(sid, sc) for sid, sc in self._scenarios.items()),
-                                     id="scenarios")
+                    options: list[Option | None] = []
+                    for sid, sc in self._scenarios.items():
+                        if options:
+                            options.append(None)  # a rule between scenarios
+                        options.append(self._scenario_option(sid, sc))
+                    yield OptionList(*options, id="scenarios")
                 with Vertical():
                     yield Label("Difficulty")
                     yield OptionList(id="difficulties")

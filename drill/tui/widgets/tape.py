@@ -33,7 +33,7 @@ class TapeView(Vertical):
     DEFAULT_CSS = """
     TapeView { height: 1fr; }
     TapeView > .tape--header { height: 1; color: $text-muted; text-style: bold; }
-    TapeView > Log { height: 1fr; }
+    TapeView > TapeLog { height: 1fr; overflow-x: hidden; overflow-y: auto; }
     """
 
     MAX_LINES = 400
