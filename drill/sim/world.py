@@ -113,14 +113,30 @@ class World:
     # -- flows --------------------------------------------------------------------------------
     def _flow(self, flow):
         """Parent orders of one flow: Poisson arrivals, counted per tick, routed to a server in
-        service. Arrival counts for the whole flow are drawn up front and empty ticks skipped."""
+        service. Everything random about the flow's orders is drawn up front, in whole arrays;
+        a tick with arrivals only slices them, and empty ticks are skipped."""
         rng = stream(self.seed, f"flow:{flow.name}")
-        cust_rng = stream(self.seed, f"customers:{flow.name}")
         flag = self.fleet.flag_names.index(flow.flag) if flow.flag else ob.NO_FLAG
         lo, hi = flow.qty_lots
         first = -(-flow.start // TICK_MS) * TICK_MS  # first tick boundary at or after the start
         n_ticks = max(0, (flow.end - first) // TICK_MS)
         counts = rng.poisson(flow.rate_per_min * TICK_MS / 60_000, size=n_ticks)
+        total = int(counts.sum())
+        pick_server = rng.random(total)
+        if flow.symbols:
+            allowed = np.array([self.market.index(n) for n in flow.symbols])
+            symbols = allowed[rng.integers(0, len(allowed), size=total)]
+        else:
+            symbols = rng.integers(0, self.spec.market.universe, size=total)
+        if self.spec.market.side_by_symbol:
+            sides = self.market.symbol_side[symbols]
+        else:
+            sides = np.where(rng.random(total) < self.spec.market.buy_fraction, 1, -1).astype(np.int8)
+        qty = rng.integers(lo, hi + 1, size=total) * self._lot
+        customers = stream(self.seed, f"customers:{flow.name}").integers(0, flow.customers, size=total)
+        account = ob.FIRM if flow.account == "firm" else ob.CUSTOMER
+        n_srv = len(self.fleet.servers)
+        done = 0
         for i in np.flatnonzero(counts):
             at = first + int(i) * TICK_MS
             if at > self.env.now:
@@ -128,32 +144,22 @@ class World:
             if self.halted_at is not None:
                 return
             k = int(counts[i])
+            part = slice(done, done + k)
+            done += k
             serving = np.flatnonzero(self.fleet.in_service_mask())
             if len(serving) == 0:
                 self.rejected_parents += k  # nobody to take them: business lost
                 continue
-            servers = serving[rng.integers(0, len(serving), size=k)]
-            if flow.symbols:
-                allowed = np.array([self.market.index(n) for n in flow.symbols])
-                symbols = allowed[rng.integers(0, len(allowed), size=k)]
-            else:
-                symbols = rng.integers(0, self.spec.market.universe, size=k)
-            if self.spec.market.side_by_symbol:
-                sides = self.market.symbol_side[symbols]
-            else:
-                sides = np.where(rng.random(k) < self.spec.market.buy_fraction, 1, -1)
-            qty = rng.integers(lo, hi + 1, size=k) * self._lot
+            servers = serving[(pick_server[part] * len(serving)).astype(np.int64)]
             # The upstream system sets the flag on new orders only while it is enabled.
             f = flag if flag != ob.NO_FLAG and self.fleet.flag_enabled[flag] else ob.NO_FLAG
             state = ob.WORKING if self.market_open() else ob.PENDING
-            # Customer ids from their own stream: adding them moved no other flow's numbers.
-            customers = cust_rng.integers(0, flow.customers, size=k)
-            account = ob.FIRM if flow.account == "firm" else ob.CUSTOMER
-            self.book.add(self.now, servers, symbols, sides, np.full(k, f), qty, state,
-                          customer=customers, account=account)
-            for srv in servers:
-                self.fleet.servers[srv].parents_in += 1
-            np.add.at(self.rates.parents_this_tick, servers, 1)
+            self.book.add(self.now, servers, symbols[part], sides[part], np.full(k, f), qty[part], state,
+                          customer=customers[part], account=account)
+            per_server = np.bincount(servers, minlength=n_srv)
+            self.rates.parents_this_tick += per_server
+            for s, c in zip(self.fleet.servers, per_server.tolist()):
+                s.parents_in += c
 
     def _orders(self):
         """The scenario's scheduled one-off orders (a sell program, a mistyped ticket)."""

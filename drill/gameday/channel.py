@@ -1,0 +1,171 @@
+"""The facilitator's channel to a running drill.
+
+A drill being played listens on a loopback TCP port (never anything else) and registers itself
+in the data directory (port, scenario, team; never the token). A facilitator attaches with the
+per-drill token the drill printed when it started. One JSON object per line each way:
+
+  -> {"token": T, "op": "status"}                    <- {"ok": true, "status": {...}}
+  -> {"token": T, "op": "command", "command": "inject second-fault"}
+                                                     <- {"ok": true, "result": "..."}
+Anything without the right token gets {"ok": false, "error": "..."} and the connection closes.
+Facilitator commands go through Session.submit(by="facilitator"), so they are journaled and a
+replay reproduces them; pause, resume and speed also move the drill's own clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from drill.commands import CommandError, VERBS, parse_command
+from drill.paths import data_dir
+
+MAX_LINE = 64 * 1024
+LOOPBACK = "127.0.0.1"
+
+
+class Host(Protocol):
+    """What the channel needs from a running drill (drill.tui.controller.Drill provides it)."""
+
+    def facilitate(self, text: str) -> str: ...
+    def truth(self) -> dict: ...
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def registry_dir() -> Path:
+    return data_dir() / "drills"
+
+
+@dataclass
+class Registration:
+    path: Path
+
+    def remove(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def register(drill_id: str, port: int, info: dict) -> Registration:
+    d = registry_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"{drill_id}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"id": drill_id, "port": port, "pid": os.getpid(), **info}))
+    tmp.replace(path)
+    return Registration(path)
+
+
+def running_drills() -> list[dict]:
+    """Drills registered on this machine whose process is still alive."""
+    out = []
+    d = registry_dir()
+    if not d.is_dir():
+        return out
+    for f in sorted(d.glob("*.json")):
+        try:
+            info = json.loads(f.read_text())
+            os.kill(int(info["pid"]), 0)
+        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            continue  # gone, or not ours to read
+        out.append(info)
+    return out
+
+
+class ChannelServer:
+    def __init__(self, host: Host, token: str):
+        self.host = host
+        self._token = token.encode()
+        self.server: asyncio.AbstractServer | None = None
+        self.port: int | None = None
+
+    async def start(self, port: int = 0) -> int:
+        # Loopback only: a facilitator on another machine goes through `drill serve`.
+        self.server = await asyncio.start_server(self._client, LOOPBACK, port, limit=MAX_LINE)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    def _authorised(self, token: object) -> bool:
+        return isinstance(token, str) and hmac.compare_digest(token.encode(), self._token)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    line = await reader.readline()
+                except (ValueError, asyncio.LimitOverrunError):
+                    await self._send(writer, {"ok": False, "error": "line too long"})
+                    return
+                if not line:
+                    return
+                try:
+                    req = json.loads(line)
+                except json.JSONDecodeError:
+                    await self._send(writer, {"ok": False, "error": "not JSON"})
+                    return
+                if not isinstance(req, dict) or not self._authorised(req.get("token")):
+                    await self._send(writer, {"ok": False, "error": "refused: wrong or missing token"})
+                    return
+                await self._send(writer, self.handle(req))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        finally:
+            writer.close()
+
+    def handle(self, req: dict) -> dict:
+        op = req.get("op")
+        if op == "status":
+            return {"ok": True, "status": self.host.truth()}
+        if op == "command":
+            text = req.get("command")
+            if not isinstance(text, str):
+                return {"ok": False, "error": "command: expected a string"}
+            try:
+                cmd = parse_command(text)
+                if VERBS[cmd.verb].role != "facilitator":
+                    return {"ok": False, "error": f"{cmd.verb}: the facilitator steers the exercise; the trainee plays it"}
+                return {"ok": True, "result": self.host.facilitate(text)}
+            except CommandError as exc:
+                return {"ok": False, "error": str(exc)}
+        return {"ok": False, "error": f"unknown op {op!r}"}
+
+    @staticmethod
+    async def _send(writer: asyncio.StreamWriter, obj: dict) -> None:
+        writer.write(json.dumps(obj).encode() + b"\n")
+        await writer.drain()
+
+
+class ChannelError(Exception):
+    pass
+
+
+async def request(port: int, token: str, op: str, timeout: float = 5.0, **fields) -> dict:
+    """One request to a drill's channel (the facilitator's side)."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(LOOPBACK, port), timeout)
+    try:
+        writer.write(json.dumps({"token": token, "op": op, **fields}).encode() + b"\n")
+        await writer.drain()
+        line = await asyncio.wait_for(reader.readline(), timeout)
+    finally:
+        writer.close()
+    if not line:
+        raise ChannelError("the drill closed the connection")
+    reply = json.loads(line)
+    if not reply.get("ok"):
+        raise ChannelError(reply.get("error", "refused"))
+    return reply
