@@ -50,10 +50,11 @@ def run_console(scenario: str | None, difficulty: str | None, seed: int | None, 
 
 def bench_console(json_out: bool = False, seconds: float = 25.0) -> dict:
     """Run the console headless through the historical knightmare morning at 60x and measure
-    event-loop lag, screen updates per second and startup to first frame. Prints a report
-    (JSON when `json_out`) and returns the figures."""
-    from drill.tui.bench import report, run_bench
+    event-loop lag, screen updates per second and startup to first frame; return the figures.
 
-    result = run_bench(seconds=seconds)
-    print(report(result, json_out))
-    return result
+    The caller prints them (`drill bench --tui [--json]`): a flat dict of figures, plus `targets`
+    and `ok`. `drill.tui.bench.report(result, json_out)` formats them for people when wanted;
+    `json_out` is accepted for the CLI's call and changes nothing in the figures."""
+    from drill.tui.bench import run_bench
+
+    return run_bench(seconds=seconds)

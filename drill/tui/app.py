@@ -14,11 +14,11 @@ from drill.scenario import load
 from drill.session.snapshot import Snapshot
 from drill.timefmt import parse_clock
 from drill.tui.controller import Drill
-from drill.tui.screens.briefing import BriefingScreen
 from drill.tui.screens.confirm import ConfirmScreen
 from drill.tui.screens.console import FRAME_S, ConsoleScreen
-from drill.tui.screens.debrief import DebriefScreen
-from drill.tui.screens.picker import Choice, PickerScreen
+
+# The picker, the briefing and the debrief (and the Markdown they bring) are imported when first
+# shown: a console started on a scenario reaches its first frame without them.
 
 
 class DrillApp(App[int]):
@@ -48,7 +48,7 @@ class DrillApp(App[int]):
         self.frame_s = frame_s
         self.drill: Drill | None = None
         self.console_screen: ConsoleScreen | None = None
-        self.debrief: DebriefScreen | None = None
+        self.debrief = None  # the DebriefScreen, once the drill has ended
 
     def on_mount(self) -> None:
         if self.scenario_id is None:
@@ -58,9 +58,13 @@ class DrillApp(App[int]):
 
     # -- before the drill -------------------------------------------------------------------------
     def _pick(self) -> None:
+        from drill.tui.screens.picker import PickerScreen
+
         self.push_screen(PickerScreen(blink=self.blink), self._picked)
 
-    def _picked(self, choice: Choice | None) -> None:
+    def _picked(self, choice) -> None:
+        from drill.tui.screens.briefing import BriefingScreen
+
         if choice is None:
             self.exit(0)
             return
@@ -78,9 +82,11 @@ class DrillApp(App[int]):
 
     # -- the drill --------------------------------------------------------------------------------
     def start_drill(self, scenario: str, difficulty: str | None, seed: int | None) -> ConsoleScreen:
-        journal = self.journal if self.journal else default_journal_path(scenario)
+        """Start a drill of `scenario` (a bundled id or a scenario's path) and show its console."""
+        loaded = load(scenario)
+        journal = self.journal if self.journal else default_journal_path(loaded.spec.id)
         Path(journal).parent.mkdir(parents=True, exist_ok=True)
-        self.drill = Drill(scenario, difficulty, seed, journal, self.speed, self.start_paused, self.wall)
+        self.drill = Drill(loaded, difficulty, seed, journal, self.speed, self.start_paused, self.wall)
         if self.start_at is not None:
             at = parse_clock(self.start_at) if isinstance(self.start_at, str) else int(self.start_at)
             self.drill.advance_to(at)
@@ -90,6 +96,8 @@ class DrillApp(App[int]):
 
     def show_debrief(self, snapshot: Snapshot | None = None) -> None:
         """The drill has ended: replace the console (and anything over it) with the debrief."""
+        from drill.tui.screens.debrief import DebriefScreen
+
         assert self.drill is not None
         outcome = self.drill.outcome()
         self.drill.session.close()

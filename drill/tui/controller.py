@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from drill.scenario import load
+from drill.scenario import LoadedScenario, load
 from drill.session import Session, Submission
 from drill.session.scoring import Outcome
 from drill.session.snapshot import Snapshot
@@ -83,10 +83,11 @@ class SimClock:
 class Drill:
     """One drill as the console plays it."""
 
-    def __init__(self, scenario: str, difficulty: str | None = None, seed: int | None = None,
+    def __init__(self, scenario: str | LoadedScenario, difficulty: str | None = None, seed: int | None = None,
                  journal: str | Path | None = None, speed: float = 1.0, paused: bool = False,
                  wall: Callable[[], float] = time.monotonic):
-        self.loaded = load(scenario)
+        """`scenario`: a bundled id, a path to a scenario, or one already loaded."""
+        self.loaded = scenario if isinstance(scenario, LoadedScenario) else load(scenario)
         self.session = Session(self.loaded, difficulty, seed, journal)
         self.clock = SimClock(speed, paused, wall)
         self.lock = threading.RLock()

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Markdown, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
 from drill.commands import CommandError, parse_command
 from drill.session.snapshot import Snapshot
@@ -27,8 +27,6 @@ from drill.tui.completion import Completer
 from drill.tui.controller import Drill, faster, slower
 from drill.tui.messages import ResolveFinished, RunCommand
 from drill.tui.palette import DrillCommands
-from drill.tui.screens.briefing import BriefingScreen
-from drill.tui.screens.help import HelpScreen, help_markdown
 from drill.tui.screens.text_view import TextScreen
 from drill.tui.widgets.action_log import PREVIEW_LINES, ActionLog
 from drill.tui.widgets.chart import Chart
@@ -145,6 +143,8 @@ class ConsoleScreen(Screen[None]):
                     with TabPane("Runbook", id="runbook"):
                         with VerticalScroll(id="runbook-view"):
                             if snap.runbook:
+                                from textual.widgets import Markdown  # only where there is one
+
                                 yield Markdown(snap.runbook)
                             else:
                                 yield Static("There is no runbook in this difficulty.", classes="panel-note")
@@ -172,10 +172,9 @@ class ConsoleScreen(Screen[None]):
             chart_side=q("#chart-side", Chart), chart_tab=q("#chart-tab", Chart),
             actions_side=q("#actions-side", ActionLog), actions_tab=q("#actions-tab", ActionLog),
             feedback=q(Feedback), line=q(CommandLine))
-        self._apply_layout(self.app.size.width)
-        self.query_one(Feedback).say("The clock is paused: space starts it." if self.drill.clock.paused
-                                     else "The clock runs. : for the command line, ? for help.")
-        self.render_snapshot(self.snap)
+        self._w.feedback.say("The clock is paused: space starts it." if self.drill.clock.paused
+                             else "The clock runs. : for the command line, ? for help.")
+        self._apply_layout(self.app.size.width)  # and the first render
         self._timer = self.set_interval(self.frame_s, self.frame, name="drill-frame")
 
     def on_resize(self, event: Resize) -> None:
@@ -462,10 +461,14 @@ class ConsoleScreen(Screen[None]):
             self.call_after_refresh(widget.focus)
 
     def action_help(self) -> None:
+        from drill.tui.screens.help import HelpScreen, help_markdown
+
         snap = self.snap
         self.app.push_screen(HelpScreen(help_markdown(snap.controls, snap.servers, snap.flags, snap.difficulty)))
 
     def action_briefing(self) -> None:
+        from drill.tui.screens.briefing import BriefingScreen
+
         loaded = self.drill.loaded
         self.app.push_screen(BriefingScreen(loaded.spec.title, loaded.briefing, starting=False,
                                             detail="the clock keeps running"))
