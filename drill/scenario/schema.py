@@ -236,6 +236,7 @@ class Difficulty(Strict):
     hints: bool = False
     stuck_hint_after_s: float | None = Field(None, ge=10, le=3600, description="push the next hint when nothing was done for this long during an incident")
     cancel_fails: bool = Field(False, description="the cancel path is broken: cancel-open is rejected")
+    release_dashboard: bool = Field(False, description="a canary dashboard: each release's servers compared side by side")
     risk_monitor: RiskMonitor
 
     @field_validator("controls")

@@ -249,7 +249,7 @@ class Session:
         sums = w.rates.window_sums()
         span_s = len(w.rates.children) * 1.0
         releases = []
-        for ri, rel in enumerate(spec.releases):
+        for ri, rel in enumerate(spec.releases if w.difficulty.release_dashboard else ()):
             on = [i for i, s in enumerate(fleet.servers) if s.release == ri]
             if not on and ri not in (fleet.current, fleet.previous):
                 continue
@@ -258,7 +258,7 @@ class Session:
             releases.append(snap.ReleaseRow(
                 rel.id, ri == fleet.current, len(on), parents / span_s, children_sum / span_s,
                 float(sums["fills"][on].sum()) / span_s, float(sums["errors"][on].sum()) / span_s,
-                children_sum / parents if parents else 0.0))
+                children_sum / parents if parents else (float("inf") if children_sum else 0.0)))
         tape = tuple(snap.TapeRow(e.at, fmt_clock(e.at), e.server, e.parent, e.symbol, e.side, e.shares, e.price, e.status)
                      for e in w.tape.rows(TAPE_SHOWN))
         msgs = [snap.MessageRow(m.id, m.at, fmt_clock(m.at), m.kind, m.sender, m.subject, m.body) for m in w.messages]

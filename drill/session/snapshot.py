@@ -116,7 +116,7 @@ class Snapshot:
     monitor_lag_s: float
     collateral_usd: float
     fleet: tuple[ServerRow, ...]
-    releases: tuple[ReleaseRow, ...]
+    releases: tuple[ReleaseRow, ...]  # empty unless the difficulty has a canary dashboard
     tape: tuple[TapeRow, ...]
     inbox: tuple[MessageRow, ...]
     calls: tuple[MessageRow, ...]

@@ -34,6 +34,7 @@ from drill.tui.widgets.command_line import CommandLine
 from drill.tui.widgets.fleet import FleetTable
 from drill.tui.widgets.message_list import AlertList, MessageList
 from drill.tui.widgets.positions import PositionsView
+from drill.tui.widgets.releases import ReleasesView
 from drill.tui.widgets.status_header import StatusHeader
 from drill.tui.widgets.status_line import Feedback, JournalLabel
 from drill.tui.widgets.tape import TapeView
@@ -41,7 +42,7 @@ from drill.tui.widgets.tape import TapeView
 FRAME_S = 1 / 30
 SLOW_EVERY = 6  # timer frames between redraws of the heavy panels (5 a second at 30 frames)
 WIDE_AT = 110  # columns from which the action log and the chart get a column of their own
-TABS = ("actions", "tape", "inbox", "alerts", "calls", "positions", "chart", "runbook")
+TABS = ("actions", "tape", "inbox", "alerts", "calls", "positions", "chart", "runbook", "canary")
 SIDE_TABS = ("actions", "chart")
 TAB_FOCUS = {"actions": "#actions-tab", "inbox": "#inbox-list", "alerts": "#alerts-list", "calls": "#calls-list",
              "tape": "#tape-view Log", "positions": "#positions-view", "runbook": "#runbook-view"}  # shown beside the tabs, not in them, on a wide screen
@@ -140,6 +141,9 @@ class ConsoleScreen(Screen[None]):
                         yield PositionsView(id="positions-view")
                     with TabPane("Chart", id="chart"):
                         yield Chart(id="chart-tab")
+                    if snap.releases:  # only where the difficulty has a canary dashboard
+                        with TabPane("Canary", id="canary"):
+                            yield ReleasesView(id="releases-view")
                     with TabPane("Runbook", id="runbook"):
                         with VerticalScroll(id="runbook-view"):
                             if snap.runbook:
@@ -244,6 +248,8 @@ class ConsoleScreen(Screen[None]):
         active = w.tabs.active
         if active == "positions":
             w.positions.show(snap)
+        elif active == "canary" and snap.releases:
+            self.query_one(ReleasesView).show(snap.releases)
         if self.wide:
             w.chart_side.show(snap)
         elif active == "chart":
@@ -280,6 +286,8 @@ class ConsoleScreen(Screen[None]):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "positions":
             self.query_one(PositionsView).show(self.snap)
+        elif event.pane.id == "canary":
+            self.query_one(ReleasesView).show(self.snap.releases)
         elif event.pane.id == "chart":
             self.query_one("#chart-tab", Chart).show(self.snap)
         elif event.pane.id == "actions":
@@ -447,6 +455,9 @@ class ConsoleScreen(Screen[None]):
         self.refresh_now()
 
     def action_show_tab(self, name: str) -> None:
+        if name == "canary" and not self.snap.releases:
+            self._w.feedback.say("No canary dashboard in this difficulty.", "info")
+            return
         if self.wide and name in SIDE_TABS:
             if name == "actions":
                 self.query_one("#actions-side", ActionLog).focus()
