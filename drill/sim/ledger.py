@@ -47,4 +47,5 @@ class Ledger:
     def long_short(self) -> tuple[float, int, float, int]:
         inv = self.inventory_usd()
         longs, shorts = inv > 0, inv < 0
-        return float(inv[longs].sum()), int(longs.sum()), float(-inv[shorts].sum()), int(shorts.sum())
+        short = float(-inv[shorts].sum()) if shorts.any() else 0.0  # never -0.0 in a report
+        return float(inv[longs].sum()), int(longs.sum()), short, int(shorts.sum())

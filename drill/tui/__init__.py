@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -36,9 +37,19 @@ def run_console(scenario: str | None, difficulty: str | None, seed: int | None, 
     from drill.tui.app import DrillApp
 
     app = DrillApp(scenario, difficulty, seed, speed, journal, paused)
+
+    def hang_up(signum, _frame):
+        # A closed terminal (SIGHUP) or a polite kill (SIGTERM): unwind like a quit, so the
+        # drill still gets its end record. (SIGKILL cannot be caught: the journal, flushed per
+        # line, already holds every command.)
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, hang_up) for sig in (signal.SIGHUP, signal.SIGTERM)}
     try:
         code = app.run()
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         # However the app stopped (a quit, an exception, ctrl+c reaching us as KeyboardInterrupt),
         # a drill still running is ended so its journal gets its end record.
         if app.drill is not None and not app.drill.finished:
