@@ -157,6 +157,9 @@ class Assembler:
             if abs(recorded["score_usd"] - outcome["score_usd"]) > 0.01 or recorded["contained_at"] != outcome["contained_at"]:
                 warnings.append(f"the journal recorded a score of {usd(recorded['score_usd'])}; re-simulated it scores "
                                 f"{usd(outcome['score_usd'])} (the engine changed since?): figures here are the re-simulation's")
+        if ctx.journal.end is None:
+            warnings.append(f"the journal has no end record (the drill was cut short, a process killed?): it is scored "
+                            f"as it stood at its last record, {outcome['ended_at']}, and so are its counterfactuals")
         for jid, err in self.failed.items():
             warnings.append(f"{self.jobs[jid].label}: could not be re-simulated ({err})")
         score = outcome["score_usd"]
@@ -173,7 +176,7 @@ class Assembler:
         pending = self._pending()
         done = sum(1 for jid in self.jobs if self.finished(jid))
         return Debrief(
-            journal=str(ctx.path), scenario=sc.id, title=spec.title, difficulty=ctx.difficulty, seed=ctx.seed,
+            journal=str(ctx.path.resolve()), scenario=sc.id, title=spec.title, difficulty=ctx.difficulty, seed=ctx.seed,
             clock_zone=getattr(spec.clock, "zone", "ET"), start_t=spec.clock.start, open_t=spec.clock.open,
             end_t=spec.clock.end, card=card, timeline=self._timeline(facts, outcome, trainee), curves=tuple(curves),
             markers=markers, counterfactuals=tuple(cfs), candidates=tuple(candidates),
@@ -267,7 +270,7 @@ class Assembler:
 
     def _best_candidate(self) -> tuple[plan.Job, dict] | None:
         effective = [(j, r) for j, r in self._candidates()
-                     if r is not None and r.get("visible") and not r["aborted"] and r["outcome"]["contained"]]
+                     if r is not None and not r["aborted"] and r["outcome"]["contained"]]
         if not effective:
             return None
         # Cheapest first; then the one contained soonest; then the simplest (the order tried).
@@ -288,12 +291,8 @@ class Assembler:
         for j, r in cands:
             if r is None:
                 continue
-            vis = r.get("visible")
-            issued = fmt_clock(vis["t"]) if vis else None
-            if vis is None:
-                candidates.append(Candidate(j.label, None, False, None, None, None,
-                                            "the fault never showed: nothing to contain"))
-            elif r["aborted"]:
+            issued = fmt_clock(j.meta["issued_t"])
+            if r["aborted"]:
                 candidates.append(Candidate(j.label, issued, False, None, None, None,
                                             "not contained once it had run: not effective"))
             else:
@@ -304,17 +303,24 @@ class Assembler:
             best = self._best_candidate()
             if best is not None:
                 j, r = best
-                vis = r["visible"]
-                cfs.append(self._cf("earliest", "earliest", f"Earliest effective containment: {j.label} at {fmt_clock(vis['t'])}",
-                                    r, score, f"issued the moment the fault was visible ({vis['reason']})"))
+                vis = j.meta["visible"]
+                at = fmt_clock(vis["t"])
+                label = (f"Earliest effective containment: {j.label} at {at}" if not self.prefix else
+                         f"Earliest effective containment: your commands until {at}, then {j.label}")
+                cfs.append(self._cf("earliest", "earliest", label, r, score,
+                                    f"issued the moment the fault was visible ({vis['reason']})"))
         for e in sorted(effects, key=lambda e: -e.cost_usd):
             if e.cost_usd > 0.005:
                 j = self.jobs[f"without:{e.seq}"]
                 cfs.append(self._cf(j.id, "without", j.label, self.results[j.id], score,
                                     f"{e.command} at {e.at} cost {usd(e.cost_usd)}"))
+        vis = self.visible()
         for j in sorted((j for j in self.jobs.values() if j.kind == "earlier" and j.id in self.results),
                         key=lambda j: j.meta["minutes"]):
-            cfs.append(self._cf(j.id, "earlier", j.label, self.results[j.id], score))
+            note = ""
+            if vis is not None and j.meta["to_t"] < vis["t"]:
+                note = f"moved to before the fault showed on screen ({fmt_clock(vis['t'])})"
+            cfs.append(self._cf(j.id, "earlier", j.label, self.results[j.id], score, note))
         for role in ("historical", "best"):
             for j in self.jobs.values():
                 if j.kind == "play" and j.meta["role"] == role and j.id in self.results:
@@ -393,10 +399,21 @@ def stream(journal: str | Path, *, session=None, runner: Runner | None = None, w
                 asm.add(j)
         if asm.prefix is None and asm.finished("probe"):
             probe = asm.results.get("probe")
-            v0 = probe["visible"]["t"] if probe and probe.get("visible") else None
-            asm.prefix = plan.candidate_prefix(facts, v0)
-            for j in plan.candidate_jobs(sc, difficulty, seed, asm.prefix):
-                asm.add(j)
+            v0 = probe.get("visible") if probe else None
+            if not plan.touched_before(facts, v0):
+                # The trainee's world is the untouched one until the fault showed: shared moves.
+                asm.prefix = ()
+                visible = v0
+            elif "trainee" in asm.results:
+                visible = asm.visible()  # on the trainee's own screen
+                asm.prefix = tuple(c for c in plan.market_commands(facts) if visible is None or c[0] < visible["t"])
+            elif asm.finished("trainee"):
+                asm.prefix, visible = (), None  # it failed (a warning says so): no moment to issue moves at
+            else:
+                return  # the moment depends on what the trainee did: their re-simulation says
+            if visible is not None:
+                for j in plan.candidate_jobs(sc, difficulty, seed, visible, asm.prefix):
+                    asm.add(j)
 
     def from_cache() -> list[plan.Job]:
         """Take what the cache holds (planning further as it allows); return what is left to run."""

@@ -149,7 +149,7 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
             f"| **Your drill** | {usd(c.loss_usd)} | {usd(c.collateral_usd)} | {usd(c.score_usd)} | | "
             f"{c.contained_at or 'never'} |"]
     for cf in d.counterfactuals:
-        label = cf.label + (f" ({cf.note})" if cf.note and cf.kind == "without" else "")
+        label = cf.label + (f" ({cf.note})" if cf.note and cf.kind in ("without", "earlier") else "")
         out.append(f"| {_cell(label)} | {usd(cf.loss_usd)} | {usd(cf.collateral_usd)} | {usd(cf.score_usd)} | "
                    f"{usd_delta(cf.delta_usd)} | {cf.contained_at or 'never'} |")
     out.append("")

@@ -18,7 +18,7 @@ from drill.commands import VERBS
 from drill.scenario.loader import LoadedScenario
 from drill.session.journal import Journal
 from drill.session.plays import play_lines, plays_with_role, substitutions
-from drill.debrief.sim import SimSpec
+from drill.debrief.sim import STEP_MS, SimSpec
 from drill.timefmt import fmt_clock, parse_clock
 
 # Commands that cannot change the market: no need to re-simulate a play without them.
@@ -139,13 +139,27 @@ def probe_job(sc: LoadedScenario, difficulty: str, seed: int) -> Job:
     return Job("probe", "probe", "when the fault became visible", base(sc, difficulty, seed, probe_only=True))
 
 
-def candidate_jobs(sc: LoadedScenario, difficulty: str, seed: int, prefix: tuple[tuple[int, str], ...] = ()) -> list[Job]:
-    """Every containment move, issued the moment the fault shows. `prefix`: the trainee's commands
-    that can change the market, replayed until then (empty: the untouched drill, the same for every
-    trainee who did nothing to the market before the fault showed)."""
-    return [Job(f"candidate:{label}", "candidate", label,
-                base(sc, difficulty, seed, commands=prefix, at_visible=steps, judge_containment=True), {"move": label})
-            for label, steps in containment_moves(sc, difficulty, seed)]
+def candidate_jobs(sc: LoadedScenario, difficulty: str, seed: int, visible: dict,
+                   prefix: tuple[tuple[int, str], ...] = ()) -> list[Job]:
+    """Every containment move, issued the moment the fault showed (`visible["t"]`), as an edited
+    journal: `prefix` (the trainee's commands that can change the market and came before that
+    moment; empty for the untouched drill, the same for every trainee) and then the move's steps,
+    each when the previous one's action has had its time. Judged a tick after its last step."""
+    seconds = sc.spec.action_seconds
+    jobs = []
+    for label, steps in containment_moves(sc, difficulty, seed):
+        t = visible["t"]
+        cmds = [c for c in prefix if c[0] < t]
+        last = t
+        for step in steps:
+            cmds.extend((t, c) for c in step)
+            last = t
+            t += max(int(seconds.get(c.split()[0], 0) * 1000) for c in step)
+        judge = t + STEP_MS + 1  # the last step's action has finished, and the world has ticked
+        jobs.append(Job(f"candidate:{label}", "candidate", label,
+                        base(sc, difficulty, seed, commands=tuple(cmds), judge_at=judge),
+                        {"move": label, "visible": visible, "issued_t": visible["t"], "last_step_t": last}))
+    return jobs
 
 
 def play_jobs(sc: LoadedScenario, difficulty: str, seed: int) -> list[Job]:
@@ -161,21 +175,16 @@ def play_jobs(sc: LoadedScenario, difficulty: str, seed: int) -> list[Job]:
     return jobs
 
 
-def reference_jobs(sc: LoadedScenario, difficulty: str, seed: int) -> list[Job]:
-    """The jobs that do not depend on the trainee: the visibility probe, every containment move on
-    the untouched drill, the historical and best plays."""
-    return [probe_job(sc, difficulty, seed)] + candidate_jobs(sc, difficulty, seed) + play_jobs(sc, difficulty, seed)
+def market_commands(facts: Facts) -> tuple[tuple[int, str], ...]:
+    return tuple((c["t"], c["command"]) for c in facts.commands if can_change_market(c))
 
 
-def candidate_prefix(facts: Facts, untouched_visible: int | None) -> tuple[tuple[int, str], ...]:
-    """The trainee's commands the containment moves must replay before the fault shows: none when
-    no command that can change the market came before the moment it shows in the untouched drill
-    (up to then the trainee's world is the untouched one); else all of them (the worker keeps those
-    before the moment the fault shows in that world)."""
-    market = tuple((c["t"], c["command"]) for c in facts.commands if can_change_market(c))
-    if untouched_visible is not None and all(t >= untouched_visible for t, _ in market):
-        return ()
-    return market
+def touched_before(facts: Facts, untouched_visible: dict | None) -> bool:
+    """Whether the trainee changed the market before the fault showed in the untouched drill. If not,
+    the trainee's world is the untouched one up to that moment: the fault showed at the same moment
+    on the trainee's screen, and the containment moves are the same for every such trainee."""
+    market = market_commands(facts)
+    return bool(market) and (untouched_visible is None or any(t < untouched_visible["t"] for t, _ in market))
 
 
 def without_jobs(trainee: SimSpec, facts: Facts) -> list[Job]:

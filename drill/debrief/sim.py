@@ -25,7 +25,7 @@ from drill.scenario.loader import LoadedScenario, load
 from drill.session.session import Session
 from drill.timefmt import fmt_clock
 
-STEP_MS = 1000  # the visibility probe looks at the screen once a sim second
+STEP_MS = 1000  # the trainee's screen is looked at once a sim second from the clock's start
 RESULT_FORMAT = 1
 
 
@@ -37,15 +37,12 @@ class SimSpec:
     difficulty: str
     seed: int
     # (t ms since midnight, command text), in time order, issued as a trainee would issue them.
-    # With `at_visible`, only those strictly before the moment the fault shows go in.
     commands: tuple[tuple[int, str], ...] = ()
-    # Steps issued from the first moment the fault was visible: each step's commands go in
-    # together, the next step when the previous one's actions have had their time.
-    at_visible: tuple[tuple[str, ...], ...] = ()
-    # Stop as soon as the `at_visible` steps have completed if the incident is not contained then:
-    # a containment move that has not contained once it has run is not effective.
-    judge_containment: bool = False
-    # Only look for the first visible moment (no commands, no run to the end).
+    # A containment move is judged at this instant (when its actions have had their time, and a
+    # tick more): if the incident is not contained then, the move is not effective and the
+    # re-simulation stops there.
+    judge_at: int | None = None
+    # Only find the first moment the fault showed (no commands, no run to the end).
     probe_only: bool = False
     # The trainee quit (or the journal was cut short) at this instant: end the re-simulation there.
     abandon_at: int | None = None
@@ -136,45 +133,21 @@ def _events(world) -> tuple[list[dict], list[dict]]:
     return msgs, alerts
 
 
-def find_visible(session: Session, before: list[tuple[int, str]] | tuple = ()) -> tuple[dict | None, list]:
-    """The first moment the fault showed on the trainee's screen, looking once a sim second from the
-    clock's start: a message that points at the fault (anything already in the inbox counts at the
-    start), an alert, or an erroneous child order. None when nothing ever showed.
+PROBE_CHUNK_MS = 5_000
 
-    `before`: the trainee's commands, submitted at their times while looking; those not strictly
-    before the moment the fault showed are left out. Returns (visible, the commands submitted)."""
+
+def find_visible(session: Session) -> dict | None:
+    """The first moment the fault showed on the screen of a drill left to run: the world is run in
+    short chunks until something that points at the fault has happened, then the moment is worked
+    out from the events themselves (`visible_in`). None when nothing ever showed."""
     world = session.world
-    queue = list(before)
-    issued: list[tuple[int, str]] = []
-    checked = 0  # messages already looked at (none of them pointed at the fault)
     while True:
-        kind = None
-        if any(m.signal for m in world.messages[checked:]):
-            kind = "message"
-        elif world.alerts:
-            kind = "alert"
-        elif world.incident.first_error_at is not None:
-            kind = "child"
-        if kind is not None:
+        if any(m.signal for m in world.messages) or world.alerts or world.incident.first_error_at is not None:
             msgs, alerts = _events(world)
-            return describe(session.now, kind, msgs, alerts, world.incident.first_error_at), issued
-        checked = len(world.messages)
+            return visible_in(session.scenario.spec.clock.start, msgs, alerts, world.incident.first_error_at)
         if session.finished or session.now >= session.end:
-            return None, issued
-        nxt = session.now + STEP_MS
-        while queue and queue[0][0] < nxt:
-            t, text = queue.pop(0)
-            session.advance_to(t)
-            if session.finished or session.now != t:
-                return None, issued
-            session.submit(text)
-            issued.append((t, text))
-        session.advance_to(nxt)
-
-
-def _step_ms(session: Session, commands: tuple[str, ...]) -> int:
-    seconds = session.scenario.spec.action_seconds
-    return max((int(seconds.get(c.split()[0], 0) * 1000) for c in commands), default=0)
+            return None
+        session.advance_to(session.now + PROBE_CHUNK_MS)
 
 
 def extract(session: Session, events: bool) -> dict:
@@ -272,37 +245,20 @@ def _run_forked(spec: SimSpec) -> dict:
 
 def _run(spec: SimSpec, session: Session) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
-    visible = None
     issued: list[tuple[int, str]] = []
     aborted = False
     try:
-        plan = list(spec.commands)
-        if spec.probe_only or spec.at_visible:
-            # Look for the moment the fault shows, with the trainee's commands going in meanwhile;
-            # the move replaces whatever the trainee did from that moment on.
-            visible, issued = find_visible(session, plan)
-            if spec.probe_only:
-                return {"visible": visible, "elapsed_s": round(time.perf_counter() - t0, 3),
-                        "cpu_s": round(time.process_time() - c0, 3)}
-            plan = []
-            if visible is None and spec.at_visible:
-                aborted = True  # the fault never showed: there was nothing to contain
-        if spec.at_visible and visible is not None:
-            t = visible["t"]
-            for step in spec.at_visible:
-                plan.extend((t, c) for c in step)
-                t += _step_ms(session, step)
-            plan.sort(key=lambda p: p[0])  # stable: same-instant commands keep their order
-        for t, text in plan:
+        if spec.probe_only:
+            return {"visible": find_visible(session), "elapsed_s": round(time.perf_counter() - t0, 3),
+                    "cpu_s": round(time.process_time() - c0, 3)}
+        for t, text in spec.commands:
             session.advance_to(t)
             if session.finished or session.now != t:
                 break  # the drill ended first (bankruptcy, resolve): like a replay, nothing follows
             session.submit(text)
             issued.append((t, text))
-        if spec.judge_containment and spec.at_visible and visible is not None and not session.finished:
-            last = plan[-1][0] if plan else session.now
-            # Each step's actions finish within their own time; give the world one more tick.
-            session.advance_to(last + _step_ms(session, spec.at_visible[-1]) + STEP_MS + 1)
+        if spec.judge_at is not None and not session.finished:
+            session.advance_to(spec.judge_at)
             if not session.finished and not session.outcome().contained:
                 aborted = True
         if not aborted and not session.finished:
@@ -312,7 +268,7 @@ def _run(spec: SimSpec, session: Session) -> dict:
             else:
                 session.run_to_end()
         result = extract(session, spec.events)
-        result.update({"issued": [[t, c] for t, c in issued], "visible": visible, "aborted": aborted,
+        result.update({"issued": [[t, c] for t, c in issued], "aborted": aborted,
                        "elapsed_s": round(time.perf_counter() - t0, 3),
                        "cpu_s": round(time.process_time() - c0, 3)})
         return result
@@ -326,4 +282,4 @@ def warm() -> str:
 
 
 __all__ = ["SimSpec", "run_sim", "find_visible", "visible_in", "look_time", "extract", "engine_fingerprint", "warm",
-           "mark_worker"]
+           "mark_worker", "STEP_MS"]

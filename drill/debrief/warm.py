@@ -1,5 +1,6 @@
 """Warm the cache before a debrief needs it: the re-simulations that do not depend on the trainee
-(every containment move, the historical and best plays) for one scenario, difficulty and seed.
+(every containment move, no action at all, the historical and best plays) for one scenario,
+difficulty and seed.
 A console can call this in a background worker when a drill starts; the debrief that follows then
 only re-simulates the trainee's own edits."""
 
@@ -17,26 +18,38 @@ from drill.scenario.loader import LoadedScenario, load
 def warm_cache(scenario: str | LoadedScenario, difficulty: str | None = None, seed: int | None = None, *,
                runner: Runner | None = None, workers: int = 1, nice: int = 10,
                progress: Callable[[int, int], None] | None = None, cache: Cache | None = None) -> int:
-    """Compute and cache what is missing; returns how many re-simulations ran. Blocking: run it in a
-    worker thread. By default one low-priority worker process, so a live drill keeps its CPU."""
+    """Compute and cache what is missing: the moment the fault shows in the untouched drill, every
+    containment move issued then, the drill with no action, the historical and best plays. Returns
+    how many re-simulations ran. Blocking: run it in a worker thread. By default one low-priority
+    worker process, so a live drill keeps its CPU."""
     sc = load(scenario) if isinstance(scenario, str) else scenario
     difficulty = difficulty or sc.spec.default_difficulty
     seed = sc.spec.seed if seed is None else seed
     store = cache if cache is not None else Cache()
-    jobs = plan.reference_jobs(sc, difficulty, seed)
-    todo = {j.spec.key(): j for j in jobs if store.get(j.spec.key()) is None}
-    if progress:
-        progress(len(jobs) - len(todo), len(jobs))
-    if not todo:
-        return 0
     own = runner is None
     pool = runner or Runner(workers, nice=nice)
+    ran = 0
     try:
-        futures = {pool.submit(j.spec): key for key, j in todo.items()}
+        probe = plan.probe_job(sc, difficulty, seed)
+        found = store.get(probe.spec.key())
+        if found is None:
+            found = pool.submit(probe.spec).result()
+            store.put(probe.spec.key(), found)
+            ran += 1
+        # The drill with no action at all: also the trainee's play without its only command.
+        jobs = [plan.Job("none", "none", "no action", plan.base(sc, difficulty, seed))]
+        jobs += plan.play_jobs(sc, difficulty, seed)
+        if found.get("visible"):
+            jobs += plan.candidate_jobs(sc, difficulty, seed, found["visible"])
+        todo = {j.spec.key(): j for j in jobs if store.get(j.spec.key()) is None}
         done = len(jobs) - len(todo)
+        if progress:
+            progress(done, len(jobs))
+        futures = {pool.submit(j.spec): key for key, j in todo.items()}
         for f in as_completed(futures):
             try:
                 store.put(futures[f], f.result())
+                ran += 1
             except Exception:
                 pass  # the debrief will try again and report it
             done += 1
@@ -45,4 +58,4 @@ def warm_cache(scenario: str | LoadedScenario, difficulty: str | None = None, se
     finally:
         if own:
             pool.close()
-    return len(todo)
+    return ran

@@ -75,3 +75,14 @@ def test_a_directory_for_journal_or_out(tmp_path, rollback_journal):
 def test_out_may_not_overwrite_the_journal(tmp_path, rollback_journal):
     one_line_error(drill("debrief", rollback_journal, "--format", "json", "--out", rollback_journal, data_dir=tmp_path),
                    "overwrite the journal")
+
+
+def test_a_journal_cut_short_is_debriefed_as_it_stood(tmp_path, rollback_journal, shared_data):
+    """A killed drill leaves no end record: the debrief scores it at its last record, and says so."""
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("".join(ln + "\n" for ln in rollback_journal.read_text().splitlines() if '"type":"end"' not in ln))
+    p = drill("debrief", cut, "--format", "json", data_dir=shared_data)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["complete"] and data["card"]["ended_by"] == "abandoned" and data["card"]["ended_at"] == "09:42:00"
+    assert any("no end record" in w for w in data["warnings"]) and "no end record" in p.stderr

@@ -13,6 +13,8 @@ from drill.session import Session
 from drill.session.headless import run_script
 from drill.timefmt import parse_clock
 
+from .conftest import STALE
+
 
 def cf(d, key):
     return next((c for c in d.counterfactuals if c.key == key), None)
@@ -50,7 +52,7 @@ def test_earliest_effective_containment_tries_every_move_at_the_first_visible_mo
     # The 'Power Peg disabled' emails were already in the inbox when the trainee's clock started.
     assert d.card.visible_at == "09:20:00" and "warning email" in d.card.visible_reason
     moves = {c.move: c for c in d.candidates}
-    assert set(moves) == {"stop smars-8", "deploy smars-8", "stop-all", "disable-flag RLP, then cancel-open", "cancel-open"}
+    assert set(moves) == {f"stop {STALE}", f"deploy {STALE}", "stop-all", "disable-flag RLP, then cancel-open", "cancel-open"}
     assert all(c.issued_at == "09:20:00" for c in moves.values())
     assert not moves["cancel-open"].effective  # new RLP orders keep arriving on the stale server
     effective = [c for c in moves.values() if c.effective]
@@ -59,7 +61,7 @@ def test_earliest_effective_containment_tries_every_move_at_the_first_visible_mo
     e = cf(d, "earliest")
     assert e is not None and e.label == f"Earliest effective containment: {best.move} at 09:20:00"
     assert e.score_usd == best.score_usd and e.contained
-    assert moves["stop-all"].collateral_usd > moves["stop smars-8"].collateral_usd > 0  # stopping servers costs business
+    assert moves["stop-all"].collateral_usd > moves[f"stop {STALE}"].collateral_usd > 0  # stopping servers costs business
 
 
 def test_containment_moved_earlier_lowers_the_loss(stop_debrief):
@@ -68,7 +70,7 @@ def test_containment_moved_earlier_lowers_the_loss(stop_debrief):
     earlier = [c for c in d.counterfactuals if c.kind == "earlier"]
     assert [c.key for c in earlier] == ["earlier:1", "earlier:5", "earlier:10"]
     # The stop at 09:30:40 contained; moved 1, 5 and 10 minutes earlier it beats the open.
-    assert [dict(c.commands).get(t) for c, t in zip(earlier, ("09:29:40", "09:25:40", "09:20:40"))] == ["stop smars-8"] * 3
+    assert [dict(c.commands).get(t) for c, t in zip(earlier, ("09:29:40", "09:25:40", "09:20:40"))] == [f"stop {STALE}"] * 3
     for c in earlier:
         assert c.loss_usd < d.card.loss_usd and c.delta_usd < 0
         assert c.contained
@@ -77,10 +79,10 @@ def test_containment_moved_earlier_lowers_the_loss(stop_debrief):
 def test_only_commands_that_made_things_worse_are_kept(stop_debrief):
     d = stop_debrief
     effects = {e.command: e for e in d.command_effects}
-    assert set(effects) == {"stop smars-8", "deploy smars-8", "start smars-8"}
+    assert set(effects) == {f"stop {STALE}", f"deploy {STALE}", f"start {STALE}"}
     # Without the deploy, the start puts the stale code back in service: far worse.
-    assert effects["deploy smars-8"].cost_usd < -1e6
-    assert effects["stop smars-8"].cost_usd < 0
+    assert effects[f"deploy {STALE}"].cost_usd < -1e6
+    assert effects[f"stop {STALE}"].cost_usd < 0
     kept = [c for c in d.counterfactuals if c.kind == "without"]
     assert all(c.delta_usd < 0 for c in kept)
     assert {c.label.split(" (")[0] for c in kept} == {f"Without {e.command}" for e in effects.values() if e.cost_usd > 0}
@@ -131,7 +133,7 @@ def test_stream_yields_at_once_then_as_each_resimulation_finishes(tmp_path, shar
     # there too (an abandoned drill is compared on its own horizon), which keeps this test quick.
     s = Session(sc, "historical", None, journal=journal)
     s.advance_to(parse_clock("09:35:00"))
-    s.submit("stop smars-8")
+    s.submit(f"stop {STALE}")
     s.advance_to(parse_clock("09:37:00"))
     s.abandon()
     seen = []
@@ -154,7 +156,7 @@ def test_stream_yields_at_once_then_as_each_resimulation_finishes(tmp_path, shar
 
 def test_other_seeds_aim_the_containment_moves_at_their_own_faulty_server():
     sc = load("knightmare")
-    seeds = [s for s in range(1, 40) if faulty_servers(sc, s) != ["smars-8"]]
+    seeds = [s for s in range(1, 40) if faulty_servers(sc, s) != [STALE]]
     assert seeds, "no variant moved the stale server"
     from drill.debrief.plan import containment_moves
 
@@ -162,3 +164,11 @@ def test_other_seeds_aim_the_containment_moves_at_their_own_faulty_server():
     stale = faulty_servers(sc, seeds[0])[0]
     assert ((f"stop {stale}",),) in moves.values() and (("kill-switch",),) in moves.values()
     assert (("kill-switch",),) not in dict(containment_moves(sc, "historical", seeds[0])).values()
+
+
+def test_warm_cache_computes_exactly_what_the_debrief_reuses(rollback_debrief, shared_cache, runner):
+    """What the console warms when a drill starts is what the debrief later finds: same keys."""
+    from drill.debrief import warm_cache
+
+    assert warm_cache("knightmare", rollback_debrief.difficulty, rollback_debrief.seed, runner=runner,
+                      cache=shared_cache) == 0

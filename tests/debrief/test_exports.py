@@ -31,7 +31,7 @@ def test_markdown_has_its_chart_beside_it_and_reads_as_a_postmortem(tmp_path, ro
     assert "**Grade F**" in md and "bankrupt" in md
     assert "| Without rollback (09:40:00) (rollback at 09:40:00 cost $" in md
     assert "### Change: Rolling back is not automatically safe" in md
-    assert "87 \u00d7 email from SMARS automated (waiting when your clock started)" in md
+    assert re.search(r"\d+ \u00d7 email from SMARS automated \(waiting when your clock started\)", md)
     assert "- `09:40:00` \u25b6 `rollback`: done at 09:42:00: all 8 servers rolled back" in md
     root = ET.fromstring(chart.read_text())
     assert root.tag == f"{SVG_NS}svg"

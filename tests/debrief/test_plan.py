@@ -87,3 +87,60 @@ def test_the_debrief_imports_no_ui_library():
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
             for n in names:
                 assert n.split(".")[0] not in ("textual", "rich") and not n.startswith(("drill.tui", "drill.cli")), (f, n)
+
+
+def test_the_containing_command_is_the_one_at_work_when_containment_came():
+    # A deploy takes the server out as it starts: containment comes while it runs.
+    f = facts([("09:31:10", "deploy smars-8", "done", "09:34:10")], [("09:30:01", "incident"), ("09:31:11", "contained")],
+              contained_at="09:31:10")
+    assert plan.containing_command(f)["command"] == "deploy smars-8"
+    # Containment long after the last command finished came from no command (the order ran out).
+    late = facts([("09:32:00", "stop gw-1", "done", "09:32:20")], [("09:27:00", "incident"), ("09:46:20", "contained")],
+                 contained_at="09:46:19")
+    assert plan.containing_command(late) is None
+
+
+def test_containment_moves_replay_the_trainee_only_when_the_trainee_touched_the_market_first():
+    f = facts([("09:20:30", "inspect smars-8", "done", "09:20:45"), ("09:31:00", "stop smars-8", "done", "09:31:20")],
+              [("09:30:01", "incident"), ("09:31:20", "contained")])
+    # The fault showed at 09:20 untouched; the trainee only looked before then: the shared moves apply.
+    assert not plan.touched_before(f, {"t": parse_clock("09:20:00")})
+    # It showed at 09:35 untouched, and the trainee stopped a server at 09:31: their world differs.
+    assert plan.touched_before(f, {"t": parse_clock("09:35:00")})
+    assert plan.touched_before(f, None)  # it never showed untouched: only the trainee's world can say
+    sc, _ = spec()
+    moves = {j.label: j for j in plan.candidate_jobs(sc, "historical", sc.spec.seed, {"t": parse_clock("09:25:00")},
+                                                     plan.market_commands(f))}
+    # An edited journal: the trainee's market commands before the moment, then the move's steps in turn.
+    flag = moves["disable-flag RLP, then cancel-open"].spec
+    assert flag.commands == ((parse_clock("09:25:00"), "disable-flag RLP"), (parse_clock("09:26:00"), "cancel-open"))
+    assert flag.judge_at == parse_clock("09:26:11") + 1  # after cancel-open's 10 s, and a tick
+    stale = plan.faulty_servers(sc, sc.spec.seed)[0]
+    assert moves[f"stop {stale}"].spec.commands == ((parse_clock("09:25:00"), f"stop {stale}"),)  # nothing after
+
+
+def test_the_visible_moment_is_the_first_whole_second_that_shows_the_fault():
+    """Looking at the screen once a sim second finds the moment visible_in works out from events."""
+    from drill.debrief.sim import _events, find_visible, visible_in
+    from drill.scenario.loader import bundled_ids
+    from drill.session import Session
+
+    found = 0
+    for sid in bundled_ids():
+        sc = load(sid)
+        for difficulty in [sc.spec.default_difficulty]:
+            s = Session(sc, difficulty, None)
+            fast = find_visible(s)
+            if fast is None:
+                continue
+            s2 = Session(sc, difficulty, None)
+            while True:  # look once a sim second, as a trainee watching the screen would
+                w = s2.world
+                if any(m.signal for m in w.messages) or w.alerts or w.incident.first_error_at is not None:
+                    break
+                s2.advance_to(s2.now + 1000)
+            assert fast["t"] == s2.now, (sid, difficulty)
+            msgs, alerts = _events(s2.world)
+            assert visible_in(sc.spec.clock.start, msgs, alerts, s2.world.incident.first_error_at) == fast
+            found += 1
+    assert found >= 2

@@ -34,9 +34,13 @@ def drill(*args, data_dir, timeout=180):
 
 
 def actions(tmp: Path, play: str) -> Path:
-    """A shipped play with its placeholders filled for the scenario's own seed (smars-8 is stale)."""
+    """A shipped play with its placeholders filled for the scenario's own seed."""
+    from drill.debrief.plan import faulty_servers
+    from drill.scenario import load
+
     f = tmp / f"{play}.actions"
-    f.write_text((PLAYS / f"{play}.actions").read_text().replace("{faulty_server}", "smars-8"))
+    stale = faulty_servers(load("knightmare"), None)[0]
+    f.write_text((PLAYS / f"{play}.actions").read_text().replace("{faulty_server}", stale))
     return f
 
 
@@ -251,7 +255,7 @@ def test_verify_catches_a_tampered_journal_a_swapped_result_and_a_missing_journa
     j.write_text("\n".join(json.dumps(r) for r in recs) + "\n")
     rid = results.record(results.stored_outcome(blue.id, played_db), j, team="blue", path=db)
     bad = drill("results", "--results", db, "--verify", rid, data_dir=tmp_path)
-    assert bad.returncode == 1 and "FAILED" in bad.stdout and "start smars-8" in bad.stdout
+    assert bad.returncode == 1 and "FAILED" in bad.stdout and "(start smars-" in bad.stdout
     # A journal that reproduces, recorded with someone else's (better) outcome: caught too.
     red = [e for e in results.entries(played_db) if e.team == "red"][0]
     swapped = results.record(results.stored_outcome(blue.id, played_db), red.journal, team="red", path=db)
