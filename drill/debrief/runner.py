@@ -89,3 +89,17 @@ class Runner:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def prepare_before_ui() -> None:
+    """Start multiprocessing's helper processes now, while sys.stderr is still the real one.
+
+    A Textual app replaces sys.stderr with a capture whose fileno() is -1; multiprocessing then
+    fails to spawn its resource tracker and fork server ("bad value(s) in fds_to_keep"). Started
+    before the app runs, they are simply reused later."""
+    from multiprocessing import forkserver, resource_tracker
+
+    resource_tracker.ensure_running()
+    if "forkserver" in mp.get_all_start_methods():
+        mp.get_context("forkserver").set_forkserver_preload(["drill.debrief.sim"])
+        forkserver.ensure_running()

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App
+from textual import work
 from textual.binding import Binding
 
+from drill.gameday.hosting import Facilitation, HostedDrill
 from drill.paths import default_journal_path
 from drill.scenario import load
 from drill.session.snapshot import Snapshot
@@ -31,10 +33,14 @@ class DrillApp(App[int]):
     def __init__(self, scenario: str | None = None, difficulty: str | None = None, seed: int | None = None,
                  speed: float = 1.0, journal: str | Path | None = None, paused: bool = False, *,
                  start_at: str | int | None = None, wall: Callable[[], float] = time.monotonic,
-                 blink: bool = True, frame_s: float = FRAME_S):
+                 blink: bool = True, frame_s: float = FRAME_S, team: str | None = None,
+                 facilitation: Facilitation | None = None, served: bool = False, counterfactuals: bool = True):
         """`start_at` ("HH:MM:SS" or sim ms) fast-forwards the drill before its first frame;
         `wall` is the clock the console measures elapsed time with (tests pass a fake one);
-        `blink` False keeps cursors still (snapshots)."""
+        `blink` False keeps cursors still (snapshots). `team` tags the registry and the result;
+        `facilitation` (an id and a token) opens the facilitator's channel when the drill starts;
+        `served` (a browser tab) always starts at the picker, which then asks for the team and,
+        given a scenario, offers only that scenario, difficulty and seed."""
         super().__init__()
         self.scenario_id = scenario
         self.difficulty = difficulty
@@ -49,18 +55,36 @@ class DrillApp(App[int]):
         self.drill: Drill | None = None
         self.console_screen: ConsoleScreen | None = None
         self.debrief = None  # the DebriefScreen, once the drill has ended
+        self.team = team
+        self.facilitation = facilitation
+        self.served = served
+        # The debrief re-simulates counterfactuals; while the drill runs, a low-priority worker
+        # computes the part that does not depend on the trainee (the plays, each containment
+        # move at the moment the fault showed), so the debrief is ready within seconds.
+        self.counterfactuals = counterfactuals
+        if counterfactuals:
+            from drill.debrief.runner import prepare_before_ui
+
+            prepare_before_ui()
+        self.hosted: HostedDrill | None = None  # the facilitator's channel, while the drill runs
+        self.result_id: int | None = None  # the drill's entry in the results store, once recorded
+        self.result_error: str | None = None
 
     def on_mount(self) -> None:
-        if self.scenario_id is None:
+        if self.scenario_id is None or self.served:
             self._pick()
         else:
             self.start_drill(self.scenario_id, self.difficulty, self.seed)
 
     # -- before the drill -------------------------------------------------------------------------
     def _pick(self) -> None:
-        from drill.tui.screens.picker import PickerScreen
+        from drill.tui.screens.picker import Choice, PickerScreen
 
-        self.push_screen(PickerScreen(blink=self.blink), self._picked)
+        fixed = None
+        if self.served and self.scenario_id is not None:
+            fixed = Choice(self.scenario_id, self.difficulty or load(self.scenario_id).spec.default_difficulty, self.seed)
+        self.push_screen(PickerScreen(blink=self.blink, team_field=self.served, fixed=fixed, team=self.team),
+                         self._picked)
 
     def _picked(self, choice) -> None:
         from drill.tui.screens.briefing import BriefingScreen
@@ -68,6 +92,8 @@ class DrillApp(App[int]):
         if choice is None:
             self.exit(0)
             return
+        if self.served:
+            self.team = choice.team
         loaded = load(choice.scenario)
         seed = loaded.spec.seed if choice.seed is None else choice.seed
         detail = f"{choice.difficulty} · seed {seed}"
@@ -92,7 +118,48 @@ class DrillApp(App[int]):
             self.drill.advance_to(at)
         self.console_screen = ConsoleScreen(self.drill, blink=self.blink, frame_s=self.frame_s)
         self.push_screen(self.console_screen)
+        if self.counterfactuals:
+            self._warm_debrief(loaded, self.drill.session.difficulty, self.drill.session.seed)
+        if self.facilitation is not None:
+            self.run_worker(self._open_channel(), name="facilitator-channel", group="channel", exit_on_error=False)
         return self.console_screen
+
+    @work(thread=True, exclusive=True, group="warm-debrief", exit_on_error=False)
+    def _warm_debrief(self, loaded, difficulty: str, seed: int) -> None:
+        from drill.debrief import warm_cache
+
+        warm_cache(loaded, difficulty, seed, workers=1, nice=10)
+
+    # -- the facilitator's channel ----------------------------------------------------------------
+    async def _open_channel(self) -> None:
+        assert self.drill is not None and self.facilitation is not None
+        hosted = HostedDrill(self.drill, self.facilitation, self.team,
+                             shown=lambda: self.console_screen.snap if self.console_screen else None,
+                             after_command=self._facilitated,
+                             frames=lambda: self.console_screen.frames if self.console_screen else 0)
+        await hosted.open()
+        self.hosted = hosted
+
+    def _facilitated(self) -> None:
+        # A facilitator's command (a hint, an inject, pause) shows at once, even on a paused clock.
+        if self.console_screen is not None:
+            self.call_later(self.console_screen.refresh_now)
+
+    async def on_unmount(self) -> None:
+        if self.hosted is not None:
+            await self.hosted.close()
+            self.hosted = None
+
+    def record_result(self) -> None:
+        """Put the ended drill in the results store (once), tagged with the team."""
+        from drill import results
+
+        if self.drill is None or not self.drill.finished or self.result_id is not None or self.result_error:
+            return
+        try:
+            self.result_id = results.record(self.drill.outcome(), self.drill.journal_path, team=self.team)
+        except results.ResultsError as exc:
+            self.result_error = str(exc)
 
     def show_debrief(self, snapshot: Snapshot | None = None) -> None:
         """The drill has ended: replace the console (and anything over it) with the debrief."""
@@ -101,10 +168,12 @@ class DrillApp(App[int]):
         assert self.drill is not None
         outcome = self.drill.outcome()
         self.drill.session.close()
+        self.record_result()
         while len(self.screen_stack) > 1 and not isinstance(self.screen, ConsoleScreen):
             self.pop_screen()
         journal = str(self.drill.journal_path) if self.drill.journal_path else None
-        self.debrief = DebriefScreen(outcome, snapshot, journal)
+        self.debrief = DebriefScreen(outcome, snapshot, journal, session=self.drill.session,
+                                     counterfactuals=self.counterfactuals)
         self.switch_screen(self.debrief)
 
     @property
@@ -126,4 +195,5 @@ class DrillApp(App[int]):
         if yes:
             if self.drill is not None:
                 self.drill.abandon()
+                self.record_result()
             self.exit(0)

@@ -38,9 +38,11 @@ def wall() -> FakeWall:
 @pytest.fixture
 def make_app(tmp_path, wall):
     def make(scenario="knightmare", difficulty="standard", *, seed=None, speed=10.0, paused=True,
-             start_at="09:40:00", journal=None, **kwargs) -> DrillApp:
+             start_at="09:40:00", journal=None, counterfactuals=False, **kwargs) -> DrillApp:
+        # Counterfactuals re-simulate in worker processes: only the tests about them turn them on.
         journal = journal if journal is not None else str(tmp_path / "journal.jsonl")
         return DrillApp(scenario, difficulty, seed, speed, journal, paused, start_at=start_at, wall=wall,
+                        counterfactuals=counterfactuals,
                         blink=False, **kwargs)
     return make
 

@@ -372,7 +372,7 @@ async def test_picker_briefing_console(tmp_path):
     from drill.tui.screens.briefing import BriefingScreen
     from drill.tui.screens.picker import PickerScreen
 
-    app = DrillApp(None, None, None, 5.0, str(tmp_path / "j.jsonl"), paused=True, blink=False)
+    app = DrillApp(None, None, None, 5.0, str(tmp_path / "j.jsonl"), paused=True, blink=False, counterfactuals=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, PickerScreen)
@@ -407,7 +407,8 @@ async def test_every_bundled_scenario_plays_to_its_debrief(tmp_path):
 
     for sid in bundled_ids():
         spec = load(sid).spec
-        app = DrillApp(sid, None, None, 10.0, str(tmp_path / f"{sid}.jsonl"), paused=True, blink=False)
+        app = DrillApp(sid, None, None, 10.0, str(tmp_path / f"{sid}.jsonl"), paused=True, blink=False,
+                       counterfactuals=False)
         async with app.run_test(size=(80, 24)) as pilot:
             console = app.console_screen
             assert spec.fleet.servers[0] in [r.name for r in console.snap.fleet]

@@ -32,7 +32,7 @@ SEED = 20120801  # pinned, so a change of the scenario's default seed does not r
 
 
 def console_app(difficulty: str = "standard", start_at: str = "09:40:00") -> DrillApp:
-    return DrillApp("knightmare", difficulty, SEED, 10.0, "journal.jsonl", paused=True,
+    return DrillApp("knightmare", difficulty, SEED, 10.0, "journal.jsonl", paused=True, counterfactuals=False,
                     start_at=start_at, wall=FakeWall(), blink=False)
 
 
@@ -40,7 +40,8 @@ class TestPicker:
     @pytest.mark.parametrize("size", SIZES)
     def test_picker(self, snap_compare, here, size):
         """The picker: knightmare highlighted, its default difficulty described, seed empty."""
-        app = DrillApp(None, None, None, 10.0, "journal.jsonl", paused=True, wall=FakeWall(), blink=False)
+        app = DrillApp(None, None, None, 10.0, "journal.jsonl", paused=True, wall=FakeWall(), blink=False,
+                       counterfactuals=False)
         assert snap_compare(app, terminal_size=size)
 
     @pytest.mark.parametrize("size", SIZES)
@@ -56,7 +57,8 @@ class TestPicker:
             await pilot.press(*(["down"] * moves if moves > 0 else ["up"] * -moves), "enter", "7", "enter")
             await pilot.pause()
 
-        app = DrillApp(None, None, None, 10.0, "journal.jsonl", paused=True, wall=FakeWall(), blink=False)
+        app = DrillApp(None, None, None, 10.0, "journal.jsonl", paused=True, wall=FakeWall(), blink=False,
+                       counterfactuals=False)
         assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 

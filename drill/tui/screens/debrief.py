@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,7 +21,7 @@ from drill.session.snapshot import Snapshot
 from drill.timefmt import fmt_duration, parse_clock
 from drill.tui import format as fmt
 from drill.tui.screens.text_view import TextScreen
-from drill.tui.widgets.chart import Chart
+from drill.tui.widgets.curves import CurvesPlot, legend
 
 GRADE_STYLE = {"A": "bold white on green", "B": "bold black on green", "C": "bold black on yellow",
                "D": "bold white on dark_orange", "F": "bold white on red"}
@@ -84,54 +84,225 @@ def timeline(outcome: Outcome) -> list[tuple[str, str, Text, str | None]]:
     return events
 
 
+def enriched_card(outcome: Outcome, journal: str | None, d) -> Table:
+    """The score card, with what only the debrief's re-simulations know: the historical figure,
+    the best play's figure for the same seed, and the times to diagnose, contain and recover."""
+    grid = score_card(outcome, journal)
+    if d is None:
+        grid.add_row("What if", Text("re-simulating the counterfactuals…", style="dim italic"))
+        return grid
+    c = d.card
+
+    def ref(r) -> Text:
+        if r is None or r.loss_usd is None:
+            return Text("computing…" if d.pending else "n/a", style="dim")
+        extra = f" (score {fmt.usd(r.score_usd)}, grade {r.grade})" if r.score_usd is not None else ""
+        return Text(fmt.usd_full(r.loss_usd) + extra)
+
+    def took(seconds: float | None) -> str:
+        return "n/a" if seconds is None else fmt_duration(seconds * 1000)
+
+    grid.add_row("Historical", ref(c.historical))
+    grid.add_row("Best play", ref(c.best_play))
+    grid.add_row("Diagnosed", Text(f"{took(c.time_to_first_diagnostic_s)} after the fault showed ({c.first_diagnostic_command})"
+                                   if c.first_diagnostic_command else "no diagnostic command was used"))
+    grid.add_row("Contained", Text(f"{took(c.time_to_containment_s)} after the fault showed"))
+    grid.add_row("Recovered", Text(took(c.time_to_recovery_s) if c.recovered_at else "not recovered"))
+    return grid
+
+
+def whatif_table(d) -> Table:
+    table = Table(box=None, pad_edge=False, show_edge=False, padding=(0, 1), expand=True)
+    table.add_column("what if", overflow="fold", ratio=1, min_width=16)
+    table.add_column("loss", justify="right", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("vs you", justify="right", no_wrap=True)
+    table.add_column("contained", no_wrap=True)
+    for c in d.counterfactuals:
+        if c.loss_usd is None:
+            table.add_row(c.label, "…", "…", "", Text("computing", style="dim"))
+            continue
+        delta = Text(("" if c.delta_usd is None else ("-" if c.delta_usd < 0 else "+") + fmt.usd(abs(c.delta_usd))),
+                     style="green" if (c.delta_usd or 0) < 0 else "red")
+        table.add_row(c.label, fmt.usd(c.loss_usd), fmt.usd(c.score_usd), delta,
+                      Text(c.contained_at or "no", style="" if c.contained else "red"))
+    return table
+
+
+def review_text(d) -> Text:
+    text = Text()
+    if not d.lessons:
+        return Text("This scenario has no lessons recorded.", style="dim")
+    for lesson in d.lessons:
+        keep = lesson.verdict == "keep"
+        text.append(("KEEP  " if keep else "CHANGE ") , style="bold green" if keep else "bold yellow")
+        text.append(lesson.title + "\n", style="bold")
+        text.append("  expected  ", style="dim")
+        text.append(lesson.expected + "\n")
+        text.append("  happened  ", style="dim")
+        text.append(lesson.happened + "\n")
+        text.append("  why       ", style="dim")
+        text.append(lesson.why + "\n")
+        text.append("  " + lesson.advice + "\n\n", style="italic")
+    return text
+
+
 class DebriefScreen(Screen[None]):
+    """The score card, the loss curves beside their counterfactuals, the timeline, the what-ifs
+    and the after-action review. The counterfactuals are re-simulated in a thread worker; each
+    one that finishes updates the screen, so it fills in rather than freezing."""
+
     DEFAULT_CSS = """
     DebriefScreen .debrief--title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
     DebriefScreen #debrief-body { height: 1fr; }
     DebriefScreen #debrief-left { width: 1fr; min-width: 36; height: 1fr; }
     DebriefScreen #debrief-card { height: auto; padding: 0 1; }
-    DebriefScreen #debrief-chart { height: 1fr; min-height: 4; margin-top: 1; padding: 0 1; }
+    DebriefScreen #debrief-curves { height: auto; padding: 0 1; margin-top: 1; }
+    DebriefScreen #debrief-legend { height: auto; padding: 0 1; }
     DebriefScreen #debrief-right { width: 1fr; height: 1fr; border-left: solid $panel-lighten-2; }
-    DebriefScreen .debrief--label { height: 1; padding: 0 1; text-style: bold; }
+    DebriefScreen #debrief-tabs { height: 1fr; }
+    DebriefScreen #debrief-tabs TabPane { padding: 0; height: 1fr; }
     DebriefScreen #timeline { height: 1fr; border: none; padding: 0; }
+    DebriefScreen #whatif-progress { height: 1; padding: 0 1; color: $text-muted; }
+    DebriefScreen #whatif, DebriefScreen #review { height: auto; padding: 0 1; }
     """
 
     BINDINGS = [
+        Binding("e", "export", "Export"),
+        Binding("1", "tab('timeline')", "Timeline", show=False),
+        Binding("2", "tab('whatif')", "What if", show=False),
+        Binding("3", "tab('review')", "Review", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, outcome: Outcome, snapshot: Snapshot | None, journal: str | None, **kwargs):
+    def __init__(self, outcome: Outcome, snapshot: Snapshot | None, journal: str | None, *, session=None,
+                 counterfactuals: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.outcome = outcome
         self.snapshot = snapshot
         self.journal = journal
+        self.session = session
+        self.counterfactuals = counterfactuals and journal is not None
+        self.debrief = None  # the latest drill.debrief.Debrief
+        self.error: str | None = None
         self._texts: dict[str, str | None] = {}
 
     def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+        from textual.widgets import TabbedContent, TabPane
+
         title = self.snapshot.title if self.snapshot else self.outcome.scenario
         yield Static(Text(f"Debrief · {title}"), classes="debrief--title")
         with Horizontal(id="debrief-body"):
-            with Vertical(id="debrief-left"):
-                yield Static(score_card(self.outcome, self.journal), id="debrief-card")
-                if self.snapshot is not None:
-                    yield Chart(id="debrief-chart")
+            with VerticalScroll(id="debrief-left"):
+                yield Static(enriched_card(self.outcome, self.journal, None) if self.counterfactuals
+                             else score_card(self.outcome, self.journal), id="debrief-card")
+                yield Static("", id="debrief-curves")
+                yield Static("", id="debrief-legend")
             with Vertical(id="debrief-right"):
-                zone = fmt.zone(self.snapshot) if self.snapshot is not None else "ET"
-                yield Static(f"Timeline (sim clock, {zone})", classes="debrief--label")
-                options = []
-                for _, oid, prompt, full in timeline(self.outcome):
-                    self._texts[oid] = full
-                    options.append(Option(prompt, id=oid))
-                if not options:
-                    options.append(Option(Text("No commands were given.", style="dim"), disabled=True))
-                yield OptionList(*options, id="timeline")
+                with TabbedContent(id="debrief-tabs", initial="timeline-tab"):
+                    zone = fmt.zone(self.snapshot) if self.snapshot is not None else "ET"
+                    with TabPane(f"Timeline ({zone})", id="timeline-tab"):
+                        options = []
+                        for _, oid, prompt, full in timeline(self.outcome):
+                            self._texts[oid] = full
+                            options.append(Option(prompt, id=oid))
+                        if not options:
+                            options.append(Option(Text("No commands were given.", style="dim"), disabled=True))
+                        yield OptionList(*options, id="timeline")
+                    with TabPane("What if", id="whatif-tab"):
+                        yield Static("", id="whatif-progress")
+                        with VerticalScroll():
+                            yield Static("", id="whatif")
+                    with TabPane("Review", id="review-tab"):
+                        with VerticalScroll():
+                            yield Static("", id="review")
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.snapshot is not None:
-            # The drill's own span, not the whole session: a short drill would be a sliver.
-            self.query_one(Chart).show(self.snapshot, until=max(self.snapshot.now, self.snapshot.open + 60_000))
+        self._show_curves()
+        self.query_one("#whatif-progress", Static).update(
+            "Re-simulating what else you could have done…" if self.counterfactuals
+            else "Counterfactuals are off for this debrief.")
         self.query_one("#timeline").focus()
+        if self.counterfactuals:
+            self._compute()
+
+    # -- the counterfactuals, in a thread ---------------------------------------------------------
+    @work(thread=True, exclusive=True, group="debrief")
+    def _compute(self) -> None:
+        from drill.debrief import DebriefError, stream
+
+        try:
+            for d in stream(self.journal, session=self.session):
+                self.app.call_from_thread(self._apply, d)
+        except DebriefError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+
+    def _failed(self, message: str) -> None:
+        self.error = message
+        self.query_one("#whatif-progress", Static).update(Text(f"Counterfactuals failed: {message}", style="red"))
+
+    def _apply(self, d) -> None:
+        self.debrief = d
+        with self.app.batch_update():
+            self.query_one("#debrief-card", Static).update(enriched_card(self.outcome, self.journal, d))
+            progress = (f"{d.done} of {d.total} re-simulations done"
+                        + (f": computing {', '.join(d.pending[:2])}…" if d.pending else ". e exports the debrief."))
+            self.query_one("#whatif-progress", Static).update(progress)
+            self.query_one("#whatif", Static).update(whatif_table(d))
+            self.query_one("#review", Static).update(review_text(d))
+            self._show_curves()
+
+    def _show_curves(self) -> None:
+        d = self.debrief
+        if d is not None:
+            series = [(s.label, s.kind if s.kind != "play" else s.key.split(":")[-1], s.points) for s in d.curves]
+            plot = CurvesPlot(series, d.markers, d.open_t, max(self.outcome_end_t(), d.open_t + 60_000))
+        elif self.snapshot is not None:
+            pts = tuple((p.at, p.loss_usd) for p in self.snapshot.curve) if self.snapshot.loss_usd is not None else ()
+            series = [("you", "trainee", pts)]
+            plot = CurvesPlot(series, (), self.snapshot.open, max(self.snapshot.now, self.snapshot.open + 60_000))
+        else:
+            return
+        self.query_one("#debrief-curves", Static).update(plot)
+        self.query_one("#debrief-legend", Static).update(legend(series))
+
+    def outcome_end_t(self) -> int:
+        return parse_clock(self.outcome.ended_at)
+
+    # -- keys -------------------------------------------------------------------------------------
+    def action_tab(self, name: str) -> None:
+        from textual.widgets import TabbedContent
+
+        self.query_one("#debrief-tabs", TabbedContent).active = f"{name}-tab"
+
+    def action_export(self) -> None:
+        """Write the Markdown postmortem (with its chart), the JSON and the HTML page next to the
+        journal: the same exports as `drill debrief`."""
+        if self.debrief is None or self.journal is None:
+            self.notify("Nothing to export yet: the debrief is still being built.", severity="warning")
+            return
+        from pathlib import Path
+
+        from drill.debrief.chart import svg
+        from drill.debrief.export import to_html, to_json, to_markdown
+
+        d = self.debrief
+        base = Path(self.journal).with_suffix("")
+        paths = {"md": base.with_name(base.name + ".debrief.md"), "svg": base.with_name(base.name + ".debrief.svg"),
+                 "json": base.with_name(base.name + ".debrief.json"), "html": base.with_name(base.name + ".debrief.html")}
+        try:
+            paths["svg"].write_text(svg(d), encoding="utf-8")
+            paths["md"].write_text(to_markdown(d, paths["svg"].name), encoding="utf-8")
+            paths["json"].write_text(to_json(d), encoding="utf-8")
+            paths["html"].write_text(to_html(d), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Export failed: {exc}", severity="error")
+            return
+        note = "" if d.complete else " (some counterfactuals were still computing)"
+        self.notify(f"Exported{note}: {paths['md']} (+ .svg, .json, .html)", timeout=10)
+        self.exported = paths
 
     @on(OptionList.OptionSelected, "#timeline")
     def _selected(self, event: OptionList.OptionSelected) -> None:
