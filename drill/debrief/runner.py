@@ -92,14 +92,12 @@ class Runner:
 
 
 def prepare_before_ui() -> None:
-    """Start multiprocessing's helper processes now, while sys.stderr is still the real one.
+    """Start multiprocessing's resource tracker now, while sys.stderr is still the real one.
 
-    A Textual app replaces sys.stderr with a capture whose fileno() is -1; multiprocessing then
-    fails to spawn its resource tracker and fork server ("bad value(s) in fds_to_keep"). Started
-    before the app runs, they are simply reused later."""
-    from multiprocessing import forkserver, resource_tracker
+    A Textual app replaces sys.stderr with a capture whose fileno() is -1, and the tracker passes
+    sys.stderr's descriptor to its process: started later it fails ("bad value(s) in
+    fds_to_keep"). Started before the app runs (a few milliseconds), it is simply reused; the
+    fork server passes no such descriptor and can start lazily, in the worker that needs it."""
+    from multiprocessing import resource_tracker
 
     resource_tracker.ensure_running()
-    if "forkserver" in mp.get_all_start_methods():
-        mp.get_context("forkserver").set_forkserver_preload(["drill.debrief.sim"])
-        forkserver.ensure_running()

@@ -111,22 +111,23 @@ def enriched_card(outcome: Outcome, journal: str | None, d) -> Table:
     return grid
 
 
-def whatif_table(d) -> Table:
-    table = Table(box=None, pad_edge=False, show_edge=False, padding=(0, 1), expand=True)
-    table.add_column("what if", overflow="fold", ratio=1, min_width=16)
-    table.add_column("loss", justify="right", no_wrap=True)
-    table.add_column("score", justify="right", no_wrap=True)
-    table.add_column("vs you", justify="right", no_wrap=True)
-    table.add_column("contained", no_wrap=True)
+def whatif_table(d) -> Text:
+    """Each counterfactual: what was changed, on its own line (labels are long), then its figures."""
+    text = Text()
     for c in d.counterfactuals:
+        text.append(c.label + "\n", style="bold")
         if c.loss_usd is None:
-            table.add_row(c.label, "…", "…", "", Text("computing", style="dim"))
+            text.append("   computing…\n\n", style="dim italic")
             continue
-        delta = Text(("" if c.delta_usd is None else ("-" if c.delta_usd < 0 else "+") + fmt.usd(abs(c.delta_usd))),
-                     style="green" if (c.delta_usd or 0) < 0 else "red")
-        table.add_row(c.label, fmt.usd(c.loss_usd), fmt.usd(c.score_usd), delta,
-                      Text(c.contained_at or "no", style="" if c.contained else "red"))
-    return table
+        text.append(f"   loss {fmt.usd(c.loss_usd)} · score {fmt.usd(c.score_usd)} · ", style="")
+        if c.delta_usd is not None:
+            cheaper = c.delta_usd < 0
+            text.append(f"{'-' if cheaper else '+'}{fmt.usd(abs(c.delta_usd))} vs you",
+                        style="bold green" if cheaper else "bold red")
+        text.append(" · " + (f"contained {c.contained_at}" if c.contained else "not contained"),
+                    style="" if c.contained else "red")
+        text.append("\n\n")
+    return text
 
 
 def review_text(d) -> Text:
@@ -164,7 +165,7 @@ class DebriefScreen(Screen[None]):
     DebriefScreen #debrief-tabs TabPane { padding: 0; height: 1fr; }
     DebriefScreen #timeline { height: 1fr; border: none; padding: 0; }
     DebriefScreen #whatif-progress { height: 1; padding: 0 1; color: $text-muted; }
-    DebriefScreen #whatif, DebriefScreen #review { height: auto; padding: 0 1; }
+    DebriefScreen #whatif, DebriefScreen #review { height: auto; width: 1fr; padding: 0 1; }
     """
 
     BINDINGS = [
