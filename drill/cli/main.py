@@ -9,13 +9,19 @@ import sys
 from pathlib import Path
 
 from drill import __version__
-from drill.cli import debrief_cmd, results_cmd  # light: their heavy imports are inside their handlers
+from drill.cli import debrief_cmd, gameday_cmd, results_cmd  # light: their heavy imports are inside their handlers
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 class UsageError(Exception):
     """Bad input: printed as one line, exit code 2."""
+
+
+def _printable(text: str) -> str:
+    """Control characters escaped, newlines included: a hostile file name must not drive the
+    terminal or break the one-line contract."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--speed", type=_speed, default=1.0)
     s.add_argument("--journal")
     s.add_argument("--paused", action="store_true", help="start with the clock paused")
+    s.add_argument("--team", help="the team name to tag the registry and the result with")
 
     s = sub.add_parser("run", help="run a drill headless and print the outcome")
     s.add_argument("scenario")
@@ -88,20 +95,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     debrief_cmd.add_parser(sub)
     results_cmd.add_parser(sub)
+    gameday_cmd.add_parsers(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A path with undecodable bytes must print, not crash a strict UTF-8 stream.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
     try:
         args = build_parser().parse_args(argv)
         handler = {
             None: _cmd_play, "play": _cmd_play, "list": _cmd_list, "run": _cmd_run, "replay": _cmd_replay,
             "validate": _cmd_validate, "bench": _cmd_bench, "calibrate": _cmd_calibrate,
             "debrief": debrief_cmd.run, "results": results_cmd.run,
+            "serve": gameday_cmd.run_serve, "facilitate": gameday_cmd.run_facilitate,
         }[args.cmd]
         return handler(args)
     except UsageError as exc:
-        print(str(exc), file=sys.stderr)
+        print(_printable(str(exc)), file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        # A file the command could not use (a name too long, a directory where a file should
+        # be): one line naming it, never a traceback.
+        name = exc.filename if exc.filename is not None else "drill"
+        print(_printable(f"{name}: {exc.strerror or exc}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("drill: interrupted", file=sys.stderr)
@@ -115,7 +136,9 @@ def _load(name: str):
     try:
         return load(name)
     except ScenarioError as exc:
-        raise UsageError(str(exc).splitlines()[0] if len(exc.problems) == 1 else str(exc)) from None
+        more = len(exc.problems) - 1
+        extra = f" (and {more} more: drill validate lists them all)" if more else ""
+        raise UsageError(str(exc.problems[0]) + extra) from None
 
 
 def _cmd_list(args) -> int:
@@ -311,12 +334,19 @@ def _cmd_play(args) -> int:
     journal = getattr(args, "journal", None)
     if journal:
         _check_writable(journal)
+    team = getattr(args, "team", None)
+    if team is not None:
+        from drill import results
+
+        team = " ".join(team.split())
+        if not (0 < len(team) <= results.MAX_TEAM_CHARS and team.isprintable()):
+            raise UsageError(f"drill play: --team: must be 1 to {results.MAX_TEAM_CHARS} printable characters")
     if not sys.stdout.isatty() and not getattr(args, "cmd", None):
         raise UsageError("drill: no terminal to play in; try 'drill run SCENARIO' for a headless drill or 'drill --help'")
     from drill.tui import run_console
 
     return run_console(scenario, difficulty, getattr(args, "seed", None), getattr(args, "speed", 1.0), journal,
-                       paused=getattr(args, "paused", False))
+                       paused=getattr(args, "paused", False), team=team)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,22 @@ SCENARIO_FILE = "scenario.toml"
 MAX_FILE_BYTES = 1_000_000
 
 
+def printable(text: str) -> str:
+    """Control characters (newlines, terminal escapes) shown escaped: a problem is one line, and a
+    hostile file must not drive the reader's terminal."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 @dataclass(frozen=True)
 class Problem:
     file: str
     where: str  # a field path ("market.universe") or "line N"
     message: str
+
+    def __post_init__(self) -> None:
+        # Keys and values come from the file: a hostile one may hold newlines or escapes.
+        for name in ("file", "where", "message"):
+            object.__setattr__(self, name, printable(getattr(self, name)))
 
     def __str__(self) -> str:
         return f"{self.file}: {self.where}: {self.message}"
@@ -69,13 +80,16 @@ def bundled_ids() -> list[str]:
 def resolve(name_or_path: str) -> Path:
     """A bundled scenario id, a scenario directory or a scenario.toml path -> the toml path."""
     p = Path(name_or_path)
-    if p.is_dir():
-        return p / SCENARIO_FILE
-    if p.suffix == ".toml" or p.exists():
-        return p
-    candidate = bundled_root() / name_or_path / SCENARIO_FILE
-    if candidate.is_file():
-        return candidate
+    try:
+        if p.is_dir():
+            return p / SCENARIO_FILE
+        if p.suffix == ".toml" or p.exists():
+            return p
+        candidate = bundled_root() / name_or_path / SCENARIO_FILE
+        if candidate.is_file():
+            return candidate
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        raise ScenarioError([Problem(name_or_path, "scenario", f"not a usable path ({exc})")]) from None
     known = ", ".join(bundled_ids()) or "none"
     raise ScenarioError([Problem(name_or_path, "scenario", f"no such scenario or file (bundled: {known})")])
 
@@ -86,6 +100,8 @@ def _field_path(loc: tuple) -> str:
 
 def _read_text(path: Path, label: str) -> str:
     try:
+        if not path.is_file() and path.exists():
+            raise ScenarioError([Problem(str(path), label, "not a regular file")])
         if path.stat().st_size > MAX_FILE_BYTES:
             raise ScenarioError([Problem(str(path), label, f"file is larger than {MAX_FILE_BYTES:,} bytes")])
         return path.read_text(encoding="utf-8")
@@ -100,6 +116,18 @@ def load(name_or_path: str) -> LoadedScenario:
     text = _read_text(toml_path, "file")
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise ScenarioError([Problem(str(toml_path), "syntax", "nested too deeply")]) from None
+    except ValueError as exc:
+        if not isinstance(exc, tomllib.TOMLDecodeError):  # e.g. an integer of thousands of digits
+            raise ScenarioError([Problem(str(toml_path), "syntax", printable(str(exc)))]) from None
+        # tomllib's message ends with "(at line N, column M)": lift that to the front.
+        msg = str(exc)
+        where = "syntax"
+        if "(at line" in msg:
+            msg, _, pos = msg.rpartition(" (at ")
+            where = pos.rstrip(")")
+        raise ScenarioError([Problem(str(toml_path), where, msg)]) from None
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message ends with "(at line N, column M)": lift that to the front.
         msg = str(exc)

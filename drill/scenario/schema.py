@@ -389,6 +389,8 @@ class Scenario(Strict):
         for name in self.deploy.missed:
             if name not in self.fleet.servers:
                 raise ValueError(f"deploy.missed: no server {name!r} in fleet.servers")
+        if len(set(self.deploy.missed)) != len(self.deploy.missed):
+            raise ValueError("deploy.missed: names must be unique")
         for rel in self.releases:
             for flag in rel.flags:
                 if flag not in self.flags:
@@ -447,7 +449,7 @@ class Scenario(Strict):
             if c.before is not None and not self.clock.start <= c.before <= self.clock.end:
                 raise ValueError(f"lessons.{i}.check.before: outside the drill (start..end)")
             for cmd in c.commands:
-                if cmd.split()[0] not in VERBS:
+                if not cmd.split() or cmd.split()[0] not in VERBS:
                     raise ValueError(f"lessons.{i}.check.commands: unknown command {cmd!r}")
         # A hostile file must not make the engine do unbounded work: cap the orders it can ask for.
         minutes = (self.clock.end - self.clock.world_start) / 60_000
@@ -463,4 +465,12 @@ class Scenario(Strict):
         if at_risk * ticks > 100_000_000:
             raise ValueError(f"flows: up to {at_risk:,.0f} orders could run away for {ticks:,.0f} ticks each: "
                              "more work than a drill may take (100,000,000 order-ticks)")
+        # Healthy parents live until they fill: at most their lots over the lots routed a second,
+        # over the share that fills. Bound the work of all of them together too.
+        lots_per_s = max(1, self.behaviours.route_child_lots_per_s)
+        live = sum(f.rate_per_min * (f.end - f.start) / 60_000
+                   * min(ticks, f.qty_lots[1] / lots_per_s / self.market.fill_probability) for f in self.flows)
+        if live > 500_000_000:
+            raise ValueError(f"flows: the orders could stay live for {live:,.0f} order-ticks in all: "
+                             "more work than a drill may take (500,000,000)")
         return self

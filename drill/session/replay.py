@@ -35,7 +35,11 @@ def scenario_for(journal: Journal) -> LoadedScenario:
     else the bundled scenario of the same id."""
     h = journal.header
     path = h.get("scenario_path")
-    if isinstance(path, str) and Path(path).is_dir():
+    try:
+        usable = isinstance(path, str) and Path(path).is_dir()
+    except (OSError, ValueError):  # a name too long, a NUL byte: fall back to the bundled one
+        usable = False
+    if usable:
         try:
             sc = load(path)
             if sc.content_hash == h.get("scenario_hash"):

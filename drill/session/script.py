@@ -9,6 +9,7 @@ from drill.commands import Command, CommandError, parse_command
 from drill.timefmt import parse_clock
 
 MAX_SCRIPT_BYTES = 1_000_000
+MAX_SCRIPT_COMMANDS = 5_000  # a drill is minutes long: thousands of commands is not a drill
 
 
 class ScriptError(Exception):
@@ -37,6 +38,8 @@ def parse_script(text: str, name: str = "<actions>") -> list[ScriptLine]:
             cmd = parse_command(rest)
         except CommandError as exc:
             raise ScriptError(f"{name}: line {n}: {exc}") from None
+        if len(out) >= MAX_SCRIPT_COMMANDS:
+            raise ScriptError(f"{name}: line {n}: more than {MAX_SCRIPT_COMMANDS:,} commands, refused")
         if out and at < out[-1].at:
             raise ScriptError(f"{name}: line {n}: {when} is earlier than the line before ({out[-1].line}); times must not decrease")
         out.append(ScriptLine(n, at, cmd))
@@ -46,6 +49,8 @@ def parse_script(text: str, name: str = "<actions>") -> list[ScriptLine]:
 def read_script(path: str | Path) -> list[ScriptLine]:
     p = Path(path)
     try:
+        if p.exists() and not p.is_file():
+            raise ScriptError(f"{p}: file: not a regular file")
         if p.stat().st_size > MAX_SCRIPT_BYTES:
             raise ScriptError(f"{p}: file: larger than {MAX_SCRIPT_BYTES:,} bytes, refused")
         text = p.read_text(encoding="utf-8")

@@ -53,7 +53,8 @@ class Session:
         self.world = World(spec, self.difficulty, self.seed)
         self.world.run_until(spec.clock.start)  # the morning before the trainee arrives
         self._outcome: Outcome | None = None
-        self._reported: set[int] = set()
+        self._unreported: list = []  # actions submitted but not finished yet
+        self._seen = 0  # how much of the actions log _report_results has taken in
         self._extra_collateral = 0.0
         self.journal_path = Path(journal) if journal else None
         self._journal = JournalWriter(journal) if journal else None
@@ -205,10 +206,13 @@ class Session:
 
     # -- results ----------------------------------------------------------------------------------
     def _report_results(self) -> None:
-        done = [a for a in self.world.actions_log
-                if a.id not in self._reported and a.status in (act.DONE, act.REFUSED)]
+        # Only the actions not yet reported are looked at: a long drill's log is not rescanned.
+        log = self.world.actions_log
+        pending = self._unreported + log[self._seen:]
+        self._seen = len(log)
+        done = [a for a in pending if a.status in (act.DONE, act.REFUSED)]
+        self._unreported = [a for a in pending if a.status not in (act.DONE, act.REFUSED)]
         for a in sorted(done, key=lambda a: (a.finished_at, a.id)):
-            self._reported.add(a.id)
             self._write({"type": "result", "seq": a.id, "t": a.finished_at, "status": a.status, "result": a.result})
 
     def _finish(self, at: int, reason: str) -> None:

@@ -7,12 +7,16 @@ import signal
 import sys
 from pathlib import Path
 
-__all__ = ["run_console", "bench_console"]
+__all__ = ["run_console", "play", "bench_console"]
 
 
 def run_console(scenario: str | None, difficulty: str | None, seed: int | None, speed: float,
-                journal: str | None, paused: bool = False) -> int:
-    """Play a drill in the terminal. Without a scenario, a picker comes first. Returns an exit code."""
+                journal: str | None, paused: bool = False, team: str | None = None, channel: bool = True) -> int:
+    """Play a drill in the terminal. Without a scenario, a picker comes first. Returns an exit code.
+
+    With `channel` the drill opens the facilitator's channel: its id and token are printed here,
+    once, before the console takes the screen (with a team, the console waits for Enter so the
+    facilitator can copy them)."""
     from drill.scenario import ScenarioError, load
 
     if speed <= 0:
@@ -25,7 +29,8 @@ def run_console(scenario: str | None, difficulty: str | None, seed: int | None, 
         try:
             spec = load(scenario).spec
         except ScenarioError as exc:
-            print(f"drill: {exc}", file=sys.stderr)
+            more = f" (and {len(exc.problems) - 1} more: drill validate lists them all)" if len(exc.problems) > 1 else ""
+            print(f"drill: {exc.problems[0]}{more}", file=sys.stderr)
             return 2
         if difficulty is not None and difficulty not in spec.difficulties:
             print(f"drill: unknown difficulty {difficulty!r} for {spec.id} (have: {', '.join(spec.difficulties)})",
@@ -34,9 +39,33 @@ def run_console(scenario: str | None, difficulty: str | None, seed: int | None, 
     if journal is not None:
         Path(journal).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
+    from drill.gameday.hosting import Facilitation
     from drill.tui.app import DrillApp
 
-    app = DrillApp(scenario, difficulty, seed, speed, journal, paused)
+    facilitation = Facilitation.fresh() if channel else None
+    if facilitation is not None:
+        print(f"drill: facilitator channel: drill {facilitation.drill_id}, token {facilitation.token}\n"
+              f"drill: (shown once, stored nowhere) attach with: drill facilitate, then type the token", file=sys.stderr)
+        if team is not None and sys.stdin.isatty() and sys.stderr.isatty():
+            try:
+                input(f"drill: team {team}: press Enter to start the drill ")
+            except EOFError:
+                pass
+    app = DrillApp(scenario, difficulty, seed, speed, journal, paused, team=team, facilitation=facilitation)
+    code = play(app)
+    if app.drill is not None and app.drill.journal_path is not None:
+        print(f"journal: {app.drill.journal_path}")
+    if app.result_id is not None:
+        print(f"result: #{app.result_id}{' for team ' + team if team else ''} (drill results --leaderboard)")
+    elif app.result_error:
+        print(f"drill: result not recorded: {app.result_error}", file=sys.stderr)
+    return code
+
+
+def play(app) -> int:
+    """Run a DrillApp to its end; a drill still running when it stops is ended (abandoned) and
+    recorded, however it stopped (a quit, an exception, ctrl+c as KeyboardInterrupt, a closed
+    terminal or a SIGTERM)."""
 
     def hang_up(signum, _frame):
         # A closed terminal (SIGHUP) or a polite kill (SIGTERM): unwind like a quit, so the
@@ -50,12 +79,13 @@ def run_console(scenario: str | None, difficulty: str | None, seed: int | None, 
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        # However the app stopped (a quit, an exception, ctrl+c reaching us as KeyboardInterrupt),
-        # a drill still running is ended so its journal gets its end record.
+        # However the app stopped, a drill still running is ended so its journal gets its end
+        # record, and the result is recorded.
         if app.drill is not None and not app.drill.finished:
             app.drill.abandon()
-    if app.drill is not None and app.drill.journal_path is not None:
-        print(f"journal: {app.drill.journal_path}")
+        app.record_result()
+        if app.hosted is not None:  # the loop is gone; at least leave the registry
+            app.hosted.unregister()
     return code if isinstance(code, int) else (app.return_code or 0)
 
 

@@ -137,7 +137,12 @@ class DrillApp(App[int]):
                              shown=lambda: self.console_screen.snap if self.console_screen else None,
                              after_command=self._facilitated,
                              frames=lambda: self.console_screen.frames if self.console_screen else 0)
-        await hosted.open()
+        try:
+            await hosted.open()
+        except OSError as exc:  # no port, or an unwritable registry: the drill plays on unsteered
+            self.notify(f"The facilitator's channel could not open: {exc}", severity="warning", timeout=10)
+            await hosted.close()
+            return
         self.hosted = hosted
 
     def _facilitated(self) -> None:

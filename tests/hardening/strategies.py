@@ -66,9 +66,7 @@ def _base(sid: str, kind: str) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _base_text(sid: str) -> str:
-    from drill.scenario import load
-
-    return (load(sid).directory / "scenario.toml").read_text(encoding="utf-8")
+    return support.toml_text(sid)
 
 
 def _paths(obj, path=()):
@@ -257,9 +255,7 @@ def action_line(draw) -> str:
     t = draw(st.sampled_from(TIMES) | st.times().map(lambda x: x.strftime("%H:%M:%S")))
     if kind == "valid":
         rng = random.Random(draw(st.integers(0, 2**32)))
-        from drill.scenario import load
-
-        spec = load(draw(st.sampled_from(support.scenario_ids()))).spec
+        spec = support.scenario(draw(st.sampled_from(support.scenario_ids()))).spec
         return f"{t} {support.random_commands(rng, spec, 1)[0]}"
     words = draw(st.lists(st.sampled_from(WORDS) | st.sampled_from(SERVERS) | st.text(max_size=10), max_size=4))
     sep = draw(st.sampled_from(SEPARATORS))

@@ -7,6 +7,7 @@ Nothing here reads /work/shared or any file outside the repository.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import functools
 import datetime as dt
@@ -16,6 +17,7 @@ import os
 import random
 import re
 import shutil
+import tempfile
 import tomllib
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -63,41 +65,64 @@ def count(entry: str, outcome: str) -> None:
 
 
 # -- scenarios --------------------------------------------------------------------------------------
+_FROZEN = Path(tempfile.mkdtemp(prefix="drill-hardening-scenarios-"))
+atexit.register(shutil.rmtree, _FROZEN, True)
+
+
 @functools.lru_cache(maxsize=None)
 def scenario_ids() -> list[str]:
-    """The bundled scenarios that load. One that does not is left to
-    test_limits.py::test_every_bundled_scenario_loads (and tests/scenario), so a scenario being
-    edited does not turn every hardening test red at once."""
+    """The bundled scenarios that load, frozen: each is copied once, at first use, into a private
+    directory, and the suite works on the copies. Scenarios being edited while the suite runs then
+    cannot change under it. One that does not load is left to
+    test_limits.py::test_every_bundled_scenario_loads (and tests/scenario)."""
     from drill.scenario import ScenarioError
+    from drill.scenario.loader import bundled_root
 
     ids = []
     for sid in bundled_ids():
+        dest = _FROZEN / sid
+        shutil.copytree(bundled_root() / sid, dest, ignore=shutil.ignore_patterns("__pycache__"))
         try:
-            load(sid)
+            load(str(dest))
         except ScenarioError:
+            shutil.rmtree(dest)
             continue
         ids.append(sid)
     assert ids, "no bundled scenario loads"
     return ids
 
 
+def scenario_dir(sid: str) -> Path:
+    assert sid in scenario_ids(), sid
+    return _FROZEN / sid
+
+
+@functools.lru_cache(maxsize=None)
+def scenario(sid: str) -> LoadedScenario:
+    """A bundled scenario, from the suite's frozen copy."""
+    return load(str(scenario_dir(sid)))
+
+
 def scenario_cases() -> list[tuple[str, str]]:
     """(scenario id, difficulty) for every bundled scenario: new scenarios are covered as they land."""
-    return [(sid, diff) for sid in scenario_ids() for diff in load(sid).spec.difficulties]
+    return [(sid, diff) for sid in scenario_ids() for diff in scenario(sid).spec.difficulties]
+
+
+@functools.lru_cache(maxsize=None)
+def toml_text(sid: str) -> str:
+    return (scenario_dir(sid) / SCENARIO_FILE).read_text(encoding="utf-8")
 
 
 def toml_data(sid: str) -> dict:
-    sc = load(sid)
-    return tomllib.loads((sc.directory / SCENARIO_FILE).read_text(encoding="utf-8"))
+    return tomllib.loads(toml_text(sid))
 
 
 def copy_scenario_dir(sid: str, dest: Path) -> Path:
     """Copy a bundled scenario's directory (Markdown, plays) so a mutated scenario.toml has its
     companions."""
-    src = load(sid).directory
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(scenario_dir(sid), dest, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 
 
@@ -238,6 +263,13 @@ def _one_command(rng: random.Random, spec) -> str:
             args.append(f"A{rng.randint(1, 6)}")
         elif a.kind == "percent":
             args.append(str(rng.randint(1, 100)))
+        elif a.kind == "speed":
+            args.append(rng.choice(["1", "2", "5", "10", "30", "60"]))
+        elif a.kind == "inject":
+            ids = [i.id for i in getattr(spec, "injects", [])] or ["x"]
+            args.append(rng.choice(ids))
+        elif a.kind == "text":
+            args.append(" ".join(rng.choice(["check", "the", "odd", "server", "ratio", "now"]) for _ in range(rng.randint(1, 5))))
         else:  # a kind this suite does not know yet: the checker below weeds out what it refuses
             args.append(rng.choice(["1", "50", "100", "x", *servers, *flags]))
     return " ".join([verb, *args])
@@ -259,6 +291,8 @@ def random_commands(rng: random.Random, spec, n: int, check=None) -> list[str]:
                 break
             except CommandError:
                 continue
+        else:
+            text = "hint"  # always well-formed (refused where the difficulty has no hints)
         out.append(text)
     return out
 
@@ -274,6 +308,20 @@ def random_script(rng: random.Random, spec, n: int | None = None, check=None) ->
             times[i] = times[i - 1]  # bursts: several commands in the same second
     cmds = random_commands(rng, spec, n, check)
     return "".join(f"{fmt_clock(t)} {c}\n" for t, c in zip(times, cmds))
+
+
+def submit(session, command):
+    """Submit as whoever may issue the verb (a script's facilitator lines act as the facilitator,
+    as headless runs do)."""
+    import inspect
+
+    from drill.commands import Command, parse_command
+
+    cmd = command if isinstance(command, Command) else parse_command(command)
+    role = getattr(VERBS[cmd.verb], "role", "trainee")
+    if "by" in inspect.signature(session.submit).parameters:
+        return session.submit(cmd, by=role)
+    return session.submit(cmd)
 
 
 def checker(sc: LoadedScenario):
@@ -309,8 +357,7 @@ def problem_issue(problem, toml_path: Path | None = None) -> str | None:
     assert problem.file and problem.where and problem.message, text
     if toml_path is not None:
         assert problem.file.startswith(str(toml_path.parent)), text
-    assert clean_line(problem.message), repr(text)
-    if not clean_line(problem.where):
+    if not (clean_line(problem.where) and clean_line(problem.message)):
         return "field-path-control-chars"  # a key with a control character is echoed raw
     return None
 

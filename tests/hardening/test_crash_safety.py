@@ -19,7 +19,6 @@ import time
 
 import pytest
 
-from drill.scenario import load
 from drill.session.journal import read
 from tests.hardening import support
 
@@ -27,7 +26,7 @@ KILLS = [("after", 1), ("after", 3), ("after", 6), ("random", 0), ("random", 1)]
 
 
 def _script(sid: str, rng: random.Random) -> str:
-    sc = load(sid)
+    sc = support.scenario(sid)
     check = support.checker(sc)
     spec = sc.spec
     # Commands spread from the start to half-way: the kill lands while the drill runs.
@@ -50,10 +49,10 @@ def test_sigkill_loses_nothing_journaled_and_replays_cut_short(how, k, tmp_path)
     script = tmp_path / "s.actions"
     script.write_text(_script(sid, rng))
     journal = tmp_path / "j.jsonl"
-    diff = rng.choice(list(load(sid).spec.difficulties))
+    diff = rng.choice(list(support.scenario(sid).spec.difficulties))
     env = dict(os.environ, PYTHONPATH=str(support.ROOT))
     proc = subprocess.Popen(
-        [sys.executable, str(support.DRIVERS / "slow_drill.py"), sid, diff, "-", str(journal), str(script), "250", "0.001"],
+        [sys.executable, str(support.DRIVERS / "slow_drill.py"), str(support.scenario_dir(sid)), diff, "-", str(journal), str(script), "250", "0.001"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     printed: list[tuple[int, int, str]] = []
     try:

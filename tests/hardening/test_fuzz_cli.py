@@ -78,7 +78,8 @@ def path_value(draw, kind: str):
     f = fixtures()
     choice = draw(st.sampled_from(["good", "good", "mutated", "nasty", "text"]))
     if choice == "good":
-        pool = {"scenario": f["scenarios"] + support.scenario_ids(), "actions": f["actions"],
+        pool = {"scenario": f["scenarios"] + [str(support.scenario_dir(s)) for s in support.scenario_ids()] + ["knightmare"],
+                "actions": f["actions"],
                 "journal": f["journals"]}[kind]
         return draw(st.sampled_from(pool))
     if choice == "nasty":

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from drill.scenario import load
 from drill.session import Session
 from drill.session.script import parse_script
 from drill.tui.controller import SPEEDS, SimClock
@@ -38,13 +37,13 @@ def _env(hashseed: str) -> dict:
 
 
 def make_jobs(sid: str, n: int, rng: random.Random) -> list[dict]:
-    sc = load(sid)
+    sc = support.scenario(sid)
     check = support.checker(sc)
     diffs = list(sc.spec.difficulties)
     jobs = []
     for k in range(n):
         diff = diffs[k % len(diffs)]
-        jobs.append({"scenario": sid, "difficulty": diff, "seed": support.random_seed(rng, sc.spec),
+        jobs.append({"scenario": str(support.scenario_dir(sid)), "difficulty": diff, "seed": support.random_seed(rng, sc.spec),
                      "script": support.random_script(rng, sc.spec, None, check), "name": f"{sid}-{diff}-{k}"})
     return jobs
 
@@ -105,7 +104,7 @@ def run_reference(sc, diff, seed, lines, journal) -> dict:
         s.advance_to(ln.at)
         if s.finished:
             break
-        s.submit(ln.command)
+        support.submit(s, ln.command)
     o = s.run_to_end().to_dict()
     s.close()
     return o
@@ -125,7 +124,7 @@ def run_console_like(sc, diff, seed, lines, journal, rng: random.Random, profile
         assert guard < 5_000_000, "the clock stopped advancing"
         while i < len(lines) and lines[i].at <= s.now:
             assert lines[i].at == s.now
-            s.submit(lines[i].command)
+            support.submit(s, lines[i].command)
             i += 1
             if s.finished:
                 break
@@ -170,7 +169,7 @@ def test_chunking_does_not_change_the_drill(sid, diff, k, tmp_path):
     rng = random.Random(f"{support.SEED}:chunk:{sid}:{diff}:{k}")
     # Full scenarios for the console profile; squeezed ones for the ms-by-ms profile (cost).
     profile = ["console", "random", "tiny-steps"][k % 3]
-    sc = support.tiny_scenario(sid, tmp_path / "tiny") if profile == "tiny-steps" else load(sid)
+    sc = support.tiny_scenario(sid, tmp_path / "tiny") if profile == "tiny-steps" else support.scenario(sid)
     seed = support.random_seed(rng, sc.spec)
     script = support.random_script(rng, sc.spec, rng.randint(2, 10), support.checker(sc))
     lines = parse_script(script)

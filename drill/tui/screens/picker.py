@@ -16,11 +16,22 @@ from textual.widgets.option_list import Option
 from drill.scenario import LoadedScenario, ScenarioError, bundled_ids, load
 
 
+MAX_TEAM_CHARS = 60  # as the results store allows
+
+
 @dataclass(frozen=True)
 class Choice:
     scenario: str
     difficulty: str
     seed: int | None
+    team: str | None = None
+
+
+def team_problem(team: str) -> str | None:
+    """Why a team name cannot be used, or None (blank is no team)."""
+    if len(team) > MAX_TEAM_CHARS or not team.isprintable():
+        return f"The team name must be at most {MAX_TEAM_CHARS} printable characters."
+    return None
 
 
 class PickerScreen(Screen[Choice]):
@@ -39,16 +50,25 @@ class PickerScreen(Screen[Choice]):
     PickerScreen #seed { width: 24; }
     PickerScreen #start { margin-left: 2; }
     PickerScreen #problem { height: auto; color: $error; }
+    PickerScreen #team-row { height: 3; margin-top: 1; }
+    PickerScreen #team-row Label { margin: 1 1 0 0; }
+    PickerScreen #team { width: 40; }
     """
 
     BINDINGS = [Binding("ctrl+s", "start", "Start")]
 
-    def __init__(self, blink: bool = True, **kwargs):
+    def __init__(self, blink: bool = True, *, team_field: bool = False, fixed: Choice | None = None,
+                 team: str | None = None, **kwargs):
+        """`team_field` asks for a team name too (a served game day); `fixed` offers only that
+        scenario, difficulty and seed (every team plays the same drill)."""
         super().__init__(**kwargs)
         self._blink = blink
+        self._team_field = team_field
+        self._fixed = fixed
+        self._team = team
         self._scenarios: dict[str, LoadedScenario] = {}
         self._problems: dict[str, str] = {}
-        for sid in bundled_ids():
+        for sid in ([fixed.scenario] if fixed is not None else bundled_ids()):
             try:
                 self._scenarios[sid] = load(sid)
             except ScenarioError as exc:  # a broken bundled scenario must not take the picker down
@@ -73,10 +93,20 @@ class PickerScreen(Screen[Choice]):
                     yield Label("Difficulty")
                     yield OptionList(id="difficulties")
                     yield Static(id="description")
+            if self._team_field:
+                with Horizontal(id="team-row"):
+                    yield Label("Team")
+                    team = Input(self._team or "", placeholder="your team's name (optional)",
+                                 max_length=MAX_TEAM_CHARS, id="team")
+                    team.cursor_blink = self._blink
+                    yield team
             with Horizontal(id="start-row"):
                 yield Label("Seed")
                 seed = Input(placeholder="scenario default", type="integer", id="seed")
                 seed.cursor_blink = self._blink
+                if self._fixed is not None:
+                    seed.value = "" if self._fixed.seed is None else str(self._fixed.seed)
+                    seed.disabled = True
                 yield seed
                 yield Button("Start", id="start", variant="primary")
             yield Static(id="problem")
@@ -97,7 +127,10 @@ class PickerScreen(Screen[Choice]):
         if self._problems:
             self.query_one("#problem", Static).update(
                 "\n".join(f"{sid}: {why}" for sid, why in self._problems.items()))
-        scenarios.focus()
+        if self._team_field:
+            self.query_one("#team", Input).focus()
+        else:
+            scenarios.focus()
 
     def _show_scenario(self, sid: str) -> None:
         self._scenario = sid
@@ -106,8 +139,12 @@ class PickerScreen(Screen[Choice]):
         diffs.set_options(Option(name + ("  (default)" if name == spec.default_difficulty else ""), id=name)
                           for name in spec.difficulties)
         names = list(spec.difficulties)
-        diffs.highlighted = names.index(spec.default_difficulty)
-        self._show_difficulty(spec.default_difficulty)
+        if self._fixed is not None:
+            names = [self._fixed.difficulty]
+            diffs.set_options([Option(self._fixed.difficulty, id=self._fixed.difficulty)])
+        first = spec.default_difficulty if spec.default_difficulty in names else names[0]
+        diffs.highlighted = names.index(first)
+        self._show_difficulty(first)
         self.query_one("#seed", Input).placeholder = f"default {spec.seed}"
 
     def _show_difficulty(self, name: str) -> None:
@@ -134,12 +171,27 @@ class PickerScreen(Screen[Choice]):
     def _difficulty_selected(self) -> None:
         self.query_one("#seed").focus()
 
+    @on(Input.Submitted, "#team")
+    def _team_entered(self) -> None:
+        # With the drill fixed there is nothing else to choose; otherwise go on to the scenario.
+        if self._fixed is not None:
+            self.action_start()
+        else:
+            self.query_one("#scenarios").focus()
+
     @on(Input.Submitted, "#seed")
     @on(Button.Pressed, "#start")
     def action_start(self) -> None:
         if self._scenario is None or self._difficulty is None:
             self.query_one("#problem", Static).update("No scenario to start.")
             return
+        team: str | None = None
+        if self._team_field:
+            team = " ".join(self.query_one("#team", Input).value.split()) or None
+            why = team_problem(team) if team else None
+            if why:
+                self.query_one("#problem", Static).update(why)
+                return
         raw = self.query_one("#seed", Input).value.strip()
         seed: int | None = None
         if raw:
@@ -150,4 +202,4 @@ class PickerScreen(Screen[Choice]):
             if not 0 <= seed < 2**63:
                 self.query_one("#problem", Static).update(f"The seed must be a whole number from 0 to 2**63-1, not {raw!r}.")
                 return
-        self.dismiss(Choice(self._scenario, self._difficulty, seed))
+        self.dismiss(Choice(self._scenario, self._difficulty, seed, team))

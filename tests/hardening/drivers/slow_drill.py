@@ -9,6 +9,7 @@ script's commands at their times. After each command is journaled it prints
 import sys
 import time
 
+from drill.commands import VERBS
 from drill.scenario import load
 from drill.session import Session
 from drill.session.headless import check_script
@@ -24,7 +25,8 @@ def main(scenario, difficulty, seed, journal, script, step_ms, sleep_s) -> int:
     i = 0
     while not session.finished:
         while i < len(lines) and lines[i].at <= session.now:
-            sub = session.submit(lines[i].command)
+            cmd = lines[i].command
+            sub = session.submit(cmd, by=VERBS[cmd.verb].role) if hasattr(VERBS[cmd.verb], "role") else session.submit(cmd)
             if sub.action_id is not None:  # None: the drill had already ended, nothing journaled
                 print(f"JOURNALED {sub.action_id} {session.now} {sub.command.text}", flush=True)
             i += 1

@@ -1,0 +1,117 @@
+"""`drill serve` (the console in a browser, one drill per tab) and `drill facilitate` (the
+facilitator's console). Their heavy imports (aiohttp, textual-serve, Textual) are in the handlers."""
+
+from __future__ import annotations
+
+import re
+
+TOKEN_ARG = re.compile(r"^([0-9a-f]{8})=([A-Za-z0-9_-]{16,64})$")
+
+
+def add_parsers(subparsers) -> None:
+    from drill.cli.main import _seed, _speed
+    from drill.gameday.serve import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT
+
+    s = subparsers.add_parser(
+        "serve", help="serve the console to browsers: every tab is its own drill",
+        description="Serve the console through textual-serve. Every browser tab is its own drill, "
+                    "writing only in the data directory. Loopback only unless --host says otherwise.")
+    s.add_argument("scenario", nargs="?", help="a bundled scenario every tab plays (default: a picker)")
+    s.add_argument("--difficulty")
+    s.add_argument("--seed", type=_seed)
+    s.add_argument("--speed", type=_speed, default=1.0)
+    s.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}, loopback)")
+    s.add_argument("--port", type=_port, default=DEFAULT_PORT)
+    s.add_argument("--public-url", help="the URL browsers use, if not http://HOST:PORT (a proxy, a name)")
+    s.add_argument("--max-drills", type=_drills, default=DEFAULT_MAX_DRILLS, help="tabs playing at once")
+
+    s = subparsers.add_parser(
+        "facilitate", help="the facilitator's console: running drills, hidden truth, injects, leaderboard",
+        description="Attach to drills running on this machine with their tokens (or a drill serve's key) "
+                    "and steer them. Typing a token in the app keeps it out of the process list.")
+    s.add_argument("--token", action="append", default=[], metavar="DRILL_ID=TOKEN",
+                   help="attach to this drill at start (repeatable)")
+    s.add_argument("--key", action="append", default=[], metavar="KEY",
+                   help="a drill serve's facilitator key: attach to every drill it serves (repeatable)")
+
+
+def _port(text: str) -> int:
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 1 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 65535: {text!r}")
+    return n
+
+
+def _drills(text: str) -> int:
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 1 <= n <= 200:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 200: {text!r}")
+    return n
+
+
+def run_serve(args) -> int:
+    from drill.cli.main import UsageError
+    from drill.scenario import ScenarioError, bundled_ids, load
+
+    if args.scenario is None and (args.difficulty is not None or args.seed is not None):
+        raise UsageError("drill serve: --difficulty and --seed need a scenario")
+    if args.scenario is not None:
+        if args.scenario not in bundled_ids():
+            raise UsageError(f"drill serve: {args.scenario!r}: a served drill plays a bundled scenario "
+                             f"(have: {', '.join(bundled_ids())}); no paths")
+        try:
+            spec = load(args.scenario).spec
+        except ScenarioError as exc:
+            raise UsageError(str(exc).splitlines()[0]) from None
+        if args.difficulty is not None and args.difficulty not in spec.difficulties:
+            raise UsageError(f"drill serve: --difficulty: {args.difficulty!r} is not a difficulty of {spec.id} "
+                             f"(have: {', '.join(spec.difficulties)})")
+    if not args.host or any(c.isspace() for c in args.host):
+        raise UsageError(f"drill serve: --host: not an address: {args.host!r}")
+    if args.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", args.public_url):
+        raise UsageError(f"drill serve: --public-url: expected http(s)://HOST[:PORT], got {args.public_url!r}")
+    try:
+        import textual_serve  # noqa: F401
+    except ImportError:
+        raise UsageError("drill serve: textual-serve is not installed (pip install textual-serve)") from None
+    from drill.gameday.serve import serve
+
+    try:
+        return serve(args.scenario, args.difficulty, args.seed, args.speed, args.host, args.port, args.public_url,
+                     args.max_drills)
+    except OSError as exc:  # socket.gaierror (an unknown name) is one too
+        raise UsageError(f"drill serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
+
+
+def run_facilitate(args) -> int:
+    import sys
+
+    from drill.cli.main import UsageError
+
+    tokens: dict[str, str] = {}
+    for item in args.token:
+        m = TOKEN_ARG.match(item)
+        if not m:
+            raise UsageError("drill facilitate: --token: expected DRILL_ID=TOKEN (the id is 8 hex digits), "
+                             "as the drill printed it")
+        tokens[m.group(1)] = m.group(2)
+    for key in args.key:
+        if not re.match(r"^[A-Za-z0-9_-]{16,64}$", key):
+            raise UsageError("drill facilitate: --key: not a facilitator key (as drill serve printed it)")
+    if not sys.stdout.isatty():
+        raise UsageError("drill facilitate: no terminal to show the facilitator's console in")
+    from drill.gameday.facilitator import FacilitatorApp
+
+    app = FacilitatorApp(tokens=tokens, keys=list(args.key))
+    app.run()
+    return 0

@@ -1,0 +1,266 @@
+"""Many drills served at once: are they still responsive at 1x?
+
+    python -m drill.gameday.bench [--drills 10] [--seconds 30] [--speed 1] [--json]
+
+Starts a real `drill serve` (a subprocess, a scratch data directory), opens N browser-less tabs
+(drill.gameday.webclient: the websocket a browser opens, the same messages), gives each a team and
+starts its drill, attaches a facilitator (polling every drill's status once a second, as `drill
+facilitate` does), has it run every drill at 60x to just past the open (the quiet pre-market is not
+the test), sets the speed under test, then measures for `seconds`:
+
+- in each tab's own process (its channel reports it): event-loop lag, how late a 50 ms sleep
+  wakes (p50/p99/max over the last 20 s of the run), and console frames rendered per second;
+- at each client: screen updates received per second, and keystroke echo, the time from sending
+  a character into the command line to seeing it come back on the screen (every 2 s per tab);
+- the sim's pace (sim seconds per wall second: 1.0 means it keeps up at 1x) and the CPU used by
+  the tab processes, and by everything serve started (their debrief workers too), in cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ECHO_CHAR = "§"  # appears nowhere on the console's own screens
+START_AT = "09:31:00"  # the measurement starts in the incident: the open's order flow, the runaway
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
+
+
+def _cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _session_cpu_s(sid: int) -> float:
+    """CPU seconds of every live process in session `sid` (serve, its tabs, their workers)."""
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[3]) == sid:
+                    total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, IndexError, ValueError):
+                continue
+    return total
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _start_tab(url: str, team: str, width: int, height: int):
+    from drill.gameday.webclient import ENTER, TabClient
+
+    t0 = time.perf_counter()
+    c = TabClient(url, width, height)
+    await c.connect(timeout=60)
+    await c.wait_for("Team", timeout=120)
+    await c.type(team)
+    await c.send(ENTER)
+    await c.wait_for("Esc back", timeout=120)
+    m = c.mark()
+    await c.send(ENTER)
+    await c.wait_for("smars", since=m, timeout=120)
+    await c.send(":")  # the command line, for the echo probe
+    return c, time.perf_counter() - t0
+
+
+async def _echo_probe(tab, until: float, out: list[float]) -> None:
+    from drill.gameday.webclient import BACKSPACE
+
+    await asyncio.sleep(0.5 + (hash(id(tab)) % 1000) / 1000)  # spread the probes
+    while time.perf_counter() < until:
+        m = tab.mark()
+        t = time.perf_counter()
+        await tab.send(ECHO_CHAR)
+        try:
+            await tab.wait_for(re.escape(ECHO_CHAR), since=m, timeout=10)
+            out.append((time.perf_counter() - t) * 1000)
+        except TimeoutError:
+            out.append(10_000.0)
+        await tab.send(BACKSPACE)
+        await asyncio.sleep(2.0)
+
+
+async def _bench(drills: int, seconds: float, speed: float, width: int, height: int, data: Path) -> dict:
+    from drill.gameday.roster import Roster
+
+    port = _free_port()
+    env = {**os.environ, "DRILL_DATA_DIR": str(data)}
+    out = open(data / "serve.out", "w")
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "drill", "serve", "knightmare", "--difficulty", "standard", "--seed", "1",
+         "--speed", f"{speed:g}", "--port", str(port), "--max-drills", str(drills + 2)],
+        stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    tabs = []
+    try:
+        for _ in range(300):
+            text = (data / "serve.out").read_text()
+            if "Ctrl+C stops serving" in text:
+                break
+            if serve.poll() is not None:
+                raise RuntimeError(f"drill serve exited:\n{text}")
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        key = re.search(r"keep it from the trainees\):\s+(\S+)", text).group(1)
+        url = f"http://127.0.0.1:{port}"
+        t0 = time.perf_counter()
+        started = []
+        for i in range(drills):  # as a room of teams would: one after another, a moment apart
+            started.append(asyncio.ensure_future(_start_tab(url, f"team-{i + 1}", width, height)))
+            await asyncio.sleep(0.3)
+        results = await asyncio.gather(*started)
+        tabs = [c for c, _ in results]
+        startup = [s for _, s in results]
+        all_up_s = time.perf_counter() - t0
+
+        os.environ["DRILL_DATA_DIR"] = str(data)
+        roster = Roster(keys=[key])
+        roster.refresh_registry()
+        await roster.poll()
+        pids = [int(w.info["pid"]) for w in roster.watched.values()]
+        assert len(pids) == drills, f"{len(pids)} drills registered, expected {drills}"
+        # The morning before the open is quiet; what matters is the incident. The facilitator runs
+        # every drill at 60x to just past the open, then back to the speed under test.
+        from drill.timefmt import parse_clock
+
+        ids = list(roster.watched)
+        await asyncio.gather(*(roster.command(i, "speed 60") for i in ids))
+        while True:
+            await roster.poll()
+            behind = [i for i in ids if parse_clock(roster.watched[i].status["clock"]) < parse_clock(START_AT)]
+            if not behind:
+                break
+            await asyncio.sleep(0.5)
+        await asyncio.gather(*(roster.command(i, f"speed {speed:g}") for i in ids))
+        await asyncio.sleep(2.0)  # let the change settle
+        await roster.poll()
+
+        first = {w.drill_id: (time.perf_counter(), w.status["clock"]) for w in roster.watched.values()}
+        cpu0 = {pid: _cpu_s(pid) for pid in pids}
+        session0 = _session_cpu_s(serve.pid)
+        frames0 = [len(t.frames) for t in tabs]
+        w0 = time.perf_counter()
+        end = w0 + seconds
+        echoes: list[float] = []
+        probes = [asyncio.ensure_future(_echo_probe(t, end, echoes)) for t in tabs]
+        p99s: list[float] = []
+        while time.perf_counter() < end:
+            await roster.poll()  # the facilitator, once a second
+            await asyncio.sleep(1.0)
+        await asyncio.gather(*probes)
+        wall = time.perf_counter() - w0
+        await roster.poll()
+        cpu = sum(_cpu_s(pid) - cpu0[pid] for pid in pids)
+        session_cpu = _session_cpu_s(serve.pid) - session0
+        health = [w.status.get("health", {}) for w in roster.watched.values()]
+        p99s = [h["lag_p99_ms"] for h in health if h.get("samples")]
+        p50s = [h["lag_p50_ms"] for h in health if h.get("samples")]
+        maxes = [h["lag_max_ms"] for h in health if h.get("samples")]
+        fps = [h["frames_per_s"] for h in health if h.get("samples")]
+        pace = []
+        for w in roster.watched.values():
+            t_a, c_a = first[w.drill_id]
+            pace.append((parse_clock(w.status["clock"]) - parse_clock(c_a)) / 1000 / (time.perf_counter() - t_a))
+        updates = [(len(t.frames) - f0) / wall for t, f0 in zip(tabs, frames0)]
+        return {
+            "drills": drills, "speed": speed, "from": min(c for _, c in first.values()),
+            "to": max(w.status["clock"] for w in roster.watched.values()), "size": f"{width}x{height}", "wall_s": round(wall, 1),
+            "cpus": os.cpu_count(), "all_started_s": round(all_up_s, 1),
+            "start_p50_s": round(_pct(startup, 50), 2), "start_max_s": round(max(startup), 2),
+            "lag_p50_ms_median": round(statistics.median(p50s), 1) if p50s else None,
+            "lag_p99_ms_median": round(statistics.median(p99s), 1) if p99s else None,
+            "lag_p99_ms_worst": round(max(p99s), 1) if p99s else None,
+            "lag_max_ms_worst": round(max(maxes), 1) if maxes else None,
+            "console_frames_per_s_median": round(statistics.median(fps), 1) if fps else None,
+            "console_frames_per_s_min": round(min(fps), 1) if fps else None,
+            "screen_updates_per_s_median": round(statistics.median(updates), 1),
+            "echo_p50_ms": round(_pct(echoes, 50), 1), "echo_p95_ms": round(_pct(echoes, 95), 1),
+            "echo_max_ms": round(max(echoes, default=0.0), 1), "echo_samples": len(echoes),
+            "sim_pace_min": round(min(pace), 3), "sim_pace_median": round(statistics.median(pace), 3),
+            "cpu_cores_used": round(cpu / wall, 2),
+            "cpu_cores_all": round(session_cpu / wall, 2),
+        }
+    finally:
+        for t in tabs:
+            try:
+                await asyncio.wait_for(t.close(), 10)
+            except (asyncio.TimeoutError, OSError):
+                pass
+        if serve.poll() is None:
+            serve.send_signal(signal.SIGINT)
+            try:
+                serve.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(serve.pid, signal.SIGKILL)
+                serve.wait(10)
+        out.close()
+
+
+def run(drills: int = 10, seconds: float = 30.0, speed: float = 1.0, width: int = 120, height: int = 36) -> dict:
+    old = os.environ.get("DRILL_DATA_DIR")
+    with tempfile.TemporaryDirectory(prefix="drill-gameday-bench-") as tmp:
+        try:
+            return asyncio.run(_bench(drills, seconds, speed, width, height, Path(tmp)))
+        finally:
+            if old is None:
+                os.environ.pop("DRILL_DATA_DIR", None)
+            else:
+                os.environ["DRILL_DATA_DIR"] = old
+
+
+def report(r: dict) -> str:
+    return "\n".join([
+        f"{r['drills']} served drills at {r['speed']:g}x, {r['size']}, {r['wall_s']} s measured on {r['cpus']} CPUs "
+        f"(sim {r['from']} -> {r['to']}, the incident)",
+        f"  start            all tabs playing after {r['all_started_s']} s (per tab p50 {r['start_p50_s']} s, "
+        f"max {r['start_max_s']} s)",
+        f"  event-loop lag   p50 {r['lag_p50_ms_median']} ms, p99 {r['lag_p99_ms_median']} ms (median drill), "
+        f"worst drill p99 {r['lag_p99_ms_worst']} ms, max {r['lag_max_ms_worst']} ms",
+        f"  console frames   {r['console_frames_per_s_median']}/s median, {r['console_frames_per_s_min']}/s slowest drill",
+        f"  screen updates   {r['screen_updates_per_s_median']}/s received per tab (median)",
+        f"  keystroke echo   p50 {r['echo_p50_ms']} ms, p95 {r['echo_p95_ms']} ms, max {r['echo_max_ms']} ms "
+        f"({r['echo_samples']} samples)",
+        f"  sim pace         {r['sim_pace_median']} sim s per wall s (slowest {r['sim_pace_min']})",
+        f"  CPU              {r['cpu_cores_used']} cores for the tab processes, {r['cpu_cores_all']} with serve "
+        f"and the debriefs' workers",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m drill.gameday.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--drills", type=int, default=10)
+    p.add_argument("--seconds", type=float, default=30.0)
+    p.add_argument("--speed", type=float, default=1.0)
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    result = run(args.drills, args.seconds, args.speed)
+    print(json.dumps(result, indent=2) if args.json else report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""Keep a served drill's writes inside its data directory.
+
+A drill served to a browser runs for whoever opened the page, so its process refuses, through a
+Python audit hook (PEP 578), every write, creation, removal, rename or database outside the data
+directory: the file operations of Python and of the libraries it runs (Textual, SQLite's connect)
+raise PermissionError instead. The app gives the trainee no way to name a file anyway (its command
+line takes no paths, commands name servers and flags); the hook is the guarantee behind that.
+
+Temporary files go to `tmp/` inside the data directory (TMPDIR is set for this process and
+what it starts).
+
+What it does not cover: reads (Python must read its own code and the bundled scenarios; a served
+drill reads nothing a trainee chose), operations relative to a directory file descriptor passed to
+`os.open` (the audit event does not carry it; nothing in drill does that), and processes started
+fresh rather than forked: the debrief's re-simulation workers (a fork server) run without the hook.
+They run drill's simulation on data sent to them and return results through a pipe; they open no
+files of their own. An audit hook cannot be removed: install it only in a process that will never
+need to write elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_ALWAYS = ("/dev/null",)
+# Audit events that change the file system: which of their arguments are paths written to, and
+# which argument (if any) is a directory file descriptor those paths are relative to.
+_EVENTS: dict[str, tuple[tuple[int, ...], int | None]] = {
+    "os.mkdir": ((0,), 2), "os.remove": ((0,), 1), "os.rmdir": ((0,), 1), "os.rename": ((0, 1), 2),
+    "os.symlink": ((1,), 2), "os.link": ((1,), 3), "os.truncate": ((0,), None), "os.chmod": ((0,), 2),
+    "os.chown": ((0,), 3), "os.utime": ((0,), 4), "os.chflags": ((0,), None), "os.setxattr": ((0,), None),
+    "os.removexattr": ((0,), None), "os.mkfifo": ((0,), 2), "os.mknod": ((0,), 3),
+    "shutil.copyfile": ((1,), None), "shutil.copymode": ((1,), None), "shutil.copystat": ((1,), None),
+    "shutil.copytree": ((1,), None), "shutil.move": ((0, 1), None), "shutil.rmtree": ((0,), 1),
+    "shutil.make_archive": ((0,), None), "shutil.unpack_archive": ((1,), None),
+    "tempfile.mkstemp": ((0,), None), "tempfile.mkdtemp": ((0,), None), "sqlite3.connect": ((0,), None),
+}
+
+
+def _inside(root: str, path: object, dir_fd: object = None) -> bool:
+    if isinstance(path, int):
+        return True  # an already open descriptor: its opening was checked
+    try:
+        name = os.fsdecode(path)  # str, bytes or PathLike
+    except TypeError:
+        return False
+    if name in _ALWAYS or name == ":memory:" or name == "":
+        return True
+    base = os.getcwd()
+    if isinstance(dir_fd, int) and dir_fd >= 0:  # AT_FDCWD (-100) and -1 mean the working directory
+        try:
+            base = os.readlink(f"/proc/self/fd/{dir_fd}")
+        except OSError:
+            return False
+    real = os.path.realpath(os.path.join(base, name))
+    return real == root or real.startswith(root + os.sep)
+
+
+def make_hook(root: str | Path) -> Callable[[str, tuple], None]:
+    root_s = os.path.realpath(root)
+    busy = threading.local()
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "open":
+            path, mode, flags = args
+            writing = (any(c in mode for c in "wax+") if isinstance(mode, str)
+                       else bool(isinstance(flags, int) and flags & _WRITE_FLAGS))
+            if not writing:
+                return
+            targets, dir_fd = (path,), None
+        elif event in _EVENTS:
+            idx, fd_at = _EVENTS[event]
+            targets = tuple(args[i] for i in idx if i < len(args))
+            dir_fd = args[fd_at] if fd_at is not None and fd_at < len(args) else None
+        else:
+            return
+        if getattr(busy, "on", False):
+            return
+        busy.on = True
+        try:
+            for target in targets:
+                if not _inside(root_s, target, dir_fd):
+                    raise PermissionError(f"a served drill writes only in its data directory ({root_s}), "
+                                          f"not {os.fsdecode(target) if not isinstance(target, int) else target}")
+        finally:
+            busy.on = False
+
+    return hook
+
+
+def confine_writes(root: str | Path) -> Path:
+    """From now on this process writes only under `root` (created if need be), which becomes the
+    working directory. Returns the resolved root."""
+    import tempfile
+
+    root_p = Path(root).expanduser().resolve()
+    tmp = root_p / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    os.chdir(root_p)
+    # Temporary files (the debrief's worker pool makes a socket directory) go inside too, for
+    # this process and the programs it starts.
+    os.environ["TMPDIR"] = str(tmp)
+    tempfile.tempdir = str(tmp)
+    sys.dont_write_bytecode = True  # no __pycache__ beside the package's code
+    sys.addaudithook(make_hook(root_p))
+    return root_p

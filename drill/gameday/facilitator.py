@@ -1,0 +1,452 @@
+"""`drill facilitate`: the facilitator's console (Textual).
+
+Left, the drills running on this machine (the registry) and where to type a token or a `drill
+serve` key. Right, two tabs: the live leaderboard of the attached drills (and the results store's
+board for the same scenario and seed), and the highlighted drill: its hidden truth (faulty servers,
+the true loss next to what the trainee's screen shows), its commands as they happen, and the
+controls (pause, resume, speed, inject from the scenario's catalogue, push a hint). `d` opens the
+finished drills' debriefs side by side.
+
+Every second one status request goes to each attached drill (drill.gameday.roster); every control
+is a facilitator command the drill journals, so its replay reproduces the drill.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, HorizontalScroll, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane
+
+from drill.gameday.channel import ChannelError
+from drill.gameday.roster import Roster, Watched
+
+POLL_S = 1.0
+SPEEDS = ("1", "2", "5", "10", "30", "60")
+STATE_STYLE = {"live": "green", "ended": "cyan", "gone": "dim", "refused": "bold red", "attaching": "yellow"}
+
+
+def usd(x: float | None) -> str:
+    if x is None:
+        return "hidden"
+    return f"${x / 1e6:,.2f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
+
+
+def truth_text(w: Watched) -> Text:
+    """The highlighted drill as the facilitator sees it (what the trainee may not)."""
+    s = w.status
+    t = Text()
+    t.append(f"{w.label}", style="bold")
+    t.append(f"  {w.state}", style=STATE_STYLE.get(w.state, ""))
+    if w.error:
+        t.append(f"  {w.error}", style="red")
+    if not s:
+        t.append("\nNo status yet.", style="dim")
+        return t
+    t.append(f"\n{s.get('scenario')} · {s.get('difficulty')} · seed {s.get('seed')}   "
+             f"{s.get('clock')} {s.get('zone', '')} · {s.get('phase')} · ")
+    t.append("PAUSED" if s.get("paused") else f"{s.get('speed', 1):g}x", style="bold yellow" if s.get("paused") else "")
+    if s.get("busy"):
+        t.append("  (simulating a resolve)", style="dim")
+    t.append("\nFaulty servers  ", style="dim")
+    t.append(", ".join(s.get("faulty_servers") or []) or "none", style="bold red")
+    t.append("   (hidden from the trainee)", style="dim")
+    t.append("\nTrue loss       ", style="dim")
+    t.append(usd(s.get("true_loss_usd")), style="bold")
+    screen = s.get("screen")
+    if screen:
+        t.append("   trainee sees: ", style="dim")
+        if screen.get("loss_usd") is None:
+            t.append(f"no loss; exposure {usd(screen.get('exposure_usd'))} as of {screen.get('monitor_as_of')} "
+                     f"({screen.get('monitor_lag_s', 0):.0f}s behind)")
+        else:
+            t.append(f"{usd(screen.get('loss_usd'))} at {screen.get('clock')}")
+    t.append("\nScore           ", style="dim")
+    t.append(f"{usd(s.get('score_usd'))} (collateral {usd(s.get('collateral_usd'))})  grade {s.get('grade')}  ")
+    t.append("contained" if s.get("contained") else "NOT contained", style="green" if s.get("contained") else "bold red")
+    health = s.get("health") or {}
+    if health.get("samples"):
+        t.append(f"\nConsole         loop lag p99 {health['lag_p99_ms']} ms · {health['frames_per_s']} frames/s",
+                 style="dim")
+    return t
+
+
+def recorded_board(boards) -> Table | Text:
+    if not boards:
+        return Text("No recorded results for these drills yet (drill results --leaderboard).", style="dim")
+    table = Table(title="Recorded (results store, best per team)", title_justify="left", box=None, padding=(0, 1))
+    for col in ("board", "rank", "team", "score", "grade", "contained", "ended by"):
+        table.add_column(col)
+    for b in boards:
+        for i, e in enumerate(b.entries, 1):
+            table.add_row(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if i == 1 else "", str(i), e.team or "-",
+                          usd(e.score_usd), e.grade, e.contained_at or "never", e.ended_by)
+    return table
+
+
+class DebriefsScreen(Screen[None]):
+    """The finished drills side by side: each one's score card and timeline, from its outcome."""
+
+    DEFAULT_CSS = """
+    DebriefsScreen .title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
+    DebriefsScreen #columns { height: 1fr; }
+    DebriefsScreen .column { width: 1fr; min-width: 46; height: 1fr; border-right: solid $panel-lighten-2; padding: 0 1; }
+    DebriefsScreen .team { height: 1; text-style: bold; background: $boost; }
+    DebriefsScreen .card { height: auto; margin-bottom: 1; }
+    DebriefsScreen .empty { padding: 1 2; color: $text-muted; }
+    """
+    BINDINGS = [Binding("escape,f4,d,q", "app.pop_screen", "Back")]
+
+    def __init__(self, finished: list[Watched], **kwargs):
+        super().__init__(**kwargs)
+        self.finished = finished
+
+    def compose(self) -> ComposeResult:
+        from drill.session.scoring import Outcome
+        from drill.tui.screens.debrief import score_card, timeline
+
+        yield Static(f"Debriefs · {len(self.finished)} finished drill(s), best score first", classes="title")
+        with HorizontalScroll(id="columns"):
+            if not self.finished:
+                yield Static("No attached drill has ended yet.", classes="empty")
+            ranked = sorted(self.finished, key=lambda w: (w.status["outcome"]["score_usd"], w.drill_id))
+            for w in ranked:
+                o = w.status["outcome"]
+                with VerticalScroll(classes="column"):
+                    yield Static(Text(w.label), classes="team")
+                    try:
+                        outcome = Outcome(**o)
+                    except TypeError:  # an outcome from another version of drill
+                        yield Static(Text("\n".join(f"{k}: {v}" for k, v in o.items() if not isinstance(v, list))))
+                        continue
+                    yield Static(score_card(outcome, w.status.get("journal")), classes="card")
+                    lines = [prompt for _, _, prompt, _ in timeline(outcome)]
+                    body = Text("\n").join(lines) if lines else Text("No commands were given.", style="dim")
+                    yield Static(body)
+        yield Footer()
+
+
+class FacilitatorApp(App[None]):
+    TITLE = "drill facilitate"
+    CSS = """
+    #title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
+    #main { height: 1fr; }
+    #left { width: 36; height: 1fr; border-right: solid $panel-lighten-2; }
+    #left Label { margin-top: 1; text-style: bold; padding: 0 1; }
+    #drills { height: 1fr; }
+    #left Input { margin: 0 1; }
+    #tabs { width: 1fr; height: 1fr; }
+    #tabs TabPane { padding: 0 1; }
+    #board { height: auto; max-height: 16; }
+    #recorded { height: auto; margin-top: 1; }
+    #truth { height: auto; }
+    #controls { height: 3; margin-top: 1; }
+    #controls Button { min-width: 9; margin-right: 1; }
+    #speed { width: 14; }
+    #inject { width: 1fr; }
+    #hint { margin-top: 1; }
+    #commands { height: 1fr; margin-top: 1; }
+    #feedback { height: 1; padding: 0 1; background: $panel; }
+    """
+    # Function keys work while typing a token or a hint; the letters when no input has focus.
+    BINDINGS = [
+        Binding("f2,l", "tab('board-tab')", "Leaderboard", key_display="F2"),
+        Binding("f3,t", "tab('drill-tab')", "Drill", key_display="F3"),
+        Binding("f4,d", "debriefs", "Debriefs", key_display="F4"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, tokens: dict[str, str] | None = None, keys: list[str] | None = None,
+                 poll_s: float = POLL_S, **kwargs):
+        super().__init__(**kwargs)
+        self.roster = Roster(tokens, keys)
+        self.poll_s = poll_s
+        self.desk: Screen  # the main screen (set when mounted)
+        self.current: str | None = None  # the drill the Drill tab shows
+        self.polls = 0
+        self._polling = False
+        self._commands_shown: tuple[str | None, list[tuple]] = (None, [])
+        self._injects_shown: tuple[str | None, tuple] = (None, ())
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield Label("Running on this machine")
+                drills = DataTable(id="drills", cursor_type="row", zebra_stripes=True)
+                drills.add_columns("drill", "team", "seed", "state")
+                yield drills
+                yield Label("Attach")
+                yield Input(placeholder="token (highlighted drill)", password=True, id="token")
+                yield Input(placeholder="key (from drill serve)", password=True, id="key")
+            with TabbedContent(id="tabs", initial="board-tab"):
+                with TabPane("Leaderboard", id="board-tab"):
+                    board = DataTable(id="board", cursor_type="row")
+                    board.add_columns("#", "team", "board", "clock", "phase", "score", "true loss",
+                                      "grade", "contained", "state")
+                    yield board
+                    yield Static(id="recorded")
+                with TabPane("Drill", id="drill-tab"):
+                    yield Static(Text("Highlight an attached drill.", style="dim"), id="truth")
+                    with Horizontal(id="controls"):
+                        yield Button("Pause", id="pause")
+                        yield Button("Resume", id="resume")
+                        yield Select([(f"{s}x", s) for s in SPEEDS], prompt="speed", id="speed")
+                        yield Select([], prompt="inject from the catalogue", id="inject")
+                        yield Button("Inject", id="do-inject", variant="warning")
+                    yield Input(placeholder="a hint to push to the trainee (Enter sends)", id="hint")
+                    commands = DataTable(id="commands", cursor_type="row")
+                    commands.add_columns("at", "by", "command", "status", "result")
+                    yield commands
+        yield Static(id="feedback")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.desk = self.screen  # the main screen's widgets, whichever screen is on top
+        self.roster.refresh_registry()
+        self._render_all()
+        self.set_interval(self.poll_s, self._tick)
+        self.call_later(self._tick)
+
+    def say(self, text: str, style: str = "") -> None:
+        self.desk.query_one("#feedback", Static).update(Text(text, style=style))
+
+    # -- polling ------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        if not self._polling:
+            self._polling = True
+            self._poll()
+
+    @work(exclusive=False, group="poll")
+    async def _poll(self) -> None:
+        try:
+            self.roster.refresh_registry()
+            await self.roster.poll()
+            self.polls += 1
+            if self.polls % 5 == 1:
+                self._load_recorded()
+        finally:
+            self._polling = False
+        self._render_all()
+
+    def _load_recorded(self) -> None:
+        from drill import results
+
+        boards = []
+        seen = set()
+        for w in self.roster.attached():
+            s = w.status or {}
+            key = (s.get("scenario"), s.get("difficulty"), s.get("seed"))
+            if None in key or key in seen:
+                continue
+            seen.add(key)
+            try:
+                boards += results.leaderboard(scenario=key[0], difficulty=key[1], seed=key[2], best_per_team=True,
+                                              limit=10)
+            except results.ResultsError as exc:
+                self.say(f"results store: {exc}", "red")
+        self.desk.query_one("#recorded", Static).update(recorded_board(boards))
+
+    # -- rendering ----------------------------------------------------------------------------------
+    def _render_all(self) -> None:
+        with self.batch_update():
+            self._render_title()
+            self._render_drills()
+            self._render_board()
+            self._render_current()
+
+    def _render_title(self) -> None:
+        r = self.roster
+        keys = f" · {len(r.keys)} serve key(s)" if r.keys else ""
+        self.desk.query_one("#title", Static).update(
+            f"drill facilitate · {len(r.running)} running here · {len(r.attached())} attached{keys}")
+
+    def _render_drills(self) -> None:
+        table = self.desk.query_one("#drills", DataTable)
+        rows = []
+        for d in self.roster.running:
+            w = self.roster.watched.get(d["id"])
+            state = Text(w.state, style=STATE_STYLE.get(w.state, "")) if w else Text("-", style="dim")
+            rows.append((d["id"], (d.get("team") or "-")[:14], str(d.get("seed", "")), state))
+        for w in self.roster.watched.values():  # attached but not (or no longer) running
+            if not any(d["id"] == w.drill_id for d in self.roster.running):
+                rows.append((w.drill_id, (w.team or "-")[:14], "", Text(w.state, style=STATE_STYLE.get(w.state, ""))))
+        _fill(table, rows, keys=[r[0] for r in rows])
+
+    def _render_board(self) -> None:
+        table = self.desk.query_one("#board", DataTable)
+        rows = []
+        for s in self.roster.standings():
+            rows.append((str(s.rank), (s.team or s.drill_id)[:14], s.board, s.clock, s.phase, usd(s.score_usd),
+                         usd(s.true_loss_usd), s.grade,
+                         Text("yes", style="green") if s.contained else Text("no", style="bold red"),
+                         Text(s.state, style=STATE_STYLE.get(s.state, ""))))
+        _fill(table, rows, keys=[s.drill_id for s in self.roster.standings()])
+
+    def _render_current(self) -> None:
+        w = self.roster.watched.get(self.current) if self.current else None
+        if w is None:
+            attached = self.roster.attached()
+            if attached:
+                self.current = attached[0].drill_id
+                w = attached[0]
+        if w is None:
+            self.desk.query_one("#truth", Static).update(Text(
+                "No drill attached. Highlight a running drill on the left and type its token, or type the key "
+                "drill serve printed.", style="dim"))
+            return
+        self.desk.query_one("#truth", Static).update(truth_text(w))
+        status = w.status or {}
+        injects = tuple((i["id"], i["description"]) for i in status.get("injects", []))
+        if self._injects_shown != (w.drill_id, injects):
+            self._injects_shown = (w.drill_id, injects)
+            self.desk.query_one("#inject", Select).set_options([(f"{iid}: {desc}", iid) for iid, desc in injects])
+        self._render_commands(w.drill_id, status.get("commands", []))
+
+    def _render_commands(self, drill_id: str, commands: list[dict]) -> None:
+        """Append new commands and update those whose status changed; a new drill redraws."""
+        table = self.desk.query_one("#commands", DataTable)
+        rows = [(c["at"], c["by"], c["command"], c["status"], c["result"]) for c in commands]
+        shown_id, shown = self._commands_shown
+        if shown_id != drill_id or len(rows) < len(shown):
+            table.clear()
+            shown = []
+        for i, row in enumerate(rows):
+            styled = (row[0], Text(row[1], style="bold magenta" if row[1] == "facilitator" else ""), row[2],
+                      row[3], row[4])
+            if i >= len(shown):
+                table.add_row(*styled, key=str(i))
+            elif shown[i] != row:
+                for col, value in zip(table.columns, styled):
+                    table.update_cell(str(i), col, value)
+        if len(rows) > len(shown):
+            table.move_cursor(row=len(rows) - 1)
+        self._commands_shown = (drill_id, rows)
+
+    # -- choosing and attaching ----------------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#drills")
+    @on(DataTable.RowHighlighted, "#board")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if not event.data_table.has_focus:
+            return  # a table refilled under the cursor, not the facilitator moving it
+        if event.row_key is None or event.row_key.value is None:
+            return
+        drill_id = event.row_key.value
+        if drill_id in self.roster.watched and drill_id != self.current:
+            self.current = drill_id
+            self._render_current()
+
+    @on(DataTable.RowSelected, "#drills")
+    def _drill_selected(self, event: DataTable.RowSelected) -> None:
+        drill_id = event.row_key.value
+        if drill_id in self.roster.watched and self.roster.watched[drill_id].state != "refused":
+            self.current = drill_id
+            self.desk.query_one("#tabs", TabbedContent).active = "drill-tab"
+            self._render_current()
+        else:
+            self.desk.query_one("#token", Input).focus()
+
+    def _highlighted_drill(self) -> str | None:
+        table = self.desk.query_one("#drills", DataTable)
+        if table.row_count == 0:
+            return None
+        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+
+    @on(Input.Submitted, "#token")
+    def _token_entered(self, event: Input.Submitted) -> None:
+        token = event.value.strip()
+        event.input.value = ""
+        drill_id = self._highlighted_drill()
+        if not drill_id:
+            self.say("No running drill to attach to.", "yellow")
+            return
+        if not token:
+            return
+        self.roster.attach(drill_id, token)
+        self.current = drill_id
+        self.say(f"Attaching to {drill_id}…")
+        self._tick()
+
+    @on(Input.Submitted, "#key")
+    def _key_entered(self, event: Input.Submitted) -> None:
+        key = event.value.strip()
+        event.input.value = ""
+        if not key:
+            return
+        fp = self.roster.add_key(key)
+        self.say(f"Key {fp} added: attaching to the drills it serves.")
+        self._tick()
+
+    # -- controls ------------------------------------------------------------------------------------
+    def _send(self, text: str) -> None:
+        if not self.current or self.current not in self.roster.watched:
+            self.say("No drill attached to steer.", "yellow")
+            return
+        self._command(self.current, text)
+
+    @work(group="commands")
+    async def _command(self, drill_id: str, text: str) -> None:
+        try:
+            answer = await self.roster.command(drill_id, text)
+        except ChannelError as exc:
+            self.say(f"{drill_id}: {text}: {exc}", "bold red")
+            return
+        except OSError as exc:
+            self.say(f"{drill_id}: {text}: the drill did not answer ({exc.strerror or exc})", "bold red")
+            return
+        self.say(f"{drill_id}: {text}: {answer.splitlines()[0] if answer else 'done'}", "green")
+        self._tick()
+
+    @on(Button.Pressed, "#pause")
+    def _pause(self) -> None:
+        self._send("pause")
+
+    @on(Button.Pressed, "#resume")
+    def _resume(self) -> None:
+        self._send("resume")
+
+    @on(Select.Changed, "#speed")
+    def _speed(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:
+            self._send(f"speed {event.value}")
+
+    @on(Button.Pressed, "#do-inject")
+    def _inject(self) -> None:
+        value = self.desk.query_one("#inject", Select).value
+        if value is Select.NULL:
+            self.say("Choose an inject from the catalogue first.", "yellow")
+            return
+        self._send(f"inject {value}")
+
+    @on(Input.Submitted, "#hint")
+    def _hint(self, event: Input.Submitted) -> None:
+        text = " ".join(event.value.split())
+        event.input.value = ""
+        if text:
+            self._send(f"push-hint {text}")
+
+    # -- screens -------------------------------------------------------------------------------------
+    def action_tab(self, tab: str) -> None:
+        self.desk.query_one("#tabs", TabbedContent).active = tab
+
+    def action_debriefs(self) -> None:
+        self.push_screen(DebriefsScreen(self.roster.finished()))
+
+
+def _fill(table: DataTable, rows: list[tuple], keys: list[str]) -> None:
+    """Replace a small table's rows (keyed by drill id), keeping the cursor where it was (a handful
+    of drills, once a second: cheaper to redraw than to diff)."""
+    plain = [(k, *(str(c) for c in r)) for k, r in zip(keys, rows)]
+    if getattr(table, "_drill_rows", None) == plain:
+        return
+    table._drill_rows = plain  # type: ignore[attr-defined]
+    cursor = table.cursor_row
+    table.clear()
+    for key, r in zip(keys, rows):
+        table.add_row(*r, key=key)
+    if rows:
+        table.move_cursor(row=min(cursor, len(rows) - 1))

@@ -1,0 +1,70 @@
+"""One browser tab's drill: the program `drill serve` has textual-serve start for each connection.
+
+    python -B -m drill.gameday.served [--scenario ID] [--difficulty NAME] [--seed N] [--speed X]
+
+It accepts no paths: the scenario is a bundled id, the journal goes to the data directory, and
+before anything else the process confines its writes there (drill.gameday.confine). The tab
+starts at the picker, which asks for the team (and offers only the scenario, difficulty and seed
+given here, if any). The facilitator's channel token comes from the key `drill serve` put in the
+environment (drill.gameday.hosting), which is removed at once so nothing this process starts can
+inherit it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from drill.gameday.confine import confine_writes
+from drill.gameday.hosting import KEY_ENV, Facilitation
+from drill.paths import data_dir
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        print(f"{self.prog}: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from drill.scenario import bundled_ids
+
+    p = _Parser(prog="drill-served", description="One served drill (started by drill serve).")
+    p.add_argument("--scenario", choices=bundled_ids(), help="a bundled scenario's id (no paths)")
+    p.add_argument("--difficulty")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--speed", type=float, default=1.0)
+    args = p.parse_args(argv)
+    if args.difficulty is not None and args.scenario is None:
+        p.error("--difficulty needs --scenario")
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        p.error("--seed: must be between 0 and 2**63-1")
+    if not 0 < args.speed <= 600:
+        p.error("--speed: must be above 0 and at most 600")
+    if args.scenario is not None and args.difficulty is not None:
+        from drill.scenario import load
+
+        if args.difficulty not in load(args.scenario).spec.difficulties:
+            p.error(f"--difficulty: {args.difficulty!r} is not a difficulty of {args.scenario}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    key = os.environ.pop(KEY_ENV, None)
+    args = parse_args(argv)
+    root = confine_writes(data_dir())
+    os.environ["DRILL_DATA_DIR"] = str(root)  # absolute from here on, whatever the working directory
+    facilitation = Facilitation.served(key) if key else None
+    del key
+
+    from drill.tui import play
+    from drill.tui.app import DrillApp
+
+    app = DrillApp(args.scenario, args.difficulty, args.seed, args.speed, None, served=True,
+                   facilitation=facilitation)
+    return play(app)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""The facilitator's console against real drills and their channels: attach by token or serve key,
+refuse a wrong token, show the hidden truth and the commands, steer (pause, speed, inject, hint),
+rank the teams live, and lay the finished drills' debriefs side by side."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from rich.console import Console
+
+from drill.gameday.facilitator import DebriefsScreen, FacilitatorApp
+from drill.gameday.hosting import Facilitation, HostedDrill
+from drill.gameday.roster import Watched, standings
+from drill.timefmt import parse_clock
+from drill.tui.controller import Drill
+from textual.widgets import DataTable, Input, Select, Static
+
+
+async def host(tmp_path, team: str, facilitation: Facilitation, seed: int = 4) -> HostedDrill:
+    drill = Drill("knightmare", "standard", seed, tmp_path / f"{team}.jsonl", paused=True)
+    h = HostedDrill(drill, facilitation, team, shown=lambda: None, after_command=lambda: None, frames=lambda: 0)
+    await h.open()
+    return h
+
+
+def plain(widget: Static) -> str:
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+def text_of(app, selector: str) -> str:
+    return plain(app.query_one(selector, Static))
+
+
+def rows(app, selector: str) -> list[list[str]]:
+    table = app.query_one(selector, DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def journal_commands(h: HostedDrill) -> list[tuple[str, str]]:
+    lines = [json.loads(x) for x in h.drill.journal_path.read_text().splitlines()]
+    return [(r.get("by", "trainee"), r["command"]) for r in lines if r["type"] == "command"]
+
+
+async def until(pilot, condition, timeout: float = 30.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def test_the_facilitator_attaches_sees_the_truth_steers_and_ranks(tmp_path):
+    key = "a-serve-key-for-this-test-0123"
+    red = await host(tmp_path, "red", Facilitation.fresh())
+    blue = await host(tmp_path, "blue", Facilitation.fresh())
+    green = await host(tmp_path, "green", Facilitation.served(key))
+    faulty = red.drill.session.outcome().faulty_servers[0]
+    # green contains the fault at once; red lets it run a while.
+    green.drill.advance_to(parse_clock("09:30:30"))
+    green.drill.submit(f"stop {faulty}")
+    green.drill.advance_to(parse_clock("09:33:00"))
+    red.drill.advance_to(parse_clock("09:33:00"))
+    app = FacilitatorApp(tokens={blue.facilitation.drill_id: "wrong-token-0123456789ab"}, keys=[key], poll_s=0.2)
+    try:
+        async with app.run_test(size=(160, 44)) as pilot:
+            w = app.roster.watched
+            await until(pilot, lambda: green.facilitation.drill_id in w and w[green.facilitation.drill_id].state == "live"
+                        and w[blue.facilitation.drill_id].state == "refused")
+            assert "token" in w[blue.facilitation.drill_id].error
+            assert {r[1] for r in rows(app, "#drills")} == {"red", "blue", "green"}
+
+            # Attach red by typing its token with its row highlighted.
+            table = app.query_one("#drills", DataTable)
+            table.focus()
+            row = next(i for i, r in enumerate(rows(app, "#drills")) if r[1] == "red")
+            table.move_cursor(row=row)
+            app.query_one("#token", Input).focus()
+            await pilot.press(*red.facilitation.token)
+            await pilot.press("enter")
+            rid = red.facilitation.drill_id
+            await until(pilot, lambda: rid in w and w[rid].state == "live")
+            assert app.query_one("#token", Input).value == ""
+
+            # The leaderboard: green (contained, nothing lost) above red (still bleeding).
+            await until(pilot, lambda: len(rows(app, "#board")) == 2)
+            board = rows(app, "#board")
+            assert [r[1] for r in board] == ["green", "red"]
+            assert board[0][8] == "yes" and board[1][8] == "no"
+
+            # The Drill tab shows red: the hidden truth and the controls.
+            app.current = rid
+            app.action_tab("drill-tab")
+            await pilot.pause()
+            app._render_current()
+            truth = text_of(app, "#truth")
+            assert faulty in truth and "True loss" in truth and "NOT contained" in truth
+            assert "red" in truth
+
+            await pilot.click("#pause")
+            await until(pilot, lambda: red.drill.clock.paused and ("facilitator", "pause") in journal_commands(red))
+            app.query_one("#speed", Select).value = "10"
+            await until(pilot, lambda: red.drill.clock.speed == 10)
+            await until(pilot, lambda: len(app.query_one("#inject", Select)._options) > 1)
+            app.query_one("#inject", Select).value = "ceo-email"
+            await pilot.click("#do-inject")
+            await until(pilot, lambda: ("facilitator", "inject ceo-email") in journal_commands(red))
+            app.query_one("#hint", Input).focus()
+            await pilot.press(*"check the deploy", "enter")
+            await until(pilot, lambda: ("facilitator", "push-hint check the deploy") in journal_commands(red))
+            assert journal_commands(red) == [("facilitator", "pause"), ("facilitator", "speed 10"),
+                                             ("facilitator", "inject ceo-email"),
+                                             ("facilitator", "push-hint check the deploy")]
+            assert journal_commands(green) == [("trainee", f"stop {faulty}")]  # the others untouched
+            await until(pilot, lambda: len(rows(app, "#commands")) == 4)
+            assert [r[1] for r in rows(app, "#commands")] == ["facilitator"] * 4
+            assert "CEO" in " ".join(m.sender for m in red.drill.snapshot().inbox)
+
+            # Both drills end: the debriefs side by side, best score first.
+            red.drill.abandon()
+            green.drill.advance_to(parse_clock("09:40:00"))
+            green.drill.abandon()
+            await until(pilot, lambda: len(app.roster.finished()) == 2)
+            await pilot.press("f4")  # the hint line still has focus: a function key
+            await until(pilot, lambda: isinstance(app.screen, DebriefsScreen))
+            columns = app.screen.query(".column")
+            assert len(columns) == 2
+            teams = [plain(c.query_one(".team", Static)) for c in columns]
+            assert teams[0].startswith("green") and teams[1].startswith("red")
+            cards = [plain(c.query_one(".card", Static)) for c in columns]
+            assert all("Grade" in card and "Score" in card for card in cards)
+            await pilot.press("escape")
+            assert not isinstance(app.screen, DebriefsScreen)
+    finally:
+        for h in (red, blue, green):
+            await h.close()
+
+
+async def test_a_drill_that_goes_away_keeps_its_last_status(tmp_path):
+    h = await host(tmp_path, "red", Facilitation.fresh())
+    app = FacilitatorApp(tokens={h.facilitation.drill_id: h.facilitation.token}, poll_s=0.2)
+    async with app.run_test(size=(120, 36)) as pilot:
+        w = app.roster.watched[h.facilitation.drill_id]
+        await until(pilot, lambda: w.state == "live")
+        await h.close()
+        await until(pilot, lambda: w.state == "gone")
+        assert w.status["team"] == "red"
+        assert rows(app, "#board")[0][9] == "gone"
+
+
+def test_standings_rank_each_board_by_score_contained_first():
+    def watched(i, board_seed, score, contained):
+        return Watched(f"d{i}", "t", status={"team": f"team{i}", "scenario": "knightmare", "difficulty": "standard",
+                                             "seed": board_seed, "score_usd": score, "contained": contained,
+                                             "grade": "B", "clock": "09:40:00", "phase": "incident"})
+    got = standings([watched(1, 1, 5e6, False), watched(2, 1, 5e6, True), watched(3, 1, 1e6, False),
+                     watched(4, 2, 9e6, True), Watched("d5", "t")])
+    assert [(s.drill_id, s.rank) for s in got] == [("d3", 1), ("d2", 2), ("d1", 3), ("d4", 1)]
