@@ -37,3 +37,15 @@ async def test_no_canary_tab_where_the_difficulty_has_no_dashboard(make_app):
         await pilot.press("9")
         await pilot.pause()
         assert "No canary dashboard" in str(console.query_one(Feedback).render())
+
+
+async def test_keys_typed_right_behind_enter_start_the_next_command(make_app):
+    """A burst (a paste, a browser) `:inspect smars-1⏎:resolve`: the second command survives."""
+    from drill.tui.widgets.command_line import CommandLine
+
+    app = make_app("knightmare", "standard")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("colon", *"inspect", "space", *"smars-1", "enter", *"logs")
+        await pilot.pause()
+        assert app.screen.query_one(CommandLine).value == "logs"
+        assert any(a.command == "inspect smars-1" for a in app.screen.snap.actions)

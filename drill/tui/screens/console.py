@@ -361,9 +361,7 @@ class ConsoleScreen(Screen[None]):
     @on(Input.Submitted, "#command")
     def _command_entered(self, event: Input.Submitted) -> None:
         event.stop()
-        line = event.value
-        event.input.value = ""
-        self.submit_command(line)
+        self.submit_command(event.value)  # the line cleared itself on Enter
 
     @on(CommandLine.Candidates)
     def _candidates(self, event: CommandLine.Candidates) -> None:

@@ -51,6 +51,14 @@ class CommandLine(Input):
             return False
         return super().check_consume_key(key, character)
 
+    async def action_submit(self) -> None:
+        """Enter: hand the line over and clear it at once, so keys typed right behind Enter (a
+        fast typist, a paste, a browser's burst) start the next command instead of being wiped
+        when the submission is handled."""
+        value = self.value
+        self.value = ""
+        self.post_message(self.Submitted(self, value, None))
+
     def remember(self, line: str) -> None:
         line = line.strip()
         if line and (not self.history or self.history[-1] != line):
