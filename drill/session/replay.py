@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from drill.commands import CommandError
-from drill.scenario.loader import LoadedScenario, ScenarioError, load
+from drill.scenario.loader import LoadedScenario, ScenarioError, load, printable
 from drill.session.journal import Journal, read
 from drill.session.scoring import Outcome
 from drill.session.session import Session, SessionError
@@ -63,7 +63,15 @@ def _first_difference(recorded: dict, replayed: dict, prefix: str = "outcome") -
 
 
 def replay(path: str | Path) -> ReplayReport:
-    """Raises JournalError / ScenarioError / SessionError for journals that cannot be replayed at all."""
+    """Raises JournalError / ScenarioError / SessionError for journals that cannot be replayed at all.
+    The divergence quotes the journal, which may hold anything: control characters come escaped."""
+    report = _replay(path)
+    if report.divergence is not None:
+        report = replace(report, divergence=printable(report.divergence))
+    return report
+
+
+def _replay(path: str | Path) -> ReplayReport:
     j = read(path)
     sc = scenario_for(j)
     name = str(path)

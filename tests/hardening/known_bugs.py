@@ -12,7 +12,6 @@ from __future__ import annotations
 from tests.hardening.support import STRICT
 
 
-# id -> (what, predicate on the escaped exception)
 # id -> (what, predicate on the escaped exception). Empty: every bug found so far is fixed (the
 # regression tests in test_known_bugs.py and the corpus keep them fixed).
 KNOWN: dict[str, tuple[str, object]] = {}

@@ -1,5 +1,6 @@
-"""Regression tests for the bugs the hardening suite found (all fixed now). Each test states the
-contract the code meets; a new bug found gets a strict xfail here until it is fixed."""
+"""Regression tests for the bugs the hardening suite found. Each test states the contract the code
+meets; a bug not fixed yet is a strict xfail here (the fix makes it XPASS, which fails the suite
+until the mark comes off). Open now: the raw journal text in replay's divergences (at the end)."""
 
 from __future__ import annotations
 
@@ -197,7 +198,7 @@ def test_special_files_are_refused_not_read_forever(args):
 def test_a_fifo_is_refused_not_waited_on(tmp_path):
     fifo = tmp_path / "x.actions"
     os.mkfifo(fifo)
-    _one_line_2(_drill(["run", str(support.scenario_dir(support.scenario_ids()[0])), "--actions", str(fifo)], timeout=8))
+    _one_line_2(_drill(["run", str(support.scenario_dir(support.scenario_ids()[0])), "--actions", str(fifo)], timeout=5))
 
 
 def test_a_full_disk_while_journaling_is_one_line_not_a_traceback(tmp_path):
@@ -294,3 +295,18 @@ def test_a_journal_to_dev_null_is_accepted(tmp_path):
     if exc is not None:
         raise exc
     assert rc == 0, err
+
+
+@pytest.mark.parametrize("where", ["outcome-key", "command-after-the-end"])
+def test_tampered_journal_text_is_not_echoed_raw(where, tmp_path):
+    recs = _journal(tmp_path)
+    if where == "outcome-key":
+        recs[-1]["outcome"]["\x1f\x1b[2J"] = None
+    else:
+        recs = [r for r in recs if r["type"] != "end"]
+        recs.append({"type": "command", "seq": 1, "t": 10**12, "at": "", "command": "\x1b[2J hint"})
+    p = tmp_path / "j.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in recs) + "\n")
+    rc, out, err, exc = run_main(["replay", str(p)])
+    assert exc is None and rc == 1, (rc, out, err)
+    assert all(support.clean_line(ln) for ln in out.splitlines() if ln.strip()), repr(out)

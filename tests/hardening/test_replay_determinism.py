@@ -82,8 +82,8 @@ def test_random_scripts_same_in_two_processes_and_replay_exactly(sid, tmp_path):
         assert report["outcome"] == outcome, job["name"]
     support.count("replayed scripts", "two processes + replay: identical")
 
-    # Real processes, as a user runs it: the first and last journal of the batch.
-    for j in {journals[0], journals[-1]}:
+    # A real process, as a user runs it: the last journal of the batch.
+    for j in journals[-1:]:
         p = subprocess.run([sys.executable, "-m", "drill", "replay", j], capture_output=True, text=True, timeout=600,
                            cwd=support.ROOT, env=_env("31337"))
         assert p.returncode == 0 and "reproduced exactly" in p.stdout, p.stdout + p.stderr
