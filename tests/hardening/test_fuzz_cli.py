@@ -31,7 +31,7 @@ from drill.cli.main import main
 from drill.session.headless import run_script
 from drill.session.script import parse_script
 from tests.hardening import support
-from tests.hardening.known_bugs import known
+from tests.hardening.known_bugs import known, known_text
 from tests.hardening.strategies import NASTY_STRINGS, action_files, mutate_journal, scenario_files
 
 SETTINGS = settings(max_examples=support.FUZZ_EXAMPLES, deadline=None, derandomize=not support.RANDOM,
@@ -198,10 +198,9 @@ def check_cli(args: list[str]) -> str:
         return "exit 2"  # one line per problem, by design (tests/scenario/test_validation.py)
     if len(lines) != 1:
         raw_args = " ".join(args)
-        if any(c in raw_args for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
-            if not support.STRICT:
-                return "known:path-control-chars"
-        if not support.STRICT and all(": " in ln for ln in lines):
+        if any(c in raw_args for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029") and known_text("path-control-chars"):
+            return "known:path-control-chars"
+        if all(": " in ln for ln in lines) and known_text("multi-problem-lines"):
             return "known:multi-problem-lines"
         raise AssertionError(f"{len(lines)} lines on stderr for {args!r:.300}: {err!r:.500}")
     return "exit 2"

@@ -1,6 +1,6 @@
 """Regression tests for the bugs the hardening suite found. Each test states the contract the code
 meets; a bug not fixed yet is a strict xfail here (the fix makes it XPASS, which fails the suite
-until the mark comes off). Open now: the raw journal text in replay's divergences (at the end)."""
+until the mark comes off). None is open now."""
 
 from __future__ import annotations
 
