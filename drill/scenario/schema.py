@@ -163,6 +163,8 @@ class Behaviours(Strict):
     resting_absorb_lots_per_s: float = Field(10.0, ge=0, le=100_000, description="lots buyers (or sellers) take from a resting order per second")
     resting_absorb_growth_per_min: float = Field(0.0, ge=0, le=100, description="how fast that appetite grows, per minute the order rests")
     overfill_factor: float = Field(2.0, ge=1, le=100, description="how many times its quantity an overfilling parent fills")
+    cancel_on_disconnect: bool = Field(False, description="the exchange cancels the firm's resting orders when the kill switch "
+                                                          "disconnects it (modern venues do; false keeps them on the book)")
 
 
 class Order(Strict):

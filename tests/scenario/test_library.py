@@ -1,5 +1,7 @@
 """The scenario library: calibration of the non-Knight incidents, variants by seed, the tutorial."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -169,3 +171,25 @@ def test_hints_are_refused_outside_the_tutorial():
     o = Session(load("knightmare"), "historical")
     sub = o.submit("hint")
     assert not sub.accepted and "no hints" in sub.message
+
+
+def test_fat_finger_standard_kill_switch_cancels_the_resting_order_as_modern_venues_do():
+    """Cancel-on-disconnect is scenario data (behaviours.cancel_on_disconnect): with it the kill
+    switch takes the order off the book; without it (the old behaviour) the order keeps resting."""
+    sc = load("fat-finger")
+    assert sc.spec.behaviours.cancel_on_disconnect
+
+    def kill_at_once(scenario):
+        s = Session(scenario, "standard")
+        s.advance_to(parse_clock("09:27:02"))
+        s.submit("kill-switch")
+        return s.run_to_end()
+
+    o = kill_at_once(sc)
+    assert o.contained and o.loss_usd < 15e6
+    assert "cancelled 1 resting order" in o.actions[0]["result"]
+    behaviours = sc.spec.behaviours.model_copy(update={"cancel_on_disconnect": False})
+    legacy = dataclasses.replace(sc, spec=sc.spec.model_copy(update={"behaviours": behaviours}))
+    kept = kill_at_once(legacy)
+    assert kept.loss_usd > 1e9  # every share sold to other buyers
+    assert "cancelled" not in kept.actions[0]["result"]
