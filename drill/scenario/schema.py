@@ -320,9 +320,17 @@ class Lesson(Strict):
     check: LessonCheck
 
 
+# The SEC's measures of a firm's market impact (Release 34-70694): symbols where the firm was more
+# than a share of the volume since the open and its flow moved the price more than a fraction.
+MARKET_IMPACT_FIELDS = {
+    "symbols_over_50pct_volume_moved_10pct": (0.50, 0.10),
+    "symbols_over_20pct_volume_moved_5pct": (0.20, 0.05),
+}
+
 CALIBRATION_FIELDS = (
     "runaway_parent_orders", "executions", "shares", "symbols", "long_usd", "long_symbols", "short_usd",
     "short_symbols", "loss_usd", "emails_before_open", "max_price_move_bps", "minutes_to_contain",
+    *MARKET_IMPACT_FIELDS,
 )
 
 

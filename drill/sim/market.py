@@ -60,6 +60,11 @@ class Market:
         self._hot_potato = spec.hot_potato
         self.volume = np.zeros((VOLUME_WINDOW, n), dtype=np.float64)
         self._vi = 0
+        # Since the open, per symbol: everyone's volume, the firm's own, and the furthest the
+        # firm's flow pushed the price (the regulator's measures of a firm's market impact).
+        self.session_volume = np.zeros(n, dtype=np.float64)
+        self.firm_volume = np.zeros(n, dtype=np.float64)
+        self.max_move = np.zeros(n, dtype=np.float64)
 
     def index(self, name: str) -> int:
         return self.symbols.index(name)
@@ -88,8 +93,22 @@ class Market:
         """The firm's net flow this tick (shares): it adds pressure and, passed from hand to hand
         by intermediaries, market volume."""
         self.pressure += flow
-        self.volume[self._vi] = self.base_volume + np.abs(flow) * (1.0 + self._hot_potato)
+        traded = np.abs(flow)
+        volume = self.base_volume + traded * (1.0 + self._hot_potato)
+        self.volume[self._vi] = volume
         self._vi = (self._vi + 1) % VOLUME_WINDOW
+        self.session_volume += volume
+        self.firm_volume += traded
+        touched = np.flatnonzero(self.pressure)
+        if len(touched):
+            moved = np.abs(self.displacement(touched, self.pressure[touched]))
+            self.max_move[touched] = np.maximum(self.max_move[touched], moved)
+
+    def symbols_impacted(self, min_volume_share: float, min_move: float) -> int:
+        """Symbols where the firm traded more than `min_volume_share` of everyone's volume since
+        the open and pushed the price more than `min_move` (a fraction) from fair at some point."""
+        share = self.firm_volume / np.maximum(self.session_volume, 1.0)
+        return int(np.count_nonzero((share > min_volume_share) & (self.max_move > min_move)))
 
     def volume_last_window(self, syms: np.ndarray) -> np.ndarray:
         """Market volume per tick averaged over the last window (what a participation algo sees)."""
