@@ -73,6 +73,13 @@ class Market(Strict):
     dryup: float = Field(0.0, ge=0, le=100, description="liquidity withdrawal: impact grows with the displacement already caused")
     hot_potato: float = Field(0.0, ge=0, le=100, description="extra market volume per share the firm trades (intermediaries passing it on)")
     trading_seconds_per_day: int = Field(23_400, ge=60, le=86_400)
+    halt_at_move_bps: float | None = Field(None, gt=0, le=5000, description="a circuit breaker (a stop logic): trading in a symbol pauses "
+                                                                            "once the firm's flow has moved its price this far from fair")
+    halt_seconds: float = Field(5.0, ge=1, le=3600, description="how long that pause lasts")
+    reopen_half_life_s: float | None = Field(None, gt=0, le=86_400, description="after the pause, pressure decays with this half-life "
+                                                                               "(the buy side steps back in); none: as before")
+    reopen_volume_factor: float = Field(1.0, ge=0.1, le=100, description="after the pause, everyone else's volume in the symbol "
+                                                                        "runs at this multiple of normal")
     fixed_prices: dict[Name, Annotated[float, Field(gt=0, le=1e7)]] = Field(default_factory=dict, description="fair values for named symbols")
     fixed_adv_usd: dict[Name, Annotated[float, Field(gt=0, le=1e12)]] = Field(default_factory=dict, description="daily dollar volume for named symbols")
 
