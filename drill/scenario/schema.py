@@ -346,7 +346,9 @@ class CalibrationTarget(Strict):
 
     field: Literal[CALIBRATION_FIELDS]  # type: ignore[valid-type]
     record: float = Field(ge=0, le=1e13)
-    tolerance_pct: float = Field(10.0, gt=0, le=100)
+    tolerance_pct: float = Field(10.0, gt=0, le=100, description="how far the scenario's own seed may land from the record")
+    mean_tolerance_pct: float | None = Field(None, gt=0, le=100, description="how far the mean over variant seeds may land "
+                                                                           "(`drill calibrate --seeds N`); none: tolerance_pct")
     source: Annotated[str, Field(min_length=1, max_length=200)]
     play: Name = "historical"
 

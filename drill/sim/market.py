@@ -57,6 +57,7 @@ class Market:
         self._halt_ticks = int(round(spec.halt_seconds * 1000 / tick_ms))
         self.halt_ticks_left = np.zeros(n, dtype=np.int64)
         self.halts: list[tuple[int, int]] = []  # (symbol, tick index since the open) of each halt
+        self._beyond_limit = np.zeros(n, dtype=np.bool_)
         self._ticks = 0
         self.pressure = np.zeros(n, dtype=np.float64)  # shares, signed
         self.halted = np.zeros(n, dtype=np.bool_)
@@ -89,11 +90,14 @@ class Market:
             self._reopen(np.flatnonzero(self.halted & (self.halt_ticks_left <= 0)))
 
     def _check_halts(self, touched: np.ndarray, moved: np.ndarray) -> None:
-        """The circuit breaker: a symbol pushed past the limit stops trading for a pause."""
+        """The circuit breaker: a symbol pushed across the limit stops trading for a pause. It
+        trips on the crossing, so a symbol that reopens still beyond it trades on."""
         limit = self.spec.halt_at_move_bps
         if limit is None:
             return
-        trip = touched[(moved > limit / 1e4) & ~self.halted[touched]]
+        beyond = moved > limit / 1e4
+        trip = touched[beyond & ~self._beyond_limit[touched] & ~self.halted[touched]]
+        self._beyond_limit[touched] = beyond
         if len(trip):
             self.halted[trip] = True
             self.halt_ticks_left[trip] = self._halt_ticks
