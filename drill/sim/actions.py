@@ -287,8 +287,9 @@ def _kill_switch(world: World, a: Action):
         # drops. Orders still at the firm's routers stay, but nothing routes them while disconnected.
         act = world.book.active
         resting = act[world.paths(act) == RESTING] if len(act) else act
+        hurt = world.charge_cancellations(resting)
         world.book.close(resting, ob.CANCELLED)
-        a.result += f"; the exchange cancelled {len(resting):,} resting order(s) on disconnect"
+        a.result += f"; the exchange cancelled {len(resting):,} resting order(s) on disconnect" + _customers_hurt(hurt)
 
 
 def _ack(world: World, a: Action):
