@@ -44,7 +44,8 @@ def test_recovery_deploy_and_restart_brings_business_back():
     phases = [p["phase"] for p in o.phases]
     assert phases[:3] == ["incident", "contained", "recovered"] and "re-opened" not in phases
     # Collateral accrued only while smars-8 was out (about 5 minutes of one server).
-    assert 3 * 20_000 < o.collateral_usd < 8 * 20_000
+    per_minute = knightmare().spec.scoring.server_minute_usd
+    assert 3 * per_minute < o.collateral_usd < 8 * per_minute
 
 
 def test_restarting_with_the_fault_in_place_reopens_the_incident():
