@@ -5,6 +5,11 @@ fair value: linear in the pressure as a share of daily volume, made convex by li
 withdrawal (`dryup`), capped (a price limit), and, where the scenario says so, decaying with a
 half-life as other traders step back in. Without a half-life the pressure is the firm's net
 inventory: Knight's positions kept pushing the prices it paid.
+
+Where the scenario has a circuit breaker, a symbol pushed across its limit pauses (nothing trades
+in it) and reopens with the other side of the market back: faster decay, more volume. The market
+also keeps, per symbol since the open, the firm's share of the volume and the furthest its flow
+moved the price: the regulator's measures of a firm's market impact.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ class Market:
         self.halted = np.zeros(n, dtype=np.bool_)
         # Everyone else's volume per tick, in shares: the day's volume spread over its seconds.
         self.base_volume = self.adv_usd / self.fair / spec.trading_seconds_per_day * tick_ms / 1000
+        self._normal_volume = self.base_volume.copy()
         self._hot_potato = spec.hot_potato
         self.volume = np.zeros((VOLUME_WINDOW, n), dtype=np.float64)
         self._vi = 0
@@ -110,7 +116,7 @@ class Market:
             return
         self.halted[syms] = False
         self._decay[syms] = self._reopen_decay
-        self.base_volume[syms] *= self.spec.reopen_volume_factor
+        self.base_volume[syms] = self._normal_volume[syms] * self.spec.reopen_volume_factor
 
     def displacement(self, syms: np.ndarray, pressure_shares: np.ndarray) -> np.ndarray:
         """How far the firm's pressure has pushed the traded price from fair (a signed fraction)."""
