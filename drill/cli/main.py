@@ -203,7 +203,7 @@ def _cmd_run(args) -> int:
     else:
         print(_summary(outcome))
     try:
-        rid = results.record(outcome, journal, team=args.team, path=db)
+        rid = results.record(outcome, journal, team=args.team, path=db, source=results.SOURCE_SCRIPT)
     except results.ResultsError as exc:
         print(f"drill run: result not recorded: {exc}", file=sys.stderr)
         return EXIT_FAIL
