@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from drill.paths import open_for_writing
+
 FORMAT = 1
 MAX_JOURNAL_BYTES = 50_000_000
 MAX_JOURNAL_COMMANDS = 20_000  # far beyond any drill; replaying more would take minutes
@@ -27,7 +29,7 @@ class JournalWriter:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "w", encoding="utf-8")
+        self._fh = open_for_writing(self.path)  # never waits on a FIFO; refuses all but a regular file
 
     def write(self, record: dict) -> None:
         self._fh.write(json.dumps(record, separators=(",", ":")) + "\n")
