@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 
 from drill import __version__
@@ -116,17 +117,32 @@ def to_json(d: Debrief) -> str:
 
 
 # -- Markdown -------------------------------------------------------------------------------------
+def _md(text: object) -> str:
+    """Scenario and journal text as Markdown prose that renders as itself: no raw HTML (a viewer
+    with HTML on would run it), no link or image syntax."""
+    return html.escape(str(text), quote=False).replace("[", "\\[").replace("]", "\\]")
+
+
+def _code(text: object) -> str:
+    """An inline code span the text cannot close early (a fence longer than its backtick runs)."""
+    t = str(text).replace("\n", " ")
+    run = max((len(m) for m in re.findall(r"`+", t)), default=0)
+    fence = "`" * (run + 1)
+    pad = " " if t.startswith("`") or t.endswith("`") else ""
+    return f"{fence}{pad}{t}{pad}{fence}"
+
+
 def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    return _md(" ".join(str(text).split())).replace("|", "\\|")
 
 
 def to_markdown(d: Debrief, chart_ref: str) -> str:
     c = d.card
-    out = [f"# Debrief: {d.title}", "",
-           f"*{d.difficulty} difficulty \u00b7 seed {d.seed} \u00b7 journal `{d.journal}` \u00b7 times are the "
+    out = [f"# Debrief: {_md(d.title)}", "",
+           f"*{_md(d.difficulty)} difficulty \u00b7 seed {d.seed} \u00b7 journal {_code(d.journal)} \u00b7 times are the "
            f"scenario's clock ({d.clock_zone})*", ""]
     for w in d.warnings:
-        out += [f"> **Warning:** {w}", ""]
+        out += [f"> **Warning:** {_md(w)}", ""]
     headline = (f"**Grade {c.grade}**: the drill cost **{usd(c.score_usd)}**"
                 + (" and the firm went bankrupt" if c.bankrupt else "") + ". ")
     if c.best_play is not None:
@@ -140,7 +156,7 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         out.append("Your commands, numbered as on the chart:")
         out.append("")
         for i, m in enumerate(d.markers, 1):
-            out.append(f"{i}. {m.at} `{m.command}` ({m.status})")
+            out.append(f"{i}. {m.at} {_code(m.command)} ({_md(m.status)})")
         out.append("")
     out += ["## What it would have cost", "",
             "Each line is a re-simulation of your journal, edited (rules in the project's docs/debrief.md).", "",
@@ -158,46 +174,48 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         out += [f"Containment moves tried at the first moment the fault was visible ({when or 'never'}):", ""]
         for x in d.candidates:
             verdict = (f"contains; score {usd(x.score_usd)}" if x.effective else x.note or "not effective")
-            out.append(f"- `{x.move}`: {verdict}")
+            out.append(f"- {_code(x.move)}: {_md(verdict)}")
         out.append("")
     if d.command_effects:
         out += ["What each of your commands that could change the market was worth (score without it, against yours):", ""]
         for e in d.command_effects:
             verdict = (f"made it worse by {usd(e.cost_usd)}" if e.cost_usd > 0.5 else
                        f"saved {usd(-e.cost_usd)}" if e.cost_usd < -0.5 else "made no difference")
-            out.append(f"- {e.at} `{e.command}`: {verdict}")
+            out.append(f"- {e.at} {_code(e.command)}: {verdict}")
         out.append("")
     if d.pending:
-        out += ["*Still computing: " + "; ".join(d.pending) + "*", ""]
+        out += ["*Still computing: " + "; ".join(_md(x) for x in d.pending) + "*", ""]
     out += ["## After-action review", ""]
     for l in d.lessons:
         mark = "Keep" if l.verdict == "keep" else "Change"
-        out += [f"### {mark}: {l.title}", "", f"- **Expected:** {l.expected}", f"- **What happened:** {l.happened}",
-                f"- **Why it matters:** {l.why}", f"- **{mark}:** {l.advice}", ""]
+        out += [f"### {mark}: {_md(l.title)}", "", f"- **Expected:** {_md(l.expected)}",
+                f"- **What happened:** {_md(l.happened)}", f"- **Why it matters:** {_md(l.why)}",
+                f"- **{mark}:** {_md(l.advice)}", ""]
     out += ["## Timeline", ""]
     for r in timeline_rows(d):
         e = r.event
         if r.kind == "command":
             status = e.status or ""
             fin = f" at {e.finished_at}" if e.finished_at and e.finished_at != r.at else ""
-            out.append(f"- `{r.at}` \u25b6 `{r.title}`: {status}{fin}")
+            out.append(f"- `{r.at}` \u25b6 {_code(r.title)}: {_md(status)}{fin}")
             lines = r.detail.strip().splitlines()
             if len(lines) == 1:
-                out[-1] += f": {lines[0]}"
+                out[-1] += f": {_md(lines[0])}"
             elif lines:
-                out += ["", "  ```"] + [f"  {ln}" for ln in lines] + ["  ```", ""]
+                fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", r.detail)), default=0))
+                out += ["", f"  {fence}"] + [f"  {ln}" for ln in lines] + [f"  {fence}", ""]
         elif r.kind in ("email", "call"):
             many = f"{r.count} \u00d7 " if r.count > 1 else ""
             where = " (waiting when your clock started)" if e.before_start else ""
-            out.append(f"- `{_when(r)}` {many}{r.kind} from {e.sender}{where}: \u201c{r.title}\u201d")
+            out.append(f"- `{_when(r)}` {many}{r.kind} from {_md(e.sender)}{where}: \u201c{_md(r.title)}\u201d")
         elif r.kind == "alert":
-            out.append(f"- `{r.at}` ALERT {r.title} ({e.status})")
+            out.append(f"- `{r.at}` ALERT {_md(r.title)} ({_md(e.status)})")
         elif r.kind == "phase":
-            out.append(f"- `{r.at}` **{r.title}**")
+            out.append(f"- `{r.at}` **{_md(r.title)}**")
         else:
-            out.append(f"- `{r.at}` *{r.title}*")
+            out.append(f"- `{r.at}` *{_md(r.title)}*")
     out.append("")
-    out.append(f"*Generated by drill {__version__} from `{d.journal}`.*")
+    out.append(f"*Generated by drill {__version__} from {_code(d.journal)}.*")
     return "\n".join(out) + "\n"
 
 
