@@ -471,34 +471,60 @@ class World:
         self.alerts.append(Alert(f"A{len(self.alerts) + 1}", now, kind, label, detail))
 
     def _check_alerts(self, now: int) -> None:
+        """Every rule, every tick, as numpy over servers, parents and symbols. What already alerted
+        is remembered per kind in a mask (the same (kind, key) `_raise` de-duplicates on), so an
+        alert's message is built once, when its key first trips, and a hostile file's many rules
+        over many live parents cost a vector comparison each, not a Python loop."""
         if not self.market_open():
             return
-        for rule in self.spec.alerts:
+        rules = self.spec.alerts
+        seen = self.__dict__.setdefault("_alert_masks", {})
+        servers = self.fleet.servers
+        book, market = self.book, self.market
+        ratio = moved = gross = None
+        for rule in rules:
             if rule.kind == "order_ratio":
-                for s in self.fleet.servers:
-                    if s.parents_in and s.children_out / s.parents_in > rule.threshold:
-                        self._raise(now, rule.kind, s.name, rule.label,
-                                    f"{s.name}: {s.children_out / s.parents_in:,.0f} child orders out per parent in (limit {rule.threshold:,.0f})")
+                if ratio is None:
+                    ins = np.array([s.parents_in for s in servers], dtype=np.float64)
+                    outs = np.array([s.children_out for s in servers], dtype=np.float64)
+                    ratio = np.divide(outs, ins, out=np.zeros_like(outs), where=ins > 0)
+                done = seen.setdefault("order_ratio", np.zeros(len(servers), bool))
+                for i in np.flatnonzero((ratio > rule.threshold) & ~done):
+                    s = servers[int(i)]
+                    done[i] = True
+                    self._raise(now, rule.kind, s.name, rule.label,
+                                f"{s.name}: {s.children_out / s.parents_in:,.0f} child orders out per parent in (limit {rule.threshold:,.0f})")
             elif rule.kind == "position_limit":
-                gross = float(np.abs(self.ledger.inventory_usd()).sum())
-                if gross > rule.threshold:
+                if gross is None:
+                    gross = float(np.abs(self.ledger.inventory_usd()).sum())
+                if gross > rule.threshold and (rule.kind, "") not in self._alerted:
                     self._raise(now, rule.kind, "", rule.label, f"firm gross position ${gross:,.0f} (limit ${rule.threshold:,.0f})")
             elif rule.kind == "loss":
-                if self.loss_usd > rule.threshold:
+                if self.loss_usd > rule.threshold and (rule.kind, "") not in self._alerted:
                     self._raise(now, rule.kind, "", rule.label, f"trading loss ${self.loss_usd:,.0f} (threshold ${rule.threshold:,.0f})")
             elif rule.kind == "order_size":
-                act = self.book.active
-                for pid in act[self.book.qty[act] >= rule.threshold]:
-                    pid = int(pid)
-                    sym = self.market.symbols[int(self.book.symbol[pid])]
-                    side = "BUY" if self.book.side[pid] > 0 else "SELL"
+                done = seen.get("order_size")
+                if done is None or len(done) < book.n:  # parents are only ever added: grow to the book
+                    grown = np.zeros(max(book.n, 2 * len(done) if done is not None else 1024), bool)
+                    if done is not None:
+                        grown[: len(done)] = done
+                    done = seen["order_size"] = grown
+                act = book.active
+                new = act[(book.qty[act] >= rule.threshold) & ~done[act]]
+                done[new] = True
+                for pid in new.tolist():
+                    sym = market.symbols[int(book.symbol[pid])]
+                    side = "BUY" if book.side[pid] > 0 else "SELL"
                     self._raise(now, rule.kind, str(pid), rule.label,
-                                f"order {pid}: {side} {int(self.book.qty[pid]):,} {sym} (size limit {rule.threshold:,.0f})")
+                                f"order {pid}: {side} {int(book.qty[pid]):,} {sym} (size limit {rule.threshold:,.0f})")
             elif rule.kind == "price_move":
-                moved = np.abs(self.market.displacement(np.arange(len(self.market.fair)), self.market.pressure)) * 1e4
-                for i in np.flatnonzero(moved > rule.threshold):
-                    self._raise(now, rule.kind, self.market.symbols[int(i)], rule.label,
-                                f"{self.market.symbols[int(i)]} traded {moved[i]:,.0f} bps away from fair value (limit {rule.threshold:,.0f})")
+                if moved is None:
+                    moved = np.abs(market.displacement(np.arange(len(market.fair)), market.pressure)) * 1e4
+                done = seen.setdefault("price_move", np.zeros(len(market.fair), bool))
+                for i in np.flatnonzero((moved > rule.threshold) & ~done):
+                    done[i] = True
+                    self._raise(now, rule.kind, market.symbols[int(i)], rule.label,
+                                f"{market.symbols[int(i)]} traded {moved[i]:,.0f} bps away from fair value (limit {rule.threshold:,.0f})")
 
     # -- the timeline -------------------------------------------------------------------------------
     def _fill(self, text: str) -> str:
