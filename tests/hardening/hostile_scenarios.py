@@ -32,10 +32,11 @@ def alerts() -> dict:
 def overfill() -> dict:
     d = _base()
     d["behaviours"]["overfill_factor"] = 100
-    for rel in d["releases"]:
-        for name, path in rel.get("flags", {}).items():
-            if path.get("behaviour") == "runaway_untracked":
-                path["behaviour"] = "overfill"
+    for rel in d["releases"]:  # every release overfills the flagged flow: every server, all day
+        for path in rel.get("flags", {}).values():
+            path["behaviour"] = "overfill"
+    rlp = next(f for f in d["flows"] if f.get("flag"))
+    rlp.update(rate_per_min=1000, qty_lots=[50, 100])
     return d
 
 
