@@ -53,7 +53,7 @@ class ScoreCard:
 class TimelineEvent:
     t: int
     at: str
-    kind: str  # clock (start, open), phase, email, call, alert, command, end
+    kind: str  # clock (start, open), phase, email, call, alert, command (the trainee's), facilitator, end
     title: str
     detail: str = ""
     status: str | None = None  # commands: done, refused, unfinished
@@ -61,6 +61,7 @@ class TimelineEvent:
     sender: str | None = None
     before_start: bool = False  # arrived before the trainee's clock started (waiting in the inbox)
     signal: bool = False  # a message that pointed at the fault
+    by: str | None = None  # commands: trainee or facilitator
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,9 @@ class Counterfactual:
     contained_at: str | None
     bankrupt: bool | None
     delta_usd: float | None  # score minus the trainee's score: negative is cheaper
-    commands: tuple[tuple[str, str], ...]  # (HH:MM:SS, command) of the edited journal
+    commands: tuple[tuple[str, str], ...]  # (HH:MM:SS, command): the trainee's, as edited
     note: str = ""
+    steering: tuple[tuple[str, str], ...] = ()  # (HH:MM:SS, command): the facilitator's, replayed unedited
 
 
 @dataclass(frozen=True)
@@ -115,11 +117,13 @@ class CommandEffect:
     """What one of the trainee's commands was worth: the score without it, minus the score with it,
     negated. Positive cost: the command made things worse."""
 
-    seq: int
+    seq: int  # the group's first command
     at: str
-    command: str
+    command: str  # the command, or what the group's commands share (identical ones, or a verb)
     score_without_usd: float
     cost_usd: float
+    count: int = 1  # commands in the group, removed together
+    seqs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,7 @@ class Debrief:
     timeline: tuple[TimelineEvent, ...]
     curves: tuple[Series, ...]  # the trainee's first, then the counterfactuals'
     markers: tuple[Marker, ...]  # the trainee's commands, for the chart
+    steering: tuple[Marker, ...]  # the facilitator's commands (speed, pause, inject, push-hint)
     counterfactuals: tuple[Counterfactual, ...]
     candidates: tuple[Candidate, ...]
     command_effects: tuple[CommandEffect, ...]
@@ -156,6 +161,7 @@ class Debrief:
     total: int
     pending: tuple[str, ...]  # labels of what is still computing
     warnings: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # what the debrief chose not to re-simulate, and why
 
     @property
     def complete(self) -> bool:
@@ -165,7 +171,8 @@ class Debrief:
         d = asdict(self)
         d["complete"] = self.complete
         d["counterfactuals"] = [
-            {**c, "commands": [{"at": at, "command": cmd} for at, cmd in c["commands"]]} for c in d["counterfactuals"]
+            {**c, "commands": [{"at": at, "command": cmd} for at, cmd in c["commands"]],
+             "steering": [{"at": at, "command": cmd} for at, cmd in c["steering"]]} for c in d["counterfactuals"]
         ]
         d["curves"] = [{**s, "points": [{"t": t, "loss_usd": v} for t, v in s["points"]]} for s in d["curves"]]
         return d

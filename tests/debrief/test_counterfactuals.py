@@ -143,7 +143,7 @@ def test_stream_yields_at_once_then_as_each_resimulation_finishes(tmp_path, shar
     # The first debrief comes from the journal and the cache, before any re-simulation finished:
     # this journal's own edits (the trainee's run, containment moved earlier) are still pending.
     assert first_pending and "your own drill, re-simulated" in first_pending
-    assert any(p.startswith("Contained 1 min earlier") for p in first_pending)
+    assert any(p.startswith("Your containment 1 min sooner") for p in first_pending)
     assert [s[0] for s in seen] == sorted(s[0] for s in seen) and seen[-1][0] == total and not seen[-1][2]
     assert len(seen) >= 3  # progress arrives in steps, not all at the end
     assert d.card.ended_by == "abandoned" and d.card.ended_at == "09:37:00"
