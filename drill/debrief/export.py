@@ -82,6 +82,10 @@ def _contained_text(d: Debrief) -> str:
     return ", ".join(parts)
 
 
+def _times(e) -> str:
+    return f" \u00d7{e.count}, removed together" if e.count > 1 else ""
+
+
 def card_rows(d: Debrief) -> list[tuple[str, str]]:
     c = d.card
     rows = [
@@ -142,6 +146,10 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         for i, m in enumerate(d.markers, 1):
             out.append(f"{i}. {m.at} `{m.command}` ({m.status})")
         out.append("")
+    if d.steering:
+        out += ["The facilitator's commands (replayed as the facilitator's in every re-simulation, never edited):", ""]
+        out += [f"- {m.at} `{m.command}`" for m in d.steering]
+        out.append("")
     out += ["## What it would have cost", "",
             "Each line is a re-simulation of your journal, edited (rules in the project's docs/debrief.md).", "",
             "| Counterfactual | Loss | Collateral | Score | Against yours | Contained |",
@@ -165,8 +173,9 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         for e in d.command_effects:
             verdict = (f"made it worse by {usd(e.cost_usd)}" if e.cost_usd > 0.5 else
                        f"saved {usd(-e.cost_usd)}" if e.cost_usd < -0.5 else "made no difference")
-            out.append(f"- {e.at} `{e.command}`: {verdict}")
+            out.append(f"- {e.at} `{e.command}`{_times(e)}: {verdict}")
         out.append("")
+    out += [f"*{n}*" for n in d.notes] + ([""] if d.notes else [])
     if d.pending:
         out += ["*Still computing: " + "; ".join(d.pending) + "*", ""]
     out += ["## After-action review", ""]
@@ -186,6 +195,8 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
                 out[-1] += f": {lines[0]}"
             elif lines:
                 out += ["", "  ```"] + [f"  {ln}" for ln in lines] + ["  ```", ""]
+        elif r.kind == "facilitator":
+            out.append(f"- `{r.at}` facilitator: `{r.title}`" + (f": {_first_line(r.detail)}" if r.detail.strip() else ""))
         elif r.kind in ("email", "call"):
             many = f"{r.count} \u00d7 " if r.count > 1 else ""
             where = " (waiting when your clock started)" if e.before_start else ""
@@ -240,6 +251,7 @@ ol.marks { columns: 2; font-size: 16px; }
 .tl tr.phase td { font-weight: bold; background: #f3eefc; }
 .tl tr.clock td, .tl tr.end td { font-style: italic; background: var(--band); }
 .tl tr.alert td { background: #fff4d6; }
+.tl tr.facilitator td { background: #eef4fb; color: var(--muted); }
 .tl tr.command td.what { font-family: "DejaVu Sans Mono", Consolas, monospace; }
 .tl .signal { color: var(--bad); font-weight: bold; }
 .tag-k { display:inline-block; min-width: 72px; font-size: 13px; text-transform: uppercase; color: var(--muted); }
@@ -299,6 +311,12 @@ def to_html(d: Debrief) -> str:
         for m in d.markers:
             p.append(f'<li><code>{_e(m.at)}</code> <code>{_e(m.command)}</code> ({_e(m.status)})</li>')
         p.append('</ol>')
+    if d.steering:
+        p.append('<p>The facilitator\u2019s commands, replayed as the facilitator\u2019s in every re-simulation and never '
+                 'edited:</p><ul class="steering">')
+        for m in d.steering:
+            p.append(f'<li><code>{_e(m.at)}</code> <code>{_e(m.command)}</code></li>')
+        p.append('</ul>')
     p.append('<h2>What it would have cost</h2>')
     p.append('<p>Each row is a re-simulation of your journal, edited: the same market, the same seed.</p>')
     p.append('<table class="cf"><thead><tr><th>Counterfactual</th><th class="num">Loss</th><th class="num">Collateral</th>'
@@ -327,8 +345,10 @@ def to_html(d: Debrief) -> str:
         for e in d.command_effects:
             verdict = (f'<span class="worse">made it worse by {_e(usd(e.cost_usd))}</span>' if e.cost_usd > 0.5 else
                        f'<span class="better">saved {_e(usd(-e.cost_usd))}</span>' if e.cost_usd < -0.5 else "made no difference")
-            p.append(f'<li><code>{_e(e.at)}</code> <code>{_e(e.command)}</code>: {verdict}</li>')
+            p.append(f'<li><code>{_e(e.at)}</code> <code>{_e(e.command)}</code>{_e(_times(e))}: {verdict}</li>')
         p.append('</ul></details>')
+    for n in d.notes:
+        p.append(f'<p><small>{_e(n)}</small></p>')
     p.append('<h2>After-action review</h2>')
     for l in d.lessons:
         p.append(f'<div class="lesson {_e(l.verdict)}"><span class="tag">{_e(l.verdict)}</span><h3>{_e(l.title)}</h3><dl>'
@@ -356,6 +376,9 @@ def to_html(d: Debrief) -> str:
         elif r.kind == "alert":
             p.append(f'<tr class="alert"><td class="t">{_e(r.at)}</td><td><span class="tag-k">alert</span>{_e(r.title)} '
                      f'({_e(e.status)})</td></tr>')
+        elif r.kind == "facilitator":
+            p.append(f'<tr class="facilitator"><td class="t">{_e(r.at)}</td><td><span class="tag-k">facilitator</span>'
+                     f'<code>{_e(r.title)}</code> {_e(_first_line(r.detail))}</td></tr>')
         else:
             p.append(f'<tr class="{_e(r.kind)}"><td class="t">{_e(r.at)}</td><td>{_e(r.title)}</td></tr>')
     p.append('</tbody></table>')

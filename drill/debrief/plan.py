@@ -393,11 +393,12 @@ def moved_block(facts: Facts, minutes: int) -> list[dict]:
 
 
 def _moved_text(moved: list[dict], containing: list[dict]) -> str:
-    names = [c["command"] for c in containing]
-    text = " + ".join(names)
+    """What moved, for a title: every command when there are few, else the ones that contained."""
+    if len(moved) <= 3:
+        return ", then ".join(c["command"] for c in moved)
     others = len(moved) - len(containing)
-    return text + (f" (and {others} command{'s' if others != 1 else ''} before {'it' if len(names) == 1 else 'them'})"
-                   if others else "")
+    return (" + ".join(c["command"] for c in containing)
+            + f" (and {others} command{'s' if others != 1 else ''} before {'it' if len(containing) == 1 else 'them'})")
 
 
 def earlier_jobs(sc: LoadedScenario, trainee: SimSpec, facts: Facts) -> list[Job]:
