@@ -16,7 +16,7 @@ from pathlib import Path
 from drill.commands import VERBS, CommandError, parse_command
 from drill.debrief import plan
 from drill.debrief.cache import Cache
-from drill.debrief.fmt import usd
+from drill.debrief.fmt import from_fault, usd
 from drill.debrief.lessons import review
 from drill.debrief.model import (Candidate, CommandEffect, Counterfactual, Debrief, Marker, Reference, ScoreCard,
                                  Series, TimelineEvent)
@@ -245,6 +245,8 @@ class Assembler:
             return _reference(j.label, r)
 
         hist = spec.historical_loss_usd
+        ref = incident  # every time is counted from the fault: its first erroneous child order
+        story = self._story(vis, incident, diag, contained_t if o.get("contained") else None, recovered)
         return ScoreCard(
             loss_usd=o["loss_usd"], collateral_usd=o["collateral_usd"], score_usd=o["score_usd"], grade=o["grade"],
             bankrupt=o["bankrupt"], capital_usd=spec.firm.capital_usd, contained=o["contained"],
@@ -255,12 +257,33 @@ class Assembler:
             first_diagnostic_at=fmt_clock(diag["t"]) if diag else None,
             first_diagnostic_command=diag["command"] if diag else None,
             recovered_at=fmt_clock(recovered) if recovered is not None else None,
-            time_to_first_diagnostic_s=_secs(diag["t"] if diag else None, vt),
-            time_to_containment_s=_secs(contained_t, vt),
-            time_to_recovery_s=_secs(recovered, vt),
-            containment_after_incident_s=_secs(contained_t, incident),
+            time_to_first_diagnostic_s=_secs(diag["t"] if diag else None, ref),
+            time_to_containment_s=_secs(contained_t, ref),
+            time_to_recovery_s=_secs(recovered, ref),
+            warning_emails=int(o.get("emails_before_open") or 0),
             historical=Reference("The real incident", hist) if hist is not None else None,
-            historical_play=play_ref("historical"), best_play=play_ref("best"))
+            historical_play=play_ref("historical"), best_play=play_ref("best"), story=story)
+
+    def _story(self, vis: dict | None, incident: int | None, diag: dict | None, contained: int | None,
+               recovered: int | None) -> tuple[tuple[str, str], ...]:
+        """Each time once, counted from the fault (its first erroneous child order)."""
+        def when(t: int) -> str:
+            return fmt_clock(t) + (", " + from_fault(_secs(t, incident)) if incident is not None else
+                                   ", before any erroneous order")
+
+        if vis is not None:
+            visible = f"{fmt_clock(vis['t'])}: {vis['reason']}"
+        else:
+            visible = "(still working it out)" if "probe" in self.jobs and not self.finished("probe") else "never showed"
+        rows = [("Fault visible", visible),
+                ("Fault", f"the first erroneous order at {fmt_clock(incident)}" if incident is not None
+                 else "no erroneous order was ever sent"),
+                ("First diagnostic", f"{diag['command']} at {when(diag['t'])}" if diag else "none"),
+                ("Contained", f"at {when(contained)}" if contained is not None
+                 else "never: erroneous orders could still follow when the drill ended"),
+                ("Recovered", f"at {when(recovered)}" if recovered is not None
+                 else "no: healthy service was not fully back")]
+        return tuple(rows)
 
     def _effects(self, facts: plan.Facts, score: float) -> tuple[list[CommandEffect], dict[int, float]]:
         effects, cost_of = [], {}

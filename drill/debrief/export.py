@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from drill import __version__
 from drill.debrief.chart import colours, svg
-from drill.debrief.fmt import since, usd, usd_delta
+from drill.debrief.fmt import usd, usd_delta
 from drill.debrief.model import Debrief, TimelineEvent
 
 FORMAT = 1
@@ -68,20 +68,6 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
-def _contained_text(d: Debrief) -> str:
-    c = d.card
-    if not c.contained:
-        return "never: erroneous orders could still follow when the drill ended"
-    parts = [f"at {c.contained_at}"]
-    if c.time_to_containment_s is not None:
-        parts.append(f"{since(c.time_to_containment_s)} after the fault showed")
-    if c.containment_after_incident_s is not None:
-        parts.append(f"{since(c.containment_after_incident_s)} after the first erroneous order")
-    elif c.incident_at is None:
-        parts.append("before any erroneous order")
-    return ", ".join(parts)
-
-
 def _times(e) -> str:
     return f" \u00d7{e.count}, removed together" if e.count > 1 else ""
 
@@ -93,17 +79,11 @@ def card_rows(d: Debrief) -> list[tuple[str, str]]:
         ("Score", f"{usd(c.score_usd)} (loss + collateral)"),
         ("Loss", usd(c.loss_usd) + (f": BANKRUPT, more than the firm's capital of {usd(c.capital_usd)}" if c.bankrupt else "")),
         ("Collateral", f"{usd(c.collateral_usd)} of healthy business switched off"),
-        ("Fault visible", f"{c.visible_at}: {c.visible_reason}" if c.visible_at else
-         "never showed" if not d.pending else "(still working it out)"),
-        ("First diagnostic", f"{c.first_diagnostic_at} `{c.first_diagnostic_command}`, {since(c.time_to_first_diagnostic_s, 'n/a')} after the fault showed"
-         if c.first_diagnostic_at and c.time_to_first_diagnostic_s is not None else
-         f"{c.first_diagnostic_at} `{c.first_diagnostic_command}`" if c.first_diagnostic_at else "none"),
-        ("First erroneous order", c.incident_at or "none"),
-        ("Contained", _contained_text(d)),
-        ("Recovered", f"at {c.recovered_at}, {since(c.time_to_recovery_s, 'n/a')} after the fault showed" if c.recovered_at
-         else "no: healthy service was not fully back"),
-        ("Ended", f"{c.ended_at} by {ENDED_BY.get(c.ended_by, c.ended_by)}"),
+        *c.story,  # each time once, counted from the fault
     ]
+    if c.warning_emails:
+        rows.append(("Warning emails", f"{c.warning_emails} before the open"))
+    rows.append(("Ended", f"{c.ended_at} by {ENDED_BY.get(c.ended_by, c.ended_by)}"))
     if c.historical is not None:
         rows.append(("The real incident", usd(c.historical.loss_usd)))
     if c.historical_play is not None:

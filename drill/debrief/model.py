@@ -34,19 +34,22 @@ class ScoreCard:
     visible_t: int | None
     visible_at: str | None
     visible_reason: str | None
-    incident_at: str | None  # the first erroneous child order
+    incident_at: str | None  # the fault: its first erroneous child order
     first_diagnostic_at: str | None
     first_diagnostic_command: str | None
     recovered_at: str | None
-    # Seconds from the fault becoming visible (negative: before it showed). None: never happened,
-    # or not known yet (the visibility probe still running).
+    # Seconds from the fault, its first erroneous child order (negative: before it). None: never
+    # happened, or there was no erroneous order to count from.
     time_to_first_diagnostic_s: float | None
     time_to_containment_s: float | None
     time_to_recovery_s: float | None
-    containment_after_incident_s: float | None
+    warning_emails: int  # warning emails before the open: the drill's own count, the one quoted everywhere
     historical: Reference | None  # the real incident's figure
     historical_play: Reference | None  # the scenario's historical play, same difficulty and seed
     best_play: Reference | None  # the scenario's best play, same difficulty and seed
+    # The times, each told once and counted from the fault: (label, text) rows for every export and
+    # the console ("Fault visible", "Fault", "First diagnostic", "Contained", "Recovered").
+    story: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

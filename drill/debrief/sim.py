@@ -97,11 +97,11 @@ def look_time(start: int, at: int) -> int:
 
 def describe(t: int, kind: str, messages: list[dict], alerts: list[dict], first_error_t: int | None) -> dict:
     if kind == "message":
-        shown = [m for m in messages if m["signal"] and m["t"] < t]
-        first = shown[0]
+        first = next(m for m in messages if m["signal"] and m["t"] < t)
+        # No count here: how many warnings came before the open is the drill's own figure
+        # (the outcome's emails_before_open), quoted once on the score card.
         return {"t": t, "kind": kind,
-                "reason": f"{len(shown)} warning {first['kind']}{'s' if len(shown) != 1 else ''} on screen, the first at "
-                          f"{fmt_clock(first['t'])}: \u201c{first['subject']}\u201d"}
+                "reason": f"warning {first['kind']}s on screen from {fmt_clock(first['t'])}: \u201c{first['subject']}\u201d"}
     if kind == "alert":
         a = alerts[0]
         return {"t": t, "kind": kind, "reason": f"alert {a['id']} at {fmt_clock(a['t'])}: {a['label']}"}

@@ -270,3 +270,50 @@ def test_a_journal_of_300_market_commands_plans_a_bounded_debrief(cancel_loop_jo
     assert max(totals) <= plan.MAX_RESIMULATIONS
     effects = d.command_effects
     assert len(effects) == 1 and effects[0].count == 300 and effects[0].command == "cancel-open"
+
+
+# -- one story per figure ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("which", ["rollback_debrief", "stop_debrief", "healthy_deploy_debrief"])
+def test_the_score_card_tells_each_time_once_counted_from_the_fault(which, request):
+    from drill.debrief.export import card_rows
+
+    d = request.getfixturevalue(which)
+    c = d.card
+    labels = [k for k, _ in card_rows(d)]
+    assert len(labels) == len(set(labels)), labels  # one "Contained" row, one of everything
+    story = dict(c.story)
+    assert set(story) == {"Fault visible", "Fault", "First diagnostic", "Contained", "Recovered"}
+    assert "after the fault showed" not in " ".join(v for _, v in card_rows(d))
+    fault = parse_clock(c.incident_at)
+    assert story["Fault"] == f"the first erroneous order at {c.incident_at}"
+    if c.contained:
+        took = parse_clock(c.contained_at) - fault
+        assert c.time_to_containment_s == took / 1000
+        assert story["Contained"].startswith(f"at {c.contained_at}, ")
+        assert ("after the fault" if took >= 0 else "before the fault") in story["Contained"]
+    else:
+        assert story["Contained"].startswith("never")
+
+
+def test_a_diagnostic_before_the_fault_is_told_as_before_it(tmp_path, shared_cache, runner):
+    j = journal_of(tmp_path / "early-look.jsonl", [("09:20:03", f"inspect {STALE}", "trainee"),
+                                                   ("09:31:00", f"stop {STALE}", "trainee"), ("09:33:00", "resolve", "trainee")])
+    d = build(j, cache=shared_cache, runner=runner)
+    story = dict(d.card.story)
+    # 09:20:03 is when the warnings were on screen, but nearly ten minutes before the first erroneous order.
+    assert story["First diagnostic"] == f"inspect {STALE} at 09:20:03, 9m58s before the fault"
+    assert d.card.time_to_first_diagnostic_s == (parse_clock("09:20:03") - parse_clock(d.card.incident_at)) / 1000
+
+
+def test_the_warning_emails_are_one_figure_everywhere(rollback_debrief, rollback_journal):
+    d = rollback_debrief
+    recorded = [json.loads(ln) for ln in rollback_journal.read_text().splitlines() if '"type":"end"' in ln][0]
+    n = recorded["outcome"]["emails_before_open"]
+    assert d.card.warning_emails == n > 0
+    md = to_markdown(d, "chart.svg")
+    # Every "N ... emails" figure of the score card and the review is the drill's own count.
+    quoted = {int(x) for x in re.findall(r"(\d+) (?:warning emails|'Power Peg disabled' emails)", md)}
+    assert quoted == {n}, quoted
+    assert "| Warning emails | " + f"{n} before the open |" in md
+    review = next(l for l in d.lessons if l.id == "read-the-warnings")
+    assert f"Act on the {n} " in review.expected
