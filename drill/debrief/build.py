@@ -246,7 +246,7 @@ class Assembler:
 
         hist = spec.historical_loss_usd
         ref = incident  # every time is counted from the fault: its first erroneous child order
-        story = self._story(vis, incident, diag, contained_t if o.get("contained") else None, recovered)
+        story = self._story(vis, incident, diag, contained_t, recovered)
         return ScoreCard(
             loss_usd=o["loss_usd"], collateral_usd=o["collateral_usd"], score_usd=o["score_usd"], grade=o["grade"],
             bankrupt=o["bankrupt"], capital_usd=spec.firm.capital_usd, contained=o["contained"],
@@ -291,8 +291,7 @@ class Assembler:
             if j.kind == "without" and j.id in self.results:
                 without = self.results[j.id]["outcome"]["score_usd"]
                 cost = round(score - without, 2)
-                cost_of[j.meta["seq"]] = cost
-                for seq in j.meta["seqs"]:
+                for seq in j.meta["seqs"]:  # the group's commands were removed together: one cost for each
                     cost_of[seq] = cost
                 effects.append(CommandEffect(j.meta["seq"], fmt_clock(j.meta["t"]), j.meta["command"], without, cost,
                                              j.meta["count"], tuple(j.meta["seqs"])))
