@@ -359,12 +359,17 @@ def containing_commands(facts: Facts) -> list[dict]:
     tc = _contained_tick(facts)
     if tc is None:
         return []
-    cmds = [c for c in facts.commands if can_change_market(c) and c["status"] == "done" and c["finished_t"] is not None]
+    # Accepted commands, finished or not (a deploy contains as it starts; the drill may end before it finishes).
+    cmds = [c for c in facts.commands if can_change_market(c) and c["t"] <= tc]
+
+    def moments(c: dict) -> list[int]:
+        return [c["t"]] + ([c["finished_t"]] if c["finished_t"] is not None else [])
+
     for slack in (TICK_MS, 2 * TICK_MS):  # a tick, or two where the world's update came a tick late
-        changed = [c for c in cmds if any(tc - slack < e <= tc for e in (c["t"], c["finished_t"]))]
+        changed = [c for c in cmds if any(tc - slack < e <= tc for e in moments(c))]
         if changed:
             return changed
-    return [c for c in cmds if c["t"] <= tc <= c["finished_t"]]
+    return [c for c in cmds if c["finished_t"] is None or tc <= c["finished_t"]]
 
 
 def containing_command(facts: Facts) -> dict | None:

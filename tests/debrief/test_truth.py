@@ -125,6 +125,10 @@ def test_the_containing_commands_are_those_that_changed_the_world_in_the_tick_be
     # A deploy of the stale server contains as it starts (it takes the server out).
     f = facts([("09:33:10", f"deploy {STALE}", "done", "09:36:10")], [("09:30:01", "incident"), ("09:33:10", "contained")])
     assert [c["command"] for c in plan.containing_commands(f)] == [f"deploy {STALE}"]
+    # ... even when the drill ended (a resolve) before the deploy finished.
+    f = facts([("09:33:10", f"deploy {STALE}", "unfinished", None), ("09:34:00", "resolve", "done", "09:34:00")],
+              [("09:30:01", "incident"), ("09:33:10", "contained")])
+    assert [c["command"] for c in plan.containing_commands(f)] == [f"deploy {STALE}"]
 
 
 def test_what_a_containing_command_depends_on_moves_with_it_in_order():
