@@ -9,13 +9,12 @@ import json
 from dataclasses import dataclass
 
 from drill import __version__
+from drill.debrief.build import ENDED_BY
 from drill.debrief.chart import colours, svg
 from drill.debrief.fmt import usd, usd_delta
 from drill.debrief.model import Debrief, TimelineEvent
 
 FORMAT = 1
-ENDED_BY = {"end": "the scenario's end", "resolve": "resolve", "bankruptcy": "bankruptcy",
-            "abandoned": "the trainee quitting", "running": "the journal being cut short"}
 KIND_LABEL = {"earliest": "earliest containment", "without": "without a command", "earlier": "contained earlier",
               "historical": "historical play", "best": "best play"}
 
@@ -205,6 +204,7 @@ h3 { font-size: 20px; margin: 0 0 6px; }
 .warn { background:#fff4d6; border-left:6px solid #e0a800; padding:10px 14px; margin:10px 0; }
 .hero { display:flex; gap:18px; align-items:stretch; flex-wrap:wrap; margin: 18px 0 8px; }
 .grade { font-size: 86px; font-weight: bold; width: 150px; text-align:center; border-radius: 12px; color:#fff; line-height:150px; }
+.g-DNF { background:#5a5a5a; font-size: 54px; }
 .g-A { background:#1b7f3b; } .g-B { background:#4c9a2a; } .g-C { background:#c9a100; } .g-D { background:#d2691e; } .g-F { background:#b00020; }
 .figs { display:grid; grid-template-columns: repeat(3, minmax(180px, 1fr)); gap: 12px; flex: 1; }
 .fig { background: var(--band); border-radius: 10px; padding: 12px 16px; }

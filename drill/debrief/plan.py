@@ -187,7 +187,6 @@ def candidate_jobs(sc: LoadedScenario, difficulty: str, seed: int, visible: dict
     moment; empty for the untouched drill, the same for every trainee) and then the move's steps,
     each when the previous one's action has had its time. Judged a tick after its last step.
     `steering`: the facilitator's commands that changed the world, replayed at their own times."""
-    seconds = sc.spec.action_seconds
     jobs = []
     for label, steps in containment_moves(sc, difficulty, seed):
         t = visible["t"]
@@ -196,7 +195,7 @@ def candidate_jobs(sc: LoadedScenario, difficulty: str, seed: int, visible: dict
         for step in steps:
             cmds.extend((t, c) for c in step)
             last = t
-            t += max(int(seconds.get(c.split()[0], 0) * 1000) for c in step)
+            t += max(sc.spec.action_ms(difficulty, c.split()[0]) for c in step)
         judge = t + STEP_MS + 1  # the last step's action has finished, and the world has ticked
         if steering:  # the facilitator's first at an equal instant: they acted, the trainee reacts
             cmds = sorted([*steering, *cmds], key=lambda c: (c[0], len(c) == 2))
