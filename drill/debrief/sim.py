@@ -186,7 +186,21 @@ def run_sim(spec: SimSpec) -> dict:
 
 def _fresh(spec: SimSpec) -> Session:
     sc = _scenario(spec.scenario_dir, spec.scenario_hash, spec.scenario_id)
-    return Session(sc, spec.difficulty, spec.seed)
+    session = Session(sc, spec.difficulty, spec.seed)
+    _skip_tape(session)
+    return session
+
+
+def _no_tape(*_args) -> None:
+    return None
+
+
+def _skip_tape(session: Session) -> None:
+    """A re-simulation never shows the tape, and the tape's sample draws from its own random stream
+    and never changes the market (World._sample_tape): skipping it changes no figure the debrief
+    reads and saves about a fifth of each re-simulation. Tests compare re-simulated figures with
+    the journal's and with plain headless runs, so a tape that ever fed the market would show."""
+    session.world._sample_tape = _no_tape
 
 
 _IN_WORKER = False  # set by the pool's initializer: forking is only safe in its single-threaded workers
