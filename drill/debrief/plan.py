@@ -387,13 +387,15 @@ def moved_block(facts: Facts, minutes: int) -> list[dict]:
     if not block:
         return []
     latest = max(c["t"] for c in block.values())
-    market = [c for c in facts.commands if can_change_market(c) and c["t"] <= latest]
-    while True:
-        earliest = min(c["t"] for c in block.values())
-        joining = [c for c in market if c["seq"] not in block and c["t"] >= earliest - minutes * 60_000]
-        if not joining:
-            return sorted(block.values(), key=lambda c: (c["t"], c["seq"]))
-        block.update((c["seq"], c) for c in joining)
+    earliest = min(c["t"] for c in block.values())
+    # Newest first: once one is out of reach, every older one is too (one pass, however long the journal).
+    for c in sorted((c for c in facts.commands if can_change_market(c) and c["t"] <= latest),
+                    key=lambda c: (c["t"], c["seq"]), reverse=True):
+        if c["t"] < earliest - minutes * 60_000:
+            break
+        block[c["seq"]] = c
+        earliest = min(earliest, c["t"])
+    return sorted(block.values(), key=lambda c: (c["t"], c["seq"]))
 
 
 def _moved_text(moved: list[dict], containing: list[dict]) -> str:

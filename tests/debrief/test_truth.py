@@ -12,7 +12,7 @@ from drill.debrief import build, plan
 from drill.debrief.export import to_html, to_json, to_markdown
 from drill.scenario import load
 from drill.session import Session
-from drill.timefmt import parse_clock
+from drill.timefmt import fmt_clock, parse_clock
 
 from .conftest import STALE
 
@@ -217,20 +217,31 @@ def many_commands(n):
     return plan.Facts(tuple(sorted(rows, key=lambda r: r["t"])), {"contained": False, "contained_at": None}, ())
 
 
-def test_the_plan_stays_within_its_budget_whatever_the_journals_length():
+def contained_by_the_last(f):
+    """The same commands, contained by the last one's finishing (so the earlier what-ifs are planned
+    and what moves with it is worked out over the whole journal)."""
+    tc = f.commands[-1]["finished_t"] if f.commands[-1]["by"] == "trainee" else f.commands[-2]["finished_t"]
+    return plan.Facts(f.commands, {"contained": True, "contained_at": fmt_clock(tc - 1000)}, ((tc, "contained"),))
+
+
+@pytest.mark.parametrize("contained", [False, True])
+def test_the_plan_stays_within_its_budget_whatever_the_journals_length(contained):
     sc = load("knightmare")
     trainee = plan.base(sc, "standard", sc.spec.seed)
-    for n in (1, 10, 300, 3000):
-        f = many_commands(n)
+    for n in (1, 10, 300, 20_000):  # journals may hold 20,000
+        f = contained_by_the_last(many_commands(n)) if contained else many_commands(n)
         jobs = plan.without_jobs(trainee, f, curve=[]) + plan.earlier_jobs(sc, trainee, f)
         jobs += plan.candidate_jobs(sc, "standard", sc.spec.seed, {"t": parse_clock("09:30:00")}, plan.market_commands(f),
                                     plan.world_steering(f))
         jobs += plan.play_jobs(sc, "standard", sc.spec.seed)
         assert 2 + len(jobs) <= plan.MAX_RESIMULATIONS, n  # + the trainee's own drill and the probe
+        assert bool([j for j in jobs if j.kind == "earlier"]) == contained
         removed = [set(j.meta["seqs"]) for j in jobs if j.kind == "without"]
         assert len(removed) <= plan.MAX_WITHOUT
         assert all(not a & b for a in removed for b in removed if a is not b)  # each command in one group
         assert n + 1 not in set().union(*removed)  # the facilitator's speed is never removed
+        for j in jobs:  # ... nor moved: every edit keeps it, at its own time, as the facilitator's
+            assert (parse_clock("09:31:00"), "speed 10", "facilitator") in j.spec.commands or j.kind in ("candidate", "play")
 
 
 def test_identical_commands_are_one_group_and_the_ranking_keeps_what_moved_the_curve():
