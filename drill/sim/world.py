@@ -455,7 +455,7 @@ class World:
             inc = self.incident
             if inc.first_error_at is None or not inc.hazard:
                 continue
-            last = max([a.submitted_at for a in self.actions_log if a.by == "trainee"] + [inc.first_error_at, self._last_hint_at])
+            last = max(self._trainee_activity()[1], inc.first_error_at, self._last_hint_at)
             if self.now - last >= patience:
                 fresh = self._fresh_hint()
                 if fresh is not None:  # nothing fits now: wait, the drill may change
@@ -463,6 +463,10 @@ class World:
 
     _last_hint_at = 0
     _given_hints: tuple[int, ...] = ()  # indexes into spec.hints, in the order given
+    # What the trainee has run, read incrementally from the actions log (which may grow long).
+    _log_read = 0
+    _ran_commands: frozenset[tuple[str, ...]] = frozenset()  # distinct accepted commands, lower-case words
+    _last_trainee_at = 0
 
     def next_hint(self) -> str:
         """What `hint` returns: the first hint, in order, not given yet that fits the drill now;
@@ -488,21 +492,31 @@ class World:
 
     def _hint_fits(self, hint) -> bool:
         """A hint's conditions (schema.Hint) against the drill as it stands."""
-        ran = self._trainee_ran()
+        ran = self._trainee_activity()[0]
         if any(self._ran(pattern, ran) for pattern in hint.unless_ran):
             return False
         if hint.after_ran and not any(self._ran(pattern, ran) for pattern in hint.after_ran):
             return False
         return all(self.hint_state(x) for x in hint.when) and not any(self.hint_state(x) for x in hint.unless)
 
-    def _trainee_ran(self) -> list[tuple[str, ...]]:
-        """The trainee's accepted commands (running or done), as lower-case words."""
+    def _trainee_activity(self) -> tuple[frozenset[tuple[str, ...]], int]:
+        """The trainee's accepted commands so far (running or done, as lower-case words; a refusal is
+        settled as it is submitted), and when the trainee last submitted anything."""
         from drill.sim.actions import REFUSED  # actions imports this module: import at use
 
-        return [tuple(w.lower() for w in a.command.text.split()) for a in self.actions_log
-                if a.by == "trainee" and a.status != REFUSED]
+        log = self.actions_log
+        new = log[self._log_read:]
+        if new:
+            self._log_read = len(log)
+            mine = [a for a in new if a.by == "trainee"]
+            if mine:
+                self._last_trainee_at = max(self._last_trainee_at, *(a.submitted_at for a in mine))
+                ran = {tuple(w.lower() for w in a.command.text.split()) for a in mine if a.status != REFUSED}
+                if not ran <= self._ran_commands:
+                    self._ran_commands = self._ran_commands | ran
+        return self._ran_commands, self._last_trainee_at
 
-    def _ran(self, pattern: str, ran: list[tuple[str, ...]]) -> bool:
+    def _ran(self, pattern: str, ran: frozenset[tuple[str, ...]]) -> bool:
         """A bare verb matches the verb with any arguments; otherwise the whole command, with
         {faulty_server} standing for any of the servers that missed the deploy."""
         words = tuple(w.lower() for w in pattern.split())
