@@ -388,6 +388,38 @@ class Inject(Strict):
     server: Name | None = Field(None, description="revert_server: which server silently restarts on the previous release")
 
 
+# What the coach can tell about the fleet when it picks a hint (drill/sim/world.py, `World.hint_state`).
+HINT_STATES = ("armed", "hazard", "contained", "server_stopped", "all_stopped", "rolled_back", "flag_disabled",
+               "disconnected")
+HintCommand = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class Hint(Strict):
+    """A coach's hint with the conditions under which it fits the drill. The coach gives the first
+    hint, in order, not given yet that fits now (a plain string is a hint with no conditions)."""
+
+    text: Text
+    unless_ran: list[HintCommand] = Field(default_factory=list, max_length=20,
+                                          description="skip once the trainee has run one of these")
+    after_ran: list[HintCommand] = Field(default_factory=list, max_length=20,
+                                         description="only once the trainee has run one of these")
+    when: list[Literal[HINT_STATES]] = Field(default_factory=list, description="only while all of these hold")  # type: ignore[valid-type]
+    unless: list[Literal[HINT_STATES]] = Field(default_factory=list, description="never while any of these holds")  # type: ignore[valid-type]
+
+    @field_validator("unless_ran", "after_ran")
+    @classmethod
+    def _known_commands(cls, commands: list[str]) -> list[str]:
+        for c in commands:
+            if not c.split() or c.split()[0].lower() not in VERBS or VERBS[c.split()[0].lower()].role != "trainee":
+                raise ValueError(f"unknown command {c!r}")
+        return commands
+
+
+def _hint(value: object) -> object:
+    """A plain string is a hint with no conditions (the format before hints had any)."""
+    return {"text": value} if isinstance(value, str) else value
+
+
 class Scenario(Strict):
     id: Name
     title: Annotated[str, Field(min_length=1, max_length=120)]
@@ -409,7 +441,7 @@ class Scenario(Strict):
     timeline: Timeline = Field(default_factory=Timeline)
     difficulties: dict[Name, Difficulty] = Field(min_length=1, max_length=10)
     alerts: list[AlertRule] = Field(default_factory=list, max_length=50)
-    hints: list[Text] = Field(default_factory=list, max_length=50)
+    hints: list[Annotated[Hint, BeforeValidator(_hint)]] = Field(default_factory=list, max_length=50)
     action_seconds: dict[str, float] = Field(description="how long each command takes, in sim seconds")
     scoring: Scoring
     plays: dict[Name, Play] = Field(default_factory=dict, max_length=30)

@@ -99,15 +99,11 @@ def enriched_card(outcome: Outcome, journal: str | None, d) -> Table:
         extra = f" (score {fmt.usd(r.score_usd)}, grade {r.grade})" if r.score_usd is not None else ""
         return Text(fmt.usd_full(r.loss_usd) + extra)
 
-    def took(seconds: float | None) -> str:
-        return "n/a" if seconds is None else fmt_duration(seconds * 1000)
-
     grid.add_row("Historical", ref(c.historical))
     grid.add_row("Best play", ref(c.best_play))
-    grid.add_row("Diagnosed", Text(f"{took(c.time_to_first_diagnostic_s)} after the fault showed ({c.first_diagnostic_command})"
-                                   if c.first_diagnostic_command else "no diagnostic command was used"))
-    grid.add_row("Contained", Text(f"{took(c.time_to_containment_s)} after the fault showed"))
-    grid.add_row("Recovered", Text(took(c.time_to_recovery_s) if c.recovered_at else "not recovered"))
+    for label, text in c.story:  # each time once, counted from the fault; "Contained" is above
+        if label in ("First diagnostic", "Recovered"):
+            grid.add_row(label, Text(text))
     return grid
 
 
