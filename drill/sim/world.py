@@ -260,7 +260,7 @@ class World:
             self.market.record_flow(np.zeros(len(self.market.fair)))
             return 0
         path_all = self.paths(act)
-        live = self._can_trade(act, path_all)
+        live = self._can_trade(act, path_all) & ~self.market.halted[book.symbol[act]]  # a halt pauses everything
         ids, path = act[live], path_all[live]
         if len(ids) == 0:
             self.rates.push(zeros, zeros)
