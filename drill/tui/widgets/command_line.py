@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.suggester import Suggester
@@ -43,6 +44,30 @@ class CommandLine(Input):
         self.history: list[str] = []
         self._cursor: int | None = None  # index into history while browsing it
         self._draft = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual types a printable key here, on arrival, but runs a bound key (Backspace, the
+        # arrows, Enter, Tab) only once the event has bubbled up to the app. In a burst ("2",
+        # Backspace, "3", Enter from a paste, a slow link or tmux) the "3" is typed before the
+        # Backspace runs, which then deletes the "3": the line ran unchanged. Running this
+        # widget's own bindings on arrival keeps every key in the order it was typed.
+        # (Textual issue #6605; the app's and screen's priority bindings have already run.)
+        action = self._own_binding(event)
+        if action is not None:
+            event.stop()
+            event.prevent_default()
+            self._restart_blink()
+            await self.run_action(action)
+            return
+        await super()._on_key(event)
+
+    def _own_binding(self, event: events.Key) -> str | None:
+        """The action this widget binds to the key (in its own or Input's BINDINGS), if any."""
+        for key in event.aliases:
+            for binding in self._bindings.key_to_bindings.get(key, ()):
+                if not binding.priority:
+                    return binding.action
+        return None
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         # ":" is the console's key for "to the command line" and never part of a command:
