@@ -10,9 +10,10 @@ from textual import events
 
 from drill.tui.screens.console import ConsoleScreen
 from drill.tui.widgets.command_line import CommandLine
+from drill.tui.widgets.status_line import Feedback
 
 from .conftest import type_text
-from .test_console import journal_records
+from .test_console import command, journal_records
 
 
 def burst(app, keys: list[str]) -> None:
@@ -42,3 +43,17 @@ async def test_a_backspace_in_a_burst_edits_where_it_was_typed(make_app, tmp_pat
         await pilot.pause()
         assert app.console_screen.query_one(CommandLine).value == "xstop smarsy1"
         assert isinstance(app.screen, ConsoleScreen)
+
+
+async def test_a_duplicate_deploy_is_refused_with_a_message(make_app):
+    """Five `deploy smars-1` in a row: the first runs, the other four are refused on the status
+    line and in the action log, each saying it is already running."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        console = app.console_screen
+        for _ in range(5):
+            await command(pilot, "deploy smars-1")
+        feedback = console.query_one(Feedback)
+        assert feedback.kind == "refused" and "already running" in feedback.message
+        statuses = [a.status for a in console.snap.actions]
+        assert statuses == ["running"] + ["refused"] * 4
