@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from textual import events
 
+from drill.tui import format as fmt
 from drill.tui.screens.console import ConsoleScreen
+from drill.tui.widgets.chart import Chart
+from drill.tui.widgets.chart import headline as chart_headline
 from drill.tui.widgets.command_line import CommandLine
+from drill.tui.widgets.status_header import StatusHeader
 from drill.tui.widgets.status_line import Feedback
+from drill.tui.widgets.tape import TapeLog, TapeView
 
 from .conftest import type_text
-from .test_console import command, journal_records
+from .test_console import command, journal_records, run_frames
 
 
 def burst(app, keys: list[str]) -> None:
@@ -57,3 +62,51 @@ async def test_a_duplicate_deploy_is_refused_with_a_message(make_app):
         assert feedback.kind == "refused" and "already running" in feedback.message
         statuses = [a.status for a in console.snap.actions]
         assert statuses == ["running"] + ["refused"] * 4
+
+
+async def test_the_tape_follows_the_clock_whatever_tabs_were_shown(make_app, wall):
+    """A simulated minute at 30x, switching through every tab (and back to the tape, which then
+    has focus): the tape's last row is always within 2 s of the clock."""
+    app = make_app(speed=30.0, paused=False, start_at="09:31:00")
+    async with app.run_test(size=(80, 24)) as pilot:
+        console = app.console_screen
+        keys = [p.key for p in console.panels] + ["2"]
+        for key in keys * 2:
+            await pilot.press(key)
+            await pilot.pause()
+            run_frames(console, wall, 1.0, step=0.1)  # 30 simulated seconds per key... and frames
+            await pilot.pause()
+        assert console.snap.now - console.snap.start > 0
+        tape = console.query_one(TapeView)
+        assert console.query_one("#tabs").active == "tape" and tape.query_one(TapeLog).has_focus
+        run_frames(console, wall, 1.0, step=0.1)
+        await pilot.pause()
+        assert tape.last_row is not None and console.snap.now - tape.last_row.at <= 2_000
+        assert tape.at_newest, "the newest row is on screen"
+        # Scrolling back holds the view; End follows again.
+        await pilot.press("pageup")
+        run_frames(console, wall, 0.5)
+        await pilot.pause()
+        assert not tape.at_newest
+        await pilot.press("end")
+        run_frames(console, wall, 0.5)
+        await pilot.pause()
+        assert tape.at_newest
+
+
+async def test_the_chart_and_the_header_read_the_same_figure_at_every_frame(make_app, wall):
+    for difficulty in ("standard", "historical"):
+        app = make_app(difficulty=difficulty, speed=30.0, paused=False, start_at="09:31:00")
+        async with app.run_test(size=(120, 36)) as pilot:
+            console = app.console_screen
+            header = console.query_one(StatusHeader)
+            chart = console.query_one("#chart-side", Chart)
+            for _ in range(60):
+                wall.advance(1 / 30)
+                console.frame()
+                await pilot.pause()
+                shown = header.render().plain
+                figure = fmt.usd(chart_headline(console.snap))
+                assert chart.render().plain.split("\n")[0].endswith(figure)
+                label = "Loss " if difficulty == "standard" else "Exposure "
+                assert f"{label}{figure}" in shown, (shown, figure)
