@@ -14,7 +14,7 @@ from drill.tui.widgets.chart import Chart
 from drill.tui.widgets.chart import headline as chart_headline
 from drill.tui.widgets.command_line import CommandLine
 from drill.tui.widgets.status_header import StatusHeader
-from drill.tui.widgets.status_line import Feedback
+from drill.tui.widgets.status_line import Feedback, JournalLabel
 from drill.tui.widgets.tape import TapeLog, TapeView
 
 from .conftest import type_text
@@ -110,3 +110,37 @@ async def test_the_chart_and_the_header_read_the_same_figure_at_every_frame(make
                 assert chart.render().plain.split("\n")[0].endswith(figure)
                 label = "Loss " if difficulty == "standard" else "Exposure "
                 assert f"{label}{figure}" in shown, (shown, figure)
+
+
+MARKUP = ["[/x]", "[@click=app.quit]", "[reverse]", "\x1b[31mred\x1b[0m"]
+
+
+async def test_participant_text_is_shown_literally_and_the_console_keeps_running(make_app, tmp_path):
+    """Markup and escape sequences as a command argument, a pasted line and the journal path:
+    shown as typed (control characters as \\x1b), never interpreted, and the console runs on."""
+    journal = tmp_path / "[/x] [@click=app.quit] [reverse]\x1b[2J.jsonl"
+    app = make_app(journal=str(journal))
+    async with app.run_test(size=(120, 36)) as pilot:
+        console = app.console_screen
+        label = console.query_one(JournalLabel).render().plain
+        assert "[/x] [@click=app.quit] [reverse]\\x1b[2J.jsonl" in label and "\x1b" not in label
+        feedback = console.query_one(Feedback)
+        for text in MARKUP:
+            await pilot.press("colon")
+            await pilot.pause()
+            app.post_message(events.Paste(f"inspect {text}"))  # escape sequences arrive by paste
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert feedback.kind == "error" and "unknown server" in feedback.message
+            assert "\x1b" not in feedback.message and "\x1b" not in str(feedback.render())
+            if text.startswith("["):
+                await command(pilot, text)  # as the verb: an unknown command, named as typed
+                assert feedback.kind == "error" and f"unknown command '{text}'" in str(feedback.render())
+            assert console.query_one(CommandLine).value == ""
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is console and app.is_running
+    assert journal.exists()

@@ -58,7 +58,7 @@ def score_card(outcome: Outcome, journal: str | None) -> Table:
         grid.add_row("Fault on", Text(", ".join(outcome.faulty_servers)))
     grid.add_row("Drill", Text(f"{outcome.scenario} · {outcome.difficulty} · seed {outcome.seed}"))
     if journal:
-        grid.add_row("Journal", Text(journal, overflow="fold"))
+        grid.add_row("Journal", Text(fmt.literal(journal), overflow="fold"))
     return grid
 
 
@@ -299,10 +299,10 @@ class DebriefScreen(Screen[None]):
             paths["json"].write_text(to_json(d), encoding="utf-8")
             paths["html"].write_text(to_html(d), encoding="utf-8")
         except OSError as exc:
-            self.notify(f"Export failed: {exc}", severity="error")
+            self.notify(fmt.literal(f"Export failed: {exc}"), severity="error", markup=False)
             return
         note = "" if d.complete else " (some counterfactuals were still computing)"
-        self.notify(f"Exported{note}: {paths['md']} (+ .svg, .json, .html)", timeout=10)
+        self.notify(fmt.literal(f"Exported{note}: {paths['md']} (+ .svg, .json, .html)"), timeout=10, markup=False)
         self.exported = paths
 
     @on(OptionList.OptionSelected, "#timeline")

@@ -11,6 +11,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input
 
 from drill.tui.completion import Completer
+from drill.tui.format import literal
 
 HISTORY_SIZE = 200
 
@@ -68,6 +69,13 @@ class CommandLine(Input):
                 if not binding.priority:
                     return binding.action
         return None
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # A paste can carry escape sequences and other control characters: they are typed as
+        # their visible escapes (\x1b), so the line never sends them to the terminal.
+        if event.text:
+            event.text = literal(event.text)
+        super()._on_paste(event)
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         # ":" is the console's key for "to the command line" and never part of a command:

@@ -7,7 +7,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from drill.tui.format import crop_left
+from drill.tui.format import crop_left, literal
 
 FEEDBACK_STYLE = {"ok": "green", "error": "bold red", "refused": "bold yellow", "info": "dim"}
 FEEDBACK_MARK = {"ok": "✓ ", "error": "✗ ", "refused": "⚠ ", "info": ""}
@@ -23,7 +23,7 @@ class Feedback(Static):
 
     def say(self, message: str, kind: str = "info") -> None:
         self.kind = kind
-        self.message = message
+        self.message = message = literal(message)
         # One row, always: no layout pass needed.
         self.update(Text(FEEDBACK_MARK.get(kind, "") + message, style=FEEDBACK_STYLE.get(kind, "")), layout=False)
 
@@ -39,7 +39,7 @@ class JournalLabel(Widget):
 
     def __init__(self, path: str, **kwargs):
         super().__init__(**kwargs)
-        self.path = path
+        self.path = literal(path)
 
     def get_content_width(self, container, viewport) -> int:
         return len("journal ") + len(self.path)

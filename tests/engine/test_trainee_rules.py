@@ -1,10 +1,14 @@
-"""A command already running is refused, not queued behind itself (issue 17 part 4)."""
+"""What a trainee is told (issue 17): a command already running is refused, not queued behind
+itself; an actions file out of order says which lines and times disagree."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from drill.session import Session
+from drill.session.script import ScriptError, parse_script
 from drill.timefmt import parse_clock
 
 from .helpers import knightmare
@@ -39,3 +43,10 @@ def test_a_refused_duplicate_is_journaled_with_its_reason(tmp_path):
     results = [r for r in map(json.loads, journal.read_text().splitlines()) if r["type"] == "result"]
     assert [(r["seq"], r["status"]) for r in results] == [(2, "refused")]
     assert "already running" in results[0]["result"]
+
+
+def test_an_actions_file_out_of_order_names_both_lines_and_times():
+    with pytest.raises(ScriptError) as err:
+        parse_script("# a comment\n09:31:00 inspect smars-1\n\n09:30:00 stop smars-1\n", "drill.actions")
+    assert str(err.value) == ("drill.actions: line 4: 09:30:00 is earlier than 09:31:00 on line 2; "
+                              "the times in an actions file must not go backwards")
