@@ -144,3 +144,38 @@ async def test_participant_text_is_shown_literally_and_the_console_keeps_running
         await pilot.pause()
         assert app.screen is console and app.is_running
     assert journal.exists()
+
+
+async def test_help_is_built_from_the_panels_and_says_only_what_is_true(make_app):
+    """Help lists the tabs the console has, with the keys that switch to them, the keys that
+    work, and as unavailable only the trainee's commands this difficulty lacks (not the
+    facilitator's pause, resume and speed, which space, + and - do anyway)."""
+    for scenario, difficulty, last in (("knightmare", "historical", "8"), ("slow-clap", "standard", "9")):
+        app = make_app(scenario, difficulty)
+        async with app.run_test(size=(80, 24)) as pilot:
+            console = app.console_screen
+            tabs = [str(t.label).split()[0] for t in console.query("#tabs Tab")]
+            assert tabs == [p.title for p in console.panels]
+            await pilot.press("question_mark")
+            await pilot.pause()
+            md = app.screen._markdown
+            keys, panels, commands = md.split("## Keys")[1].split("## Panels")[0], md.split("## Panels")[1].split("## Commands")[0], md.split("## Commands")[1]
+            assert f"`1 … {last}`" in keys and f"switch tabs ({', '.join(t.lower() for t in tabs)})" in keys
+            for panel in console.panels:
+                assert f"| {panel.title} | `{panel.key}` | {panel.help} |" in panels
+            assert ("Canary" in panels) == (last == "9")
+            for key, does in console.active_keys():
+                assert f"| `{key}` | {does} |" in keys
+            assert "`space`" in keys and "`+`" in keys and "`-`" in keys
+            unavailable = commands.split("Not available in this difficulty:")[1] if "Not available" in commands else ""
+            for verb in ("pause", "resume", "speed", "inject", "push-hint"):
+                assert f"`{verb}`" not in unavailable and f"`{verb}" not in commands
+            if difficulty == "historical":
+                assert "`kill-switch`" in unavailable
+            await pilot.press("escape")
+            # Each panel's key shows its tab (the side panels are in the tabs at 80 columns).
+            for panel in console.panels:
+                await pilot.press(panel.key)
+                await pilot.pause()
+                assert console.query_one("#tabs").active == panel.id
+                await pilot.press("escape")

@@ -164,7 +164,7 @@ class DebriefScreen(Screen[None]):
     DebriefScreen #debrief-tabs { height: 1fr; }
     DebriefScreen #debrief-tabs TabPane { padding: 0; height: 1fr; }
     DebriefScreen #timeline { height: 1fr; border: none; padding: 0; }
-    DebriefScreen #whatif-progress { height: 1; padding: 0 1; color: $text-muted; }
+    DebriefScreen #whatif-progress { height: auto; padding: 0 1; color: $text-muted; }
     DebriefScreen #whatif, DebriefScreen #review { height: auto; width: 1fr; padding: 0 1; }
     """
 
@@ -250,7 +250,7 @@ class DebriefScreen(Screen[None]):
             self.query_one("#debrief-card", Static).update(enriched_card(self.outcome, self.journal, d))
             progress = (f"{d.done} of {d.total} re-simulations done"
                         + (f": computing {', '.join(d.pending[:2])}…" if d.pending else ". e exports the debrief."))
-            self.query_one("#whatif-progress", Static).update(progress)
+            self.query_one("#whatif-progress", Static).update(Text(progress))  # wraps where narrow
             self.query_one("#whatif", Static).update(whatif_table(d))
             self.query_one("#review", Static).update(review_text(d))
             self._show_curves()

@@ -53,14 +53,13 @@ class CommandLine(Input):
         # Backspace runs, which then deletes the "3": the line ran unchanged. Running this
         # widget's own bindings on arrival keeps every key in the order it was typed.
         # (Textual issue #6605; the app's and screen's priority bindings have already run.)
+        # (Textual then calls Input's own `_on_key`, which types printable keys, unless prevented.)
         action = self._own_binding(event)
         if action is not None:
             event.stop()
             event.prevent_default()
             self._restart_blink()
             await self.run_action(action)
-            return
-        await super()._on_key(event)
 
     def _own_binding(self, event: events.Key) -> str | None:
         """The action this widget binds to the key (in its own or Input's BINDINGS), if any."""
@@ -73,9 +72,9 @@ class CommandLine(Input):
     def _on_paste(self, event: events.Paste) -> None:
         # A paste can carry escape sequences and other control characters: they are typed as
         # their visible escapes (\x1b), so the line never sends them to the terminal.
+        # (Textual then calls Input's own `_on_paste` with the text made safe.)
         if event.text:
             event.text = literal(event.text)
-        super()._on_paste(event)
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         # ":" is the console's key for "to the command line" and never part of a command:
