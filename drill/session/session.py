@@ -174,7 +174,7 @@ class Session:
                      and a.command == action.command), None)
         if same is None:
             return None
-        return f"refused: {action.command.text} is already running (since {fmt_clock(same.submitted_at)}): wait for its result"
+        return f"refused: {action.command.text} is already running (since {fmt_clock(same.submitted_at)})"
 
     def _facilitate(self, action: act.Action) -> Submission:
         """The facilitator's verbs act at once. pause, resume and speed belong to whoever drives

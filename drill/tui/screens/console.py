@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
-from drill.commands import CommandError, parse_command
+from drill.commands import TRAINEE_VERBS, VERBS, CommandError, parse_command
 from drill.session.snapshot import Snapshot
 from drill.tui import format as fmt
 from drill.tui.completion import Completer
@@ -290,7 +290,7 @@ class ConsoleScreen(Screen[None]):
         try:
             command = parse_command(text)
         except CommandError as exc:
-            feedback.say(str(exc), "error")
+            feedback.say(self._unknown_verb(text) or str(exc), "error")
             return
         if command.verb == "resolve":
             self.busy = True
@@ -305,6 +305,16 @@ class ConsoleScreen(Screen[None]):
         feedback.say(sub.message, "ok" if sub.accepted else "refused")
         self._dirty = True
         self.refresh_now()
+
+    def _unknown_verb(self, text: str) -> str | None:
+        """For a verb that does not exist, a message that fits the status line: the commands of
+        this drill it could be (the vocabulary's own message lists every verb there is)."""
+        word = text.split()[0]
+        if word.lower() in VERBS:
+            return None
+        near = [v for v in self.fixed.controls if v in TRAINEE_VERBS and v.startswith(word.lower()[:2])]
+        guess = f"did you mean {' or '.join(near[:3])}? " if near else ""
+        return f"unknown command {word!r}: {guess}? lists this drill's commands"
 
     @work(thread=True, exclusive=True, group="resolve")
     def _resolve(self, text: str) -> None:
