@@ -179,3 +179,41 @@ async def test_help_is_built_from_the_panels_and_says_only_what_is_true(make_app
                 await pilot.pause()
                 assert console.query_one("#tabs").active == panel.id
                 await pilot.press("escape")
+
+
+async def test_the_picker_opens_on_the_flagship_and_says_what_its_keys_do(tmp_path):
+    from textual.widgets import Button, Input, OptionList
+
+    from drill.tui.app import DrillApp
+    from drill.tui.screens.briefing import BriefingScreen
+    from drill.tui.screens.picker import FLAGSHIP, PickerScreen
+
+    from .conftest import FakeWall
+
+    app = DrillApp(None, None, None, 10.0, str(tmp_path / "j.jsonl"), paused=True, wall=FakeWall(), blink=False,
+                   counterfactuals=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        scenarios = picker.query_one("#scenarios", OptionList)
+        assert scenarios.highlighted == 0 and scenarios.get_option_at_index(0).id == FLAGSHIP == "knightmare"
+        seed = picker.query_one("#seed", Input)
+        spec = picker._scenarios[FLAGSHIP].spec
+        assert seed.placeholder == f"blank: seed #{spec.seed}"
+        ctrl_s = next(b for b in picker.BINDINGS if b.key == "ctrl+s")
+        assert ctrl_s.description == "Briefing" and str(picker.query_one("#start", Button).label) == "Briefing"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, BriefingScreen)  # where the label said it goes
+
+
+def test_a_solo_drill_prints_nothing_about_facilitators(monkeypatch, capsys, tmp_path):
+    import drill.tui as tui
+
+    monkeypatch.setattr(tui, "play", lambda app: 0)  # the console itself is not the point here
+    assert tui.run_console("knightmare", "standard", 7, 1.0, str(tmp_path / "j.jsonl")) == 0
+    solo = capsys.readouterr()
+    assert "facilitat" not in solo.err + solo.out and "token" not in solo.err + solo.out
+    assert tui.run_console("knightmare", "standard", 7, 1.0, str(tmp_path / "k.jsonl"), team="red") == 0
+    assert "facilitator channel" in capsys.readouterr().err  # a team's drill still offers one
