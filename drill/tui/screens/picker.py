@@ -48,7 +48,7 @@ class PickerScreen(Screen[Choice]):
     PickerScreen #description { height: 1fr; color: $text-muted; padding: 0 1; }
     PickerScreen #start-row { height: 3; margin-top: 1; }
     PickerScreen #start-row Label { margin: 1 1 0 0; }
-    PickerScreen #seed { width: 24; }
+    PickerScreen #seed { width: 30; }
     PickerScreen #start { margin-left: 2; }
     PickerScreen #problem { height: auto; color: $error; }
     PickerScreen #team-row { height: 3; margin-top: 1; }

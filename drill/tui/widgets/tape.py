@@ -10,19 +10,22 @@ from textual.widgets import Log, Static
 
 from drill.session.snapshot import TapeRow
 
-def tape_header(with_server: bool = True) -> str:
+SYMBOL_W = 6  # wider where a scenario's symbols are (futures: "ES-JUN10")
+
+
+def tape_header(with_server: bool = True, symbol_w: int = SYMBOL_W) -> str:
     server = f"{'server':<8} " if with_server else ""
-    return f"{'time':<8} {server}{'side':<4} {'qty':>5} {'symbol':<6} {'price':>9} status"
+    return f"{'time':<8} {server}{'side':<4} {'qty':>5} {'symbol':<{symbol_w}} {'price':>9} status"
 
 
 HEADER = tape_header()
 
 
-def tape_line(row: TapeRow, with_server: bool = True) -> str:
+def tape_line(row: TapeRow, with_server: bool = True, symbol_w: int = SYMBOL_W) -> str:
     """One row. Where the difficulty hides which server sent an order, the row carries no
     server and the tape has no server column."""
     server = f"{row.server:<8} " if with_server else ""
-    return (f"{row.clock:<8} {server}{row.side:<4} {row.shares:>5,} {row.symbol:<6} "
+    return (f"{row.clock:<8} {server}{row.side:<4} {row.shares:>5,} {row.symbol:<{symbol_w}} "
             f"{row.price:>9,.2f} {row.status}")
 
 
@@ -98,6 +101,7 @@ class TapeView(Vertical):
         self.lines_written = 0
         self.last_row: TapeRow | None = None  # the newest row written
         self._with_server: bool | None = None
+        self._symbol_w = SYMBOL_W
 
     def compose(self) -> ComposeResult:
         yield Static(HEADER, classes="tape--header")
@@ -111,9 +115,10 @@ class TapeView(Vertical):
         if new:
             if self._with_server is None:  # the first rows say whether the difficulty names servers
                 self._with_server = any(r.server for r in new)
-                self.query_one(".tape--header", Static).update(tape_header(self._with_server))
+                self._symbol_w = max(SYMBOL_W, *(len(r.symbol) for r in new))
+                self.query_one(".tape--header", Static).update(tape_header(self._with_server, self._symbol_w))
             log = self.query_one(TapeLog)
-            log.write_lines([tape_line(r, self._with_server) for r in new], scroll_end=False)
+            log.write_lines([tape_line(r, self._with_server, self._symbol_w) for r in new], scroll_end=False)
             self._last_at = new[-1].at
             self.last_row = new[-1]
             self.lines_written += len(new)
