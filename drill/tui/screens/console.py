@@ -314,7 +314,7 @@ class ConsoleScreen(Screen[None]):
             return None
         near = [v for v in self.fixed.controls if v in TRAINEE_VERBS and v.startswith(word.lower()[:2])]
         guess = f"did you mean {' or '.join(near[:3])}? " if near else ""
-        return f"unknown command {word!r}: {guess}? lists this drill's commands"
+        return f"unknown command {word!r}: {guess}Tab completes; Esc then ? for help"
 
     @work(thread=True, exclusive=True, group="resolve")
     def _resolve(self, text: str) -> None:
