@@ -180,8 +180,7 @@ class PositionsPanel(Panel):
 class ChartPanel(Panel):
     id, title, key, widget_id = "chart", "Chart", "7", "chart-tab"
     help = "the loss over the session (the exposure, where the loss is hidden): the header's figure"
-    focus = None
-    every_frame = True  # it reads the same figure as the header, at the same frame
+    focus = None  # on the frames it is drawn the header's money row reads the same snapshot
     side = 1
 
     def widget(self, fixed: Fixed, widget_id: str) -> Widget:

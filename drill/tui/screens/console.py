@@ -117,6 +117,7 @@ class ConsoleScreen(Screen[None]):
         self._ticks = 0
         self._status: dict[int, str] = {}  # action id -> status last rendered
         self._w: SimpleNamespace = SimpleNamespace()
+        self._money: Snapshot = self.snap  # the snapshot the header's money row and the chart read
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -204,17 +205,20 @@ class ConsoleScreen(Screen[None]):
         self.refresh_now()
 
     def render_snapshot(self, snap: Snapshot, full: bool = True) -> None:
-        """Render one snapshot: every panel reads this one frame. The header and the panels that
-        must keep up (the tape, the action log, the chart, which reads the header's figure)
-        follow every frame; the heavier ones (`full`) every few frames: a table of 72 cells
-        redrawn 30 times a second costs more than anyone can read. A hidden panel waits for its
-        tab, unless it keeps a count or a position (`while_hidden`)."""
+        """Render one snapshot: every panel reads this one frame. The clock and the panels that
+        must keep up (the tape, the action log) follow every frame; the heavier ones (`full`)
+        every few frames: a table of 72 cells redrawn 30 times a second costs more than anyone
+        can read. The header's money row changes with the chart, on the frames the chart is
+        drawn, from the same snapshot. A hidden panel waits for its tab, unless it keeps a count
+        or a position (`while_hidden`)."""
         self.snap = snap
         self.frames += 1
         w = self._w
         clock = self.drill.clock
         frame = Frame(snap, clock.speed, clock.paused)
-        w.header.show(snap, clock.speed, clock.paused)
+        if full:
+            self._money = snap  # the header's figures change when the chart's do, from this snapshot
+        w.header.show(snap, clock.speed, clock.paused, money=self._money)
         if full:
             w.fleet.show(snap.fleet)
         for panel, widget in self._shown_widgets():
@@ -262,7 +266,7 @@ class ConsoleScreen(Screen[None]):
         if panel is not None and panel.id in self._panel_widgets:
             clock = self.drill.clock
             widget = self._panel_widgets[panel.id]
-            panel.show(widget, Frame(self.snap, clock.speed, clock.paused))
+            panel.show(widget, Frame(self._money, clock.speed, clock.paused))  # what the header shows
             if isinstance(widget, TapeView):
                 self.call_after_refresh(widget.follow)  # it has a size again: back to the newest row
 

@@ -123,8 +123,9 @@ def fit_row(left: Text, right: Text, width: int) -> Text:
     return row
 
 
-SHOWN_FIELDS = ("title", "difficulty", "seed", "clock", "zone", "phase", "loss_usd", "capital_left_usd",
-                "capital_usd", "collateral_usd", "exposure_usd", "monitor_as_of", "monitor_lag_s")
+TOP_FIELDS = ("title", "difficulty", "seed", "clock", "zone", "phase")
+MONEY_FIELDS = ("loss_usd", "capital_left_usd", "capital_usd", "collateral_usd", "exposure_usd", "monitor_as_of",
+                "monitor_lag_s")
 
 
 class StatusHeader(Widget):
@@ -140,10 +141,12 @@ class StatusHeader(Widget):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._rows: tuple[Snapshot, float, bool] | None = None
+        self._rows: tuple[Snapshot, Snapshot, float, bool] | None = None
 
-    def show(self, snap: Snapshot, speed: float, paused: bool) -> bool:
-        rows = (snap, speed, paused)
+    def show(self, snap: Snapshot, speed: float, paused: bool, money: Snapshot | None = None) -> bool:
+        """The clock row from `snap`; the money row from `money` (default `snap`): the console
+        passes the snapshot its chart last drew, so the two always show the same figure."""
+        rows = (snap, money or snap, speed, paused)
         if self._rows is not None and self._same(rows):
             return False
         self._rows = rows
@@ -151,17 +154,18 @@ class StatusHeader(Widget):
         return True
 
     def _same(self, rows) -> bool:
-        # Everything the header shows, not the whole snapshot: a new tape row is no reason to repaint.
-        (a, sa, pa), (b, sb, pb) = self._rows, rows
-        return (sa, pa) == (sb, pb) and all(getattr(a, f) == getattr(b, f) for f in SHOWN_FIELDS)
+        # What the header shows, not the whole snapshot: a new tape row is no reason to repaint.
+        (a, ma, sa, pa), (b, mb, sb, pb) = self._rows, rows
+        return ((sa, pa) == (sb, pb) and all(getattr(a, f) == getattr(b, f) for f in TOP_FIELDS)
+                and all(getattr(ma, f) == getattr(mb, f) for f in MONEY_FIELDS))
 
     def render(self) -> Text:
         if self._rows is None:
             return Text()
         width = self.content_size.width
-        snap, speed, paused = self._rows
+        snap, money, speed, paused = self._rows
         clock = clock_line(snap, speed, paused)
         out = fit_row(title_line(snap, width - clock.cell_len - 1), clock, width)
         out.append("\n")
-        out.append_text(money_row(snap, width))
+        out.append_text(money_row(money, width))
         return out
