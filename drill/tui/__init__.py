@@ -57,12 +57,14 @@ def run_console(scenario: str | None, difficulty: str | None, seed: int | None, 
                 pass
     app = DrillApp(scenario, difficulty, seed, speed, journal, paused, team=team, facilitation=facilitation)
     code = play(app)
+    from drill.tui.format import literal  # what a participant chose is printed, never obeyed
+
     if app.drill is not None and app.drill.journal_path is not None:
-        print(f"journal: {app.drill.journal_path}")
+        print(literal(f"journal: {app.drill.journal_path}"))
     if app.result_id is not None:
-        print(f"result: #{app.result_id}{' for team ' + team if team else ''} (drill results --leaderboard)")
+        print(literal(f"result: #{app.result_id}{' for team ' + team if team else ''} (drill results --leaderboard)"))
     elif app.result_error:
-        print(f"drill: result not recorded: {app.result_error}", file=sys.stderr)
+        print(literal(f"drill: result not recorded: {app.result_error}"), file=sys.stderr)
     return code
 
 

@@ -221,3 +221,17 @@ def test_a_solo_drill_prints_nothing_about_facilitators(monkeypatch, capsys, tmp
     assert "facilitat" not in solo.err + solo.out and "token" not in solo.err + solo.out
     assert tui.run_console("knightmare", "standard", 7, 1.0, str(tmp_path / "k.jsonl"), team="red") == 0
     assert "facilitator channel" in capsys.readouterr().err  # a team's drill still offers one
+
+
+def test_a_journal_path_with_escape_sequences_is_printed_as_text(monkeypatch, capsys, tmp_path):
+    import drill.tui as tui
+
+    class Ended:
+        drill = type("D", (), {"journal_path": tmp_path / "\x1b[2J[/x].jsonl"})()
+        result_id, result_error, hosted = None, None, None
+
+    monkeypatch.setattr(tui, "play", lambda app: 0)
+    monkeypatch.setattr("drill.tui.app.DrillApp", lambda *a, **k: Ended())
+    assert tui.run_console("knightmare", "standard", 7, 1.0, str(tmp_path / "j.jsonl")) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[2J[/x].jsonl" in out
