@@ -246,6 +246,8 @@ class View(Strict):
     logs: Literal["labelled", "raw"] = Field(
         "labelled", description="labelled: log lines name the code path; raw: only what the router printed (sent, filled)")
     tape_names_server: bool = Field(True, description="whether the order tape shows which server sent each child order")
+    incident_phase: bool = Field(True, description="whether the header shows the incident's phase (incident, contained, "
+                                 "recovered): a truth no firm has, which would tell a trainee when a guess worked")
 
 
 class Difficulty(Strict):

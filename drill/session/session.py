@@ -272,6 +272,14 @@ class Session:
                 (s.children_out / s.parents_in if s.parents_in else 0.0) if "out_in" in shown else 0.0))
         return tuple(rows)
 
+    def _phase(self) -> str:
+        if self.finished:
+            return "ended"
+        phase = self.world.phase()
+        if not self.world.difficulty.view.incident_phase and phase != "pre-open":
+            return "open"  # what the firm could tell: the market is open; not whether it is contained
+        return phase
+
     def snapshot(self) -> snap.Snapshot:
         w = self.world
         spec = self.scenario.spec
@@ -319,7 +327,7 @@ class Session:
         return snap.Snapshot(
             scenario_id=spec.id, title=spec.title, difficulty=self.difficulty, seed=self.seed,
             now=self.now, clock=self.clock, zone=spec.clock.zone, start=spec.clock.start, open=spec.clock.open, end=spec.clock.end,
-            phase="ended" if self.finished else w.phase(), finished=self.finished,
+            phase=self._phase(), finished=self.finished,
             capital_usd=spec.firm.capital_usd, loss_usd=loss,
             capital_left_usd=spec.firm.capital_usd - w.loss_usd if visible else None,
             exposure_usd=exposure, monitor_as_of=fmt_clock(as_of), monitor_lag_s=max(0, self.now - as_of) / 1000,
