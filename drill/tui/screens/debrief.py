@@ -58,7 +58,7 @@ def score_card(outcome: Outcome, journal: str | None) -> Table:
         grid.add_row("Fault on", Text(", ".join(outcome.faulty_servers)))
     grid.add_row("Drill", Text(f"{outcome.scenario} · {outcome.difficulty} · seed {outcome.seed}"))
     if journal:
-        grid.add_row("Journal", Text(journal, overflow="fold"))
+        grid.add_row("Journal", Text(fmt.literal(journal), overflow="fold"))
     return grid
 
 
@@ -160,7 +160,7 @@ class DebriefScreen(Screen[None]):
     DebriefScreen #debrief-tabs { height: 1fr; }
     DebriefScreen #debrief-tabs TabPane { padding: 0; height: 1fr; }
     DebriefScreen #timeline { height: 1fr; border: none; padding: 0; }
-    DebriefScreen #whatif-progress { height: 1; padding: 0 1; color: $text-muted; }
+    DebriefScreen #whatif-progress { height: auto; padding: 0 1; color: $text-muted; }
     DebriefScreen #whatif, DebriefScreen #review { height: auto; width: 1fr; padding: 0 1; }
     """
 
@@ -246,7 +246,7 @@ class DebriefScreen(Screen[None]):
             self.query_one("#debrief-card", Static).update(enriched_card(self.outcome, self.journal, d))
             progress = (f"{d.done} of {d.total} re-simulations done"
                         + (f": computing {', '.join(d.pending[:2])}…" if d.pending else ". e exports the debrief."))
-            self.query_one("#whatif-progress", Static).update(progress)
+            self.query_one("#whatif-progress", Static).update(Text(progress))  # wraps where narrow
             self.query_one("#whatif", Static).update(whatif_table(d))
             self.query_one("#review", Static).update(review_text(d))
             self._show_curves()
@@ -295,10 +295,10 @@ class DebriefScreen(Screen[None]):
             paths["json"].write_text(to_json(d), encoding="utf-8")
             paths["html"].write_text(to_html(d), encoding="utf-8")
         except OSError as exc:
-            self.notify(f"Export failed: {exc}", severity="error")
+            self.notify(fmt.literal(f"Export failed: {exc}"), severity="error", markup=False)
             return
         note = "" if d.complete else " (some counterfactuals were still computing)"
-        self.notify(f"Exported{note}: {paths['md']} (+ .svg, .json, .html)", timeout=10)
+        self.notify(fmt.literal(f"Exported{note}: {paths['md']} (+ .svg, .json, .html)"), timeout=10, markup=False)
         self.exported = paths
 
     @on(OptionList.OptionSelected, "#timeline")
