@@ -18,6 +18,7 @@ import asyncio
 import hmac
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,11 +76,22 @@ def running_drills() -> list[dict]:
     for f in sorted(d.glob("*.json")):
         try:
             info = json.loads(f.read_text())
-            os.kill(int(info["pid"]), 0)
-        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            if not _well_formed(info):
+                continue  # not a registration this program wrote
+            os.kill(info["pid"], 0)
+        except (OSError, ValueError, json.JSONDecodeError):
             continue  # gone, or not ours to read
         out.append(info)
     return out
+
+
+def _well_formed(info: object) -> bool:
+    """A registration as `register` writes it: an 8-hex-digit id, a port and a pid as integers,
+    a team that is text or nothing."""
+    return (isinstance(info, dict) and isinstance(info.get("id"), str) and re.fullmatch(r"[0-9a-f]{8}", info["id"])
+            is not None and type(info.get("port")) is int and 0 < info["port"] < 65536
+            and type(info.get("pid")) is int and info["pid"] > 0
+            and isinstance(info.get("team"), (str, type(None))))
 
 
 class ChannelServer:

@@ -23,11 +23,20 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane
 
 from drill.gameday.channel import ChannelError
-from drill.gameday.roster import Roster, Watched
+from drill.gameday.roster import Roster, Watched, rank_key
+from drill.scenario.loader import printable
 
 POLL_S = 1.0
 SPEEDS = ("1", "2", "5", "10", "30", "60")
 STATE_STYLE = {"live": "green", "ended": "cyan", "gone": "dim", "refused": "bold red", "attaching": "yellow"}
+
+
+def data(value: object, style: str = "") -> Text:
+    """Anything a participant or a file controls (a team name, a command, a stored row) as a table
+    cell or a label: literal text, never markup, its control characters shown escaped. A DataTable
+    or a Rich table parses a plain `str` as markup, and one closing tag like `[/x]` in a team name
+    would raise in the middle of a render."""
+    return Text(printable(str(value)), style=style)
 
 
 def usd(x: float | None) -> str:
@@ -40,15 +49,16 @@ def truth_text(w: Watched) -> Text:
     """The highlighted drill as the facilitator sees it (what the trainee may not)."""
     s = w.status
     t = Text()
-    t.append(f"{w.label}", style="bold")
+    t.append(printable(w.label), style="bold")
     t.append(f"  {w.state}", style=STATE_STYLE.get(w.state, ""))
     if w.error:
-        t.append(f"  {w.error}", style="red")
+        t.append(f"  {printable(w.error)}", style="red")
     if not s:
         t.append("\nNo status yet.", style="dim")
         return t
-    t.append(f"\n{s.get('scenario')} · {s.get('difficulty')} · seed {s.get('seed')}   "
-             f"{s.get('clock')} {s.get('zone', '')} · {s.get('phase')} · ")
+    t.append("\n")
+    t.append(printable(f"{s.get('scenario')} · {s.get('difficulty')} · seed {s.get('seed')}   "
+                       f"{s.get('clock')} {s.get('zone', '')} · {s.get('phase')} · "))
     t.append("PAUSED" if s.get("paused") else f"{s.get('speed', 1):g}x", style="bold yellow" if s.get("paused") else "")
     if s.get("busy"):
         t.append("  (simulating a resolve)", style="dim")
@@ -83,8 +93,9 @@ def recorded_board(boards) -> Table | Text:
         table.add_column(col)
     for b in boards:
         for i, e in enumerate(b.entries, 1):
-            table.add_row(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if i == 1 else "", str(i), e.team or "-",
-                          usd(e.score_usd), e.grade, e.contained_at or "never", e.ended_by)
+            table.add_row(data(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if i == 1 else ""), str(i),
+                          data(e.team or "-"), usd(e.score_usd), data(e.grade), data(e.contained_at or "never"),
+                          data(e.ended_by))
     return table
 
 
@@ -113,15 +124,15 @@ class DebriefsScreen(Screen[None]):
         with HorizontalScroll(id="columns"):
             if not self.finished:
                 yield Static("No attached drill has ended yet.", classes="empty")
-            ranked = sorted(self.finished, key=lambda w: (w.status["outcome"]["score_usd"], w.drill_id))
+            ranked = sorted(self.finished, key=lambda w: (*rank_key(w.status["outcome"]), w.drill_id))
             for w in ranked:
                 o = w.status["outcome"]
                 with VerticalScroll(classes="column"):
-                    yield Static(Text(w.label), classes="team")
+                    yield Static(data(w.label), classes="team")
                     try:
                         outcome = Outcome(**o)
                     except TypeError:  # an outcome from another version of drill
-                        yield Static(Text("\n".join(f"{k}: {v}" for k, v in o.items() if not isinstance(v, list))))
+                        yield Static(Text("\n").join(data(f"{k}: {v}") for k, v in o.items() if not isinstance(v, list)))
                         continue
                     yield Static(score_card(outcome, w.status.get("journal")), classes="card")
                     lines = [prompt for _, _, prompt, _ in timeline(outcome)]
@@ -212,8 +223,16 @@ class FacilitatorApp(App[None]):
         self.set_interval(self.poll_s, self._tick)
         self.call_later(self._tick)
 
+    @property
+    def desk_shown(self) -> bool:
+        """Whether the main screen's widgets are there to draw on. A worker awaits the network and
+        then draws: by then the app may be shutting down (its screens pruned) or not yet mounted."""
+        desk = getattr(self, "desk", None)
+        return self.is_running and desk is not None and desk.is_attached and not (desk._closing or desk._closed)
+
     def say(self, text: str, style: str = "") -> None:
-        self.desk.query_one("#feedback", Static).update(Text(text, style=style))
+        if self.desk_shown:
+            self.desk.query_one("#feedback", Static).update(data(text, style=style))
 
     # -- polling ------------------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -249,10 +268,13 @@ class FacilitatorApp(App[None]):
                                               limit=10)
             except results.ResultsError as exc:
                 self.say(f"results store: {exc}", "red")
-        self.desk.query_one("#recorded", Static).update(recorded_board(boards))
+        if self.desk_shown:
+            self.desk.query_one("#recorded", Static).update(recorded_board(boards))
 
     # -- rendering ----------------------------------------------------------------------------------
     def _render_all(self) -> None:
+        if not self.desk_shown:
+            return
         with self.batch_update():
             self._render_title()
             self._render_drills()
@@ -262,27 +284,30 @@ class FacilitatorApp(App[None]):
     def _render_title(self) -> None:
         r = self.roster
         keys = f" · {len(r.keys)} serve key(s)" if r.keys else ""
-        self.desk.query_one("#title", Static).update(
-            f"drill facilitate · {len(r.running)} running here · {len(r.attached())} attached{keys}")
+        self.desk.query_one("#title", Static).update(Text(
+            f"drill facilitate · {len(r.running)} running here · {len(r.attached())} attached{keys}"))
 
     def _render_drills(self) -> None:
         table = self.desk.query_one("#drills", DataTable)
-        rows = []
+        rows, keys = [], []
         for d in self.roster.running:
             w = self.roster.watched.get(d["id"])
             state = Text(w.state, style=STATE_STYLE.get(w.state, "")) if w else Text("-", style="dim")
-            rows.append((d["id"], (d.get("team") or "-")[:14], str(d.get("seed", "")), state))
+            rows.append((data(d["id"]), data(str(d.get("team") or "-")[:14]), data(d.get("seed", "")), state))
+            keys.append(d["id"])
         for w in self.roster.watched.values():  # attached but not (or no longer) running
             if not any(d["id"] == w.drill_id for d in self.roster.running):
-                rows.append((w.drill_id, (w.team or "-")[:14], "", Text(w.state, style=STATE_STYLE.get(w.state, ""))))
-        _fill(table, rows, keys=[r[0] for r in rows])
+                rows.append((data(w.drill_id), data((w.team or "-")[:14]), "",
+                             Text(w.state, style=STATE_STYLE.get(w.state, ""))))
+                keys.append(w.drill_id)
+        _fill(table, rows, keys=keys)
 
     def _render_board(self) -> None:
         table = self.desk.query_one("#board", DataTable)
         rows = []
         for s in self.roster.standings():
-            rows.append((str(s.rank), (s.team or s.drill_id)[:14], s.board, s.clock, s.phase, usd(s.score_usd),
-                         usd(s.true_loss_usd), s.grade,
+            rows.append((str(s.rank), data((s.team or s.drill_id)[:14]), data(s.board), data(s.clock), data(s.phase),
+                         usd(s.score_usd), usd(s.true_loss_usd), data(s.grade),
                          Text("yes", style="green") if s.contained else Text("no", style="bold red"),
                          Text(s.state, style=STATE_STYLE.get(s.state, ""))))
         _fill(table, rows, keys=[s.drill_id for s in self.roster.standings()])
@@ -304,7 +329,7 @@ class FacilitatorApp(App[None]):
         injects = tuple((i["id"], i["description"]) for i in status.get("injects", []))
         if self._injects_shown != (w.drill_id, injects):
             self._injects_shown = (w.drill_id, injects)
-            self.desk.query_one("#inject", Select).set_options([(f"{iid}: {desc}", iid) for iid, desc in injects])
+            self.desk.query_one("#inject", Select).set_options([(data(f"{iid}: {desc}"), iid) for iid, desc in injects])
         self._render_commands(w.drill_id, status.get("commands", []))
 
     def _render_commands(self, drill_id: str, commands: list[dict]) -> None:
@@ -316,8 +341,8 @@ class FacilitatorApp(App[None]):
             table.clear()
             shown = []
         for i, row in enumerate(rows):
-            styled = (row[0], Text(row[1], style="bold magenta" if row[1] == "facilitator" else ""), row[2],
-                      row[3], row[4])
+            styled = (data(row[0]), data(row[1], style="bold magenta" if row[1] == "facilitator" else ""),
+                      data(row[2]), data(row[3]), data(row[4]))
             if i >= len(shown):
                 table.add_row(*styled, key=str(i))
             elif shown[i] != row:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 from rich.console import Console
 
@@ -44,8 +45,10 @@ def journal_commands(h: HostedDrill) -> list[tuple[str, str]]:
     return [(r.get("by", "trainee"), r["command"]) for r in lines if r["type"] == "command"]
 
 
-async def until(pilot, condition, timeout: float = 30.0) -> None:
-    for _ in range(int(timeout / 0.05)):
+async def until(pilot, condition, timeout: float = 60.0) -> None:
+    """Wait on the wall clock (a loaded machine runs fewer, slower pauses), generously."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
         if condition():
             return
         await pilot.pause(0.05)
@@ -158,3 +161,70 @@ def test_standings_rank_each_board_by_score_contained_first():
     got = standings([watched(1, 1, 5e6, False), watched(2, 1, 5e6, True), watched(3, 1, 1e6, False),
                      watched(4, 2, 9e6, True), Watched("d5", "t")])
     assert [(s.drill_id, s.rank) for s in got] == [("d3", 1), ("d2", 2), ("d1", 3), ("d4", 1)]
+
+
+HOSTILE = ["[/x]", "[@click=app.quit]", "[reverse]", "\x1b]0;owned\x07\x1b[2J"]
+
+
+async def test_markup_and_escapes_in_team_names_and_commands_show_literally(tmp_path):
+    """A team named `[/x]` took the facilitator down (a MarkupError in the drills table, and again
+    on every restart from the Recorded board). Every participant's string is data: the drills
+    table, the live board, the Recorded board, the commands and the truth show it as typed (control
+    characters escaped), and the app keeps running."""
+    from drill import results
+
+    key = "a-serve-key-for-this-test-0123"
+    hosted = [await host(tmp_path, team, Facilitation.served(key)) for team in HOSTILE]
+    try:
+        first = hosted[0]
+        first.host.facilitate("push-hint [/x] stop it")
+        first.host.facilitate("push-hint [@click=app.quit] [reverse] \x1b[2J")
+        # The results store already holds a finished drill of a hostile team (a restart reads it).
+        ended = Drill("knightmare", "standard", 4, tmp_path / "ended.jsonl", paused=True)
+        ended.abandon()
+        results.record(ended.outcome(), ended.journal_path, team="[/x]")
+        app = FacilitatorApp(keys=[key], poll_s=0.2)
+        async with app.run_test(size=(200, 50)) as pilot:
+            w = app.roster.watched
+            await until(pilot, lambda: len(w) == 4 and all(x.state == "live" for x in w.values()))
+            await until(pilot, lambda: len(rows(app, "#board")) == 4)
+            # (names cut to 14 characters in these narrow columns, then escaped)
+            shown = sorted(["[/x]", "[@click=app.qu", "[reverse]", "\\x1b]0;owned\\x07\\x1b[2J"])
+            assert sorted(r[1] for r in rows(app, "#drills")) == shown
+            assert sorted(r[1] for r in rows(app, "#board")) == shown
+            await until(pilot, lambda: "[/x]" in text_of(app, "#recorded"))
+            app.current = first.facilitation.drill_id
+            app.action_tab("drill-tab")
+            await until(pilot, lambda: len(rows(app, "#commands")) == 2)
+            assert [r[2] for r in rows(app, "#commands")] == ["push-hint [/x] stop it",
+                                                              "push-hint [@click=app.quit] [reverse] \\x1b[2J"]
+            assert text_of(app, "#truth").startswith("[/x] (")
+            await pilot.click("#commands")  # a click on `[@click=app.quit]` is a click on text
+            await pilot.pause(0.3)
+            assert app.is_running
+            for x in hosted:
+                x.drill.abandon()
+            await until(pilot, lambda: len(app.roster.finished()) == 4)
+            await pilot.press("f4")
+            await until(pilot, lambda: isinstance(app.screen, DebriefsScreen))
+            teams = sorted(plain(c.query_one(".team", Static)).split(" (")[0] for c in app.screen.query(".column"))
+            assert teams == sorted(["[/x]", "[@click=app.quit]", "[reverse]", "\\x1b]0;owned\\x07\\x1b[2J"])
+            assert app.is_running
+    finally:
+        for h in hosted:
+            await h.close()
+
+
+def test_a_hostile_registry_entry_is_not_a_running_drill(data_dir):
+    from drill.gameday.channel import registry_dir, running_drills
+    import os
+
+    d = registry_dir()
+    d.mkdir(parents=True)
+    pid = os.getpid()
+    (d / "a.json").write_text(json.dumps({"id": "[/x]", "port": 1, "pid": pid}))
+    (d / "b.json").write_text(json.dumps({"id": "0123abcd", "port": "1", "pid": pid}))
+    (d / "c.json").write_text(json.dumps({"id": "0123abcd", "port": 1, "pid": pid, "team": ["red"]}))
+    (d / "d.json").write_text(json.dumps([1, 2]))
+    (d / "e.json").write_text(json.dumps({"id": "0123abce", "port": 1, "pid": pid, "team": "[/x]"}))
+    assert [x["id"] for x in running_drills()] == ["0123abce"]
