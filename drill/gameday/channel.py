@@ -28,6 +28,8 @@ from drill.commands import CommandError, VERBS, parse_command
 from drill.paths import data_dir
 
 MAX_LINE = 64 * 1024
+IDLE_S = 10.0  # a connection that sends nothing for this long is closed
+MAX_CONNECTIONS = 16  # open at once; a facilitator needs one at a time per drill
 LOOPBACK = "127.0.0.1"
 
 
@@ -100,6 +102,7 @@ class ChannelServer:
         self._token = token.encode()
         self.server: asyncio.AbstractServer | None = None
         self.port: int | None = None
+        self.connections = 0
 
     async def start(self, port: int = 0) -> int:
         # Loopback only: a facilitator on another machine goes through `drill serve`.
@@ -116,10 +119,18 @@ class ChannelServer:
         return isinstance(token, str) and hmac.compare_digest(token.encode(), self._token)
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One connection: requests answered in turn; idle ones and ones beyond MAX_CONNECTIONS
+        closed, so held-open sockets cannot slow the drill or its facilitator."""
+        self.connections += 1
         try:
+            if self.connections > MAX_CONNECTIONS:
+                await self._send(writer, {"ok": False, "error": "busy: too many connections"})
+                return
             while True:
                 try:
-                    line = await reader.readline()
+                    line = await asyncio.wait_for(reader.readline(), IDLE_S)
+                except asyncio.TimeoutError:
+                    return
                 except (ValueError, asyncio.LimitOverrunError):
                     await self._send(writer, {"ok": False, "error": "line too long"})
                     return
@@ -134,9 +145,10 @@ class ChannelServer:
                     await self._send(writer, {"ok": False, "error": "refused: wrong or missing token"})
                     return
                 await self._send(writer, self.handle(req))
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError):
             return
         finally:
+            self.connections -= 1
             writer.close()
 
     def handle(self, req: dict) -> dict:
@@ -159,7 +171,7 @@ class ChannelServer:
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, obj: dict) -> None:
         writer.write(json.dumps(obj).encode() + b"\n")
-        await writer.drain()
+        await asyncio.wait_for(writer.drain(), IDLE_S)  # a peer that does not read is let go
 
 
 class ChannelError(Exception):

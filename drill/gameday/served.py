@@ -50,11 +50,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    key = os.environ.pop(KEY_ENV, None)
-    args = parse_args(argv)
+def confine() -> None:
+    """Confine this process's writes to the data directory, and name it absolutely."""
     root = confine_writes(data_dir())
     os.environ["DRILL_DATA_DIR"] = str(root)  # absolute from here on, whatever the working directory
+
+
+def run(args: argparse.Namespace, key: str | None) -> int:
+    """Play one tab's drill (the process is already confined)."""
     facilitation = Facilitation.served(key) if key else None
     del key
 
@@ -64,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     app = DrillApp(args.scenario, args.difficulty, args.seed, args.speed, None, served=True,
                    facilitation=facilitation)
     return play(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    key = os.environ.pop(KEY_ENV, None)
+    args = parse_args(argv)
+    confine()
+    return run(args, key)
 
 
 if __name__ == "__main__":
