@@ -28,8 +28,8 @@ from drill.commands import CommandError, VERBS, parse_command
 from drill.paths import data_dir
 
 MAX_LINE = 64 * 1024
-IDLE_S = 10.0  # a connection that sends nothing for this long is closed
-MAX_CONNECTIONS = 16  # open at once; a facilitator needs one at a time per drill
+IDLE_S = 5.0  # a connection that sends nothing for this long is closed
+MAX_CONNECTIONS = 64  # open at once; a facilitator needs one at a time per drill
 LOOPBACK = "127.0.0.1"
 
 
@@ -97,8 +97,10 @@ def _well_formed(info: object) -> bool:
 
 
 class ChannelServer:
-    def __init__(self, host: Host, token: str):
+    def __init__(self, host: Host, token: str, idle_s: float = IDLE_S, max_connections: int = MAX_CONNECTIONS):
         self.host = host
+        self.idle_s = idle_s
+        self.max_connections = max_connections
         self._token = token.encode()
         self.server: asyncio.AbstractServer | None = None
         self.port: int | None = None
@@ -123,12 +125,12 @@ class ChannelServer:
         closed, so held-open sockets cannot slow the drill or its facilitator."""
         self.connections += 1
         try:
-            if self.connections > MAX_CONNECTIONS:
+            if self.connections > self.max_connections:
                 await self._send(writer, {"ok": False, "error": "busy: too many connections"})
                 return
             while True:
                 try:
-                    line = await asyncio.wait_for(reader.readline(), IDLE_S)
+                    line = await asyncio.wait_for(reader.readline(), self.idle_s)
                 except asyncio.TimeoutError:
                     return
                 except (ValueError, asyncio.LimitOverrunError):

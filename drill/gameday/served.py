@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 
 from drill.gameday.confine import confine_writes
 from drill.gameday.hosting import KEY_ENV, Facilitation
@@ -73,7 +74,22 @@ def main(argv: list[str] | None = None) -> int:
     key = os.environ.pop(KEY_ENV, None)
     args = parse_args(argv)
     confine()
-    return run(args, key)
+    code = 1
+    try:
+        code = run(args, key)
+    except SystemExit as exc:  # a SIGTERM or SIGHUP, unwound through play()
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001  (shown on stderr, which drill serve logs)
+        traceback.print_exc()
+    finally:
+        # The drill is recorded by now (play's own unwinding). Leave at once: an interpreter's
+        # shutdown would wait for the web driver's input thread, and a tab must end on SIGTERM.
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        os._exit(code if isinstance(code, int) else 1)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ MIN_COLS, MAX_COLS = 20, 400
 MIN_ROWS, MAX_ROWS = 8, 160
 QUIT_WAIT_S = 3.0  # a polite quit: the drill records its end and result
 TERM_WAIT_S = 2.0  # then SIGTERM: unwinds the same way, without the event loop
+BROWSER_WAIT_S = 10.0  # a browser that does not take a frame for this long is let go
 MAX_PACKET = 16 * 1024 * 1024  # one frame of output from the app (a full 400x160 redraw is ~2 MB)
 
 Writer = Callable[[bytes], Awaitable[None]]
@@ -171,7 +172,16 @@ class TabProcess:
         try:
             if kind == b"D":
                 if self.write_bytes is not None:
-                    await self.write_bytes(payload)
+                    try:
+                        await asyncio.wait_for(self.write_bytes(payload), BROWSER_WAIT_S)
+                    except asyncio.TimeoutError:
+                        # A browser that takes no frame for this long is gone (or stalled on
+                        # purpose): let it go, and keep draining the app.
+                        log.warning("tab %s: the browser took no output for %gs; detached", self.pid, BROWSER_WAIT_S)
+                        close = self.close_browser
+                        self.detach()
+                        if close is not None:
+                            asyncio.get_running_loop().create_task(close())
             elif kind == b"M":
                 await self._on_meta(json.loads(payload))
             elif kind == b"P":
