@@ -24,6 +24,8 @@ def add_parsers(subparsers) -> None:
     s.add_argument("--port", type=_port, default=DEFAULT_PORT)
     s.add_argument("--public-url", help="the URL browsers use, if not http://HOST:PORT (a proxy, a name)")
     s.add_argument("--max-drills", type=_drills, default=DEFAULT_MAX_DRILLS, help="tabs playing at once")
+    s.add_argument("--ranked", action="store_true",
+                   help="ranked play: the speed is fixed and only the facilitator pauses (drill facilitate)")
 
     s = subparsers.add_parser(
         "facilitate", help="the facilitator's console: running drills, hidden truth, injects, leaderboard",
@@ -88,7 +90,7 @@ def run_serve(args) -> int:
 
     try:
         return serve(args.scenario, args.difficulty, args.seed, args.speed, args.host, args.port, args.public_url,
-                     args.max_drills)
+                     args.max_drills, args.ranked)
     except OSError as exc:  # socket.gaierror (an unknown name) is one too
         raise UsageError(f"drill serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
 

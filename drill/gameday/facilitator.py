@@ -155,19 +155,24 @@ class FacilitatorApp(App[None]):
     #board { height: auto; max-height: 16; }
     #recorded { height: auto; margin-top: 1; }
     #truth { height: auto; }
-    #controls { height: 3; margin-top: 1; }
-    #controls Button { min-width: 9; margin-right: 1; }
-    #speed { width: 14; }
+    #controls, #all-controls { height: 3; margin-top: 1; }
+    #controls Button, #all-controls Button { min-width: 9; margin-right: 1; }
+    #speed, #speed-all { width: 18; }
     #inject { width: 1fr; }
     #hint { margin-top: 1; }
     #commands { height: 1fr; margin-top: 1; }
     #feedback { height: 1; padding: 0 1; background: $panel; }
     """
     # Function keys work while typing a token or a hint; the letters when no input has focus.
+    # Function keys work wherever focus is (a token being typed, a button, a dropdown): they have
+    # priority. The letters work when no input has focus (a typed token may hold an `l`).
     BINDINGS = [
-        Binding("f2,l", "tab('board-tab')", "Leaderboard", key_display="F2"),
-        Binding("f3,t", "tab('drill-tab')", "Drill", key_display="F3"),
-        Binding("f4,d", "debriefs", "Debriefs", key_display="F4"),
+        Binding("f2", "tab('board-tab')", "Leaderboard", priority=True),
+        Binding("f3", "tab('drill-tab')", "Drill", priority=True),
+        Binding("f4", "debriefs", "Debriefs", priority=True),
+        Binding("l", "tab('board-tab')", "Leaderboard", show=False),
+        Binding("t", "tab('drill-tab')", "Drill", show=False),
+        Binding("d", "debriefs", "Debriefs", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -182,6 +187,7 @@ class FacilitatorApp(App[None]):
         self._polling = False
         self._commands_shown: tuple[str | None, list[tuple]] = (None, [])
         self._injects_shown: tuple[str | None, tuple] = (None, ())
+        self._speed_shown: str | None = None  # the drill whose speed the dropdown shows
 
     def compose(self) -> ComposeResult:
         yield Static(id="title")
@@ -200,6 +206,10 @@ class FacilitatorApp(App[None]):
                     board.add_columns("#", "team", "board", "clock", "phase", "score", "true loss",
                                       "grade", "contained", "state")
                     yield board
+                    with Horizontal(id="all-controls"):
+                        yield Button("Pause all", id="pause-all")
+                        yield Button("Resume all", id="resume-all")
+                        yield Select([(f"{s}x", s) for s in SPEEDS], prompt="speed of all", id="speed-all")
                     yield Static(id="recorded")
                 with TabPane("Drill", id="drill-tab"):
                     yield Static(Text("Highlight an attached drill.", style="dim"), id="truth")
@@ -326,6 +336,13 @@ class FacilitatorApp(App[None]):
             return
         self.desk.query_one("#truth", Static).update(truth_text(w))
         status = w.status or {}
+        if self._speed_shown != w.drill_id and status:
+            # Each drill's own speed, not the last one's: choosing a speed then always sends it.
+            self._speed_shown = w.drill_id
+            speed = f"{status.get('speed', 1):g}"
+            select = self.desk.query_one("#speed", Select)
+            with select.prevent(Select.Changed):
+                select.value = speed if speed in SPEEDS else Select.NULL
         injects = tuple((i["id"], i["description"]) for i in status.get("injects", []))
         if self._injects_shown != (w.drill_id, injects):
             self._injects_shown = (w.drill_id, injects)
@@ -438,6 +455,30 @@ class FacilitatorApp(App[None]):
     def _speed(self, event: Select.Changed) -> None:
         if event.value is not Select.NULL:
             self._send(f"speed {event.value}")
+
+    # -- every attached drill at once --------------------------------------------------------------
+    def _send_all(self, text: str) -> None:
+        live = [w.drill_id for w in self.roster.attached() if w.state == "live"]
+        if not live:
+            self.say("No live drill attached.", "yellow")
+            return
+        for drill_id in live:
+            self._command(drill_id, text)
+
+    @on(Button.Pressed, "#pause-all")
+    def _pause_all(self) -> None:
+        self._send_all("pause")
+
+    @on(Button.Pressed, "#resume-all")
+    def _resume_all(self) -> None:
+        self._send_all("resume")
+
+    @on(Select.Changed, "#speed-all")
+    def _speed_all(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:
+            self._send_all(f"speed {event.value}")
+            with event.select.prevent(Select.Changed):
+                event.select.value = Select.NULL  # the next choice sends again, even the same one
 
     @on(Button.Pressed, "#do-inject")
     def _inject(self) -> None:

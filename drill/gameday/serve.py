@@ -41,8 +41,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def served_args(scenario: str | None, difficulty: str | None, seed: int | None, speed: float) -> list[str]:
-    argv = ["--speed", f"{speed:g}"]
+def served_args(scenario: str | None, difficulty: str | None, seed: int | None, speed: float,
+                ranked: bool = False) -> list[str]:
+    argv = ["--speed", f"{speed:g}"] + (["--ranked"] if ranked else [])
     if scenario is not None:
         argv += ["--scenario", scenario]
     if difficulty is not None:
@@ -52,11 +53,12 @@ def served_args(scenario: str | None, difficulty: str | None, seed: int | None, 
     return argv
 
 
-def served_command(scenario: str | None, difficulty: str | None, seed: int | None, speed: float) -> str:
+def served_command(scenario: str | None, difficulty: str | None, seed: int | None, speed: float,
+                   ranked: bool = False) -> str:
     """The shell command textual-serve runs per tab. It carries no secret (the key travels in the
     environment) and no path but the interpreter's."""
     return shlex.join([sys.executable, "-B", "-m", "drill.gameday.served",
-                       *served_args(scenario, difficulty, seed, speed)])
+                       *served_args(scenario, difficulty, seed, speed, ranked)])
 
 
 PAGE = """<!DOCTYPE html>
@@ -395,7 +397,8 @@ def banner(host: str, port: int, key: str, command_args: dict, data: str, public
                   rule]
     lines += [
         f"drill serve: {url}  (every browser tab is its own drill; at most {max_drills} at once)",
-        f"  drill       {what}, speed {command_args.get('speed', 1.0):g}x",
+        f"  drill       {what}, speed {command_args.get('speed', 1.0):g}x"
+        + (" · RANKED: only the facilitator pauses or changes the speed" if command_args.get("ranked") else ""),
         f"  data        {data}  (journals, results, the running drills' registry)",
         "  facilitator key (shown once, stored nowhere; keep it from the trainees):",
         f"              {key}",
@@ -416,7 +419,8 @@ def check_bindable(host: str, port: int) -> None:
 
 
 def serve(scenario: str | None, difficulty: str | None, seed: int | None, speed: float, host: str = DEFAULT_HOST,
-          port: int = DEFAULT_PORT, public_url: str | None = None, max_drills: int = DEFAULT_MAX_DRILLS) -> int:
+          port: int = DEFAULT_PORT, public_url: str | None = None, max_drills: int = DEFAULT_MAX_DRILLS,
+          ranked: bool = False) -> int:
     from drill.paths import data_dir
 
     check_bindable(host, port)
@@ -427,9 +431,11 @@ def serve(scenario: str | None, difficulty: str | None, seed: int | None, speed:
     root = data_dir().expanduser().resolve()
     root.mkdir(parents=True, exist_ok=True)
     os.environ["DRILL_DATA_DIR"] = str(root)
-    command = served_command(scenario, difficulty, seed, speed)
-    server = make_server(command, host, port, public_url, max_drills, args=served_args(scenario, difficulty, seed, speed))
-    print(banner(host, port, key, {"scenario": scenario, "difficulty": difficulty, "seed": seed, "speed": speed},
+    command = served_command(scenario, difficulty, seed, speed, ranked)
+    server = make_server(command, host, port, public_url, max_drills,
+                         args=served_args(scenario, difficulty, seed, speed, ranked))
+    print(banner(host, port, key, {"scenario": scenario, "difficulty": difficulty, "seed": seed, "speed": speed,
+                                   "ranked": ranked},
                  str(root), public_url, max_drills), flush=True)
     print(f"  (key fingerprint {fingerprint(key)}: the registry names it, the facilitator app shows it)", flush=True)
     server.serve()

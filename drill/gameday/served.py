@@ -1,6 +1,6 @@
 """One browser tab's drill: the program `drill serve` has textual-serve start for each connection.
 
-    python -B -m drill.gameday.served [--scenario ID] [--difficulty NAME] [--seed N] [--speed X]
+    python -B -m drill.gameday.served [--scenario ID] [--difficulty NAME] [--seed N] [--speed X] [--ranked]
 
 It accepts no paths: the scenario is a bundled id, the journal goes to the data directory, and
 before anything else the process confines its writes there (drill.gameday.confine). The tab
@@ -36,6 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--difficulty")
     p.add_argument("--seed", type=int)
     p.add_argument("--speed", type=float, default=1.0)
+    p.add_argument("--ranked", action="store_true", help="only the facilitator pauses or changes the speed")
     args = p.parse_args(argv)
     if args.difficulty is not None and args.scenario is None:
         p.error("--difficulty needs --scenario")
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace, key: str | None) -> int:
     from drill.tui.app import DrillApp
 
     app = DrillApp(args.scenario, args.difficulty, args.seed, args.speed, None, served=True,
-                   facilitation=facilitation)
+                   facilitation=facilitation, ranked=args.ranked)
     return play(app)
 
 

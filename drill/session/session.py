@@ -286,6 +286,8 @@ class Session:
         loss = w.loss_usd if visible else None
         actions = []
         for a in w.actions_log:
+            if a.by != "trainee":
+                continue  # steering is invisible: an inject reaches the trainee as its call or email
             if a.status == act.RUNNING and a.duration_ms:
                 progress = min(1.0, (self.now - a.submitted_at) / a.duration_ms)
             else:

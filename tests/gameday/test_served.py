@@ -59,7 +59,7 @@ def test_the_served_app_accepts_no_paths(capsys):
     p = subprocess.run([sys.executable, "-m", "drill.gameday.served", "--help"], capture_output=True, text=True,
                        timeout=60, cwd=ROOT)
     options = {w.strip("[],") for w in p.stdout.split() if w.startswith(("--", "[--"))}
-    assert options == {"--help", "--scenario", "--difficulty", "--seed", "--speed"}
+    assert options == {"--help", "--scenario", "--difficulty", "--seed", "--speed", "--ranked"}
 
 
 def test_confinement_refuses_writes_outside_the_data_dir_and_allows_them_inside(tmp_path):
