@@ -420,7 +420,7 @@ def check_bindable(host: str, port: int) -> None:
 
 def serve(scenario: str | None, difficulty: str | None, seed: int | None, speed: float, host: str = DEFAULT_HOST,
           port: int = DEFAULT_PORT, public_url: str | None = None, max_drills: int = DEFAULT_MAX_DRILLS,
-          ranked: bool = False) -> int:
+          ranked: bool = False, grace_s: float | None = None) -> int:
     from drill.paths import data_dir
 
     check_bindable(host, port)
@@ -433,7 +433,8 @@ def serve(scenario: str | None, difficulty: str | None, seed: int | None, speed:
     os.environ["DRILL_DATA_DIR"] = str(root)
     command = served_command(scenario, difficulty, seed, speed, ranked)
     server = make_server(command, host, port, public_url, max_drills,
-                         args=served_args(scenario, difficulty, seed, speed, ranked))
+                         args=served_args(scenario, difficulty, seed, speed, ranked),
+                         grace_s=GRACE_S if grace_s is None else grace_s)
     print(banner(host, port, key, {"scenario": scenario, "difficulty": difficulty, "seed": seed, "speed": speed,
                                    "ranked": ranked},
                  str(root), public_url, max_drills), flush=True)
