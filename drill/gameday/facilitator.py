@@ -150,6 +150,7 @@ class FacilitatorApp(App[None]):
     #left Label { margin-top: 1; text-style: bold; padding: 0 1; }
     #drills { height: 1fr; }
     #left Input { margin: 0 1; }
+    #teams { padding: 0 1; height: auto; max-height: 4; }
     #tabs { width: 1fr; height: 1fr; }
     #tabs TabPane { padding: 0 1; }
     #board { height: auto; max-height: 16; }
@@ -200,6 +201,9 @@ class FacilitatorApp(App[None]):
                 yield Label("Attach")
                 yield Input(placeholder="token (highlighted drill)", password=True, id="token")
                 yield Input(placeholder="key (from drill serve)", password=True, id="key")
+                yield Label("Teams")
+                yield Input(placeholder="new team (Enter: its join code)", id="new-team")
+                yield Static(id="teams")
             with TabbedContent(id="tabs", initial="board-tab"):
                 with TabPane("Leaderboard", id="board-tab"):
                     board = DataTable(id="board", cursor_type="row")
@@ -230,6 +234,7 @@ class FacilitatorApp(App[None]):
         self.desk = self.screen  # the main screen's widgets, whichever screen is on top
         self.roster.refresh_registry()
         self._render_all()
+        self._render_teams()
         self.set_interval(self.poll_s, self._tick)
         self.call_later(self._tick)
 
@@ -412,6 +417,30 @@ class FacilitatorApp(App[None]):
         self.current = drill_id
         self.say(f"Attaching to {drill_id}…")
         self._tick()
+
+    @on(Input.Submitted, "#new-team")
+    def _team_entered(self, event: Input.Submitted) -> None:
+        from drill.gameday import teams
+
+        name = " ".join(event.value.split())
+        event.input.value = ""
+        if not name:
+            return
+        try:
+            code = teams.create(name)
+        except (teams.TeamError, OSError) as exc:
+            self.say(f"Team not created: {exc}", "bold red")
+            return
+        # Shown once (the file keeps only its hash): the facilitator hands it to the team.
+        self.say(f"Team {name}: join code {code} (shown once; served tabs now ask for a code)", "bold green")
+        self._render_teams()
+
+    def _render_teams(self) -> None:
+        from drill.gameday import teams
+
+        names = [t.name for t in teams.load()]
+        self.desk.query_one("#teams", Static).update(
+            data(", ".join(names)) if names else Text("none: served tabs take any team name", style="dim"))
 
     @on(Input.Submitted, "#key")
     def _key_entered(self, event: Input.Submitted) -> None:

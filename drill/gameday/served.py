@@ -64,11 +64,35 @@ def run(args: argparse.Namespace, key: str | None) -> int:
     del key
 
     from drill.tui import play
+
+    app = served_app_class()(args.scenario, args.difficulty, args.seed, args.speed, None, served=True,
+                             facilitation=facilitation, ranked=args.ranked)
+    return play(app)
+
+
+def served_app_class():
+    """The console app of a served tab: where the facilitator has created teams (drill.gameday.teams),
+    the picker's team field takes a join code and the drill plays under that code's team."""
+    import dataclasses
+
+    from drill.gameday import teams
     from drill.tui.app import DrillApp
 
-    app = DrillApp(args.scenario, args.difficulty, args.seed, args.speed, None, served=True,
-                   facilitation=facilitation, ranked=args.ranked)
-    return play(app)
+    class ServedApp(DrillApp):
+        def _picked(self, choice) -> None:
+            known = teams.load()
+            if choice is not None and known:
+                name = teams.team_for(choice.team or "", known)
+                if name is None:
+                    self.team = None
+                    self.notify("Type your team's join code in the Team field (the facilitator has it).",
+                                title="Not a join code of this game day", severity="error", timeout=10)
+                    self._pick()
+                    return
+                choice = dataclasses.replace(choice, team=name)
+            super()._picked(choice)
+
+    return ServedApp
 
 
 def main(argv: list[str] | None = None) -> int:
