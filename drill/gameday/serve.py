@@ -399,7 +399,7 @@ def banner(host: str, port: int, key: str, command_args: dict, data: str, public
         f"drill serve: {url}  (every browser tab is its own drill; at most {max_drills} at once)",
         f"  drill       {what}, speed {command_args.get('speed', 1.0):g}x"
         + (" · RANKED: only the facilitator pauses or changes the speed" if command_args.get("ranked") else ""),
-        f"  data        {data}  (journals, results, the running drills' registry)",
+        f"  data        {printable(data)}  (journals, results, the running drills' registry)",
         "  facilitator key (shown once, stored nowhere; keep it from the trainees):",
         f"              {key}",
         "  facilitate  in another terminal on this machine: drill facilitate, then type the key",

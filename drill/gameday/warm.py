@@ -52,6 +52,30 @@ def prepare(args: argparse.Namespace) -> None:
     PREMARKET[(loaded.content_hash, difficulty, seed)] = world
 
 
+def warm_debrief_cache(args: argparse.Namespace) -> int | None:
+    """Fork one low-priority child that computes the served drill's trainee-independent debrief
+    re-simulations into the shared cache (drill.debrief.warm_cache), once for the whole game day:
+    each tab warms the same cache while it plays, and finds it full when its teams start late
+    enough. Returns the child's pid (None when serve names no scenario)."""
+    if args.scenario is None:
+        return None
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its pool's workers are waited for
+        os.nice(10)
+        from drill.debrief import warm_cache
+
+        warm_cache(args.scenario, args.difficulty, args.seed, workers=1, nice=10)
+    except BaseException:  # noqa: BLE001  (the tabs warm the cache themselves anyway)
+        code = 1
+    finally:
+        os._exit(code)
+
+
 def become_tab(fds: list[int], request: dict, control: socket.socket, args: argparse.Namespace,
                key: str | None) -> None:
     """In the forked child: take the tab's pipes as stdin/stdout/stderr and run it. Never returns."""
@@ -127,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in serve's terminal is serve's to handle
     prepare(args)
+    warm_debrief_cache(args)
     serve_forks(control, args, key)
     return 0
 
