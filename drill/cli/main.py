@@ -88,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", type=int, default=0, help="also show the mean over seeds 1..N")
     s.add_argument("--json", action="store_true")
 
+    s = sub.add_parser("selftest", help="play every blind policy against a scenario over many seeds",
+                       description="Fairness: strategies that use no information about the incident (cancel loops, "
+                                   "stopping everything, restart loops...) must grade no better than the scenario's "
+                                   "scoring.blind_best_grade, and its best play better than that, at every seed.")
+    s.add_argument("scenario")
+    s.add_argument("--seeds", type=int, default=20, help="how many seeds: the scenario's own and variants 1..N-1 (default 20)")
+    s.add_argument("--json", action="store_true")
     s = sub.add_parser("bench", help="measure the engine (or, with --tui, the console)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--tui", action="store_true")
@@ -110,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         handler = {
             None: _cmd_play, "play": _cmd_play, "list": _cmd_list, "run": _cmd_run, "replay": _cmd_replay,
-            "validate": _cmd_validate, "bench": _cmd_bench, "calibrate": _cmd_calibrate,
+            "validate": _cmd_validate, "bench": _cmd_bench, "calibrate": _cmd_calibrate, "selftest": _cmd_selftest,
             "debrief": debrief_cmd.run, "results": results_cmd.run,
             "serve": gameday_cmd.run_serve, "facilitate": gameday_cmd.run_facilitate,
         }[args.cmd]
@@ -304,6 +311,25 @@ def _cmd_calibrate(args) -> int:
     else:
         print(markdown(sc, rows, args.seeds))
     return EXIT_OK if all(r.ok for r in rows) else EXIT_FAIL
+
+
+def _cmd_selftest(args) -> int:
+    from dataclasses import asdict
+
+    from drill.session.selftest import judge, run_selftest, selftest_seeds
+
+    sc = _load(args.scenario)
+    if not 1 <= args.seeds <= 200:
+        raise UsageError("drill selftest: --seeds: must be between 1 and 200")
+    verdicts = judge(sc, run_selftest(sc, selftest_seeds(sc, args.seeds)))
+    if args.json:
+        print(json.dumps([asdict(v) for v in verdicts], indent=2))
+    else:
+        print(f"{sc.id}: blind policies may grade no better than {sc.spec.scoring.blind_best_grade}; "
+              f"grades by seed over {args.seeds} seeds")
+        for v in verdicts:
+            print(f"  {'ok  ' if v.ok else 'FAIL'} {v.difficulty:<12} {v.policy:<24} {v.summary}")
+    return EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAIL
 
 
 def _cmd_bench(args) -> int:

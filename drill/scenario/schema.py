@@ -121,6 +121,8 @@ class Fleet(Strict):
     servers: list[Name] = Field(min_length=1, max_length=64)
     current_release: Name
     previous_release: Name
+    routing_spread_pct: float = Field(0.0, ge=0, le=90, description="noise by seed: each server's share of the flow "
+                                      "varies by up to this much, so a busy or quiet server proves nothing by itself")
 
 
 class Deploy(Strict):
@@ -194,6 +196,7 @@ class Stream(Strict):
     subjects: list[Annotated[str, Field(max_length=200)]] = Field(min_length=1, max_length=100)
     body: Text = ""
     signal: bool = Field(False, description="true when the messages point at the fault (for the debrief)")
+    difficulties: list[Name] = Field(default_factory=list, description="the difficulties that get this stream; empty: every one")
 
     @model_validator(mode="after")
     def _valid(self) -> "Stream":
@@ -209,6 +212,7 @@ class Event(Strict):
     subject: Annotated[str, Field(max_length=200)]
     body: Text = ""
     jitter_s: int = Field(0, ge=0, le=3600, description="other seeds move the event by up to this much")
+    difficulties: list[Name] = Field(default_factory=list, description="the difficulties that get this event; empty: every one")
 
 
 class Timeline(Strict):
@@ -227,6 +231,25 @@ class AlertRule(Strict):
     label: Annotated[str, Field(max_length=120)]
 
 
+FLEET_COLUMNS = ("release", "flags", "state", "parents", "children", "fills", "out_in")
+
+
+class View(Strict):
+    """What the trainee can see in this difficulty. The fairness of a drill rests here: a
+    historical difficulty shows what the firm's own staff had that day, so diagnosis takes work."""
+
+    fleet_columns: list[Literal[FLEET_COLUMNS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(FLEET_COLUMNS),
+        description="the fleet table's columns besides the server's name")
+    inspect: Literal["full", "release"] = Field(
+        "full", description="full: release, what each flag does on it, and the server's flow; release: its state and installed build only")
+    logs: Literal["labelled", "raw"] = Field(
+        "labelled", description="labelled: log lines name the code path; raw: only what the router printed (sent, filled)")
+    tape_names_server: bool = Field(True, description="whether the order tape shows which server sent each child order")
+    incident_phase: bool = Field(True, description="whether the header shows the incident's phase (incident, contained, "
+                                 "recovered): a truth no firm has, which would tell a trainee when a guess worked")
+
+
 class Difficulty(Strict):
     description: Text
     controls: list[str] = Field(min_length=1)
@@ -238,6 +261,9 @@ class Difficulty(Strict):
     cancel_fails: bool = Field(False, description="the cancel path is broken: cancel-open is rejected")
     release_dashboard: bool = Field(False, description="a canary dashboard: each release's servers compared side by side")
     risk_monitor: RiskMonitor
+    view: View = Field(default_factory=View, description="what the trainee can see")
+    action_seconds: dict[str, float] = Field(default_factory=dict, description="how long commands take in this difficulty (overrides the scenario's)")
+    operators: int = Field(0, ge=0, le=20, description="hands-on commands that can run at once (0: no limit); the rest wait their turn")
 
     @field_validator("controls")
     @classmethod
@@ -259,6 +285,12 @@ class Scoring(Strict):
     ends_on_bankruptcy: bool = False
     unfilled_lot_usd: Usd = Field(0.0, description="cost of each lot of the firm's own orders left unfilled at the end (a hedge left undone)")
     unreleased_server_minute_usd: Usd = Field(0.0, description="cost per minute of market of each server not on the current release")
+    cancelled_order_usd: Usd = Field(0.0, description="cost of each customer order cancelled or offset before it was filled as meant")
+    cancelled_notional_pct: float = Field(0.0, ge=0, le=100, description="cost of cancelling a customer order, as a share of its unfilled notional")
+    uncontained_best_grade: Annotated[str, Field(min_length=1, max_length=3)] = Field(
+        "D", description="the best grade a drill may earn when the fault is still live at its end")
+    blind_best_grade: Annotated[str, Field(min_length=1, max_length=3)] = Field(
+        "C", description="the best grade a blind policy (one that uses no information) may earn: the scenario's self-test")
 
 
 class Expect(Strict):
@@ -377,6 +409,11 @@ class Scenario(Strict):
     injects: list[Inject] = Field(default_factory=list, max_length=30)
     historical_loss_usd: Usd | None = Field(None, description="what the real incident cost, for the debrief")
 
+    def action_ms(self, difficulty: str, verb: str) -> int:
+        """How long a command takes in this difficulty, in sim milliseconds."""
+        own = self.difficulties[difficulty].action_seconds
+        return int(own.get(verb, self.action_seconds.get(verb, 0)) * 1000)
+
     @model_validator(mode="after")
     def _references(self) -> "Scenario":
         releases = {r.id for r in self.releases}
@@ -430,6 +467,19 @@ class Scenario(Strict):
         for verb, secs in self.action_seconds.items():
             if not 0 <= secs <= 3600:
                 raise ValueError(f"action_seconds.{verb}: must be between 0 and 3600 seconds")
+        for name, d in self.difficulties.items():
+            for verb, secs in d.action_seconds.items():
+                if verb not in VERBS or not 0 <= secs <= 3600:
+                    raise ValueError(f"difficulties.{name}.action_seconds.{verb}: unknown command, or not 0..3600 seconds")
+        grades = [g.grade for g in self.scoring.grades]
+        for field in ("uncontained_best_grade", "blind_best_grade"):
+            if getattr(self.scoring, field) not in grades:
+                raise ValueError(f"scoring.{field}: no grade {getattr(self.scoring, field)!r} (grades: {', '.join(grades)})")
+        for kind, items in (("streams", self.timeline.streams), ("events", self.timeline.events)):
+            for i, item in enumerate(items):
+                for d in item.difficulties:
+                    if d not in self.difficulties:
+                        raise ValueError(f"timeline.{kind}.{i}.difficulties: no difficulty {d!r}")
         for name, play in self.plays.items():
             for d in play.difficulties:
                 if d not in self.difficulties:

@@ -8,15 +8,24 @@ from drill.scenario.loader import LoadedScenario
 from drill.session.headless import run_script
 from drill.session.scoring import Outcome
 from drill.session.script import ScriptLine, parse_script
-from drill.sim.world import pick_missed
+from drill.sim.world import order_times, pick_missed
+from drill.timefmt import fmt_clock
+
+REPLY_S = 3  # how long after a scheduled order arrives an informed play answers it
 
 
 def substitutions(scenario: LoadedScenario, seed: int | None) -> dict[str, str]:
+    """Placeholders a play may use to name the truth of a seed's variant: the faulty server(s),
+    and `{after:ORDER}`, a moment just after a scheduled order arrives (never before the
+    trainee's clock starts)."""
     spec = scenario.spec
-    missed = pick_missed(spec, spec.seed if seed is None else seed)
+    seed = spec.seed if seed is None else seed
+    missed = pick_missed(spec, seed)
     subs = {"{faulty_server}": missed[0] if missed else spec.fleet.servers[0]}
     for i, name in enumerate(missed, 1):
         subs[f"{{faulty_server_{i}}}"] = name
+    for at, order in zip(order_times(spec, seed), spec.orders):
+        subs[f"{{after:{order.name}}}"] = fmt_clock(max(spec.clock.start, at + REPLY_S * 1000))
     return subs
 
 

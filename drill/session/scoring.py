@@ -52,11 +52,21 @@ class Outcome:
         return asdict(self)
 
 
-def grade_for(world: World, score: float) -> str:
-    for g in world.spec.scoring.grades:
-        if score <= g.max_score_usd:
-            return g.grade
-    return world.spec.scoring.grades[-1].grade
+DNF = "DNF"  # the grade of an abandoned drill: recorded, never ranked above a completed one
+
+
+def grade_for(world: World, score: float, contained: bool = True, ended_by: str = "end") -> str:
+    """The scenario's grade for a score. A drill whose fault is still live at its end earns no
+    better than `scoring.uncontained_best_grade`, however little it lost: loops that merely slow
+    the bleeding are not containment. A drill the trainee quit is DNF."""
+    if ended_by == "abandoned":
+        return DNF
+    grades = [g.grade for g in world.spec.scoring.grades]
+    by_score = next((g.grade for g in world.spec.scoring.grades if score <= g.max_score_usd), grades[-1])
+    if contained:
+        return by_score
+    cap = world.spec.scoring.uncontained_best_grade
+    return grades[max(grades.index(by_score), grades.index(cap))]
 
 
 def contained_at(world: World) -> int | None:
@@ -97,7 +107,7 @@ def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> 
         loss_usd=loss,
         collateral_usd=collateral,
         score_usd=total,
-        grade=grade_for(world, total),
+        grade=grade_for(world, total, c_at is not None, ended_by),
         bankrupt=loss > world.spec.firm.capital_usd,
         runaway_parent_orders=world.runaway_parents,
         executions=world.runaway_executions,

@@ -63,7 +63,7 @@ class Session:
         self._outcome: Outcome | None = None
         self._unreported: list = []  # actions submitted but not finished yet
         self._seen = 0  # how much of the actions log _report_results has taken in
-        self._extra_collateral = 0.0
+        self._ended_by = "end"  # "resolve" once the trainee declared it resolved
         self.journal_path = Path(journal) if journal else None
         self._journal = JournalWriter(journal) if journal else None
         self._write({
@@ -103,7 +103,7 @@ class Session:
         if self.world.halted_at is not None:
             self._finish(self.world.halted_at, "bankruptcy")
         elif self.now >= self.end:
-            self._finish(self.end, "end")
+            self._finish(self.end, self._ended_by)
 
     def run_to_end(self) -> Outcome:
         self.advance_to(self.end)
@@ -168,7 +168,7 @@ class Session:
             action.status, action.result, action.finished_at = act.REFUSED, why, self.now
             self._report_results()
             return Submission(False, cmd, why, action.id)
-        action.duration_ms = int(self.scenario.spec.action_seconds.get(cmd.verb, 0) * 1000)
+        action.duration_ms = self.scenario.spec.action_ms(self.difficulty, cmd.verb)
         if cmd.verb == "resolve":
             return self._resolve(action)
         world.env.process(act.start(world, action))
@@ -190,23 +190,25 @@ class Session:
         return Submission(True, cmd, action.result, action.id)
 
     def _resolve(self, action: act.Action) -> Submission:
+        """Declaring the incident resolved ends the trainee's part, not the morning: the world runs
+        on to the scenario's end and whatever accrues is charged (business left switched off, a
+        fault that was still live or had not arrived yet). Declaring early never pays."""
         world = self.world
-        action.status, action.finished_at = act.DONE, self.now
-        if not world.hazard():
-            action.result = "incident declared resolved: the drill ends now"
-            self._report_results()
-            # Business still switched off stays off until the scenario's end: charge it.
-            minutes_left = max(0, self.end - max(self.now, world.clock.open)) / 60_000
-            self._extra_collateral = world.collateral_rate_per_min() * minutes_left
-            self._finish(self.now, "resolve")
-        else:
+        action.finished_at = self.now
+        if world.hazard():
+            # Not done: the drill is recorded as having run to its end, not as resolved.
+            action.status = act.REFUSED
             action.result = "resolve refused by reality: the fault is still live; the drill runs on to the end"
-            self._report_results()
-            self.run_to_end()
+        else:
+            action.status = act.DONE
+            action.result = "incident declared resolved: the rest of the session runs on without you"
+            self._ended_by = "resolve"
+        self._report_results()
+        self.run_to_end()
         return Submission(True, action.command, action.result, action.id)
 
     def abandon(self) -> Outcome:
-        """End the drill now (the trainee quit). Scored as it stands."""
+        """End the drill now (the trainee quit): recorded as it stands, graded DNF."""
         if not self.finished:
             self._finish(self.now, "abandoned")
         assert self._outcome is not None
@@ -224,7 +226,7 @@ class Session:
             self._write({"type": "result", "seq": a.id, "t": a.finished_at, "status": a.status, "result": a.result})
 
     def _finish(self, at: int, reason: str) -> None:
-        self._outcome = score(self.world, at, reason, self.world.collateral_usd + self._extra_collateral)
+        self._outcome = score(self.world, at, reason, self.world.collateral_usd)
         self._write({"type": "end", "t": at, "reason": reason, "outcome": self._outcome.to_dict()})
         if self._journal:
             self._journal.close()
@@ -244,10 +246,12 @@ class Session:
             self._journal.close()
 
     # -- snapshots --------------------------------------------------------------------------------
-    def snapshot(self) -> snap.Snapshot:
-        w = self.world
-        spec = self.scenario.spec
+    def _fleet_rows(self) -> tuple[snap.ServerRow, ...]:
+        """The fleet as this difficulty lets the trainee see it: a figure the firm's staff did not
+        have that day is not in the snapshot at all (not merely hidden by the console)."""
+        w, spec = self.world, self.scenario.spec
         fleet = w.fleet
+        shown = set(w.difficulty.view.fleet_columns)
         children, fills = w.rates.per_second(1.0)
         open_by_server = np.bincount(w.book.server[w.book.active], minlength=len(fleet.servers))
         rows = []
@@ -255,9 +259,32 @@ class Session:
             known = tuple(f for j, f in enumerate(fleet.flag_names)
                           if fleet.flag_enabled[j] and f in spec.releases[s.release].flags)
             rows.append(snap.ServerRow(
-                s.name, fleet.release_label(s.release), known, fleet.state_label(s), s.parents_in,
-                int(open_by_server[i]), float(children[i]), float(fills[i]),
-                s.children_out / s.parents_in if s.parents_in else 0.0))
+                s.name,
+                fleet.release_label(s.release) if "release" in shown else "",
+                known if "flags" in shown else (),
+                fleet.state_label(s),
+                s.parents_in if "parents" in shown else 0,
+                int(open_by_server[i]) if "parents" in shown else 0,
+                float(children[i]) if "children" in shown else 0.0,
+                float(fills[i]) if "fills" in shown else 0.0,
+                (s.children_out / s.parents_in if s.parents_in else 0.0) if "out_in" in shown else 0.0))
+        return tuple(rows)
+
+    def _phase(self) -> str:
+        if self.finished:
+            return "ended"
+        phase = self.world.phase()
+        if not self.world.difficulty.view.incident_phase and phase != "pre-open":
+            return "open"  # what the firm could tell: the market is open; not whether it is contained
+        return phase
+
+    def snapshot(self) -> snap.Snapshot:
+        w = self.world
+        spec = self.scenario.spec
+        fleet = w.fleet
+        children, fills = w.rates.per_second(1.0)
+        open_by_server = np.bincount(w.book.server[w.book.active], minlength=len(fleet.servers))
+        rows = self._fleet_rows()
         sums = w.rates.window_sums()
         span_s = len(w.rates.children) * 1.0
         releases = []
@@ -271,7 +298,9 @@ class Session:
                 rel.id, ri == fleet.current, len(on), parents / span_s, children_sum / span_s,
                 float(sums["fills"][on].sum()) / span_s, float(sums["errors"][on].sum()) / span_s,
                 children_sum / parents if parents else (float("inf") if children_sum else 0.0)))
-        tape = tuple(snap.TapeRow(e.at, fmt_clock(e.at), e.server, e.parent, e.symbol, e.side, e.shares, e.price, e.status)
+        named = w.difficulty.view.tape_names_server
+        tape = tuple(snap.TapeRow(e.at, fmt_clock(e.at), e.server if named else "", e.parent, e.symbol, e.side, e.shares,
+                                  e.price, e.status)
                      for e in w.tape.rows(TAPE_SHOWN))
         msgs = [snap.MessageRow(m.id, m.at, fmt_clock(m.at), m.kind, m.sender, m.subject, m.body) for m in w.messages]
         as_of, pos = w.monitor.view(self.now)
@@ -288,22 +317,22 @@ class Session:
         for a in w.actions_log:
             if a.by != "trainee":
                 continue  # steering is invisible: an inject reaches the trainee as its call or email
-            if a.status == act.RUNNING and a.duration_ms:
-                progress = min(1.0, (self.now - a.submitted_at) / a.duration_ms)
+            if a.status == act.RUNNING and a.duration_ms and a.started_at is not None:
+                progress = min(1.0, (self.now - a.started_at) / a.duration_ms)
             else:
-                progress = 0.0 if a.status == act.RUNNING else 1.0
+                progress = 0.0 if a.status in (act.RUNNING, act.QUEUED) else 1.0
             actions.append(snap.ActionRow(a.id, a.command.text, a.submitted_at, fmt_clock(a.submitted_at),
                                           a.duration_ms, progress, a.status, a.result))
         curve = tuple(snap.CurvePoint(t, l if visible else 0.0, e) for t, l, e in w.curve.points)
         return snap.Snapshot(
             scenario_id=spec.id, title=spec.title, difficulty=self.difficulty, seed=self.seed,
             now=self.now, clock=self.clock, zone=spec.clock.zone, start=spec.clock.start, open=spec.clock.open, end=spec.clock.end,
-            phase="ended" if self.finished else w.phase(), finished=self.finished,
+            phase=self._phase(), finished=self.finished,
             capital_usd=spec.firm.capital_usd, loss_usd=loss,
             capital_left_usd=spec.firm.capital_usd - w.loss_usd if visible else None,
             exposure_usd=exposure, monitor_as_of=fmt_clock(as_of), monitor_lag_s=max(0, self.now - as_of) / 1000,
             collateral_usd=w.collateral_usd,
-            fleet=tuple(rows), releases=tuple(releases), tape=tape,
+            fleet=rows, fleet_columns=tuple(w.difficulty.view.fleet_columns), releases=tuple(releases), tape=tape,
             inbox=tuple(m for m in msgs if m.kind == "email"),
             calls=tuple(m for m in msgs if m.kind == "call"),
             alerts=tuple(snap.AlertRow(a.id, a.at, fmt_clock(a.at), a.label, a.detail, a.acked_at is not None) for a in w.alerts),

@@ -116,6 +116,7 @@ class Snapshot:
     monitor_lag_s: float
     collateral_usd: float
     fleet: tuple[ServerRow, ...]
+    fleet_columns: tuple[str, ...]  # the fleet columns this difficulty shows (besides the server's name)
     releases: tuple[ReleaseRow, ...]  # empty unless the difficulty has a canary dashboard
     tape: tuple[TapeRow, ...]
     inbox: tuple[MessageRow, ...]

@@ -14,7 +14,8 @@ from drill.sim.fleet import RUNAWAY
 from drill.sim.world import World
 from drill.timefmt import fmt_clock
 
-RUNNING, DONE, REFUSED = "running", "done", "refused"
+QUEUED, RUNNING, DONE, REFUSED = "queued", "running", "done", "refused"
+LOG_LINES = 12  # the newest log lines `logs` shows, one per open parent
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Action:
     result: str = ""
     finished_at: int | None = None
     by: str = "trainee"  # or "facilitator"
+    started_at: int | None = None  # later than submitted_at when it waited for free hands
 
 
 def refusal(world: World, cmd: Command) -> str | None:
@@ -46,9 +48,19 @@ def refusal(world: World, cmd: Command) -> str | None:
 
 
 def start(world: World, action: Action):
-    """The SimPy process for one accepted action."""
+    """The SimPy process for one accepted action. Where the difficulty limits how many commands
+    one trainee can work at once, a command waits for free hands before its time starts."""
     handler = _HANDLERS[action.command.verb]
-    yield from handler(world, action)
+    if world.hands is not None and action.duration_ms:
+        with world.hands.request() as turn:
+            if not turn.triggered:
+                action.status = QUEUED
+            yield turn
+            action.status, action.started_at = RUNNING, world.now
+            yield from handler(world, action)
+    else:
+        action.started_at = world.now
+        yield from handler(world, action)
     action.status = DONE
     action.finished_at = world.now
 
@@ -69,14 +81,18 @@ def _inspect(world: World, a: Action):
     i = f.index(s.name)
     children, fills = world.rates.per_second(1.0)
     rel = world.spec.releases[s.release]
-    lines = [
-        f"{s.name}: {f.state_label(s)}",
-        f"  release   {rel.id}  ({rel.label}{', built ' + rel.built if rel.built else ''})",
-    ]
+    open_parents = int(np.count_nonzero(world.book.server[world.book.active] == i))
+    lines = [f"{s.name}: {f.state_label(s)}"]
+    if world.difficulty.view.inspect == "release":
+        # What logging in to the box shows: the build installed and the orders it holds, no more.
+        lines += [f"  build     {rel.id}{', built ' + rel.built if rel.built else ''}",
+                  f"  parents   {s.parents_in:,} in, {open_parents:,} open"]
+        a.result = "\n".join(lines)
+        return
+    lines.append(f"  release   {rel.id}  ({rel.label}{', built ' + rel.built if rel.built else ''})")
     for flag in f.flag_names:
         on = "on" if f.flag_enabled[f.flag_names.index(flag)] else "off"
         lines.append(f"  flag {flag:<8} {on:<3} -> {f.code_path_label(s.release, flag)}")
-    open_parents = int(np.count_nonzero(world.book.server[world.book.active] == i))
     ratio = s.children_out / s.parents_in if s.parents_in else 0.0
     lines += [
         f"  parents   {s.parents_in:,} in, {open_parents:,} open",
@@ -98,7 +114,7 @@ def _logs(world: World, a: Action):
         lines.append(f"  {fmt_clock(world.now)} INFO  router {f.state_label(s)}; no order flow")
     if len(mine) == 0:
         lines.append(f"  {fmt_clock(world.now)} INFO  no open parent orders")
-    for pid in mine[-12:]:
+    for pid in mine[-LOG_LINES:]:
         pid = int(pid)
         flag = int(book.flag[pid])
         flag_name = f.flag_names[flag] if flag != ob.NO_FLAG else "-"
@@ -106,10 +122,13 @@ def _logs(world: World, a: Action):
         sym = world.market.symbols[int(book.symbol[pid])]
         side = "BUY" if book.side[pid] > 0 else "SELL"
         qty, sent, filled = int(book.qty[pid]), int(book.sent[pid]), int(book.filled[pid])
-        if path == RUNAWAY:
+        if path == RUNAWAY and world.difficulty.view.logs == "labelled":
             label = f.code_path_label(s.release, flag_name)
             lines.append(f"  {fmt_clock(world.now)} INFO  [{label}] parent {pid} {side} {qty:,} {sym} flag={flag_name}: "
                          f"child sent, {sent:,} sent, {filled:,} filled, cum_qty=n/a")
+        elif world.difficulty.view.logs == "raw":  # what the router printed, whichever code ran
+            lines.append(f"  {fmt_clock(world.now)} INFO  parent {pid} {side} {qty:,} {sym} flag={flag_name}: "
+                         f"{sent:,} sent, {filled:,} filled")
         else:
             lines.append(f"  {fmt_clock(world.now)} INFO  parent {pid} {side} {qty:,} {sym} flag={flag_name}: "
                          f"{filled:,}/{qty:,} filled")
@@ -218,8 +237,9 @@ def _cancel_open(world: World, a: Action):
         # The cancel path itself is broken (as the exchange's was for Mizuho): nothing happens.
         a.result = f"cancel REJECTED for {len(ids):,} open order(s) on {where}: the exchange did not process the cancel"
         return
+    hurt = world.charge_cancellations(ids)
     world.book.close(ids, ob.CANCELLED)
-    a.result = f"{len(ids):,} open parent order(s) cancelled on {where}"
+    a.result = f"{len(ids):,} open parent order(s) cancelled on {where}" + _customers_hurt(hurt)
 
 
 def _offset(world: World, a: Action):
@@ -229,8 +249,14 @@ def _offset(world: World, a: Action):
     ids, where = _open_orders(world, a)
     book = world.book
     left = int(np.maximum(book.qty[ids] - book.filled[ids], 0).sum())
+    hurt = world.charge_cancellations(ids)
     book.close(ids, ob.CANCELLED)
-    a.result = f"{len(ids):,} open order(s) on {where} offset: {left:,} unfilled shares taken out against your own opposite orders"
+    a.result = (f"{len(ids):,} open order(s) on {where} offset: {left:,} unfilled shares taken out against your own opposite orders"
+                + _customers_hurt(hurt))
+
+
+def _customers_hurt(n: int) -> str:
+    return f"; {n:,} of them customers' orders not yet filled" if n else ""
 
 
 def _rollout(world: World, a: Action):

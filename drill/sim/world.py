@@ -42,6 +42,20 @@ def pick_missed(spec: Scenario, seed: int) -> list[str]:
     return [spec.fleet.servers[i] for i in sorted(picks)]
 
 
+def order_times(spec: Scenario, seed: int) -> list[int]:
+    """When each scheduled order arrives under this seed: at its time under the scenario's own
+    seed, moved by up to its jitter in every variant (so nobody can time a reply to it)."""
+    rng = stream(seed, "orders")
+    times = []
+    for o in spec.orders:
+        at = o.at
+        if seed != spec.seed and o.jitter_s:
+            at = int(np.clip(at + int(rng.integers(-o.jitter_s, o.jitter_s + 1)) * 1000,
+                             spec.clock.world_start, spec.clock.end))
+        times.append(at)
+    return times
+
+
 class World:
     def __init__(self, spec: Scenario, difficulty: str, seed: int):
         self.spec = spec
@@ -66,7 +80,15 @@ class World:
         self._alerted: set[tuple[str, str]] = set()
         self.incident = Incident()
         self.collateral_usd = 0.0
+        self.cancelled_customer_orders = 0  # customers' orders cancelled or offset before they were filled as meant
         self.rejected_parents = 0
+        # Noise by seed: servers do not carry equal shares of the flow, so a busy or quiet server
+        # is not by itself the odd one out.
+        spread = spec.fleet.routing_spread_pct / 100
+        self.route_weight = 1 + stream(seed, "routing").uniform(-spread, spread, size=len(spec.fleet.servers))
+        # One trainee has two hands: where the difficulty limits them, commands wait their turn.
+        ops = self.difficulty.operators
+        self.hands = simpy.Resource(self.env, capacity=ops) if ops else None
         # Aggregates of the erroneous (runaway) flow, for scoring and calibration.
         self.runaway_parents = 0
         self.runaway_executions = 0
@@ -150,7 +172,9 @@ class World:
             if len(serving) == 0:
                 self.rejected_parents += k  # nobody to take them: business lost
                 continue
-            servers = serving[(pick_server[part] * len(serving)).astype(np.int64)]
+            share = np.cumsum(self.route_weight[serving])
+            at_share = pick_server[part] * share[-1]
+            servers = serving[np.minimum(np.searchsorted(share, at_share, side="right"), len(serving) - 1)]
             # The upstream system sets the flag on new orders only while it is enabled.
             f = flag if flag != ob.NO_FLAG and self.fleet.flag_enabled[flag] else ob.NO_FLAG
             state = ob.WORKING if self.market_open() else ob.PENDING
@@ -163,16 +187,7 @@ class World:
 
     def _orders(self):
         """The scenario's scheduled one-off orders (a sell program, a mistyped ticket)."""
-        rng = stream(self.seed, "orders")
-        variant = self.seed != self.spec.seed
-        planned = []
-        for o in self.spec.orders:
-            at = o.at
-            if variant and o.jitter_s:
-                at = int(np.clip(at + int(rng.integers(-o.jitter_s, o.jitter_s + 1)) * 1000,
-                                 self.clock.world_start, self.clock.end))
-            planned.append((at, o))
-        planned.sort(key=lambda p: p[0])
+        planned = sorted(zip(order_times(self.spec, self.seed), self.spec.orders), key=lambda p: p[0])
         for at, o in planned:
             if at > self.env.now:
                 yield self.env.timeout(at - self.env.now)
@@ -363,6 +378,20 @@ class World:
             cost += behind * scoring.unreleased_server_minute_usd
         return cost
 
+    def charge_cancellations(self, ids: np.ndarray) -> int:
+        """Cancelling or offsetting customers' orders before they were filled as meant is business
+        lost: price it as the scenario says. Orders already filled as meant (a runaway parent
+        whose customer has their shares) cost nothing to stop. Returns how many were charged."""
+        book, scoring = self.book, self.spec.scoring
+        ids = ids[book.account[ids] == ob.CUSTOMER]
+        unfilled = np.maximum(book.intended[ids] - book.filled[ids], 0)
+        hurt = unfilled > 0
+        n = int(hurt.sum())
+        notional = float((unfilled * self.market.fair[book.symbol[ids]]).sum())
+        self.collateral_usd += n * scoring.cancelled_order_usd + notional * scoring.cancelled_notional_pct / 100
+        self.cancelled_customer_orders += n
+        return n
+
     def unfilled_firm_lots(self) -> int:
         """Lots of the firm's own orders never filled (a hedge left undone), at this moment."""
         rows = self.book.rows()
@@ -501,23 +530,44 @@ class World:
                                 f"{self.market.symbols[int(i)]} traded {moved[i]:,.0f} bps away from fair value (limit {rule.threshold:,.0f})")
 
     # -- the timeline -------------------------------------------------------------------------------
-    def _fill(self, text: str) -> str:
-        return text.replace("{faulty_server}", ", ".join(self.missed) or "none")
+    def _fill(self, text: str, any_server: str = "") -> str:
+        """Placeholders known when the drill is built: the truth, and (for noise) some server."""
+        text = text.replace("{faulty_server}", ", ".join(self.missed) or "none")
+        return text.replace("{random_server}", any_server or self.fleet.servers[0].name)
+
+    HOT_SYMBOLS = 3  # how many names a caller mentions
+
+    def _fill_live(self, text: str) -> str:
+        """Placeholders known only when the message arrives: the names the firm's own flow is
+        moving most right now (what an exchange would call about)."""
+        if "{hot_symbols}" not in text:
+            return text
+        inv = np.abs(self.ledger.inventory_usd())
+        top = [int(i) for i in np.argsort(-inv, kind="stable")[: self.HOT_SYMBOLS] if inv[i] > 0]
+        names = ", ".join(self.market.symbols[i] for i in top) or "no names in particular"
+        return text.replace("{hot_symbols}", names)
 
     def _schedule_timeline(self) -> None:
         rng = self._rng_timeline
         variant = self.seed != self.spec.seed
         planned: list[tuple[int, str, str, str, str, bool]] = []
         for st in self.spec.timeline.streams:
+            if st.difficulties and self.difficulty_name not in st.difficulties:
+                continue
             count = st.count
             if variant and st.count_jitter_pct:
                 j = st.count * st.count_jitter_pct / 100
                 count = max(0, int(round(st.count + rng.uniform(-j, j))))
             times = np.sort(rng.integers(st.start, st.end, size=count))
             subjects = rng.integers(0, len(st.subjects), size=count)
-            for t, si in zip(times, subjects):
-                planned.append((int(t), st.kind, st.sender, self._fill(st.subjects[si]), self._fill(st.body), st.signal))
+            servers = rng.integers(0, len(self.fleet.servers), size=count)
+            for t, si, srv in zip(times, subjects, servers):
+                any_server = self.fleet.servers[int(srv)].name
+                planned.append((int(t), st.kind, st.sender, self._fill(st.subjects[si], any_server),
+                                self._fill(st.body, any_server), st.signal))
         for ev in self.spec.timeline.events:
+            if ev.difficulties and self.difficulty_name not in ev.difficulties:
+                continue
             at = ev.at
             if variant and ev.jitter_s:
                 at = int(np.clip(at + rng.integers(-ev.jitter_s, ev.jitter_s + 1) * 1000, self.clock.world_start, self.clock.end))
@@ -529,7 +579,8 @@ class World:
         for at, kind, sender, subject, body, signal in planned:
             if at > self.env.now:
                 yield self.env.timeout(at - self.env.now)
-            self.messages.append(Message(len(self.messages) + 1, at, kind, sender, subject, body, signal))
+            self.messages.append(Message(len(self.messages) + 1, at, kind, sender, self._fill_live(subject),
+                                         self._fill_live(body), signal))
 
     def emails_before_open(self) -> int:
         return sum(1 for m in self.messages if m.kind == "email" and m.signal and m.at < self.clock.open)

@@ -122,7 +122,7 @@ class ConsoleScreen(Screen[None]):
             with Vertical(id="left"):
                 with Vertical(id="fleet-panel"):
                     releases = sorted({r.release for r in snap.fleet})
-                    yield FleetTable(snap.servers, releases, id="fleet")
+                    yield FleetTable(snap.servers, releases, columns=snap.fleet_columns, id="fleet")
                 with TabbedContent(id="tabs", initial="actions"):
                     with TabPane("Actions", id="actions"):
                         yield ActionLog(id="actions-tab")

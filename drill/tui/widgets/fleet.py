@@ -58,10 +58,14 @@ class FleetTable(DataTable):
     }
     """
 
-    def __init__(self, servers: Sequence[str] = (), releases: Sequence[str] = (), **kwargs):
+    def __init__(self, servers: Sequence[str] = (), releases: Sequence[str] = (),
+                 columns: Sequence[str] | None = None, **kwargs):
+        """`columns`: the snapshot's fleet_columns (what the difficulty shows); the server's name
+        is always the first. None: every column."""
         super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=0, **kwargs)
         self._widths: dict[str, int] = {}
-        for key, label, width, right in COLUMNS:
+        self._columns = [c for c in COLUMNS if c[0] == "server" or columns is None or c[0] in columns]
+        for key, label, width, right in self._columns:
             # Widen the name columns for scenarios with longer names than knightmare's.
             if key == "server":
                 width = max([width, *map(len, servers)])
@@ -87,10 +91,10 @@ class FleetTable(DataTable):
         seen = set()
         for row in rows:
             seen.add(row.name)
-            cells = _cells(row)
+            cells = {k: v for k, v in _cells(row).items() if k in self._widths}
             before = self._shown.get(row.name)
             if before is None:
-                self.add_row(*(self._cell(k, cells[k]) for k, *_ in COLUMNS), key=row.name)
+                self.add_row(*(self._cell(k, cells[k]) for k, *_ in self._columns), key=row.name)
                 changed += len(cells)
             else:
                 for key, value in cells.items():

@@ -1,0 +1,29 @@
+"""The blind-policy self-test, over 20 seeds, for every bundled scenario and difficulty: no strategy
+that uses no information about the incident (cancel loops, stopping everything, restart loops,
+kill-switch loops, rollback-then-stop, random stops, resolving at once) grades above the scenario's
+`blind_best_grade` (C), and its informed best play grades above that at every seed."""
+
+from __future__ import annotations
+
+import pytest
+
+from drill.scenario import load
+from drill.scenario.loader import bundled_ids
+from drill.session.blind import policies_for
+from drill.session.selftest import judge, run_selftest, selftest_seeds
+
+SEEDS = 20
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sid", bundled_ids())
+def test_no_blind_policy_grades_above_c_and_the_best_play_does(sid):
+    sc = load(sid)
+    verdicts = judge(sc, run_selftest(sc, selftest_seeds(sc, SEEDS)))
+    failed = [f"{v.difficulty} {v.policy}: {v.summary}" for v in verdicts if not v.ok]
+    assert not failed, "\n".join(failed)
+    # Every difficulty was judged on every policy its controls allow, and on its best play.
+    for diff in sc.spec.difficulties:
+        judged = {v.policy for v in verdicts if v.difficulty == diff}
+        assert {p.name for p in policies_for(sc.spec, diff)} <= judged
+        assert any(p.startswith("play:") for p in judged)
