@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from drill.gameday.channel import ChannelError, request, running_drills
 from drill.gameday.hosting import fingerprint, token_for
+from drill.session.scoring import DNF
 
 POLL_TIMEOUT_S = 2.0
 
@@ -60,7 +61,7 @@ def rank_key(status: dict) -> tuple:
     abandoned, its tab closed) below every drill that did, then by score (lowest first), the
     contained ahead of the not contained at equal score. The one function to repoint when the
     results store's ranking key is the project's single source."""
-    return (status.get("grade") == "DNF", status["score_usd"], not status.get("contained"))
+    return (status.get("grade") == DNF, status["score_usd"], not status.get("contained"))
 
 
 def standings(watched: list[Watched]) -> list[Standing]:

@@ -228,3 +228,12 @@ def test_a_hostile_registry_entry_is_not_a_running_drill(data_dir):
     (d / "d.json").write_text(json.dumps([1, 2]))
     (d / "e.json").write_text(json.dumps({"id": "0123abce", "port": 1, "pid": pid, "team": "[/x]"}))
     assert [x["id"] for x in running_drills()] == ["0123abce"]
+
+
+def test_a_drill_that_did_not_finish_ranks_below_every_finished_one():
+    def watched(i, score, grade, contained):
+        return Watched(f"d{i}", "t", status={"team": f"team{i}", "scenario": "knightmare", "difficulty": "standard",
+                                             "seed": 1, "score_usd": score, "contained": contained, "grade": grade,
+                                             "clock": "09:40:00", "phase": "incident"})
+    got = standings([watched(1, 1e3, "DNF", True), watched(2, 9e7, "F", False), watched(3, 5e6, "B", True)])
+    assert [s.drill_id for s in got] == ["d3", "d2", "d1"]
