@@ -36,6 +36,11 @@ def prepare(args: argparse.Namespace) -> None:
     import drill.tui.app  # noqa: F401
     import drill.tui.screens.briefing  # noqa: F401
     import drill.tui.screens.picker  # noqa: F401
+    from drill.debrief.runner import prepare_before_ui
+
+    # multiprocessing's resource tracker, started once here: every forked tab finds it running
+    # (its descriptor is inherited) instead of starting an interpreter of its own.
+    prepare_before_ui()
 
     if args.scenario is None:
         return

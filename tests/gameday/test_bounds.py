@@ -77,7 +77,12 @@ def tab_pids(serve_pid: int) -> set[int]:
             continue
         if b"drill.gameday.warm" in argv:
             for tab in _children(child):
-                if b"drill.gameday.warm" in Path(f"/proc/{tab}/cmdline").read_bytes():
+                try:
+                    forked = b"drill.gameday.warm" in Path(f"/proc/{tab}/cmdline").read_bytes()
+                    nice = int(Path(f"/proc/{tab}/stat").read_text().rsplit(")", 1)[1].split()[16])
+                except (OSError, IndexError, ValueError):
+                    continue
+                if forked and nice == 0:  # (the debrief-cache warmer is forked too, at nice 10)
                     pids.add(tab)
         elif b"drill.gameday.served" in argv:
             pids.add(child)
