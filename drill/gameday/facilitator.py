@@ -526,7 +526,12 @@ class FacilitatorApp(App[None]):
 
     # -- screens -------------------------------------------------------------------------------------
     def action_tab(self, tab: str) -> None:
+        # Focus goes with the tab: left on a control of the hidden pane, it would bring that pane
+        # back (the Drill tab's controls kept F2 from reaching the Leaderboard).
+        if self.screen is not self.desk:
+            return
         self.desk.query_one("#tabs", TabbedContent).active = tab
+        self.desk.query_one("#board" if tab == "board-tab" else "#pause").focus()
 
     def action_debriefs(self) -> None:
         self.push_screen(DebriefsScreen(self.roster.finished()))

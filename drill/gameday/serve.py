@@ -15,6 +15,7 @@ import asyncio
 import html
 import ipaddress
 import json
+import logging
 import os
 import re
 import shlex
@@ -126,6 +127,17 @@ TAB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_LOGGED = 5  # one-line warnings per connection before it goes quiet
 
 
+class OneLineFormatter(logging.Formatter):
+    """A log record as one line: an exception adds its type and message, never its traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = printable(record.getMessage())
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            line += f" ({type(exc).__name__}: {printable(str(exc))[:200]})"
+        return printable(self._fmt % {"message": line}) if self._fmt else line
+
+
 class Bucket:
     """A token bucket: `take()` is False once a connection sends faster than its rate for longer
     than its burst."""
@@ -203,8 +215,11 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             return len(self.attached) + len(self.waiting)
 
         def initialize_logging(self) -> None:
-            # One line per event: no tracebacks (let alone their locals) in the serving terminal.
-            logging.basicConfig(level="INFO", format="drill serve: %(message)s", force=True)
+            # One line per event: no tracebacks (let alone their locals) in the serving terminal,
+            # from our handlers or from aiohttp's (a malformed request, a handler's error).
+            handler = logging.StreamHandler()
+            handler.setFormatter(OneLineFormatter("drill serve: %(message)s"))
+            logging.basicConfig(level="INFO", handlers=[handler], force=True)
             logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
         async def _make_app(self):

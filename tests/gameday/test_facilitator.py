@@ -237,3 +237,48 @@ def test_a_drill_that_did_not_finish_ranks_below_every_finished_one():
                                              "clock": "09:40:00", "phase": "incident"})
     got = standings([watched(1, 1e3, "DNF", True), watched(2, 9e7, "F", False), watched(3, 5e6, "B", True)])
     assert [s.drill_id for s in got] == ["d3", "d2", "d1"]
+
+
+async def test_function_keys_work_wherever_focus_is_and_the_speed_dropdown_follows_the_drill(tmp_path):
+    from textual.widgets import Button, TabbedContent
+
+    a = await host(tmp_path, "red", Facilitation.fresh())
+    b = await host(tmp_path, "blue", Facilitation.fresh())
+    b.host.facilitate("speed 5")
+    app = FacilitatorApp(tokens={a.facilitation.drill_id: a.facilitation.token,
+                                 b.facilitation.drill_id: b.facilitation.token}, poll_s=0.2)
+    try:
+        async with app.run_test(size=(160, 44)) as pilot:
+            w = app.roster.watched
+            await until(pilot, lambda: all(x.state == "live" for x in w.values()) and len(w) == 2)
+            tabs = app.query_one("#tabs", TabbedContent)
+            speed = app.query_one("#speed", Select)
+            app.current = b.facilitation.drill_id
+            app.action_tab("drill-tab")
+            await until(pilot, lambda: speed.value == "5")  # blue's own speed, sent by nobody
+            app.current = a.facilitation.drill_id
+            app._render_current()
+            await until(pilot, lambda: speed.value == "1")  # red's, not blue's
+            assert [c for c in journal_commands(a)] == []
+            for focused in (app.query_one("#pause", Button), speed, app.query_one("#hint", Input)):
+                app.action_tab("drill-tab")
+                focused.focus()
+                await pilot.pause()
+                await pilot.press("f2")
+                await until(pilot, lambda: tabs.active == "board-tab")
+            app.query_one("#pause", Button).focus()
+            app.action_tab("drill-tab")
+            await pilot.press("l")  # a letter, with a button focused
+            await until(pilot, lambda: tabs.active == "board-tab")
+            # Speed of all: every live drill, and the dropdown is ready to send again.
+            all_speed = app.query_one("#speed-all", Select)
+            all_speed.value = "10"
+            await until(pilot, lambda: a.drill.clock.speed == 10 and b.drill.clock.speed == 10)
+            assert all_speed.value is Select.NULL
+            await pilot.click("#pause-all")
+            await until(pilot, lambda: a.drill.clock.paused and b.drill.clock.paused)
+            await pilot.click("#resume-all")
+            await until(pilot, lambda: not a.drill.clock.paused and not b.drill.clock.paused)
+    finally:
+        for h in (a, b):
+            await h.close()
