@@ -39,6 +39,12 @@ class Submission:
     action_id: int | None = None
 
 
+# Worlds already run to the start of the drill, by (scenario content hash, difficulty, seed). A
+# warm process that forks one drill per browser tab (drill.gameday.warm) runs the morning once
+# before forking; each tab's session takes its copy instead of simulating the morning again.
+PREMARKET: dict[tuple[str, str, int], World] = {}
+
+
 class Session:
     def __init__(self, scenario: LoadedScenario, difficulty: str | None = None, seed: int | None = None,
                  journal: str | Path | None = None):
@@ -50,8 +56,10 @@ class Session:
         self.seed = spec.seed if seed is None else seed
         if not 0 <= self.seed < 2**63:
             raise SessionError(f"seed must be between 0 and 2**63-1, got {self.seed}")
-        self.world = World(spec, self.difficulty, self.seed)
-        self.world.run_until(spec.clock.start)  # the morning before the trainee arrives
+        self.world = PREMARKET.pop((scenario.content_hash, self.difficulty, self.seed), None)
+        if self.world is None:
+            self.world = World(spec, self.difficulty, self.seed)
+            self.world.run_until(spec.clock.start)  # the morning before the trainee arrives
         self._outcome: Outcome | None = None
         self._unreported: list = []  # actions submitted but not finished yet
         self._seen = 0  # how much of the actions log _report_results has taken in
@@ -317,6 +325,8 @@ class Session:
         loss = w.loss_usd if visible else None
         actions = []
         for a in w.actions_log:
+            if a.by != "trainee":
+                continue  # steering is invisible: an inject reaches the trainee as its call or email
             if a.status == act.RUNNING and a.duration_ms and a.started_at is not None:
                 progress = min(1.0, (self.now - a.started_at) / a.duration_ms)
             else:

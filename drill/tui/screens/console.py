@@ -422,6 +422,10 @@ class ConsoleScreen(Screen[None]):
         self.set_focus(self.query_one(CommandLine))
 
     def action_toggle_pause(self) -> None:
+        refusal = self.drill.clock.trainee_refusal("pause")
+        if refusal:
+            self.query_one(Feedback).say(refusal, "refused")
+            return
         paused = self.drill.clock.toggle()
         self.query_one(Feedback).say("Paused." if paused else f"Running at {self.drill.clock.speed:g}x.", "info")
         self._dirty = True
@@ -434,6 +438,10 @@ class ConsoleScreen(Screen[None]):
         self._set_speed(slower(self.drill.clock.speed))
 
     def _set_speed(self, speed: float) -> None:
+        refusal = self.drill.clock.trainee_refusal("speed")
+        if refusal:
+            self.query_one(Feedback).say(refusal, "refused")
+            return
         self.drill.clock.set_speed(speed)
         self.query_one(Feedback).say(f"Speed {speed:g}x.", "info")
         self._dirty = True

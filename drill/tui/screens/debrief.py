@@ -298,8 +298,13 @@ class DebriefScreen(Screen[None]):
             self.notify(fmt.literal(f"Export failed: {exc}"), severity="error", markup=False)
             return
         note = "" if d.complete else " (some counterfactuals were still computing)"
-        self.notify(fmt.literal(f"Exported{note}: {paths['md']} (+ .svg, .json, .html)"), timeout=10, markup=False)
         self.exported = paths
+        if getattr(self.app, "served", False):
+            # In a browser the server's paths mean nothing to the trainee: the page downloads.
+            self.app.deliver_text(paths["html"], open_method="download", mime_type="text/html")
+            self.notify(fmt.literal(f"Exported{note}: your browser downloads {paths['html'].name}"), timeout=10, markup=False)
+            return
+        self.notify(fmt.literal(f"Exported{note}: {paths['md']} (+ .svg, .json, .html)"), timeout=10, markup=False)
 
     @on(OptionList.OptionSelected, "#timeline")
     def _selected(self, event: OptionList.OptionSelected) -> None:
