@@ -173,6 +173,8 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
         await asyncio.sleep(0.5)
         key = re.search(r"keep it from the trainees\):\s+(\S+)", text).group(1)
         url = f"http://127.0.0.1:{port}"
+        import aiohttp  # noqa: F401  (the client's own import is not the tab's start-up)
+
         ready_s = await _wait_warm(serve.pid)
         load_at_start = round(os.getloadavg()[0], 1)
         t0 = time.perf_counter()
