@@ -150,7 +150,8 @@ async def test_a_drill_that_goes_away_keeps_its_last_status(tmp_path):
         await h.close()
         await until(pilot, lambda: w.state == "gone")
         assert w.status["team"] == "red"
-        assert rows(app, "#board")[0][9] == "gone"
+        # The board is drawn when the poll that found it gone has finished.
+        await until(pilot, lambda: rows(app, "#board")[0][9] == "gone")
 
 
 def test_standings_rank_each_board_by_score_contained_first():
