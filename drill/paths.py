@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import os
+import stat
 from pathlib import Path
 
 import platformdirs
@@ -18,3 +20,43 @@ def data_dir() -> Path:
 def default_journal_path(scenario_id: str) -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     return data_dir() / "journals" / f"{scenario_id}-{stamp}.jsonl"
+
+
+DISCARD = "/dev/null"  # the one special file drill writes to: "keep no journal"
+
+
+def special_file(path: str | os.PathLike, *, writing: bool) -> str | None:
+    """Why `path` may not be used as a data file, or None when it may: a data file is a regular
+    file or one not yet made (for writing). A FIFO would block the first open forever, a device
+    such as /dev/zero reads without end, and either makes SQLite or a journal write beside it;
+    only /dev/null is taken for writing. Symbolic links are followed: what counts is the target."""
+    if writing and os.fspath(path) == DISCARD:
+        return None
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None if writing else "not found"
+    except (OSError, ValueError) as exc:
+        return getattr(exc, "strerror", None) or str(exc)
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory"
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
+        return f"not a regular file ({kind})"
+    return None
+
+
+def open_for_writing(path: str | os.PathLike, mode: str = "w"):
+    """Open a data file for writing without ever waiting on a FIFO: the open does not block
+    (O_NONBLOCK), and anything but a regular file (or /dev/null) is refused with OSError."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_TRUNC if "w" in mode else os.O_APPEND)
+    fd = os.open(path, flags, 0o666)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) and os.fspath(path) != DISCARD:
+            raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, mode, encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise

@@ -40,8 +40,11 @@ def _beside(path: Path, suffix: str) -> Path:
 def _write(path: Path, text: str, what: str) -> None:
     from drill.cli.main import UsageError
 
-    if path.is_dir():
-        raise UsageError(f"{path}: {what}: is a directory")
+    from drill.paths import special_file
+
+    why = special_file(path, writing=True)
+    if why is not None:
+        raise UsageError(f"{path}: {what}: {why}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -57,8 +60,11 @@ def run(args) -> int:
 
     journal = Path(args.journal)
     out = Path(args.out) if args.out else None
-    if out is not None and out.is_dir():
-        raise UsageError(f"{out}: --out: is a directory")
+    from drill.paths import special_file
+
+    why = special_file(out, writing=True) if out is not None else None
+    if why is not None:  # refused before the re-simulations, and never waited on (a FIFO)
+        raise UsageError(f"{out}: --out: {why}")
     if out is not None and out.resolve() == journal.resolve():
         raise UsageError(f"{out}: --out: would overwrite the journal")
     tty = sys.stderr.isatty()

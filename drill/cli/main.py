@@ -210,7 +210,7 @@ def _cmd_run(args) -> int:
     else:
         print(_summary(outcome))
     try:
-        rid = results.record(outcome, journal, team=args.team, path=db)
+        rid = results.record(outcome, journal, team=args.team, path=db, source=results.SOURCE_SCRIPT)
     except results.ResultsError as exc:
         print(f"drill run: result not recorded: {exc}", file=sys.stderr)
         return EXIT_FAIL
@@ -220,12 +220,15 @@ def _cmd_run(args) -> int:
 
 
 def _check_writable(path: str) -> None:
+    from drill.paths import open_for_writing, special_file
+
     p = Path(path)
-    if p.is_dir():
-        raise UsageError(f"{path}: --journal: is a directory")
+    why = special_file(p, writing=True)
+    if why is not None:
+        raise UsageError(f"{path}: --journal: {why}")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        with open(p, "a", encoding="utf-8"):
+        with open_for_writing(p, "a"):
             pass
     except OSError as exc:
         raise UsageError(f"{path}: --journal: cannot write ({exc.strerror})") from None
@@ -367,8 +370,11 @@ def _cmd_play(args) -> int:
         team = " ".join(team.split())
         if not (0 < len(team) <= results.MAX_TEAM_CHARS and team.isprintable()):
             raise UsageError(f"drill play: --team: must be 1 to {results.MAX_TEAM_CHARS} printable characters")
-    if not sys.stdout.isatty() and not getattr(args, "cmd", None):
-        raise UsageError("drill: no terminal to play in; try 'drill run SCENARIO' for a headless drill or 'drill --help'")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # The console reads keys from a terminal: without one (a pipe, a service) it would run
+        # unseen, or wait for input that never comes.
+        prog = "drill play" if getattr(args, "cmd", None) else "drill"
+        raise UsageError(f"{prog}: no terminal to play in; try 'drill run SCENARIO' for a headless drill or 'drill --help'")
     from drill.tui import run_console
 
     return run_console(scenario, difficulty, getattr(args, "seed", None), getattr(args, "speed", 1.0), journal,

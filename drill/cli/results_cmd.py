@@ -1,5 +1,6 @@
 """`drill results`: the drills recorded in the results store, a leaderboard, and verification of an
-entry by replaying its journal."""
+entry by replaying its journal. Everything printed from the store is data, not terminal input:
+control characters come escaped."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ def add_parser(subparsers) -> None:
     s = subparsers.add_parser(
         "results", help="recorded drills, the leaderboard, or --verify an entry",
         description="List the drills recorded in the results store (newest first), rank them (--leaderboard), "
-                    "or replay one entry's journal to check it (--verify ID).")
+                    "or replay one entry's journal to check it (--verify ID). Leaderboards rank drills played "
+                    "live (console or served) and list headless scripted runs apart.")
     s.add_argument("--results", help="the results database (default: results.sqlite in the data directory)")
     s.add_argument("--scenario")
     s.add_argument("--difficulty")
@@ -24,17 +26,24 @@ def add_parser(subparsers) -> None:
     mode.add_argument("--leaderboard", action="store_true", help="rank by score per scenario, difficulty and seed")
     mode.add_argument("--verify", type=_positive, metavar="ID", help="replay entry ID's journal and check its result")
     s.add_argument("--best-per-team", action="store_true", help="leaderboard: each team's best entry only")
+    s.add_argument("--include-scripted", action="store_true",
+                   help="leaderboard: rank headless scripted runs with the played drills")
+    s.add_argument("--key", metavar="KEY",
+                   help="a drill serve's facilitator key: check the signatures of the results it recorded "
+                        "(a row that fails is flagged and unranked)")
 
 
 def _positive(text: str) -> int:
     import argparse
 
+    from drill.results import MAX_LIMIT
+
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    if not 1 <= n <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_LIMIT:,}: {text[:40]!r}")
     return n
 
 
@@ -42,46 +51,70 @@ def _money(x: float) -> str:
     return f"${x / 1e6:,.1f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
 
 
+def _board_lines(b, clean) -> list[str]:
+    out = [clean(f"{b.scenario} \u00b7 {b.difficulty} \u00b7 seed {b.seed}")]
+    head = f"  {'rank':>4}  {'score':>10}  grade  {'contained':<9}  {'team':<16}  {'id':>5}  {'source':<7}  recorded"
+
+    def row(rank: str, e, note: str = "") -> str:
+        grade = "DNF" if e.dnf else e.grade
+        return (f"  {rank:>4}  {_money(e.score_usd):>10}  {clean(grade)[:5]:^5}  {clean(e.contained_at or 'never')[:9]:<9}  "
+                f"{clean(e.team or '-')[:16]:<16}  {e.id:>5}  {clean(e.source)[:7]:<7}  {clean(e.recorded_at)}{note}")
+
+    out.append(head)
+    out += [row(str(i), e) for i, e in enumerate(b.entries, 1)]
+    if not b.entries:
+        out.append("        (no drills played live yet)")
+    if b.apart:
+        out.append("  listed apart, not ranked (scripted runs):")
+        out += [row("-", e) for e in b.apart]
+    if b.flagged:
+        out.append("  flagged, not ranked:")
+        out += [row("!", f.entry, f"  {clean(f.reason)}") for f in b.flagged]
+    return out
+
+
 def run(args) -> int:
     from drill import results
-    from drill.cli.main import EXIT_FAIL, EXIT_OK, UsageError
+    from drill.cli.main import EXIT_FAIL, EXIT_OK, UsageError, _printable as clean
 
     path = results.default_path() if args.results is None else args.results
+    key = results.signing_key(args.key) if args.key else None
     try:
         if args.verify is not None:
-            v = results.verify(args.verify, path)
+            v = results.verify(args.verify, path, signing_key=key)
             if args.json:
-                print(json.dumps({"id": v.entry.id, "ok": v.ok, "message": v.message, "journal": v.entry.journal}, indent=2))
+                print(json.dumps({"id": v.entry.id, "ok": v.ok, "field": v.field, "message": v.message,
+                                  "journal": v.entry.journal}, indent=2))
             else:
-                print(f"result #{v.entry.id} ({v.entry.journal}): {'' if v.ok else 'FAILED: '}{v.message}")
+                print(clean(f"result #{v.entry.id} ({v.entry.journal}): {'' if v.ok else 'FAILED: '}{v.message}"))
             return EXIT_OK if v.ok else EXIT_FAIL
         filters = dict(scenario=args.scenario, difficulty=args.difficulty, seed=args.seed, team=args.team)
         if args.leaderboard:
-            boards = results.leaderboard(path, best_per_team=args.best_per_team, limit=args.limit, **filters)
+            sources = results.SOURCES if args.include_scripted else results.PLAYED
+            boards = results.leaderboard(path, best_per_team=args.best_per_team, limit=args.limit, signing_key=key,
+                                         sources=sources, **filters)
             if args.json:
                 print(json.dumps([b.to_dict() for b in boards], indent=2))
                 return EXIT_OK
             if not boards:
-                print(f"no results in {path}")
+                print(clean(f"no results in {path}"))
             for b in boards:
-                print(f"{b.scenario} \u00b7 {b.difficulty} \u00b7 seed {b.seed}")
-                print(f"  {'rank':>4}  {'score':>10}  grade  {'contained':<9}  {'team':<16}  {'id':>5}  recorded")
-                for i, e in enumerate(b.entries, 1):
-                    print(f"  {i:>4}  {_money(e.score_usd):>10}  {e.grade:^5}  {e.contained_at or 'never':<9}  "
-                          f"{(e.team or '-')[:16]:<16}  {e.id:>5}  {e.recorded_at}")
+                print("\n".join(_board_lines(b, clean)))
             return EXIT_OK
         rows = results.entries(path, limit=args.limit, **filters)
         if args.json:
             print(json.dumps([e.to_dict() for e in rows], indent=2))
             return EXIT_OK
         if not rows:
-            print(f"no results in {path}")
+            print(clean(f"no results in {path}"))
             return EXIT_OK
         print(f"{'id':>5}  {'recorded':<25}  {'team':<14}  {'scenario':<12}  {'difficulty':<10}  {'seed':>10}  "
-              f"{'score':>10}  grade  {'contained':<9}  journal")
+              f"{'score':>10}  grade  {'contained':<9}  {'source':<7}  journal")
         for e in rows:
-            print(f"{e.id:>5}  {e.recorded_at:<25}  {(e.team or '-')[:14]:<14}  {e.scenario[:12]:<12}  {e.difficulty[:10]:<10}  "
-                  f"{e.seed:>10}  {_money(e.score_usd):>10}  {e.grade:^5}  {e.contained_at or 'never':<9}  {e.journal or '-'}")
+            grade = "DNF" if e.dnf else e.grade
+            print(f"{e.id:>5}  {clean(e.recorded_at)[:25]:<25}  {clean(e.team or '-')[:14]:<14}  {clean(e.scenario)[:12]:<12}  "
+                  f"{clean(e.difficulty)[:10]:<10}  {e.seed:>10}  {_money(e.score_usd):>10}  {clean(grade)[:5]:^5}  "
+                  f"{clean(e.contained_at or 'never')[:9]:<9}  {clean(e.source)[:7]:<7}  {clean(e.journal or '-')}")
         return EXIT_OK
     except results.ResultsError as exc:
         raise UsageError(str(exc)) from None

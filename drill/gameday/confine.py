@@ -9,6 +9,11 @@ line takes no paths, commands name servers and flags); the hook is the guarantee
 Temporary files go to `tmp/` inside the data directory (TMPDIR is set for this process and
 what it starts).
 
+SQLite `file:` URIs are resolved to the file they name (an in-memory database is always allowed).
+Hard links are refused both ways out: linking a file from outside into the directory (os.link
+with its source outside), and writing to a file inside that has other links (st_nlink > 1: one of
+them may be outside, and writing through it would change that file too).
+
 What it does not cover: reads (Python must read its own code and the bundled scenarios; a served
 drill reads nothing a trainee chose), operations relative to a directory file descriptor passed to
 `os.open` (the audit event does not carry it; nothing in drill does that), and processes started
@@ -32,7 +37,7 @@ _ALWAYS = ("/dev/null",)
 # which argument (if any) is a directory file descriptor those paths are relative to.
 _EVENTS: dict[str, tuple[tuple[int, ...], int | None]] = {
     "os.mkdir": ((0,), 2), "os.remove": ((0,), 1), "os.rmdir": ((0,), 1), "os.rename": ((0, 1), 2),
-    "os.symlink": ((1,), 2), "os.link": ((1,), 3), "os.truncate": ((0,), None), "os.chmod": ((0,), 2),
+    "os.symlink": ((1,), 2), "os.link": ((1,), 3),  # and its source: _link_targets "os.truncate": ((0,), None), "os.chmod": ((0,), 2),
     "os.chown": ((0,), 3), "os.utime": ((0,), 4), "os.chflags": ((0,), None), "os.setxattr": ((0,), None),
     "os.removexattr": ((0,), None), "os.mkfifo": ((0,), 2), "os.mknod": ((0,), 3),
     "shutil.copyfile": ((1,), None), "shutil.copymode": ((1,), None), "shutil.copystat": ((1,), None),
@@ -42,13 +47,38 @@ _EVENTS: dict[str, tuple[tuple[int, ...], int | None]] = {
 }
 
 
-def _inside(root: str, path: object, dir_fd: object = None) -> bool:
+def _sqlite_uri_path(name: str) -> str | None:
+    """The file a SQLite `file:` URI names ("" for an in-memory database), or None when `name` is
+    not a URI. SQLite takes the path up to '?' or '#', percent-decoded; `file://localhost/p` and
+    `file:///p` name /p."""
+    from urllib.parse import parse_qs, unquote
+
+    if not name.startswith("file:"):
+        return None
+    rest, _, query = name[len("file:"):].partition("?")
+    rest = rest.partition("#")[0]
+    if "memory" in parse_qs(query.partition("#")[0]).get("mode", []):
+        return ""
+    if rest.startswith("//"):
+        authority, slash, tail = rest[2:].partition("/")
+        if authority not in ("", "localhost"):
+            return "//" + authority  # a remote authority SQLite would refuse: never inside
+        rest = slash + tail
+    path = unquote(rest)
+    return "" if path in (":memory:", "") else path
+
+
+def _inside(root: str, path: object, dir_fd: object = None, *, uri: bool = False) -> bool:
     if isinstance(path, int):
         return True  # an already open descriptor: its opening was checked
     try:
         name = os.fsdecode(path)  # str, bytes or PathLike
     except TypeError:
         return False
+    if uri:
+        resolved = _sqlite_uri_path(name)
+        if resolved is not None:
+            name = resolved
     if name in _ALWAYS or name == ":memory:" or name == "":
         return True
     base = os.getcwd()
@@ -61,32 +91,50 @@ def _inside(root: str, path: object, dir_fd: object = None) -> bool:
     return real == root or real.startswith(root + os.sep)
 
 
+def _shared_inode(path: object, dir_fd: object = None) -> bool:
+    """Whether an existing file has other hard links (it may be one of them is outside)."""
+    if isinstance(path, int):
+        return False
+    try:
+        st = os.stat(path, dir_fd=dir_fd if isinstance(dir_fd, int) and dir_fd >= 0 else None)
+    except (OSError, TypeError, ValueError):
+        return False
+    return st.st_nlink > 1 and not os.path.isdir(os.fsdecode(path)) and os.fsdecode(path) not in _ALWAYS
+
+
 def make_hook(root: str | Path) -> Callable[[str, tuple], None]:
     root_s = os.path.realpath(root)
     busy = threading.local()
 
     def hook(event: str, args: tuple) -> None:
+        checks: list[tuple[object, object]] = []  # (path, dir_fd)
+        writing_open = False
         if event == "open":
             path, mode, flags = args
             writing = (any(c in mode for c in "wax+") if isinstance(mode, str)
                        else bool(isinstance(flags, int) and flags & _WRITE_FLAGS))
             if not writing:
                 return
-            targets, dir_fd = (path,), None
+            checks, writing_open = [(path, None)], True
+        elif event == "os.link":  # (src, dst, src_dir_fd, dst_dir_fd): a link out is a write out
+            checks = [(args[0], args[2] if len(args) > 2 else None), (args[1], args[3] if len(args) > 3 else None)]
         elif event in _EVENTS:
             idx, fd_at = _EVENTS[event]
-            targets = tuple(args[i] for i in idx if i < len(args))
             dir_fd = args[fd_at] if fd_at is not None and fd_at < len(args) else None
+            checks = [(args[i], dir_fd) for i in idx if i < len(args)]
         else:
             return
         if getattr(busy, "on", False):
             return
         busy.on = True
         try:
-            for target in targets:
-                if not _inside(root_s, target, dir_fd):
-                    raise PermissionError(f"a served drill writes only in its data directory ({root_s}), "
-                                          f"not {os.fsdecode(target) if not isinstance(target, int) else target}")
+            for target, dir_fd in checks:
+                shown = os.fsdecode(target) if not isinstance(target, int) else target
+                if not _inside(root_s, target, dir_fd, uri=event == "sqlite3.connect"):
+                    raise PermissionError(f"a served drill writes only in its data directory ({root_s}), not {shown}")
+                if writing_open and _shared_inode(target, dir_fd):
+                    raise PermissionError(f"a served drill writes only in its data directory ({root_s}), not through "
+                                          f"{shown}, a file with other hard links")
         finally:
             busy.on = False
 

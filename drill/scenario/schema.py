@@ -31,6 +31,15 @@ BEHAVIOURS = {
 }
 # Behaviours that are faults: their children are erroneous and a server running them is armed.
 FAULTY_BEHAVIOURS = {"runaway_untracked", "pov_unlimited", "overfill"}
+# Paths on which a parent may stay live until the scenario ends, whatever it fills.
+UNENDING_BEHAVIOURS = {"runaway_untracked", "pov_unlimited", "resting_order"}
+
+# Work bounds (Scenario._references; the measurements are in docs/RELIABILITY.md, "Work bounds").
+MAX_PARENT_ORDERS = 200_000
+MAX_WORK_UNITS = 50_000_000  # order-ticks, weighted: about 8x the CPU of knightmare's morning (13M)
+ALERT_RULE_WEIGHT = 0.02  # an order_size rule's scan of a live parent, against the parent's own tick
+TICK_WEIGHT = 2_000  # a tick of the open market with little live, in order-ticks
+MAX_MESSAGES = 4_000  # emails, calls and alerts one drill may hold (each console frame copies them)
 
 
 class Strict(BaseModel):
@@ -73,6 +82,13 @@ class Market(Strict):
     dryup: float = Field(0.0, ge=0, le=100, description="liquidity withdrawal: impact grows with the displacement already caused")
     hot_potato: float = Field(0.0, ge=0, le=100, description="extra market volume per share the firm trades (intermediaries passing it on)")
     trading_seconds_per_day: int = Field(23_400, ge=60, le=86_400)
+    halt_at_move_bps: float | None = Field(None, gt=0, le=5000, description="a circuit breaker (a stop logic): trading in a symbol pauses "
+                                                                            "once the firm's flow has moved its price this far from fair")
+    halt_seconds: float = Field(5.0, ge=1, le=3600, description="how long that pause lasts")
+    reopen_half_life_s: float | None = Field(None, gt=0, le=86_400, description="after the pause, pressure decays with this half-life "
+                                                                               "(the buy side steps back in); none: as before")
+    reopen_volume_factor: float = Field(1.0, ge=0.1, le=100, description="after the pause, everyone else's volume in the symbol "
+                                                                        "runs at this multiple of normal")
     fixed_prices: dict[Name, Annotated[float, Field(gt=0, le=1e7)]] = Field(default_factory=dict, description="fair values for named symbols")
     fixed_adv_usd: dict[Name, Annotated[float, Field(gt=0, le=1e12)]] = Field(default_factory=dict, description="daily dollar volume for named symbols")
 
@@ -165,6 +181,8 @@ class Behaviours(Strict):
     resting_absorb_lots_per_s: float = Field(10.0, ge=0, le=100_000, description="lots buyers (or sellers) take from a resting order per second")
     resting_absorb_growth_per_min: float = Field(0.0, ge=0, le=100, description="how fast that appetite grows, per minute the order rests")
     overfill_factor: float = Field(2.0, ge=1, le=100, description="how many times its quantity an overfilling parent fills")
+    cancel_on_disconnect: bool = Field(False, description="the exchange cancels the firm's resting orders when the kill switch "
+                                                          "disconnects it (modern venues do; false keeps them on the book)")
 
 
 class Order(Strict):
@@ -350,9 +368,17 @@ class Lesson(Strict):
     check: LessonCheck
 
 
+# The SEC's measures of a firm's market impact (Release 34-70694): symbols where the firm was more
+# than a share of the volume since the open and its flow moved the price more than a fraction.
+MARKET_IMPACT_FIELDS = {
+    "symbols_over_50pct_volume_moved_10pct": (0.50, 0.10),
+    "symbols_over_20pct_volume_moved_5pct": (0.20, 0.05),
+}
+
 CALIBRATION_FIELDS = (
     "runaway_parent_orders", "executions", "shares", "symbols", "long_usd", "long_symbols", "short_usd",
     "short_symbols", "loss_usd", "emails_before_open", "max_price_move_bps", "minutes_to_contain",
+    *MARKET_IMPACT_FIELDS,
 )
 
 
@@ -361,7 +387,9 @@ class CalibrationTarget(Strict):
 
     field: Literal[CALIBRATION_FIELDS]  # type: ignore[valid-type]
     record: float = Field(ge=0, le=1e13)
-    tolerance_pct: float = Field(10.0, gt=0, le=100)
+    tolerance_pct: float = Field(10.0, gt=0, le=100, description="how far the scenario's own seed may land from the record")
+    mean_tolerance_pct: float | None = Field(None, gt=0, le=100, description="how far the mean over variant seeds may land "
+                                                                           "(`drill calibrate --seeds N`); none: tolerance_pct")
     source: Annotated[str, Field(min_length=1, max_length=200)]
     play: Name = "historical"
 
@@ -377,6 +405,38 @@ class Inject(Strict):
     body: Text = ""
     count: int = Field(1, ge=1, le=50, description="alert_burst: how many noisy alerts")
     server: Name | None = Field(None, description="revert_server: which server silently restarts on the previous release")
+
+
+# What the coach can tell about the fleet when it picks a hint (drill/sim/world.py, `World.hint_state`).
+HINT_STATES = ("armed", "hazard", "contained", "server_stopped", "all_stopped", "rolled_back", "flag_disabled",
+               "disconnected")
+HintCommand = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class Hint(Strict):
+    """A coach's hint with the conditions under which it fits the drill. The coach gives the first
+    hint, in order, not given yet that fits now (a plain string is a hint with no conditions)."""
+
+    text: Text
+    unless_ran: list[HintCommand] = Field(default_factory=list, max_length=20,
+                                          description="skip once the trainee has run one of these")
+    after_ran: list[HintCommand] = Field(default_factory=list, max_length=20,
+                                         description="only once the trainee has run one of these")
+    when: list[Literal[HINT_STATES]] = Field(default_factory=list, description="only while all of these hold")  # type: ignore[valid-type]
+    unless: list[Literal[HINT_STATES]] = Field(default_factory=list, description="never while any of these holds")  # type: ignore[valid-type]
+
+    @field_validator("unless_ran", "after_ran")
+    @classmethod
+    def _known_commands(cls, commands: list[str]) -> list[str]:
+        for c in commands:
+            if not c.split() or c.split()[0].lower() not in VERBS or VERBS[c.split()[0].lower()].role != "trainee":
+                raise ValueError(f"unknown command {c!r}")
+        return commands
+
+
+def _hint(value: object) -> object:
+    """A plain string is a hint with no conditions (the format before hints had any)."""
+    return {"text": value} if isinstance(value, str) else value
 
 
 class Scenario(Strict):
@@ -400,7 +460,7 @@ class Scenario(Strict):
     timeline: Timeline = Field(default_factory=Timeline)
     difficulties: dict[Name, Difficulty] = Field(min_length=1, max_length=10)
     alerts: list[AlertRule] = Field(default_factory=list, max_length=50)
-    hints: list[Text] = Field(default_factory=list, max_length=50)
+    hints: list[Annotated[Hint, BeforeValidator(_hint)]] = Field(default_factory=list, max_length=50)
     action_seconds: dict[str, float] = Field(description="how long each command takes, in sim seconds")
     scoring: Scoring
     plays: dict[Name, Play] = Field(default_factory=dict, max_length=30)
@@ -501,26 +561,72 @@ class Scenario(Strict):
             for cmd in c.commands:
                 if not cmd.split() or cmd.split()[0] not in VERBS:
                     raise ValueError(f"lessons.{i}.check.commands: unknown command {cmd!r}")
-        # A hostile file must not make the engine do unbounded work: cap the orders it can ask for.
+        # A hostile file must not make the engine do unbounded work. Everything that costs time is
+        # counted (docs/RELIABILITY.md, "Work bounds", has the measurements behind the weights).
         minutes = (self.clock.end - self.clock.world_start) / 60_000
         parents = sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows)
-        if parents > 200_000:
-            raise ValueError(f"flows: {parents:,.0f} parent orders over {minutes:.0f} minutes is more than the engine accepts (200,000)")
-        # Orders on a runaway path never finish on their own: each costs work every tick until the
-        # end. Bound that work (parents that may run away x ticks they may live) so no file can
-        # make a drill run for minutes.
-        faulty_flags = {f for r in self.releases for f, cp in r.flags.items() if cp.behaviour == "runaway_untracked"}
+        if parents > MAX_PARENT_ORDERS:
+            raise ValueError(f"flows: {parents:,.0f} parent orders over {minutes:.0f} minutes is more than the engine "
+                             f"accepts ({MAX_PARENT_ORDERS:,})")
         ticks = (self.clock.end - self.clock.world_start) / 1000
-        at_risk = sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows if f.flag in faulty_flags)
-        if at_risk * ticks > 100_000_000:
-            raise ValueError(f"flows: up to {at_risk:,.0f} orders could run away for {ticks:,.0f} ticks each: "
-                             "more work than a drill may take (100,000,000 order-ticks)")
-        # Healthy parents live until they fill: at most their lots over the lots routed a second,
-        # over the share that fills. Bound the work of all of them together too.
+        # How long a parent can stay live (each live parent costs work every tick): faulty paths
+        # that never look at fills (and orders resting at the exchange) until the end; an
+        # overfilling parent until it has filled overfill_factor times its size; a healthy one
+        # until its lots have been routed and filled.
+        behaviours: dict[str, set[str]] = {}
+        for rel in self.releases:
+            for flag, cp in rel.flags.items():
+                behaviours.setdefault(flag, set()).add(cp.behaviour)
         lots_per_s = max(1, self.behaviours.route_child_lots_per_s)
-        live = sum(f.rate_per_min * (f.end - f.start) / 60_000
-                   * min(ticks, f.qty_lots[1] / lots_per_s / self.market.fill_probability) for f in self.flows)
-        if live > 500_000_000:
-            raise ValueError(f"flows: the orders could stay live for {live:,.0f} order-ticks in all: "
-                             "more work than a drill may take (500,000,000)")
+
+        def live_order_ticks(overfill_factor: float) -> float:
+            total = len(self.orders) * ticks
+            for f in self.flows:
+                ways = behaviours.get(f.flag, set()) if f.flag is not None else set()
+                span = (self.clock.end - f.start) / 1000
+                if ways & UNENDING_BEHAVIOURS:
+                    life = span
+                else:
+                    factor = overfill_factor if "overfill" in ways else 1.0
+                    life = min(span, f.qty_lots[1] * factor / lots_per_s / self.market.fill_probability)
+                total += f.rate_per_min * (f.end - f.start) / 60_000 * life
+            return total
+
+        order_ticks = live_order_ticks(self.behaviours.overfill_factor)
+        # Each `order_size` rule compares every live parent every tick; other rules cost per
+        # server or symbol, which the counts above already bound.
+        size_rules = sum(1 for a in self.alerts if a.kind == "order_size")
+        open_ticks = max(0, self.clock.end - self.clock.open) / 1000  # before the open a tick costs little
+        work = order_ticks * (1 + ALERT_RULE_WEIGHT * size_rules) + TICK_WEIGHT * open_ticks
+        if work > MAX_WORK_UNITS:
+            # Name what pushed it over: the overfill factor or the alert rules, when the orders
+            # without it would fit.
+            base = TICK_WEIGHT * open_ticks
+            if live_order_ticks(1.0) * (1 + ALERT_RULE_WEIGHT * size_rules) + base <= MAX_WORK_UNITS:
+                where = "behaviours.overfill_factor"
+            elif size_rules and order_ticks + base <= MAX_WORK_UNITS:
+                where = "alerts"
+            else:
+                where = "flows"
+            raise ValueError(f"{where}: the orders could stay live for {order_ticks:,.0f} order-ticks "
+                             f"(overfill_factor {self.behaviours.overfill_factor:g}, fill_probability "
+                             f"{self.market.fill_probability:g}, {size_rules} order_size alert rules): "
+                             f"{work:,.0f} units of work, more than a drill may take ({MAX_WORK_UNITS:,})")
+        # Every message and alert is kept for the console, which copies them into each frame's
+        # snapshot: bound them together. Alerts de-duplicate per parent, server and symbol.
+        messages = sum(st.count * (1 + st.count_jitter_pct / 100) for st in self.timeline.streams)
+        messages += len(self.timeline.events) + len(self.orders) + len(self.injects)
+        if messages > MAX_MESSAGES:
+            raise ValueError(f"timeline.streams: up to {messages:,.0f} messages in one drill: more than the console "
+                             f"can show each frame ({MAX_MESSAGES:,})")
+        alerts = 0.0
+        if size_rules:
+            lot = self.market.lot_shares
+            low = min(a.threshold for a in self.alerts if a.kind == "order_size")
+            alerts += sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows if f.qty_lots[1] * lot >= low)
+            alerts += sum(1 for o in self.orders if o.qty >= low)
+        alerts += len(self.fleet.servers) + self.market.universe + 2
+        if messages + alerts > MAX_MESSAGES:
+            raise ValueError(f"alerts: order_size thresholds as low as these could raise {alerts:,.0f} alerts, with "
+                             f"{messages:,.0f} messages: more than the console can show each frame ({MAX_MESSAGES:,})")
         return self

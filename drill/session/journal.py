@@ -10,13 +10,19 @@ process loses nothing it had already done. Records:
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from drill.paths import open_for_writing
+
 FORMAT = 1
 MAX_JOURNAL_BYTES = 50_000_000
 MAX_JOURNAL_COMMANDS = 20_000  # far beyond any drill; replaying more would take minutes
+# What a reader of the end record relies on (the debrief, the results store, replay's report).
+REQUIRED_OUTCOME = ("scenario", "difficulty", "seed", "contained", "contained_at", "loss_usd", "collateral_usd",
+                    "score_usd", "grade", "bankrupt", "ended_at", "ended_by")
 
 
 class JournalError(Exception):
@@ -27,7 +33,7 @@ class JournalWriter:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "w", encoding="utf-8")
+        self._fh = open_for_writing(self.path)  # never waits on a FIFO; refuses all but a regular file
 
     def write(self, record: dict) -> None:
         self._fh.write(json.dumps(record, separators=(",", ":")) + "\n")
@@ -50,6 +56,58 @@ class Journal:
     commands: list[dict] = field(default_factory=list)
     results: list[dict] = field(default_factory=list)
     end: dict | None = None
+    # A drill writes exactly one end record, last. Anything else is kept (as where it first
+    # happened) for replay to report as a divergence rather than read past.
+    extra_end_lines: list[int] = field(default_factory=list)  # the first few lines of further end records
+    extra_ends: int = 0  # how many end records beyond the first
+    after_end_line: int | None = None  # the first record after the end record
+
+
+def _outcome_problem(outcome: dict) -> str | None:
+    """What is wrong with an end record's outcome, as `field: problem`, or None. Every field of
+    drill.session.scoring.Outcome must be there with its type (the debrief and the results store
+    read them), clock fields as HH:MM:SS; further keys are left to replay to report."""
+    import typing
+
+    from drill.session.scoring import Outcome
+    from drill.timefmt import parse_clock
+
+    def clock_ok(v: object) -> bool:
+        try:
+            parse_clock(v)
+            return True
+        except (ValueError, TypeError):
+            return False
+
+    for name, hint in typing.get_type_hints(Outcome).items():
+        if name not in outcome:
+            if name in REQUIRED_OUTCOME:
+                return f"outcome.{name}: missing"
+            continue  # a field newer than the journal: replay reports the difference
+        v = outcome[name]
+        args = typing.get_args(hint)
+        optional = type(None) in args
+        base = next((a for a in args if a is not type(None)), hint) if optional else hint
+        if v is None and optional:
+            continue
+        origin = typing.get_origin(base) or base
+        if origin is float:
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        elif origin is int:
+            ok = isinstance(v, int) and not isinstance(v, bool)
+        else:
+            ok = isinstance(v, origin)
+        if ok and origin is list:
+            item = (typing.get_args(base) or (object,))[0]
+            ok = all(isinstance(x, typing.get_origin(item) or item) for x in v)
+        if ok and name.endswith("_at"):
+            ok = clock_ok(v)
+        if not ok:
+            return f"outcome.{name}: not {'a ' + getattr(origin, '__name__', str(origin))}{' or null' if optional else ''}"
+    for i, ph in enumerate(outcome.get("phases", [])):
+        if not (isinstance(ph.get("phase"), str) and clock_ok(ph.get("at"))):
+            return f"outcome.phases[{i}]: needs at (HH:MM:SS) and phase"
+    return None
 
 
 def read(path: str | Path) -> Journal:
@@ -96,6 +154,15 @@ def read(path: str | Path) -> Journal:
             journal = Journal(p, header)
             continue
         assert journal is not None
+        if journal.end is not None:
+            if kind == "end":
+                journal.extra_ends += 1
+                if len(journal.extra_end_lines) < 3:
+                    journal.extra_end_lines.append(n)
+            elif journal.after_end_line is None:
+                journal.after_end_line = n
+            if kind in ("end", "command", "result"):
+                continue
         if kind == "command":
             if not isinstance(rec.get("t"), int) or not isinstance(rec.get("command"), str) or not isinstance(rec.get("seq"), int):
                 raise JournalError(f"{shown}: line {n}: command: needs seq, t (integer ms) and command")
@@ -113,8 +180,13 @@ def read(path: str | Path) -> Journal:
                 raise JournalError(f"{shown}: line {n}: result.t: not an integer")
             journal.results.append(rec)
         elif kind == "end":
-            if not isinstance(rec.get("t"), int) or not isinstance(rec.get("outcome"), dict):
+            if not isinstance(rec.get("t"), int) or isinstance(rec.get("t"), bool) or not isinstance(rec.get("outcome"), dict):
                 raise JournalError(f"{shown}: line {n}: end: needs t and outcome")
+            if not isinstance(rec.get("reason"), str):
+                raise JournalError(f"{shown}: line {n}: end.reason: missing or not text")
+            problem = _outcome_problem(rec["outcome"])
+            if problem is not None:
+                raise JournalError(f"{shown}: line {n}: end.{problem}")
             journal.end = rec
         else:
             raise JournalError(f"{shown}: line {n}: unknown record type {kind!r}")

@@ -62,6 +62,33 @@ def _first_difference(recorded: dict, replayed: dict, prefix: str = "outcome") -
     return None
 
 
+def _structure_problem(j: Journal) -> str | None:
+    """What no drill writes: more than one end record, records after the end, result records
+    repeated. Checked before anything is simulated."""
+    if j.extra_ends:
+        more = f" (and {j.extra_ends - 1:,} more)" if j.extra_ends > 1 else ""
+        return f"line {j.extra_end_lines[0]}: a second end record{more}: a drill ends once"
+    if j.after_end_line is not None:
+        return f"line {j.after_end_line}: a record after the end record"
+    seen: set[int] = set()
+    for rec in j.results:
+        if rec["seq"] in seen:
+            return f"result {rec['seq']}: journaled twice"
+        seen.add(rec["seq"])
+    return None
+
+
+def _end_difference(end: dict, session: Session, outcome: Outcome) -> str | None:
+    """The end record's own time and reason against the replay's (the outcome carries them only
+    to the second, and not the reason the record states)."""
+    if end.get("reason") != outcome.ended_by:
+        return f"end.reason: journal {end.get('reason')!r}, replay {outcome.ended_by!r}"
+    expected = {"end": session.end, "bankruptcy": session.world.halted_at}.get(outcome.ended_by, session.now)
+    if end["t"] != expected:
+        return f"end.t: journal {fmt_clock(end['t'])} ({end['t']}), replay {fmt_clock(expected)} ({expected})"
+    return None
+
+
 def replay(path: str | Path) -> ReplayReport:
     """Raises JournalError / ScenarioError / SessionError for journals that cannot be replayed at all.
     The divergence quotes the journal, which may hold anything: control characters come escaped."""
@@ -79,6 +106,10 @@ def _replay(path: str | Path) -> ReplayReport:
     if sc.content_hash != j.header["scenario_hash"]:
         return ReplayReport(name, False, j.end is None,
                             f"scenario {sc.id!r} differs from the one journaled (content hash changed)", 0, None)
+    structural = _structure_problem(j)
+    if structural is not None:
+        session.close()
+        return ReplayReport(name, False, j.end is None, structural, 0, None)
     checked = 0
     try:
         for rec in j.commands:
@@ -92,9 +123,15 @@ def _replay(path: str | Path) -> ReplayReport:
                                     f"command {rec['seq']} ({rec['command']}): journaled at {fmt_clock(rec['t'])}, past the scenario's end",
                                     checked, None)
             try:
-                session.submit(rec["command"], by=rec.get("by", "trainee"))
+                sub = session.submit(rec["command"], by=rec.get("by", "trainee"))
             except CommandError as exc:
                 return ReplayReport(name, False, j.end is None, f"command {rec['seq']}: {exc}", checked, None)
+            if sub.action_id != rec["seq"]:
+                # Sequence numbers are the session's own count: a duplicate, a gap or a reordering
+                # is a journal edited after the fact.
+                return ReplayReport(name, False, j.end is None,
+                                    f"command {rec['seq']} ({rec['command']}): journaled as seq {rec['seq']}, "
+                                    f"the replay numbers it {sub.action_id}", checked, None)
             checked += 1
         if j.end is not None:
             if j.end.get("reason") == "abandoned":
@@ -119,8 +156,7 @@ def _replay(path: str | Path) -> ReplayReport:
         outcome = session.outcome()
         if j.end is None:
             return ReplayReport(name, True, True, None, checked, outcome)
-        # The outcome carries when and how the drill ended, so comparing it covers the end too.
-        diff = _first_difference(j.end["outcome"], outcome.to_dict())
+        diff = _end_difference(j.end, session, outcome) or _first_difference(j.end["outcome"], outcome.to_dict())
         return ReplayReport(name, diff is None, False, diff, checked, outcome)
     finally:
         session.close()

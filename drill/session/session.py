@@ -163,7 +163,7 @@ class Session:
         self._write(record)
         if VERBS[cmd.verb].role == "facilitator":
             return self._facilitate(action)
-        why = act.refusal(world, cmd)
+        why = act.refusal(world, cmd) or self._already_running(action)
         if why is not None:
             action.status, action.result, action.finished_at = act.REFUSED, why, self.now
             self._report_results()
@@ -173,6 +173,16 @@ class Session:
             return self._resolve(action)
         world.env.process(act.start(world, action))
         return Submission(True, cmd, f"{cmd.text}: started, takes {action.duration_ms // 1000}s", action.id)
+
+    def _already_running(self, action: act.Action) -> str | None:
+        """A command is not queued behind an identical one still running (the same verb on the
+        same server, or the same fleet-wide verb): the first one's result is what to wait for."""
+        pending = self._unreported + self.world.actions_log[self._seen:]  # not the whole log
+        same = next((a for a in pending if a.status == act.RUNNING and a is not action
+                     and a.command == action.command), None)
+        if same is None:
+            return None
+        return f"refused: {action.command.text} is already running (since {fmt_clock(same.submitted_at)})"
 
     def _facilitate(self, action: act.Action) -> Submission:
         """The facilitator's verbs act at once. pause, resume and speed belong to whoever drives

@@ -144,7 +144,7 @@ class DrillApp(App[int]):
         try:
             await hosted.open()
         except OSError as exc:  # no port, or an unwritable registry: the drill plays on unsteered
-            self.notify(f"The facilitator's channel could not open: {exc}", severity="warning", timeout=10)
+            self.notify(f"The facilitator's channel could not open: {exc}", severity="warning", timeout=10, markup=False)
             await hosted.close()
             return
         self.hosted = hosted

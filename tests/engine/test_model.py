@@ -1,7 +1,7 @@
 """What the model must show: time is money, the rollback trap, prevention, recovery."""
 
 from drill.timefmt import parse_clock
-from tests.engine.helpers import check_invariants, historical, run, session_at
+from tests.engine.helpers import check_invariants, historical, knightmare, run, session_at
 
 
 def test_time_is_money_later_containment_always_costs_more():
@@ -20,7 +20,7 @@ def test_rollback_makes_the_loss_grow_faster():
     every new RLP order becomes another runaway and the loss rate climbs."""
 
     def loss_rate(commands):
-        s = session_at("10:05:00", commands=commands)
+        s = session_at("10:05:00", "standard", commands=commands)  # standard: the fleet table shows releases
         before = s.world.loss_usd
         s.advance_to(parse_clock("10:15:00"))
         return s.world.loss_usd - before, s
@@ -44,7 +44,8 @@ def test_recovery_deploy_and_restart_brings_business_back():
     phases = [p["phase"] for p in o.phases]
     assert phases[:3] == ["incident", "contained", "recovered"] and "re-opened" not in phases
     # Collateral accrued only while smars-8 was out (about 5 minutes of one server).
-    assert 3 * 20_000 < o.collateral_usd < 8 * 20_000
+    per_minute = knightmare().spec.scoring.server_minute_usd
+    assert 3 * per_minute < o.collateral_usd < 8 * per_minute
 
 
 def test_restarting_with_the_fault_in_place_reopens_the_incident():
@@ -77,9 +78,10 @@ def test_kill_switch_contains_in_standard_and_is_refused_in_historical():
 
 def test_resolve_when_contained_ends_the_drill_and_charges_business_still_off():
     o = run("09:31:00 stop smars-8\n09:32:00 resolve", difficulty="standard")
-    assert o.ended_by == "resolve" and o.ended_at == "09:32:00" and o.contained
-    # smars-8 stays out until 10:15: 43 more minutes of one server are charged at resolve.
-    assert o.collateral_usd >= 43 * 20_000
+    # The trainee's part ends; the morning runs on to its end, so declaring early never pays.
+    assert o.ended_by == "resolve" and o.ended_at == "10:15:00" and o.contained
+    # smars-8 stays out until 10:15: 43 more minutes of one server are charged.
+    assert o.collateral_usd >= 43 * knightmare().spec.scoring.server_minute_usd
 
 
 def test_resolve_while_the_fault_is_live_runs_on_and_charges_what_accrues():

@@ -226,11 +226,17 @@ def test_results_lists_filters_and_ranks(played):
     assert listing.returncode == 0 and "red" in listing.stdout and "blue" in listing.stdout
     rows = json.loads(drill("results", "--results", db, "--team", "red", "--json", data_dir=base).stdout)
     assert [r["team"] for r in rows] == ["red"] and rows[0]["grade"] == "F"
+    # `drill run` is a headless script: listed apart from the ranked (played) drills by default
+    # (issue 12: leaderboards rank live play), ranked with them on request.
     board = json.loads(drill("results", "--results", db, "--leaderboard", "--json", data_dir=base).stdout)
     assert [(b["scenario"], b["difficulty"]) for b in board] == [("knightmare", "historical")]
+    assert board[0]["entries"] == [] and [(e["team"], e["source"]) for e in board[0]["apart"]] == [
+        ("blue", "script"), ("red", "script")]
+    board = json.loads(drill("results", "--results", db, "--leaderboard", "--include-scripted", "--json",
+                             data_dir=base).stdout)
     assert [(e["rank"], e["team"]) for e in board[0]["entries"]] == [(1, "blue"), (2, "red")]
     text = drill("results", "--results", db, "--leaderboard", data_dir=base).stdout
-    assert text.index("blue") < text.index("red")
+    assert text.index("blue") < text.index("red") and "scripted runs" in text
     empty = drill("results", "--results", base / "nothing.sqlite", data_dir=base)
     assert empty.returncode == 0 and "no results" in empty.stdout
 

@@ -1,0 +1,83 @@
+"""Issue 12 parts 3 and 4 on the command line: nothing blocks forever (FIFOs, special files, no
+terminal), and hostile arguments are one line with exit code 2, never a traceback."""
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli import ROOT, drill, one_line_error
+
+
+def _drill_quick(*args, timeout=60, **kw):
+    # A FIFO must be refused at once: a hang shows as TimeoutExpired, never as a pass.
+    return subprocess.run([sys.executable, "-m", "drill", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=timeout, stdin=subprocess.DEVNULL, **kw)
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    f = tmp_path / "fifo"
+    os.mkfifo(f)
+    return f
+
+
+def test_run_with_a_fifo_journal_is_refused_at_once(fifo, tmp_path):
+    one_line_error(_drill_quick("run", "knightmare", "--journal", fifo, "--results", tmp_path / "r.sqlite"),
+                   "--journal", "not a regular file")
+
+
+def test_play_with_a_fifo_journal_is_refused_at_once(fifo):
+    one_line_error(_drill_quick("play", "knightmare", "--journal", fifo), "--journal", "not a regular file")
+
+
+def test_debrief_with_a_fifo_out_is_refused_at_once(fifo, tmp_path):
+    j = tmp_path / "j.jsonl"
+    p = _drill_quick("run", "knightmare", "--journal", j, "--results", tmp_path / "r.sqlite", timeout=180)
+    assert p.returncode == 0, p.stderr
+    one_line_error(_drill_quick("debrief", j, "--out", fifo), "--out", "not a regular file")
+
+
+def test_a_journal_writer_never_waits_on_a_fifo(fifo):
+    from drill.session.journal import JournalWriter
+
+    with pytest.raises(OSError):
+        JournalWriter(fifo)
+
+
+def test_journal_to_a_device_other_than_dev_null_is_refused(tmp_path):
+    one_line_error(_drill_quick("run", "knightmare", "--journal", "/dev/zero", "--results", tmp_path / "r.sqlite"),
+                   "--journal", "not a regular file")
+
+
+def test_results_dev_zero_is_refused_and_creates_nothing(tmp_path):
+    one_line_error(_drill_quick("run", "knightmare", "--results", "/dev/zero", "--journal", tmp_path / "j.jsonl"),
+                   "/dev/zero", "not a regular file")
+    one_line_error(_drill_quick("results", "--results", "/dev/zero"), "/dev/zero", "not a regular file")
+    assert not Path("/dev/zero-journal").exists() and not Path("/dev/zero-wal").exists()
+
+
+def test_play_refuses_without_a_terminal():
+    one_line_error(_drill_quick("play", "knightmare"), "drill play", "no terminal")
+    # stdout a terminal but stdin not (input piped in): refused all the same.
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run([sys.executable, "-m", "drill", "play", "knightmare"], stdout=slave,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=ROOT, timeout=60)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert p.returncode == 2 and "no terminal" in p.stderr
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["results", "--limit", "1" + "0" * 30], "--limit"),
+    (["results", "--verify", "1" + "0" * 30], "--verify"),
+    (["results", "--limit", "1e30"], "--limit"),
+    (["results", "--verify", "1e30"], "--verify"),
+])
+def test_huge_integers_are_one_line(args, needle, tmp_path):
+    one_line_error(drill(*args, "--results", tmp_path / "r.sqlite"), needle)
