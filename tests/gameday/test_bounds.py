@@ -17,7 +17,7 @@ import pytest
 from drill.gameday.channel import ChannelServer, request, running_drills
 from drill.gameday.serve import Bucket, host_refusal
 from drill.gameday.tabs import MAX_COLS, MAX_ROWS, MIN_COLS, MIN_ROWS, clamp_size
-from drill.gameday.webclient import ENTER, TabClient
+from drill.gameday.webclient import TabClient
 
 from .conftest import start_tab, wait_registered
 
@@ -108,8 +108,6 @@ async def gone_within(pids: set[int], seconds: float) -> bool:
 
 @pytest.mark.slow
 async def test_hostile_messages_are_one_line_each_and_the_tab_plays_on(serve):
-    import aiohttp
-
     s = serve("knightmare")
     c = TabClient(s.url)
     await c.connect()
@@ -148,7 +146,6 @@ async def test_hostile_messages_are_one_line_each_and_the_tab_plays_on(serve):
         await big.close()
     assert "larger than" in s.output() or "websocket error" in s.output()
     assert "Traceback" not in s.output()
-    del aiohttp
 
 
 @pytest.mark.slow

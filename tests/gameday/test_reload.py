@@ -5,7 +5,6 @@ same clock; past it, or without an id, the drill ends. In a browser, `e` downloa
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 
 import pytest
