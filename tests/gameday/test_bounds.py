@@ -247,3 +247,33 @@ async def test_idle_channel_connections_are_closed_and_capped():
         assert (await request(port, "a-token-of-sixteen-chars", "status"))["status"] == {"ok": 1}
     finally:
         await server.close()
+
+
+def _processes_with(marker: bytes) -> list[int]:
+    """Live processes whose environment holds `marker` (this test's data directory)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and int(d.name) != os.getpid():
+            try:
+                if marker in (d / "environ").read_bytes() and alive(int(d.name)):
+                    out.append(int(d.name))
+            except OSError:
+                continue
+    return out
+
+
+@pytest.mark.slow
+async def test_nothing_serve_started_outlives_it(serve, data_dir):
+    """The warm process, the tabs it forked, the debrief cache warmer and its pool's workers all
+    end with serve (a pool worker once outlived its warmer, blocked on its queue for good)."""
+    s = serve("knightmare")
+    tab = await start_tab(s.url, team="red")
+    marker = f"DRILL_DATA_DIR={data_dir}".encode()
+    assert len(_processes_with(marker)) >= 3  # serve, the warm process, the tab (and the warmer)
+    await tab.close()
+    s.stop()
+    for _ in range(300):
+        if not _processes_with(marker):
+            break
+        await asyncio.sleep(0.1)
+    assert _processes_with(marker) == []
