@@ -127,7 +127,7 @@ class ConsoleScreen(Screen[None]):
             with Vertical(id="left"):
                 with Vertical(id="fleet-panel"):
                     releases = sorted({r.release for r in snap.fleet})
-                    yield FleetTable(snap.servers, releases, columns=snap.fleet_columns, id="fleet")
+                    yield FleetTable(snap.servers, releases, columns=snap.fleet_columns, flags=snap.flags, id="fleet")
                 with TabbedContent(id="tabs", initial=self.panels[0].id):
                     for panel in self.panels:
                         with TabPane(panel.title, id=panel.id):  # our own words: no markup to fear
