@@ -109,7 +109,9 @@ async def _wait_warm(serve_pid: int, timeout: float = 300.0) -> float:
         warm = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit()
                 and b"drill.gameday.warm" in _read(d / "cmdline") and _ppid(d) == serve_pid]
         if warm:
-            busy = any(_ppid(d) == warm[0] for d in Path("/proc").iterdir() if d.name.isdigit())
+            # Its forked children (the cache warmer) count, not multiprocessing's resource tracker.
+            busy = any(_ppid(d) == warm[0] and b"drill.gameday.warm" in _read(d / "cmdline")
+                       for d in Path("/proc").iterdir() if d.name.isdigit())
             now = _cpu_s(warm[0])
             if last is not None and now == last and not busy:
                 break
@@ -171,6 +173,8 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
         await asyncio.sleep(0.5)
         key = re.search(r"keep it from the trainees\):\s+(\S+)", text).group(1)
         url = f"http://127.0.0.1:{port}"
+        import aiohttp  # noqa: F401  (the client's own import is not the tab's start-up)
+
         ready_s = await _wait_warm(serve.pid)
         load_at_start = round(os.getloadavg()[0], 1)
         t0 = time.perf_counter()

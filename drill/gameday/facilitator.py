@@ -96,6 +96,10 @@ def recorded_board(boards) -> Table | Text:
             table.add_row(data(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if i == 1 else ""), str(i),
                           data(e.team or "-"), usd(e.score_usd), data(e.grade), data(e.contained_at or "never"),
                           data(e.ended_by))
+        for f in b.flagged:  # failed their proof (a signature, a borrowed journal): shown, never ranked
+            table.add_row(data(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if not b.entries else ""),
+                          Text("✗", style="bold red"), data(f.entry.team or "-"), usd(f.entry.score_usd),
+                          data(f.entry.grade), data(f.entry.contained_at or "never"), data(f"unranked: {f.reason}"))
     return table
 
 
@@ -267,6 +271,14 @@ class FacilitatorApp(App[None]):
             self._polling = False
         self._render_all()
 
+    def _signing_key(self) -> bytes | None:
+        """The key served drills signed their results with: that of the serve key typed here (the
+        first, if several). Without one, served rows cannot be checked."""
+        from drill import results
+
+        keys = list(self.roster.keys.values())
+        return results.signing_key(keys[0]) if keys else None
+
     def _load_recorded(self) -> None:
         from drill import results
 
@@ -280,7 +292,7 @@ class FacilitatorApp(App[None]):
             seen.add(key)
             try:
                 boards += results.leaderboard(scenario=key[0], difficulty=key[1], seed=key[2], best_per_team=True,
-                                              limit=10)
+                                              limit=10, signing_key=self._signing_key())
             except results.ResultsError as exc:
                 self.say(f"results store: {exc}", "red")
         if self.desk_shown:

@@ -51,6 +51,8 @@ class DrillHost:
                 "score_usd": outcome.score_usd,
                 "grade": outcome.grade,
                 "contained": outcome.contained,
+                "contained_at": outcome.contained_at,
+                "ended_by": outcome.ended_by,
                 "commands": [{"at": a["at"], "by": a["by"], "command": a["command"], "status": a["status"],
                               "result": a["result"].splitlines()[0] if a["result"] else ""} for a in outcome.actions],
                 "injects": [{"id": i.id, "description": i.description} for i in spec.injects],

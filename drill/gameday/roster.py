@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from drill.gameday.channel import ChannelError, request, running_drills
 from drill.gameday.hosting import fingerprint, token_for
-from drill.session.scoring import DNF
+from drill.results import outcome_rank_key
 
 POLL_TIMEOUT_S = 2.0
 
@@ -57,11 +57,10 @@ def board_of(status: dict) -> str:
 
 
 def rank_key(status: dict) -> tuple:
-    """How the live board orders two drills of one board: a drill that did not finish (grade DNF:
-    abandoned, its tab closed) below every drill that did, then by score (lowest first), the
-    contained ahead of the not contained at equal score. The one function to repoint when the
-    results store's ranking key is the project's single source."""
-    return (status.get("grade") == DNF, status["score_usd"], not status.get("contained"))
+    """How the live board orders two drills of one board: the results store's ranking
+    (drill.results.outcome_rank_key: every finished drill above every DNF, then the lower score,
+    then the one contained sooner), on the status or outcome a drill sends."""
+    return outcome_rank_key(status)
 
 
 def standings(watched: list[Watched]) -> list[Standing]:

@@ -60,13 +60,19 @@ def confine() -> None:
 
 def run(args: argparse.Namespace, key: str | None) -> int:
     """Play one tab's drill (the process is already confined)."""
+    from drill import results
+
     facilitation = Facilitation.served(key) if key else None
+    # Its result is signed with a key derived from serve's (the row says "served"; a row changed
+    # afterwards fails its signature and is not ranked).
+    signing = results.signing_key(key) if key else None
     del key
 
     from drill.tui import play
 
     app = served_app_class()(args.scenario, args.difficulty, args.seed, args.speed, None, served=True,
                              facilitation=facilitation, ranked=args.ranked)
+    app.signing_key = signing
     return play(app)
 
 

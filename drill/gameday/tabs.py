@@ -117,7 +117,7 @@ class TabProcess:
             return False
         try:
             self.started.stdin.write(data)
-            await asyncio.wait_for(self.started.stdin.drain(), 5.0)
+            await asyncio.wait_for(self.started.stdin.drain(), 2.0)
         except (OSError, RuntimeError, asyncio.TimeoutError):
             return False  # the app is gone or not reading: stop() deals with it
         return True

@@ -67,18 +67,24 @@ def warm_debrief_cache(args: argparse.Namespace) -> int | None:
     pid = os.fork()
     if pid:
         return pid
-    code = 0
     try:
-        os.setsid()
+        os.setsid()  # a process group of its own: it and its pool's workers end together
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its pool's workers are waited for
         os.nice(10)
-        from drill.debrief import warm_cache
+        from drill.debrief import Runner, warm_cache
 
-        warm_cache(args.scenario, args.difficulty, args.seed, workers=1, nice=10)
+        runner = Runner(1, nice=10)
+        try:
+            warm_cache(args.scenario, args.difficulty, args.seed, runner=runner)
+        finally:
+            runner.close(wait=True)
     except BaseException:  # noqa: BLE001  (the tabs warm the cache themselves anyway)
-        code = 1
+        pass
     finally:
-        os._exit(code)
+        # Whatever happened, nothing of this group outlives it (a pool worker left blocked on its
+        # queue would stay forever, holding the resource tracker open too).
+        os.killpg(0, signal.SIGKILL)
+        os._exit(1)
 
 
 def become_tab(fds: list[int], request: dict, control: socket.socket, args: argparse.Namespace,
@@ -156,8 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in serve's terminal is serve's to handle
     prepare(args)
-    warm_debrief_cache(args)
-    serve_forks(control, args, key)
+    warmer = warm_debrief_cache(args)
+    try:
+        serve_forks(control, args, key)
+    finally:
+        if warmer is not None:  # serve has gone: a cache still warming goes too
+            try:
+                os.killpg(warmer, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
     return 0
 
 

@@ -71,6 +71,7 @@ class DrillApp(App[int]):
             prepare_before_ui()
         self.hosted: HostedDrill | None = None  # the facilitator's channel, while the drill runs
         self.result_id: int | None = None  # the drill's entry in the results store, once recorded
+        self.signing_key: bytes | None = None  # a served drill signs its result (drill.results.signing_key)
         self.result_error: str | None = None
 
     def on_mount(self) -> None:
@@ -166,7 +167,8 @@ class DrillApp(App[int]):
         if self.drill is None or not self.drill.finished or self.result_id is not None or self.result_error:
             return
         try:
-            self.result_id = results.record(self.drill.outcome(), self.drill.journal_path, team=self.team)
+            self.result_id = results.record(self.drill.outcome(), self.drill.journal_path, team=self.team,
+                                            signing_key=self.signing_key)
         except results.ResultsError as exc:
             self.result_error = str(exc)
 

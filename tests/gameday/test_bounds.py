@@ -17,7 +17,7 @@ import pytest
 from drill.gameday.channel import ChannelServer, request, running_drills
 from drill.gameday.serve import Bucket, host_refusal
 from drill.gameday.tabs import MAX_COLS, MAX_ROWS, MIN_COLS, MIN_ROWS, clamp_size
-from drill.gameday.webclient import ENTER, TabClient
+from drill.gameday.webclient import TabClient
 
 from .conftest import start_tab, wait_registered
 
@@ -108,8 +108,6 @@ async def gone_within(pids: set[int], seconds: float) -> bool:
 
 @pytest.mark.slow
 async def test_hostile_messages_are_one_line_each_and_the_tab_plays_on(serve):
-    import aiohttp
-
     s = serve("knightmare")
     c = TabClient(s.url)
     await c.connect()
@@ -148,7 +146,6 @@ async def test_hostile_messages_are_one_line_each_and_the_tab_plays_on(serve):
         await big.close()
     assert "larger than" in s.output() or "websocket error" in s.output()
     assert "Traceback" not in s.output()
-    del aiohttp
 
 
 @pytest.mark.slow
@@ -250,3 +247,33 @@ async def test_idle_channel_connections_are_closed_and_capped():
         assert (await request(port, "a-token-of-sixteen-chars", "status"))["status"] == {"ok": 1}
     finally:
         await server.close()
+
+
+def _processes_with(marker: bytes) -> list[int]:
+    """Live processes whose environment holds `marker` (this test's data directory)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and int(d.name) != os.getpid():
+            try:
+                if marker in (d / "environ").read_bytes() and alive(int(d.name)):
+                    out.append(int(d.name))
+            except OSError:
+                continue
+    return out
+
+
+@pytest.mark.slow
+async def test_nothing_serve_started_outlives_it(serve, data_dir):
+    """The warm process, the tabs it forked, the debrief cache warmer and its pool's workers all
+    end with serve (a pool worker once outlived its warmer, blocked on its queue for good)."""
+    s = serve("knightmare")
+    tab = await start_tab(s.url, team="red")
+    marker = f"DRILL_DATA_DIR={data_dir}".encode()
+    assert len(_processes_with(marker)) >= 3  # serve, the warm process, the tab (and the warmer)
+    await tab.close()
+    s.stop()
+    for _ in range(300):
+        if not _processes_with(marker):
+            break
+        await asyncio.sleep(0.1)
+    assert _processes_with(marker) == []

@@ -150,13 +150,17 @@ async def test_a_drill_that_goes_away_keeps_its_last_status(tmp_path):
         await h.close()
         await until(pilot, lambda: w.state == "gone")
         assert w.status["team"] == "red"
-        assert rows(app, "#board")[0][9] == "gone"
+        # The board is drawn when the poll that found it gone has finished.
+        await until(pilot, lambda: rows(app, "#board")[0][9] == "gone")
 
 
 def test_standings_rank_each_board_by_score_contained_first():
     def watched(i, board_seed, score, contained):
+        # (a drill's status carries when it was contained, as its outcome does: the results
+        # store's ranking puts the sooner contained first at equal score)
         return Watched(f"d{i}", "t", status={"team": f"team{i}", "scenario": "knightmare", "difficulty": "standard",
                                              "seed": board_seed, "score_usd": score, "contained": contained,
+                                             "contained_at": "09:35:00" if contained else None,
                                              "grade": "B", "clock": "09:40:00", "phase": "incident"})
     got = standings([watched(1, 1, 5e6, False), watched(2, 1, 5e6, True), watched(3, 1, 1e6, False),
                      watched(4, 2, 9e6, True), Watched("d5", "t")])

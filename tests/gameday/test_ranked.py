@@ -4,8 +4,6 @@ all, and an inject reaches the trainee as its call, not as a line in the action 
 
 from __future__ import annotations
 
-import asyncio
-
 from drill.gameday.channel import request
 from drill.gameday.hosting import Facilitation
 from drill.tui.app import DrillApp
@@ -87,4 +85,3 @@ async def test_an_inject_reaches_the_trainee_as_the_call_it_stands_for(tmp_path)
         assert [(a["by"], a["command"]) for a in outcome.actions] == [
             ("facilitator", "inject nyse-call"), ("facilitator", "push-hint look at the releases"),
             ("trainee", "inspect smars-1")]
-        await asyncio.sleep(0)

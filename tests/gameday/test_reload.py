@@ -5,7 +5,6 @@ same clock; past it, or without an id, the drill ends. In a browser, `e` downloa
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 
 import pytest
@@ -114,4 +113,12 @@ async def test_e_in_a_browser_downloads_the_export(serve):
         await tab.close()
     from drill import results
 
-    assert [e.team for e in results.entries()] == ["[/x]"]  # markup as a team name: recorded as typed
+    [entry] = results.entries()
+    assert entry.team == "[/x]"  # markup as a team name: recorded as typed
+    # A served drill's result is signed with serve's key: ranked with that key, flagged with another.
+    key = results.signing_key(s.key)
+    assert entry.source == "served" and entry.signed_by == results.signer_id(key)
+    [board] = results.leaderboard(signing_key=key)
+    assert [e.id for e in board.entries] == [entry.id]
+    [board] = results.leaderboard(signing_key=results.signing_key("another serve's key, 0123"))
+    assert board.entries == () and [f.entry.id for f in board.flagged] == [entry.id]

@@ -235,3 +235,16 @@ def test_a_journal_path_with_escape_sequences_is_printed_as_text(monkeypatch, ca
     assert tui.run_console("knightmare", "standard", 7, 1.0, str(tmp_path / "j.jsonl")) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\\x1b[2J[/x].jsonl" in out
+
+
+async def test_in_ranked_play_help_says_the_clock_keys_are_the_facilitators(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        console = app.console_screen
+        console.drill.clock.ranked = True
+        await pilot.press("question_mark")
+        await pilot.pause()
+        keys = app.screen._markdown.split("## Panels")[0]
+        refusal = console.drill.clock.trainee_refusal("pause")
+        assert f"| `space` | not now: {refusal} |" in keys and f"| `+` | not now: {refusal} |" in keys
+        assert "pause / resume the clock" not in keys

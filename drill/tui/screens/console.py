@@ -127,7 +127,7 @@ class ConsoleScreen(Screen[None]):
             with Vertical(id="left"):
                 with Vertical(id="fleet-panel"):
                     releases = sorted({r.release for r in snap.fleet})
-                    yield FleetTable(snap.servers, releases, columns=snap.fleet_columns, id="fleet")
+                    yield FleetTable(snap.servers, releases, columns=snap.fleet_columns, flags=snap.flags, id="fleet")
                 with TabbedContent(id="tabs", initial=self.panels[0].id):
                     for panel in self.panels:
                         with TabPane(panel.title, id=panel.id):  # our own words: no markup to fear
@@ -466,14 +466,20 @@ class ConsoleScreen(Screen[None]):
             # The pane is displayed on the next refresh; only then can its widget take focus.
             self.call_after_refresh(target.focus)
 
+    # Keys the facilitator may take from the trainee (ranked play, a held pause or speed).
+    CLOCK_KEYS = {"toggle_pause": "pause", "faster": "speed", "slower": "speed"}
+
     def active_keys(self) -> list[tuple[str, str]]:
-        """(key, what it does) for each of the console's keys that works now, in binding order."""
+        """(key, what it does) for each of the console's keys that works now, in binding order:
+        in ranked play the clock's keys are the facilitator's, and help says so instead."""
         keys = []
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
             action = binding.action
-            if binding.tooltip and self.check_action(action, ()) is not False:
-                keys.append((binding.key_display or binding.key, binding.tooltip))
+            if not binding.tooltip or self.check_action(action, ()) is False:
+                continue
+            refusal = self.drill.clock.trainee_refusal(self.CLOCK_KEYS[action]) if action in self.CLOCK_KEYS else None
+            keys.append((binding.key_display or binding.key, f"not now: {refusal}" if refusal else binding.tooltip))
         return keys
 
     def action_help(self) -> None:
