@@ -225,6 +225,12 @@ def test_a_drill_quit_at_0931_ranks_below_every_completed_drill(journals, tmp_pa
     assert "DNF" in out and out.index("slow") < out.index("quitter")
 
 
+def test_the_dnf_grade_is_the_engines():
+    from drill.session.scoring import DNF
+
+    assert results.is_dnf("end", DNF) and not results.is_dnf("end", "A")
+
+
 def test_the_rank_key_puts_every_finished_drill_first():
     finished = [results.rank_key(s, c, "end", g) for s, c, g in [(9e9, None, "F"), (0.0, "09:30:00", "A")]]
     dnf = [results.rank_key(0.0, None, "abandoned", "A"), results.rank_key(-1.0, "09:30:00", "end", "DNF")]
