@@ -24,6 +24,11 @@ def add_parsers(subparsers) -> None:
     s.add_argument("--port", type=_port, default=DEFAULT_PORT)
     s.add_argument("--public-url", help="the URL browsers use, if not http://HOST:PORT (a proxy, a name)")
     s.add_argument("--max-drills", type=_drills, default=DEFAULT_MAX_DRILLS, help="tabs playing at once")
+    s.add_argument("--grace", type=_grace, default=None, metavar="SECONDS",
+                   help="a reloaded or reconnecting tab re-attaches to its running drill within this long "
+                        "(default 30; 0: a closed tab ends its drill at once)")
+    s.add_argument("--ranked", action="store_true",
+                   help="ranked play: the speed is fixed and only the facilitator pauses (drill facilitate)")
 
     s = subparsers.add_parser(
         "facilitate", help="the facilitator's console: running drills, hidden truth, injects, leaderboard",
@@ -59,6 +64,19 @@ def _drills(text: str) -> int:
     return n
 
 
+def _grace(text: str) -> float:
+    import argparse
+    import math
+
+    try:
+        n = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(n) and 0 <= n <= 3600):
+        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds: {text!r}")
+    return n
+
+
 def run_serve(args) -> int:
     from drill.cli.main import UsageError
     from drill.scenario import ScenarioError, bundled_ids, load
@@ -88,7 +106,7 @@ def run_serve(args) -> int:
 
     try:
         return serve(args.scenario, args.difficulty, args.seed, args.speed, args.host, args.port, args.public_url,
-                     args.max_drills)
+                     args.max_drills, args.ranked, args.grace)
     except OSError as exc:  # socket.gaierror (an unknown name) is one too
         raise UsageError(f"drill serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
 

@@ -1,6 +1,7 @@
 """Time the debrief: how long until the first Debrief, and until every counterfactual is in.
 
     python -m drill.debrief.bench [--repeat 5] [--json]
+    python -m drill.debrief.bench --ratio cancel-loop [--repeat 3]   # cold `drill debrief` / `drill run`
 
 Cases: the rollback-trap journal (historical) and a typical console trainee (standard difficulty:
 diagnose, stop, fix, restart, resolve). Each is timed cold (empty cache), with the cache holding
@@ -27,6 +28,7 @@ from drill.debrief.warm import warm_cache
 from drill.scenario import load
 from drill.session import Session
 from drill.session.script import parse_script
+from drill.timefmt import fmt_clock, parse_clock
 
 CASES = {
     "rollback-trap": ("historical", "09:40:00 rollback\n"),
@@ -110,13 +112,72 @@ def bench(repeat: int = 5, workers: int = 2, scenario: str = "knightmare") -> di
     return out
 
 
+# Journals for the ratio of a cold `drill debrief` to the `drill run` that wrote the journal.
+RATIO_CASES = {
+    # The blind policy: cancel-open every 11 s from the clock's start (each has finished before the
+    # next, so none is refused as already running), 300 market-changing commands.
+    "cancel-loop": ("knightmare", "historical",
+                    "".join(f"{fmt_clock(parse_clock('09:20:01') + 11_000 * i)} cancel-open\n" for i in range(300))),
+    # A ten-command trainee in standard: look, stop, fix, restart, and a few checks on the way.
+    "ten-commands": ("knightmare", "standard",
+                     "09:30:20 diff-deploy\n09:30:55 inspect smars-8\n09:31:10 logs smars-8\n09:31:30 stop smars-8\n"
+                     "09:31:40 ack A1\n09:32:00 deploy smars-8\n09:35:10 inspect smars-8\n09:35:30 start smars-8\n"
+                     "09:36:00 diff-deploy\n09:37:00 resolve\n"),
+}
+
+
+def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
+    """Wall time of a cold `drill debrief JOURNAL --format json` (empty cache, its own pool) against
+    the `drill run` that wrote the journal, measured back to back as two fresh processes each time."""
+    import subprocess
+    import sys
+
+    scenario, difficulty, text = RATIO_CASES[case]
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="drill-ratio-") as tmp:
+        root = Path(tmp)
+        actions = root / f"{case}.actions"
+        actions.write_text(text)
+        for i in range(repeat):
+            env = dict(os.environ, DRILL_DATA_DIR=str(root / f"data-{i}"))
+            journal = root / f"{case}-{i}.jsonl"
+
+            def timed(*args: str) -> float:
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "drill", *args], env=env, check=True, capture_output=True)
+                return time.perf_counter() - t0
+
+            run_s = timed("run", scenario, "--difficulty", difficulty, "--actions", str(actions), "--journal", str(journal))
+            debrief_s = timed("debrief", str(journal), "--format", "json", "--out", str(root / f"{case}-{i}.json"),
+                              "--workers", str(workers))
+            d = json.loads((root / f"{case}-{i}.json").read_text())
+            runs.append({"run_s": round(run_s, 3), "debrief_s": round(debrief_s, 3), "ratio": round(debrief_s / run_s, 2),
+                         "resimulations": d["total"]})
+    return {"case": case, "scenario": scenario, "difficulty": difficulty, "commands": len(text.splitlines()),
+            "cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()], "runs": runs,
+            "median_ratio": statistics.median(r["ratio"] for r in runs)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m drill.debrief.bench")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--scenario", default="knightmare", help="a bundled id or a knightmare-like scenario directory")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--ratio", choices=sorted(RATIO_CASES), help="time a cold `drill debrief` against `drill run`")
     args = ap.parse_args()
+    if args.ratio:
+        r = ratio(args.ratio, args.repeat, args.workers)
+        if args.json:
+            print(json.dumps(r, indent=2))
+            return
+        print(f"{r['case']}: {r['commands']} commands, {r['scenario']} {r['difficulty']}; {r['cpus']} CPUs, "
+              f"load average {r['load_average']}")
+        for x in r["runs"]:
+            print(f"  drill run {x['run_s']:6.2f} s   drill debrief {x['debrief_s']:6.2f} s   ratio {x['ratio']:5.2f}   "
+                  f"({x['resimulations']} re-simulations)")
+        print(f"  median ratio {r['median_ratio']:.2f}")
+        return
     r = bench(args.repeat, args.workers, args.scenario)
     if args.json:
         print(json.dumps(r, indent=2))

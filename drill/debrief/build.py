@@ -16,7 +16,7 @@ from pathlib import Path
 from drill.commands import VERBS, CommandError, parse_command
 from drill.debrief import plan
 from drill.debrief.cache import Cache
-from drill.debrief.fmt import usd
+from drill.debrief.fmt import from_fault, usd
 from drill.debrief.lessons import review
 from drill.debrief.model import (Candidate, CommandEffect, Counterfactual, Debrief, Marker, Reference, ScoreCard,
                                  Series, TimelineEvent)
@@ -27,10 +27,10 @@ from drill.session.journal import Journal, JournalError, read
 from drill.session.replay import scenario_for
 from drill.timefmt import fmt_clock, parse_clock
 
-ENDED_BY = {"end": "the scenario's end", "resolve": "resolve", "bankruptcy": "bankruptcy",
-            "abandoned": "the trainee quitting", "running": "the journal being cut short"}
+ENDED_BY = {"end": "the scenario's end", "resolve": "the scenario's end, after you declared it resolved",
+            "bankruptcy": "bankruptcy", "abandoned": "the trainee quitting", "running": "the journal being cut short"}
 # Order of events at the same instant on the timeline.
-_RANK = {"clock": 0, "email": 1, "call": 1, "alert": 1, "command": 2, "phase": 3, "end": 4}
+_RANK = {"clock": 0, "email": 1, "call": 1, "alert": 1, "facilitator": 2, "command": 2, "phase": 3, "end": 4}
 _PHASE_TITLE = {"incident": "Incident: the first erroneous child order", "contained": "Contained",
                 "recovered": "Recovered: healthy service back", "re-opened": "Re-opened"}
 
@@ -171,17 +171,29 @@ class Assembler:
             r = self.results.get(cf.key) if cf.kind != "earliest" else self._best_candidate_result()
             if r is not None and r.get("curve") is not None:
                 curves.append(Series(cf.key, cf.label, cf.kind, self._points(r)))
-        markers = tuple(Marker(c["seq"], c["t"], fmt_clock(c["t"]), c["command"], c["status"]) for c in facts.commands)
-        lessons = review(sc, ctx.seed, list(facts.commands), outcome, list(facts.phases), cost_of)
+        markers = tuple(Marker(c["seq"], c["t"], fmt_clock(c["t"]), c["command"], c["status"]) for c in facts.trainee)
+        steering = tuple(Marker(c["seq"], c["t"], fmt_clock(c["t"]), c["command"], c["status"]) for c in facts.steering)
+        lessons = review(sc, ctx.seed, list(facts.trainee), outcome, list(facts.phases), cost_of)
         pending = self._pending()
         done = sum(1 for jid in self.jobs if self.finished(jid))
         return Debrief(
             journal=str(ctx.path.resolve()), scenario=sc.id, title=spec.title, difficulty=ctx.difficulty, seed=ctx.seed,
             clock_zone=getattr(spec.clock, "zone", "ET"), start_t=spec.clock.start, open_t=spec.clock.open,
             end_t=spec.clock.end, card=card, timeline=self._timeline(facts, outcome, trainee), curves=tuple(curves),
-            markers=markers, counterfactuals=tuple(cfs), candidates=tuple(candidates),
+            markers=markers, steering=steering, counterfactuals=tuple(cfs), candidates=tuple(candidates),
             command_effects=tuple(effects), lessons=lessons, done=done, total=len(self.jobs), pending=pending,
-            warnings=tuple(warnings))
+            warnings=tuple(warnings), notes=self._notes(facts))
+
+    def _notes(self, facts: plan.Facts) -> tuple[str, ...]:
+        groups = plan.command_groups(facts)
+        tested = {j.meta["seq"] for j in self.jobs.values() if j.kind == "without"}
+        left = [g for g in groups if g.seqs[0] not in tested]
+        if not tested or not left:
+            return ()
+        market = sum(len(g.seqs) for g in groups)
+        return (f"{market} of your commands could change the market, in {len(groups)} groups; the debrief re-simulates "
+                f"at most {plan.MAX_WITHOUT} groups (those that changed your loss curve most), so these were not "
+                f"priced: {', '.join(g.name for g in left)}",)
 
     def _pending(self) -> tuple[str, ...]:
         out = []
@@ -213,7 +225,7 @@ class Assembler:
         spec = self.ctx.scenario.spec
         vis = self.visible()
         vt = vis["t"] if vis else None
-        diag = next((c for c in facts.commands if VERBS.get(c["command"].split()[0]) is not None
+        diag = next((c for c in facts.trainee if VERBS.get(c["command"].split()[0]) is not None
                      and VERBS[c["command"].split()[0]].diagnostic and c["status"] != "refused"), None)
         incident = next((t for t, p in facts.phases if p == "incident"), None)
         recovered = None
@@ -233,6 +245,8 @@ class Assembler:
             return _reference(j.label, r)
 
         hist = spec.historical_loss_usd
+        ref = incident  # every time is counted from the fault: its first erroneous child order
+        story = self._story(vis, incident, diag, contained_t, recovered)
         return ScoreCard(
             loss_usd=o["loss_usd"], collateral_usd=o["collateral_usd"], score_usd=o["score_usd"], grade=o["grade"],
             bankrupt=o["bankrupt"], capital_usd=spec.firm.capital_usd, contained=o["contained"],
@@ -243,12 +257,33 @@ class Assembler:
             first_diagnostic_at=fmt_clock(diag["t"]) if diag else None,
             first_diagnostic_command=diag["command"] if diag else None,
             recovered_at=fmt_clock(recovered) if recovered is not None else None,
-            time_to_first_diagnostic_s=_secs(diag["t"] if diag else None, vt),
-            time_to_containment_s=_secs(contained_t, vt),
-            time_to_recovery_s=_secs(recovered, vt),
-            containment_after_incident_s=_secs(contained_t, incident),
+            time_to_first_diagnostic_s=_secs(diag["t"] if diag else None, ref),
+            time_to_containment_s=_secs(contained_t, ref),
+            time_to_recovery_s=_secs(recovered, ref),
+            warning_emails=int(o.get("emails_before_open") or 0),
             historical=Reference("The real incident", hist) if hist is not None else None,
-            historical_play=play_ref("historical"), best_play=play_ref("best"))
+            historical_play=play_ref("historical"), best_play=play_ref("best"), story=story)
+
+    def _story(self, vis: dict | None, incident: int | None, diag: dict | None, contained: int | None,
+               recovered: int | None) -> tuple[tuple[str, str], ...]:
+        """Each time once, counted from the fault (its first erroneous child order)."""
+        def when(t: int) -> str:
+            return fmt_clock(t) + (", " + from_fault(_secs(t, incident)) if incident is not None else
+                                   ", before any erroneous order")
+
+        if vis is not None:
+            visible = f"{fmt_clock(vis['t'])}: {vis['reason']}"
+        else:
+            visible = "(still working it out)" if "probe" in self.jobs and not self.finished("probe") else "never showed"
+        rows = [("Fault visible", visible),
+                ("Fault", f"the first erroneous order at {fmt_clock(incident)}" if incident is not None
+                 else "no erroneous order was ever sent"),
+                ("First diagnostic", f"{diag['command']} at {when(diag['t'])}" if diag else "none"),
+                ("Contained", f"at {when(contained)}" if contained is not None
+                 else "never: erroneous orders could still follow when the drill ended"),
+                ("Recovered", f"at {when(recovered)}" if recovered is not None
+                 else "no: healthy service was not fully back")]
+        return tuple(rows)
 
     def _effects(self, facts: plan.Facts, score: float) -> tuple[list[CommandEffect], dict[int, float]]:
         effects, cost_of = [], {}
@@ -256,8 +291,10 @@ class Assembler:
             if j.kind == "without" and j.id in self.results:
                 without = self.results[j.id]["outcome"]["score_usd"]
                 cost = round(score - without, 2)
-                cost_of[j.meta["seq"]] = cost
-                effects.append(CommandEffect(j.meta["seq"], fmt_clock(j.meta["t"]), j.meta["command"], without, cost))
+                for seq in j.meta["seqs"]:  # the group's commands were removed together: one cost for each
+                    cost_of[seq] = cost
+                effects.append(CommandEffect(j.meta["seq"], fmt_clock(j.meta["t"]), j.meta["command"], without, cost,
+                                             j.meta["count"], tuple(j.meta["seqs"])))
         effects.sort(key=lambda e: e.seq)
         return effects, cost_of
 
@@ -280,9 +317,12 @@ class Assembler:
 
     def _cf(self, key: str, kind: str, label: str, r: dict, score: float, note: str = "") -> Counterfactual:
         o = r["outcome"]
+        issued = r.get("issued", [])
+        mine = tuple((fmt_clock(c[0]), c[1]) for c in issued if len(c) == 2)
+        steering = tuple((fmt_clock(c[0]), c[1]) for c in issued if len(c) > 2)
         return Counterfactual(key, kind, label, o["loss_usd"], o["collateral_usd"], o["score_usd"], o["grade"],
                               o["contained"], o["contained_at"], o["bankrupt"], round(o["score_usd"] - score, 2),
-                              tuple((fmt_clock(t), c) for t, c in r.get("issued", [])), note)
+                              mine, note, steering)
 
     def _counterfactuals(self, score: float, effects: list[CommandEffect]) -> tuple[list[Counterfactual], list[Candidate]]:
         cfs: list[Counterfactual] = []
@@ -312,15 +352,18 @@ class Assembler:
         for e in sorted(effects, key=lambda e: -e.cost_usd):
             if e.cost_usd > 0.005:
                 j = self.jobs[f"without:{e.seq}"]
+                what = f"{e.command} at {e.at}" if e.count == 1 else f"{e.command} \u00d7{e.count} from {e.at}"
                 cfs.append(self._cf(j.id, "without", j.label, self.results[j.id], score,
-                                    f"{e.command} at {e.at} cost {usd(e.cost_usd)}"))
+                                    f"{what} cost {usd(e.cost_usd)}"))
         vis = self.visible()
         for j in sorted((j for j in self.jobs.values() if j.kind == "earlier" and j.id in self.results),
                         key=lambda j: j.meta["minutes"]):
             note = ""
-            if vis is not None and j.meta["to_t"] < vis["t"]:
+            if vis is not None and j.meta["first_to_t"] < vis["t"]:
                 note = f"moved to before the fault showed on screen ({fmt_clock(vis['t'])})"
-            cfs.append(self._cf(j.id, "earlier", j.label, self.results[j.id], score, note))
+            # The title is what the re-simulation showed, never what the edit meant to show.
+            title, _ = plan.earlier_title(j, self.results[j.id], self.facts().outcome)
+            cfs.append(self._cf(j.id, "earlier", title, self.results[j.id], score, note))
         for role in ("historical", "best"):
             for j in self.jobs.values():
                 if j.kind == "play" and j.meta["role"] == role and j.id in self.results:
@@ -351,9 +394,10 @@ class Assembler:
         texts = {a["seq"]: a["result"] for a in trainee["actions"]} if trainee else \
             {r.get("seq"): r.get("result", "") for r in self.ctx.journal.results}
         for c in facts.commands:
-            ev.append(TimelineEvent(c["t"], fmt_clock(c["t"]), "command", c["command"], texts.get(c["seq"]) or "",
-                                    status=c["status"],
-                                    finished_at=fmt_clock(c["finished_t"]) if c["finished_t"] is not None else None))
+            by = c["by"]
+            ev.append(TimelineEvent(c["t"], fmt_clock(c["t"]), "facilitator" if by == plan.FACILITATOR else "command",
+                                    c["command"], texts.get(c["seq"]) or "", status=c["status"],
+                                    finished_at=fmt_clock(c["finished_t"]) if c["finished_t"] is not None else None, by=by))
         ev.sort(key=lambda e: (e.t, _RANK.get(e.kind, 9)))
         return tuple(ev)
 
@@ -393,10 +437,15 @@ def stream(journal: str | Path, *, session=None, runner: Runner | None = None, w
         if facts is None:
             return  # a journal cut short: its own re-simulation comes first
         if not staged:
-            staged = True
-            trainee = plan.trainee_spec(sc, ctx.journal)
-            for j in plan.without_jobs(trainee, facts) + plan.earlier_jobs(sc, trainee, facts):
-                asm.add(j)
+            # Within the budget every group of commands is re-simulated without; beyond it the
+            # trainee's own loss curve ranks them, so its re-simulation comes first.
+            ranked = plan.needs_ranking(facts)
+            if not ranked or asm.finished("trainee"):
+                staged = True
+                trainee = plan.trainee_spec(sc, ctx.journal)
+                curve = asm.results.get("trainee", {}).get("curve") if ranked else None
+                for j in plan.without_jobs(trainee, facts, curve) + plan.earlier_jobs(sc, trainee, facts):
+                    asm.add(j)
         if asm.prefix is None and asm.finished("probe"):
             probe = asm.results.get("probe")
             v0 = probe.get("visible") if probe else None
@@ -412,7 +461,7 @@ def stream(journal: str | Path, *, session=None, runner: Runner | None = None, w
             else:
                 return  # the moment depends on what the trainee did: their re-simulation says
             if visible is not None:
-                for j in plan.candidate_jobs(sc, difficulty, seed, visible, asm.prefix):
+                for j in plan.candidate_jobs(sc, difficulty, seed, visible, asm.prefix, plan.world_steering(facts)):
                     asm.add(j)
 
     def from_cache() -> list[plan.Job]:

@@ -10,13 +10,12 @@ import re
 from dataclasses import dataclass
 
 from drill import __version__
+from drill.debrief.build import ENDED_BY
 from drill.debrief.chart import colours, svg
-from drill.debrief.fmt import since, usd, usd_delta
+from drill.debrief.fmt import usd, usd_delta
 from drill.debrief.model import Debrief, TimelineEvent
 
 FORMAT = 1
-ENDED_BY = {"end": "the scenario's end", "resolve": "resolve", "bankruptcy": "bankruptcy",
-            "abandoned": "the trainee quitting", "running": "the journal being cut short"}
 KIND_LABEL = {"earliest": "earliest containment", "without": "without a command", "earlier": "contained earlier",
               "historical": "historical play", "best": "best play"}
 
@@ -69,18 +68,8 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
-def _contained_text(d: Debrief) -> str:
-    c = d.card
-    if not c.contained:
-        return "never: erroneous orders could still follow when the drill ended"
-    parts = [f"at {c.contained_at}"]
-    if c.time_to_containment_s is not None:
-        parts.append(f"{since(c.time_to_containment_s)} after the fault showed")
-    if c.containment_after_incident_s is not None:
-        parts.append(f"{since(c.containment_after_incident_s)} after the first erroneous order")
-    elif c.incident_at is None:
-        parts.append("before any erroneous order")
-    return ", ".join(parts)
+def _times(e) -> str:
+    return f" \u00d7{e.count}, removed together" if e.count > 1 else ""
 
 
 def card_rows(d: Debrief) -> list[tuple[str, str]]:
@@ -90,17 +79,11 @@ def card_rows(d: Debrief) -> list[tuple[str, str]]:
         ("Score", f"{usd(c.score_usd)} (loss + collateral)"),
         ("Loss", usd(c.loss_usd) + (f": BANKRUPT, more than the firm's capital of {usd(c.capital_usd)}" if c.bankrupt else "")),
         ("Collateral", f"{usd(c.collateral_usd)} of healthy business switched off"),
-        ("Fault visible", f"{c.visible_at}: {c.visible_reason}" if c.visible_at else
-         "never showed" if not d.pending else "(still working it out)"),
-        ("First diagnostic", f"{c.first_diagnostic_at} `{c.first_diagnostic_command}`, {since(c.time_to_first_diagnostic_s, 'n/a')} after the fault showed"
-         if c.first_diagnostic_at and c.time_to_first_diagnostic_s is not None else
-         f"{c.first_diagnostic_at} `{c.first_diagnostic_command}`" if c.first_diagnostic_at else "none"),
-        ("First erroneous order", c.incident_at or "none"),
-        ("Contained", _contained_text(d)),
-        ("Recovered", f"at {c.recovered_at}, {since(c.time_to_recovery_s, 'n/a')} after the fault showed" if c.recovered_at
-         else "no: healthy service was not fully back"),
-        ("Ended", f"{c.ended_at} by {ENDED_BY.get(c.ended_by, c.ended_by)}"),
+        *c.story,  # each time once, counted from the fault
     ]
+    if c.warning_emails:
+        rows.append(("Warning emails", f"{c.warning_emails} before the open"))
+    rows.append(("Ended", f"{c.ended_at} by {ENDED_BY.get(c.ended_by, c.ended_by)}"))
     if c.historical is not None:
         rows.append(("The real incident", usd(c.historical.loss_usd)))
     if c.historical_play is not None:
@@ -158,6 +141,10 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         for i, m in enumerate(d.markers, 1):
             out.append(f"{i}. {m.at} {_code(m.command)} ({_md(m.status)})")
         out.append("")
+    if d.steering:
+        out += ["The facilitator's commands (replayed as the facilitator's in every re-simulation, never edited):", ""]
+        out += [f"- {m.at} {_code(m.command)}" for m in d.steering]
+        out.append("")
     out += ["## What it would have cost", "",
             "Each line is a re-simulation of your journal, edited (rules in the project's docs/debrief.md).", "",
             "| Counterfactual | Loss | Collateral | Score | Against yours | Contained |",
@@ -181,8 +168,9 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         for e in d.command_effects:
             verdict = (f"made it worse by {usd(e.cost_usd)}" if e.cost_usd > 0.5 else
                        f"saved {usd(-e.cost_usd)}" if e.cost_usd < -0.5 else "made no difference")
-            out.append(f"- {e.at} {_code(e.command)}: {verdict}")
+            out.append(f"- {e.at} {_code(e.command)}{_times(e)}: {verdict}")
         out.append("")
+    out += [f"*{_md(n)}*" for n in d.notes] + ([""] if d.notes else [])
     if d.pending:
         out += ["*Still computing: " + "; ".join(_md(x) for x in d.pending) + "*", ""]
     out += ["## After-action review", ""]
@@ -204,6 +192,8 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
             elif lines:
                 fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", r.detail)), default=0))
                 out += ["", f"  {fence}"] + [f"  {ln}" for ln in lines] + [f"  {fence}", ""]
+        elif r.kind == "facilitator":
+            out.append(f"- `{r.at}` facilitator: {_code(r.title)}" + (f": {_md(_first_line(r.detail))}" if r.detail.strip() else ""))
         elif r.kind in ("email", "call"):
             many = f"{r.count} \u00d7 " if r.count > 1 else ""
             where = " (waiting when your clock started)" if e.before_start else ""
@@ -232,6 +222,7 @@ h3 { font-size: 20px; margin: 0 0 6px; }
 .warn { background:#fff4d6; border-left:6px solid #e0a800; padding:10px 14px; margin:10px 0; }
 .hero { display:flex; gap:18px; align-items:stretch; flex-wrap:wrap; margin: 18px 0 8px; }
 .grade { font-size: 86px; font-weight: bold; width: 150px; text-align:center; border-radius: 12px; color:#fff; line-height:150px; }
+.g-DNF { background:#5a5a5a; font-size: 54px; }
 .g-A { background:#1b7f3b; } .g-B { background:#4c9a2a; } .g-C { background:#c9a100; } .g-D { background:#d2691e; } .g-F { background:#b00020; }
 .figs { display:grid; grid-template-columns: repeat(3, minmax(180px, 1fr)); gap: 12px; flex: 1; }
 .fig { background: var(--band); border-radius: 10px; padding: 12px 16px; }
@@ -258,6 +249,7 @@ ol.marks { columns: 2; font-size: 16px; }
 .tl tr.phase td { font-weight: bold; background: #f3eefc; }
 .tl tr.clock td, .tl tr.end td { font-style: italic; background: var(--band); }
 .tl tr.alert td { background: #fff4d6; }
+.tl tr.facilitator td { background: #eef4fb; color: var(--muted); }
 .tl tr.command td.what { font-family: "DejaVu Sans Mono", Consolas, monospace; }
 .tl .signal { color: var(--bad); font-weight: bold; }
 .tag-k { display:inline-block; min-width: 72px; font-size: 13px; text-transform: uppercase; color: var(--muted); }
@@ -317,6 +309,12 @@ def to_html(d: Debrief) -> str:
         for m in d.markers:
             p.append(f'<li><code>{_e(m.at)}</code> <code>{_e(m.command)}</code> ({_e(m.status)})</li>')
         p.append('</ol>')
+    if d.steering:
+        p.append('<p>The facilitator\u2019s commands, replayed as the facilitator\u2019s in every re-simulation and never '
+                 'edited:</p><ul class="steering">')
+        for m in d.steering:
+            p.append(f'<li><code>{_e(m.at)}</code> <code>{_e(m.command)}</code></li>')
+        p.append('</ul>')
     p.append('<h2>What it would have cost</h2>')
     p.append('<p>Each row is a re-simulation of your journal, edited: the same market, the same seed.</p>')
     p.append('<table class="cf"><thead><tr><th>Counterfactual</th><th class="num">Loss</th><th class="num">Collateral</th>'
@@ -345,8 +343,10 @@ def to_html(d: Debrief) -> str:
         for e in d.command_effects:
             verdict = (f'<span class="worse">made it worse by {_e(usd(e.cost_usd))}</span>' if e.cost_usd > 0.5 else
                        f'<span class="better">saved {_e(usd(-e.cost_usd))}</span>' if e.cost_usd < -0.5 else "made no difference")
-            p.append(f'<li><code>{_e(e.at)}</code> <code>{_e(e.command)}</code>: {verdict}</li>')
+            p.append(f'<li><code>{_e(e.at)}</code> <code>{_e(e.command)}</code>{_e(_times(e))}: {verdict}</li>')
         p.append('</ul></details>')
+    for n in d.notes:
+        p.append(f'<p><small>{_e(n)}</small></p>')
     p.append('<h2>After-action review</h2>')
     for l in d.lessons:
         p.append(f'<div class="lesson {_e(l.verdict)}"><span class="tag">{_e(l.verdict)}</span><h3>{_e(l.title)}</h3><dl>'
@@ -374,6 +374,9 @@ def to_html(d: Debrief) -> str:
         elif r.kind == "alert":
             p.append(f'<tr class="alert"><td class="t">{_e(r.at)}</td><td><span class="tag-k">alert</span>{_e(r.title)} '
                      f'({_e(e.status)})</td></tr>')
+        elif r.kind == "facilitator":
+            p.append(f'<tr class="facilitator"><td class="t">{_e(r.at)}</td><td><span class="tag-k">facilitator</span>'
+                     f'<code>{_e(r.title)}</code> {_e(_first_line(r.detail))}</td></tr>')
         else:
             p.append(f'<tr class="{_e(r.kind)}"><td class="t">{_e(r.at)}</td><td>{_e(r.title)}</td></tr>')
     p.append('</tbody></table>')

@@ -25,10 +25,10 @@ def usd_delta(x: float | None) -> str:
     return ("+" if x > 0 else "-") + usd(abs(x))
 
 
-def since(seconds: float | None, never: str = "never") -> str:
-    """A duration from the moment the fault became visible."""
+def from_fault(seconds: float | None) -> str:
+    """A moment against the fault (its first erroneous order): "3m02s after the fault"."""
     if seconds is None:
-        return never
+        return "with no erroneous order to count from"
     if seconds < 0:
-        return f"{fmt_duration(-seconds * 1000)} before it showed"
-    return fmt_duration(seconds * 1000)
+        return f"{fmt_duration(-seconds * 1000)} before the fault"
+    return f"{fmt_duration(seconds * 1000)} after the fault"

@@ -23,9 +23,11 @@ def review(sc: LoadedScenario, seed: int, commands: list[dict], outcome: dict, p
     """commands: the trainee's (seq, t, command, status); cost_of: seq -> what removing the command
     would have saved (positive: the command made things worse), where it is known."""
     subs = substitutions(sc, seed)
+    # The drill's own figures a lesson may quote: one count of warning emails everywhere.
+    figures = {"{emails_before_open}": str(outcome.get("emails_before_open", "the"))}
 
     def fill(text: str) -> str:
-        for k, v in subs.items():
+        for k, v in {**subs, **figures}.items():
             text = text.replace(k, v)
         return text
 
@@ -82,6 +84,6 @@ def review(sc: LoadedScenario, seed: int, commands: list[dict], outcome: dict, p
             ok = not reopened
             happened = ("The incident never re-opened." if ok
                         else f"The incident re-opened at {fmt_clock(reopened[0])}.")
-        reviews.append(LessonReview(lesson.id, lesson.title, lesson.expected, happened, lesson.why,
-                                    "keep" if ok else "change", lesson.keep if ok else lesson.change))
+        reviews.append(LessonReview(lesson.id, fill(lesson.title), fill(lesson.expected), happened, fill(lesson.why),
+                                    "keep" if ok else "change", fill(lesson.keep if ok else lesson.change)))
     return tuple(reviews)

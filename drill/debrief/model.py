@@ -34,26 +34,29 @@ class ScoreCard:
     visible_t: int | None
     visible_at: str | None
     visible_reason: str | None
-    incident_at: str | None  # the first erroneous child order
+    incident_at: str | None  # the fault: its first erroneous child order
     first_diagnostic_at: str | None
     first_diagnostic_command: str | None
     recovered_at: str | None
-    # Seconds from the fault becoming visible (negative: before it showed). None: never happened,
-    # or not known yet (the visibility probe still running).
+    # Seconds from the fault, its first erroneous child order (negative: before it). None: never
+    # happened, or there was no erroneous order to count from.
     time_to_first_diagnostic_s: float | None
     time_to_containment_s: float | None
     time_to_recovery_s: float | None
-    containment_after_incident_s: float | None
+    warning_emails: int  # warning emails before the open: the drill's own count, the one quoted everywhere
     historical: Reference | None  # the real incident's figure
     historical_play: Reference | None  # the scenario's historical play, same difficulty and seed
     best_play: Reference | None  # the scenario's best play, same difficulty and seed
+    # The times, each told once and counted from the fault: (label, text) rows for every export and
+    # the console ("Fault visible", "Fault", "First diagnostic", "Contained", "Recovered").
+    story: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class TimelineEvent:
     t: int
     at: str
-    kind: str  # clock (start, open), phase, email, call, alert, command, end
+    kind: str  # clock (start, open), phase, email, call, alert, command (the trainee's), facilitator, end
     title: str
     detail: str = ""
     status: str | None = None  # commands: done, refused, unfinished
@@ -61,6 +64,7 @@ class TimelineEvent:
     sender: str | None = None
     before_start: bool = False  # arrived before the trainee's clock started (waiting in the inbox)
     signal: bool = False  # a message that pointed at the fault
+    by: str | None = None  # commands: trainee or facilitator
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,9 @@ class Counterfactual:
     contained_at: str | None
     bankrupt: bool | None
     delta_usd: float | None  # score minus the trainee's score: negative is cheaper
-    commands: tuple[tuple[str, str], ...]  # (HH:MM:SS, command) of the edited journal
+    commands: tuple[tuple[str, str], ...]  # (HH:MM:SS, command): the trainee's, as edited
     note: str = ""
+    steering: tuple[tuple[str, str], ...] = ()  # (HH:MM:SS, command): the facilitator's, replayed unedited
 
 
 @dataclass(frozen=True)
@@ -115,11 +120,13 @@ class CommandEffect:
     """What one of the trainee's commands was worth: the score without it, minus the score with it,
     negated. Positive cost: the command made things worse."""
 
-    seq: int
+    seq: int  # the group's first command
     at: str
-    command: str
+    command: str  # the command, or what the group's commands share (identical ones, or a verb)
     score_without_usd: float
     cost_usd: float
+    count: int = 1  # commands in the group, removed together
+    seqs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +155,7 @@ class Debrief:
     timeline: tuple[TimelineEvent, ...]
     curves: tuple[Series, ...]  # the trainee's first, then the counterfactuals'
     markers: tuple[Marker, ...]  # the trainee's commands, for the chart
+    steering: tuple[Marker, ...]  # the facilitator's commands (speed, pause, inject, push-hint)
     counterfactuals: tuple[Counterfactual, ...]
     candidates: tuple[Candidate, ...]
     command_effects: tuple[CommandEffect, ...]
@@ -156,6 +164,7 @@ class Debrief:
     total: int
     pending: tuple[str, ...]  # labels of what is still computing
     warnings: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # what the debrief chose not to re-simulate, and why
 
     @property
     def complete(self) -> bool:
@@ -165,7 +174,8 @@ class Debrief:
         d = asdict(self)
         d["complete"] = self.complete
         d["counterfactuals"] = [
-            {**c, "commands": [{"at": at, "command": cmd} for at, cmd in c["commands"]]} for c in d["counterfactuals"]
+            {**c, "commands": [{"at": at, "command": cmd} for at, cmd in c["commands"]],
+             "steering": [{"at": at, "command": cmd} for at, cmd in c["steering"]]} for c in d["counterfactuals"]
         ]
         d["curves"] = [{**s, "points": [{"t": t, "loss_usd": v} for t, v in s["points"]]} for s in d["curves"]]
         return d

@@ -26,7 +26,7 @@ from drill.session.session import Session
 from drill.timefmt import fmt_clock
 
 STEP_MS = 1000  # the trainee's screen is looked at once a sim second from the clock's start
-RESULT_FORMAT = 1
+RESULT_FORMAT = 2  # 2: actions carry who issued them (by)
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,9 @@ class SimSpec:
     scenario_hash: str
     difficulty: str
     seed: int
-    # (t ms since midnight, command text), in time order, issued as a trainee would issue them.
-    commands: tuple[tuple[int, str], ...] = ()
+    # (t ms since midnight, command text), in time order, issued as the trainee issued them; the
+    # facilitator's as (t, text, "facilitator"), issued as the facilitator's.
+    commands: tuple[tuple, ...] = ()
     # A containment move is judged at this instant (when its actions have had their time, and a
     # tick more): if the incident is not contained then, the move is not effective and the
     # re-simulation stops there.
@@ -96,11 +97,11 @@ def look_time(start: int, at: int) -> int:
 
 def describe(t: int, kind: str, messages: list[dict], alerts: list[dict], first_error_t: int | None) -> dict:
     if kind == "message":
-        shown = [m for m in messages if m["signal"] and m["t"] < t]
-        first = shown[0]
+        first = next(m for m in messages if m["signal"] and m["t"] < t)
+        # No count here: how many warnings came before the open is the drill's own figure
+        # (the outcome's emails_before_open), quoted once on the score card.
         return {"t": t, "kind": kind,
-                "reason": f"{len(shown)} warning {first['kind']}{'s' if len(shown) != 1 else ''} on screen, the first at "
-                          f"{fmt_clock(first['t'])}: \u201c{first['subject']}\u201d"}
+                "reason": f"warning {first['kind']}s on screen from {fmt_clock(first['t'])}: \u201c{first['subject']}\u201d"}
     if kind == "alert":
         a = alerts[0]
         return {"t": t, "kind": kind, "reason": f"alert {a['id']} at {fmt_clock(a['t'])}: {a['label']}"}
@@ -160,7 +161,8 @@ def extract(session: Session, events: bool) -> dict:
         "curve": [[int(t), round(float(loss), 2), round(float(exp), 2)] for t, loss, exp in w.curve.points],
         "phases": [[int(t), p] for t, p in w.incident.phases],
         "actions": [{"seq": a.id, "t": int(a.submitted_at), "command": a.command.text, "status": a.status,
-                     "result": a.result, "finished_t": None if a.finished_at is None else int(a.finished_at)}
+                     "result": a.result, "finished_t": None if a.finished_at is None else int(a.finished_at),
+                     "by": a.by}
                     for a in w.actions_log],
     }
     if events:
@@ -184,7 +186,21 @@ def run_sim(spec: SimSpec) -> dict:
 
 def _fresh(spec: SimSpec) -> Session:
     sc = _scenario(spec.scenario_dir, spec.scenario_hash, spec.scenario_id)
-    return Session(sc, spec.difficulty, spec.seed)
+    session = Session(sc, spec.difficulty, spec.seed)
+    _skip_tape(session)
+    return session
+
+
+def _no_tape(*_args) -> None:
+    return None
+
+
+def _skip_tape(session: Session) -> None:
+    """A re-simulation never shows the tape, and the tape's sample draws from its own random stream
+    and never changes the market (World._sample_tape): skipping it changes no figure the debrief
+    reads and saves about a fifth of each re-simulation. Tests compare re-simulated figures with
+    the journal's and with plain headless runs, so a tape that ever fed the market would show."""
+    session.world._sample_tape = _no_tape
 
 
 _IN_WORKER = False  # set by the pool's initializer: forking is only safe in its single-threaded workers
@@ -245,18 +261,18 @@ def _run_forked(spec: SimSpec) -> dict:
 
 def _run(spec: SimSpec, session: Session) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
-    issued: list[tuple[int, str]] = []
+    issued: list[tuple] = []
     aborted = False
     try:
         if spec.probe_only:
             return {"visible": find_visible(session), "elapsed_s": round(time.perf_counter() - t0, 3),
                     "cpu_s": round(time.process_time() - c0, 3)}
-        for t, text in spec.commands:
+        for t, text, *by in spec.commands:
             session.advance_to(t)
             if session.finished or session.now != t:
                 break  # the drill ended first (bankruptcy, resolve): like a replay, nothing follows
-            session.submit(text)
-            issued.append((t, text))
+            session.submit(text, by=by[0] if by else "trainee")
+            issued.append((t, text, *by))
         if spec.judge_at is not None and not session.finished:
             session.advance_to(spec.judge_at)
             if not session.finished and not session.outcome().contained:
@@ -268,7 +284,7 @@ def _run(spec: SimSpec, session: Session) -> dict:
             else:
                 session.run_to_end()
         result = extract(session, spec.events)
-        result.update({"issued": [[t, c] for t, c in issued], "aborted": aborted,
+        result.update({"issued": [list(c) for c in issued], "aborted": aborted,
                        "elapsed_s": round(time.perf_counter() - t0, 3),
                        "cpu_s": round(time.process_time() - c0, 3)})
         return result

@@ -18,6 +18,7 @@ import asyncio
 import hmac
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ from drill.commands import CommandError, VERBS, parse_command
 from drill.paths import data_dir
 
 MAX_LINE = 64 * 1024
+IDLE_S = 5.0  # a connection that sends nothing for this long is closed
+MAX_CONNECTIONS = 64  # open at once; a facilitator needs one at a time per drill
 LOOPBACK = "127.0.0.1"
 
 
@@ -75,19 +78,33 @@ def running_drills() -> list[dict]:
     for f in sorted(d.glob("*.json")):
         try:
             info = json.loads(f.read_text())
-            os.kill(int(info["pid"]), 0)
-        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            if not _well_formed(info):
+                continue  # not a registration this program wrote
+            os.kill(info["pid"], 0)
+        except (OSError, ValueError, json.JSONDecodeError):
             continue  # gone, or not ours to read
         out.append(info)
     return out
 
 
+def _well_formed(info: object) -> bool:
+    """A registration as `register` writes it: an 8-hex-digit id, a port and a pid as integers,
+    a team that is text or nothing."""
+    return (isinstance(info, dict) and isinstance(info.get("id"), str) and re.fullmatch(r"[0-9a-f]{8}", info["id"])
+            is not None and type(info.get("port")) is int and 0 < info["port"] < 65536
+            and type(info.get("pid")) is int and info["pid"] > 0
+            and isinstance(info.get("team"), (str, type(None))))
+
+
 class ChannelServer:
-    def __init__(self, host: Host, token: str):
+    def __init__(self, host: Host, token: str, idle_s: float = IDLE_S, max_connections: int = MAX_CONNECTIONS):
         self.host = host
+        self.idle_s = idle_s
+        self.max_connections = max_connections
         self._token = token.encode()
         self.server: asyncio.AbstractServer | None = None
         self.port: int | None = None
+        self.connections = 0
 
     async def start(self, port: int = 0) -> int:
         # Loopback only: a facilitator on another machine goes through `drill serve`.
@@ -104,10 +121,18 @@ class ChannelServer:
         return isinstance(token, str) and hmac.compare_digest(token.encode(), self._token)
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One connection: requests answered in turn; idle ones and ones beyond MAX_CONNECTIONS
+        closed, so held-open sockets cannot slow the drill or its facilitator."""
+        self.connections += 1
         try:
+            if self.connections > self.max_connections:
+                await self._send(writer, {"ok": False, "error": "busy: too many connections"})
+                return
             while True:
                 try:
-                    line = await reader.readline()
+                    line = await asyncio.wait_for(reader.readline(), self.idle_s)
+                except asyncio.TimeoutError:
+                    return
                 except (ValueError, asyncio.LimitOverrunError):
                     await self._send(writer, {"ok": False, "error": "line too long"})
                     return
@@ -122,9 +147,10 @@ class ChannelServer:
                     await self._send(writer, {"ok": False, "error": "refused: wrong or missing token"})
                     return
                 await self._send(writer, self.handle(req))
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError):
             return
         finally:
+            self.connections -= 1
             writer.close()
 
     def handle(self, req: dict) -> dict:
@@ -147,7 +173,7 @@ class ChannelServer:
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, obj: dict) -> None:
         writer.write(json.dumps(obj).encode() + b"\n")
-        await writer.drain()
+        await asyncio.wait_for(writer.drain(), IDLE_S)  # a peer that does not read is let go
 
 
 class ChannelError(Exception):

@@ -23,11 +23,20 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane
 
 from drill.gameday.channel import ChannelError
-from drill.gameday.roster import Roster, Watched
+from drill.gameday.roster import Roster, Watched, rank_key
+from drill.scenario.loader import printable
 
 POLL_S = 1.0
 SPEEDS = ("1", "2", "5", "10", "30", "60")
 STATE_STYLE = {"live": "green", "ended": "cyan", "gone": "dim", "refused": "bold red", "attaching": "yellow"}
+
+
+def data(value: object, style: str = "") -> Text:
+    """Anything a participant or a file controls (a team name, a command, a stored row) as a table
+    cell or a label: literal text, never markup, its control characters shown escaped. A DataTable
+    or a Rich table parses a plain `str` as markup, and one closing tag like `[/x]` in a team name
+    would raise in the middle of a render."""
+    return Text(printable(str(value)), style=style)
 
 
 def usd(x: float | None) -> str:
@@ -40,15 +49,16 @@ def truth_text(w: Watched) -> Text:
     """The highlighted drill as the facilitator sees it (what the trainee may not)."""
     s = w.status
     t = Text()
-    t.append(f"{w.label}", style="bold")
+    t.append(printable(w.label), style="bold")
     t.append(f"  {w.state}", style=STATE_STYLE.get(w.state, ""))
     if w.error:
-        t.append(f"  {w.error}", style="red")
+        t.append(f"  {printable(w.error)}", style="red")
     if not s:
         t.append("\nNo status yet.", style="dim")
         return t
-    t.append(f"\n{s.get('scenario')} · {s.get('difficulty')} · seed {s.get('seed')}   "
-             f"{s.get('clock')} {s.get('zone', '')} · {s.get('phase')} · ")
+    t.append("\n")
+    t.append(printable(f"{s.get('scenario')} · {s.get('difficulty')} · seed {s.get('seed')}   "
+                       f"{s.get('clock')} {s.get('zone', '')} · {s.get('phase')} · "))
     t.append("PAUSED" if s.get("paused") else f"{s.get('speed', 1):g}x", style="bold yellow" if s.get("paused") else "")
     if s.get("busy"):
         t.append("  (simulating a resolve)", style="dim")
@@ -83,8 +93,9 @@ def recorded_board(boards) -> Table | Text:
         table.add_column(col)
     for b in boards:
         for i, e in enumerate(b.entries, 1):
-            table.add_row(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if i == 1 else "", str(i), e.team or "-",
-                          usd(e.score_usd), e.grade, e.contained_at or "never", e.ended_by)
+            table.add_row(data(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if i == 1 else ""), str(i),
+                          data(e.team or "-"), usd(e.score_usd), data(e.grade), data(e.contained_at or "never"),
+                          data(e.ended_by))
     return table
 
 
@@ -113,15 +124,15 @@ class DebriefsScreen(Screen[None]):
         with HorizontalScroll(id="columns"):
             if not self.finished:
                 yield Static("No attached drill has ended yet.", classes="empty")
-            ranked = sorted(self.finished, key=lambda w: (w.status["outcome"]["score_usd"], w.drill_id))
+            ranked = sorted(self.finished, key=lambda w: (*rank_key(w.status["outcome"]), w.drill_id))
             for w in ranked:
                 o = w.status["outcome"]
                 with VerticalScroll(classes="column"):
-                    yield Static(Text(w.label), classes="team")
+                    yield Static(data(w.label), classes="team")
                     try:
                         outcome = Outcome(**o)
                     except TypeError:  # an outcome from another version of drill
-                        yield Static(Text("\n".join(f"{k}: {v}" for k, v in o.items() if not isinstance(v, list))))
+                        yield Static(Text("\n").join(data(f"{k}: {v}") for k, v in o.items() if not isinstance(v, list)))
                         continue
                     yield Static(score_card(outcome, w.status.get("journal")), classes="card")
                     lines = [prompt for _, _, prompt, _ in timeline(outcome)]
@@ -139,24 +150,30 @@ class FacilitatorApp(App[None]):
     #left Label { margin-top: 1; text-style: bold; padding: 0 1; }
     #drills { height: 1fr; }
     #left Input { margin: 0 1; }
+    #teams { padding: 0 1; height: auto; max-height: 4; }
     #tabs { width: 1fr; height: 1fr; }
     #tabs TabPane { padding: 0 1; }
     #board { height: auto; max-height: 16; }
     #recorded { height: auto; margin-top: 1; }
     #truth { height: auto; }
-    #controls { height: 3; margin-top: 1; }
-    #controls Button { min-width: 9; margin-right: 1; }
-    #speed { width: 14; }
+    #controls, #all-controls { height: 3; margin-top: 1; }
+    #controls Button, #all-controls Button { min-width: 9; margin-right: 1; }
+    #speed, #speed-all { width: 18; }
     #inject { width: 1fr; }
     #hint { margin-top: 1; }
     #commands { height: 1fr; margin-top: 1; }
     #feedback { height: 1; padding: 0 1; background: $panel; }
     """
     # Function keys work while typing a token or a hint; the letters when no input has focus.
+    # Function keys work wherever focus is (a token being typed, a button, a dropdown): they have
+    # priority. The letters work when no input has focus (a typed token may hold an `l`).
     BINDINGS = [
-        Binding("f2,l", "tab('board-tab')", "Leaderboard", key_display="F2"),
-        Binding("f3,t", "tab('drill-tab')", "Drill", key_display="F3"),
-        Binding("f4,d", "debriefs", "Debriefs", key_display="F4"),
+        Binding("f2", "tab('board-tab')", "Leaderboard", priority=True),
+        Binding("f3", "tab('drill-tab')", "Drill", priority=True),
+        Binding("f4", "debriefs", "Debriefs", priority=True),
+        Binding("l", "tab('board-tab')", "Leaderboard", show=False),
+        Binding("t", "tab('drill-tab')", "Drill", show=False),
+        Binding("d", "debriefs", "Debriefs", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -171,6 +188,7 @@ class FacilitatorApp(App[None]):
         self._polling = False
         self._commands_shown: tuple[str | None, list[tuple]] = (None, [])
         self._injects_shown: tuple[str | None, tuple] = (None, ())
+        self._speed_shown: str | None = None  # the drill whose speed the dropdown shows
 
     def compose(self) -> ComposeResult:
         yield Static(id="title")
@@ -183,12 +201,19 @@ class FacilitatorApp(App[None]):
                 yield Label("Attach")
                 yield Input(placeholder="token (highlighted drill)", password=True, id="token")
                 yield Input(placeholder="key (from drill serve)", password=True, id="key")
+                yield Label("Teams")
+                yield Input(placeholder="new team (Enter: its join code)", id="new-team")
+                yield Static(id="teams")
             with TabbedContent(id="tabs", initial="board-tab"):
                 with TabPane("Leaderboard", id="board-tab"):
                     board = DataTable(id="board", cursor_type="row")
                     board.add_columns("#", "team", "board", "clock", "phase", "score", "true loss",
                                       "grade", "contained", "state")
                     yield board
+                    with Horizontal(id="all-controls"):
+                        yield Button("Pause all", id="pause-all")
+                        yield Button("Resume all", id="resume-all")
+                        yield Select([(f"{s}x", s) for s in SPEEDS], prompt="speed of all", id="speed-all")
                     yield Static(id="recorded")
                 with TabPane("Drill", id="drill-tab"):
                     yield Static(Text("Highlight an attached drill.", style="dim"), id="truth")
@@ -209,11 +234,20 @@ class FacilitatorApp(App[None]):
         self.desk = self.screen  # the main screen's widgets, whichever screen is on top
         self.roster.refresh_registry()
         self._render_all()
+        self._render_teams()
         self.set_interval(self.poll_s, self._tick)
         self.call_later(self._tick)
 
+    @property
+    def desk_shown(self) -> bool:
+        """Whether the main screen's widgets are there to draw on. A worker awaits the network and
+        then draws: by then the app may be shutting down (its screens pruned) or not yet mounted."""
+        desk = getattr(self, "desk", None)
+        return self.is_running and desk is not None and desk.is_attached and not (desk._closing or desk._closed)
+
     def say(self, text: str, style: str = "") -> None:
-        self.desk.query_one("#feedback", Static).update(Text(text, style=style))
+        if self.desk_shown:
+            self.desk.query_one("#feedback", Static).update(data(text, style=style))
 
     # -- polling ------------------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -249,10 +283,13 @@ class FacilitatorApp(App[None]):
                                               limit=10)
             except results.ResultsError as exc:
                 self.say(f"results store: {exc}", "red")
-        self.desk.query_one("#recorded", Static).update(recorded_board(boards))
+        if self.desk_shown:
+            self.desk.query_one("#recorded", Static).update(recorded_board(boards))
 
     # -- rendering ----------------------------------------------------------------------------------
     def _render_all(self) -> None:
+        if not self.desk_shown:
+            return
         with self.batch_update():
             self._render_title()
             self._render_drills()
@@ -262,27 +299,30 @@ class FacilitatorApp(App[None]):
     def _render_title(self) -> None:
         r = self.roster
         keys = f" · {len(r.keys)} serve key(s)" if r.keys else ""
-        self.desk.query_one("#title", Static).update(
-            f"drill facilitate · {len(r.running)} running here · {len(r.attached())} attached{keys}")
+        self.desk.query_one("#title", Static).update(Text(
+            f"drill facilitate · {len(r.running)} running here · {len(r.attached())} attached{keys}"))
 
     def _render_drills(self) -> None:
         table = self.desk.query_one("#drills", DataTable)
-        rows = []
+        rows, keys = [], []
         for d in self.roster.running:
             w = self.roster.watched.get(d["id"])
             state = Text(w.state, style=STATE_STYLE.get(w.state, "")) if w else Text("-", style="dim")
-            rows.append((d["id"], (d.get("team") or "-")[:14], str(d.get("seed", "")), state))
+            rows.append((data(d["id"]), data(str(d.get("team") or "-")[:14]), data(d.get("seed", "")), state))
+            keys.append(d["id"])
         for w in self.roster.watched.values():  # attached but not (or no longer) running
             if not any(d["id"] == w.drill_id for d in self.roster.running):
-                rows.append((w.drill_id, (w.team or "-")[:14], "", Text(w.state, style=STATE_STYLE.get(w.state, ""))))
-        _fill(table, rows, keys=[r[0] for r in rows])
+                rows.append((data(w.drill_id), data((w.team or "-")[:14]), "",
+                             Text(w.state, style=STATE_STYLE.get(w.state, ""))))
+                keys.append(w.drill_id)
+        _fill(table, rows, keys=keys)
 
     def _render_board(self) -> None:
         table = self.desk.query_one("#board", DataTable)
         rows = []
         for s in self.roster.standings():
-            rows.append((str(s.rank), (s.team or s.drill_id)[:14], s.board, s.clock, s.phase, usd(s.score_usd),
-                         usd(s.true_loss_usd), s.grade,
+            rows.append((str(s.rank), data((s.team or s.drill_id)[:14]), data(s.board), data(s.clock), data(s.phase),
+                         usd(s.score_usd), usd(s.true_loss_usd), data(s.grade),
                          Text("yes", style="green") if s.contained else Text("no", style="bold red"),
                          Text(s.state, style=STATE_STYLE.get(s.state, ""))))
         _fill(table, rows, keys=[s.drill_id for s in self.roster.standings()])
@@ -301,10 +341,17 @@ class FacilitatorApp(App[None]):
             return
         self.desk.query_one("#truth", Static).update(truth_text(w))
         status = w.status or {}
+        if self._speed_shown != w.drill_id and status:
+            # Each drill's own speed, not the last one's: choosing a speed then always sends it.
+            self._speed_shown = w.drill_id
+            speed = f"{status.get('speed', 1):g}"
+            select = self.desk.query_one("#speed", Select)
+            with select.prevent(Select.Changed):
+                select.value = speed if speed in SPEEDS else Select.NULL
         injects = tuple((i["id"], i["description"]) for i in status.get("injects", []))
         if self._injects_shown != (w.drill_id, injects):
             self._injects_shown = (w.drill_id, injects)
-            self.desk.query_one("#inject", Select).set_options([(f"{iid}: {desc}", iid) for iid, desc in injects])
+            self.desk.query_one("#inject", Select).set_options([(data(f"{iid}: {desc}"), iid) for iid, desc in injects])
         self._render_commands(w.drill_id, status.get("commands", []))
 
     def _render_commands(self, drill_id: str, commands: list[dict]) -> None:
@@ -316,8 +363,8 @@ class FacilitatorApp(App[None]):
             table.clear()
             shown = []
         for i, row in enumerate(rows):
-            styled = (row[0], Text(row[1], style="bold magenta" if row[1] == "facilitator" else ""), row[2],
-                      row[3], row[4])
+            styled = (data(row[0]), data(row[1], style="bold magenta" if row[1] == "facilitator" else ""),
+                      data(row[2]), data(row[3]), data(row[4]))
             if i >= len(shown):
                 table.add_row(*styled, key=str(i))
             elif shown[i] != row:
@@ -371,6 +418,30 @@ class FacilitatorApp(App[None]):
         self.say(f"Attaching to {drill_id}…")
         self._tick()
 
+    @on(Input.Submitted, "#new-team")
+    def _team_entered(self, event: Input.Submitted) -> None:
+        from drill.gameday import teams
+
+        name = " ".join(event.value.split())
+        event.input.value = ""
+        if not name:
+            return
+        try:
+            code = teams.create(name)
+        except (teams.TeamError, OSError) as exc:
+            self.say(f"Team not created: {exc}", "bold red")
+            return
+        # Shown once (the file keeps only its hash): the facilitator hands it to the team.
+        self.say(f"Team {name}: join code {code} (shown once; served tabs now ask for a code)", "bold green")
+        self._render_teams()
+
+    def _render_teams(self) -> None:
+        from drill.gameday import teams
+
+        names = [t.name for t in teams.load()]
+        self.desk.query_one("#teams", Static).update(
+            data(", ".join(names)) if names else Text("none: served tabs take any team name", style="dim"))
+
     @on(Input.Submitted, "#key")
     def _key_entered(self, event: Input.Submitted) -> None:
         key = event.value.strip()
@@ -414,6 +485,30 @@ class FacilitatorApp(App[None]):
         if event.value is not Select.NULL:
             self._send(f"speed {event.value}")
 
+    # -- every attached drill at once --------------------------------------------------------------
+    def _send_all(self, text: str) -> None:
+        live = [w.drill_id for w in self.roster.attached() if w.state == "live"]
+        if not live:
+            self.say("No live drill attached.", "yellow")
+            return
+        for drill_id in live:
+            self._command(drill_id, text)
+
+    @on(Button.Pressed, "#pause-all")
+    def _pause_all(self) -> None:
+        self._send_all("pause")
+
+    @on(Button.Pressed, "#resume-all")
+    def _resume_all(self) -> None:
+        self._send_all("resume")
+
+    @on(Select.Changed, "#speed-all")
+    def _speed_all(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:
+            self._send_all(f"speed {event.value}")
+            with event.select.prevent(Select.Changed):
+                event.select.value = Select.NULL  # the next choice sends again, even the same one
+
     @on(Button.Pressed, "#do-inject")
     def _inject(self) -> None:
         value = self.desk.query_one("#inject", Select).value
@@ -431,7 +526,12 @@ class FacilitatorApp(App[None]):
 
     # -- screens -------------------------------------------------------------------------------------
     def action_tab(self, tab: str) -> None:
+        # Focus goes with the tab: left on a control of the hidden pane, it would bring that pane
+        # back (the Drill tab's controls kept F2 from reaching the Leaderboard).
+        if self.screen is not self.desk:
+            return
         self.desk.query_one("#tabs", TabbedContent).active = tab
+        self.desk.query_one("#board" if tab == "board-tab" else "#pause").focus()
 
     def action_debriefs(self) -> None:
         self.push_screen(DebriefsScreen(self.roster.finished()))

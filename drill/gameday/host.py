@@ -19,12 +19,17 @@ class DrillHost:
             sub = self.drill.session.submit(text, by="facilitator")
             if sub.accepted:
                 clock = self.drill.clock
+                # The facilitator's pause holds and the facilitator's speed stands: the trainee's
+                # keys do not undo them (SimClock.trainee_refusal).
                 if cmd.verb == "pause":
                     clock.pause()
+                    clock.pause_held = True
                 elif cmd.verb == "resume":
+                    clock.pause_held = False
                     clock.resume()
                 elif cmd.verb == "speed":
                     clock.set_speed(float(cmd.args[0]))
+                    clock.speed_held = True
             return sub.message
 
     def truth(self) -> dict:
@@ -38,6 +43,7 @@ class DrillHost:
                 "scenario": spec.id, "difficulty": session.difficulty, "seed": session.seed, "team": self.team,
                 "clock": session.clock, "zone": spec.clock.zone, "phase": session.snapshot().phase,
                 "paused": self.drill.clock.paused, "speed": self.drill.clock.speed,
+                "ranked": self.drill.clock.ranked, "pause_held": self.drill.clock.pause_held,
                 "finished": session.finished,
                 "faulty_servers": list(world.missed),
                 "true_loss_usd": round(world.loss_usd, 2),

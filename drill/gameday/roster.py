@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from drill.gameday.channel import ChannelError, request, running_drills
 from drill.gameday.hosting import fingerprint, token_for
+from drill.session.scoring import DNF
 
 POLL_TIMEOUT_S = 2.0
 
@@ -55,11 +56,18 @@ def board_of(status: dict) -> str:
     return f"{status.get('scenario')}/{status.get('difficulty')}/{status.get('seed')}"
 
 
+def rank_key(status: dict) -> tuple:
+    """How the live board orders two drills of one board: a drill that did not finish (grade DNF:
+    abandoned, its tab closed) below every drill that did, then by score (lowest first), the
+    contained ahead of the not contained at equal score. The one function to repoint when the
+    results store's ranking key is the project's single source."""
+    return (status.get("grade") == DNF, status["score_usd"], not status.get("contained"))
+
+
 def standings(watched: list[Watched]) -> list[Standing]:
-    """Attached drills with a status, ranked per board by score (lowest first), the contained
-    ahead of the not contained at equal score."""
-    rows = [w for w in watched if w.status and "score_usd" in w.status]
-    rows.sort(key=lambda w: (board_of(w.status), w.status["score_usd"], not w.status["contained"], w.drill_id))
+    """Attached drills with a status, ranked per board (`rank_key`)."""
+    rows = [w for w in watched if w.status and isinstance(w.status.get("score_usd"), (int, float))]
+    rows.sort(key=lambda w: (board_of(w.status), *rank_key(w.status), w.drill_id))
     out, rank, board = [], 0, None
     for w in rows:
         s = w.status

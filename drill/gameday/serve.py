@@ -11,15 +11,22 @@ its name to 127.0.0.1, cannot drive drills on this machine), and at most `max_dr
 
 from __future__ import annotations
 
+import asyncio
 import html
 import ipaddress
+import json
+import logging
 import os
+import re
 import shlex
 import sys
+import time
 from urllib.parse import urlsplit
 
 from drill.gameday.hosting import KEY_ENV, fingerprint
 from drill.gameday.channel import new_token
+from drill.gameday.tabs import clamp_size
+from drill.scenario.loader import printable
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -35,17 +42,24 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def served_command(scenario: str | None, difficulty: str | None, seed: int | None, speed: float) -> str:
-    """The shell command textual-serve runs per tab. It carries no secret (the key travels in the
-    environment) and no path but the interpreter's."""
-    argv = [sys.executable, "-B", "-m", "drill.gameday.served", "--speed", f"{speed:g}"]
+def served_args(scenario: str | None, difficulty: str | None, seed: int | None, speed: float,
+                ranked: bool = False) -> list[str]:
+    argv = ["--speed", f"{speed:g}"] + (["--ranked"] if ranked else [])
     if scenario is not None:
         argv += ["--scenario", scenario]
     if difficulty is not None:
         argv += ["--difficulty", difficulty]
     if seed is not None:
         argv += ["--seed", str(seed)]
-    return shlex.join(argv)
+    return argv
+
+
+def served_command(scenario: str | None, difficulty: str | None, seed: int | None, speed: float,
+                   ranked: bool = False) -> str:
+    """The shell command textual-serve runs per tab. It carries no secret (the key travels in the
+    environment) and no path but the interpreter's."""
+    return shlex.join([sys.executable, "-B", "-m", "drill.gameday.served",
+                       *served_args(scenario, difficulty, seed, speed, ranked)])
 
 
 PAGE = """<!DOCTYPE html>
@@ -71,34 +85,155 @@ body.-closed #ended {{ display: flex; }}
 <body>
 <div class="note" id="waiting">Starting your drill&hellip;</div>
 <div class="note" id="ended"><div>This drill has ended. Its result is recorded.</div>
-<button type="button" onclick="window.location.reload()">Start another drill</button></div>
+<button type="button" id="again">Start another drill</button></div>
 <div id="start"></div>
 <div id="terminal" class="textual-terminal" data-session-websocket-url="{ws}" data-font-size="{font}"></div>
+<script>
+// This tab's id, kept across reloads (sessionStorage is per tab): a reload or a reconnect
+// within the grace period re-attaches to the same running drill. "Start another drill" forgets it.
+(function () {{
+  var term = document.getElementById("terminal");
+  var id = sessionStorage.getItem("drill-tab");
+  if (!id) {{
+    var bytes = new Uint8Array(18);
+    crypto.getRandomValues(bytes);
+    id = btoa(String.fromCharCode.apply(null, bytes)).replace(/\\+/g, "-").replace(/\\//g, "_");
+    sessionStorage.setItem("drill-tab", id);
+  }}
+  term.dataset.sessionWebsocketUrl += "/" + id;
+  document.getElementById("again").onclick = function () {{
+    sessionStorage.removeItem("drill-tab");
+    window.location.reload();
+  }};
+  // Keys typed before the first click belong to the terminal: focus it as soon as it exists.
+  window.addEventListener("load", function () {{
+    var tries = 0;
+    (function focus() {{
+      var input = term.querySelector("textarea");
+      if (input) {{ input.focus(); }} else if (tries++ < 50) {{ setTimeout(focus, 50); }}
+    }})();
+  }});
+}})();
+</script>
 </body>
 </html>
 """
 
 
+MAX_MESSAGE = 64 * 1024  # one websocket message from a browser (a paste is a few KB)
+RATE_PER_S, RATE_BURST = 200.0, 1000.0  # messages per second per tab (a mouse drag is ~100/s)
+GRACE_S = 30.0  # a reload or reconnect within this re-attaches to the same running drill
+TAB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+MAX_LOGGED = 5  # one-line warnings per connection before it goes quiet
+
+
+class OneLineFormatter(logging.Formatter):
+    """A log record as one line: an exception adds its type and message, never its traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = printable(record.getMessage())
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            line += f" ({type(exc).__name__}: {printable(str(exc))[:200]})"
+        return printable(self._fmt % {"message": line}) if self._fmt else line
+
+
+class Bucket:
+    """A token bucket: `take()` is False once a connection sends faster than its rate for longer
+    than its burst."""
+
+    def __init__(self, rate: float = RATE_PER_S, burst: float = RATE_BURST, now=time.monotonic):
+        self.rate, self.burst, self.now = rate, burst, now
+        self.tokens, self.at = burst, now()
+
+    def take(self) -> bool:
+        t = self.now()
+        self.tokens = min(self.burst, self.tokens + (t - self.at) * self.rate)
+        self.at = t
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def same_host(a: str, b: str) -> bool:
+    """Two `host[:port]` names alike, ignoring case and a default port."""
+    def norm(netloc: str) -> str:
+        netloc = netloc.lower()
+        for default in (":80", ":443"):
+            if netloc.endswith(default):
+                return netloc[: -len(default)]
+        return netloc
+    return norm(a) == norm(b)
+
+
+def host_refusal(bind_host: str, public_url: str | None, host_header: str, origin: str | None) -> str | None:
+    """Why a request's Host or Origin is not this server's, or None. With --public-url its host is
+    the only name allowed (a page that sets both headers to another name gets nothing); bound to
+    loopback without one, only loopback names (DNS rebinding); and an Origin must be this server."""
+    if public_url:
+        public = urlsplit(public_url)
+        if not same_host(host_header, public.netloc):
+            return "unexpected Host"
+        if origin is not None and not (same_host(urlsplit(origin).netloc, public.netloc)
+                                       and urlsplit(origin).scheme == public.scheme):
+            return "this page belongs to another site"
+        return None
+    if is_loopback(bind_host) and not is_loopback(urlsplit("//" + host_header).hostname or ""):
+        return "unexpected Host"
+    if origin is not None and urlsplit(origin).netloc != host_header:
+        return "this page belongs to another site"
+    return None
+
+
 def make_server(command: str, host: str, port: int, public_url: str | None = None,
-                max_drills: int = DEFAULT_MAX_DRILLS, title: str = "drill"):
-    """A textual-serve Server with our page, an origin check and a cap on live tabs."""
-    from aiohttp import web
+                max_drills: int = DEFAULT_MAX_DRILLS, title: str = "drill", *, args: list[str] | None = None,
+                warm: bool = True, grace_s: float = GRACE_S):
+    """A textual-serve Server with our page, our tab processes (drill.gameday.tabs: bounded sizes,
+    bounded stops, re-attachable within `grace_s`), Host and Origin checks and a cap on tabs."""
+    import logging
+
+    from aiohttp import WSMsgType, web
     from textual_serve.server import Server
+
+    from drill.gameday.tabs import TabProcess, WarmLauncher, tab_environment
+
+    log = logging.getLogger("drill.serve")
 
     class DrillServer(Server):
         def __init__(self) -> None:
             super().__init__(command, host=host, port=port, title=title, public_url=public_url)
             self.fixed_url = public_url
-            self.live = 0
+            self.launcher = WarmLauncher(args if args is not None else [], tab_environment())
+            self.attached: set[TabProcess] = set()  # tabs a browser holds now
+            self.waiting: dict[str, tuple[TabProcess, asyncio.TimerHandle]] = {}  # tab id -> detached, in grace
+            self.every: set[TabProcess] = set()
+
+        @property
+        def live(self) -> int:
+            """Slots in use: tabs a browser holds, and drills waiting for their tab to come back."""
+            return len(self.attached) + len(self.waiting)
 
         def initialize_logging(self) -> None:
-            import logging
-
-            super().initialize_logging()
+            # One line per event: no tracebacks (let alone their locals) in the serving terminal,
+            # from our handlers or from aiohttp's (a malformed request, a handler's error).
+            handler = logging.StreamHandler()
+            handler.setFormatter(OneLineFormatter("drill serve: %(message)s"))
+            logging.basicConfig(level="INFO", handlers=[handler], force=True)
             logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
+        async def _make_app(self):
+            app = await super()._make_app()
+            app.router.add_get("/ws/{tab}", self.handle_websocket)
+            return app
+
         async def on_startup(self, app) -> None:  # the banner is ours, printed before serving
-            return None
+            if warm:
+                self.launcher.start()
+
+        async def on_shutdown(self, app) -> None:
+            await asyncio.gather(*(t.stop() for t in list(self.every)))
+            self.launcher.close()
 
         def _base(self, request) -> str:
             if self.fixed_url:
@@ -106,6 +241,9 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             return f"{request.scheme}://{request.host}"
 
         async def handle_index(self, request):
+            refusal = host_refusal(host, self.fixed_url, request.host, None)
+            if refusal:
+                raise web.HTTPForbidden(text=f"drill serve: {refusal}")
             base = self._base(request)
             scheme, rest = base.split("://", 1)
             ws = ("wss" if scheme == "https" else "ws") + "://" + rest + "/ws"
@@ -120,25 +258,139 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
                                          "Referrer-Policy": "no-referrer"})
 
         async def handle_websocket(self, request):
-            if is_loopback(host) and not self.fixed_url and not is_loopback(urlsplit("//" + request.host).hostname or ""):
-                # Bound to loopback, yet asked for by another name: a DNS-rebinding page, refused.
-                raise web.HTTPForbidden(text="drill serve: unexpected Host")
-            origin = request.headers.get("Origin")
-            if origin is not None:
-                allowed = {request.host}
-                if self.fixed_url:
-                    allowed.add(urlsplit(self.fixed_url).netloc)
-                if urlsplit(origin).netloc not in allowed:
-                    raise web.HTTPForbidden(text="drill serve: this page belongs to another site")
-            if self.live >= max_drills:
+            refusal = host_refusal(host, self.fixed_url, request.host, request.headers.get("Origin"))
+            if refusal:
+                raise web.HTTPForbidden(text=f"drill serve: {refusal}")
+            tab_id = request.match_info.get("tab")
+            if tab_id is not None and not TAB_ID.match(tab_id):
+                raise web.HTTPBadRequest(text="drill serve: not a tab id")
+            tab = self._take_waiting(tab_id)
+            reattached = tab is not None
+            if tab is None and self.live >= max_drills:
                 raise web.HTTPServiceUnavailable(text=f"drill serve: {max_drills} drills already running")
-            self.live += 1
+            ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
+            await ws.prepare(request)
+            size = clamp_size(request.query.get("width"), request.query.get("height"))
+            if tab is None:
+                if self.live >= max_drills:  # taken while this one was shaking hands
+                    await ws.close(code=1013, message=b"too many drills")
+                    return ws
+                try:
+                    started = await self.launcher.launch(*size)
+                except OSError as exc:
+                    log.warning("could not start a tab's drill: %s", exc.strerror or exc)
+                    await ws.close(code=1011, message=b"could not start")
+                    return ws
+                tab = TabProcess(started, self.download_manager, size=size)
+                self.every.add(tab)
+                tab.start_reading()
+            tab.attach(ws.send_bytes, ws.send_str, ws.close)
+            self.attached.add(tab)
             try:
-                return await super().handle_websocket(request)
+                if reattached:
+                    log.info("tab %s: its browser came back; the same drill goes on", tab.pid)
+                    await tab.resize(*size)  # a full redraw, for the new browser
+                await self._messages(ws, tab, request.remote or "?")
+            except Exception as exc:  # noqa: BLE001  (one line in the serving terminal, never a traceback)
+                log.warning("tab %s: %s: %s", tab.pid, type(exc).__name__, printable(str(exc))[:200])
             finally:
-                self.live -= 1
+                self.attached.discard(tab)
+                tab.detach()
+                await self._release(tab, tab_id)
+            return ws
+
+        def _take_waiting(self, tab_id: str | None) -> TabProcess | None:
+            if tab_id is None or tab_id not in self.waiting:
+                return None
+            tab, timer = self.waiting.pop(tab_id)
+            timer.cancel()
+            return None if tab.ended.is_set() else tab
+
+        async def _release(self, tab: TabProcess, tab_id: str | None) -> None:
+            """The browser let go: a drill in progress waits `grace_s` for its tab to reload;
+            anything else (a picker, a debrief, a socket opened and closed) stops now."""
+            if tab.ended.is_set() or tab.stopping:
+                await tab.stop()
+                self.every.discard(tab)
+                return
+            if tab_id is not None and grace_s > 0 and _drill_in_progress(tab.pid):
+                loop = asyncio.get_running_loop()
+                timer = loop.call_later(grace_s, lambda: loop.create_task(self._expire(tab_id, tab)))
+                self.waiting[tab_id] = (tab, timer)
+                return
+            await tab.stop()
+            self.every.discard(tab)
+
+        async def _expire(self, tab_id: str, tab: TabProcess) -> None:
+            if self.waiting.get(tab_id, (None,))[0] is tab:
+                del self.waiting[tab_id]
+            await tab.stop()
+            self.every.discard(tab)
+
+        async def _messages(self, ws, tab: TabProcess, peer: str) -> None:
+            bucket = Bucket()
+            warned = 0
+
+            def warn(reason: str) -> None:
+                nonlocal warned
+                warned += 1
+                if warned <= MAX_LOGGED:
+                    log.warning("tab %s from %s: %s%s", tab.pid, peer, reason,
+                                " (further problems on this tab are not logged)" if warned == MAX_LOGGED else "")
+
+            async for msg in ws:
+                if tab.ended.is_set():
+                    break
+                if msg.type == WSMsgType.ERROR:
+                    warn(f"websocket error ({type(ws.exception()).__name__})")
+                    break
+                if not bucket.take():
+                    warn(f"more than {RATE_PER_S:g} messages a second; closing")
+                    await ws.close(code=1008, message=b"too many messages")
+                    break
+                if msg.type != WSMsgType.TEXT:
+                    warn("a binary message, ignored")
+                    continue
+                problem = await self._one_message(msg.data, ws, tab)
+                if problem:
+                    warn(problem)
+            if ws.close_code == 1009:
+                warn(f"a message larger than {MAX_MESSAGE} bytes; closed")
+
+        async def _one_message(self, text: str, ws, tab: TabProcess) -> str | None:
+            """Act on one message from the browser; a malformed one is a reason, never an exception."""
+            try:
+                envelope = json.loads(text)
+            except ValueError:
+                return "a message that is not JSON, ignored"
+            if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
+                return "a message that is not [type, data], ignored"
+            kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
+            if kind == "stdin":
+                if not isinstance(data, str):
+                    return "stdin without text, ignored"
+                await tab.send_bytes(data.encode("utf-8", "replace"))
+            elif kind == "resize":
+                if not isinstance(data, dict):
+                    return "resize without a size, ignored"
+                await tab.resize(data.get("width"), data.get("height"))
+            elif kind == "ping":
+                if isinstance(data, str) and len(data) <= 32:
+                    await ws.send_json(["pong", data])
+            elif kind in ("blur", "focus"):
+                await tab.send_meta({"type": kind})
+            else:
+                return f"an unknown message type {printable(kind[:20])!r}, ignored"
+            return None
 
     return DrillServer()
+
+
+def _drill_in_progress(pid: int) -> bool:
+    """Whether the tab's process has a drill running (registered and not ended)."""
+    from drill.gameday.channel import running_drills
+
+    return any(d["pid"] == pid for d in running_drills())
 
 
 def banner(host: str, port: int, key: str, command_args: dict, data: str, public_url: str | None,
@@ -160,8 +412,9 @@ def banner(host: str, port: int, key: str, command_args: dict, data: str, public
                   rule]
     lines += [
         f"drill serve: {url}  (every browser tab is its own drill; at most {max_drills} at once)",
-        f"  drill       {what}, speed {command_args.get('speed', 1.0):g}x",
-        f"  data        {data}  (journals, results, the running drills' registry)",
+        f"  drill       {what}, speed {command_args.get('speed', 1.0):g}x"
+        + (" · RANKED: only the facilitator pauses or changes the speed" if command_args.get("ranked") else ""),
+        f"  data        {printable(data)}  (journals, results, the running drills' registry)",
         "  facilitator key (shown once, stored nowhere; keep it from the trainees):",
         f"              {key}",
         "  facilitate  in another terminal on this machine: drill facilitate, then type the key",
@@ -181,7 +434,8 @@ def check_bindable(host: str, port: int) -> None:
 
 
 def serve(scenario: str | None, difficulty: str | None, seed: int | None, speed: float, host: str = DEFAULT_HOST,
-          port: int = DEFAULT_PORT, public_url: str | None = None, max_drills: int = DEFAULT_MAX_DRILLS) -> int:
+          port: int = DEFAULT_PORT, public_url: str | None = None, max_drills: int = DEFAULT_MAX_DRILLS,
+          ranked: bool = False, grace_s: float | None = None) -> int:
     from drill.paths import data_dir
 
     check_bindable(host, port)
@@ -192,9 +446,12 @@ def serve(scenario: str | None, difficulty: str | None, seed: int | None, speed:
     root = data_dir().expanduser().resolve()
     root.mkdir(parents=True, exist_ok=True)
     os.environ["DRILL_DATA_DIR"] = str(root)
-    command = served_command(scenario, difficulty, seed, speed)
-    server = make_server(command, host, port, public_url, max_drills)
-    print(banner(host, port, key, {"scenario": scenario, "difficulty": difficulty, "seed": seed, "speed": speed},
+    command = served_command(scenario, difficulty, seed, speed, ranked)
+    server = make_server(command, host, port, public_url, max_drills,
+                         args=served_args(scenario, difficulty, seed, speed, ranked),
+                         grace_s=GRACE_S if grace_s is None else grace_s)
+    print(banner(host, port, key, {"scenario": scenario, "difficulty": difficulty, "seed": seed, "speed": speed,
+                                   "ranked": ranked},
                  str(root), public_url, max_drills), flush=True)
     print(f"  (key fingerprint {fingerprint(key)}: the registry names it, the facilitator app shows it)", flush=True)
     server.serve()

@@ -1,6 +1,6 @@
 """One browser tab's drill: the program `drill serve` has textual-serve start for each connection.
 
-    python -B -m drill.gameday.served [--scenario ID] [--difficulty NAME] [--seed N] [--speed X]
+    python -B -m drill.gameday.served [--scenario ID] [--difficulty NAME] [--seed N] [--speed X] [--ranked]
 
 It accepts no paths: the scenario is a bundled id, the journal goes to the data directory, and
 before anything else the process confines its writes there (drill.gameday.confine). The tab
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 
 from drill.gameday.confine import confine_writes
 from drill.gameday.hosting import KEY_ENV, Facilitation
@@ -35,6 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--difficulty")
     p.add_argument("--seed", type=int)
     p.add_argument("--speed", type=float, default=1.0)
+    p.add_argument("--ranked", action="store_true", help="only the facilitator pauses or changes the speed")
     args = p.parse_args(argv)
     if args.difficulty is not None and args.scenario is None:
         p.error("--difficulty needs --scenario")
@@ -50,20 +52,69 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    key = os.environ.pop(KEY_ENV, None)
-    args = parse_args(argv)
+def confine() -> None:
+    """Confine this process's writes to the data directory, and name it absolutely."""
     root = confine_writes(data_dir())
     os.environ["DRILL_DATA_DIR"] = str(root)  # absolute from here on, whatever the working directory
+
+
+def run(args: argparse.Namespace, key: str | None) -> int:
+    """Play one tab's drill (the process is already confined)."""
     facilitation = Facilitation.served(key) if key else None
     del key
 
     from drill.tui import play
+
+    app = served_app_class()(args.scenario, args.difficulty, args.seed, args.speed, None, served=True,
+                             facilitation=facilitation, ranked=args.ranked)
+    return play(app)
+
+
+def served_app_class():
+    """The console app of a served tab: where the facilitator has created teams (drill.gameday.teams),
+    the picker's team field takes a join code and the drill plays under that code's team."""
+    import dataclasses
+
+    from drill.gameday import teams
     from drill.tui.app import DrillApp
 
-    app = DrillApp(args.scenario, args.difficulty, args.seed, args.speed, None, served=True,
-                   facilitation=facilitation)
-    return play(app)
+    class ServedApp(DrillApp):
+        def _picked(self, choice) -> None:
+            known = teams.load()
+            if choice is not None and known:
+                name = teams.team_for(choice.team or "", known)
+                if name is None:
+                    self.team = None
+                    self.notify("Type your team's join code in the Team field (the facilitator has it).",
+                                title="Not a join code of this game day", severity="error", timeout=10)
+                    self._pick()
+                    return
+                choice = dataclasses.replace(choice, team=name)
+            super()._picked(choice)
+
+    return ServedApp
+
+
+def main(argv: list[str] | None = None) -> int:
+    key = os.environ.pop(KEY_ENV, None)
+    args = parse_args(argv)
+    confine()
+    code = 1
+    try:
+        code = run(args, key)
+    except SystemExit as exc:  # a SIGTERM or SIGHUP, unwound through play()
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001  (shown on stderr, which drill serve logs)
+        traceback.print_exc()
+    finally:
+        # The drill is recorded by now (play's own unwinding). Leave at once: an interpreter's
+        # shutdown would wait for the web driver's input thread, and a tab must end on SIGTERM.
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        os._exit(code if isinstance(code, int) else 1)
 
 
 if __name__ == "__main__":

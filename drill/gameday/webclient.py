@@ -19,12 +19,16 @@ def plain(data: bytes) -> str:
 
 
 class TabClient:
-    def __init__(self, base_url: str, width: int = 120, height: int = 36, origin: str | None = None):
-        self.url = f"{base_url.replace('http', 'ws', 1).rstrip('/')}/ws?width={width}&height={height}"
+    def __init__(self, base_url: str, width: int = 120, height: int = 36, origin: str | None = None,
+                 tab_id: str | None = None):
+        """`tab_id`: the id a page keeps across reloads (a reconnect with it re-attaches)."""
+        path = "/ws" + (f"/{tab_id}" if tab_id else "")
+        self.url = f"{base_url.replace('http', 'ws', 1).rstrip('/')}{path}?width={width}&height={height}"
         self.origin = origin if origin is not None else base_url.rstrip("/")
         self.width, self.height = width, height
         self.received = bytearray()
         self.frames: list[tuple[float, int]] = []  # (time, bytes) per data message
+        self.messages: list[list] = []  # the server's own messages (JSON text: pong, deliver_file_start)
         self.closed = asyncio.Event()
         self._session = None
         self._ws = None
@@ -52,6 +56,9 @@ class TabClient:
                 if msg.type == aiohttp.WSMsgType.BINARY:
                     self.received += msg.data
                     self.frames.append((time.perf_counter(), len(msg.data)))
+                    self._changed.set()
+                elif msg.type == aiohttp.WSMsgType.TEXT:
+                    self.messages.append(msg.json())
                     self._changed.set()
                 elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR):
                     break

@@ -82,6 +82,13 @@ class Market(Strict):
     dryup: float = Field(0.0, ge=0, le=100, description="liquidity withdrawal: impact grows with the displacement already caused")
     hot_potato: float = Field(0.0, ge=0, le=100, description="extra market volume per share the firm trades (intermediaries passing it on)")
     trading_seconds_per_day: int = Field(23_400, ge=60, le=86_400)
+    halt_at_move_bps: float | None = Field(None, gt=0, le=5000, description="a circuit breaker (a stop logic): trading in a symbol pauses "
+                                                                            "once the firm's flow has moved its price this far from fair")
+    halt_seconds: float = Field(5.0, ge=1, le=3600, description="how long that pause lasts")
+    reopen_half_life_s: float | None = Field(None, gt=0, le=86_400, description="after the pause, pressure decays with this half-life "
+                                                                               "(the buy side steps back in); none: as before")
+    reopen_volume_factor: float = Field(1.0, ge=0.1, le=100, description="after the pause, everyone else's volume in the symbol "
+                                                                        "runs at this multiple of normal")
     fixed_prices: dict[Name, Annotated[float, Field(gt=0, le=1e7)]] = Field(default_factory=dict, description="fair values for named symbols")
     fixed_adv_usd: dict[Name, Annotated[float, Field(gt=0, le=1e12)]] = Field(default_factory=dict, description="daily dollar volume for named symbols")
 
@@ -174,6 +181,8 @@ class Behaviours(Strict):
     resting_absorb_lots_per_s: float = Field(10.0, ge=0, le=100_000, description="lots buyers (or sellers) take from a resting order per second")
     resting_absorb_growth_per_min: float = Field(0.0, ge=0, le=100, description="how fast that appetite grows, per minute the order rests")
     overfill_factor: float = Field(2.0, ge=1, le=100, description="how many times its quantity an overfilling parent fills")
+    cancel_on_disconnect: bool = Field(False, description="the exchange cancels the firm's resting orders when the kill switch "
+                                                          "disconnects it (modern venues do; false keeps them on the book)")
 
 
 class Order(Strict):
@@ -359,9 +368,17 @@ class Lesson(Strict):
     check: LessonCheck
 
 
+# The SEC's measures of a firm's market impact (Release 34-70694): symbols where the firm was more
+# than a share of the volume since the open and its flow moved the price more than a fraction.
+MARKET_IMPACT_FIELDS = {
+    "symbols_over_50pct_volume_moved_10pct": (0.50, 0.10),
+    "symbols_over_20pct_volume_moved_5pct": (0.20, 0.05),
+}
+
 CALIBRATION_FIELDS = (
     "runaway_parent_orders", "executions", "shares", "symbols", "long_usd", "long_symbols", "short_usd",
     "short_symbols", "loss_usd", "emails_before_open", "max_price_move_bps", "minutes_to_contain",
+    *MARKET_IMPACT_FIELDS,
 )
 
 
@@ -370,7 +387,9 @@ class CalibrationTarget(Strict):
 
     field: Literal[CALIBRATION_FIELDS]  # type: ignore[valid-type]
     record: float = Field(ge=0, le=1e13)
-    tolerance_pct: float = Field(10.0, gt=0, le=100)
+    tolerance_pct: float = Field(10.0, gt=0, le=100, description="how far the scenario's own seed may land from the record")
+    mean_tolerance_pct: float | None = Field(None, gt=0, le=100, description="how far the mean over variant seeds may land "
+                                                                           "(`drill calibrate --seeds N`); none: tolerance_pct")
     source: Annotated[str, Field(min_length=1, max_length=200)]
     play: Name = "historical"
 
@@ -386,6 +405,38 @@ class Inject(Strict):
     body: Text = ""
     count: int = Field(1, ge=1, le=50, description="alert_burst: how many noisy alerts")
     server: Name | None = Field(None, description="revert_server: which server silently restarts on the previous release")
+
+
+# What the coach can tell about the fleet when it picks a hint (drill/sim/world.py, `World.hint_state`).
+HINT_STATES = ("armed", "hazard", "contained", "server_stopped", "all_stopped", "rolled_back", "flag_disabled",
+               "disconnected")
+HintCommand = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class Hint(Strict):
+    """A coach's hint with the conditions under which it fits the drill. The coach gives the first
+    hint, in order, not given yet that fits now (a plain string is a hint with no conditions)."""
+
+    text: Text
+    unless_ran: list[HintCommand] = Field(default_factory=list, max_length=20,
+                                          description="skip once the trainee has run one of these")
+    after_ran: list[HintCommand] = Field(default_factory=list, max_length=20,
+                                         description="only once the trainee has run one of these")
+    when: list[Literal[HINT_STATES]] = Field(default_factory=list, description="only while all of these hold")  # type: ignore[valid-type]
+    unless: list[Literal[HINT_STATES]] = Field(default_factory=list, description="never while any of these holds")  # type: ignore[valid-type]
+
+    @field_validator("unless_ran", "after_ran")
+    @classmethod
+    def _known_commands(cls, commands: list[str]) -> list[str]:
+        for c in commands:
+            if not c.split() or c.split()[0].lower() not in VERBS or VERBS[c.split()[0].lower()].role != "trainee":
+                raise ValueError(f"unknown command {c!r}")
+        return commands
+
+
+def _hint(value: object) -> object:
+    """A plain string is a hint with no conditions (the format before hints had any)."""
+    return {"text": value} if isinstance(value, str) else value
 
 
 class Scenario(Strict):
@@ -409,7 +460,7 @@ class Scenario(Strict):
     timeline: Timeline = Field(default_factory=Timeline)
     difficulties: dict[Name, Difficulty] = Field(min_length=1, max_length=10)
     alerts: list[AlertRule] = Field(default_factory=list, max_length=50)
-    hints: list[Text] = Field(default_factory=list, max_length=50)
+    hints: list[Annotated[Hint, BeforeValidator(_hint)]] = Field(default_factory=list, max_length=50)
     action_seconds: dict[str, float] = Field(description="how long each command takes, in sim seconds")
     scoring: Scoring
     plays: dict[Name, Play] = Field(default_factory=dict, max_length=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from drill.scenario.schema import MARKET_IMPACT_FIELDS
 from drill.sim.world import World
 from drill.timefmt import fmt_clock
 
@@ -41,6 +42,8 @@ class Outcome:
     emails_before_open: int
     faulty_servers: list[str]
     max_price_move_bps: float
+    symbols_over_50pct_volume_moved_10pct: int  # the SEC's market-impact measures (schema.MARKET_IMPACT_FIELDS)
+    symbols_over_20pct_volume_moved_5pct: int
     first_error_at: str | None  # the first erroneous child order
     minutes_to_contain: float | None  # from the first erroneous order to containment
     ended_at: str
@@ -120,6 +123,7 @@ def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> 
         emails_before_open=world.emails_before_open(),
         faulty_servers=list(world.missed),
         max_price_move_bps=round(world.max_move_bps, 1),
+        **{name: world.market.symbols_impacted(share, move) for name, (share, move) in MARKET_IMPACT_FIELDS.items()},
         first_error_at=fmt_clock(first) if first is not None else None,
         minutes_to_contain=round((c_at - first) / 60_000, 2) if first is not None and c_at is not None else None,
         ended_at=fmt_clock(ended_at),

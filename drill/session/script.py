@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drill.commands import Command, CommandError, parse_command
-from drill.timefmt import parse_clock
+from drill.timefmt import fmt_clock, parse_clock
 
 MAX_SCRIPT_BYTES = 1_000_000
 MAX_SCRIPT_COMMANDS = 5_000  # a drill is minutes long: thousands of commands is not a drill
@@ -41,7 +41,9 @@ def parse_script(text: str, name: str = "<actions>") -> list[ScriptLine]:
         if len(out) >= MAX_SCRIPT_COMMANDS:
             raise ScriptError(f"{name}: line {n}: more than {MAX_SCRIPT_COMMANDS:,} commands, refused")
         if out and at < out[-1].at:
-            raise ScriptError(f"{name}: line {n}: {when} is earlier than the line before ({out[-1].line}); times must not decrease")
+            before = out[-1]
+            raise ScriptError(f"{name}: line {n}: {when} is earlier than {fmt_clock(before.at)} on line {before.line}; "
+                              f"the times in an actions file must not go backwards")
         out.append(ScriptLine(n, at, cmd))
     return out
 

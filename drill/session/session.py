@@ -39,6 +39,12 @@ class Submission:
     action_id: int | None = None
 
 
+# Worlds already run to the start of the drill, by (scenario content hash, difficulty, seed). A
+# warm process that forks one drill per browser tab (drill.gameday.warm) runs the morning once
+# before forking; each tab's session takes its copy instead of simulating the morning again.
+PREMARKET: dict[tuple[str, str, int], World] = {}
+
+
 class Session:
     def __init__(self, scenario: LoadedScenario, difficulty: str | None = None, seed: int | None = None,
                  journal: str | Path | None = None):
@@ -50,8 +56,10 @@ class Session:
         self.seed = spec.seed if seed is None else seed
         if not 0 <= self.seed < 2**63:
             raise SessionError(f"seed must be between 0 and 2**63-1, got {self.seed}")
-        self.world = World(spec, self.difficulty, self.seed)
-        self.world.run_until(spec.clock.start)  # the morning before the trainee arrives
+        self.world = PREMARKET.pop((scenario.content_hash, self.difficulty, self.seed), None)
+        if self.world is None:
+            self.world = World(spec, self.difficulty, self.seed)
+            self.world.run_until(spec.clock.start)  # the morning before the trainee arrives
         self._outcome: Outcome | None = None
         self._unreported: list = []  # actions submitted but not finished yet
         self._seen = 0  # how much of the actions log _report_results has taken in
@@ -155,7 +163,7 @@ class Session:
         self._write(record)
         if VERBS[cmd.verb].role == "facilitator":
             return self._facilitate(action)
-        why = act.refusal(world, cmd)
+        why = act.refusal(world, cmd) or self._already_running(action)
         if why is not None:
             action.status, action.result, action.finished_at = act.REFUSED, why, self.now
             self._report_results()
@@ -165,6 +173,16 @@ class Session:
             return self._resolve(action)
         world.env.process(act.start(world, action))
         return Submission(True, cmd, f"{cmd.text}: started, takes {action.duration_ms // 1000}s", action.id)
+
+    def _already_running(self, action: act.Action) -> str | None:
+        """A command is not queued behind an identical one still running (the same verb on the
+        same server, or the same fleet-wide verb): the first one's result is what to wait for."""
+        pending = self._unreported + self.world.actions_log[self._seen:]  # not the whole log
+        same = next((a for a in pending if a.status == act.RUNNING and a is not action
+                     and a.command == action.command), None)
+        if same is None:
+            return None
+        return f"refused: {action.command.text} is already running (since {fmt_clock(same.submitted_at)})"
 
     def _facilitate(self, action: act.Action) -> Submission:
         """The facilitator's verbs act at once. pause, resume and speed belong to whoever drives
@@ -307,6 +325,8 @@ class Session:
         loss = w.loss_usd if visible else None
         actions = []
         for a in w.actions_log:
+            if a.by != "trainee":
+                continue  # steering is invisible: an inject reaches the trainee as its call or email
             if a.status == act.RUNNING and a.duration_ms and a.started_at is not None:
                 progress = min(1.0, (self.now - a.started_at) / a.duration_ms)
             else:

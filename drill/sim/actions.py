@@ -10,7 +10,7 @@ import numpy as np
 
 from drill.commands import Command
 from drill.sim import orders as ob
-from drill.sim.fleet import RUNAWAY
+from drill.sim.fleet import RESTING, RUNAWAY
 from drill.sim.world import World
 from drill.timefmt import fmt_clock
 
@@ -282,6 +282,14 @@ def _kill_switch(world: World, a: Action):
     yield from _wait(world, a)
     world.fleet.connected = False
     a.result = "kill switch thrown: the firm is disconnected from every market (start-all reconnects)"
+    if world.spec.behaviours.cancel_on_disconnect:
+        # Cancel-on-disconnect: the venue pulls the orders resting on its book for a session that
+        # drops. Orders still at the firm's routers stay, but nothing routes them while disconnected.
+        act = world.book.active
+        resting = act[world.paths(act) == RESTING] if len(act) else act
+        hurt = world.charge_cancellations(resting)
+        world.book.close(resting, ob.CANCELLED)
+        a.result += f"; the exchange cancelled {len(resting):,} resting order(s) on disconnect" + _customers_hurt(hurt)
 
 
 def _ack(world: World, a: Action):

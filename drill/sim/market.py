@@ -52,7 +52,13 @@ class Market:
         self._impact = spec.impact_bps_per_pct_adv / 1e4 * 100  # per unit fraction of ADV
         self._max_disp = spec.max_displacement_bps / 1e4
         self._dryup = spec.dryup
-        self._decay = 1.0 if spec.impact_half_life_s is None else 0.5 ** (tick_ms / 1000 / spec.impact_half_life_s)
+        self._decay = np.full(n, self._decay_for(spec.impact_half_life_s, tick_ms))
+        self._reopen_decay = self._decay_for(spec.reopen_half_life_s or spec.impact_half_life_s, tick_ms)
+        self._halt_ticks = int(round(spec.halt_seconds * 1000 / tick_ms))
+        self.halt_ticks_left = np.zeros(n, dtype=np.int64)
+        self.halts: list[tuple[int, int]] = []  # (symbol, tick index since the open) of each halt
+        self._beyond_limit = np.zeros(n, dtype=np.bool_)
+        self._ticks = 0
         self.pressure = np.zeros(n, dtype=np.float64)  # shares, signed
         self.halted = np.zeros(n, dtype=np.bool_)
         # Everyone else's volume per tick, in shares: the day's volume spread over its seconds.
@@ -60,16 +66,51 @@ class Market:
         self._hot_potato = spec.hot_potato
         self.volume = np.zeros((VOLUME_WINDOW, n), dtype=np.float64)
         self._vi = 0
+        # Since the open, per symbol: everyone's volume, the firm's own, and the furthest the
+        # firm's flow pushed the price (the regulator's measures of a firm's market impact).
+        self.session_volume = np.zeros(n, dtype=np.float64)
+        self.firm_volume = np.zeros(n, dtype=np.float64)
+        self.max_move = np.zeros(n, dtype=np.float64)
+
+    @staticmethod
+    def _decay_for(half_life_s: float | None, tick_ms: int) -> float:
+        return 1.0 if half_life_s is None else 0.5 ** (tick_ms / 1000 / half_life_s)
 
     def index(self, name: str) -> int:
         return self.symbols.index(name)
 
     def walk(self) -> None:
-        """One tick of the fair-value random walk, and of pressure decaying."""
+        """One tick of the fair-value random walk, of pressure decaying, and of halts running out."""
+        self._ticks += 1
         if self._step_sigma:
             self.fair *= np.exp(self._step_sigma * self._rng.standard_normal(len(self.fair)))
-        if self._decay != 1.0:
-            self.pressure *= self._decay
+        self.pressure *= self._decay
+        if self.halted.any():
+            self.halt_ticks_left[self.halted] -= 1
+            self._reopen(np.flatnonzero(self.halted & (self.halt_ticks_left <= 0)))
+
+    def _check_halts(self, touched: np.ndarray, moved: np.ndarray) -> None:
+        """The circuit breaker: a symbol pushed across the limit stops trading for a pause. It
+        trips on the crossing, so a symbol that reopens still beyond it trades on."""
+        limit = self.spec.halt_at_move_bps
+        if limit is None:
+            return
+        beyond = moved > limit / 1e4
+        trip = touched[beyond & ~self._beyond_limit[touched] & ~self.halted[touched]]
+        self._beyond_limit[touched] = beyond
+        if len(trip):
+            self.halted[trip] = True
+            self.halt_ticks_left[trip] = self._halt_ticks
+            self.halts.extend((int(i), self._ticks) for i in trip)
+
+    def _reopen(self, syms: np.ndarray) -> None:
+        """After the pause the other side of the market comes back: the displacement relaxes
+        faster and everyone else trades more."""
+        if len(syms) == 0:
+            return
+        self.halted[syms] = False
+        self._decay[syms] = self._reopen_decay
+        self.base_volume[syms] *= self.spec.reopen_volume_factor
 
     def displacement(self, syms: np.ndarray, pressure_shares: np.ndarray) -> np.ndarray:
         """How far the firm's pressure has pushed the traded price from fair (a signed fraction)."""
@@ -88,8 +129,23 @@ class Market:
         """The firm's net flow this tick (shares): it adds pressure and, passed from hand to hand
         by intermediaries, market volume."""
         self.pressure += flow
-        self.volume[self._vi] = self.base_volume + np.abs(flow) * (1.0 + self._hot_potato)
+        traded = np.abs(flow)
+        volume = np.where(self.halted, 0.0, self.base_volume + traded * (1.0 + self._hot_potato))
+        self.volume[self._vi] = volume
         self._vi = (self._vi + 1) % VOLUME_WINDOW
+        self.session_volume += volume
+        self.firm_volume += traded
+        touched = np.flatnonzero(self.pressure)
+        if len(touched):
+            moved = np.abs(self.displacement(touched, self.pressure[touched]))
+            self.max_move[touched] = np.maximum(self.max_move[touched], moved)
+            self._check_halts(touched, moved)
+
+    def symbols_impacted(self, min_volume_share: float, min_move: float) -> int:
+        """Symbols where the firm traded more than `min_volume_share` of everyone's volume since
+        the open and pushed the price more than `min_move` (a fraction) from fair at some point."""
+        share = self.firm_volume / np.maximum(self.session_volume, 1.0)
+        return int(np.count_nonzero((share > min_volume_share) & (self.max_move > min_move)))
 
     def volume_last_window(self, syms: np.ndarray) -> np.ndarray:
         """Market volume per tick averaged over the last window (what a participation algo sees)."""

@@ -260,7 +260,7 @@ class World:
             self.market.record_flow(np.zeros(len(self.market.fair)))
             return 0
         path_all = self.paths(act)
-        live = self._can_trade(act, path_all)
+        live = self._can_trade(act, path_all) & ~self.market.halted[book.symbol[act]]  # a halt pauses everything
         ids, path = act[live], path_all[live]
         if len(ids) == 0:
             self.rates.push(zeros, zeros)
@@ -448,27 +448,102 @@ class World:
     # -- the coach (tutorial) ---------------------------------------------------------------------
     def _coach(self):
         """Where the difficulty has hints: when the incident is live and the trainee has done
-        nothing for a while, the next hint arrives in the inbox."""
+        nothing for a while, the next hint that fits the drill arrives in the inbox."""
         patience = int(self.difficulty.stuck_hint_after_s * 1000)
-        given = 0
-        while given < len(self.spec.hints):
+        while len(self._given_hints) < len(self.spec.hints):
             yield self.env.timeout(5_000)
             inc = self.incident
             if inc.first_error_at is None or not inc.hazard:
                 continue
-            last = max([a.submitted_at for a in self.actions_log if a.by == "trainee"] + [inc.first_error_at, self._last_hint_at])
+            last = max(self._trainee_activity()[1], inc.first_error_at, self._last_hint_at)
             if self.now - last >= patience:
-                self.push_hint(self.next_hint())
-                given += 1
+                fresh = self._fresh_hint()
+                if fresh is not None:  # nothing fits now: wait, the drill may change
+                    self.push_hint(self._give(fresh))
 
     _last_hint_at = 0
-    _hints_given = 0
+    _given_hints: tuple[int, ...] = ()  # indexes into spec.hints, in the order given
+    # What the trainee has run, read incrementally from the actions log (which may grow long).
+    _log_read = 0
+    _ran_commands: frozenset[tuple[str, ...]] = frozenset()  # distinct accepted commands, lower-case words
+    _last_trainee_at = 0
 
     def next_hint(self) -> str:
+        """What `hint` returns: the first hint, in order, not given yet that fits the drill now;
+        when every one that fits has been given, the latest of them again."""
         hints = self.spec.hints
-        text = hints[min(self._hints_given, len(hints) - 1)] if hints else "no hints for this scenario"
-        self._hints_given += 1
-        return self._fill(text)
+        if not hints:
+            return "no hints for this scenario"
+        i = self._fresh_hint()
+        if i is None:
+            fitting = [j for j in self._given_hints if self._hint_fits(hints[j])]
+            if not fitting:
+                return "no hint fits the drill as it stands: what the coach would suggest is done or out of reach"
+            i = fitting[-1]
+        return self._give(i)
+
+    def _give(self, i: int) -> str:
+        if i not in self._given_hints:
+            self._given_hints = (*self._given_hints, i)
+        return self._fill(self.spec.hints[i].text)
+
+    def _fresh_hint(self) -> int | None:
+        return next((i for i, h in enumerate(self.spec.hints) if i not in self._given_hints and self._hint_fits(h)), None)
+
+    def _hint_fits(self, hint) -> bool:
+        """A hint's conditions (schema.Hint) against the drill as it stands."""
+        ran = self._trainee_activity()[0]
+        if any(self._ran(pattern, ran) for pattern in hint.unless_ran):
+            return False
+        if hint.after_ran and not any(self._ran(pattern, ran) for pattern in hint.after_ran):
+            return False
+        return all(self.hint_state(x) for x in hint.when) and not any(self.hint_state(x) for x in hint.unless)
+
+    def _trainee_activity(self) -> tuple[frozenset[tuple[str, ...]], int]:
+        """The trainee's accepted commands so far (running or done, as lower-case words; a refusal is
+        settled as it is submitted), and when the trainee last submitted anything."""
+        from drill.sim.actions import REFUSED  # actions imports this module: import at use
+
+        log = self.actions_log
+        new = log[self._log_read:]
+        if new:
+            self._log_read = len(log)
+            mine = [a for a in new if a.by == "trainee"]
+            if mine:
+                self._last_trainee_at = max(self._last_trainee_at, *(a.submitted_at for a in mine))
+                ran = {tuple(w.lower() for w in a.command.text.split()) for a in mine if a.status != REFUSED}
+                if not ran <= self._ran_commands:
+                    self._ran_commands = self._ran_commands | ran
+        return self._ran_commands, self._last_trainee_at
+
+    def _ran(self, pattern: str, ran: frozenset[tuple[str, ...]]) -> bool:
+        """A bare verb matches the verb with any arguments; otherwise the whole command, with
+        {faulty_server} standing for any of the servers that missed the deploy."""
+        words = tuple(w.lower() for w in pattern.split())
+        if len(words) == 1:
+            return any(r[:1] == words for r in ran)
+        wanted = {tuple(w.lower() for w in pattern.replace("{faulty_server}", s).split()) for s in self.missed or ["none"]}
+        return any(r in wanted for r in ran)
+
+    def hint_state(self, state: str) -> bool:
+        """The fleet states a hint can ask for (schema.HINT_STATES)."""
+        fleet = self.fleet
+        if state == "armed":  # a server in service would turn an enabled flag into faulty code
+            return bool(fleet.armed_mask().any())
+        if state in ("hazard", "contained"):
+            return self.hazard() == (state == "hazard")
+        if state == "server_stopped":
+            return not all(fleet.in_service(s) for s in fleet.servers)
+        if state == "all_stopped":
+            return not fleet.in_service_mask().any()
+        if state == "rolled_back":  # more servers on the previous release than when the drill began
+            at_start = len(self.missed) if self.spec.deploy.initial == "current" else len(fleet.servers)
+            return sum(1 for s in fleet.servers if s.release == fleet.previous) > at_start
+        if state == "flag_disabled":
+            return not all(fleet.flag_enabled)
+        if state == "disconnected":
+            return not fleet.connected
+        raise ValueError(f"unknown hint state {state!r}")
 
     def push_hint(self, text: str) -> None:
         self._last_hint_at = self.now

@@ -11,12 +11,14 @@ __all__ = ["run_console", "play", "bench_console"]
 
 
 def run_console(scenario: str | None, difficulty: str | None, seed: int | None, speed: float,
-                journal: str | None, paused: bool = False, team: str | None = None, channel: bool = True) -> int:
+                journal: str | None, paused: bool = False, team: str | None = None,
+                channel: bool | None = None) -> int:
     """Play a drill in the terminal. Without a scenario, a picker comes first. Returns an exit code.
 
     With `channel` the drill opens the facilitator's channel: its id and token are printed here,
     once, before the console takes the screen (with a team, the console waits for Enter so the
-    facilitator can copy them)."""
+    facilitator can copy them). By default only a team's drill opens one: a solo drill has no
+    facilitator, and a token printed for nobody is noise."""
     from drill.scenario import ScenarioError, load
 
     if speed <= 0:
@@ -42,6 +44,8 @@ def run_console(scenario: str | None, difficulty: str | None, seed: int | None, 
     from drill.gameday.hosting import Facilitation
     from drill.tui.app import DrillApp
 
+    if channel is None:
+        channel = team is not None
     facilitation = Facilitation.fresh() if channel else None
     if facilitation is not None:
         print(f"drill: facilitator channel: drill {facilitation.drill_id}, token {facilitation.token}\n"
@@ -53,12 +57,14 @@ def run_console(scenario: str | None, difficulty: str | None, seed: int | None, 
                 pass
     app = DrillApp(scenario, difficulty, seed, speed, journal, paused, team=team, facilitation=facilitation)
     code = play(app)
+    from drill.tui.format import literal  # what a participant chose is printed, never obeyed
+
     if app.drill is not None and app.drill.journal_path is not None:
-        print(f"journal: {app.drill.journal_path}")
+        print(literal(f"journal: {app.drill.journal_path}"))
     if app.result_id is not None:
-        print(f"result: #{app.result_id}{' for team ' + team if team else ''} (drill results --leaderboard)")
+        print(literal(f"result: #{app.result_id}{' for team ' + team if team else ''} (drill results --leaderboard)"))
     elif app.result_error:
-        print(f"drill: result not recorded: {app.result_error}", file=sys.stderr)
+        print(literal(f"drill: result not recorded: {app.result_error}"), file=sys.stderr)
     return code
 
 

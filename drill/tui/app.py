@@ -34,13 +34,15 @@ class DrillApp(App[int]):
                  speed: float = 1.0, journal: str | Path | None = None, paused: bool = False, *,
                  start_at: str | int | None = None, wall: Callable[[], float] = time.monotonic,
                  blink: bool = True, frame_s: float = FRAME_S, team: str | None = None,
-                 facilitation: Facilitation | None = None, served: bool = False, counterfactuals: bool = True):
+                 facilitation: Facilitation | None = None, served: bool = False, counterfactuals: bool = True,
+                 ranked: bool = False):
         """`start_at` ("HH:MM:SS" or sim ms) fast-forwards the drill before its first frame;
         `wall` is the clock the console measures elapsed time with (tests pass a fake one);
         `blink` False keeps cursors still (snapshots). `team` tags the registry and the result;
         `facilitation` (an id and a token) opens the facilitator's channel when the drill starts;
         `served` (a browser tab) always starts at the picker, which then asks for the team and,
-        given a scenario, offers only that scenario, difficulty and seed."""
+        given a scenario, offers only that scenario, difficulty and seed. `ranked`: only the
+        facilitator moves the clock (drill serve --ranked)."""
         super().__init__()
         self.scenario_id = scenario
         self.difficulty = difficulty
@@ -58,6 +60,7 @@ class DrillApp(App[int]):
         self.team = team
         self.facilitation = facilitation
         self.served = served
+        self.ranked = ranked
         # The debrief re-simulates counterfactuals; while the drill runs, a low-priority worker
         # computes the part that does not depend on the trainee (the plays, each containment
         # move at the moment the fault showed), so the debrief is ready within seconds.
@@ -113,6 +116,7 @@ class DrillApp(App[int]):
         journal = self.journal if self.journal else default_journal_path(loaded.spec.id)
         Path(journal).parent.mkdir(parents=True, exist_ok=True)
         self.drill = Drill(loaded, difficulty, seed, journal, self.speed, self.start_paused, self.wall)
+        self.drill.clock.ranked = self.ranked
         if self.start_at is not None:
             at = parse_clock(self.start_at) if isinstance(self.start_at, str) else int(self.start_at)
             self.drill.advance_to(at)
@@ -140,7 +144,7 @@ class DrillApp(App[int]):
         try:
             await hosted.open()
         except OSError as exc:  # no port, or an unwritable registry: the drill plays on unsteered
-            self.notify(f"The facilitator's channel could not open: {exc}", severity="warning", timeout=10)
+            self.notify(f"The facilitator's channel could not open: {exc}", severity="warning", timeout=10, markup=False)
             await hosted.close()
             return
         self.hosted = hosted

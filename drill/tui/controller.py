@@ -44,6 +44,13 @@ class SimClock:
             raise ValueError(f"speed must be positive, got {speed}")
         self.speed = float(speed)
         self.paused = paused
+        # Who may move the clock. A facilitator's pause holds until the facilitator resumes, and
+        # a facilitator's speed stands: the trainee's space and +/- do not undo them. In ranked
+        # play (scores compared across teams, and scored on sim time) the trainee moves it not at
+        # all: nobody freezes the clock to think.
+        self.ranked = False
+        self.pause_held = False
+        self.speed_held = False
         self._wall = wall
         self._max_wall_s = max_wall_s
         self._last = wall()
@@ -56,6 +63,17 @@ class SimClock:
         if self.paused:
             self.paused = False
             self._last = self._wall()  # the time spent paused is not owed to the sim
+
+    def trainee_refusal(self, what: str) -> str | None:
+        """Why the trainee may not pause/resume (`what` "pause") or change the speed ("speed")
+        now, or None."""
+        if self.ranked:
+            return "Ranked play: only the facilitator pauses or changes the speed."
+        if what == "pause" and self.pause_held:
+            return "The facilitator paused the drill; the facilitator resumes it."
+        if what == "speed" and self.speed_held:
+            return f"The facilitator set the speed to {self.speed:g}x."
+        return None
 
     def toggle(self) -> bool:
         self.resume() if self.paused else self.pause()

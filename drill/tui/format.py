@@ -66,3 +66,14 @@ def crop_left(text: str, width: int) -> str:
     if width == 1:
         return "…"
     return "…" + text[-(width - 1):]
+
+
+_CONTROL = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F) if chr(i) not in "\n\t"}
+_CONTROL.update({i: f"\\x{i:02x}" for i in range(0x80, 0xA0)})  # C1 controls (CSI is 0x9b)
+
+
+def literal(text: str) -> str:
+    """`text` made safe to draw: control characters (an escape sequence typed or pasted into a
+    command, a journal path, scenario text) shown as `\\x1b`, never sent to the terminal.
+    Markup needs no escaping here: callers draw through `rich.text.Text`, which parses none."""
+    return text.translate(_CONTROL)

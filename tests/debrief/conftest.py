@@ -74,7 +74,7 @@ def rollback_journal(shared_data) -> Path:
 @pytest.fixture(scope="session")
 def stop_journal(shared_data) -> Path:
     """Contained at the open: stop the stale server within a minute, fix it, start it, and declare
-    the incident resolved (which ends the drill, and its re-simulations, early)."""
+    the incident resolved (the trainee's part ends; the morning runs on to its end and is charged)."""
     return _journal(shared_data, "stop-at-open", "stop-at-open", "09:35:00 resolve\n")
 
 

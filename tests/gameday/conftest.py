@@ -57,8 +57,8 @@ def listening(port: int) -> set[str]:
 class ServeProcess:
     """`drill serve` in a subprocess (its own process group, so its tabs stop with it)."""
 
-    def __init__(self, args: list[str], env: dict, cwd: Path):
-        self.port = free_port()
+    def __init__(self, args: list[str], env: dict, cwd: Path, port: int | None = None):
+        self.port = port or free_port()
         self.out_path = cwd / "serve.out"
         self.out = open(self.out_path, "w")
         self.proc = subprocess.Popen(
@@ -104,14 +104,14 @@ def serve(tmp_path, data_dir):
     """Start `drill serve ARGS...` (cwd and HOME in scratch directories); stopped at the end."""
     started: list[ServeProcess] = []
 
-    def start(*args: str, env_extra: dict | None = None) -> ServeProcess:
+    def start(*args: str, env_extra: dict | None = None, port: int | None = None) -> ServeProcess:
         cwd = tmp_path / "cwd"
         home = tmp_path / "home"
         cwd.mkdir(exist_ok=True)
         home.mkdir(exist_ok=True)
         env = {**os.environ, "DRILL_DATA_DIR": str(data_dir), "HOME": str(home), "PYTHONPATH": str(ROOT),
                **(env_extra or {})}
-        s = ServeProcess(list(args), env, cwd)
+        s = ServeProcess(list(args), env, cwd, port)
         started.append(s)
         s.wait_ready()
         return s

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 from rich.console import Console
 
@@ -44,8 +45,10 @@ def journal_commands(h: HostedDrill) -> list[tuple[str, str]]:
     return [(r.get("by", "trainee"), r["command"]) for r in lines if r["type"] == "command"]
 
 
-async def until(pilot, condition, timeout: float = 30.0) -> None:
-    for _ in range(int(timeout / 0.05)):
+async def until(pilot, condition, timeout: float = 60.0) -> None:
+    """Wait on the wall clock (a loaded machine runs fewer, slower pauses), generously."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
         if condition():
             return
         await pilot.pause(0.05)
@@ -158,3 +161,124 @@ def test_standings_rank_each_board_by_score_contained_first():
     got = standings([watched(1, 1, 5e6, False), watched(2, 1, 5e6, True), watched(3, 1, 1e6, False),
                      watched(4, 2, 9e6, True), Watched("d5", "t")])
     assert [(s.drill_id, s.rank) for s in got] == [("d3", 1), ("d2", 2), ("d1", 3), ("d4", 1)]
+
+
+HOSTILE = ["[/x]", "[@click=app.quit]", "[reverse]", "\x1b]0;owned\x07\x1b[2J"]
+
+
+async def test_markup_and_escapes_in_team_names_and_commands_show_literally(tmp_path):
+    """A team named `[/x]` took the facilitator down (a MarkupError in the drills table, and again
+    on every restart from the Recorded board). Every participant's string is data: the drills
+    table, the live board, the Recorded board, the commands and the truth show it as typed (control
+    characters escaped), and the app keeps running."""
+    from drill import results
+
+    key = "a-serve-key-for-this-test-0123"
+    hosted = [await host(tmp_path, team, Facilitation.served(key)) for team in HOSTILE]
+    try:
+        first = hosted[0]
+        first.host.facilitate("push-hint [/x] stop it")
+        first.host.facilitate("push-hint [@click=app.quit] [reverse] \x1b[2J")
+        # The results store already holds a finished drill of a hostile team (a restart reads it).
+        ended = Drill("knightmare", "standard", 4, tmp_path / "ended.jsonl", paused=True)
+        ended.abandon()
+        results.record(ended.outcome(), ended.journal_path, team="[/x]")
+        app = FacilitatorApp(keys=[key], poll_s=0.2)
+        async with app.run_test(size=(200, 50)) as pilot:
+            w = app.roster.watched
+            await until(pilot, lambda: len(w) == 4 and all(x.state == "live" for x in w.values()))
+            await until(pilot, lambda: len(rows(app, "#board")) == 4)
+            # (names cut to 14 characters in these narrow columns, then escaped)
+            shown = sorted(["[/x]", "[@click=app.qu", "[reverse]", "\\x1b]0;owned\\x07\\x1b[2J"])
+            assert sorted(r[1] for r in rows(app, "#drills")) == shown
+            assert sorted(r[1] for r in rows(app, "#board")) == shown
+            await until(pilot, lambda: "[/x]" in text_of(app, "#recorded"))
+            app.current = first.facilitation.drill_id
+            app.action_tab("drill-tab")
+            await until(pilot, lambda: len(rows(app, "#commands")) == 2)
+            assert [r[2] for r in rows(app, "#commands")] == ["push-hint [/x] stop it",
+                                                              "push-hint [@click=app.quit] [reverse] \\x1b[2J"]
+            assert text_of(app, "#truth").startswith("[/x] (")
+            await pilot.click("#commands")  # a click on `[@click=app.quit]` is a click on text
+            await pilot.pause(0.3)
+            assert app.is_running
+            for x in hosted:
+                x.drill.abandon()
+            await until(pilot, lambda: len(app.roster.finished()) == 4)
+            await pilot.press("f4")
+            await until(pilot, lambda: isinstance(app.screen, DebriefsScreen))
+            teams = sorted(plain(c.query_one(".team", Static)).split(" (")[0] for c in app.screen.query(".column"))
+            assert teams == sorted(["[/x]", "[@click=app.quit]", "[reverse]", "\\x1b]0;owned\\x07\\x1b[2J"])
+            assert app.is_running
+    finally:
+        for h in hosted:
+            await h.close()
+
+
+def test_a_hostile_registry_entry_is_not_a_running_drill(data_dir):
+    from drill.gameday.channel import registry_dir, running_drills
+    import os
+
+    d = registry_dir()
+    d.mkdir(parents=True)
+    pid = os.getpid()
+    (d / "a.json").write_text(json.dumps({"id": "[/x]", "port": 1, "pid": pid}))
+    (d / "b.json").write_text(json.dumps({"id": "0123abcd", "port": "1", "pid": pid}))
+    (d / "c.json").write_text(json.dumps({"id": "0123abcd", "port": 1, "pid": pid, "team": ["red"]}))
+    (d / "d.json").write_text(json.dumps([1, 2]))
+    (d / "e.json").write_text(json.dumps({"id": "0123abce", "port": 1, "pid": pid, "team": "[/x]"}))
+    assert [x["id"] for x in running_drills()] == ["0123abce"]
+
+
+def test_a_drill_that_did_not_finish_ranks_below_every_finished_one():
+    def watched(i, score, grade, contained):
+        return Watched(f"d{i}", "t", status={"team": f"team{i}", "scenario": "knightmare", "difficulty": "standard",
+                                             "seed": 1, "score_usd": score, "contained": contained, "grade": grade,
+                                             "clock": "09:40:00", "phase": "incident"})
+    got = standings([watched(1, 1e3, "DNF", True), watched(2, 9e7, "F", False), watched(3, 5e6, "B", True)])
+    assert [s.drill_id for s in got] == ["d3", "d2", "d1"]
+
+
+async def test_function_keys_work_wherever_focus_is_and_the_speed_dropdown_follows_the_drill(tmp_path):
+    from textual.widgets import Button, TabbedContent
+
+    a = await host(tmp_path, "red", Facilitation.fresh())
+    b = await host(tmp_path, "blue", Facilitation.fresh())
+    b.host.facilitate("speed 5")
+    app = FacilitatorApp(tokens={a.facilitation.drill_id: a.facilitation.token,
+                                 b.facilitation.drill_id: b.facilitation.token}, poll_s=0.2)
+    try:
+        async with app.run_test(size=(160, 44)) as pilot:
+            w = app.roster.watched
+            await until(pilot, lambda: all(x.state == "live" for x in w.values()) and len(w) == 2)
+            tabs = app.query_one("#tabs", TabbedContent)
+            speed = app.query_one("#speed", Select)
+            app.current = b.facilitation.drill_id
+            app.action_tab("drill-tab")
+            await until(pilot, lambda: speed.value == "5")  # blue's own speed, sent by nobody
+            app.current = a.facilitation.drill_id
+            app._render_current()
+            await until(pilot, lambda: speed.value == "1")  # red's, not blue's
+            assert [c for c in journal_commands(a)] == []
+            for focused in (app.query_one("#pause", Button), speed, app.query_one("#hint", Input)):
+                app.action_tab("drill-tab")
+                focused.focus()
+                await pilot.pause()
+                await pilot.press("f2")
+                await until(pilot, lambda: tabs.active == "board-tab")
+            app.query_one("#pause", Button).focus()
+            app.action_tab("drill-tab")
+            await pilot.press("l")  # a letter, with a button focused
+            await until(pilot, lambda: tabs.active == "board-tab")
+            # Speed of all: every live drill, and the dropdown is ready to send again.
+            all_speed = app.query_one("#speed-all", Select)
+            all_speed.value = "10"
+            await until(pilot, lambda: a.drill.clock.speed == 10 and b.drill.clock.speed == 10)
+            assert all_speed.value is Select.NULL
+            await pilot.click("#pause-all")
+            await until(pilot, lambda: a.drill.clock.paused and b.drill.clock.paused)
+            await pilot.click("#resume-all")
+            await until(pilot, lambda: not a.drill.clock.paused and not b.drill.clock.paused)
+    finally:
+        for h in (a, b):
+            await h.close()

@@ -20,11 +20,12 @@ from drill.gameday.webclient import ENTER
 from .conftest import ROOT, start_tab, wait_registered
 
 # Installed in each served tab's process (through PYTHONPATH) before drill runs: it records every
-# file-system write the process attempts, whatever the confinement then allows or refuses.
+# file-system write the process attempts, whatever the confinement then allows or refuses. Tabs
+# are forked from the warm process (drill.gameday.warm): installed there, the hook is every tab's.
 OBSERVER = textwrap.dedent('''
     import os, sys
     _dir = os.environ.get("DRILL_TEST_AUDIT")
-    if _dir and "drill.gameday.served" in sys.orig_argv:
+    if _dir and ("drill.gameday.served" in sys.orig_argv or "drill.gameday.warm" in sys.orig_argv):
         _log = open(os.path.join(_dir, f"{os.getpid()}.log"), "a", buffering=1)
         _W = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
         _EV = {"os.mkdir": (0,), "os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "os.symlink": (1,),
@@ -58,7 +59,7 @@ def test_the_served_app_accepts_no_paths(capsys):
     p = subprocess.run([sys.executable, "-m", "drill.gameday.served", "--help"], capture_output=True, text=True,
                        timeout=60, cwd=ROOT)
     options = {w.strip("[],") for w in p.stdout.split() if w.startswith(("--", "[--"))}
-    assert options == {"--help", "--scenario", "--difficulty", "--seed", "--speed"}
+    assert options == {"--help", "--scenario", "--difficulty", "--seed", "--speed", "--ranked"}
 
 
 def test_confinement_refuses_writes_outside_the_data_dir_and_allows_them_inside(tmp_path):

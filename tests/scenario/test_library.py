@@ -1,5 +1,7 @@
 """The scenario library: calibration of the non-Knight incidents, variants by seed, the tutorial."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -41,13 +43,28 @@ def test_sell_program_sells_75000_contracts_in_about_20_minutes_and_the_price_fa
     assert 0.9 * 4.1e9 <= 75_000 * load("sell-program").spec.market.price_median_usd <= 1.1 * 4.1e9
 
 
-def test_sell_program_price_recovers_once_the_selling_stops():
+def test_sell_program_price_path_has_the_records_shape():
+    """CFTC-SEC staff report: the E-mini bottomed at 14:45:28, when CME's stop logic paused it for
+    five seconds, with about 35,000 of the 75,000 contracts sold; buyers came back and the price
+    recovered while the Sell Algorithm kept selling (into the rebound) until about 14:51."""
     s = Session(load("sell-program"))
-    s.advance_to(parse_clock("14:52:00"))
-    trough = s.world.market.traded_price(np.array([0]))[0] / s.world.market.fair[0]
-    s.advance_to(parse_clock("14:59:00"))
-    later = s.world.market.traded_price(np.array([0]))[0] / s.world.market.fair[0]
-    assert trough < 0.96
+    market, book = s.world.market, s.world.book
+    trough, trough_at, sold_at_trough, done_at, price_when_done, later = 1.0, None, 0, None, None, None
+    while not s.finished:
+        s.advance(5_000)
+        price = market.traded_price(np.array([0]))[0] / market.fair[0]
+        sold = int(book.filled[: book.n][book.account[: book.n] == 1].sum())
+        if price < trough:
+            trough, trough_at, sold_at_trough = price, s.now, sold
+        if done_at is None and sold >= 75_000:
+            done_at, price_when_done = s.now, price
+        if s.now == parse_clock("14:59:00"):
+            later = price
+    assert parse_clock("14:44:30") <= trough_at <= parse_clock("14:46:30"), fmt_clock(trough_at)
+    assert 0.40 <= sold_at_trough / 75_000 <= 0.60, sold_at_trough  # roughly half sold at the bottom
+    assert trough < 0.95 and market.halts and market.halts[0][0] == 0  # the pause came at the bottom
+    assert done_at - trough_at >= 4 * 60_000  # it kept selling for minutes after the bottom...
+    assert price_when_done - trough > 0.25 * (1 - trough)  # ...while the price was recovering
     assert later - trough > 0.7 * (1 - trough)  # most of the fall recovered within minutes
 
 
@@ -169,3 +186,25 @@ def test_hints_are_refused_outside_the_tutorial():
     o = Session(load("knightmare"), "historical")
     sub = o.submit("hint")
     assert not sub.accepted and "no hints" in sub.message
+
+
+def test_fat_finger_standard_kill_switch_cancels_the_resting_order_as_modern_venues_do():
+    """Cancel-on-disconnect is scenario data (behaviours.cancel_on_disconnect): with it the kill
+    switch takes the order off the book; without it (the old behaviour) the order keeps resting."""
+    sc = load("fat-finger")
+    assert sc.spec.behaviours.cancel_on_disconnect
+
+    def kill_at_once(scenario):
+        s = Session(scenario, "standard")
+        s.advance_to(parse_clock("09:27:02"))
+        s.submit("kill-switch")
+        return s.run_to_end()
+
+    o = kill_at_once(sc)
+    assert o.contained and o.loss_usd < 15e6
+    assert "cancelled 1 resting order" in o.actions[0]["result"]
+    behaviours = sc.spec.behaviours.model_copy(update={"cancel_on_disconnect": False})
+    legacy = dataclasses.replace(sc, spec=sc.spec.model_copy(update={"behaviours": behaviours}))
+    kept = kill_at_once(legacy)
+    assert kept.loss_usd > 1e9  # every share sold to other buyers
+    assert "cancelled" not in kept.actions[0]["result"]

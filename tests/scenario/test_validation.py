@@ -34,7 +34,7 @@ CASES = [
     ("unknown behaviour", 'behaviour = "runaway_untracked"', 'behaviour = "teleport"', "releases.0.flags.RLP"),
     ("absurd rate", 'rate_per_min = 96', 'rate_per_min = 1e9', "flows.0.rate_per_min"),
     ("absurd universe", 'universe = 310', 'universe = 10000000', "market.universe"),
-    ("runaway work", 'rate_per_min = 6.7', 'rate_per_min = 1000', "flows"),
+    ("runaway work", 'rate_per_min = 7.14', 'rate_per_min = 1000', "flows"),
     ("negative size", 'qty_lots = [1, 5]', 'qty_lots = [-1, 5]', "flows.1"),
     ("time outside", 'at = "09:34:00"', 'at = "23:59:00"', "timeline.events"),
     ("unknown control", '"cancel-open", "resolve"]', '"cancel-open", "resolve", "format-disk"]', "difficulties.historical.controls"),

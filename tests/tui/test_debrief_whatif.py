@@ -38,6 +38,14 @@ async def test_counterfactuals_fill_in_and_export_writes_the_files(make_app, tmp
         assert any("earlier" in label.lower() for label in labels)
         earliest = next(c for c in d.counterfactuals if c.kind == "earliest")
         assert earliest.score_usd <= screen.outcome.score_usd  # never worse than what the trainee did
+        # At 80x24 the progress line wraps rather than cutting "e exports the debrief".
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("2")
+        await pilot.pause()
+        progress = screen.query_one("#whatif-progress")
+        said = str(progress.render())
+        assert said.endswith("e exports the debrief.")
+        assert progress.region.height * progress.content_size.width >= len(said)
         await pilot.press("e")
         await pilot.pause()
         out = json.loads((tmp_path / "drill.debrief.json").read_text())

@@ -94,6 +94,33 @@ class TestConsole:
         assert snap_compare(console_app("historical", "09:50:00"), terminal_size=(80, 24), run_before=run_before)
 
 
+OTHER_SCENARIOS = ["fat-finger", "sell-program", "slow-clap"]  # knightmare: TestConsole above
+
+
+class TestEveryScenario:
+    @pytest.mark.parametrize("size", SIZES)
+    @pytest.mark.parametrize("scenario", OTHER_SCENARIOS)
+    def test_console(self, snap_compare, here, size, scenario):
+        """Each bundled scenario's console, default difficulty and seed, six minutes after its
+        open with `inspect` of its first server done: nothing a trainee needs is cut at 80x24
+        (loss, collateral, capital, clock, speed, phase, the status line's message)."""
+        from drill.scenario import load
+        from drill.timefmt import fmt_clock
+
+        spec = load(scenario).spec
+
+        async def run_before(pilot):
+            await pilot.pause()
+            console = pilot.app.console_screen
+            console.submit_command(f"inspect {console.snap.servers[0]}")
+            console.step(30_000)
+            await pilot.pause()
+
+        app = DrillApp(scenario, None, None, 10.0, "journal.jsonl", paused=True, counterfactuals=False,
+                       start_at=fmt_clock(spec.clock.open + 360_000), wall=FakeWall(), blink=False)
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
 class TestDebrief:
     @pytest.mark.parametrize("size", SIZES)
     def test_debrief(self, snap_compare, here, size):

@@ -129,3 +129,64 @@ def test_importing_the_console_package_is_cheap():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+# -- issue 17: what a trainee reads ---------------------------------------------------------------
+
+def _snapshot_at(clock: str, difficulty: str = "standard"):
+    from drill.timefmt import parse_clock
+
+    drill = Drill("knightmare", difficulty, 7)
+    drill.advance_to(parse_clock(clock))
+    return drill.snapshot()
+
+
+@pytest.mark.parametrize("difficulty", ["standard", "historical"])
+@pytest.mark.parametrize("width", [60, 78, 118])
+def test_the_header_never_cuts_a_figure(difficulty, width):
+    """Loss (or `?`), capital, collateral, clock, speed and phase whole at any width from 60;
+    the exposure gives way first where the loss is shown, and the title before the difficulty."""
+    from dataclasses import replace
+
+    from drill.tui.widgets.status_header import clock_line, fit_row, money_row, title_line
+
+    snap = replace(_snapshot_at("09:40:00", difficulty), collateral_usd=12_345_678.0)
+    money = money_row(snap, width).plain
+    assert len(money) == width
+    if snap.loss_usd is not None:
+        assert fmt.usd(snap.loss_usd) in money and fmt.usd(snap.capital_left_usd) in money
+    else:
+        assert "Loss ?" in money and fmt.usd(snap.capital_usd) in money
+        assert fmt.usd(snap.exposure_usd) in money and f"{snap.monitor_lag_s:,.0f}s" in money
+    assert fmt.usd(snap.collateral_usd) in money
+    clock = clock_line(snap, 30.0, False)
+    top = fit_row(title_line(snap, width - clock.cell_len - 1), clock, width).plain
+    assert snap.clock in top and "30x" in top and snap.phase.upper() in top
+    if width >= 78:  # an 80-column terminal and wider
+        assert f"{snap.difficulty} · seed 7" in top
+
+
+def test_literal_shows_control_characters_and_keeps_markup_as_text():
+    assert fmt.literal("inspect \x1b[31m[/x]\x9b") == "inspect \\x1b[31m[/x]\\x9b"
+    assert fmt.literal("two\nlines\tand a tab") == "two\nlines\tand a tab"
+
+
+def test_panel_keys_follow_the_tab_order_and_ids_are_unique():
+    from drill.tui.panels import PANELS, key_range
+
+    assert [p.key for p in PANELS] == [str(i + 1) for i in range(len(PANELS))]
+    assert len({p.id for p in PANELS}) == len(PANELS) and len({p.widget_id for p in PANELS}) == len(PANELS)
+    assert all(p.title and p.help for p in PANELS)
+    assert key_range(PANELS) == f"1 … {len(PANELS)}" and key_range(PANELS[:8]) == "1 … 8"
+    assert key_range((PANELS[0], PANELS[2])) == "1 3"
+
+
+def test_the_chart_ends_on_the_headers_figure():
+    from drill.tui.widgets.chart import headline, series_of
+
+    for difficulty in ("standard", "historical"):
+        snap = _snapshot_at("09:37:13", difficulty)
+        title, points = series_of(snap)
+        assert headline(snap) == (snap.loss_usd if snap.loss_usd is not None else snap.exposure_usd)
+        assert [at for at, _ in points] == sorted(at for at, _ in points)
+        assert points[-1][0] == (snap.now if snap.loss_usd is not None else snap.now - round(snap.monitor_lag_s * 1000))

@@ -14,38 +14,37 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
-from drill.commands import CommandError, parse_command
+from drill.commands import TRAINEE_VERBS, VERBS, CommandError, parse_command
 from drill.session.snapshot import Snapshot
 from drill.tui import format as fmt
 from drill.tui.completion import Completer
-from drill.tui.controller import Drill, faster, slower
+from drill.tui.controller import SPEEDS, Drill, faster, slower
 from drill.tui.messages import ResolveFinished, RunCommand
 from drill.tui.palette import DrillCommands
+from drill.tui.panels import BY_ID, PANELS, Fixed, Frame, Panel, available
 from drill.tui.screens.text_view import TextScreen
 from drill.tui.widgets.action_log import PREVIEW_LINES, ActionLog
-from drill.tui.widgets.chart import Chart
 from drill.tui.widgets.command_line import CommandLine
 from drill.tui.widgets.fleet import FleetTable
 from drill.tui.widgets.message_list import AlertList, MessageList
-from drill.tui.widgets.positions import PositionsView
-from drill.tui.widgets.releases import ReleasesView
 from drill.tui.widgets.status_header import StatusHeader
 from drill.tui.widgets.status_line import Feedback, JournalLabel
 from drill.tui.widgets.tape import TapeView
 
 FRAME_S = 1 / 30
 SLOW_EVERY = 6  # timer frames between redraws of the heavy panels (5 a second at 30 frames)
-WIDE_AT = 110  # columns from which the action log and the chart get a column of their own
-TABS = ("actions", "tape", "inbox", "alerts", "calls", "positions", "chart", "runbook", "canary")
-SIDE_TABS = ("actions", "chart")
-TAB_FOCUS = {"actions": "#actions-tab", "inbox": "#inbox-list", "alerts": "#alerts-list", "calls": "#calls-list",
-             "tape": "#tape-view Log", "positions": "#positions-view", "runbook": "#runbook-view"}  # shown beside the tabs, not in them, on a wide screen
+WIDE_AT = 110  # columns from which the side panels (the action log and the chart) get a column of their own
+
+
+def side_id(panel: Panel) -> str:
+    """The id of a side panel's copy beside the tabs (a wide screen shows that one)."""
+    return f"{panel.id}-side"
 
 
 class ConsoleScreen(Screen[None]):
@@ -62,7 +61,6 @@ class ConsoleScreen(Screen[None]):
     #tabs TabPane { padding: 0; height: 1fr; }
     #tabs ContentSwitcher { height: 1fr; }
     .panel-note { color: $text-muted; padding: 0 1; height: auto; }
-    #runbook-view { height: 1fr; padding: 0 1; }
 
     ConsoleScreen.-wide #left { width: 79; }
     ConsoleScreen.-wide #side { display: block; width: 1fr; height: 1fr; border-left: solid $panel-lighten-2; }
@@ -79,19 +77,23 @@ class ConsoleScreen(Screen[None]):
     #status-row { height: 1; padding: 0 1; }
     """
 
+    # The tooltip is the key's line in the help screen, which lists the bindings that work now.
     BINDINGS = [
         # Priority: the app runs these the moment the key arrives, before routing the keys that
         # follow it, so ":stop smars-1⏎" typed fast (or pasted by tmux) all lands in the line.
-        Binding("colon", "focus_command", "Command", key_display=":", priority=True),
+        Binding("colon", "focus_command", "Command", key_display=":", priority=True,
+                tooltip="focus the command line (Esc leaves it)"),
         Binding("escape", "leave_command", "Leave", show=False, priority=True),
-        Binding("space", "toggle_pause", "Pause"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
-        Binding("minus", "slower", "Slower", key_display="-"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("b", "briefing", "Briefing", show=False),
-        Binding("r,ctrl+r", "read_result", "Result", show=False),
-        Binding("q", "app.quit", "Quit"),
-        *(Binding(str(i + 1), f"show_tab('{name}')", name.title(), show=False) for i, name in enumerate(TABS)),
+        Binding("space", "toggle_pause", "Pause", tooltip="pause / resume the clock"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+",
+                tooltip=f"speed up ({', '.join(f'{s:g}' for s in SPEEDS)}x)"),
+        Binding("minus", "slower", "Slower", key_display="-", tooltip="slow down"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="this help"),
+        Binding("b", "briefing", "Briefing", show=False, tooltip="the briefing again"),
+        Binding("r,ctrl+r", "read_result", "Result", show=False, key_display="r (ctrl+r while typing)",
+                tooltip="read the latest finished action's whole result"),
+        Binding("q", "app.quit", "Quit", tooltip="quit (asks first while the drill runs; ctrl+q too)"),
+        *(Binding(p.key, f"show_tab('{p.id}')", p.title, show=False) for p in PANELS),
     ]
 
     def __init__(self, drill: Drill, *, blink: bool = True, frame_s: float = FRAME_S, **kwargs):
@@ -100,8 +102,10 @@ class ConsoleScreen(Screen[None]):
         self.blink = blink
         self.frame_s = frame_s
         self.snap: Snapshot = drill.snapshot()
+        self.fixed = Fixed.of(self.snap)
+        self.panels = available(self.fixed)
         self.completer = Completer(
-            self.snap.controls, self.snap.servers, self.snap.flags,
+            self.fixed.controls, self.fixed.servers, self.fixed.flags,
             alerts=lambda: [a.id for a in self.snap.alerts if not a.acked] if "ack" in self.snap.controls else [])
         self.frames = 0  # renders, for the bench and for tests
         self.wide = False
@@ -113,50 +117,25 @@ class ConsoleScreen(Screen[None]):
         self._ticks = 0
         self._status: dict[int, str] = {}  # action id -> status last rendered
         self._w: SimpleNamespace = SimpleNamespace()
+        self._money: Snapshot = self.snap  # the snapshot the header's money row and the chart read
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        snap = self.snap
+        snap, fixed = self.snap, self.fixed
         yield StatusHeader(id="header")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 with Vertical(id="fleet-panel"):
                     releases = sorted({r.release for r in snap.fleet})
-                    yield FleetTable(snap.servers, releases, columns=snap.fleet_columns, id="fleet")
-                with TabbedContent(id="tabs", initial="actions"):
-                    with TabPane("Actions", id="actions"):
-                        yield ActionLog(id="actions-tab")
-                    with TabPane("Tape", id="tape"):
-                        yield TapeView(id="tape-view")
-                    with TabPane("Inbox", id="inbox"):
-                        yield MessageList("email", id="inbox-list")
-                    with TabPane("Alerts", id="alerts"):
-                        if not snap.alerts_enabled:
-                            yield Static("No alerts in this difficulty: nothing was designed to warn you.",
-                                         classes="panel-note")
-                        yield AlertList("alert", id="alerts-list")
-                    with TabPane("Calls", id="calls"):
-                        yield MessageList("call", id="calls-list")
-                    with TabPane("Positions", id="positions"):
-                        yield PositionsView(id="positions-view")
-                    with TabPane("Chart", id="chart"):
-                        yield Chart(id="chart-tab")
-                    if snap.releases:  # only where the difficulty has a canary dashboard
-                        with TabPane("Canary", id="canary"):
-                            yield ReleasesView(id="releases-view")
-                    with TabPane("Runbook", id="runbook"):
-                        with VerticalScroll(id="runbook-view"):
-                            if snap.runbook:
-                                from textual.widgets import Markdown  # only where there is one
-
-                                yield Markdown(snap.runbook)
-                            else:
-                                yield Static("There is no runbook in this difficulty.", classes="panel-note")
+                    yield FleetTable(snap.servers, releases, columns=snap.fleet_columns, flags=snap.flags, id="fleet")
+                with TabbedContent(id="tabs", initial=self.panels[0].id):
+                    for panel in self.panels:
+                        with TabPane(panel.title, id=panel.id):  # our own words: no markup to fear
+                            yield from panel.compose(fixed, panel.widget_id)
             with Vertical(id="side"):
-                yield Static("Chart", classes="side-title")
-                yield Chart(id="chart-side")
-                yield Static("Actions", classes="side-title")
-                yield ActionLog(id="actions-side")
+                for panel in sorted((p for p in self.panels if p.side), key=lambda p: p.side):
+                    yield Static(Text(panel.title), classes="side-title")
+                    yield from panel.compose(fixed, side_id(panel))
         with Vertical(id="command-bar"):
             with Horizontal(id="command-row"):
                 yield Static(":", id="prompt")
@@ -164,18 +143,15 @@ class ConsoleScreen(Screen[None]):
                                   placeholder="press : then type a command (Tab completes, ? for help)")
             with Horizontal(id="status-row"):
                 yield Feedback(id="feedback")
-                yield JournalLabel(snap.journal_path or "(none)", id="journal")
+                yield JournalLabel(fixed.journal_path or "(none)", id="journal")
         yield Footer()
 
     def on_mount(self) -> None:
         q = self.query_one
-        self._w = SimpleNamespace(
-            header=q(StatusHeader), fleet=q(FleetTable), tape=q(TapeView), tabs=q("#tabs", TabbedContent),
-            inbox=q("#inbox-list", MessageList), calls=q("#calls-list", MessageList),
-            alerts=q("#alerts-list", AlertList), positions=q(PositionsView),
-            chart_side=q("#chart-side", Chart), chart_tab=q("#chart-tab", Chart),
-            actions_side=q("#actions-side", ActionLog), actions_tab=q("#actions-tab", ActionLog),
-            feedback=q(Feedback), line=q(CommandLine))
+        self._w = SimpleNamespace(header=q(StatusHeader), fleet=q(FleetTable), tabs=q("#tabs", TabbedContent),
+                                  feedback=q(Feedback), line=q(CommandLine))
+        self._panel_widgets = {p.id: q(f"#{p.widget_id}") for p in self.panels}
+        self._side_widgets = {p.id: q(f"#{side_id(p)}") for p in self.panels if p.side}
         self._w.feedback.say("The clock is paused: space starts it." if self.drill.clock.paused
                              else "The clock runs. : for the command line, ? for help.")
         self._apply_layout(self.app.size.width)  # and the first render
@@ -193,10 +169,11 @@ class ConsoleScreen(Screen[None]):
         self.wide = wide
         self.set_class(wide, "-wide")
         tabs = self.query_one("#tabs", TabbedContent)
-        for name in SIDE_TABS:
-            (tabs.hide_tab if wide else tabs.show_tab)(name)
-        if wide and tabs.active in SIDE_TABS:
-            tabs.active = "tape"
+        for panel in self.panels:
+            if panel.side:
+                (tabs.hide_tab if wide else tabs.show_tab)(panel.id)
+        if wide and BY_ID[tabs.active].side:
+            tabs.active = next(p.id for p in self.panels if not p.side)
         self.render_snapshot(self.snap)
 
     # -- the frame --------------------------------------------------------------------------------
@@ -228,35 +205,39 @@ class ConsoleScreen(Screen[None]):
         self.refresh_now()
 
     def render_snapshot(self, snap: Snapshot, full: bool = True) -> None:
-        """Render one snapshot. The header, tape and action log follow every frame; the heavier
-        panels (`full`) every few frames: a table of 72 cells redrawn 30 times a second costs
-        more than anyone can read."""
+        """Render one snapshot: every panel reads this one frame. The clock and the panels that
+        must keep up (the tape, the action log) follow every frame; the heavier ones (`full`)
+        every few frames: a table of 72 cells redrawn 30 times a second costs more than anyone
+        can read. The header's money row changes with the chart, on the frames the chart is
+        drawn, from the same snapshot. A hidden panel waits for its tab, unless it keeps a count
+        or a position (`while_hidden`)."""
         self.snap = snap
         self.frames += 1
         w = self._w
         clock = self.drill.clock
-        w.header.show(snap, clock.speed, clock.paused)
-        w.tape.show(snap.tape)
-        self._show_actions(w.actions_side if self.wide else w.actions_tab, snap)
-        if not full:
-            return
-        w.fleet.show(snap.fleet)
-        w.inbox.show(snap.inbox)
-        w.calls.show(snap.calls)
-        w.alerts.show(snap.alerts)
-        self._label_tabs()
-        active = w.tabs.active
-        if active == "positions":
-            w.positions.show(snap)
-        elif active == "canary" and snap.releases:
-            self.query_one(ReleasesView).show(snap.releases)
-        if self.wide:
-            w.chart_side.show(snap)
-        elif active == "chart":
-            w.chart_tab.show(snap)
+        frame = Frame(snap, clock.speed, clock.paused)
+        if full:
+            self._money = snap  # the header's figures change when the chart's do, from this snapshot
+        w.header.show(snap, clock.speed, clock.paused, money=self._money)
+        if full:
+            w.fleet.show(snap.fleet)
+        for panel, widget in self._shown_widgets():
+            if full or panel.every_frame:
+                panel.show(widget, frame)
+        self._report_finished(snap)
+        if full:
+            self._label_tabs()
 
-    def _show_actions(self, log: ActionLog, snap: Snapshot) -> None:
-        log.show(snap.actions)
+    def _shown_widgets(self):
+        """(panel, widget) for each panel to render now: where it is shown, or must keep up."""
+        active = self._w.tabs.active
+        for panel in self.panels:
+            if panel.side and self.wide:
+                yield panel, self._side_widgets[panel.id]
+            elif panel.id == active or panel.while_hidden:
+                yield panel, self._panel_widgets[panel.id]
+
+    def _report_finished(self, snap: Snapshot) -> None:
         # Say so on the status line when an action finishes (once, whichever log is showing).
         for a in snap.actions:
             before = self._status.get(a.id)
@@ -268,30 +249,26 @@ class ConsoleScreen(Screen[None]):
                 self._w.feedback.say(f"{a.command}: {lines[0] if lines else 'done'}{more}", kind)
 
     def _label_tabs(self) -> None:
-        tabs = self.query_one("#tabs", TabbedContent)
-        counts = {
-            "inbox": self.query_one("#inbox-list", MessageList).unread,
-            "calls": self.query_one("#calls-list", MessageList).unread,
-            "alerts": self.query_one("#alerts-list", AlertList).unread,
-        }
-        for name, n in counts.items():
-            if self._unread.get(name) != n:
-                self._unread[name] = n
-                label = Text(name.title())
+        tabs = self._w.tabs
+        for panel in self.panels:
+            n = panel.unread(self._panel_widgets[panel.id])
+            if self._unread.get(panel.id, 0) != n:
+                self._unread[panel.id] = n
+                label = Text(panel.title)
                 if n:
                     label.append(f" {n}", style="bold")
-                tabs.get_tab(name).label = label
+                tabs.get_tab(panel.id).label = label
 
     @on(TabbedContent.TabActivated, "#tabs")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "positions":
-            self.query_one(PositionsView).show(self.snap)
-        elif event.pane.id == "canary":
-            self.query_one(ReleasesView).show(self.snap.releases)
-        elif event.pane.id == "chart":
-            self.query_one("#chart-tab", Chart).show(self.snap)
-        elif event.pane.id == "actions":
-            self.query_one("#actions-tab", ActionLog).show(self.snap.actions)
+        # A panel that waited while hidden catches up the moment it is shown.
+        panel = BY_ID.get(event.pane.id or "")
+        if panel is not None and panel.id in self._panel_widgets:
+            clock = self.drill.clock
+            widget = self._panel_widgets[panel.id]
+            panel.show(widget, Frame(self._money, clock.speed, clock.paused))  # what the header shows
+            if isinstance(widget, TapeView):
+                self.call_after_refresh(widget.follow)  # it has a size again: back to the newest row
 
     def _finish(self, snap: Snapshot) -> None:
         if self.ended:
@@ -317,7 +294,7 @@ class ConsoleScreen(Screen[None]):
         try:
             command = parse_command(text)
         except CommandError as exc:
-            feedback.say(str(exc), "error")
+            feedback.say(self._unknown_verb(text) or str(exc), "error")
             return
         if command.verb == "resolve":
             self.busy = True
@@ -332,6 +309,16 @@ class ConsoleScreen(Screen[None]):
         feedback.say(sub.message, "ok" if sub.accepted else "refused")
         self._dirty = True
         self.refresh_now()
+
+    def _unknown_verb(self, text: str) -> str | None:
+        """For a verb that does not exist, a message that fits the status line: the commands of
+        this drill it could be (the vocabulary's own message lists every verb there is)."""
+        word = text.split()[0]
+        if word.lower() in VERBS:
+            return None
+        near = [v for v in self.fixed.controls if v in TRAINEE_VERBS and v.startswith(word.lower()[:2])]
+        guess = f"did you mean {' or '.join(near[:3])}? " if near else ""
+        return f"unknown command {word!r}: {guess}Tab completes; Esc then ? for help"
 
     @work(thread=True, exclusive=True, group="resolve")
     def _resolve(self, text: str) -> None:
@@ -435,6 +422,10 @@ class ConsoleScreen(Screen[None]):
         self.set_focus(self.query_one(CommandLine))
 
     def action_toggle_pause(self) -> None:
+        refusal = self.drill.clock.trainee_refusal("pause")
+        if refusal:
+            self.query_one(Feedback).say(refusal, "refused")
+            return
         paused = self.drill.clock.toggle()
         self.query_one(Feedback).say("Paused." if paused else f"Running at {self.drill.clock.speed:g}x.", "info")
         self._dirty = True
@@ -447,33 +438,54 @@ class ConsoleScreen(Screen[None]):
         self._set_speed(slower(self.drill.clock.speed))
 
     def _set_speed(self, speed: float) -> None:
+        refusal = self.drill.clock.trainee_refusal("speed")
+        if refusal:
+            self.query_one(Feedback).say(refusal, "refused")
+            return
         self.drill.clock.set_speed(speed)
         self.query_one(Feedback).say(f"Speed {speed:g}x.", "info")
         self._dirty = True
         self.refresh_now()
 
     def action_show_tab(self, name: str) -> None:
-        if name == "canary" and not self.snap.releases:
-            self._w.feedback.say("No canary dashboard in this difficulty.", "info")
+        panel = BY_ID[name]
+        if panel not in self.panels:
+            self._w.feedback.say(panel.unavailable(), "info")
             return
-        if self.wide and name in SIDE_TABS:
-            if name == "actions":
-                self.query_one("#actions-side", ActionLog).focus()
+        if self.wide and panel.side:
+            widget = self._side_widgets[panel.id]
+            if panel.focus is None:
+                self._w.feedback.say(f"On a wide screen the {panel.title.lower()} is always shown, at the right.", "info")
             else:
-                self._w.feedback.say("On a wide screen the chart is always shown, at the top right.", "info")
+                widget.focus()
             return
-        self.query_one("#tabs", TabbedContent).active = name
-        target = TAB_FOCUS.get(name)
-        if target:
-            # The pane is displayed on the next refresh; only then can its list take focus.
-            widget = self.query_one(target)
-            self.call_after_refresh(widget.focus)
+        self._w.tabs.active = name
+        if panel.focus is not None:
+            widget = self._panel_widgets[name]
+            target = widget.query_one(panel.focus) if panel.focus else widget
+            # The pane is displayed on the next refresh; only then can its widget take focus.
+            self.call_after_refresh(target.focus)
+
+    # Keys the facilitator may take from the trainee (ranked play, a held pause or speed).
+    CLOCK_KEYS = {"toggle_pause": "pause", "faster": "speed", "slower": "speed"}
+
+    def active_keys(self) -> list[tuple[str, str]]:
+        """(key, what it does) for each of the console's keys that works now, in binding order:
+        in ranked play the clock's keys are the facilitator's, and help says so instead."""
+        keys = []
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            action = binding.action
+            if not binding.tooltip or self.check_action(action, ()) is False:
+                continue
+            refusal = self.drill.clock.trainee_refusal(self.CLOCK_KEYS[action]) if action in self.CLOCK_KEYS else None
+            keys.append((binding.key_display or binding.key, f"not now: {refusal}" if refusal else binding.tooltip))
+        return keys
 
     def action_help(self) -> None:
         from drill.tui.screens.help import HelpScreen, help_markdown
 
-        snap = self.snap
-        self.app.push_screen(HelpScreen(help_markdown(snap.controls, snap.servers, snap.flags, snap.difficulty)))
+        self.app.push_screen(HelpScreen(help_markdown(self.fixed, self.panels, self.active_keys())))
 
     def action_briefing(self) -> None:
         from drill.tui.screens.briefing import BriefingScreen

@@ -58,7 +58,7 @@ def score_card(outcome: Outcome, journal: str | None) -> Table:
         grid.add_row("Fault on", Text(", ".join(outcome.faulty_servers)))
     grid.add_row("Drill", Text(f"{outcome.scenario} · {outcome.difficulty} · seed {outcome.seed}"))
     if journal:
-        grid.add_row("Journal", Text(journal, overflow="fold"))
+        grid.add_row("Journal", Text(fmt.literal(journal), overflow="fold"))
     return grid
 
 
@@ -99,15 +99,11 @@ def enriched_card(outcome: Outcome, journal: str | None, d) -> Table:
         extra = f" (score {fmt.usd(r.score_usd)}, grade {r.grade})" if r.score_usd is not None else ""
         return Text(fmt.usd_full(r.loss_usd) + extra)
 
-    def took(seconds: float | None) -> str:
-        return "n/a" if seconds is None else fmt_duration(seconds * 1000)
-
     grid.add_row("Historical", ref(c.historical))
     grid.add_row("Best play", ref(c.best_play))
-    grid.add_row("Diagnosed", Text(f"{took(c.time_to_first_diagnostic_s)} after the fault showed ({c.first_diagnostic_command})"
-                                   if c.first_diagnostic_command else "no diagnostic command was used"))
-    grid.add_row("Contained", Text(f"{took(c.time_to_containment_s)} after the fault showed"))
-    grid.add_row("Recovered", Text(took(c.time_to_recovery_s) if c.recovered_at else "not recovered"))
+    for label, text in c.story:  # each time once, counted from the fault; "Contained" is above
+        if label in ("First diagnostic", "Recovered"):
+            grid.add_row(label, Text(text))
     return grid
 
 
@@ -164,7 +160,7 @@ class DebriefScreen(Screen[None]):
     DebriefScreen #debrief-tabs { height: 1fr; }
     DebriefScreen #debrief-tabs TabPane { padding: 0; height: 1fr; }
     DebriefScreen #timeline { height: 1fr; border: none; padding: 0; }
-    DebriefScreen #whatif-progress { height: 1; padding: 0 1; color: $text-muted; }
+    DebriefScreen #whatif-progress { height: auto; padding: 0 1; color: $text-muted; }
     DebriefScreen #whatif, DebriefScreen #review { height: auto; width: 1fr; padding: 0 1; }
     """
 
@@ -250,7 +246,7 @@ class DebriefScreen(Screen[None]):
             self.query_one("#debrief-card", Static).update(enriched_card(self.outcome, self.journal, d))
             progress = (f"{d.done} of {d.total} re-simulations done"
                         + (f": computing {', '.join(d.pending[:2])}…" if d.pending else ". e exports the debrief."))
-            self.query_one("#whatif-progress", Static).update(progress)
+            self.query_one("#whatif-progress", Static).update(Text(progress))  # wraps where narrow
             self.query_one("#whatif", Static).update(whatif_table(d))
             self.query_one("#review", Static).update(review_text(d))
             self._show_curves()
@@ -299,11 +295,16 @@ class DebriefScreen(Screen[None]):
             paths["json"].write_text(to_json(d), encoding="utf-8")
             paths["html"].write_text(to_html(d), encoding="utf-8")
         except OSError as exc:
-            self.notify(f"Export failed: {exc}", severity="error")
+            self.notify(fmt.literal(f"Export failed: {exc}"), severity="error", markup=False)
             return
         note = "" if d.complete else " (some counterfactuals were still computing)"
-        self.notify(f"Exported{note}: {paths['md']} (+ .svg, .json, .html)", timeout=10)
         self.exported = paths
+        if getattr(self.app, "served", False):
+            # In a browser the server's paths mean nothing to the trainee: the page downloads.
+            self.app.deliver_text(paths["html"], open_method="download", mime_type="text/html")
+            self.notify(fmt.literal(f"Exported{note}: your browser downloads {paths['html'].name}"), timeout=10, markup=False)
+            return
+        self.notify(fmt.literal(f"Exported{note}: {paths['md']} (+ .svg, .json, .html)"), timeout=10, markup=False)
 
     @on(OptionList.OptionSelected, "#timeline")
     def _selected(self, event: OptionList.OptionSelected) -> None:

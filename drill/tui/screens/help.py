@@ -10,48 +10,49 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
-from drill.commands import VERBS
+from drill.commands import TRAINEE_VERBS, VERBS
+from drill.tui.panels import Fixed, Panel, key_range
 
-KEYS = (
-    (":", "focus the command line (Esc leaves it)"),
+# Keys that belong to the command line and the lists rather than to the console.
+WIDGET_KEYS = (
     ("Tab / ↑ ↓", "in the command line: complete; walk the history"),
     ("→", "in the command line: accept the grey suggestion"),
-    ("space", "pause / resume the clock"),
-    ("+ / -", "speed up / slow down (1, 2, 5, 10, 30, 60x)"),
-    ("1 … 8", "switch tabs (actions, tape, inbox, alerts, calls, positions, chart, runbook)"),
     ("Enter", "open the selected message, alert or action result; on a server, prepare `inspect`"),
-    ("r (ctrl+r while typing)", "read the latest finished action's whole result"),
-    ("b", "the briefing again"),
     ("ctrl+p", "command palette: every command with its arguments filled in"),
-    ("?", "this help"),
-    ("q / ctrl+q", "quit (asks first while the drill runs)"),
 )
 
-PANELS = (
-    ("Header", "scenario, sim clock (US Eastern), speed, phase, loss or exposure, capital left, collateral"),
+# The parts of the console that are always on screen, above the tabs.
+REGIONS = (
+    ("Header", "scenario, sim clock, speed, phase, loss or exposure, capital left, collateral"),
     ("Fleet", "each server: release, flags it knows, state, parent orders in, child orders and fills per "
               "second, children sent per parent received (out:in)"),
-    ("Actions", "every command, its progress while it runs, and its result"),
-    ("Tape", "a live sample of child orders and fills"),
-    ("Inbox / Alerts / Calls", "messages, newest at the bottom; the tab shows how many are unread"),
-    ("Positions", "the firm's largest positions as the risk monitor shows them, and how far it lags"),
-    ("Chart", "the loss over the session (the exposure, where the loss is hidden)"),
-    ("Runbook", "the incident runbook, where the difficulty has one"),
 )
 
 
-def help_markdown(controls: Sequence[str], servers: Sequence[str], flags: Sequence[str], difficulty: str) -> str:
+def cell(text: str) -> str:
+    """Scenario text in a Markdown table cell: a `|` would start another column."""
+    return text.replace("|", "\\|")
+
+
+def help_markdown(fixed: Fixed, panels: Sequence[Panel], keys: Sequence[tuple[str, str]]) -> str:
+    """Help for this drill: the console's working `keys`, its `panels` and the commands the
+    difficulty offers; nothing else."""
+    tabs = ", ".join(p.title.lower() for p in panels)
     lines = ["# Help", "", "## Keys", "", "| key | does |", "| --- | --- |"]
-    lines += [f"| `{k}` | {d} |" for k, d in KEYS]
-    lines += ["", "## Panels", "", "| panel | shows |", "| --- | --- |"]
-    lines += [f"| {p} | {d} |" for p, d in PANELS]
-    lines += ["", f"## Commands in this drill ({difficulty})", "", "| command | does |", "| --- | --- |"]
-    lines += [f"| `{VERBS[v].usage}` | {VERBS[v].summary} |" for v in controls if v in VERBS]
-    missing = [v for v in VERBS if v not in controls]
+    lines += [f"| `{k}` | {d} |" for k, d in keys]
+    lines += [f"| `{key_range(tuple(panels))}` | switch tabs ({tabs}) |"]
+    lines += [f"| `{k}` | {d} |" for k, d in WIDGET_KEYS]
+    lines += ["", "## Panels", "", "| panel | key | shows |", "| --- | --- | --- |"]
+    lines += [f"| {name} | | {d} |" for name, d in REGIONS]
+    lines += [f"| {p.title} | `{p.key}` | {p.help} |" for p in panels]
+    lines += ["", f"## Commands in this drill ({cell(fixed.difficulty)})", "", "| command | does |", "| --- | --- |"]
+    lines += [f"| `{VERBS[v].usage}` | {VERBS[v].summary} |" for v in fixed.controls if v in TRAINEE_VERBS]
+    missing = [v for v in TRAINEE_VERBS if v not in fixed.controls]
     if missing:
         lines += ["", "Not available in this difficulty: " + ", ".join(f"`{v}`" for v in missing) + "."]
-    lines += ["", f"Servers: {', '.join(servers) or 'none'}. Flags: {', '.join(flags) or 'none'}.",
-              "", "Every command takes simulated time; the market does not wait."]
+    lines += ["", f"Servers: {cell(', '.join(fixed.servers)) or 'none'}. Flags: {cell(', '.join(fixed.flags)) or 'none'}.",
+              "", "Every command takes simulated time; the market does not wait. A command still running "
+              "is not queued again: wait for its result."]
     return "\n".join(lines)
 
 

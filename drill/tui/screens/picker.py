@@ -17,6 +17,7 @@ from drill.scenario import LoadedScenario, ScenarioError, bundled_ids, load
 
 
 MAX_TEAM_CHARS = 60  # as the results store allows
+FLAGSHIP = "knightmare"  # the drill the picker opens on, first in the list
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class PickerScreen(Screen[Choice]):
     PickerScreen #description { height: 1fr; color: $text-muted; padding: 0 1; }
     PickerScreen #start-row { height: 3; margin-top: 1; }
     PickerScreen #start-row Label { margin: 1 1 0 0; }
-    PickerScreen #seed { width: 24; }
+    PickerScreen #seed { width: 30; }
     PickerScreen #start { margin-left: 2; }
     PickerScreen #problem { height: auto; color: $error; }
     PickerScreen #team-row { height: 3; margin-top: 1; }
@@ -55,7 +56,8 @@ class PickerScreen(Screen[Choice]):
     PickerScreen #team { width: 40; }
     """
 
-    BINDINGS = [Binding("ctrl+s", "start", "Start")]
+    # It leads to the briefing, whose Enter starts the drill: the label says where it goes.
+    BINDINGS = [Binding("ctrl+s", "start", "Briefing")]
 
     def __init__(self, blink: bool = True, *, team_field: bool = False, fixed: Choice | None = None,
                  team: str | None = None, **kwargs):
@@ -68,7 +70,8 @@ class PickerScreen(Screen[Choice]):
         self._team = team
         self._scenarios: dict[str, LoadedScenario] = {}
         self._problems: dict[str, str] = {}
-        for sid in ([fixed.scenario] if fixed is not None else bundled_ids()):
+        ids = [fixed.scenario] if fixed is not None else bundled_ids()
+        for sid in sorted(ids, key=lambda sid: sid != FLAGSHIP):  # the flagship first, the rest as listed
             try:
                 self._scenarios[sid] = load(sid)
             except ScenarioError as exc:  # a broken bundled scenario must not take the picker down
@@ -79,7 +82,8 @@ class PickerScreen(Screen[Choice]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("drill · choose a drill", classes="picker--title")
-            yield Static("↑↓ choose · Enter next · Tab move · ctrl+s start", classes="picker--keys")
+            yield Static("↑↓ choose · Enter next · Tab move · ctrl+s briefing (then Enter starts)",
+                         classes="picker--keys")
             with Horizontal(id="columns"):
                 with Vertical():
                     yield Label("Scenario")
@@ -102,13 +106,13 @@ class PickerScreen(Screen[Choice]):
                     yield team
             with Horizontal(id="start-row"):
                 yield Label("Seed")
-                seed = Input(placeholder="scenario default", type="integer", id="seed")
+                seed = Input(placeholder="the scenario's", type="integer", id="seed")
                 seed.cursor_blink = self._blink
                 if self._fixed is not None:
                     seed.value = "" if self._fixed.seed is None else str(self._fixed.seed)
                     seed.disabled = True
                 yield seed
-                yield Button("Start", id="start", variant="primary")
+                yield Button("Briefing", id="start", variant="primary")
             yield Static(id="problem")
         yield Footer()
 
@@ -145,7 +149,8 @@ class PickerScreen(Screen[Choice]):
         first = spec.default_difficulty if spec.default_difficulty in names else names[0]
         diffs.highlighted = names.index(first)
         self._show_difficulty(first)
-        self.query_one("#seed", Input).placeholder = f"default {spec.seed}"
+        # A bare "default 20120834" reads as a date: say it is a seed, and which.
+        self.query_one("#seed", Input).placeholder = f"blank: seed #{spec.seed}"
 
     def _show_difficulty(self, name: str) -> None:
         self._difficulty = name

@@ -12,6 +12,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from drill.tui.format import literal
+
 
 class TextScreen(ModalScreen[str | None]):
     """Dismisses with None, or with the command of an offered action (e.g. "ack A1")."""
@@ -36,7 +38,7 @@ class TextScreen(ModalScreen[str | None]):
                  offers: Sequence[tuple[str, str, str]] = (), **kwargs):
         """`offers`: (key, label, command) for actions the reader can take from here."""
         super().__init__(**kwargs)
-        self._title, self._body, self._meta = title, body, meta
+        self._title, self._body, self._meta = literal(title), literal(body), literal(meta)
         self._offers = {key: (label, command) for key, label, command in offers}
 
     def compose(self) -> ComposeResult:

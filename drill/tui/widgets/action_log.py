@@ -16,6 +16,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from drill.session.snapshot import ActionRow
+from drill.tui.format import literal
 
 PREVIEW_LINES = 2
 BAR = 10
@@ -29,7 +30,7 @@ def progress_bar(progress: float, width: int = BAR) -> str:
 def action_prompt(a: ActionRow) -> Text:
     text = Text()
     text.append(f"{a.clock} ", style="dim")
-    text.append(a.command, style="bold")
+    text.append(literal(a.command), style="bold")
     if a.status == "running":
         text.append(f"  {progress_bar(a.progress)} {a.progress:4.0%}", style="cyan")
     elif a.status == "refused":
@@ -38,7 +39,7 @@ def action_prompt(a: ActionRow) -> Text:
         text.append("  done", style="green")
     lines = a.result.splitlines() if a.result else []
     for line in lines[:PREVIEW_LINES]:
-        text.append("\n  " + line.strip(), style="yellow" if a.status == "refused" else "")
+        text.append("\n  " + literal(line.strip()), style="yellow" if a.status == "refused" else "")
     if len(lines) > PREVIEW_LINES:
         text.append(f"\n  … {len(lines) - PREVIEW_LINES} more lines: Enter to read", style="dim italic")
     return text

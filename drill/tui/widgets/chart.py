@@ -34,10 +34,20 @@ def nice_ceiling(value: float) -> float:
 
 
 def series_of(snap: Snapshot) -> tuple[str, list[tuple[int, float]]]:
+    """The chart's title and points. The last point is the snapshot's own figure, the one the
+    header shows, at its instant: the curve is sampled every few seconds, and a chart that
+    ended at its last sample read a different loss from the header for a while."""
     if snap.loss_usd is not None:
-        return "Loss", [(p.at, p.loss_usd) for p in snap.curve]
+        points = [(p.at, p.loss_usd) for p in snap.curve if p.at < snap.now]
+        return "Loss", points + [(snap.now, snap.loss_usd)]
     seen_until = snap.now - round(snap.monitor_lag_s * 1000)
-    return "Exposure (risk monitor)", [(p.at, p.exposure_usd) for p in snap.curve if p.at <= seen_until]
+    points = [(p.at, p.exposure_usd) for p in snap.curve if p.at < seen_until]
+    return "Exposure (risk monitor)", points + [(seen_until, snap.exposure_usd)]
+
+
+def headline(snap: Snapshot) -> float:
+    """The figure the chart's title shows: the header's loss, or its exposure."""
+    return series_of(snap)[1][-1][1]
 
 
 def columns(series: Sequence[tuple[int, float]], x0: int, x1: int, width: int) -> list[float | None]:

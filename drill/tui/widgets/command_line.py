@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input
 
 from drill.tui.completion import Completer
+from drill.tui.format import literal
 
 HISTORY_SIZE = 200
 
@@ -43,6 +45,36 @@ class CommandLine(Input):
         self.history: list[str] = []
         self._cursor: int | None = None  # index into history while browsing it
         self._draft = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual types a printable key here, on arrival, but runs a bound key (Backspace, the
+        # arrows, Enter, Tab) only once the event has bubbled up to the app. In a burst ("2",
+        # Backspace, "3", Enter from a paste, a slow link or tmux) the "3" is typed before the
+        # Backspace runs, which then deletes the "3": the line ran unchanged. Running this
+        # widget's own bindings on arrival keeps every key in the order it was typed.
+        # (Textual issue #6605; the app's and screen's priority bindings have already run.)
+        # (Textual then calls Input's own `_on_key`, which types printable keys, unless prevented.)
+        action = self._own_binding(event)
+        if action is not None:
+            event.stop()
+            event.prevent_default()
+            self._restart_blink()
+            await self.run_action(action)
+
+    def _own_binding(self, event: events.Key) -> str | None:
+        """The action this widget binds to the key (in its own or Input's BINDINGS), if any."""
+        for key in event.aliases:
+            for binding in self._bindings.key_to_bindings.get(key, ()):
+                if not binding.priority:
+                    return binding.action
+        return None
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # A paste can carry escape sequences and other control characters: they are typed as
+        # their visible escapes (\x1b), so the line never sends them to the terminal.
+        # (Textual then calls Input's own `_on_paste` with the text made safe.)
+        if event.text:
+            event.text = literal(event.text)
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         # ":" is the console's key for "to the command line" and never part of a command:

@@ -59,9 +59,10 @@ class FleetTable(DataTable):
     """
 
     def __init__(self, servers: Sequence[str] = (), releases: Sequence[str] = (),
-                 columns: Sequence[str] | None = None, **kwargs):
+                 columns: Sequence[str] | None = None, flags: Sequence[str] = (), **kwargs):
         """`columns`: the snapshot's fleet_columns (what the difficulty shows); the server's name
-        is always the first. None: every column."""
+        is always the first. None: every column. Name columns fit this scenario's own names
+        (`servers`, `releases`, `flags`), so nothing a scenario names is cut."""
         super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=0, **kwargs)
         self._widths: dict[str, int] = {}
         self._columns = [c for c in COLUMNS if c[0] == "server" or columns is None or c[0] in columns]
@@ -69,8 +70,10 @@ class FleetTable(DataTable):
             # Widen the name columns for scenarios with longer names than knightmare's.
             if key == "server":
                 width = max([width, *map(len, servers)])
-            elif key == "release":
-                width = max([width, *map(len, releases)])
+            elif key == "release" and releases:
+                width = max([len(label), *map(len, releases)])
+            elif key == "flags":
+                width = max(width, len(",".join(flags)))
             self._widths[key] = width
             self.add_column(self._fit(key, label, right, "bold"), width=width + 1, key=key)
         self._shown: dict[str, dict[str, str]] = {}

@@ -17,6 +17,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from drill.session.snapshot import AlertRow, MessageRow
+from drill.tui.format import literal
 
 
 class MessageList(OptionList):
@@ -55,8 +56,8 @@ class MessageList(OptionList):
         text = Text()
         text.append("● " if unread else "  ", style="bold cyan" if unread else "")
         text.append(f"{row.clock} ", style="dim")
-        text.append(f"{row.sender}: ", style="bold" if unread else "")
-        text.append(row.subject, style="bold" if unread else "")
+        text.append(f"{literal(row.sender)}: ", style="bold" if unread else "")
+        text.append(literal(row.subject), style="bold" if unread else "")
         return text
 
     def show(self, rows: Sequence) -> bool:
@@ -114,7 +115,7 @@ class AlertList(MessageList):
         text.append(f"{row.clock} ", style="dim")
         text.append(f"{row.id:<4}", style="bold red" if not row.acked else "dim")
         text.append("acked " if row.acked else "OPEN  ", style="dim" if row.acked else "bold red")
-        text.append(row.label, style="bold" if unread else "")
+        text.append(literal(row.label), style="bold" if unread else "")
         return text
 
     @property

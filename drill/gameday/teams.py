@@ -1,0 +1,93 @@
+"""Teams a facilitator creates for a game day, each with a join code.
+
+Without teams, a served tab asks for any team name (anyone can play as "red"). Once the
+facilitator has created teams (`drill facilitate`, the Teams field), a served tab's team field
+takes a join code instead, and the drill plays under the team the code belongs to: only the people
+the facilitator gave the code to play as that team. The file (teams.json in the data directory)
+holds each team's name and a hash of its code, never the code: the facilitator's screen shows it
+once. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from drill.paths import data_dir
+
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud across a room
+CODE_CHARS = 8
+MAX_TEAM_CHARS = 60  # as the results store allows
+MAX_TEAMS = 200
+
+
+class TeamError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    code_hash: str
+
+
+def teams_path() -> Path:
+    return data_dir() / "teams.json"
+
+
+def normalise(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(b"drill join code\0" + normalise(code).encode()).hexdigest()
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_CHARS))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def load(path: Path | None = None) -> list[Team]:
+    """The teams, or [] when there are none (or the file is not one this program wrote)."""
+    p = path or teams_path()
+    try:
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(raw, dict) or not isinstance(raw.get("teams"), list):
+        return []
+    return [Team(t["name"], t["code_hash"]) for t in raw["teams"]
+            if isinstance(t, dict) and isinstance(t.get("name"), str) and isinstance(t.get("code_hash"), str)]
+
+
+def create(name: str, path: Path | None = None) -> str:
+    """Add a team (or give an existing one a new code); returns its join code, to show once."""
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_TEAM_CHARS or not name.isprintable():
+        raise TeamError(f"a team name is 1 to {MAX_TEAM_CHARS} printable characters")
+    p = path or teams_path()
+    teams = [t for t in load(p) if t.name != name]
+    if len(teams) >= MAX_TEAMS:
+        raise TeamError(f"at most {MAX_TEAMS} teams")
+    code = new_code()
+    teams.append(Team(name, _hash(code)))
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"teams": [{"name": t.name, "code_hash": t.code_hash} for t in teams]}), encoding="utf-8")
+    os.replace(tmp, p)
+    return code
+
+
+def team_for(code: str, teams: list[Team]) -> str | None:
+    """The team a join code belongs to, or None."""
+    h = _hash(code)
+    for t in teams:
+        if hmac.compare_digest(t.code_hash, h):
+            return t.name
+    return None
