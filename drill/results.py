@@ -156,7 +156,10 @@ class Board:
 
 # -- ranking ------------------------------------------------------------------------------------------
 def is_dnf(ended_by: str, grade: str) -> bool:
-    """An abandoned drill did not finish: it is shown, never ranked above one that did."""
+    """An abandoned drill did not finish: it is shown, never ranked above one that did. (The
+    grade is drill.session.scoring.DNF, spelt out here so the store's readers need not load the
+    engine; tests/results/test_proof.py holds the two together. Rows recorded before abandoned
+    drills were graded DNF are caught by ended_by.)"""
     return ended_by == "abandoned" or grade == "DNF"
 
 

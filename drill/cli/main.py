@@ -308,7 +308,12 @@ def _cmd_calibrate(args) -> int:
         raise UsageError("drill calibrate: --seeds: must be between 0 and 200")
     if not sc.spec.calibration:
         raise UsageError(f"{sc.directory / 'scenario.toml'}: calibration: the scenario cites no figures to calibrate to")
-    rows = calibrate(sc, args.seeds)
+    from drill.session.script import ScriptError
+
+    try:
+        rows = calibrate(sc, args.seeds)
+    except ScriptError as exc:  # the scenario's historical play does not fit its own clock
+        raise UsageError(str(exc)) from None
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
     else:

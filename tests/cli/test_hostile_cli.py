@@ -81,3 +81,13 @@ def test_play_refuses_without_a_terminal():
 ])
 def test_huge_integers_are_one_line(args, needle, tmp_path):
     one_line_error(drill(*args, "--results", tmp_path / "r.sqlite"), needle)
+
+
+def test_calibrate_a_scenario_whose_play_does_not_fit_its_clock_is_one_line(tmp_path):
+    """Found by the subcommand fuzzer: a ScriptError traceback."""
+    from tests.hardening import support
+
+    if "knightmare" not in support.scenario_ids():
+        pytest.skip("built on knightmare")
+    d = support.write_scenario("knightmare", support.tiny_data("knightmare"), tmp_path / "tiny")
+    one_line_error(drill("calibrate", d), "historical.actions", "line")

@@ -6,8 +6,9 @@ traceback. A few real subprocesses prove the exit codes outside pytest.
 
 Not fuzzed here: the console itself (`play` runs with the console stubbed out: everything up to
 opening it is checked), `bench` with valid options (a benchmark, seconds each), and argv holding
-NUL (the OS cannot pass one). Special files (/dev/zero, FIFOs) are known bugs with their own
-tests: test_known_bugs.py."""
+NUL (the OS cannot pass one). Special files (/dev/zero, FIFOs) have their own tests
+(test_known_bugs.py, tests/cli/test_hostile_cli.py); the other subcommands are fuzzed in
+test_fuzz_subcommands.py."""
 
 from __future__ import annotations
 

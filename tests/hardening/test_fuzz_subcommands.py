@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import itertools
 import json
 import os
 import random
@@ -70,25 +71,32 @@ COLUMNS = ["recorded_at", "team", "scenario", "scenario_hash", "difficulty", "se
            "outcome_json", "source", "journal_sha256", "signed_by", "signature"]
 
 
+_STORES = itertools.count()
+
+
 @st.composite
 def hostile_store(draw) -> str:
-    """A copy of the good store with a few values replaced (or the schema version)."""
-    n = draw(st.integers(0, 10**9))
-    p = WORK / "stores" / f"s{n}.sqlite"
+    """A copy of the good store with a few values replaced (or the schema version). Each example
+    gets a fresh file: Hypothesis replays examples, and a copy must never meet an older one."""
+    p = WORK / "stores" / f"s{next(_STORES)}.sqlite"
     p.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(fixtures()["db"])
-    dst = sqlite3.connect(p)
-    src.backup(dst)
-    src.close()
-    for _ in range(draw(st.integers(0, 3))):
-        if draw(st.integers(0, 9)) == 0:
-            dst.execute("UPDATE schema_version SET version = ?", (draw(st.sampled_from(HOSTILE_VALUES)),))
-        else:
-            col = draw(st.sampled_from(COLUMNS))
-            dst.execute(f"UPDATE results SET {col} = ? WHERE id = ?",
-                        (draw(st.sampled_from(HOSTILE_VALUES)), draw(st.integers(1, 5))))
-    dst.commit()
-    dst.close()
+    src, dst = sqlite3.connect(fixtures()["db"]), sqlite3.connect(p)
+    try:
+        src.backup(dst)
+        for _ in range(draw(st.integers(0, 3))):
+            if draw(st.integers(0, 9)) == 0:
+                sql, params = "UPDATE schema_version SET version = ?", (draw(st.sampled_from(HOSTILE_VALUES)),)
+            else:
+                sql = f"UPDATE results SET {draw(st.sampled_from(COLUMNS))} = ? WHERE id = ?"
+                params = (draw(st.sampled_from(HOSTILE_VALUES)), draw(st.integers(1, 5)))
+            try:
+                dst.execute(sql, params)
+            except sqlite3.IntegrityError:
+                pass  # NULL in a NOT NULL column: SQLite itself keeps that out
+        dst.commit()
+    finally:
+        src.close()
+        dst.close()
     return str(p)
 
 

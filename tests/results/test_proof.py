@@ -225,6 +225,12 @@ def test_a_drill_quit_at_0931_ranks_below_every_completed_drill(journals, tmp_pa
     assert "DNF" in out and out.index("slow") < out.index("quitter")
 
 
+def test_the_dnf_grade_is_the_engines():
+    from drill.session.scoring import DNF
+
+    assert results.is_dnf("end", DNF) and not results.is_dnf("end", "A")
+
+
 def test_the_rank_key_puts_every_finished_drill_first():
     finished = [results.rank_key(s, c, "end", g) for s, c, g in [(9e9, None, "F"), (0.0, "09:30:00", "A")]]
     dnf = [results.rank_key(0.0, None, "abandoned", "A"), results.rank_key(-1.0, "09:30:00", "end", "DNF")]
@@ -335,3 +341,29 @@ def test_a_locked_store_waits_a_bounded_time_then_says_who_holds_it(tmp_path, mo
     finally:
         p.kill()
         p.wait()
+
+
+def test_a_version_1_store_is_migrated_and_its_rows_listed_apart(tmp_path):
+    db = tmp_path / "v1.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
+    con.execute("INSERT INTO schema_version VALUES (1, 'then')")
+    con.execute("""CREATE TABLE results (id INTEGER PRIMARY KEY AUTOINCREMENT, recorded_at TEXT NOT NULL, team TEXT,
+                   scenario TEXT NOT NULL, scenario_hash TEXT, difficulty TEXT NOT NULL, seed INTEGER NOT NULL,
+                   contained INTEGER NOT NULL, contained_at TEXT, loss_usd REAL NOT NULL, collateral_usd REAL NOT NULL,
+                   score_usd REAL NOT NULL, grade TEXT NOT NULL, bankrupt INTEGER NOT NULL, ended_at TEXT NOT NULL,
+                   ended_by TEXT NOT NULL, journal TEXT, program TEXT NOT NULL, outcome_json TEXT NOT NULL)""")
+    con.execute("INSERT INTO results (recorded_at, team, scenario, difficulty, seed, contained, loss_usd, collateral_usd, "
+                "score_usd, grade, bankrupt, ended_at, ended_by, program, outcome_json) VALUES "
+                "('then', 'old', 'knightmare', 'historical', 1, 0, 5, 0, 5, 'B', 0, '10:15:00', 'end', 'drill 0', '{}')")
+    con.commit()
+    con.close()
+    [old] = results.entries(db)
+    assert old.source == "unknown" and old.journal_sha256 is None
+    new = results.record({"scenario": "knightmare", "difficulty": "historical", "seed": 1, "contained": True,
+                          "contained_at": "09:31:00", "loss_usd": 9.0, "collateral_usd": 0.0, "score_usd": 9.0,
+                          "grade": "B", "bankrupt": False, "ended_at": "10:15:00", "ended_by": "end"}, None, path=db)
+    [b] = results.leaderboard(db)
+    assert [e.id for e in b.entries] == [new] and [e.id for e in b.apart] == [old.id]
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == results.SCHEMA_VERSION
