@@ -93,7 +93,7 @@ def test_a_journal_cut_short_replays_up_to_its_end(tmp_path):
 @pytest.mark.parametrize("content, needles", [
     ("09:31:00 stop smars-9\n", ["line 1", "unknown server", "smars-9"]),
     ("09:31:00 explode\n", ["line 1", "unknown command"]),
-    ("# fine\n09:40:00 stop-all\n09:31:00 stop smars-8\n", ["line 3", "must not decrease"]),
+    ("# fine\n09:40:00 stop-all\n09:31:00 stop smars-8\n", ["line 3", "earlier than 09:40:00 on line 2", "must not go backwards"]),
     ("9.31 stop smars-8\n", ["line 1", "HH:MM:SS"]),
     ("09:31:00 stop\n", ["line 1", "usage: stop SERVER"]),
     ("08:00:00 stop smars-8\n", ["line 1", "before the drill's clock starts"]),
