@@ -40,6 +40,15 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
+    """This process's own high-water mark. Not getrusage's ru_maxrss: Linux carries that across
+    exec, so a soak started by a large parent (a long test run) would report the parent's peak."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
