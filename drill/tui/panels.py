@@ -9,6 +9,8 @@ console's own clock state, rendered by every panel at the same instant.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -57,7 +59,7 @@ class Frame:
     paused: bool
 
 
-class Panel:
+class Panel(ABC):
     """One tab of the console. Subclasses set the class attributes and build/render one widget."""
 
     id: str = ""
@@ -80,11 +82,13 @@ class Panel:
         """The pane's content: the widget `show` renders (with `widget_id`), and any notes."""
         yield self.widget(fixed, widget_id)
 
+    @abstractmethod
     def widget(self, fixed: Fixed, widget_id: str) -> Widget:
-        raise NotImplementedError
+        """Build the widget this panel renders into."""
 
+    @abstractmethod
     def show(self, widget: Widget, frame: Frame) -> None:
-        raise NotImplementedError
+        """Render one frame into the widget."""
 
     def unread(self, widget: Widget) -> int:
         """How many new items its tab label counts (0: no count)."""
