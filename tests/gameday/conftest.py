@@ -69,6 +69,14 @@ class ServeProcess:
     def output(self) -> str:
         return self.out_path.read_text()
 
+    async def output_with(self, pattern: str, timeout: float = 15.0) -> str:
+        """The output once it matches `pattern`: the server logs a closed connection after the
+        client has already seen it close, so an immediate read can race the log line."""
+        end = time.monotonic() + timeout
+        while not re.search(pattern, text := self.output()) and time.monotonic() < end:
+            await asyncio.sleep(0.1)
+        return text
+
     def wait_ready(self, timeout: float = 30.0) -> str:
         end = time.monotonic() + timeout
         while time.monotonic() < end:

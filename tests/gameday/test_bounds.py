@@ -144,8 +144,9 @@ async def test_hostile_messages_are_one_line_each_and_the_tab_plays_on(serve):
         await asyncio.wait_for(big.closed.wait(), 30)
     finally:
         await big.close()
-    assert "larger than" in s.output() or "websocket error" in s.output()
-    assert "Traceback" not in s.output()
+    out = await s.output_with("larger than|websocket error")
+    assert "larger than" in out or "websocket error" in out
+    assert "Traceback" not in out
 
 
 @pytest.mark.slow
