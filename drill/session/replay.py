@@ -8,6 +8,7 @@ from pathlib import Path
 from drill.commands import CommandError
 from drill.scenario.loader import LoadedScenario, ScenarioError, load, printable
 from drill.session.journal import Journal, read
+from drill.session import snapshot as snapshot_mod
 from drill.session.scoring import Outcome
 from drill.session.session import Session, SessionError
 from drill.timefmt import fmt_clock
@@ -162,4 +163,132 @@ def _replay(path: str | Path) -> ReplayReport:
         session.close()
 
 
-__all__ = ["ReplayReport", "replay", "SessionError"]
+
+
+# -- watching: a journal re-simulated forward on demand --------------------------------------------
+
+class WatchError(Exception):
+    """A journal that cannot be watched: str() is one line naming the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One command on a watched drill's timeline: where next/previous-command keys jump to."""
+
+    seq: int
+    t: int
+    clock: str
+    command: str
+    by: str
+
+
+def marks_of(journal: Journal) -> tuple[Mark, ...]:
+    return tuple(Mark(r["seq"], r["t"], fmt_clock(r["t"]), r["command"], r.get("by", "trainee"))
+                 for r in journal.commands)
+
+
+def known_until(journal: Journal) -> int | None:
+    """Up to when the journal says everything that happened: its end (None: the whole morning is
+    known) or, while the drill still runs, its latest record's time. A command not written yet is
+    never earlier than that (commands are journaled at the moment they are given, and results no
+    later than the drill's clock), so a state before it can no longer change."""
+    if journal.end is not None:
+        return None
+    times = [r["t"] for r in journal.commands]
+    times += [r["t"] for r in journal.results if isinstance(r.get("t"), int)]
+    return max(times, default=0)
+
+
+class Player:
+    """A journal re-simulated forward, on demand: the world as the trainee had it at any time up to
+    now. The trainee's console advanced, then submitted; the player advances to each command's time
+    and submits it, so a snapshot at any instant is the one the trainee's console took then.
+    Going backwards is not possible here (a SimPy world cannot be copied): drill.session.rewind
+    keeps forked players for that."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.journal = read(self.path)
+        self.scenario = scenario_for(self.journal)
+        if self.scenario.content_hash != self.journal.header["scenario_hash"]:
+            raise WatchError(f"{printable(str(self.path))}: header.scenario_hash: scenario {self.scenario.id!r} "
+                             "has changed since this drill was played; it cannot be re-simulated")
+        h = self.journal.header
+        self.session = Session(self.scenario, h["difficulty"], h["seed"])
+        self.start = self.session.now
+        self._next = 0  # the index of the next journaled command to submit
+        self._size = self._file_size()
+        self.problems: list[str] = []  # commands the re-simulation could not take as journaled
+
+    @property
+    def now(self) -> int:
+        return self.session.now
+
+    @property
+    def marks(self) -> tuple[Mark, ...]:
+        return marks_of(self.journal)
+
+    @property
+    def limit(self) -> int:
+        """How far there is anything to watch: the drill's end, or the scenario's while it runs."""
+        end = self.journal.end
+        return end["t"] if end is not None else self.session.end
+
+    @property
+    def finished(self) -> bool:
+        return self.session.finished
+
+    def advance_to(self, at: int) -> None:
+        """Forward only: submit every journaled command up to `at` at its own time."""
+        target = min(int(at), self.limit)
+        commands = self.journal.commands
+        while self._next < len(commands) and commands[self._next]["t"] <= target and not self.session.finished:
+            rec = commands[self._next]
+            self.session.advance_to(rec["t"])
+            self._submit(rec)
+            self._next += 1
+        self.session.advance_to(target)
+        end = self.journal.end
+        if end is not None and end.get("reason") == "abandoned" and self.now >= end["t"]:
+            self.session.abandon()  # the trainee quit here: the world stops as it stood
+
+    def _submit(self, rec: dict) -> None:
+        try:
+            sub = self.session.submit(rec["command"], by=rec.get("by", "trainee"))
+        except CommandError as exc:
+            self.problems.append(f"command {rec['seq']}: {exc}")
+            return
+        if sub.action_id != rec["seq"]:
+            self.problems.append(f"command {rec['seq']}: the re-simulation numbers it {sub.action_id}")
+
+    def snapshot(self) -> snapshot_mod.Snapshot:
+        # The trainee's snapshots named the journal being written: this one, being watched.
+        return replace(self.session.snapshot(), journal_path=str(self.path))
+
+    def _file_size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return -1
+
+    def reload(self) -> int | None:
+        """Read the journal again if it grew (a drill still being played). Returns the time of the
+        earliest new command this player has already run past (it must be rewound to take it), or
+        None."""
+        size = self._file_size()
+        if size == self._size:
+            return None
+        journal = read(self.path)
+        self._size = size
+        old = len(self.journal.commands)
+        if journal.commands[:old] != self.journal.commands:
+            raise WatchError(f"{printable(str(self.path))}: the journal was rewritten while being watched")
+        self.journal = journal
+        late = [r["t"] for r in journal.commands[old:] if r["t"] < self.now]
+        return min(late) if late else None
+
+    def close(self) -> None:
+        self.session.close()
+
+
+__all__ = ["Mark", "Player", "ReplayReport", "SessionError", "WatchError", "known_until", "marks_of", "replay"]
