@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from drill import __version__
-from drill.cli import debrief_cmd, gameday_cmd, results_cmd  # light: their heavy imports are inside their handlers
+from drill.cli import debrief_cmd, gameday_cmd, results_cmd, watch_cmd  # light: their heavy imports are inside their handlers
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     debrief_cmd.add_parser(sub)
     results_cmd.add_parser(sub)
     gameday_cmd.add_parsers(sub)
+    watch_cmd.add_parser(sub)
     return p
 
 
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             None: _cmd_play, "play": _cmd_play, "list": _cmd_list, "run": _cmd_run, "replay": _cmd_replay,
             "validate": _cmd_validate, "bench": _cmd_bench, "calibrate": _cmd_calibrate, "selftest": _cmd_selftest,
             "debrief": debrief_cmd.run, "results": results_cmd.run,
-            "serve": gameday_cmd.run_serve, "facilitate": gameday_cmd.run_facilitate,
+            "serve": gameday_cmd.run_serve, "facilitate": gameday_cmd.run_facilitate, "watch": watch_cmd.run,
         }[args.cmd]
         return handler(args)
     except UsageError as exc:
