@@ -247,10 +247,9 @@ class Player:
             self.session.advance_to(rec["t"])
             self._submit(rec)
             self._next += 1
+        # A drill the trainee quit stops at `limit` still running, as the trainee's console last
+        # showed it (abandoning would only mark it ended).
         self.session.advance_to(target)
-        end = self.journal.end
-        if end is not None and end.get("reason") == "abandoned" and self.now >= end["t"]:
-            self.session.abandon()  # the trainee quit here: the world stops as it stood
 
     def _submit(self, rec: dict) -> None:
         try:

@@ -164,8 +164,9 @@ class WatchScreen(ConsoleScreen):
         self.recording = recording
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # ":" focuses the command line; once there, it is the colon in "seek 09:41".
-        if action == "focus_command" and isinstance(self.focused, CommandLine):
+        # ":" focuses the command line; once something is typed there, it is the colon in
+        # "seek 09:41".
+        if action == "focus_command" and isinstance(self.focused, CommandLine) and self.focused.value:
             return False
         return super().check_action(action, parameters)
 
@@ -181,8 +182,14 @@ class WatchScreen(ConsoleScreen):
         for timeline in self.query(Timeline):
             timeline.refresh()
 
+    def refresh_now(self, full: bool = True) -> None:
+        super().refresh_now(full)
+        if not self.snap.finished and self.recording.now >= self.recording.limit and not self.recording.live:
+            self._finish(self.snap)  # a drill the trainee quit: its last instant is the end
+
     def _finish(self, snap: Snapshot) -> None:
-        # The trainee's console went on to the debrief here; a watcher stays, to look back.
+        # The trainee's console went on to the debrief here; a watcher stays, to look back (the
+        # console's own _finish would stop the frames for good).
         self.drill.clock.pause()
         self._w.feedback.say(f"The drill ended at {snap.clock}: [ and , look back, seek HH:MM goes anywhere.")
 
@@ -213,7 +220,6 @@ class WatchScreen(ConsoleScreen):
                                  f"{fmt_clock(rec.limit)})", "error")
             return
         rec.seek(at)
-        self.ended = False
         self._w.feedback.say(f"At {fmt_clock(rec.now)}{' (paused)' if rec.clock.paused else ''}.")
         self._dirty = True
         self.refresh_now()

@@ -1,0 +1,197 @@
+"""Watching a recorded drill: the console, read-only, over its re-simulated journal.
+
+The recorded drills here are played in the real console (DrillApp under Pilot, with a fake wall
+clock), and what its screen held at chosen instants is what the watcher must show there."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from drill.session.replay import Player
+from drill.session.rewind import Rewinder
+from drill.timefmt import parse_clock
+from drill.tui.app import DrillApp
+from drill.tui.screens.watch import REFUSAL
+from drill.tui.widgets.status_line import Feedback
+
+from .conftest import FakeWall, command
+
+SEEN_AT = ("09:41:00", "09:47:30", "09:55:00")
+
+
+def stale_server(snap) -> str:
+    releases = [r.release for r in snap.fleet]
+    return next(r.name for r in snap.fleet if releases.count(r.release) == 1)
+
+
+async def record_a_drill(journal) -> dict[str, object]:
+    """Play knightmare (standard) in the console: inspect, then stop the stale server, then a
+    refused command; return the console's snapshot at each time in SEEN_AT."""
+    app = DrillApp("knightmare", "standard", None, 10.0, str(journal), True, start_at="09:38:00",
+                   wall=FakeWall(), counterfactuals=False, blink=False)
+    seen = {}
+    async with app.run_test(size=(120, 36)) as pilot:
+        console = app.console_screen
+        stale = stale_server(console.snap)
+        console.step(parse_clock("09:40:00") - console.snap.now)
+        await command(pilot, f"inspect {stale}")
+        console.step(parse_clock(SEEN_AT[0]) - console.snap.now)
+        seen[SEEN_AT[0]] = console.snap
+        console.step(parse_clock("09:47:30") - console.snap.now)
+        await command(pilot, f"stop {stale}")
+        await command(pilot, "kill-switch")  # standard has one: accepted, or refused; journaled either way
+        seen[SEEN_AT[1]] = console.snap  # the instant of the commands, after them
+        console.step(parse_clock(SEEN_AT[2]) - console.snap.now)
+        seen[SEEN_AT[2]] = console.snap
+        await pilot.press("escape", "q")
+        await pilot.pause()
+        await pilot.press("y")  # quit: the journal ends, abandoned, at 09:55
+        await pilot.pause()
+    end = json.loads(journal.read_text().splitlines()[-1])
+    assert (end["type"], end["reason"], end["t"]) == ("end", "abandoned", parse_clock(SEEN_AT[2]))
+    return seen
+
+
+async def test_seeking_shows_exactly_what_the_trainee_saw(tmp_path, watch_app):
+    """Seek (typed `seek HH:MM:SS`, out of order, so backwards too): the snapshot the watcher's
+    console renders equals the one the trainee's console held at that instant."""
+    journal = tmp_path / "played.jsonl"
+    seen = await record_a_drill(journal)
+    app = watch_app(journal)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.watch_screen
+        for at in (SEEN_AT[2], SEEN_AT[0], SEEN_AT[1], SEEN_AT[0]):
+            await command(pilot, f"seek {at}")
+            assert screen.snap.clock == at
+            assert screen.snap == seen[at], f"at {at} the watcher's snapshot differs from the trainee's"
+
+
+async def test_typed_commands_are_refused_and_nothing_is_journaled(tmp_path, watch_app):
+    journal = tmp_path / "played.jsonl"
+    await record_a_drill(journal)
+    before = journal.read_bytes()
+    app = watch_app(journal)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.watch_screen
+        await command(pilot, "seek 09:45")
+        actions = screen.snap.actions
+        for typed in ("stop-all", "resolve", "frobnicate", "inject second-fault"):
+            await command(pilot, typed)
+            feedback = screen.query_one(Feedback)
+            assert (feedback.kind, feedback.message) == ("refused", REFUSAL), typed
+        assert screen.snap.actions == actions
+    assert journal.read_bytes() == before
+
+
+async def test_command_keys_jump_between_the_trainees_commands(tmp_path, watch_app):
+    journal = tmp_path / "played.jsonl"
+    await record_a_drill(journal)
+    times = [json.loads(line)["t"] for line in journal.read_text().splitlines() if '"type":"command"' in line]
+    app = watch_app(journal)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.watch_screen
+        await pilot.press("escape", "right_square_bracket")
+        await pilot.pause()
+        assert screen.snap.now == times[0]
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert screen.snap.now == times[1]  # the stop and the kill switch share one instant
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert screen.snap.now == times[1] and "No command after" in screen.query_one(Feedback).message
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert screen.snap.now == times[0]
+        await pilot.press("full_stop", "full_stop")
+        await pilot.pause()
+        assert screen.snap.now == times[0] + 120_000
+
+
+async def test_play_speed_and_the_end(tmp_path, watch_app, wall):
+    """Space plays at the chosen speed (the fake wall moves, the sim follows); at the drill's end
+    the watcher stays on it, paused, instead of going to a debrief."""
+    journal = tmp_path / "played.jsonl"
+    await record_a_drill(journal)
+    app = watch_app(journal)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.watch_screen
+        await command(pilot, "seek 09:50")
+        await pilot.press("escape", "space", "plus", "plus")  # 1x -> 2x -> 5x
+        for _ in range(10):
+            wall.advance(0.1)
+            screen.frame()
+        assert screen.snap.now == parse_clock("09:50:05")
+        await command(pilot, "seek 09:54:58")
+        for _ in range(10):
+            wall.advance(0.25)
+            screen.frame()
+        await pilot.pause()
+        assert screen.snap.now == parse_clock("09:55:00")  # where the trainee quit
+        assert app.screen is screen and screen.recording.clock.paused
+        assert "The drill ended at 09:55:00" in screen.query_one(Feedback).message
+
+
+def test_a_rewound_state_equals_the_state_reached_going_forward(tmp_path):
+    """The checkpoints are exact: after running to the end and seeking back, each instant's
+    snapshot equals the one a fresh re-simulation reaches going forward."""
+    from drill.cli.main import main
+
+    journal = tmp_path / "run.jsonl"
+    assert main(["run", "knightmare", "--difficulty", "standard", "--actions",
+                 "scenarios/knightmare/historical.actions", "--journal", str(journal)]) == 0
+    with Rewinder(journal, every_ms=60_000) as rewinder:
+        rewinder.seek(rewinder.info.limit)
+        forward = Player(journal)
+        try:
+            for at in ("09:44:00", "09:58:30", "09:31:07"):
+                got = rewinder.seek(parse_clock(at)).snap
+                forward.advance_to(parse_clock(at)) if parse_clock(at) >= forward.now else None
+                if forward.now != parse_clock(at):
+                    forward.close()
+                    forward = Player(journal)
+                    forward.advance_to(parse_clock(at))
+                assert got == forward.snapshot(), at
+        finally:
+            forward.close()
+
+
+def test_todays_drill_run_journal_replays_and_can_be_watched(tmp_path):
+    """A journal written by `drill run` as it is today (no watch-specific fields) is watched to
+    its end, every command taken with its own number, ending as the journal's end says."""
+    from drill.cli.main import main
+    from drill.session.replay import replay
+
+    journal = tmp_path / "run.jsonl"
+    assert main(["run", "knightmare", "--difficulty", "historical", "--actions",
+                 "scenarios/knightmare/historical.actions", "--journal", str(journal)]) == 0
+    assert replay(journal).ok
+    end = json.loads(journal.read_text().splitlines()[-1])
+    with Rewinder(journal) as rewinder:
+        marks = rewinder.info.marks
+        assert [m.command for m in marks][-1] == "stop-all"
+        final = rewinder.seek(rewinder.info.limit)
+        assert final.snap.finished and final.snap.now == end["t"] and final.info.problems == ()
+        assert final.snap.collateral_usd == end["outcome"]["collateral_usd"]
+
+
+def test_closing_ends_every_process_it_started(tmp_path):
+    from drill.cli.main import main
+
+    journal = tmp_path / "run.jsonl"
+    assert main(["run", "knightmare", "--actions", "scenarios/knightmare/historical.actions",
+                 "--journal", str(journal)]) == 0
+    rewinder = Rewinder(journal)
+    rewinder.seek(parse_clock("10:00"))
+    rewinder.seek(parse_clock("09:30"))  # a checkpoint's fork took over: the family has grown
+    group = rewinder._proc.pid
+    rewinder.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError("processes of the watcher's group outlived it")
