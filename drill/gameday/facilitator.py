@@ -178,6 +178,7 @@ class FacilitatorApp(App[None]):
         Binding("l", "tab('board-tab')", "Leaderboard", show=False),
         Binding("t", "tab('drill-tab')", "Drill", show=False),
         Binding("d", "debriefs", "Debriefs", show=False),
+        Binding("w", "watch", "Watch", tooltip="watch the highlighted drill's console, read-only"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -547,6 +548,34 @@ class FacilitatorApp(App[None]):
 
     def action_debriefs(self) -> None:
         self.push_screen(DebriefsScreen(self.roster.finished()))
+
+    def action_watch(self) -> None:
+        """Follow the highlighted drill as its trainee sees it, from its journal: the watcher has
+        no way to send it anything (drill.tui.screens.watch)."""
+        if self.screen is not self.desk:
+            return
+        drill_id = self._highlighted_drill()
+        entry = next((d for d in self.roster.running if d.get("id") == drill_id), None)
+        journal = entry.get("journal") if entry else None
+        if not isinstance(journal, str):
+            self.say("Highlight a running drill to watch (one started by this version: its journal is registered).")
+            return
+        self.say(f"Opening drill {drill_id}'s console, read-only…")
+        self._open_watch(journal)
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _open_watch(self, journal: str) -> None:
+        # Starting the re-simulation takes a second or two: off the event loop.
+        from drill.session.rewind import Rewinder, RewindError
+        from drill.tui.screens.watch import Recording, WatchScreen
+
+        try:
+            source = Rewinder(journal, live=True)
+        except RewindError as exc:
+            self.call_from_thread(self.say, str(exc))
+            return
+        screen = WatchScreen(Recording(source, live=True))
+        self.call_from_thread(self.push_screen, screen, lambda _: source.close())
 
 
 def _fill(table: DataTable, rows: list[tuple], keys: list[str]) -> None:

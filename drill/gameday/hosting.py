@@ -181,6 +181,8 @@ class HostedDrill:
         self.registration = register(self.facilitation.drill_id, self.port, {
             "scenario": spec.id, "title": spec.title, "difficulty": session.difficulty, "seed": session.seed,
             "team": self.team, "served_by": self.facilitation.served_by,
+            # For `drill watch --live`, which follows the drill by reading its journal.
+            "journal": str(self.drill.journal_path) if self.drill.journal_path else None,
             "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         })
         self.probe.start()

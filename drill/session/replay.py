@@ -206,8 +206,10 @@ class Player:
     Going backwards is not possible here (a SimPy world cannot be copied): drill.session.rewind
     keeps forked players for that."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, live: bool = False):
+        """`live`: the drill is still being played (its journal grows; see `reload`)."""
         self.path = Path(path)
+        self.live = live
         self.journal = read(self.path)
         self.scenario = scenario_for(self.journal)
         if self.scenario.content_hash != self.journal.header["scenario_hash"]:
@@ -230,9 +232,15 @@ class Player:
 
     @property
     def limit(self) -> int:
-        """How far there is anything to watch: the drill's end, or the scenario's while it runs."""
+        """How far there is anything to watch: the drill's end; while it is played, the scenario's
+        (the watcher may run ahead of the journal); for a journal cut short (a killed process),
+        its last record."""
         end = self.journal.end
-        return end["t"] if end is not None else self.session.end
+        if end is not None:
+            return end["t"]
+        if self.live:
+            return self.session.end
+        return max(self.start, min(known_until(self.journal) or 0, self.session.end))
 
     @property
     def finished(self) -> bool:

@@ -307,7 +307,7 @@ class _Host:
                 return False
         # No copy to resume (none made yet, or all gone): start over. Correct, only slower.
         self.player.close()
-        self.player = Player(self.player.path)
+        self.player = Player(self.player.path, live=self.live)
         self.advance(target)
         return True
 
@@ -359,7 +359,7 @@ def _main(argv: list[str]) -> int:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forks are reaped by the kernel, not waited for
     sock = socket.socket(fileno=args.sock)
     try:
-        player = Player(args.journal)
+        player = Player(args.journal, live=args.live)
     except (JournalError, WatchError, ScenarioError, SessionError) as exc:
         _send(sock, ("error", str(exc)))
         return 2

@@ -78,6 +78,12 @@ class Recording:
     def finished(self) -> bool:
         return self._frame.snap.finished
 
+    @property
+    def at_end(self) -> bool:
+        """At the last instant there is: the drill ended there (a quit drill's end is not a
+        finished world), or a journal cut short stops there."""
+        return self.now >= self.limit and (not self.live or self._frame.info.known_until is None)
+
     def snapshot(self) -> Snapshot:
         return self._frame.snap
 
@@ -91,7 +97,10 @@ class Recording:
         ms = self.clock.step_ms()
         if ms and self.now < self.limit:
             self._frame = self.source.advance_to(min(self.now + ms, self.limit))
-        return self._frame.snap.now - before.snap.now if self._frame is not before else 0
+        if self._frame is before:
+            return 0
+        # What the journal brought may change the picture without moving the clock: still a frame.
+        return (self._frame.snap.now - before.snap.now) or 1
 
     def advance(self, ms: int) -> None:
         self._frame = self.source.advance_to(min(self.now + int(ms), self.limit))
@@ -149,7 +158,9 @@ class WatchScreen(ConsoleScreen):
     BINDINGS = [
         # The footer has room for the watcher's keys: the command line's is in the help.
         *(replace(b, show=False) if b.action == "focus_command" else b
-          for b in ConsoleScreen.BINDINGS if isinstance(b, Binding)),
+          for b in ConsoleScreen.BINDINGS if isinstance(b, Binding) and b.action != "app.quit"),
+        # Leaving a recording ends nothing: no question asked (and a facilitator's desk stays open).
+        Binding("q", "leave", "Quit", tooltip="stop watching"),
         Binding("comma", "step(-1)", "-1 min", key_display=",", show=False, tooltip="back one simulated minute"),
         Binding("full_stop", "step(1)", "+1 min", key_display=".", show=False, tooltip="forward one simulated minute"),
         Binding("left_square_bracket", "previous_command", "Prev cmd", key_display="[",
@@ -184,7 +195,7 @@ class WatchScreen(ConsoleScreen):
 
     def refresh_now(self, full: bool = True) -> None:
         super().refresh_now(full)
-        if not self.snap.finished and self.recording.now >= self.recording.limit and not self.recording.live:
+        if not self.snap.finished and self.recording.at_end:
             self._finish(self.snap)  # a drill the trainee quit: its last instant is the end
 
     def _finish(self, snap: Snapshot) -> None:
@@ -244,6 +255,9 @@ class WatchScreen(ConsoleScreen):
         self.seek_to(mark.t)
         self._w.feedback.say(Text(f"{mark.clock} {mark.by}: {mark.command}").plain)
 
+    def action_leave(self) -> None:
+        self.dismiss(None)
+
     def action_goto(self) -> None:
         self.action_focus_command()
         line = self._w.line
@@ -270,7 +284,4 @@ class WatchApp(App[int]):
         self.watch_screen = WatchScreen(self.recording, blink=blink, frame_s=frame_s)
 
     def on_mount(self) -> None:
-        self.push_screen(self.watch_screen)
-
-    async def action_quit(self) -> None:
-        self.exit(0)
+        self.push_screen(self.watch_screen, lambda _: self.exit(0))
