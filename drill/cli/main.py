@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="measure the engine (or, with --tui, the console)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--tui", action="store_true")
+    s.add_argument("--watch", action="store_true", help="seeking in a watched drill (drill watch)")
     s.add_argument("--repeat", type=int, default=3, help="runs to take the median of (engine bench)")
 
     debrief_cmd.add_parser(sub)
@@ -346,6 +347,10 @@ def _cmd_bench(args) -> int:
         from drill.tui import bench_console
 
         result = bench_console(args.json)
+    elif args.watch:
+        from drill.session.rewind_bench import bench_watch
+
+        result = bench_watch()
     else:
         from drill.bench import bench_engine
 
