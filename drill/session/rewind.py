@@ -372,7 +372,8 @@ def _main(argv: list[str]) -> int:
         finally:
             os._exit(0)
     if args.live:
-        host.advance(known_until(player.journal) or player.limit)  # a live drill is watched from its edge
+        edge = known_until(player.journal)
+        host.advance(player.limit if edge is None else edge)  # a live drill is watched from its edge
     host._reply()
     host.serve()
     return 0
