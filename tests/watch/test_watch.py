@@ -195,3 +195,25 @@ def test_closing_ends_every_process_it_started(tmp_path):
             return
         time.sleep(0.1)
     raise AssertionError("processes of the watcher's group outlived it")
+
+
+async def test_a_lost_re_simulation_is_one_line_not_a_crash(tmp_path, watch_app):
+    """The helper processes killed under the watcher: the screen stays, frozen, and says so."""
+    import signal
+
+    from drill.cli.main import main
+
+    journal = tmp_path / "run.jsonl"
+    assert main(["run", "knightmare", "--journal", str(journal)]) == 0
+    app = watch_app(journal)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.watch_screen
+        os.killpg(screen.recording.source._proc.pid, signal.SIGKILL)
+        await pilot.press("full_stop")
+        await pilot.pause()
+        feedback = screen.query_one(Feedback)
+        assert feedback.kind == "error" and "stopped answering" in feedback.message
+        assert app.screen is screen and screen.lost
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0

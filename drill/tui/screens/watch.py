@@ -26,7 +26,7 @@ from textual.widget import Widget
 
 from drill.session.journal import read
 from drill.session.replay import Mark, scenario_for
-from drill.session.rewind import Frame, Rewinder
+from drill.session.rewind import Frame, Rewinder, RewindError
 from drill.session.snapshot import Snapshot
 from drill.timefmt import fmt_clock, parse_clock
 from drill.tui.controller import SimClock
@@ -173,6 +173,7 @@ class WatchScreen(ConsoleScreen):
     def __init__(self, recording: Recording, *, blink: bool = True, frame_s: float = FRAME_S, **kwargs):
         super().__init__(recording, blink=blink, frame_s=frame_s, **kwargs)  # type: ignore[arg-type]
         self.recording = recording
+        self.lost = False  # the re-simulation stopped answering
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # ":" focuses the command line; once something is typed there, it is the colon in
@@ -224,16 +225,39 @@ class WatchScreen(ConsoleScreen):
         else:
             feedback.say(REFUSAL, "refused")
 
-    def seek_to(self, at: int) -> None:
+    def seek_to(self, at: int) -> bool:
+        """Go to `at`; False when it could not (said on the status line)."""
         rec = self.recording
+        if self.lost:
+            return False
         if not rec.start <= at <= rec.limit:
             self._w.feedback.say(f"seek: {fmt_clock(at)} is outside this drill ({fmt_clock(rec.start)} to "
                                  f"{fmt_clock(rec.limit)})", "error")
-            return
-        rec.seek(at)
+            return False
+        try:
+            rec.seek(at)
+        except RewindError as exc:
+            self._lost(exc)
+            return False
         self._w.feedback.say(f"At {fmt_clock(rec.now)}{' (paused)' if rec.clock.paused else ''}.")
         self._dirty = True
         self.refresh_now()
+        return True
+
+    def frame(self) -> None:
+        if self.lost:
+            return
+        try:
+            super().frame()
+        except RewindError as exc:
+            self._lost(exc)
+
+    def _lost(self, exc: RewindError) -> None:
+        """The re-simulation is gone (its process killed, say): the screen stays, frozen on the
+        last snapshot, and says so in one line."""
+        self.lost = True
+        self.recording.clock.pause()
+        self._w.feedback.say(f"{exc}: q leaves", "error")
 
     def action_step(self, minutes: int) -> None:
         rec = self.recording
@@ -244,16 +268,16 @@ class WatchScreen(ConsoleScreen):
         if mark is None:
             self._w.feedback.say("No command after this point.", "info")
             return
-        self.seek_to(mark.t)
-        self._w.feedback.say(Text(f"{mark.clock} {mark.by}: {mark.command}").plain)
+        if self.seek_to(mark.t):
+            self._w.feedback.say(f"{mark.clock} {mark.by}: {mark.command}")  # say() shows it literally
 
     def action_previous_command(self) -> None:
         mark = self.recording.previous_mark()
         if mark is None:
             self._w.feedback.say("No command before this point.", "info")
             return
-        self.seek_to(mark.t)
-        self._w.feedback.say(Text(f"{mark.clock} {mark.by}: {mark.command}").plain)
+        if self.seek_to(mark.t):
+            self._w.feedback.say(f"{mark.clock} {mark.by}: {mark.command}")  # say() shows it literally
 
     def action_leave(self) -> None:
         self.dismiss(None)
