@@ -217,3 +217,40 @@ async def test_a_lost_re_simulation_is_one_line_not_a_crash(tmp_path, watch_app)
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+def test_a_facilitators_steering_is_watched_as_it_happened(tmp_path):
+    """Injects and hints are journaled as the facilitator's: the watcher re-applies them at their
+    instants (the call the inject makes shows in the trainee's calls, the hint in the inbox)."""
+    from drill.scenario import load
+    from drill.session import Session
+
+    journal = tmp_path / "steered.jsonl"
+    trainee = Session(load("knightmare"), "standard", None, journal)
+    seen = {}
+    try:
+        trainee.advance_to(parse_clock("09:36:00"))
+        trainee.submit("inject nyse-call", by="facilitator")
+        trainee.advance_to(parse_clock("09:37:00"))
+        trainee.submit("push-hint look at the odd server out", by="facilitator")
+        trainee.advance_to(parse_clock("09:38:30"))
+        seen["09:38:30"] = trainee.snapshot()
+        trainee.advance_to(parse_clock("09:40:00"))
+        trainee.abandon()
+    finally:
+        trainee.close()
+    with Rewinder(journal) as rewinder:
+        assert [m.by for m in rewinder.info.marks] == ["facilitator", "facilitator"]
+        rewinder.seek(parse_clock("09:40:00"))
+        assert rewinder.seek(parse_clock("09:38:30")).snap == seen["09:38:30"]
+
+
+def test_the_watch_bench_reports_its_figures():
+    """`drill bench --watch` in small: every seek lands where asked (checked inside) and the
+    figures are there; how fast is for docs/BENCHMARKS.md, not for a test."""
+    from drill.session.rewind_bench import bench_watch
+
+    result = bench_watch(seeks=3, baseline=1)
+    assert result["seeks"] == 3 and result["checkpoints"] >= 2
+    for key in ("seek_median_s", "seek_max_s", "resim_from_start_median_s", "family_pss_mb"):
+        assert result[key] > 0, key
