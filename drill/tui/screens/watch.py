@@ -75,10 +75,6 @@ class Recording:
         return self._frame.info.marks
 
     @property
-    def finished(self) -> bool:
-        return self._frame.snap.finished
-
-    @property
     def at_end(self) -> bool:
         """At the last instant there is: the drill ended there (a quit drill's end is not a
         finished world), or a journal cut short stops there."""
@@ -116,8 +112,7 @@ class Recording:
 
 
 class Timeline(Widget):
-    """One row: the drill's span, each command a tick, where the watcher is, and the nearest
-    commands either side."""
+    """One row: the drill's span, each of the trainee's commands a ◆, and where the watcher is."""
 
     DEFAULT_CSS = """
     Timeline { height: 1; padding: 0 1; background: $panel; }
