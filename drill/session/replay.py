@@ -240,7 +240,9 @@ class Player:
             return end["t"]
         if self.live:
             return self.session.end
-        return max(self.start, min(known_until(self.journal) or 0, self.session.end))
+        # +1 ms: a result journaled at t lands in the world's step at t, which running until t
+        # stops just before (as in `replay`).
+        return max(self.start, min((known_until(self.journal) or 0) + 1, self.session.end))
 
     @property
     def finished(self) -> bool:

@@ -254,3 +254,27 @@ def test_the_watch_bench_reports_its_figures():
     assert result["seeks"] == 3 and result["checkpoints"] >= 2
     for key in ("seek_median_s", "seek_max_s", "resim_from_start_median_s", "family_pss_mb"):
         assert result[key] > 0, key
+
+
+def test_a_journal_cut_short_is_watched_up_to_its_last_record(tmp_path):
+    """A drill killed mid-morning leaves no end record and perhaps a torn last line: it is
+    watched up to its last whole record, and no further (nothing says what came next)."""
+    from drill.scenario import load
+    from drill.session import Session
+
+    journal = tmp_path / "killed.jsonl"
+    trainee = Session(load("knightmare"), "standard", None, journal)
+    trainee.advance_to(parse_clock("09:41:00"))
+    trainee.submit("diff-deploy")
+    trainee.advance_to(parse_clock("09:44:00"))
+    seen = trainee.snapshot()
+    trainee.close()  # no end record: as if the process had been killed
+    last_t = max(json.loads(line)["t"] for line in journal.read_text().splitlines()[1:])
+    with journal.open("a") as fh:
+        fh.write('{"type":"command","seq":2,"t":')  # torn mid-write
+    with Rewinder(journal) as rewinder:
+        assert rewinder.info.limit == last_t + 1  # just past the last result, so it has landed
+        frame = rewinder.seek(parse_clock("10:00:00"))
+        assert frame.snap.now == last_t + 1
+        assert [a.command for a in frame.snap.actions] == ["diff-deploy"]
+        assert [a.status for a in frame.snap.actions] == [a.status for a in seen.actions]
