@@ -8,12 +8,7 @@ import pytest
 from drill.session.rewind import Rewinder
 from drill.tui.screens.watch import WatchApp
 # The console tests' own helpers: one copy of each (the hook runs `async def` tests).
-from tests.tui.conftest import FakeWall, pytest_pyfunc_call, type_text  # noqa: F401
-
-
-@pytest.fixture
-def wall() -> FakeWall:
-    return FakeWall()
+from tests.tui.conftest import FakeWall, pytest_pyfunc_call, type_text, wall  # noqa: F401
 
 
 @pytest.fixture
