@@ -42,6 +42,9 @@ from drill.session.session import SessionError
 from drill.scenario.loader import ScenarioError
 
 CHECKPOINT_EVERY_MS = 2 * 60_000  # resuming one re-simulates at most this much of the morning
+# A long drill spaces them wider rather than keep more: each is a process (about 5 MB of its own
+# in a knightmare morning; the rest is shared with the others).
+MAX_CHECKPOINTS = 40
 START_TIMEOUT_S = 60.0  # the helper's imports and the pre-market on a machine shared by many
 CALL_TIMEOUT_S = 60.0
 _LEN = struct.Struct("!I")
@@ -60,6 +63,7 @@ class Info:
     known_until: int | None  # a live drill's latest journaled instant (None: it has ended)
     marks: tuple[Mark, ...]
     problems: tuple[str, ...]
+    every_ms: int  # the checkpoints' spacing: a seek re-simulates at most this much
 
 
 @dataclass(frozen=True)
@@ -283,7 +287,7 @@ class _Host:
     # requests -----------------------------------------------------------------------------------
     def _frame(self) -> Frame:
         p = self.player
-        info = Info(p.start, p.limit, known_until(p.journal), p.marks, tuple(p.problems))
+        info = Info(p.start, p.limit, known_until(p.journal), p.marks, tuple(p.problems), self.every)
         return Frame(p.snapshot(), info)
 
     def _reply(self) -> None:
@@ -363,7 +367,9 @@ def _main(argv: list[str]) -> int:
     except (JournalError, WatchError, ScenarioError, SessionError) as exc:
         _send(sock, ("error", str(exc)))
         return 2
-    host = _Host(sock, args.life, Path(args.dir), args.every, args.live, player)
+    span = max(player.limit, player.session.end if args.live else 0) - player.start
+    every = max(args.every, -(-span // MAX_CHECKPOINTS))
+    host = _Host(sock, args.life, Path(args.dir), every, args.live, player)
     host._checkpoint()  # the trainee's start, kept before anything moves
     if not args.live and os.fork() == 0:
         # The builder: the whole recorded drill ahead of the watcher, a checkpoint per interval.

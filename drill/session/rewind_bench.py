@@ -20,7 +20,7 @@ from pathlib import Path
 from drill.scenario import load
 from drill.session.headless import run_script
 from drill.session.replay import Player
-from drill.session.rewind import CHECKPOINT_EVERY_MS, Rewinder
+from drill.session.rewind import Rewinder
 from drill.session.script import read_script
 
 BUILD_TIMEOUT_S = 120.0
@@ -64,7 +64,8 @@ def bench_watch(seeks: int = 30, baseline: int = 5, seed: int = 1) -> dict:
         try:
             startup_s = time.perf_counter() - t0
             start, limit = rewinder.info.start, rewinder.info.limit
-            expected = len(range(start, limit, CHECKPOINT_EVERY_MS))
+            every = rewinder.info.every_ms
+            expected = len(range(start, limit, every))
             built_s = _wait_for_checkpoints(Path(rewinder._dir), expected)
             rng = random.Random(seed)
             targets = [start + rng.randrange(0, (limit - start) // 1000) * 1000 for _ in range(seeks)]
@@ -92,7 +93,7 @@ def bench_watch(seeks: int = 30, baseline: int = 5, seed: int = 1) -> dict:
         "scenario": "knightmare",
         "difficulty": "historical",
         "span": f"{start // 3_600_000:02d}:{start // 60_000 % 60:02d}-{limit // 3_600_000:02d}:{limit // 60_000 % 60:02d}",
-        "checkpoint_every_min": CHECKPOINT_EVERY_MS // 60_000,
+        "checkpoint_every_s": every // 1000,
         "seeks": seeks,
         "seek_median_s": round(seek_median, 3),
         "seek_p90_s": round(ordered[int(0.9 * (len(ordered) - 1))], 3),

@@ -278,3 +278,17 @@ def test_a_journal_cut_short_is_watched_up_to_its_last_record(tmp_path):
         assert frame.snap.now == last_t + 1
         assert [a.command for a in frame.snap.actions] == ["diff-deploy"]
         assert [a.status for a in frame.snap.actions] == [a.status for a in seen.actions]
+
+
+def test_checkpoints_are_spaced_so_a_long_drill_keeps_a_bounded_number(tmp_path):
+    """However long the drill, at most MAX_CHECKPOINTS copies are kept: asked for one every
+    simulated minute over a knightmare morning, it spaces them wider, and keeps them exact."""
+    from drill.cli.main import main
+    from drill.session.rewind import MAX_CHECKPOINTS
+
+    journal = tmp_path / "run.jsonl"
+    assert main(["run", "knightmare", "--journal", str(journal)]) == 0
+    with Rewinder(journal, every_ms=1_000) as rewinder:
+        info = rewinder.info
+        assert len(range(info.start, info.limit, info.every_ms)) <= MAX_CHECKPOINTS
+        assert info.every_ms * MAX_CHECKPOINTS >= info.limit - info.start
