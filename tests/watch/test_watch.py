@@ -292,3 +292,24 @@ def test_checkpoints_are_spaced_so_a_long_drill_keeps_a_bounded_number(tmp_path)
         info = rewinder.info
         assert len(range(info.start, info.limit, info.every_ms)) <= MAX_CHECKPOINTS
         assert info.every_ms * MAX_CHECKPOINTS >= info.limit - info.start
+
+
+async def test_help_lists_the_watchers_keys_and_says_it_is_read_only(tmp_path, watch_app):
+    from drill.cli.main import main
+    from drill.tui.screens.briefing import BriefingScreen
+    from drill.tui.screens.help import HelpScreen
+
+    journal = tmp_path / "run.jsonl"
+    assert main(["run", "knightmare", "--journal", str(journal)]) == 0
+    app = watch_app(journal)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen._markdown
+        assert text.startswith("# Help: watching a drill") and "Read-only" in text
+        for key in ("`[`", "`]`", "`,`", "`.`", "`g`", "`q`"):
+            assert key in text, key
+        await pilot.press("escape", "b")
+        await pilot.pause()
+        assert isinstance(app.screen, BriefingScreen)  # the trainee's briefing, from the journal's scenario

@@ -274,6 +274,14 @@ class WatchScreen(ConsoleScreen):
         if self.seek_to(mark.t):
             self._w.feedback.say(f"{mark.clock} {mark.by}: {mark.command}")  # say() shows it literally
 
+    def action_help(self) -> None:
+        from drill.tui.screens.help import HelpScreen, help_markdown
+
+        console_help = help_markdown(self.fixed, self.panels, self.active_keys())
+        note = ("# Help: watching a drill\n\nRead-only. The only commands here are `seek HH:MM[:SS]`, `next` "
+                "and `prev`; the commands listed below are the trainee's, shown in the action log as given.\n")
+        self.app.push_screen(HelpScreen(console_help.replace("# Help\n", note, 1)))
+
     def action_leave(self) -> None:
         self.dismiss(None)
 
