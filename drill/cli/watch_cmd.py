@@ -3,6 +3,7 @@ recorded drill (seek, pause, 1x to 60x) or a drill still being played (following
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -89,6 +90,10 @@ def run(args) -> int:
         source = Rewinder(path, live=args.live is not None)
     except RewindError as exc:
         raise UsageError(str(exc)) from None
+    def hang_up(signum, _frame):
+        raise SystemExit(128 + signum)  # unwind, so the helper processes are ended below
+
+    previous = {sig: signal.signal(sig, hang_up) for sig in (signal.SIGHUP, signal.SIGTERM)}
     try:
         app = WatchApp(source, speed=args.speed, paused=args.paused, live=args.live is not None, at=at)
         app.run()
@@ -96,5 +101,7 @@ def run(args) -> int:
         print(_printable(f"drill watch: {exc}"), file=sys.stderr)
         return 1
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         source.close()
     return EXIT_OK

@@ -256,6 +256,7 @@ class _Host:
         while True:
             ready, _, _ = select.select([listener, self.life], [], [])
             if self.life in ready:
+                self._clean_up(at)
                 return
             conn, _ = listener.accept()
             with conn:
@@ -266,6 +267,15 @@ class _Host:
                     self._take_over(target)
                     os._exit(0)
                 _send(conn, "ok")
+
+    def _clean_up(self, at: int) -> None:
+        """The watcher is gone (perhaps killed, with no chance to tidy): the last checkpoint to
+        leave removes the directory."""
+        try:
+            self._socket_path(at).unlink()
+            self.dir.rmdir()  # only once empty
+        except OSError:
+            pass
 
     def _resume_from(self, at: int, target: int) -> bool:
         """Hand the watcher to the checkpoint at `at`, to be resumed at `target`; True when it

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 from drill.session.replay import Player
 from drill.session.rewind import Rewinder
@@ -313,3 +314,36 @@ async def test_help_lists_the_watchers_keys_and_says_it_is_read_only(tmp_path, w
         await pilot.press("escape", "b")
         await pilot.pause()
         assert isinstance(app.screen, BriefingScreen)  # the trainee's briefing, from the journal's scenario
+
+
+def test_a_killed_watcher_leaves_no_process_and_no_directory(tmp_path):
+    """SIGKILL gives the watcher no chance to tidy: its helpers see the lifeline close and leave,
+    the last checkpoint removing the directory of sockets."""
+    import signal
+    import subprocess
+    import sys
+
+    from drill.cli.main import main
+
+    journal = tmp_path / "run.jsonl"
+    assert main(["run", "knightmare", "--journal", str(journal)]) == 0
+    code = ("import sys, time\nfrom drill.session.rewind import Rewinder\n"
+            f"r = Rewinder({str(journal)!r})\nprint(r._dir, r._proc.pid, flush=True)\ntime.sleep(600)\n")
+    watcher = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        directory, group = watcher.stdout.readline().split()
+        deadline = time.monotonic() + 60
+        while len(list(Path(directory).glob("*.sock"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)  # some checkpoints made
+    finally:
+        watcher.send_signal(signal.SIGKILL)
+        watcher.wait()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(int(group), 0)
+        except ProcessLookupError:
+            if not Path(directory).exists():
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"left behind: group alive or {directory} still there")
