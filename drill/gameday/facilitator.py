@@ -134,8 +134,8 @@ class DebriefsScreen(Screen[None]):
                 with VerticalScroll(classes="column"):
                     yield Static(data(w.label), classes="team")
                     try:
-                        outcome = Outcome(**o)
-                    except TypeError:  # an outcome from another version of drill
+                        outcome = Outcome.from_dict(o)
+                    except (TypeError, KeyError, AttributeError):  # an outcome from another version of drill
                         yield Static(Text("\n").join(data(f"{k}: {v}") for k, v in o.items() if not isinstance(v, list)))
                         continue
                     yield Static(score_card(outcome, w.status.get("journal")), classes="card")

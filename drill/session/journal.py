@@ -67,6 +67,7 @@ def _outcome_problem(outcome: dict) -> str | None:
     """What is wrong with an end record's outcome, as `field: problem`, or None. Every field of
     drill.session.scoring.Outcome must be there with its type (the debrief and the results store
     read them), clock fields as HH:MM:SS; further keys are left to replay to report."""
+    import dataclasses
     import typing
 
     from drill.session.scoring import Outcome
@@ -99,7 +100,8 @@ def _outcome_problem(outcome: dict) -> str | None:
             ok = isinstance(v, origin)
         if ok and origin is list:
             item = (typing.get_args(base) or (object,))[0]
-            ok = all(isinstance(x, typing.get_origin(item) or item) for x in v)
+            item = dict if dataclasses.is_dataclass(item) else typing.get_origin(item) or item  # a record is an object on disk
+            ok = all(isinstance(x, item) for x in v)
         if ok and name.endswith("_at"):
             ok = clock_ok(v)
         if not ok:
