@@ -70,6 +70,7 @@ def _outcome_problem(outcome: dict) -> str | None:
     import dataclasses
     import typing
 
+    from drill.score import Score
     from drill.session.scoring import Outcome
     from drill.timefmt import parse_clock
 
@@ -80,7 +81,10 @@ def _outcome_problem(outcome: dict) -> str | None:
         except (ValueError, TypeError):
             return False
 
-    for name, hint in typing.get_type_hints(Outcome).items():
+    # The outcome's own fields before the score it inherits: the first problem named is the same
+    # as before the score was one record (a bare {} is "outcome.scenario: missing").
+    hints = sorted(typing.get_type_hints(Outcome).items(), key=lambda item: item[0] in Score.names())
+    for name, hint in hints:
         if name not in outcome:
             if name in REQUIRED_OUTCOME:
                 return f"outcome.{name}: missing"
