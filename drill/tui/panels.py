@@ -50,6 +50,7 @@ class Panel(ABC):
     every_frame: bool = False  # follows every frame (cheap, or it must keep up); else every few
     while_hidden: bool = False  # rendered while its tab is hidden (it keeps a count or a position)
     side: int = 0  # on a wide screen it sits beside the tabs instead of in them: 1 on top, 2 below
+    side_style: str = "height: 1fr;"  # CSS for its copy beside the tabs
 
     def available(self, fixed: ConsoleSetup) -> bool:
         return True
@@ -172,6 +173,7 @@ class ChartPanel(Panel):
     help = "the loss over the session (the exposure, where the loss is hidden): the header's figure"
     focus = None  # on the frames it is drawn the header's money row reads the same snapshot
     side = 1
+    side_style = "height: 9; padding: 0 1;"
 
     def widget(self, fixed: ConsoleSetup, widget_id: str) -> Widget:
         return Chart(id=widget_id)

@@ -65,8 +65,6 @@ class ConsoleScreen(Screen[None]):
     ConsoleScreen.-wide #side { display: block; width: 1fr; height: 1fr; border-left: solid $panel-lighten-2; }
     ConsoleScreen.-wide #fleet-panel { border-bottom: solid $panel-lighten-2; }
     #side .side-title { height: 1; text-style: bold; padding: 0 1; background: $panel; }
-    #chart-side { height: 9; padding: 0 1; }
-    #actions-side { height: 1fr; }
 
     #command-bar { height: 2; background: $panel; }
     #command-row { height: 1; }
@@ -74,7 +72,7 @@ class ConsoleScreen(Screen[None]):
     #command { border: none; height: 1; padding: 0; width: 1fr; background: $panel; }
     #command:focus { background: $boost; }
     #status-row { height: 1; padding: 0 1; }
-    """
+    """ + "".join(f"#{side_id(p)} {{ {p.side_style} }}\n" for p in PANELS if p.side)
 
     # The tooltip is the key's line in the help screen, which lists the bindings that work now.
     BINDINGS = [
