@@ -35,6 +35,7 @@ from pathlib import Path
 
 from drill import __version__
 from drill.paths import data_dir
+from drill.score import Score
 
 SCHEMA_VERSION = 2
 MAX_WAIT_S = 10.0  # the longest one open of the store waits on another process's lock, all told
@@ -93,7 +94,9 @@ class ResultsError(Exception):
 
 
 @dataclass(frozen=True)
-class Entry:
+class Entry(Score):
+    """One stored result: its score (drill.score.Score) and where it came from."""
+
     id: int
     recorded_at: str
     team: str | None
@@ -101,15 +104,6 @@ class Entry:
     scenario_hash: str | None
     difficulty: str
     seed: int
-    contained: bool
-    contained_at: str | None
-    loss_usd: float
-    collateral_usd: float
-    score_usd: float
-    grade: str
-    bankrupt: bool
-    ended_at: str
-    ended_by: str
     journal: str | None
     program: str
     source: str  # live, served, script, or "unknown" for rows recorded before provenance was kept
@@ -565,10 +559,10 @@ def _row(values: tuple, p: Path) -> _Row:
         if isinstance(v, bool) or not isinstance(v, want) or (isinstance(v, float) and not math.isfinite(v)):
             kind = "a number" if typ in (int, float) else "text"
             raise ResultsError(f"{p}: result #{_shown(rid)}: {name}: holds {_shown(v)}, not {kind}")
+    score = {name: d[name] for name in Score.names()}
+    score.update(contained=bool(d["contained"]), bankrupt=bool(d["bankrupt"]))
     e = Entry(rid, d["recorded_at"], d["team"], d["scenario"], d["scenario_hash"], d["difficulty"], d["seed"],
-              bool(d["contained"]), d["contained_at"], d["loss_usd"], d["collateral_usd"], d["score_usd"], d["grade"],
-              bool(d["bankrupt"]), d["ended_at"], d["ended_by"], d["journal"], d["program"], d["source"] or "unknown",
-              d["journal_sha256"], d["signed_by"])
+              d["journal"], d["program"], d["source"] or "unknown", d["journal_sha256"], d["signed_by"], **score)
     return _Row(e, d["signature"], d["outcome_json"], d)
 
 

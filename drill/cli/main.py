@@ -254,8 +254,7 @@ def _summary(o) -> str:
     if o.actions:
         lines.append("  actions")
         for a in o.actions:
-            first = a["result"].splitlines()[0] if a["result"] else ""
-            lines.append(f"    {a['at']} {a['command']:<22} {first}")
+            lines.append(f"    {a.at} {a.command:<22} {a.first_line}")
     return "\n".join(lines)
 
 

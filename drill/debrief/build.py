@@ -23,6 +23,7 @@ from drill.debrief.model import (Candidate, CommandEffect, Counterfactual, Debri
 from drill.debrief.runner import DEFAULT_WORKERS, Runner
 from drill.debrief.sim import extract, visible_in
 from drill.scenario.loader import LoadedScenario, ScenarioError
+from drill.score import Score
 from drill.session.journal import Journal, JournalError, read
 from drill.session.replay import scenario_for
 from drill.timefmt import fmt_clock, parse_clock
@@ -248,9 +249,7 @@ class Assembler:
         ref = incident  # every time is counted from the fault: its first erroneous child order
         story = self._story(vis, incident, diag, contained_t, recovered)
         return ScoreCard(
-            loss_usd=o["loss_usd"], collateral_usd=o["collateral_usd"], score_usd=o["score_usd"], grade=o["grade"],
-            bankrupt=o["bankrupt"], capital_usd=spec.firm.capital_usd, contained=o["contained"],
-            contained_at=o["contained_at"], ended_at=o["ended_at"], ended_by=o["ended_by"],
+            **{name: o[name] for name in Score.names()}, capital_usd=spec.firm.capital_usd,
             visible_t=vt, visible_at=fmt_clock(vt) if vt is not None else None,
             visible_reason=vis["reason"] if vis else None,
             incident_at=fmt_clock(incident) if incident is not None else None,

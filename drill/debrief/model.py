@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from drill.score import Score
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -19,17 +21,10 @@ class Reference:
 
 
 @dataclass(frozen=True)
-class ScoreCard:
-    loss_usd: float
-    collateral_usd: float
-    score_usd: float
-    grade: str
-    bankrupt: bool
+class ScoreCard(Score):
+    """The debrief's score: the drill's (drill.score.Score) and what the re-simulations add."""
+
     capital_usd: float
-    contained: bool
-    contained_at: str | None
-    ended_at: str
-    ended_by: str
     # When the fault first showed on the trainee's screen (see docs/debrief.md), and why.
     visible_t: int | None
     visible_at: str | None

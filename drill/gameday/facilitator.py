@@ -24,6 +24,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Sta
 
 from drill.gameday.channel import ChannelError
 from drill.gameday.roster import Roster, Watched, rank_key
+from drill.gameday.status import CommandRow
 from drill.scenario.loader import printable
 
 POLL_S = 1.0
@@ -47,7 +48,7 @@ def usd(x: float | None) -> str:
 
 def truth_text(w: Watched) -> Text:
     """The highlighted drill as the facilitator sees it (what the trainee may not)."""
-    s = w.status
+    s = w.view
     t = Text()
     t.append(printable(w.label), style="bold")
     t.append(f"  {w.state}", style=STATE_STYLE.get(w.state, ""))
@@ -57,30 +58,28 @@ def truth_text(w: Watched) -> Text:
         t.append("\nNo status yet.", style="dim")
         return t
     t.append("\n")
-    t.append(printable(f"{s.get('scenario')} · {s.get('difficulty')} · seed {s.get('seed')}   "
-                       f"{s.get('clock')} {s.get('zone', '')} · {s.get('phase')} · "))
-    t.append("PAUSED" if s.get("paused") else f"{s.get('speed', 1):g}x", style="bold yellow" if s.get("paused") else "")
-    if s.get("busy"):
+    t.append(printable(f"{s.scenario} · {s.difficulty} · seed {s.seed}   {s.clock} {s.zone} · {s.phase} · "))
+    t.append("PAUSED" if s.paused else f"{s.speed:g}x", style="bold yellow" if s.paused else "")
+    if s.busy:
         t.append("  (simulating a resolve)", style="dim")
     t.append("\nFaulty servers  ", style="dim")
-    t.append(", ".join(s.get("faulty_servers") or []) or "none", style="bold red")
+    t.append(printable(", ".join(s.faulty_servers)) or "none", style="bold red")
     t.append("   (hidden from the trainee)", style="dim")
     t.append("\nTrue loss       ", style="dim")
-    t.append(usd(s.get("true_loss_usd")), style="bold")
-    screen = s.get("screen")
+    t.append(usd(s.true_loss_usd), style="bold")
+    screen = s.screen
     if screen:
         t.append("   trainee sees: ", style="dim")
-        if screen.get("loss_usd") is None:
-            t.append(f"no loss; exposure {usd(screen.get('exposure_usd'))} as of {screen.get('monitor_as_of')} "
-                     f"({screen.get('monitor_lag_s', 0):.0f}s behind)")
+        if screen.loss_usd is None:
+            t.append(printable(f"no loss; exposure {usd(screen.exposure_usd)} as of {screen.monitor_as_of} "
+                               f"({screen.monitor_lag_s:.0f}s behind)"))
         else:
-            t.append(f"{usd(screen.get('loss_usd'))} at {screen.get('clock')}")
+            t.append(printable(f"{usd(screen.loss_usd)} at {screen.clock}"))
     t.append("\nScore           ", style="dim")
-    t.append(f"{usd(s.get('score_usd'))} (collateral {usd(s.get('collateral_usd'))})  grade {s.get('grade')}  ")
-    t.append("contained" if s.get("contained") else "NOT contained", style="green" if s.get("contained") else "bold red")
-    health = s.get("health") or {}
-    if health.get("samples"):
-        t.append(f"\nConsole         loop lag p99 {health['lag_p99_ms']} ms · {health['frames_per_s']} frames/s",
+    t.append(printable(f"{usd(s.score_usd)} (collateral {usd(s.collateral_usd)})  grade {s.grade}  "))
+    t.append("contained" if s.contained else "NOT contained", style="green" if s.contained else "bold red")
+    if s.health and s.health.samples:
+        t.append(f"\nConsole         loop lag p99 {s.health.lag_p99_ms} ms · {s.health.frames_per_s} frames/s",
                  style="dim")
     return t
 
@@ -128,17 +127,17 @@ class DebriefsScreen(Screen[None]):
         with HorizontalScroll(id="columns"):
             if not self.finished:
                 yield Static("No attached drill has ended yet.", classes="empty")
-            ranked = sorted(self.finished, key=lambda w: (*rank_key(w.status["outcome"]), w.drill_id))
+            ranked = sorted(self.finished, key=lambda w: (*rank_key(w.view.outcome), w.drill_id))
             for w in ranked:
-                o = w.status["outcome"]
+                o = w.view.outcome
                 with VerticalScroll(classes="column"):
                     yield Static(data(w.label), classes="team")
                     try:
-                        outcome = Outcome(**o)
-                    except TypeError:  # an outcome from another version of drill
+                        outcome = Outcome.from_dict(o)
+                    except (TypeError, KeyError, AttributeError):  # an outcome from another version of drill
                         yield Static(Text("\n").join(data(f"{k}: {v}") for k, v in o.items() if not isinstance(v, list)))
                         continue
-                    yield Static(score_card(outcome, w.status.get("journal")), classes="card")
+                    yield Static(score_card(outcome, w.view.journal), classes="card")
                     lines = [prompt for _, _, prompt, _ in timeline(outcome)]
                     body = Text("\n").join(lines) if lines else Text("No commands were given.", style="dim")
                     yield Static(body)
@@ -286,8 +285,7 @@ class FacilitatorApp(App[None]):
         boards = []
         seen = set()
         for w in self.roster.attached():
-            s = w.status or {}
-            key = (s.get("scenario"), s.get("difficulty"), s.get("seed"))
+            key = w.view.board if w.view else (None, None, None)
             if None in key or key in seen:
                 continue
             seen.add(key)
@@ -353,24 +351,24 @@ class FacilitatorApp(App[None]):
                 "drill serve printed.", style="dim"))
             return
         self.desk.query_one("#truth", Static).update(truth_text(w))
-        status = w.status or {}
-        if self._speed_shown != w.drill_id and status:
+        status = w.view
+        if self._speed_shown != w.drill_id and status is not None:
             # Each drill's own speed, not the last one's: choosing a speed then always sends it.
             self._speed_shown = w.drill_id
-            speed = f"{status.get('speed', 1):g}"
+            speed = f"{status.speed:g}"
             select = self.desk.query_one("#speed", Select)
             with select.prevent(Select.Changed):
                 select.value = speed if speed in SPEEDS else Select.NULL
-        injects = tuple((i["id"], i["description"]) for i in status.get("injects", []))
+        injects = status.injects if status is not None else ()
         if self._injects_shown != (w.drill_id, injects):
             self._injects_shown = (w.drill_id, injects)
             self.desk.query_one("#inject", Select).set_options([(data(f"{iid}: {desc}"), iid) for iid, desc in injects])
-        self._render_commands(w.drill_id, status.get("commands", []))
+        self._render_commands(w.drill_id, status.commands if status is not None else ())
 
-    def _render_commands(self, drill_id: str, commands: list[dict]) -> None:
+    def _render_commands(self, drill_id: str, commands: tuple[CommandRow, ...]) -> None:
         """Append new commands and update those whose status changed; a new drill redraws."""
         table = self.desk.query_one("#commands", DataTable)
-        rows = [(c["at"], c["by"], c["command"], c["status"], c["result"]) for c in commands]
+        rows = [(c.at, c.by, c.command, c.status, c.result) for c in commands]
         shown_id, shown = self._commands_shown
         if shown_id != drill_id or len(rows) < len(shown):
             table.clear()

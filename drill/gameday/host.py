@@ -33,27 +33,25 @@ class DrillHost:
             return sub.message
 
     def truth(self) -> dict:
-        """What the trainee's screen may hide: the faulty servers and the true loss."""
+        """What the trainee's screen may hide (the faulty servers, the true loss, the real
+        phase), as the channel sends it."""
         with self.drill.lock:
-            session = self.drill.session
-            world = session.world
-            outcome = session.outcome()
-            spec = session.scenario.spec
+            t = self.drill.session.truth()
+            clock = self.drill.clock
             return {
-                "scenario": spec.id, "difficulty": session.difficulty, "seed": session.seed, "team": self.team,
-                "clock": session.clock, "zone": spec.clock.zone, "phase": session.snapshot().phase,
-                "paused": self.drill.clock.paused, "speed": self.drill.clock.speed,
-                "ranked": self.drill.clock.ranked, "pause_held": self.drill.clock.pause_held,
-                "finished": session.finished,
-                "faulty_servers": list(world.missed),
-                "true_loss_usd": round(world.loss_usd, 2),
-                "collateral_usd": outcome.collateral_usd,
-                "score_usd": outcome.score_usd,
-                "grade": outcome.grade,
-                "contained": outcome.contained,
-                "contained_at": outcome.contained_at,
-                "ended_by": outcome.ended_by,
-                "commands": [{"at": a["at"], "by": a["by"], "command": a["command"], "status": a["status"],
-                              "result": a["result"].splitlines()[0] if a["result"] else ""} for a in outcome.actions],
-                "injects": [{"id": i.id, "description": i.description} for i in spec.injects],
+                "scenario": t.scenario, "difficulty": t.difficulty, "seed": t.seed, "team": self.team,
+                "clock": t.clock, "zone": t.zone, "phase": t.phase,
+                "paused": clock.paused, "speed": clock.speed, "ranked": clock.ranked, "pause_held": clock.pause_held,
+                "finished": t.finished,
+                "faulty_servers": list(t.faulty_servers),
+                "true_loss_usd": t.loss_usd,
+                "collateral_usd": t.collateral_usd,
+                "score_usd": t.score_usd,
+                "grade": t.grade,
+                "contained": t.contained,
+                "contained_at": t.contained_at,
+                "ended_by": t.ended_by,
+                "commands": [{"at": a.at, "by": a.by, "command": a.command, "status": a.status, "result": a.first_line}
+                             for a in t.commands],
+                "injects": [{"id": i, "description": d} for i, d in t.injects],
             }

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from drill.gameday.channel import ChannelError, request, running_drills
 from drill.gameday.hosting import fingerprint, token_for
-from drill.results import outcome_rank_key
+from drill.gameday.status import DrillStatus
+from drill.results import outcome_rank_key, rank_key as results_rank_key
 
 POLL_TIMEOUT_S = 2.0
 
@@ -24,13 +25,19 @@ class Watched:
     drill_id: str
     token: str = field(repr=False)
     info: dict = field(default_factory=dict)  # the registry's entry (port, scenario, team...)
-    status: dict | None = None  # the last truth the drill sent
+    status: dict | None = None  # the last truth the drill sent, as it came (`view` reads it)
     state: str = "attaching"  # attaching, live, ended, gone, refused
     error: str | None = None
 
     @property
+    def view(self) -> DrillStatus | None:
+        """The last status, typed (None: none yet)."""
+        return DrillStatus.from_json(self.status) if isinstance(self.status, dict) and self.status else None
+
+    @property
     def team(self) -> str | None:
-        return (self.status or {}).get("team") or self.info.get("team")
+        view = self.view
+        return (view.team if view else None) or self.info.get("team")
 
     @property
     def label(self) -> str:
@@ -52,29 +59,33 @@ class Standing:
     state: str
 
 
-def board_of(status: dict) -> str:
-    return f"{status.get('scenario')}/{status.get('difficulty')}/{status.get('seed')}"
+def board_of(status: DrillStatus) -> str:
+    return "/".join(str(part) for part in status.board)
 
 
-def rank_key(status: dict) -> tuple:
-    """How the live board orders two drills of one board: the results store's ranking
+def rank_key(outcome: dict) -> tuple:
+    """How two finished drills' outcomes order: the results store's ranking
     (drill.results.outcome_rank_key: every finished drill above every DNF, then the lower score,
-    then the one contained sooner), on the status or outcome a drill sends."""
-    return outcome_rank_key(status)
+    then the one contained sooner)."""
+    return outcome_rank_key(outcome)
+
+
+def live_rank_key(status: DrillStatus) -> tuple:
+    """The same ranking on a live drill's status (`rank_key`)."""
+    return results_rank_key(status.score_usd or 0.0, status.contained_at, status.ended_by, status.grade)
 
 
 def standings(watched: list[Watched]) -> list[Standing]:
-    """Attached drills with a status, ranked per board (`rank_key`)."""
-    rows = [w for w in watched if w.status and isinstance(w.status.get("score_usd"), (int, float))]
-    rows.sort(key=lambda w: (board_of(w.status), *rank_key(w.status), w.drill_id))
+    """Attached drills with a status that carries a score, ranked per board (`live_rank_key`)."""
+    rows = [(w, v) for w in watched if (v := w.view) is not None and v.score_usd is not None]
+    rows.sort(key=lambda wv: (board_of(wv[1]), *live_rank_key(wv[1]), wv[0].drill_id))
     out, rank, board = [], 0, None
-    for w in rows:
-        s = w.status
+    for w, s in rows:
         b = board_of(s)
         rank = rank + 1 if b == board else 1
         board = b
-        out.append(Standing(rank, w.drill_id, w.team, b, s.get("clock", ""), s.get("phase", ""), s["score_usd"],
-                            s.get("true_loss_usd", 0.0), s.get("grade", "?"), bool(s.get("contained")), w.state))
+        out.append(Standing(rank, w.drill_id, w.team, b, s.clock, s.phase, s.score_usd or 0.0,
+                            s.true_loss_usd or 0.0, s.grade, s.contained, w.state))
     return out
 
 
@@ -144,7 +155,7 @@ class Roster:
             return
         w.status = reply["status"]
         w.error = None
-        w.state = "ended" if w.status.get("finished") else "live"
+        w.state = "ended" if w.view is not None and w.view.finished else "live"
 
     async def poll(self) -> None:
         await asyncio.gather(*(self.poll_one(w) for w in list(self.watched.values())))
@@ -167,4 +178,4 @@ class Roster:
         return standings(self.attached())
 
     def finished(self) -> list[Watched]:
-        return [w for w in self.attached() if w.status and w.status.get("outcome")]
+        return [w for w in self.attached() if w.view is not None and w.view.outcome]

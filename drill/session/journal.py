@@ -67,8 +67,10 @@ def _outcome_problem(outcome: dict) -> str | None:
     """What is wrong with an end record's outcome, as `field: problem`, or None. Every field of
     drill.session.scoring.Outcome must be there with its type (the debrief and the results store
     read them), clock fields as HH:MM:SS; further keys are left to replay to report."""
+    import dataclasses
     import typing
 
+    from drill.score import Score
     from drill.session.scoring import Outcome
     from drill.timefmt import parse_clock
 
@@ -79,7 +81,10 @@ def _outcome_problem(outcome: dict) -> str | None:
         except (ValueError, TypeError):
             return False
 
-    for name, hint in typing.get_type_hints(Outcome).items():
+    # The outcome's own fields before the score it inherits: the first problem named is the same
+    # as before the score was one record (a bare {} is "outcome.scenario: missing").
+    hints = sorted(typing.get_type_hints(Outcome).items(), key=lambda item: item[0] in Score.names())
+    for name, hint in hints:
         if name not in outcome:
             if name in REQUIRED_OUTCOME:
                 return f"outcome.{name}: missing"
@@ -99,7 +104,8 @@ def _outcome_problem(outcome: dict) -> str | None:
             ok = isinstance(v, origin)
         if ok and origin is list:
             item = (typing.get_args(base) or (object,))[0]
-            ok = all(isinstance(x, typing.get_origin(item) or item) for x in v)
+            item = dict if dataclasses.is_dataclass(item) else typing.get_origin(item) or item  # a record is an object on disk
+            ok = all(isinstance(x, item) for x in v)
         if ok and name.endswith("_at"):
             ok = clock_ok(v)
         if not ok:

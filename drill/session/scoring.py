@@ -2,35 +2,55 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from drill.scenario.schema import MARKET_IMPACT_FIELDS
+from drill.score import Score
 from drill.sim.world import World
 from drill.timefmt import fmt_clock
 
 
 @dataclass(frozen=True)
 class ActionResult:
+    """One command of the drill as the outcome records it."""
+
     at: str
     command: str
-    status: str
+    status: str  # done, refused, or unfinished (still running when the drill ended)
     result: str
     finished_at: str | None
-    by: str
+    by: str  # trainee or facilitator
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ActionResult:
+        # Journals written before facilitators existed carry no `by`: every command was the trainee's.
+        return cls(d["at"], d["command"], d["status"], d["result"], d.get("finished_at"), d.get("by", "trainee"))
+
+    @property
+    def first_line(self) -> str:
+        """The result's first line: what a one-line list of commands shows."""
+        return self.result.splitlines()[0] if self.result else ""
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Phase:
+    """When the incident entered a phase (incident, contained, re-opened, recovered)."""
+
+    at: str
+    phase: str
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Phase:
+        return cls(d["at"], d["phase"])
+
+
+@dataclass(frozen=True)
+class Outcome(Score):
+    """A drill's result: its score (drill.score.Score) and what the trainee did and caused."""
+
     scenario: str
     difficulty: str
     seed: int
-    contained: bool
-    contained_at: str | None
-    loss_usd: float
-    collateral_usd: float
-    score_usd: float
-    grade: str
-    bankrupt: bool
     runaway_parent_orders: int
     executions: int
     shares: int
@@ -46,13 +66,27 @@ class Outcome:
     symbols_over_20pct_volume_moved_5pct: int
     first_error_at: str | None  # the first erroneous child order
     minutes_to_contain: float | None  # from the first erroneous order to containment
-    ended_at: str
-    ended_by: str  # "end", "resolve", "bankruptcy" or "abandoned"
-    phases: list[dict]
-    actions: list[dict]
+    phases: list[Phase]
+    actions: list[ActionResult]
 
     def to_dict(self) -> dict:
+        """The outcome as journals and the results store keep it (phases and actions as objects)."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Outcome:
+        """An outcome read back from `to_dict()`'s JSON (a journal's end record, a stored result,
+        a drill's status). Raises TypeError or KeyError where it is not one."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise TypeError(f"not an outcome field: {', '.join(sorted(unknown))}")
+        return cls(**{**d, "phases": [Phase.from_dict(p) for p in d["phases"]],
+                      "actions": [ActionResult.from_dict(a) for a in d["actions"]]})
+
+    def phase_at(self, phase: str) -> str | None:
+        """When the incident first entered `phase` (None: it never did)."""
+        return next((p.at for p in self.phases if p.phase == phase), None)
 
 
 DNF = "DNF"  # the grade of an abandoned drill: recorded, never ranked above a completed one
@@ -96,11 +130,11 @@ def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> 
     actions = []
     for a in world.actions_log:
         done = a.finished_at is not None and a.finished_at <= ended_at
-        actions.append(asdict(ActionResult(
+        actions.append(ActionResult(
             at=fmt_clock(a.submitted_at), command=a.command.text,
             status=a.status if done or a.status == "refused" else "unfinished",
             result=a.result if done or a.status == "refused" else "(still running when the drill ended)",
-            finished_at=fmt_clock(a.finished_at) if done else None, by=a.by)))
+            finished_at=fmt_clock(a.finished_at) if done else None, by=a.by))
     return Outcome(
         scenario=world.spec.id,
         difficulty=world.difficulty_name,
@@ -128,6 +162,6 @@ def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> 
         minutes_to_contain=round((c_at - first) / 60_000, 2) if first is not None and c_at is not None else None,
         ended_at=fmt_clock(ended_at),
         ended_by=ended_by,
-        phases=[{"at": fmt_clock(t), "phase": p} for t, p in world.incident.phases if t <= ended_at],
+        phases=[Phase(fmt_clock(t), p) for t, p in world.incident.phases if t <= ended_at],
         actions=actions,
     )

@@ -16,6 +16,7 @@ import numpy as np
 from drill import __version__
 from drill.commands import SPEEDS, Command, CommandError, VERBS, parse_command
 from drill.scenario.loader import LoadedScenario
+from drill.score import Score
 from drill.session import snapshot as snap
 from drill.session.journal import FORMAT, JournalWriter
 from drill.session.scoring import Outcome, score
@@ -247,6 +248,17 @@ class Session:
             return self._outcome
         return score(self.world, self.now, "running", self.world.collateral_usd)
 
+    def truth(self) -> snap.Truth:
+        """The facilitator's view: the real phase, loss and faulty servers, never what the
+        difficulty hides from the trainee."""
+        outcome, spec = self.outcome(), self.scenario.spec
+        return snap.Truth(
+            scenario=spec.id, difficulty=self.difficulty, seed=self.seed, clock=self.clock, zone=spec.clock.zone,
+            phase="ended" if self.finished else self.world.phase(), finished=self.finished,
+            faulty_servers=tuple(outcome.faulty_servers), commands=tuple(outcome.actions),
+            injects=tuple((i.id, i.description) for i in spec.injects),
+            **{name: getattr(outcome, name) for name in Score.names()})
+
     def _write(self, record: dict) -> None:
         if self._journal:
             self._journal.write(record)
@@ -347,9 +359,16 @@ class Session:
             calls=tuple(m for m in msgs if m.kind == "call"),
             alerts=tuple(snap.AlertRow(a.id, a.at, fmt_clock(a.at), a.label, a.detail, a.acked_at is not None) for a in w.alerts),
             positions=positions, curve=curve, actions=tuple(actions),
-            controls=tuple(v for v in VERBS if v in w.difficulty.controls),
+        )
+
+    def setup(self) -> snap.ConsoleSetup:
+        """What a console shows of this drill that never changes while it runs."""
+        spec, difficulty = self.scenario.spec, self.world.difficulty
+        return snap.ConsoleSetup(
+            title=spec.title, difficulty=self.difficulty, seed=self.seed, zone=spec.clock.zone,
+            controls=tuple(v for v in VERBS if v in difficulty.controls),
             servers=tuple(spec.fleet.servers), flags=tuple(spec.flags),
-            alerts_enabled=w.difficulty.alerts,
-            runbook=self.scenario.runbook if w.difficulty.runbook else None,
+            alerts_enabled=difficulty.alerts, canary=difficulty.release_dashboard,
+            runbook=self.scenario.runbook if difficulty.runbook else None,
             journal_path=str(self.journal_path) if self.journal_path else None,
         )

@@ -1,9 +1,15 @@
 """Immutable views of a drill, the only thing the console renders. Plain frozen data: no SimPy
-objects, no numpy arrays, nothing the UI could reach through to change the world."""
+objects, no numpy arrays, nothing the UI could reach through to change the world.
+
+`ConsoleSetup` is what never changes while a drill runs (its commands, servers, runbook...), read
+once when a console opens; `Snapshot` is one instant of it, taken every frame."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from drill.score import Score
+from drill.session.scoring import ActionResult
 
 
 @dataclass(frozen=True)
@@ -125,9 +131,37 @@ class Snapshot:
     positions: tuple[PositionRow, ...]
     curve: tuple[CurvePoint, ...]  # exposure is always there; loss only where visible
     actions: tuple[ActionRow, ...]
-    controls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConsoleSetup:
+    """What a drill's console shows that never changes while it runs: read once, not per frame."""
+
+    title: str
+    difficulty: str
+    seed: int
+    zone: str
+    controls: tuple[str, ...]  # the verbs this difficulty offers, in the vocabulary's order
     servers: tuple[str, ...]
     flags: tuple[str, ...]
     alerts_enabled: bool
-    runbook: str | None
+    canary: bool  # the difficulty has a canary (release) dashboard
+    runbook: str | None  # the runbook's Markdown, where the difficulty has one
     journal_path: str | None
+
+
+@dataclass(frozen=True)
+class Truth(Score):
+    """The drill as it really stands, whatever the trainee's difficulty shows: what a facilitator
+    watches. Its score is the outcome's as it stands (ended_by "running" until the drill ends)."""
+
+    scenario: str
+    difficulty: str
+    seed: int
+    clock: str
+    zone: str
+    phase: str  # the real phase (a historical console says only "open"), or "ended"
+    finished: bool
+    faulty_servers: tuple[str, ...]  # the servers still running the fault
+    commands: tuple[ActionResult, ...]  # the trainee's and the facilitator's, in order
+    injects: tuple[tuple[str, str], ...]  # (id, description): what the facilitator may inject

@@ -15,7 +15,7 @@ from pathlib import Path
 from drill.scenario import LoadedScenario, load
 from drill.session import Session, Submission
 from drill.session.scoring import Outcome
-from drill.session.snapshot import Snapshot
+from drill.session.snapshot import ConsoleSetup, Snapshot
 
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60)
 # A frame that arrives late (a slow render, a suspended terminal) is not caught up: the clock
@@ -150,6 +150,10 @@ class Drill:
     def snapshot(self) -> Snapshot:
         with self.lock:
             return self.session.snapshot()
+
+    def setup(self) -> ConsoleSetup:
+        with self.lock:
+            return self.session.setup()
 
     def outcome(self) -> Outcome:
         with self.lock:

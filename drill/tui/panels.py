@@ -3,8 +3,9 @@ that widget renders a frame. The console's tabs, their keys and the help screen 
 from `PANELS`; adding a panel is one class here (and, if it needs one, a widget).
 
 What never changes during a drill (the title, the controls, the runbook, whether there is a
-canary dashboard) is read once into `Fixed`; what changes is the `Frame`: one snapshot plus the
-console's own clock state, rendered by every panel at the same instant.
+canary dashboard) is the session's `ConsoleSetup`, read once when the console opens; what changes
+is the `Frame`: one snapshot plus the console's own clock state, rendered by every panel at the
+same instant.
 """
 
 from __future__ import annotations
@@ -19,35 +20,13 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from drill.session.snapshot import Snapshot
+from drill.session.snapshot import ConsoleSetup, Snapshot
 from drill.tui.widgets.action_log import ActionLog
 from drill.tui.widgets.chart import Chart
 from drill.tui.widgets.message_list import AlertList, MessageList
 from drill.tui.widgets.positions import PositionsView
 from drill.tui.widgets.releases import ReleasesView
 from drill.tui.widgets.tape import TapeView
-
-
-@dataclass(frozen=True)
-class Fixed:
-    """What a drill's console shows that never changes while it runs."""
-
-    title: str
-    difficulty: str
-    seed: int
-    zone: str
-    controls: tuple[str, ...]
-    servers: tuple[str, ...]
-    flags: tuple[str, ...]
-    alerts_enabled: bool
-    canary: bool  # the difficulty has a canary dashboard
-    runbook: str | None
-    journal_path: str | None
-
-    @classmethod
-    def of(cls, snap: Snapshot) -> Fixed:
-        return cls(snap.title, snap.difficulty, snap.seed, snap.zone, snap.controls, snap.servers, snap.flags,
-                   snap.alerts_enabled, bool(snap.releases), snap.runbook, snap.journal_path)
 
 
 @dataclass(frozen=True)
@@ -71,19 +50,20 @@ class Panel(ABC):
     every_frame: bool = False  # follows every frame (cheap, or it must keep up); else every few
     while_hidden: bool = False  # rendered while its tab is hidden (it keeps a count or a position)
     side: int = 0  # on a wide screen it sits beside the tabs instead of in them: 1 on top, 2 below
+    side_style: str = "height: 1fr;"  # CSS for its copy beside the tabs
 
-    def available(self, fixed: Fixed) -> bool:
+    def available(self, fixed: ConsoleSetup) -> bool:
         return True
 
     def unavailable(self) -> str:
         return f"No {self.title.lower()} in this difficulty."
 
-    def compose(self, fixed: Fixed, widget_id: str) -> Iterator[Widget]:
+    def compose(self, fixed: ConsoleSetup, widget_id: str) -> Iterator[Widget]:
         """The pane's content: the widget `show` renders (with `widget_id`), and any notes."""
         yield self.widget(fixed, widget_id)
 
     @abstractmethod
-    def widget(self, fixed: Fixed, widget_id: str) -> Widget:
+    def widget(self, fixed: ConsoleSetup, widget_id: str) -> Widget:
         """Build the widget this panel renders into."""
 
     @abstractmethod
@@ -94,6 +74,9 @@ class Panel(ABC):
         """How many new items its tab label counts (0: no count)."""
         return 0
 
+    def revealed(self, widget: Widget) -> None:
+        """Its tab was just chosen and it has caught up: anything it does on being shown."""
+
 
 class ActionsPanel(Panel):
     id, title, key, widget_id = "actions", "Actions", "1", "actions-tab"
@@ -101,7 +84,7 @@ class ActionsPanel(Panel):
     every_frame = while_hidden = True
     side = 2
 
-    def widget(self, fixed: Fixed, widget_id: str) -> Widget:
+    def widget(self, fixed: ConsoleSetup, widget_id: str) -> Widget:
         return ActionLog(id=widget_id)
 
     def show(self, widget: Widget, frame: Frame) -> None:
@@ -115,12 +98,16 @@ class TapePanel(Panel):
     focus = "Log"
     every_frame = while_hidden = True
 
-    def widget(self, fixed: Fixed, widget_id: str) -> Widget:
+    def widget(self, fixed: ConsoleSetup, widget_id: str) -> Widget:
         return TapeView(id=widget_id)
 
     def show(self, widget: Widget, frame: Frame) -> None:
         assert isinstance(widget, TapeView)
         widget.show(frame.snap.tape)
+
+    def revealed(self, widget: Widget) -> None:
+        assert isinstance(widget, TapeView)
+        widget.call_after_refresh(widget.follow)  # it has a size again: back to the newest row
 
 
 class InboxPanel(Panel):
@@ -129,7 +116,7 @@ class InboxPanel(Panel):
     while_hidden = True
     kind = "email"
 
-    def widget(self, fixed: Fixed, widget_id: str) -> Widget:
+    def widget(self, fixed: ConsoleSetup, widget_id: str) -> Widget:
         return MessageList(self.kind, id=widget_id)
 
     def show(self, widget: Widget, frame: Frame) -> None:
@@ -146,12 +133,12 @@ class AlertsPanel(Panel):
     help = "the monitoring alerts, open or acknowledged; the tab counts the unread"
     while_hidden = True
 
-    def compose(self, fixed: Fixed, widget_id: str) -> Iterator[Widget]:
+    def compose(self, fixed: ConsoleSetup, widget_id: str) -> Iterator[Widget]:
         if not fixed.alerts_enabled:
             yield Static("No alerts in this difficulty: nothing was designed to warn you.", classes="panel-note")
         yield self.widget(fixed, widget_id)
 
-    def widget(self, fixed: Fixed, widget_id: str) -> Widget:
+    def widget(self, fixed: ConsoleSetup, widget_id: str) -> Widget:
         return AlertList("alert", id=widget_id)
 
     def show(self, widget: Widget, frame: Frame) -> None:
@@ -173,7 +160,7 @@ class PositionsPanel(Panel):
     id, title, key, widget_id = "positions", "Positions", "6", "positions-view"
     help = "the firm's largest positions as the risk monitor shows them, and how far it lags"
 
-    def widget(self, fixed: Fixed, widget_id: str) -> Widget:
+    def widget(self, fixed: ConsoleSetup, widget_id: str) -> Widget:
         return PositionsView(id=widget_id)
 
     def show(self, widget: Widget, frame: Frame) -> None:
@@ -186,8 +173,9 @@ class ChartPanel(Panel):
     help = "the loss over the session (the exposure, where the loss is hidden): the header's figure"
     focus = None  # on the frames it is drawn the header's money row reads the same snapshot
     side = 1
+    side_style = "height: 9; padding: 0 1;"
 
-    def widget(self, fixed: Fixed, widget_id: str) -> Widget:
+    def widget(self, fixed: ConsoleSetup, widget_id: str) -> Widget:
         return Chart(id=widget_id)
 
     def show(self, widget: Widget, frame: Frame) -> None:
@@ -199,7 +187,7 @@ class RunbookPanel(Panel):
     id, title, key, widget_id = "runbook", "Runbook", "8", "runbook-view"
     help = "the incident runbook, where the difficulty has one"
 
-    def widget(self, fixed: Fixed, widget_id: str) -> Widget:
+    def widget(self, fixed: ConsoleSetup, widget_id: str) -> Widget:
         return RunbookView(fixed.runbook, id=widget_id)
 
     def show(self, widget: Widget, frame: Frame) -> None:
@@ -211,13 +199,13 @@ class CanaryPanel(Panel):
     help = "each release's servers side by side: a canary should look like the rest of the fleet"
     focus = None
 
-    def available(self, fixed: Fixed) -> bool:
+    def available(self, fixed: ConsoleSetup) -> bool:
         return fixed.canary
 
     def unavailable(self) -> str:
         return "No canary dashboard in this difficulty."
 
-    def widget(self, fixed: Fixed, widget_id: str) -> Widget:
+    def widget(self, fixed: ConsoleSetup, widget_id: str) -> Widget:
         return ReleasesView(id=widget_id)
 
     def show(self, widget: Widget, frame: Frame) -> None:
@@ -253,7 +241,7 @@ PANELS: tuple[Panel, ...] = (ActionsPanel(), TapePanel(), InboxPanel(), AlertsPa
 BY_ID = {p.id: p for p in PANELS}
 
 
-def available(fixed: Fixed) -> tuple[Panel, ...]:
+def available(fixed: ConsoleSetup) -> tuple[Panel, ...]:
     return tuple(p for p in PANELS if p.available(fixed))
 
 

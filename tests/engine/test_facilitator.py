@@ -66,3 +66,24 @@ def test_scripts_may_carry_facilitator_lines(tmp_path):
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert not out["contained"] and out["actions"][1]["by"] == "facilitator"
+
+
+def test_the_facilitator_sees_the_real_phase_where_the_trainee_sees_open():
+    from drill.gameday.host import DrillHost
+    from drill.tui.controller import Drill
+
+    drill = Drill("knightmare", "historical")
+    drill.advance_to(parse_clock("09:35:00"))
+    session = drill.session
+    assert session.snapshot().phase == "open"  # historical shows no incident phase
+    truth = session.truth()
+    assert truth.phase == "incident" and not truth.contained and truth.ended_by == "running"
+    assert truth.faulty_servers and truth.loss_usd == round(session.world.loss_usd, 2) > 0
+    sent = DrillHost(drill, "red").truth()
+    assert sent["phase"] == "incident" and sent["true_loss_usd"] == truth.loss_usd
+    assert sent["faulty_servers"] == list(truth.faulty_servers) and sent["team"] == "red"
+    drill.submit("stop " + truth.faulty_servers[0])
+    drill.advance_to(parse_clock("09:36:00"))
+    assert [c["command"] for c in DrillHost(drill).truth()["commands"]] == [f"stop {truth.faulty_servers[0]}"]
+    session.run_to_end()
+    assert session.truth().phase == "ended" and session.truth().finished

@@ -165,4 +165,4 @@ class TestScoringRules:
         sub = s.submit("resolve")
         out = s.outcome()
         assert "refused" in sub.message
-        assert out.ended_by == "end" and out.actions[-1]["status"] == "refused"
+        assert out.ended_by == "end" and out.actions[-1].status == "refused"

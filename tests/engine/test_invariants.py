@@ -45,7 +45,7 @@ def test_every_share_is_accounted_for_under_any_script(script, difficulty):
     assert o.loss_usd >= 0 and o.collateral_usd >= 0 and o.score_usd == round(o.loss_usd + o.collateral_usd, 2)
     assert o.executions * knightmare().spec.market.lot_shares == o.shares
     # Every command got a result (or is still running), in the order submitted.
-    assert [a["command"] for a in o.actions] == [c for _, c in script]
+    assert [a.command for a in o.actions] == [c for _, c in script]
 
 
 @settings(max_examples=10, deadline=None)

@@ -41,7 +41,7 @@ def test_prevention_finding_the_stale_server_before_the_open_loses_nothing():
 def test_recovery_deploy_and_restart_brings_business_back():
     o = run("09:31:00 stop smars-8\n09:32:00 deploy smars-8\n09:36:00 start smars-8", difficulty="standard")
     assert o.contained
-    phases = [p["phase"] for p in o.phases]
+    phases = [p.phase for p in o.phases]
     assert phases[:3] == ["incident", "contained", "recovered"] and "re-opened" not in phases
     # Collateral accrued only while smars-8 was out (about 5 minutes of one server).
     per_minute = knightmare().spec.scoring.server_minute_usd
@@ -51,7 +51,7 @@ def test_recovery_deploy_and_restart_brings_business_back():
 def test_restarting_with_the_fault_in_place_reopens_the_incident():
     stopped = run("09:31:00 stop smars-8")
     restarted = run("09:31:00 stop smars-8\n09:40:00 start smars-8")
-    assert [p["phase"] for p in restarted.phases][:3] == ["incident", "contained", "re-opened"]
+    assert [p.phase for p in restarted.phases][:3] == ["incident", "contained", "re-opened"]
     assert not restarted.contained and restarted.contained_at is None
     assert restarted.loss_usd > 10 * stopped.loss_usd
 
@@ -72,8 +72,8 @@ def test_kill_switch_contains_in_standard_and_is_refused_in_historical():
     assert std.contained and std.collateral_usd > 0
     hist = run("09:31:00 kill-switch")
     assert not hist.contained
-    assert hist.actions[0]["status"] == "refused"
-    assert "no kill switch" in hist.actions[0]["result"]
+    assert hist.actions[0].status == "refused"
+    assert "no kill switch" in hist.actions[0].result
 
 
 def test_resolve_when_contained_ends_the_drill_and_charges_business_still_off():
@@ -93,3 +93,20 @@ def test_resolve_while_the_fault_is_live_runs_on_and_charges_what_accrues():
 def test_invariants_hold_after_the_historical_morning():
     s = session_at("10:15:00", commands=(("09:58:00", "rollback"), ("10:14:00", "stop-all")))
     check_invariants(s.world)
+
+
+def test_an_outcome_reads_back_from_its_json_and_from_one_written_before_by():
+    import json
+
+    from drill.session.scoring import ActionResult, Outcome, Phase
+
+    o = run("09:31:00 stop smars-8")
+    assert all(isinstance(p, Phase) for p in o.phases) and all(isinstance(a, ActionResult) for a in o.actions)
+    d = json.loads(json.dumps(o.to_dict()))
+    assert d["phases"][0] == {"at": o.phases[0].at, "phase": o.phases[0].phase}  # objects on disk, as before
+    assert set(d["actions"][0]) == {"at", "command", "status", "result", "finished_at", "by"}
+    assert Outcome.from_dict(d) == o
+    for a in d["actions"]:
+        del a["by"]  # journals written before facilitators carried no `by`
+    assert [a.by for a in Outcome.from_dict(d).actions] == ["trainee"]
+    assert o.phase_at("incident") == o.phases[0].at and o.phase_at("no such phase") is None

@@ -286,3 +286,23 @@ async def test_function_keys_work_wherever_focus_is_and_the_speed_dropdown_follo
     finally:
         for h in (a, b):
             await h.close()
+
+
+def test_a_status_reads_typed_and_a_field_of_the_wrong_type_reads_as_its_default():
+    from drill.gameday.status import DrillStatus
+
+    s = DrillStatus.from_json({"team": "red", "scenario": "knightmare", "difficulty": "standard", "seed": 7,
+                               "speed": 5, "paused": False, "score_usd": 2e6, "contained": True,
+                               "faulty_servers": ["smars-8", 3], "true_loss_usd": True,
+                               "commands": [{"at": "09:31:00", "by": "trainee", "command": "stop smars-8",
+                                             "status": "done", "result": "stopped"}, "junk"],
+                               "injects": [{"id": "nyse-call", "description": "NYSE calls"}, {"id": 1}],
+                               "screen": {"clock": "09:31:00", "loss_usd": None, "exposure_usd": 1e6},
+                               "health": {"samples": "many"}})
+    assert s.board == ("knightmare", "standard", 7) and s.speed == 5.0 and s.score_usd == 2e6
+    assert s.faulty_servers == ("smars-8",) and s.true_loss_usd is None  # a bool is not a figure
+    assert [(c.by, c.command, c.result) for c in s.commands] == [("trainee", "stop smars-8", "stopped")]
+    assert s.injects == (("nyse-call", "NYSE calls"),)
+    assert s.screen.loss_usd is None and s.screen.exposure_usd == 1e6 and s.health.samples == 0
+    assert Watched("d1", "t", status={}).view is None and Watched("d1", "t").team is None
+    assert Watched("d1", "t", info={"team": "blue"}, status={"clock": "09:30:00"}).team == "blue"

@@ -82,6 +82,6 @@ async def test_an_inject_reaches_the_trainee_as_the_call_it_stands_for(tmp_path)
         assert [a.command for a in snap.actions] == ["inspect smars-1"]
         # The journal and the facilitator's view keep every command, with who gave it.
         outcome = app.drill.outcome()
-        assert [(a["by"], a["command"]) for a in outcome.actions] == [
+        assert [(a.by, a.command) for a in outcome.actions] == [
             ("facilitator", "inject nyse-call"), ("facilitator", "push-hint look at the releases"),
             ("trainee", "inspect smars-1")]

@@ -81,12 +81,12 @@ def test_fat_finger_order_is_42_times_the_float_and_cancels_fail_historically():
     assert o.shares == 610_000  # every share of the order executed; all but the one intended are short
     assert 610_000 / 14_500 > 42
     hist = run_play(load("fat-finger"), "historical", "historical")
-    assert all("REJECTED" in a["result"] for a in hist.actions if a["command"].startswith("cancel-open"))
+    assert all("REJECTED" in a.result for a in hist.actions if a.command.startswith("cancel-open"))
     std = Session(load("fat-finger"), "standard")
     std.advance_to(parse_clock("09:27:02"))
     std.submit("cancel-open gw-1")
     o = std.run_to_end()
-    assert o.contained and o.loss_usd < 50e6 and "cancelled" in o.actions[0]["result"]
+    assert o.contained and o.loss_usd < 50e6 and "cancelled" in o.actions[0].result
 
 
 def test_fat_finger_stopping_the_gateway_does_not_stop_an_order_on_the_exchange():
@@ -202,9 +202,9 @@ def test_fat_finger_standard_kill_switch_cancels_the_resting_order_as_modern_ven
 
     o = kill_at_once(sc)
     assert o.contained and o.loss_usd < 15e6
-    assert "cancelled 1 resting order" in o.actions[0]["result"]
+    assert "cancelled 1 resting order" in o.actions[0].result
     behaviours = sc.spec.behaviours.model_copy(update={"cancel_on_disconnect": False})
     legacy = dataclasses.replace(sc, spec=sc.spec.model_copy(update={"behaviours": behaviours}))
     kept = kill_at_once(legacy)
     assert kept.loss_usd > 1e9  # every share sold to other buyers
-    assert "cancelled" not in kept.actions[0]["result"]
+    assert "cancelled" not in kept.actions[0].result

@@ -342,6 +342,46 @@ async def test_help_lists_this_difficultys_commands(make_app):
         assert isinstance(app.screen, ConsoleScreen)
 
 
+async def test_help_lists_every_panel_of_the_one_list(make_app):
+    """The help screen, the key bindings and the tabs all come from `PANELS`: with a canary
+    dashboard every panel is there, its key and title in help, its key switching to its tab."""
+    from drill.tui.panels import PANELS
+
+    app = make_app("slow-clap", "standard")
+    async with app.run_test(size=(120, 36)) as pilot:
+        console = app.console_screen
+        assert console.panels == PANELS
+        bound = {b.key: b.action for b in console.BINDINGS}
+        assert all(bound[p.key] == f"show_tab('{p.id}')" for p in PANELS)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys, panels = app.screen._markdown.split("## Panels")[0], app.screen._markdown.split("## Panels")[1]
+        tabs = ", ".join(p.title.lower() for p in PANELS)
+        assert f"| `1 … {len(PANELS)}` | switch tabs ({tabs}) |" in keys
+        for p in PANELS:
+            assert f"| {p.title} | `{p.key}` | {p.help} |" in panels
+        await pilot.press("escape")
+        for p in PANELS:
+            if not p.side:  # on a wide screen the side panels sit beside the tabs
+                await pilot.press(p.key)
+                await pilot.pause()
+                assert console.query_one("#tabs").active == p.id
+
+
+async def test_help_leaves_out_a_panel_the_difficulty_lacks(make_app):
+    from drill.tui.panels import PANELS, CanaryPanel
+
+    app = make_app(difficulty="historical")  # knightmare has no canary dashboard
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        md = app.screen._markdown
+        shown = [p for p in PANELS if not isinstance(p, CanaryPanel)]
+        assert f"| `1 … {len(shown)}` |" in md and "| Canary |" not in md
+        assert all(f"| {p.title} | `{p.key}` |" in md for p in shown)
+
+
 async def test_journal_path_is_shown(make_app, tmp_path, data_dir):
     app = make_app(journal="")  # no journal given: the default under the data dir
     async with app.run_test(size=(120, 36)) as pilot:

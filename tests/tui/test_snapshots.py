@@ -112,7 +112,7 @@ class TestEveryScenario:
         async def run_before(pilot):
             await pilot.pause()
             console = pilot.app.console_screen
-            console.submit_command(f"inspect {console.snap.servers[0]}")
+            console.submit_command(f"inspect {console.fixed.servers[0]}")
             console.step(30_000)
             await pilot.pause()
 

@@ -27,7 +27,7 @@ from drill.tui.completion import Completer
 from drill.tui.controller import SPEEDS, Drill, faster, slower
 from drill.tui.messages import ResolveFinished, RunCommand
 from drill.tui.palette import DrillCommands
-from drill.tui.panels import BY_ID, PANELS, Fixed, Frame, Panel, available
+from drill.tui.panels import BY_ID, PANELS, Frame, Panel, available
 from drill.tui.screens.text_view import TextScreen
 from drill.tui.widgets.action_log import PREVIEW_LINES, ActionLog
 from drill.tui.widgets.command_line import CommandLine
@@ -35,7 +35,6 @@ from drill.tui.widgets.fleet import FleetTable
 from drill.tui.widgets.message_list import AlertList, MessageList
 from drill.tui.widgets.status_header import StatusHeader
 from drill.tui.widgets.status_line import Feedback, JournalLabel
-from drill.tui.widgets.tape import TapeView
 
 FRAME_S = 1 / 30
 SLOW_EVERY = 6  # timer frames between redraws of the heavy panels (5 a second at 30 frames)
@@ -66,8 +65,6 @@ class ConsoleScreen(Screen[None]):
     ConsoleScreen.-wide #side { display: block; width: 1fr; height: 1fr; border-left: solid $panel-lighten-2; }
     ConsoleScreen.-wide #fleet-panel { border-bottom: solid $panel-lighten-2; }
     #side .side-title { height: 1; text-style: bold; padding: 0 1; background: $panel; }
-    #chart-side { height: 9; padding: 0 1; }
-    #actions-side { height: 1fr; }
 
     #command-bar { height: 2; background: $panel; }
     #command-row { height: 1; }
@@ -75,7 +72,7 @@ class ConsoleScreen(Screen[None]):
     #command { border: none; height: 1; padding: 0; width: 1fr; background: $panel; }
     #command:focus { background: $boost; }
     #status-row { height: 1; padding: 0 1; }
-    """
+    """ + "".join(f"#{side_id(p)} {{ {p.side_style} }}\n" for p in PANELS if p.side)
 
     # The tooltip is the key's line in the help screen, which lists the bindings that work now.
     BINDINGS = [
@@ -102,11 +99,11 @@ class ConsoleScreen(Screen[None]):
         self.blink = blink
         self.frame_s = frame_s
         self.snap: Snapshot = drill.snapshot()
-        self.fixed = Fixed.of(self.snap)
+        self.fixed = drill.setup()  # what never changes while the drill runs
         self.panels = available(self.fixed)
         self.completer = Completer(
             self.fixed.controls, self.fixed.servers, self.fixed.flags,
-            alerts=lambda: [a.id for a in self.snap.alerts if not a.acked] if "ack" in self.snap.controls else [])
+            alerts=lambda: [a.id for a in self.snap.alerts if not a.acked] if "ack" in self.fixed.controls else [])
         self.frames = 0  # renders, for the bench and for tests
         self.wide = False
         self.busy = False  # a resolve runs in a worker thread: leave the session alone
@@ -127,7 +124,7 @@ class ConsoleScreen(Screen[None]):
             with Vertical(id="left"):
                 with Vertical(id="fleet-panel"):
                     releases = sorted({r.release for r in snap.fleet})
-                    yield FleetTable(snap.servers, releases, columns=snap.fleet_columns, flags=snap.flags, id="fleet")
+                    yield FleetTable(fixed.servers, releases, columns=snap.fleet_columns, flags=fixed.flags, id="fleet")
                 with TabbedContent(id="tabs", initial=self.panels[0].id):
                     for panel in self.panels:
                         with TabPane(panel.title, id=panel.id):  # our own words: no markup to fear
@@ -267,8 +264,7 @@ class ConsoleScreen(Screen[None]):
             clock = self.drill.clock
             widget = self._panel_widgets[panel.id]
             panel.show(widget, Frame(self._money, clock.speed, clock.paused))  # what the header shows
-            if isinstance(widget, TapeView):
-                self.call_after_refresh(widget.follow)  # it has a size again: back to the newest row
+            panel.revealed(widget)
 
     def _finish(self, snap: Snapshot) -> None:
         if self.ended:
@@ -372,7 +368,7 @@ class ConsoleScreen(Screen[None]):
         self._label_tabs()
         if isinstance(lst, AlertList):
             offers = []
-            if "ack" in self.snap.controls and not row.acked:
+            if "ack" in self.fixed.controls and not row.acked:
                 offers.append(("a", "acknowledge", f"ack {row.id}"))
             meta = f"raised {row.clock} {fmt.zone(self.snap)} · {'acknowledged' if row.acked else 'open'}"
             screen = TextScreen(f"{row.id}: {row.label}", row.detail, meta, offers)

@@ -32,7 +32,7 @@ ENDED_BY = {"end": "the scenario's end", "resolve": "resolve", "bankruptcy": "ba
 def time_to_contain(outcome: Outcome) -> str:
     if not outcome.contained or outcome.contained_at is None:
         return "not contained"
-    began = next((p["at"] for p in outcome.phases if p["phase"] == "incident"), None)
+    began = outcome.phase_at("incident")
     if began is None:
         return f"at {outcome.contained_at} (no incident began)"
     took = parse_clock(outcome.contained_at) - parse_clock(began)
@@ -66,20 +66,20 @@ def timeline(outcome: Outcome) -> list[tuple[str, str, Text, str | None]]:
     """(sort key, option id, prompt, full text to open) in sim-clock order."""
     events: list[tuple[str, str, Text, str | None]] = []
     for i, p in enumerate(outcome.phases):
-        events.append((p["at"] + " 0", f"p{i}", Text.assemble((p["at"] + " ", "dim"),
-                                                                (f"── {p['phase']} ──", "bold magenta")), None))
+        events.append((p.at + " 0", f"p{i}", Text.assemble((p.at + " ", "dim"),
+                                                            (f"── {p.phase} ──", "bold magenta")), None))
     for i, a in enumerate(outcome.actions):
-        status = a["status"]
+        status = a.status
         style = {"done": "green", "refused": "bold yellow"}.get(status, "bold red")
-        lines = (a["result"] or "").splitlines()
-        prompt = Text.assemble((a["at"] + " ", "dim"), (a["command"], "bold"), "  ", (status, style))
-        if a.get("finished_at") and a["finished_at"] != a["at"]:
-            prompt.append(f" {a['finished_at']}", style="dim")
+        lines = (a.result or "").splitlines()
+        prompt = Text.assemble((a.at + " ", "dim"), (a.command, "bold"), "  ", (status, style))
+        if a.finished_at and a.finished_at != a.at:
+            prompt.append(f" {a.finished_at}", style="dim")
         if lines:
             prompt.append("\n  " + lines[0].strip())
         if len(lines) > 1:
             prompt.append(f"\n  … {len(lines) - 1} more lines: Enter to read", style="dim italic")
-        events.append((a["at"] + " 1", f"a{i}", prompt, a["result"]))
+        events.append((a.at + " 1", f"a{i}", prompt, a.result))
     events.sort(key=lambda e: e[0])
     return events
 

@@ -11,7 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
 from drill.commands import TRAINEE_VERBS, VERBS
-from drill.tui.panels import Fixed, Panel, key_range
+from drill.session.snapshot import ConsoleSetup
+from drill.tui.panels import Panel, key_range
 
 # Keys that belong to the command line and the lists rather than to the console.
 WIDGET_KEYS = (
@@ -34,7 +35,7 @@ def cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def help_markdown(fixed: Fixed, panels: Sequence[Panel], keys: Sequence[tuple[str, str]]) -> str:
+def help_markdown(fixed: ConsoleSetup, panels: Sequence[Panel], keys: Sequence[tuple[str, str]]) -> str:
     """Help for this drill: the console's working `keys`, its `panels` and the commands the
     difficulty offers; nothing else."""
     tabs = ", ".join(p.title.lower() for p in panels)
