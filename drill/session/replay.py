@@ -271,8 +271,11 @@ class Player:
             self.problems.append(f"command {rec['seq']}: the re-simulation numbers it {sub.action_id}")
 
     def snapshot(self) -> snapshot_mod.Snapshot:
-        # The trainee's snapshots named the journal being written: this one, being watched.
-        return replace(self.session.snapshot(), journal_path=str(self.path))
+        return self.session.snapshot()
+
+    def setup(self) -> snapshot_mod.ConsoleSetup:
+        # The trainee's console named the journal being written: this one, being watched.
+        return replace(self.session.setup(), journal_path=str(self.path))
 
     def _file_size(self) -> int:
         try:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from drill.session.journal import JournalError
 from drill.session.replay import Mark, Player, WatchError, known_until
-from drill.session.snapshot import Snapshot
+from drill.session.snapshot import ConsoleSetup, Snapshot
 from drill.session.session import SessionError
 from drill.scenario.loader import ScenarioError
 
@@ -64,6 +64,7 @@ class Info:
     marks: tuple[Mark, ...]
     problems: tuple[str, ...]
     every_ms: int  # the checkpoints' spacing: a seek re-simulates at most this much
+    setup: ConsoleSetup  # what never changes while the drill runs (title, controls, runbook)
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,7 @@ class _Host:
     # requests -----------------------------------------------------------------------------------
     def _frame(self) -> Frame:
         p = self.player
-        info = Info(p.start, p.limit, known_until(p.journal), p.marks, tuple(p.problems), self.every)
+        info = Info(p.start, p.limit, known_until(p.journal), p.marks, tuple(p.problems), self.every, p.setup())
         return Frame(p.snapshot(), info)
 
     def _reply(self) -> None:

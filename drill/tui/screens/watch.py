@@ -27,7 +27,7 @@ from textual.widget import Widget
 from drill.session.journal import read
 from drill.session.replay import Mark, scenario_for
 from drill.session.rewind import Frame, Rewinder, RewindError
-from drill.session.snapshot import Snapshot
+from drill.session.snapshot import ConsoleSetup, Snapshot
 from drill.timefmt import fmt_clock, parse_clock
 from drill.tui.controller import SimClock
 from drill.tui.screens.console import FRAME_S, ConsoleScreen
@@ -57,6 +57,9 @@ class Recording:
     @property
     def journal_path(self) -> Path:
         return self.source.path
+
+    def setup(self) -> ConsoleSetup:
+        return self._frame.info.setup
 
     @property
     def now(self) -> int:
