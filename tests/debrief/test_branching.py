@@ -1,0 +1,117 @@
+"""What-ifs computed by branching (one re-simulation, forked where the what-ifs part) are byte for
+byte the what-ifs computed from scratch, each on a fresh session of its own."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from drill.debrief import plan
+from drill.debrief.build import open_journal
+from drill.debrief.sim import _fresh, _run, run_fresh
+from drill.scenario import load
+from drill.session import Session
+from drill.timefmt import parse_clock
+
+from .conftest import STALE
+
+T, F = "trainee", "facilitator"
+# Journals as (scenario, difficulty, [(HH:MM:SS, command, by)]): the trainee's, and steered ones.
+JOURNALS = {
+    "knightmare-historical": ("knightmare", "historical", [
+        ("09:31:00", f"inspect {STALE}", T), ("09:40:00", "rollback", T), ("09:52:00", "stop-all", T)]),
+    "knightmare-standard": ("knightmare", "standard", [
+        ("09:30:20", "diff-deploy", T), ("09:30:55", f"inspect {STALE}", T), ("09:31:10", f"logs {STALE}", T),
+        ("09:31:30", f"stop {STALE}", T), ("09:32:00", f"deploy {STALE}", T), ("09:35:10", f"inspect {STALE}", T),
+        ("09:35:30", f"start {STALE}", T), ("09:37:00", "resolve", T)]),
+    "knightmare-steered": ("knightmare", "historical", [
+        ("09:20:05", "speed 10", F), ("09:29:00", "push-hint look at the fleet", F), ("09:30:30", f"inspect {STALE}", T),
+        ("09:31:00", f"stop {STALE}", T), ("09:31:05", "inject nyse-call", F), ("09:32:00", f"deploy {STALE}", T),
+        ("09:36:00", f"start {STALE}", T)]),
+    "fat-finger-steered": ("fat-finger", "historical", [
+        ("09:27:00", "inject exchange-call", F), ("09:28:00", "cancel-open gw-1", T), ("09:28:40", "cancel-open gw-1", T),
+        ("09:30:00", "push-hint stop the gateway", F), ("09:32:00", "stop gw-1", T)]),
+    "sell-program-steered": ("sell-program", "historical", [
+        ("14:30:00", "inject alert-noise", F), ("14:33:30", "inspect algo-1", T), ("14:34:00", "stop algo-1", T),
+        ("14:34:10", "cancel-open algo-1", T), ("14:34:20", "start algo-1", T), ("14:36:00", "stop algo-1", T)]),
+}
+TIMING = ("elapsed_s", "cpu_s", "branched_at")  # how long it took and where it branched: not a figure
+
+
+def _journal(path, scenario: str, difficulty: str, steps) -> None:
+    s = Session(load(scenario), difficulty, None, journal=path)
+    for at, command, by in steps:
+        s.advance_to(parse_clock(at))
+        if s.finished:
+            break
+        s.submit(command, by=by)
+    if not s.finished:
+        s.run_to_end()
+    s.close()
+
+
+def _every_what_if(path) -> list[plan.Job]:
+    """Every job the debrief plans for this journal, containment moves included (issued when the
+    fault showed on the trainee's screen, after the trainee's market commands before it)."""
+    ctx = open_journal(path)
+    sc, difficulty, seed = ctx.scenario, ctx.difficulty, ctx.seed
+    facts = plan.facts_from_journal(ctx.journal)
+    trainee = plan.trainee_spec(sc, ctx.journal)
+    jobs = [plan.Job("trainee", "trainee", "", trainee), plan.probe_job(sc, difficulty, seed),
+            *plan.play_jobs(sc, difficulty, seed), *plan.without_jobs(trainee, facts),
+            *plan.earlier_jobs(sc, trainee, facts)]
+    visible = _run(plan.probe_job(sc, difficulty, seed).spec, _fresh(trainee))["visible"]
+    assert visible is not None
+    prefix = tuple(c for c in plan.market_commands(facts) if c[0] < visible["t"])
+    jobs += plan.candidate_jobs(sc, difficulty, seed, visible, prefix, plan.world_steering(facts))
+    return jobs
+
+
+def _figures(result: dict) -> str:
+    return json.dumps({k: v for k, v in result.items() if k not in TIMING}, sort_keys=True)
+
+
+@pytest.mark.parametrize("name", sorted(JOURNALS))
+def test_every_what_if_by_branching_is_the_what_if_from_scratch(name, tmp_path, runner):
+    scenario, difficulty, steps = JOURNALS[name]
+    path = tmp_path / f"{name}.jsonl"
+    _journal(path, scenario, difficulty, steps)
+    jobs = _every_what_if(path)
+    kinds = {j.kind for j in jobs}
+    assert {"trainee", "probe", "without", "candidate"} <= kinds, kinds
+    # All of them as one tree, in a worker: the deepest sharing there is.
+    branched = runner.submit_group(tuple(j.spec for j in jobs))
+    # Each from scratch: a fresh session per what-if (in the pool's workers, two at a time).
+    scratch = [runner._submit(run_fresh, j.spec) for j in jobs]
+    branched = branched.result()
+    assert [k for k, _ in branched] == ["ok"] * len(jobs), [v for k, v in branched if k != "ok"]
+    for job, (_, result), fresh in zip(jobs, branched, scratch):
+        assert _figures(result) == _figures(fresh.result()), f"{name}: {job.id} differs by branching"
+    # And the tree did branch: each edit of the trainee's drill left it where it first differs.
+    trainee = jobs[0].spec.commands
+    start = load(scenario).spec.clock.start
+    for job, (_, result) in zip(jobs, branched):
+        if job.kind == "without":
+            differs = next((i for i, (a, b) in enumerate(zip(trainee, job.spec.commands)) if a != b),
+                           len(job.spec.commands))  # the trainee's last command removed
+            assert result["branched_at"] == (trainee[differs - 1][0] if differs else start), job.id
+
+
+def test_groups_share_a_first_command_and_the_gates_run_alone(tmp_path):
+    scenario, difficulty, steps = JOURNALS["knightmare-standard"]
+    path = tmp_path / "standard.jsonl"
+    _journal(path, scenario, difficulty, steps)
+    ctx = open_journal(path)
+    facts = plan.facts_from_journal(ctx.journal)
+    trainee = plan.trainee_spec(ctx.scenario, ctx.journal)
+    jobs = [plan.Job("trainee", "trainee", "", trainee), plan.probe_job(ctx.scenario, difficulty, ctx.seed),
+            *plan.without_jobs(trainee, facts), *plan.earlier_jobs(ctx.scenario, trainee, facts)]
+    groups = plan.branch_groups(jobs)
+    assert sorted(j.id for g in groups for j in g) == sorted(j.id for j in jobs)  # each once
+    assert [[j.kind for j in g] for g in groups[:2]] == [["trainee"], ["probe"]]
+    for g in groups[2:]:
+        assert len({j.spec.commands[0] for j in g}) == 1
+    # The three "without" edits begin with the trainee's first command (diff-deploy): one group.
+    withouts = [g for g in groups if any(j.kind == "without" for j in g)]
+    assert len(withouts) == 1 and len([j for j in withouts[0] if j.kind == "without"]) == 3
