@@ -4,6 +4,7 @@ byte the what-ifs computed from scratch, each on a fresh session of its own."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,78 @@ def test_groups_share_a_first_command_and_the_gates_run_alone(tmp_path):
     # The three "without" edits begin with the trainee's first command (diff-deploy): one group.
     withouts = [g for g in groups if any(j.kind == "without" for j in g)]
     assert len(withouts) == 1 and len([j for j in withouts[0] if j.kind == "without"]) == 3
+
+
+def _knightmare_spec(**kw):
+    sc = load("knightmare")
+    return plan.base(sc, "historical", sc.spec.seed, **kw)
+
+
+def test_a_failing_branch_spoils_only_its_own_what_ifs_with_one_line(runner):
+    at = parse_clock("09:21:00")
+    good = _knightmare_spec(commands=((at, f"inspect {STALE}"),), judge_at=at + 2000)
+    bad = _knightmare_spec(commands=((at, f"inspect {STALE}"), (at + 1000, "frobnicate")), judge_at=at + 3000)
+    also_bad = _knightmare_spec(commands=((at, f"inspect {STALE}"), (at + 1000, "frobnicate"), (at + 2000, "ack A1")))
+    out = runner.submit_group((good, bad, also_bad)).result()
+    assert out[0][0] == "ok" and out[0][1]["issued"] == [[at, f"inspect {STALE}"]]
+    for kind, why in out[1:]:
+        assert kind == "error" and "\n" not in why and "frobnicate" in why, why
+    # Through the debrief's own path, the one line reaches the caller as a RuntimeError.
+    from drill.debrief.sim import run_sim
+
+    with pytest.raises(RuntimeError, match="frobnicate"):
+        runner._submit(run_sim, bad).result()
+
+
+def _children(pid: int) -> set[int]:
+    from pathlib import Path
+
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found |= {int(x) for x in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc")
+def test_no_forked_branch_outlives_the_worker_that_forked_it():
+    import os
+    import signal
+    import time
+
+    from drill.debrief import Runner
+
+    specs = tuple(_knightmare_spec(commands=((parse_clock("09:40:00"), c),)) for c in ("rollback", "stop-all", "offset"))
+    with Runner(1) as r:
+        r.submit_warm().result()
+        worker = next(iter(r._pool._processes))
+        future = r.submit_group(specs)
+        tree: set[int] = set()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not tree:  # the walk's child, and the branches it forks
+            tree = _children(worker)
+            time.sleep(0.05)
+        assert tree, "the group never forked"
+        time.sleep(0.5)
+        tree |= {g for c in tree for g in _children(c)}
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        alive = set(tree)
+        while alive and time.monotonic() < deadline:
+            alive = {p for p in alive if _running(p)}
+            time.sleep(0.1)
+        assert not alive, f"forked branches outlived their worker: {alive}"
+        with pytest.raises(Exception):
+            future.result(timeout=60)  # the lost worker is reported, never waited for forever
+
+
+def _running(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended (its parent, the reaper, is gone)
