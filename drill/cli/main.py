@@ -98,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="measure the engine (or, with --tui, the console)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--tui", action="store_true")
-    s.add_argument("--repeat", type=int, default=3, help="runs to take the median of (engine bench)")
+    s.add_argument("--debrief", action="store_true",
+                   help="a cold `drill debrief` of a ten-command knightmare journal against its `drill run` (the ratio), and in the console, the drill's end to its last what-if")
+    s.add_argument("--repeat", type=int, default=3, help="runs to take the median of (engine and debrief benches)")
 
     debrief_cmd.add_parser(sub)
     results_cmd.add_parser(sub)
@@ -345,6 +347,16 @@ def _cmd_bench(args) -> int:
         from drill.tui import bench_console
 
         result = bench_console(args.json)
+    elif args.debrief:
+        from drill.debrief.bench import ratio, ratio_lines
+        from drill.tui.debrief_bench import bench_console_debrief, console_lines
+
+        if not 1 <= args.repeat <= 50:
+            raise UsageError("drill bench: --repeat: must be between 1 and 50")
+        result = {"ratio": ratio("ten-commands", args.repeat), "console": bench_console_debrief()}
+        if not args.json:
+            print("\n".join(ratio_lines(result["ratio"]) + console_lines(result["console"])))
+            return EXIT_OK
     else:
         from drill.bench import bench_engine
 

@@ -142,20 +142,46 @@ def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
             env = dict(os.environ, DRILL_DATA_DIR=str(root / f"data-{i}"))
             journal = root / f"{case}-{i}.jsonl"
 
-            def timed(*args: str) -> float:
+            def timed(*args: str) -> tuple[float, float]:
+                """Wall seconds, and CPU seconds of the process and every process it started (its
+                workers, the branches they forked: each is waited for, so each is counted)."""
+                c0 = _children_cpu()
                 t0 = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "drill", *args], env=env, check=True, capture_output=True)
-                return time.perf_counter() - t0
+                return time.perf_counter() - t0, _children_cpu() - c0
 
-            run_s = timed("run", scenario, "--difficulty", difficulty, "--actions", str(actions), "--journal", str(journal))
-            debrief_s = timed("debrief", str(journal), "--format", "json", "--out", str(root / f"{case}-{i}.json"),
-                              "--workers", str(workers))
+            run_s, run_cpu = timed("run", scenario, "--difficulty", difficulty, "--actions", str(actions),
+                                   "--journal", str(journal))
+            debrief_s, debrief_cpu = timed("debrief", str(journal), "--format", "json", "--out",
+                                           str(root / f"{case}-{i}.json"), "--workers", str(workers))
             d = json.loads((root / f"{case}-{i}.json").read_text())
             runs.append({"run_s": round(run_s, 3), "debrief_s": round(debrief_s, 3), "ratio": round(debrief_s / run_s, 2),
+                         "run_cpu_s": round(run_cpu, 3), "debrief_cpu_s": round(debrief_cpu, 3),
+                         "cpu_ratio": round(debrief_cpu / run_cpu, 2) if run_cpu else None,
                          "resimulations": d["total"]})
     return {"case": case, "scenario": scenario, "difficulty": difficulty, "commands": len(text.splitlines()),
             "cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()], "runs": runs,
-            "median_ratio": statistics.median(r["ratio"] for r in runs)}
+            "median_ratio": statistics.median(r["ratio"] for r in runs),
+            "median_cpu_ratio": statistics.median(r["cpu_ratio"] or 0.0 for r in runs)}
+
+
+def _children_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def ratio_lines(r: dict) -> list[str]:
+    """The ratio bench, as lines to print."""
+    lines = [f"{r['case']}: {r['commands']} commands, {r['scenario']} {r['difficulty']}; {r['cpus']} CPUs, "
+             f"load average {r['load_average']}"]
+    for x in r["runs"]:
+        lines.append(f"  drill run {x['run_s']:6.2f} s   drill debrief {x['debrief_s']:6.2f} s   ratio {x['ratio']:5.2f}   "
+                     f"(CPU {x['run_cpu_s']:.2f} s / {x['debrief_cpu_s']:.2f} s = {x['cpu_ratio']}; "
+                     f"{x['resimulations']} re-simulations)")
+    lines.append(f"  median ratio {r['median_ratio']:.2f} (wall), {r['median_cpu_ratio']:.2f} (CPU)")
+    return lines
 
 
 def main() -> None:
@@ -171,12 +197,7 @@ def main() -> None:
         if args.json:
             print(json.dumps(r, indent=2))
             return
-        print(f"{r['case']}: {r['commands']} commands, {r['scenario']} {r['difficulty']}; {r['cpus']} CPUs, "
-              f"load average {r['load_average']}")
-        for x in r["runs"]:
-            print(f"  drill run {x['run_s']:6.2f} s   drill debrief {x['debrief_s']:6.2f} s   ratio {x['ratio']:5.2f}   "
-                  f"({x['resimulations']} re-simulations)")
-        print(f"  median ratio {r['median_ratio']:.2f}")
+        print("\n".join(ratio_lines(r)))
         return
     r = bench(args.repeat, args.workers, args.scenario)
     if args.json:
