@@ -502,7 +502,7 @@ def stream(journal: str | Path, *, session=None, runner: Runner | None = None, w
                 continue
             by_key[key] = [j.id]
             fresh.append(j)
-        for group in plan.branch_groups(fresh):
+        for group in plan.branch_groups(fresh, pool.workers):
             keys = [j.spec.key() for j in group]
             futures[pool.submit_group(tuple(j.spec for j in group))] = keys
 

@@ -416,10 +416,19 @@ def _tail(spec: SimSpec, session: Session, issued: tuple[tuple, ...], t0: float 
         session.close()
 
 
+def prime(spec: SimSpec) -> str:
+    """Run in a worker ahead of a debrief: build its session at the clock's start for the spec's
+    scenario, difficulty and seed (what every re-simulation there forks from), so the debrief's
+    first re-simulations do not pay for it."""
+    if _IN_WORKER and _FORK_OK:
+        _template(spec)
+    return engine_fingerprint()
+
+
 def warm() -> str:
     """Run in each worker as it starts: pay the imports and the engine fingerprint up front."""
     return engine_fingerprint()
 
 
 __all__ = ["SimSpec", "run_sim", "find_visible", "visible_in", "look_time", "extract", "engine_fingerprint", "warm",
-           "mark_worker", "run_group", "run_fresh", "STEP_MS"]
+           "mark_worker", "run_group", "run_fresh", "prime", "STEP_MS"]

@@ -11,10 +11,14 @@ temporary one unless `data_dir` is given.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import tempfile
 import time
 from pathlib import Path
+
+from drill.debrief.bench import _makespan
+from drill.debrief.runner import DEFAULT_WORKERS
 
 POLL_S = 0.01
 
@@ -48,15 +52,30 @@ async def _drive(case: str, journal: Path, speed: float, size: tuple[int, int]) 
             await pilot.press("enter")
         while not isinstance(app.screen, DebriefScreen):
             await asyncio.sleep(POLL_S)
-        t_end = time.perf_counter()  # the drill has ended: the debrief screen is up
+        t_end, ended_wall = time.perf_counter(), time.time()  # the drill has ended: the debrief screen is up
         screen = app.screen
         while not (screen.debrief is not None and screen.debrief.complete) and screen.error is None:
             await asyncio.sleep(POLL_S)
         t_last = time.perf_counter()
         d = screen.debrief
+        after = _computed_since(ended_wall)
         return {"case": case, "speed": speed, "drill_wall_s": round(t_end - t_start, 2),
                 "end_to_last_whatif_s": round(t_last - t_end, 3), "error": screen.error,
-                "resimulations": d.total if d else 0, "warnings": list(d.warnings) if d else []}
+                "resimulations": d.total if d else 0, "computed_after_end": len(after),
+                "cpu_after_end_s": round(sum(after), 3), "idle_makespan_s": round(_makespan(after, DEFAULT_WORKERS), 3),
+                "warnings": list(d.warnings) if d else []}
+
+
+def _computed_since(wall: float) -> list[float]:
+    """CPU seconds of each re-simulation the debrief cache received after `wall` (time.time())."""
+    from drill.debrief.cache import Cache
+
+    root = Cache().root
+    found = []
+    for p in root.glob("*.json") if root.is_dir() else ():
+        if p.stat().st_mtime >= wall:
+            found.append(float(json.loads(p.read_text()).get("cpu_s", 0.0)))
+    return found
 
 
 def bench_console_debrief(case: str = "ten-commands", speed: float = 60.0, size: tuple[int, int] = (120, 36),
@@ -78,5 +97,7 @@ def bench_console_debrief(case: str = "ten-commands", speed: float = 60.0, size:
 
 def console_lines(r: dict) -> list[str]:
     return [f"console ({r['case']}, clock at {r['speed']:g}x, fresh cache): the drill took {r['drill_wall_s']} s; "
-            f"drill end to the last what-if {r['end_to_last_whatif_s']:.2f} s ({r['resimulations']} re-simulations"
+            f"drill end to the last what-if {r['end_to_last_whatif_s']:.2f} s ({r['resimulations']} re-simulations, "
+            f"{r['computed_after_end']} computed after the end: {r['cpu_after_end_s']:.2f} CPU s, "
+            f"{r['idle_makespan_s']:.2f} s on {DEFAULT_WORKERS} idle cores"
             + (f"; failed: {r['error']}" if r["error"] else "") + f"); load average {r['load_average']}"]

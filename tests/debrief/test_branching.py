@@ -108,14 +108,18 @@ def test_groups_share_a_first_command_and_the_gates_run_alone(tmp_path):
     trainee = plan.trainee_spec(ctx.scenario, ctx.journal)
     jobs = [plan.Job("trainee", "trainee", "", trainee), plan.probe_job(ctx.scenario, difficulty, ctx.seed),
             *plan.without_jobs(trainee, facts), *plan.earlier_jobs(ctx.scenario, trainee, facts)]
-    groups = plan.branch_groups(jobs)
-    assert sorted(j.id for g in groups for j in g) == sorted(j.id for j in jobs)  # each once
-    assert [[j.kind for j in g] for g in groups[:2]] == [["trainee"], ["probe"]]
-    for g in groups[2:]:
-        assert len({j.spec.commands[0] for j in g}) == 1
-    # The three "without" edits begin with the trainee's first command (diff-deploy): one group.
-    withouts = [g for g in groups if any(j.kind == "without" for j in g)]
-    assert len(withouts) == 1 and len([j for j in withouts[0] if j.kind == "without"]) == 3
+    assert len(jobs) == 8
+    for workers, cap in ((1, 4), (2, 2)):  # no group over an even share of the jobs over twice the workers
+        groups = plan.branch_groups(jobs, workers)
+        assert sorted(j.id for g in groups for j in g) == sorted(j.id for j in jobs)  # each once
+        assert [[j.kind for j in g] for g in groups[:2]] == [["trainee"], ["probe"]]
+        assert max(len(g) for g in groups) == cap
+        for g in groups[2:]:
+            assert len({j.spec.commands[0] for j in g}) == 1
+    # The three "without" edits and the containment 1 minute sooner begin with the trainee's first
+    # command (diff-deploy): one group for one worker.
+    shared = max(plan.branch_groups(jobs, 1), key=len)
+    assert sorted(j.kind for j in shared) == ["earlier", "without", "without", "without"]
 
 
 def _knightmare_spec(**kw):
