@@ -2,6 +2,7 @@
 
     python -m drill.debrief.bench [--repeat 5] [--json]
     python -m drill.debrief.bench --ratio cancel-loop [--repeat 3]   # cold `drill debrief` / `drill run`
+    python -m drill.debrief.bench --sharing ten-commands [--repeat 2] # CPU: branching tree / each alone
 
 Cases: the rollback-trap journal (historical) and a typical console trainee (standard difficulty:
 diagnose, stop, fix, restart, resolve). Each is timed cold (empty cache), with the cache holding
@@ -165,6 +166,43 @@ def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
             "median_cpu_ratio": statistics.median(r["cpu_ratio"] or 0.0 for r in runs)}
 
 
+def sharing(case: str = "ten-commands", repeat: int = 2) -> dict:
+    """CPU of one journal's trainee-dependent what-ifs and its plays, run as one branching tree
+    (`Runner.submit_group`) against each on its own (forked from the clock's start): each way in a
+    fresh one-worker pool, counted once the pool is joined (the worker and every branch it forked)."""
+    from drill.debrief import plan
+    from drill.debrief.build import open_journal
+
+    scenario, difficulty, text = RATIO_CASES[case]
+    sc = load(scenario)
+    out: dict = {"case": case, "load_average": [round(x, 2) for x in os.getloadavg()], "tree_cpu_s": [], "each_cpu_s": []}
+    with tempfile.TemporaryDirectory(prefix="drill-sharing-") as tmp:
+        journal = Path(tmp) / f"{case}.jsonl"
+        _session(sc, difficulty, text, journal).close()
+        ctx = open_journal(journal)
+        facts = plan.facts_from_journal(ctx.journal)
+        trainee = plan.trainee_spec(sc, ctx.journal)
+        jobs = [plan.Job("trainee", "trainee", "", trainee), *plan.without_jobs(trainee, facts),
+                *plan.earlier_jobs(sc, trainee, facts), *plan.play_jobs(sc, difficulty, ctx.seed)]
+        specs = tuple(j.spec for j in jobs)
+        out["specs"] = len(specs)
+        for _ in range(repeat):
+            for mode in ("tree", "each"):
+                c0 = _children_cpu()
+                runner = Runner(1).start()
+                try:
+                    if mode == "tree":
+                        runner.submit_group(specs).result()
+                    else:
+                        for spec in specs:
+                            runner.submit(spec).result()
+                finally:
+                    runner.close(wait=True)
+                out[f"{mode}_cpu_s"].append(round(_children_cpu() - c0, 3))
+    out["saved"] = round(1 - statistics.median(out["tree_cpu_s"]) / statistics.median(out["each_cpu_s"]), 3)
+    return out
+
+
 def _children_cpu() -> float:
     import resource
 
@@ -191,7 +229,14 @@ def main() -> None:
     ap.add_argument("--scenario", default="knightmare", help="a bundled id or a knightmare-like scenario directory")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--ratio", choices=sorted(RATIO_CASES), help="time a cold `drill debrief` against `drill run`")
+    ap.add_argument("--sharing", choices=sorted(RATIO_CASES), help="CPU of the what-ifs as one branching tree, and each alone")
     args = ap.parse_args()
+    if args.sharing:
+        r = sharing(args.sharing, args.repeat)
+        print(json.dumps(r, indent=2) if args.json else
+              f"{r['case']}: {r['specs']} what-ifs, CPU as one branching tree {r['tree_cpu_s']} s, each alone "
+              f"{r['each_cpu_s']} s: {r['saved']:.1%} saved; load average {r['load_average']}")
+        return
     if args.ratio:
         r = ratio(args.ratio, args.repeat, args.workers)
         if args.json:
