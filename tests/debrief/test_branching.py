@@ -18,18 +18,17 @@ from drill.timefmt import parse_clock
 from .conftest import STALE
 
 T, F = "trainee", "facilitator"
-# Journals as (scenario, difficulty, [(HH:MM:SS, command, by)]): the trainee's, and steered ones.
+# Journals as (scenario, difficulty, [(HH:MM:SS, command, by)]): a trainee's alone, and steered ones
+# (the facilitator's commands, replayed as theirs in every what-if). Four, as each is a few dozen
+# whole mornings: every what-if twice.
 JOURNALS = {
-    "knightmare-historical": ("knightmare", "historical", [
-        ("09:31:00", f"inspect {STALE}", T), ("09:40:00", "rollback", T), ("09:52:00", "stop-all", T)]),
+    "knightmare-historical-steered": ("knightmare", "historical", [
+        ("09:20:05", "speed 10", F), ("09:29:00", "push-hint look at the fleet", F), ("09:31:00", f"inspect {STALE}", T),
+        ("09:31:05", "inject nyse-call", F), ("09:40:00", "rollback", T), ("09:52:00", "stop-all", T)]),
     "knightmare-standard": ("knightmare", "standard", [
         ("09:30:20", "diff-deploy", T), ("09:30:55", f"inspect {STALE}", T), ("09:31:10", f"logs {STALE}", T),
         ("09:31:30", f"stop {STALE}", T), ("09:32:00", f"deploy {STALE}", T), ("09:35:10", f"inspect {STALE}", T),
         ("09:35:30", f"start {STALE}", T), ("09:37:00", "resolve", T)]),
-    "knightmare-steered": ("knightmare", "historical", [
-        ("09:20:05", "speed 10", F), ("09:29:00", "push-hint look at the fleet", F), ("09:30:30", f"inspect {STALE}", T),
-        ("09:31:00", f"stop {STALE}", T), ("09:31:05", "inject nyse-call", F), ("09:32:00", f"deploy {STALE}", T),
-        ("09:36:00", f"start {STALE}", T)]),
     "fat-finger-steered": ("fat-finger", "historical", [
         ("09:27:00", "inject exchange-call", F), ("09:28:00", "cancel-open gw-1", T), ("09:28:40", "cancel-open gw-1", T),
         ("09:30:00", "push-hint stop the gateway", F), ("09:32:00", "stop gw-1", T)]),
