@@ -99,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--tui", action="store_true")
     s.add_argument("--watch", action="store_true", help="seeking in a watched drill (drill watch)")
-    s.add_argument("--repeat", type=int, default=3, help="runs to take the median of (engine bench)")
+    s.add_argument("--debrief", action="store_true",
+                   help="a cold `drill debrief` of a ten-command knightmare journal against its `drill run` (the ratio), and in the console, the drill's end to its last what-if")
+    s.add_argument("--repeat", type=int, default=3, help="runs to take the median of (engine and debrief benches)")
 
     debrief_cmd.add_parser(sub)
     results_cmd.add_parser(sub)
@@ -350,6 +352,16 @@ def _cmd_bench(args) -> int:
         from drill.session.rewind_bench import bench_watch
 
         result = bench_watch()
+    elif args.debrief:
+        from drill.debrief.bench import ratio, ratio_lines
+        from drill.tui.debrief_bench import bench_console_debrief, console_lines
+
+        if not 1 <= args.repeat <= 50:
+            raise UsageError("drill bench: --repeat: must be between 1 and 50")
+        result = {"ratio": ratio("ten-commands", args.repeat), "console": bench_console_debrief()}
+        if not args.json:
+            print("\n".join(ratio_lines(result["ratio"]) + console_lines(result["console"])))
+            return EXIT_OK
     else:
         from drill.bench import bench_engine
 

@@ -2,6 +2,7 @@
 
     python -m drill.debrief.bench [--repeat 5] [--json]
     python -m drill.debrief.bench --ratio cancel-loop [--repeat 3]   # cold `drill debrief` / `drill run`
+    python -m drill.debrief.bench --sharing ten-commands [--repeat 2] # CPU: branching tree / each alone
 
 Cases: the rollback-trap journal (historical) and a typical console trainee (standard difficulty:
 diagnose, stop, fix, restart, resolve). Each is timed cold (empty cache), with the cache holding
@@ -142,20 +143,83 @@ def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
             env = dict(os.environ, DRILL_DATA_DIR=str(root / f"data-{i}"))
             journal = root / f"{case}-{i}.jsonl"
 
-            def timed(*args: str) -> float:
+            def timed(*args: str) -> tuple[float, float]:
+                """Wall seconds, and CPU seconds of the process and every process it started (its
+                workers, the branches they forked: each is waited for, so each is counted)."""
+                c0 = _children_cpu()
                 t0 = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "drill", *args], env=env, check=True, capture_output=True)
-                return time.perf_counter() - t0
+                return time.perf_counter() - t0, _children_cpu() - c0
 
-            run_s = timed("run", scenario, "--difficulty", difficulty, "--actions", str(actions), "--journal", str(journal))
-            debrief_s = timed("debrief", str(journal), "--format", "json", "--out", str(root / f"{case}-{i}.json"),
-                              "--workers", str(workers))
+            run_s, run_cpu = timed("run", scenario, "--difficulty", difficulty, "--actions", str(actions),
+                                   "--journal", str(journal))
+            debrief_s, debrief_cpu = timed("debrief", str(journal), "--format", "json", "--out",
+                                           str(root / f"{case}-{i}.json"), "--workers", str(workers))
             d = json.loads((root / f"{case}-{i}.json").read_text())
             runs.append({"run_s": round(run_s, 3), "debrief_s": round(debrief_s, 3), "ratio": round(debrief_s / run_s, 2),
+                         "run_cpu_s": round(run_cpu, 3), "debrief_cpu_s": round(debrief_cpu, 3),
+                         "cpu_ratio": round(debrief_cpu / run_cpu, 2) if run_cpu else None,
                          "resimulations": d["total"]})
     return {"case": case, "scenario": scenario, "difficulty": difficulty, "commands": len(text.splitlines()),
             "cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()], "runs": runs,
-            "median_ratio": statistics.median(r["ratio"] for r in runs)}
+            "median_ratio": statistics.median(r["ratio"] for r in runs),
+            "median_cpu_ratio": statistics.median(r["cpu_ratio"] or 0.0 for r in runs)}
+
+
+def sharing(case: str = "ten-commands", repeat: int = 2) -> dict:
+    """CPU of one journal's trainee-dependent what-ifs and its plays, run as one branching tree
+    (`Runner.submit_group`) against each on its own (forked from the clock's start): each way in a
+    fresh one-worker pool, counted once the pool is joined (the worker and every branch it forked)."""
+    from drill.debrief import plan
+    from drill.debrief.build import open_journal
+
+    scenario, difficulty, text = RATIO_CASES[case]
+    sc = load(scenario)
+    out: dict = {"case": case, "load_average": [round(x, 2) for x in os.getloadavg()], "tree_cpu_s": [], "each_cpu_s": []}
+    with tempfile.TemporaryDirectory(prefix="drill-sharing-") as tmp:
+        journal = Path(tmp) / f"{case}.jsonl"
+        _session(sc, difficulty, text, journal).close()
+        ctx = open_journal(journal)
+        facts = plan.facts_from_journal(ctx.journal)
+        trainee = plan.trainee_spec(sc, ctx.journal)
+        jobs = [plan.Job("trainee", "trainee", "", trainee), *plan.without_jobs(trainee, facts),
+                *plan.earlier_jobs(sc, trainee, facts), *plan.play_jobs(sc, difficulty, ctx.seed)]
+        specs = tuple(j.spec for j in jobs)
+        out["specs"] = len(specs)
+        for _ in range(repeat):
+            for mode in ("tree", "each"):
+                c0 = _children_cpu()
+                runner = Runner(1).start()
+                try:
+                    if mode == "tree":
+                        runner.submit_group(specs).result()
+                    else:
+                        for spec in specs:
+                            runner.submit(spec).result()
+                finally:
+                    runner.close(wait=True)
+                out[f"{mode}_cpu_s"].append(round(_children_cpu() - c0, 3))
+    out["saved"] = round(1 - statistics.median(out["tree_cpu_s"]) / statistics.median(out["each_cpu_s"]), 3)
+    return out
+
+
+def _children_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def ratio_lines(r: dict) -> list[str]:
+    """The ratio bench, as lines to print."""
+    lines = [f"{r['case']}: {r['commands']} commands, {r['scenario']} {r['difficulty']}; {r['cpus']} CPUs, "
+             f"load average {r['load_average']}"]
+    for x in r["runs"]:
+        lines.append(f"  drill run {x['run_s']:6.2f} s   drill debrief {x['debrief_s']:6.2f} s   ratio {x['ratio']:5.2f}   "
+                     f"(CPU {x['run_cpu_s']:.2f} s / {x['debrief_cpu_s']:.2f} s = {x['cpu_ratio']}; "
+                     f"{x['resimulations']} re-simulations)")
+    lines.append(f"  median ratio {r['median_ratio']:.2f} (wall), {r['median_cpu_ratio']:.2f} (CPU)")
+    return lines
 
 
 def main() -> None:
@@ -165,18 +229,20 @@ def main() -> None:
     ap.add_argument("--scenario", default="knightmare", help="a bundled id or a knightmare-like scenario directory")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--ratio", choices=sorted(RATIO_CASES), help="time a cold `drill debrief` against `drill run`")
+    ap.add_argument("--sharing", choices=sorted(RATIO_CASES), help="CPU of the what-ifs as one branching tree, and each alone")
     args = ap.parse_args()
+    if args.sharing:
+        r = sharing(args.sharing, args.repeat)
+        print(json.dumps(r, indent=2) if args.json else
+              f"{r['case']}: {r['specs']} what-ifs, CPU as one branching tree {r['tree_cpu_s']} s, each alone "
+              f"{r['each_cpu_s']} s: {r['saved']:.1%} saved; load average {r['load_average']}")
+        return
     if args.ratio:
         r = ratio(args.ratio, args.repeat, args.workers)
         if args.json:
             print(json.dumps(r, indent=2))
             return
-        print(f"{r['case']}: {r['commands']} commands, {r['scenario']} {r['difficulty']}; {r['cpus']} CPUs, "
-              f"load average {r['load_average']}")
-        for x in r["runs"]:
-            print(f"  drill run {x['run_s']:6.2f} s   drill debrief {x['debrief_s']:6.2f} s   ratio {x['ratio']:5.2f}   "
-                  f"({x['resimulations']} re-simulations)")
-        print(f"  median ratio {r['median_ratio']:.2f}")
+        print("\n".join(ratio_lines(r)))
         return
     r = bench(args.repeat, args.workers, args.scenario)
     if args.json:

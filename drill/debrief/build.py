@@ -483,12 +483,12 @@ def stream(journal: str | Path, *, session=None, runner: Runner | None = None, w
         return
     own = runner is None
     pool = runner or Runner(workers)
-    futures: dict[Future, str] = {}  # future -> spec key
+    futures: dict[Future, list[str]] = {}  # future -> the spec keys of its group, in order
     by_key: dict[str, list[str]] = {}
 
     def submit(jobs: list[plan.Job]) -> None:
-        order = {"trainee": 0, "probe": 1, "without": 2, "earlier": 2, "play": 3, "candidate": 4}
-        for j in sorted(jobs, key=lambda j: order.get(j.kind, 9)):
+        fresh: list[plan.Job] = []
+        for j in jobs:
             asm.submitted.add(j.id)
             key = j.spec.key()
             if key in by_key:  # the same edited journal twice (e.g. without the only command = no action)
@@ -500,24 +500,24 @@ def stream(journal: str | Path, *, session=None, runner: Runner | None = None, w
                     asm.set(j.id, RuntimeError(asm.failed[first]))
                 continue
             by_key[key] = [j.id]
-            futures[pool.submit(j.spec)] = key
+            fresh.append(j)
+        for group in plan.branch_groups(fresh, pool.workers):
+            keys = [j.spec.key() for j in group]
+            futures[pool.submit_group(tuple(j.spec for j in group))] = keys
 
     try:
         submit(todo)
         while futures:
             done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
             for f in done:
-                key = futures.pop(f)
-                try:
-                    result: dict | BaseException = f.result()
-                except Exception as exc:  # an engine failure spoils one counterfactual, not the debrief
-                    result = exc
-                else:
-                    store.put(key, result)
-                for jid in by_key[key]:
-                    asm.set(jid, result)
-                if "trainee" in by_key[key] and isinstance(result, BaseException) and ctx.journal.end is None:
-                    raise DebriefError(f"{ctx.path}: the drill could not be re-simulated ({result})")
+                keys = futures.pop(f)
+                for key, result in zip(keys, _group_results(f, len(keys))):
+                    if not isinstance(result, BaseException):
+                        store.put(key, result)
+                    for jid in by_key[key]:
+                        asm.set(jid, result)
+                    if "trainee" in by_key[key] and isinstance(result, BaseException) and ctx.journal.end is None:
+                        raise DebriefError(f"{ctx.path}: the drill could not be re-simulated ({result})")
             submit(from_cache())
             if asm.facts() is not None:
                 yield asm.debrief()
@@ -526,6 +526,16 @@ def stream(journal: str | Path, *, session=None, runner: Runner | None = None, w
             f.cancel()
         if own:
             pool.close()
+
+
+def _group_results(f: Future, n: int) -> list[dict | BaseException]:
+    """A group's results, one per spec: its figures, or the exception that spoiled it (an engine
+    failure spoils one counterfactual, a lost worker its group's; never the debrief)."""
+    try:
+        outcomes = f.result()
+    except Exception as exc:  # noqa: BLE001 - the worker itself was lost
+        return [exc] * n
+    return [value if kind == "ok" else RuntimeError(value) for kind, value in outcomes]
 
 
 def build(journal: str | Path, progress: Callable[[Debrief], None] | None = None, **kwargs) -> Debrief:

@@ -462,3 +462,36 @@ def earlier_title(job: Job, result: dict, trainee_outcome: dict) -> tuple[str, b
 
 def _fields(spec: SimSpec) -> dict:
     return {f: getattr(spec, f) for f in spec.__dataclass_fields__}
+
+
+# What runs first: the trainee's own drill and the probe decide what else is planned.
+SUBMIT_ORDER = {"trainee": 0, "probe": 1, "without": 2, "earlier": 2, "play": 3, "candidate": 4}
+GATES = ("trainee", "probe")
+
+
+def branch_groups(jobs: list[Job], workers: int = 2) -> list[list[Job]]:
+    """The jobs as groups that run together in one worker, branching from the states they share
+    (`sim.run_group`): those whose first command is the same (the trainee's edits usually are: they
+    share the trainee's drill up to the command they change). A group runs its branches one after
+    another, so none is larger than an even share of the jobs over twice the workers (split between
+    neighbours, which share the most). The trainee's own drill and the probe run alone and first,
+    since the rest of the plan waits for them. Larger groups go first, so the workers finish
+    together."""
+    cap = max(1, -(-len(jobs) // (2 * workers)))
+    shared: dict[tuple, list[Job]] = {}
+    for j in jobs:
+        alone = j.kind in GATES or j.spec.probe_only or not j.spec.commands
+        root = ("alone", j.id) if alone else ("shared", j.spec.scenario_hash, j.spec.difficulty, j.spec.seed,
+                                              tuple(j.spec.commands[0]))
+        shared.setdefault(root, []).append(j)
+    groups: dict[tuple, list[Job]] = {}
+    for root, members in shared.items():
+        members = sorted(members, key=lambda j: j.spec.commands)
+        for k in range(0, len(members), cap):
+            groups[(*root, k)] = members[k:k + cap]
+
+    def rank(g: list[Job]) -> tuple:
+        first = min(SUBMIT_ORDER.get(j.kind, 9) for j in g)
+        return (0 if first < SUBMIT_ORDER["without"] else 1, -len(g), first)
+
+    return sorted(groups.values(), key=rank)

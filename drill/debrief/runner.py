@@ -11,7 +11,7 @@ import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from drill.debrief.sim import SimSpec, mark_worker, run_sim, warm
+from drill.debrief.sim import SimSpec, mark_worker, prime, run_group, run_sim, warm
 
 DEFAULT_WORKERS = 2
 
@@ -61,6 +61,16 @@ class Runner:
 
     def submit(self, spec: SimSpec) -> Future:
         return self._submit(run_sim, spec)
+
+    def submit_group(self, specs: tuple[SimSpec, ...]) -> Future:
+        """Specs of one scenario, difficulty and seed, run in one worker from their shared states
+        (`sim.run_group`): the future's result is [("ok", figures) or ("error", line)] in order."""
+        return self._submit(run_group, tuple(specs))
+
+    def prime(self, spec: SimSpec) -> list[Future]:
+        """Have the workers build the session every re-simulation of `spec`'s scenario, difficulty
+        and seed forks from (one task per worker; an idle pool gives each worker one)."""
+        return [self._submit(prime, spec) for _ in range(self.workers)]
 
     def submit_warm(self) -> Future:
         """A no-op task: its result says a worker is up, imports paid."""

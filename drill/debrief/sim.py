@@ -9,15 +9,18 @@ Everything here is deterministic, so a result can be cached under the spec's key
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import gc
 import hashlib
 import json
 import os
 import pickle
+import signal
 import sys
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from drill import __version__
@@ -173,15 +176,64 @@ def extract(session: Session, events: bool) -> dict:
 def run_sim(spec: SimSpec) -> dict:
     """Re-simulate one spec. Returns the figures (see `extract`) plus `issued` (the commands as
     actually placed), `visible` (for probes and containment moves), `aborted` and `elapsed_s`.
+    Raises RuntimeError (one line) when it cannot be re-simulated. See `run_group`."""
+    kind, value = run_group((spec,))[0]
+    if kind == "error":
+        raise RuntimeError(value)
+    return value
+
+
+def run_group(specs: tuple[SimSpec, ...] | list[SimSpec]) -> list[tuple[str, dict | str]]:
+    """Re-simulate several specs of one scenario, difficulty and seed, sharing what they share.
+
+    Returns, in the order given, ("ok", figures) or ("error", one line) for each spec: a spec that
+    fails (or whose process dies) spoils its own result, never its neighbours'.
 
     In a worker process on Linux the drill is not built from scratch: the worker keeps a session
     already run to the clock's start for each scenario, difficulty and seed (every journal's commands
-    come after it) and forks a child from it per re-simulation. The child's world is byte for byte
-    the one a fresh Session reaches, so the result is identical; the world before the trainee's
-    clock (80 simulated minutes in knightmare) is paid once per worker instead of once per run."""
-    if _IN_WORKER and _FORK_OK:
-        return _run_forked(spec)
+    come after it), never advanced in the worker itself. The group's specs are a tree of command
+    sequences: a forked child walks it from that session, issuing the commands the specs have in
+    common once; where they part (the branch point: the next command differs, or a spec ends) it
+    stays parked, and each branch continues in a child forked from it, one after another (the last
+    in the parked process itself). Every spec's session goes through exactly the calls `_run` makes
+    on a fresh one (advance to each command's time, submit it, then the spec's own tail), so its
+    figures are byte for byte those of a fresh re-simulation; the tests compare the two.
+
+    Elsewhere (no fork, or outside a worker: forking is only safe in a single-threaded process),
+    each spec runs on a fresh session, one after another."""
+    specs = tuple(specs)
+    if not (_IN_WORKER and _FORK_OK) or len({_world_key(s) for s in specs}) > 1:
+        return [_guarded(lambda s=s: _run(s, _fresh(s))) for s in specs]
+    if not specs:
+        return []
+    try:
+        template = _template(specs[0])
+    except Exception as exc:  # noqa: BLE001 - the scenario could not be loaded: every spec says why
+        return [("error", _one_line(exc))] * len(specs)
+    items = list(enumerate(specs))
+    found = dict(_forked(lambda: _walk(template, items, 0, ()), [i for i, _ in items]))
+    return [found[i] for i in range(len(specs))]
+
+
+def run_fresh(spec: SimSpec) -> dict:
+    """One re-simulation on a fresh session of its own, never forked nor branched: the reference the
+    tests hold branching to."""
     return _run(spec, _fresh(spec))
+
+
+def _world_key(spec: SimSpec) -> tuple:
+    return (spec.scenario_hash, spec.difficulty, spec.seed)
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def _guarded(fn) -> tuple[str, dict | str]:
+    try:
+        return ("ok", fn())
+    except Exception as exc:  # noqa: BLE001 - one spec's failure is its own result
+        return ("error", _one_line(exc))
 
 
 def _fresh(spec: SimSpec) -> Session:
@@ -207,6 +259,7 @@ _IN_WORKER = False  # set by the pool's initializer: forking is only safe in its
 _FORK_OK = hasattr(os, "fork") and sys.platform.startswith("linux")
 _TEMPLATES: OrderedDict[tuple, Session] = OrderedDict()
 MAX_TEMPLATES = 4
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def mark_worker() -> None:
@@ -215,32 +268,48 @@ def mark_worker() -> None:
 
 
 def _template(spec: SimSpec) -> Session:
-    key = (spec.scenario_hash, spec.difficulty, spec.seed)
+    key = _world_key(spec)
     s = _TEMPLATES.get(key)
     if s is None:
         s = _fresh(spec)  # run to the clock's start, and never advanced in this process again
         _TEMPLATES[key] = s
         while len(_TEMPLATES) > MAX_TEMPLATES:
             _TEMPLATES.popitem(last=False)
+        # Everything alive now (the engine, the templates) is kept out of the collector's sight: the
+        # forked children do not walk it (a seventh of a re-simulation's CPU) nor copy its pages by
+        # touching it. What they allocate is collected as usual.
+        gc.freeze()
     _TEMPLATES.move_to_end(key)
     return s
 
 
-def _run_forked(spec: SimSpec) -> dict:
-    c0 = time.process_time()
-    fresh = (spec.scenario_hash, spec.difficulty, spec.seed) not in _TEMPLATES
-    template = _template(spec)
-    template_cpu = round(time.process_time() - c0, 3) if fresh else 0.0
+def _die_with_parent(parent: int) -> None:
+    """In a forked child: be killed if the process that forked it ends (a debrief stopped, a worker
+    killed), so no branch outlives the one waiting for it."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it ended before the line above took effect
+        os._exit(1)
+
+
+def _forked(work, indices: list[int]) -> list[tuple[int, tuple[str, dict | str]]]:
+    """Run `work` (which returns [(index, result)]) in a child forked from this process, whose state
+    it may change freely; wait for it. A child that dies without a result fails its indices, one
+    clear line each."""
+    parent = os.getpid()
     r, w = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: run, send the result, and leave without touching the pool's state
+    if pid == 0:  # the child: run, send the results, and leave without touching the parent's state
         code = 1
         try:
             os.close(r)
+            _die_with_parent(parent)
             try:
-                payload = pickle.dumps(("ok", _run(spec, template)))
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-                payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
+                payload = pickle.dumps(work())
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                payload = pickle.dumps([(i, ("error", _one_line(exc))) for i in indices])
             with os.fdopen(w, "wb") as fh:
                 fh.write(payload)
             code = 0
@@ -250,29 +319,84 @@ def _run_forked(spec: SimSpec) -> dict:
     with os.fdopen(r, "rb") as fh:
         data = fh.read()
     _, status = os.waitpid(pid, 0)
-    if not data:
-        raise RuntimeError(f"re-simulation process ended without a result (wait status {status})")
-    kind, value = pickle.loads(data)
-    if kind == "error":
-        raise RuntimeError(value)
-    value["cpu_s"] = round(value.get("cpu_s", 0.0) + template_cpu, 3)  # the worker's one-off start-up
-    return value
+    if data:
+        try:
+            return pickle.loads(data)
+        except Exception:  # noqa: BLE001 - torn (the child was killed while writing)
+            pass
+    why = f"re-simulation process ended without a result ({_ended(status)})"
+    return [(i, ("error", why)) for i in indices]
+
+
+def _ended(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.WEXITSTATUS(status)}" if os.WIFEXITED(status) else f"wait status {status}"
+
+
+def _walk(session: Session, items: list[tuple[int, SimSpec]], depth: int, issued: tuple[tuple, ...],
+          branched_at: int | None = None) -> list[tuple[int, tuple[str, dict | str]]]:
+    """Continue `session` (every spec in `items` has had its first `depth` commands issued on it, as
+    `issued`) into each spec's result. Where the specs part, each branch runs in its own forked
+    child, the last in this process; each result says where its branch left the others
+    (`branched_at`, sim ms; None: it shared nothing after the clock's start)."""
+    ends = [(i, s) for i, s in items if s.probe_only or len(s.commands) == depth]
+    nexts: dict[tuple, list[tuple[int, SimSpec]]] = {}
+    for i, s in items:
+        if not (s.probe_only or len(s.commands) == depth):
+            nexts.setdefault(tuple(s.commands[depth]), []).append((i, s))
+    branches = [(None, [it]) for it in ends] + list(nexts.items())
+    if len(branches) > 1:
+        branched_at = session.now
+
+    def run(entry: tuple | None, its: list[tuple[int, SimSpec]]):
+        if entry is None:
+            i, s = its[0]
+            return [(i, _guarded(lambda: _tail(s, session, issued, branched_at=branched_at)))]
+        t, text, *by = entry
+        try:
+            session.advance_to(t)
+            if session.finished or session.now != t:
+                # The drill ended first (bankruptcy, resolve): like a replay, nothing follows.
+                return _walk(session, [(i, replace(s, commands=s.commands[:depth])) for i, s in its], depth, issued,
+                             branched_at)
+            session.submit(text, by=by[0] if by else "trainee")
+        except Exception as exc:  # noqa: BLE001 - as `_run` would: each spec that shares it fails
+            return [(i, ("error", _one_line(exc))) for i, _ in its]
+        return _walk(session, its, depth + 1, (*issued, entry), branched_at)
+
+    out: list[tuple[int, tuple[str, dict | str]]] = []
+    for entry, its in branches[:-1]:
+        out += _forked(lambda entry=entry, its=its: run(entry, its), [i for i, _ in its])
+    entry, its = branches[-1]
+    return out + run(entry, its)
 
 
 def _run(spec: SimSpec, session: Session) -> dict:
+    """A whole re-simulation on a session at the clock's start: issue the commands, then the tail."""
     t0, c0 = time.perf_counter(), time.process_time()
     issued: list[tuple] = []
-    aborted = False
-    try:
-        if spec.probe_only:
-            return {"visible": find_visible(session), "elapsed_s": round(time.perf_counter() - t0, 3),
-                    "cpu_s": round(time.process_time() - c0, 3)}
+    if not spec.probe_only:
         for t, text, *by in spec.commands:
             session.advance_to(t)
             if session.finished or session.now != t:
                 break  # the drill ended first (bankruptcy, resolve): like a replay, nothing follows
             session.submit(text, by=by[0] if by else "trainee")
             issued.append((t, text, *by))
+    return _tail(spec, session, tuple(issued), t0, c0)
+
+
+def _tail(spec: SimSpec, session: Session, issued: tuple[tuple, ...], t0: float | None = None,
+          c0: float = 0.0, branched_at: int | None = None) -> dict:
+    """What follows a spec's last command: its judgement, its end, and its figures. `t0`, `c0`: when
+    its work began (default: wall time now; CPU since the process began, which for a forked branch is
+    what it did after the fork)."""
+    t0 = time.perf_counter() if t0 is None else t0
+    aborted = False
+    try:
+        if spec.probe_only:
+            return {"visible": find_visible(session), "elapsed_s": round(time.perf_counter() - t0, 3),
+                    "cpu_s": round(time.process_time() - c0, 3), "branched_at": branched_at}
         if spec.judge_at is not None and not session.finished:
             session.advance_to(spec.judge_at)
             if not session.finished and not session.outcome().contained:
@@ -286,10 +410,19 @@ def _run(spec: SimSpec, session: Session) -> dict:
         result = extract(session, spec.events)
         result.update({"issued": [list(c) for c in issued], "aborted": aborted,
                        "elapsed_s": round(time.perf_counter() - t0, 3),
-                       "cpu_s": round(time.process_time() - c0, 3)})
+                       "cpu_s": round(time.process_time() - c0, 3), "branched_at": branched_at})
         return result
     finally:
         session.close()
+
+
+def prime(spec: SimSpec) -> str:
+    """Run in a worker ahead of a debrief: build its session at the clock's start for the spec's
+    scenario, difficulty and seed (what every re-simulation there forks from), so the debrief's
+    first re-simulations do not pay for it."""
+    if _IN_WORKER and _FORK_OK:
+        _template(spec)
+    return engine_fingerprint()
 
 
 def warm() -> str:
@@ -298,4 +431,4 @@ def warm() -> str:
 
 
 __all__ = ["SimSpec", "run_sim", "find_visible", "visible_in", "look_time", "extract", "engine_fingerprint", "warm",
-           "mark_worker", "STEP_MS"]
+           "mark_worker", "run_group", "run_fresh", "prime", "STEP_MS"]

@@ -57,6 +57,7 @@ class DrillApp(App[int]):
         self.drill: Drill | None = None
         self.console_screen: ConsoleScreen | None = None
         self.debrief = None  # the DebriefScreen, once the drill has ended
+        self.debrief_runner = None  # the debrief's worker pool, started with the drill (counterfactuals on)
         self.team = team
         self.facilitation = facilitation
         self.served = served
@@ -125,6 +126,8 @@ class DrillApp(App[int]):
         self.push_screen(self.console_screen)
         if self.counterfactuals:
             self._warm_debrief(loaded, self.drill.session.difficulty, self.drill.session.seed)
+            if not self.served:  # (twenty served tabs would hold sixty idle workers: theirs start at the end)
+                self._start_debrief_runner(loaded, self.drill.session.difficulty, self.drill.session.seed)
         if self.facilitation is not None:
             self.run_worker(self._open_channel(), name="facilitator-channel", group="channel", exit_on_error=False)
         return self.console_screen
@@ -134,6 +137,17 @@ class DrillApp(App[int]):
         from drill.debrief import warm_cache
 
         warm_cache(loaded, difficulty, seed, workers=1, nice=10)
+
+    @work(thread=True, exclusive=True, group="debrief-runner", exit_on_error=False)
+    def _start_debrief_runner(self, loaded, difficulty: str, seed: int) -> None:
+        """The debrief's worker pool, started with the drill and primed (each worker's session at the
+        clock's start built): the what-ifs start the moment the drill ends."""
+        from drill.debrief import plan
+        from drill.debrief.runner import Runner
+
+        runner = Runner()
+        self.debrief_runner = runner.start()
+        runner.prime(plan.base(loaded, difficulty, seed))
 
     # -- the facilitator's channel ----------------------------------------------------------------
     async def _open_channel(self) -> None:
@@ -159,6 +173,9 @@ class DrillApp(App[int]):
         if self.hosted is not None:
             await self.hosted.close()
             self.hosted = None
+        if self.debrief_runner is not None:
+            self.debrief_runner.close()
+            self.debrief_runner = None
 
     def record_result(self) -> None:
         """Put the ended drill in the results store (once), tagged with the team."""
@@ -184,7 +201,7 @@ class DrillApp(App[int]):
             self.pop_screen()
         journal = str(self.drill.journal_path) if self.drill.journal_path else None
         self.debrief = DebriefScreen(outcome, snapshot, journal, session=self.drill.session,
-                                     counterfactuals=self.counterfactuals)
+                                     counterfactuals=self.counterfactuals, runner=self.debrief_runner)
         self.switch_screen(self.debrief)
 
     @property

@@ -173,8 +173,9 @@ class DebriefScreen(Screen[None]):
     ]
 
     def __init__(self, outcome: Outcome, snapshot: Snapshot | None, journal: str | None, *, session=None,
-                 counterfactuals: bool = True, **kwargs):
+                 counterfactuals: bool = True, runner=None, **kwargs):
         super().__init__(**kwargs)
+        self.runner = runner  # a drill.debrief.Runner started with the drill (else the debrief starts one)
         self.outcome = outcome
         self.snapshot = snapshot
         self.journal = journal
@@ -231,7 +232,7 @@ class DebriefScreen(Screen[None]):
         from drill.debrief import DebriefError, stream
 
         try:
-            for d in stream(self.journal, session=self.session):
+            for d in stream(self.journal, session=self.session, runner=self.runner):
                 self.app.call_from_thread(self._apply, d)
         except DebriefError as exc:
             self.app.call_from_thread(self._failed, str(exc))
