@@ -1,0 +1,45 @@
+"""The results store's tables, as SQLAlchemy Core sees them: one definition for SQLite and
+PostgreSQL. The migrations (drill/store/migrations) build exactly this; the store reads and writes
+through it."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, Table, Text
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, nullable=False),
+    Column("applied_at", Text, nullable=False),
+)
+
+results = Table(
+    "results", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("recorded_at", Text, nullable=False),
+    Column("team", Text),
+    Column("scenario", Text, nullable=False),
+    Column("scenario_hash", Text),
+    Column("difficulty", Text, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("contained", Integer, nullable=False),
+    Column("contained_at", Text),
+    Column("loss_usd", Float, nullable=False),
+    Column("collateral_usd", Float, nullable=False),
+    Column("score_usd", Float, nullable=False),
+    Column("grade", Text, nullable=False),
+    Column("bankrupt", Integer, nullable=False),
+    Column("ended_at", Text, nullable=False),
+    Column("ended_by", Text, nullable=False),
+    Column("journal", Text),
+    Column("program", Text, nullable=False),
+    Column("outcome_json", Text, nullable=False),
+    # schema version 2: provenance, the journal's content hash and the serve signature
+    Column("source", Text),
+    Column("journal_sha256", Text),
+    Column("signed_by", Text),
+    Column("signature", Text),
+    Index("results_board", "scenario", "difficulty", "seed", "score_usd"),
+    sqlite_autoincrement=True,
+)
