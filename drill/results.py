@@ -173,6 +173,11 @@ def default_path() -> Path:
     return store.default_path()
 
 
+def locate(path: str | Path | Location | None) -> Location:
+    """The store a --results argument names (None: DRILL_RESULTS_URL, else the default file)."""
+    return store.locate(path)
+
+
 def _resolve(path: str | Path | Location | None) -> Location:
     return store.locate(path)
 

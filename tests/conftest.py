@@ -2,6 +2,8 @@ import os
 
 import pytest
 
+from tests.pgcluster import postgres  # noqa: F401  (the session's PostgreSQL server, for any test asking)
+
 
 @pytest.fixture(autouse=True)
 def _data_dir(tmp_path, monkeypatch):

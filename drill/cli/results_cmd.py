@@ -15,7 +15,9 @@ def add_parser(subparsers) -> None:
         description="List the drills recorded in the results store (newest first), rank them (--leaderboard), "
                     "or replay one entry's journal to check it (--verify ID). Leaderboards rank drills played "
                     "live (console or served) and list headless scripted runs apart.")
-    s.add_argument("--results", help="the results database (default: results.sqlite in the data directory)")
+    s.add_argument("--results", metavar="PATH|URL",
+                   help="the results store: a SQLite file, sqlite:///path or postgresql://user@host/db "
+                        "(default: $DRILL_RESULTS_URL, else results.sqlite in the data directory)")
     s.add_argument("--scenario")
     s.add_argument("--difficulty")
     s.add_argument("--seed", type=_seed)
@@ -77,9 +79,9 @@ def run(args) -> int:
     from drill import results
     from drill.cli.main import EXIT_FAIL, EXIT_OK, UsageError, _printable as clean
 
-    path = results.default_path() if args.results is None else args.results
     key = results.signing_key(args.key) if args.key else None
     try:
+        path = results.locate(args.results)  # str(path) names it for a person, any password masked
         if args.verify is not None:
             v = results.verify(args.verify, path, signing_key=key)
             if args.json:

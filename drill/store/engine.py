@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import random
 import sqlite3
 import stat
 import time
@@ -83,6 +84,23 @@ class _SqliteConn(sqlite3.Connection):
 
     def cursor(self, factory=_Cursor):
         return super().cursor(factory)
+
+    def begin_write(self) -> None:
+        """BEGIN IMMEDIATE, waiting for the write lock until the deadline. Each waiter polls it at
+        short random intervals rather than in SQLite's busy handler, whose growing sleeps (up to
+        100 ms) let fresh writers overtake a long waiter again and again: with 20 writers queued,
+        that starved one past any bound. Polling at random gives every waiter an even chance."""
+        while True:
+            sqlite3.Connection.execute(self, f"PRAGMA busy_timeout = {min(self.left_ms(), 5)}")
+            try:
+                super().execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_lock(exc):
+                    raise
+                if self.left_ms() <= 0:
+                    raise _Locked(str(exc)) from None
+            time.sleep(random.uniform(0.001, 0.008))
 
     def execute(self, sql, params=()):
         self.share_deadline()
@@ -195,8 +213,10 @@ def _sqlite_engine(p: Path, wait_s: float) -> Engine:
     def _begin(conn: Connection) -> None:
         # A write takes the write lock at once; a read begins deferred, so readers never queue
         # behind a writer (WAL).
-        write = conn.get_execution_options().get("drill_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if conn.get_execution_options().get("drill_write", False):
+            conn.connection.dbapi_connection.begin_write()
+        else:
+            conn.exec_driver_sql("BEGIN")
 
     return engine
 
