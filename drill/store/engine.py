@@ -37,8 +37,8 @@ from drill.store.errors import ResultsError
 from drill.store.location import POSTGRESQL, Location
 from drill.store.tables import schema_version
 
-SCHEMA_VERSION = 2
-REVISIONS = {1: "0001", 2: "0002"}  # schema version -> the Alembic revision that builds it
+SCHEMA_VERSION = 3
+REVISIONS = {1: "0001", 2: "0002", 3: "0003"}  # schema version -> the Alembic revision that builds it
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 0x6472696C6C  # the advisory lock id two migrating PostgreSQL clients share ("drill")
 

@@ -43,3 +43,34 @@ results = Table(
     Index("results_board", "scenario", "difficulty", "seed", "score_usd"),
     sqlite_autoincrement=True,
 )
+
+# schema version 3: steering through the database
+drills = Table(
+    "drills", metadata,
+    Column("drill_id", Text, primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("team", Text),
+    Column("scenario", Text, nullable=False),
+    Column("difficulty", Text, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("served_by", Text),  # the public fingerprint of the serve key that made its token
+    Column("state", Text, nullable=False),  # live, ended, gone
+    Column("status_json", Text),  # the drill's last published status (its truth)
+    Column("started_at", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),  # seconds since the epoch, of the last publish
+)
+
+drill_commands = Table(
+    "drill_commands", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("drill_id", Text, nullable=False),
+    Column("command", Text, nullable=False),
+    Column("nonce", Text, nullable=False),
+    Column("mac", Text, nullable=False),  # HMAC under the drill's token: proves the sender has it
+    Column("issued_at", Text, nullable=False),
+    Column("ok", Integer),  # the drill's answer: 1 done, 0 refused; NULL while pending
+    Column("reply", Text),
+    Column("answered_at", Text),
+    Index("drill_commands_pending", "drill_id", "answered_at"),
+    sqlite_autoincrement=True,
+)

@@ -1,0 +1,211 @@
+"""Issue 15 parts 2 and 3: steering through the results database. Drills register and publish
+their status as rows; facilitator commands travel as rows (with NOTIFY on PostgreSQL), authorised
+per drill by a MAC under the drill's token, never the token itself; a facilitator's roster sees
+and steers drills of several hosts; a database that goes away never stops a drill."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from drill.gameday import dbchannel
+from drill.gameday.channel import ChannelError
+from drill.gameday.hosting import fingerprint, token_for
+from drill.gameday.roster import Roster
+from drill.store import locate
+from drill.store import steering
+from drill.store.steering import DrillRow
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def loc(request, tmp_path):
+    if request.param == "sqlite":
+        return locate(tmp_path / "r.sqlite")
+    return locate(request.getfixturevalue("postgres").database())
+
+
+class FakeDrill:
+    """What a DbChannel needs from a hosted drill: its status, and the channel's request handler."""
+
+    def __init__(self, drill_id: str, team: str, score: float):
+        self.status = {"drill_id": drill_id, "team": team, "scenario": "knightmare", "difficulty": "historical",
+                       "seed": 1, "score_usd": score, "grade": "B", "contained": False, "clock": "09:31:00",
+                       "phase": "bleeding", "finished": False, "paused": False}
+        self.ran: list[str] = []
+
+    def truth(self) -> dict:
+        return dict(self.status)
+
+    def handle(self, req: dict) -> dict:
+        self.ran.append(req["command"])
+        if req["command"] == "pause":
+            self.status["paused"] = True
+        return {"ok": True, "result": f"{req['command']}: done"}
+
+
+def row(drill_id: str, host: str, team: str, served_by: str | None = None) -> DrillRow:
+    return DrillRow(drill_id, host, team, "knightmare", "historical", 1, served_by, "live", None,
+                    "2026-01-01T09:00:00+00:00", time.time())
+
+
+def channel(loc, drill_id, host, team, token, score=1e6, publish_s=0.2, served_by=None):
+    fake = FakeDrill(drill_id, team, score)
+    return fake, dbchannel.DbChannel(loc, row(drill_id, host, team, served_by), token, fake.handle, fake.truth,
+                                     publish_s=publish_s)
+
+
+def all_text(loc) -> str:
+    """Every value of the steering tables, as text: where a token must never appear."""
+    target = loc.url if loc.url else f"sqlite:///{loc.path}"
+    eng = create_engine(target, poolclass=NullPool)
+    try:
+        with eng.connect() as con:
+            rows = [r for t in ("drills", "drill_commands") for r in con.execute(text(f"SELECT * FROM {t}"))]
+    finally:
+        eng.dispose()
+    return repr(rows)
+
+
+# -- the storage half --------------------------------------------------------------------------------
+def test_a_drill_registers_publishes_and_goes_stale(loc):
+    steering.register(loc, row("aaaa0001", "host-a", "red"))
+    assert steering.publish(loc, "aaaa0001", "live", {"score_usd": 5.0})
+    assert not steering.publish(loc, "ffff0000", "live", {})  # never registered: the caller registers again
+    [d] = steering.live_drills(loc)
+    assert (d.drill_id, d.host, d.team, d.state, d.status) == ("aaaa0001", "host-a", "red", "live", {"score_usd": 5.0})
+    [d] = steering.live_drills(loc, fresh_s=-1)
+    assert d.state == "gone"  # it stopped publishing
+    steering.publish(loc, "aaaa0001", "ended", {"finished": True})
+    assert steering.live_drills(loc, fresh_s=-1)[0].state == "ended"
+
+
+def test_commands_queue_and_are_answered_in_their_row(loc):
+    a = steering.enqueue(loc, "aaaa0001", "pause", "n1", "mac1")
+    b = steering.enqueue(loc, "aaaa0001", "resume", "n2", "mac2")
+    steering.enqueue(loc, "bbbb0002", "pause", "n3", "mac3")
+    assert [c.id for c in steering.pending(loc, "aaaa0001")] == [a, b]
+    steering.answer(loc, a, True, "paused")
+    assert [c.id for c in steering.pending(loc, "aaaa0001")] == [b]
+    got = steering.command(loc, a)
+    assert (got.ok, got.reply, got.command) == (True, "paused", "pause")
+
+
+# -- the drill's side and the facilitator's --------------------------------------------------------------
+def test_a_command_with_the_token_runs_one_without_is_refused_and_no_token_is_stored(loc):
+    token = "tok-" + "x" * 28
+
+    async def go():
+        fake, ch = channel(loc, "aaaa0001", "host-a", "red", token)
+        ch.start()
+        try:
+            reply = await asyncio.to_thread(dbchannel.send, loc, "aaaa0001", token, "pause")
+            with pytest.raises(ChannelError, match="wrong token"):
+                await asyncio.to_thread(dbchannel.send, loc, "aaaa0001", "not-the-token", "resume")
+            return fake, reply
+        finally:
+            await ch.close()
+
+    fake, reply = asyncio.run(go())
+    assert reply == "pause: done" and fake.ran == ["pause"]
+    assert token not in all_text(loc)
+    [d] = steering.live_drills(loc)
+    assert d.state == "ended" and d.status["paused"] is True  # its last status, published as it closed
+
+
+def test_a_copied_command_row_is_refused(loc):
+    token = "tok-" + "y" * 28
+    fake, ch = channel(loc, "aaaa0001", "host-a", "red", token)
+    steering.register(loc, ch.row)
+    cid = steering.enqueue(loc, "aaaa0001", "pause", "nonce-1", dbchannel.command_mac(token, "aaaa0001", "nonce-1", "pause"))
+    ch.step()
+    assert steering.command(loc, cid).ok is True
+    copy = [c for c in [steering.command(loc, cid)]][0]
+    again = steering.enqueue(loc, "aaaa0001", copy.command, copy.nonce, copy.mac)  # a replay by someone with write access
+    ch.step()
+    assert (steering.command(loc, again).ok, steering.command(loc, again).reply) == (False, "refused: a command already run")
+    assert fake.ran == ["pause"]
+
+
+def test_a_facilitator_lists_ranks_and_steers_drills_of_two_hosts(loc):
+    key_a, key_b = "serve-key-host-a-0123456789", "serve-key-host-b-0123456789"
+
+    async def go():
+        fa, ca = channel(loc, "aaaa0001", "host-a", "red", token_for(key_a, "aaaa0001"), score=3e6,
+                         served_by=fingerprint(key_a))
+        fb, cb = channel(loc, "bbbb0002", "host-b", "blue", token_for(key_b, "bbbb0002"), score=1e6,
+                         served_by=fingerprint(key_b))
+        ca.start()
+        cb.start()
+        try:
+            roster = Roster(keys=[key_a, key_b], store=loc)
+            for _ in range(100):
+                await roster.poll()
+                if len([w for w in roster.attached() if w.status]) == 2:
+                    break
+                await asyncio.sleep(0.1)
+            board = [(s.rank, s.team, s.drill_id) for s in roster.standings()]
+            hosts = {d["id"]: d["host"] for d in roster.running}
+            answers = [await roster.command(d, "pause") for d in ("aaaa0001", "bbbb0002")]
+            return fa, fb, board, hosts, answers
+        finally:
+            await ca.close()
+            await cb.close()
+
+    fa, fb, board, hosts, answers = asyncio.run(go())
+    assert hosts == {"aaaa0001": "host-a", "bbbb0002": "host-b"}
+    assert board == [(1, "blue", "bbbb0002"), (2, "red", "aaaa0001")]
+    assert answers == ["pause: done", "pause: done"] and fa.ran == fb.ran == ["pause"]
+
+
+def test_notify_wakes_a_drill_long_before_its_next_poll(postgres):
+    loc = locate(postgres.database())
+    token = "tok-" + "z" * 28
+
+    async def go():
+        fake, ch = channel(loc, "cccc0003", "host-c", "gold", token, publish_s=60.0)  # polls once a minute
+        ch.start()
+        try:
+            for _ in range(100):
+                if steering.live_drills(loc):
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1.0)  # its listener is up (it listens between polls)
+            return await asyncio.to_thread(dbchannel.send, loc, "cccc0003", token, "pause", 20.0)
+        finally:
+            await ch.close()
+
+    assert asyncio.run(go()) == "pause: done"  # answered within 20 s: a NOTIFY woke it, not its poll
+
+
+def test_a_database_restart_never_stops_a_drill(postgres):
+    loc = locate(postgres.database())
+    token = "tok-" + "r" * 28
+
+    async def go():
+        fake, ch = channel(loc, "dddd0004", "host-d", "teal", token, publish_s=0.2)
+        ch.start()
+        try:
+            await asyncio.sleep(1.0)
+            postgres.stop()
+            try:
+                for _ in range(50):  # the drill plays on while the database is away
+                    await asyncio.sleep(0.1)
+                    fake.status["clock"] = "09:40:00"
+                assert ch.errors > 0 and not ch._task.done()
+            finally:
+                postgres.start()
+            for _ in range(200):
+                await asyncio.sleep(0.1)
+                rows = await asyncio.to_thread(steering.live_drills, loc)
+                if rows and rows[0].status and rows[0].status.get("clock") == "09:40:00":
+                    break
+            return await asyncio.to_thread(dbchannel.send, loc, "dddd0004", token, "pause", 20.0)
+        finally:
+            await ch.close()
+
+    assert asyncio.run(go()) == "pause: done"
+    assert steering.live_drills(loc)[0].status["clock"] == "09:40:00"
