@@ -23,6 +23,7 @@ import json
 import math
 import os
 import stat
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -217,9 +218,9 @@ def _journal_header_hash(journal: Path | None) -> str | None:
         return None
 
 
-def journal_sha256(journal: str | Path) -> str:
-    """The SHA-256 of a journal's bytes. Raises OSError for what cannot be read, ValueError for
-    a special file or one over the journal size limit (never waits on a FIFO)."""
+def journal_bytes(journal: str | Path) -> bytes:
+    """A journal's bytes. Raises OSError for what cannot be read, ValueError for a special file or
+    one over the journal size limit (never waits on a FIFO)."""
     p = Path(journal)
     fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
     try:
@@ -228,13 +229,18 @@ def journal_sha256(journal: str | Path) -> str:
             raise ValueError("not a regular file")
         if st.st_size > MAX_JOURNAL_BYTES:
             raise ValueError(f"larger than {MAX_JOURNAL_BYTES:,} bytes")
-        h = hashlib.sha256()
         with os.fdopen(fd, "rb", closefd=False) as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()
+            data = fh.read(MAX_JOURNAL_BYTES + 1)
+        if len(data) > MAX_JOURNAL_BYTES:
+            raise ValueError(f"larger than {MAX_JOURNAL_BYTES:,} bytes")
+        return data
     finally:
         os.close(fd)
+
+
+def journal_sha256(journal: str | Path) -> str:
+    """The SHA-256 of a journal's bytes (errors as journal_bytes)."""
+    return hashlib.sha256(journal_bytes(journal)).hexdigest()
 
 
 def _finite(o: Mapping, key: str) -> float:
@@ -279,12 +285,18 @@ def record(outcome, journal_path: str | Path | None, team: str | None = None, pa
               "score_usd": _finite(o, "score_usd"), "grade": _text(o, "grade"), "bankrupt": int(bool(o["bankrupt"])),
               "ended_at": _text(o, "ended_at"), "ended_by": _text(o, "ended_by")}
     journal = Path(journal_path).resolve() if journal_path is not None else None
-    digest = None
+    digest = journal_text = None
     if journal is not None:
         try:
-            digest = journal_sha256(journal)
+            data = journal_bytes(journal)
         except (OSError, ValueError):
-            digest = None  # /dev/null, or nothing written: the row has no journal to prove it
+            data = None  # /dev/null, or nothing written: the row has no journal to prove it
+        if data is not None:
+            digest = hashlib.sha256(data).hexdigest()
+            try:
+                journal_text = data.decode("utf-8")  # travels with the result: a debrief needs no host's disk
+            except UnicodeDecodeError:
+                journal_text = None
     recorded_at, scenario_hash = _now(), _journal_header_hash(journal)
     outcome_json = json.dumps(o, separators=(",", ":"))
     signed_by = signature = None
@@ -294,7 +306,8 @@ def record(outcome, journal_path: str | Path | None, team: str | None = None, pa
                          signing_key)
     row = {"recorded_at": recorded_at, "team": team, "scenario_hash": scenario_hash, **ranked,
            "journal": str(journal) if journal else None, "program": f"drill {__version__}", "outcome_json": outcome_json,
-           "source": source, "journal_sha256": digest, "signed_by": signed_by, "signature": signature}
+           "source": source, "journal_sha256": digest, "signed_by": signed_by, "signature": signature,
+           "journal_text": journal_text}
     with _open(path, create=True, write=True) as con:
         return int(con.execute(_results_table.insert().values(**row)).inserted_primary_key[0])
 
@@ -302,13 +315,13 @@ def record(outcome, journal_path: str | Path | None, team: str | None = None, pa
 # -- reading ------------------------------------------------------------------------------------------
 _NAMES = ("id", "recorded_at", "team", "scenario", "scenario_hash", "difficulty", "seed", "contained", "contained_at",
           "loss_usd", "collateral_usd", "score_usd", "grade", "bankrupt", "ended_at", "ended_by", "journal", "program",
-          "source", "journal_sha256", "signed_by", "signature", "outcome_json")
+          "source", "journal_sha256", "signed_by", "signature", "outcome_json", "journal_text")
 # Read back as stored (no type processing): the checks below, not the driver, decide what a value is.
 _SELECT = select(*(type_coerce(_results_table.c[n], NullType()).label(n) for n in _NAMES))
 _TEXT_OR_NONE = (str, type(None))
 _TYPES = {"id": int, "recorded_at": str, "team": _TEXT_OR_NONE, "scenario_hash": _TEXT_OR_NONE, "journal": _TEXT_OR_NONE,
           "program": str, "source": _TEXT_OR_NONE, "journal_sha256": _TEXT_OR_NONE, "signed_by": _TEXT_OR_NONE,
-          "signature": _TEXT_OR_NONE, "outcome_json": str, **dict(_RANKED)}
+          "signature": _TEXT_OR_NONE, "outcome_json": str, "journal_text": _TEXT_OR_NONE, **dict(_RANKED)}
 
 
 @dataclass(frozen=True)
@@ -399,6 +412,22 @@ def _parse_outcome(r: _Row, p: Location) -> dict:
     if not isinstance(o, dict):
         raise ResultsError(f"{p}: result #{r.entry.id}: outcome_json: not an object")
     return o
+
+
+def stored_journal(entry_id: int, path: str | Path | None = None) -> str:
+    """The journal that travelled with a result (recorded in the store with it, schema 3 on), checked
+    against the content hash recorded with it. Raises ResultsError when there is none or it
+    does not match."""
+    p = _resolve(path)
+    r = _one(entry_id, p)
+    text = r.stored.get("journal_text")
+    if text is None:
+        raise ResultsError(f"{p}: result #{entry_id}: no journal was stored with it (recorded before drill "
+                           "kept journals in the store, or without one)")
+    if r.entry.journal_sha256 != hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest():
+        raise ResultsError(f"{p}: result #{entry_id}: journal_text: its content hash is not the one recorded "
+                           "with this result")
+    return text
 
 
 def stored_outcome(entry_id: int, path: str | Path | None = None) -> dict:
@@ -499,6 +528,20 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
+@contextmanager
+def _replayable(e: Entry, stored_text: str | None) -> Iterator[str]:
+    """The journal to replay: the file recorded, where it is on this machine's disk; else the copy
+    that travelled with the result, in a temporary file (its content hash is checked as the
+    file's would be)."""
+    if os.path.lexists(e.journal) or stored_text is None:
+        yield e.journal
+        return
+    with tempfile.TemporaryDirectory(prefix="drill-verify-") as tmp:
+        copy = Path(tmp) / Path(e.journal).name
+        copy.write_text(stored_text, encoding="utf-8")
+        yield str(copy)
+
+
 def verify(entry_id: int, path: str | Path | None = None, *, signing_key: bytes | None = None) -> Verification:
     """Re-simulate the entry's journal (drill.session.replay) and check that it reproduces the
     journal, every ranked column of the row and the outcome stored with it; that the journal is
@@ -522,45 +565,46 @@ def verify(entry_id: int, path: str | Path | None = None, *, signing_key: bytes 
         return fail("signature", problem)
     if not e.journal:
         raise ResultsError(f"result #{entry_id}: no journal was recorded with it")
-    if e.journal_sha256 is not None:
+    with _replayable(e, r.stored.get("journal_text")) as journal:
+        if e.journal_sha256 is not None:
+            try:
+                now = journal_sha256(journal)
+            except FileNotFoundError:
+                raise ResultsError(f"result #{entry_id}: {_shown(journal, 200)}: file: not found") from None
+            except (OSError, ValueError) as exc:
+                raise ResultsError(f"result #{entry_id}: {_shown(journal, 200)}: file: cannot read "
+                                   f"({getattr(exc, 'strerror', None) or exc})") from None
+            if now != e.journal_sha256:
+                return fail("journal", "journal: its content hash is not the one recorded with this result "
+                                       "(another journal, or this one changed since)")
+            others = [x for x in _rows(p) if x.entry.journal_sha256 == e.journal_sha256 and x.entry.id != e.id]
+            if others:
+                return fail("journal", f"journal: the same journal backs result #{others[0].entry.id}: "
+                                       "a journal proves one result")
         try:
-            now = journal_sha256(e.journal)
-        except FileNotFoundError:
-            raise ResultsError(f"result #{entry_id}: {_shown(e.journal, 200)}: file: not found") from None
-        except (OSError, ValueError) as exc:
-            raise ResultsError(f"result #{entry_id}: {_shown(e.journal, 200)}: file: cannot read "
-                               f"({getattr(exc, 'strerror', None) or exc})") from None
-        if now != e.journal_sha256:
-            return fail("journal", "journal: its content hash is not the one recorded with this result "
-                                   "(another journal, or this one changed since)")
-        others = [x for x in _rows(p) if x.entry.journal_sha256 == e.journal_sha256 and x.entry.id != e.id]
-        if others:
-            return fail("journal", f"journal: the same journal backs result #{others[0].entry.id}: "
-                                   "a journal proves one result")
-    try:
-        report = replay(e.journal)
-    except (JournalError, SessionError) as exc:
-        raise ResultsError(f"result #{entry_id}: {exc}") from None
-    except ScenarioError as exc:
-        raise ResultsError(f"result #{entry_id}: {e.journal}: header.scenario: {str(exc).splitlines()[0]}") from None
-    if not report.ok:
-        return fail("journal", f"the journal does not reproduce: {report.divergence}")
-    if report.cut_short or report.outcome is None:
-        return fail("journal", "the journal was cut short: it has no outcome to check the result against")
-    replayed = report.outcome.to_dict()
-    column = {**{k: getattr(e, k) for k, _ in _RANKED}, "contained": e.contained, "bankrupt": e.bankrupt}
-    for key, _ in _RANKED:
-        if not _same(column[key], replayed.get(key)):
-            return fail(key, f"the journal reproduces, but not this result: {key} recorded "
-                             f"{_shown(column[key])}, replayed {_shown(replayed.get(key))}")
-    if e.scenario_hash is not None and e.scenario_hash != _journal_header_hash(Path(e.journal)):
-        return fail("scenario_hash", "the journal reproduces, but not this result: scenario_hash differs from the journal's")
-    for key in sorted(set(stored) | set(replayed)):
-        if not _same(stored.get(key, "<missing>"), replayed.get(key, "<missing>")):
-            return fail(f"outcome.{key}", f"the journal reproduces, but not this result: outcome.{key} recorded "
-                                          f"{_shown(stored.get(key, '<missing>'))}, replayed "
-                                          f"{_shown(replayed.get(key, '<missing>'))}")
-    signed = f", signed by {e.signed_by}" if signing_key is not None else ""
-    return Verification(e, True, f"reproduced exactly: {report.checked_commands} commands, score "
-                                 f"{replayed['score_usd']:,.2f}{signed}")
+            report = replay(journal)
+        except (JournalError, SessionError) as exc:
+            raise ResultsError(f"result #{entry_id}: {exc}") from None
+        except ScenarioError as exc:
+            raise ResultsError(f"result #{entry_id}: {journal}: header.scenario: {str(exc).splitlines()[0]}") from None
+        if not report.ok:
+            return fail("journal", f"the journal does not reproduce: {report.divergence}")
+        if report.cut_short or report.outcome is None:
+            return fail("journal", "the journal was cut short: it has no outcome to check the result against")
+        replayed = report.outcome.to_dict()
+        column = {**{k: getattr(e, k) for k, _ in _RANKED}, "contained": e.contained, "bankrupt": e.bankrupt}
+        for key, _ in _RANKED:
+            if not _same(column[key], replayed.get(key)):
+                return fail(key, f"the journal reproduces, but not this result: {key} recorded "
+                                 f"{_shown(column[key])}, replayed {_shown(replayed.get(key))}")
+        if e.scenario_hash is not None and e.scenario_hash != _journal_header_hash(Path(journal)):
+            return fail("scenario_hash", "the journal reproduces, but not this result: scenario_hash differs from the journal's")
+        for key in sorted(set(stored) | set(replayed)):
+            if not _same(stored.get(key, "<missing>"), replayed.get(key, "<missing>")):
+                return fail(f"outcome.{key}", f"the journal reproduces, but not this result: outcome.{key} recorded "
+                                              f"{_shown(stored.get(key, '<missing>'))}, replayed "
+                                              f"{_shown(replayed.get(key, '<missing>'))}")
+        signed = f", signed by {e.signed_by}" if signing_key is not None else ""
+        return Verification(e, True, f"reproduced exactly: {report.checked_commands} commands, score "
+                                     f"{replayed['score_usd']:,.2f}{signed}")
 

@@ -27,6 +27,9 @@ def add_parser(subparsers) -> None:
     mode = s.add_mutually_exclusive_group()
     mode.add_argument("--leaderboard", action="store_true", help="rank by score per scenario, difficulty and seed")
     mode.add_argument("--verify", type=_positive, metavar="ID", help="replay entry ID's journal and check its result")
+    mode.add_argument("--journal", type=_positive, metavar="ID",
+                      help="print the journal stored with entry ID (it travels with the result: "
+                           "drill results --journal 7 > 7.jsonl && drill debrief 7.jsonl, on any host)")
     s.add_argument("--best-per-team", action="store_true", help="leaderboard: each team's best entry only")
     s.add_argument("--include-scripted", action="store_true",
                    help="leaderboard: rank headless scripted runs with the played drills")
@@ -90,6 +93,10 @@ def run(args) -> int:
             else:
                 print(clean(f"result #{v.entry.id} ({v.entry.journal}): {'' if v.ok else 'FAILED: '}{v.message}"))
             return EXIT_OK if v.ok else EXIT_FAIL
+        if args.journal is not None:
+            text = results.stored_journal(args.journal, path)
+            print("\n".join(clean(line) for line in text.splitlines()))  # a journal's JSON is ASCII: unchanged
+            return EXIT_OK
         filters = dict(scenario=args.scenario, difficulty=args.difficulty, seed=args.seed, team=args.team)
         if args.leaderboard:
             sources = results.SOURCES if args.include_scripted else results.PLAYED

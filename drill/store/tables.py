@@ -40,6 +40,8 @@ results = Table(
     Column("journal_sha256", Text),
     Column("signed_by", Text),
     Column("signature", Text),
+    # schema version 3: the journal's text, so it travels with the result (the host's disk may be far)
+    Column("journal_text", Text),
     Index("results_board", "scenario", "difficulty", "seed", "score_usd"),
     sqlite_autoincrement=True,
 )

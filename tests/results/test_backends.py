@@ -299,8 +299,11 @@ def test_a_previous_release_store_opens_verifies_and_ranks(tmp_path, best_drill,
     key = results.signing_key("the old serve key 42")
     # a row the old release wrote: the same columns, signed the same way
     rid = results.record(o, j, team="old", path=tmp_path / "scratch.sqlite", signing_key=key)
-    row = sqlite3.connect(tmp_path / "scratch.sqlite").execute("SELECT * FROM results").fetchone()
-    cols = [c[1] for c in sqlite3.connect(tmp_path / "scratch.sqlite").execute("PRAGMA table_info(results)")]
+    old_cols = ("id, recorded_at, team, scenario, scenario_hash, difficulty, seed, contained, contained_at, loss_usd, "
+                "collateral_usd, score_usd, grade, bankrupt, ended_at, ended_by, journal, program, outcome_json, source, "
+                "journal_sha256, signed_by, signature")
+    row = sqlite3.connect(tmp_path / "scratch.sqlite").execute(f"SELECT {old_cols} FROM results").fetchone()
+    cols = old_cols.split(", ")
     con = sqlite3.connect(db)
     con.execute(f"INSERT INTO results ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", row)
     con.commit()
@@ -311,5 +314,24 @@ def test_a_previous_release_store_opens_verifies_and_ranks(tmp_path, best_drill,
     [board] = results.leaderboard(db, signing_key=key)
     assert [e.team for e in board.entries] == ["old"]
     con = sqlite3.connect(db)
-    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(store_engine.REVISIONS[2],)]
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(store_engine.REVISIONS[results.SCHEMA_VERSION],)]
+    assert con.execute("SELECT journal_text FROM results").fetchall() == [(None,)]  # an old row has no stored copy
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# -- the journal travels with its result ------------------------------------------------------------------
+def test_the_journal_travels_with_its_result(store, best_drill, tmp_path, capsys):
+    j, o = best_drill
+    away = tmp_path / "on-another-host.jsonl"
+    away.write_bytes(j.read_bytes())
+    rid = results.record(o, away, team="far", path=store.url)
+    away.unlink()  # the recording host's disk is out of reach
+    rc, out, err = _cli(["results", "--results", store.url, "--verify", rid], capsys)
+    assert rc == 0 and "reproduced exactly" in out, out + err
+    rc, out, err = _cli(["results", "--results", store.url, "--journal", rid], capsys)
+    assert rc == 0 and out == j.read_text()
+    store.sql("UPDATE results SET journal_text = :t WHERE id = :id", t=j.read_text().replace("smars", "smarz", 1), id=rid)
+    rc, out, err = _cli(["results", "--results", store.url, "--journal", rid], capsys)
+    assert rc == 2 and "journal_text: its content hash is not the one recorded" in _one_line(err)
+    rc, out, err = _cli(["results", "--results", store.url, "--verify", rid], capsys)
+    assert rc == 1 and "content hash is not the one recorded" in out, out + err

@@ -1,4 +1,6 @@
-"""Schema version 3: steering through the database. Live drills register and publish their status
+"""Schema version 3: the journal travels with its result (`results.journal_text`, so a debrief or
+--verify on another host needs no access to the recording host's disk), and steering through the
+database. Live drills register and publish their status
 (`drills`); facilitator commands travel as rows (`drill_commands`), each carrying a MAC under the
 drill's token, never the token.
 
@@ -15,6 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column("results", sa.Column("journal_text", sa.Text))
     op.create_table(
         "drills",
         sa.Column("drill_id", sa.Text, primary_key=True),
@@ -49,3 +52,5 @@ def downgrade() -> None:
     op.drop_index("drill_commands_pending", "drill_commands")
     op.drop_table("drill_commands")
     op.drop_table("drills")
+    with op.batch_alter_table("results") as batch:
+        batch.drop_column("journal_text")
