@@ -222,12 +222,25 @@ def _sqlite_engine(p: Path, wait_s: float) -> Engine:
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------------
+_POSTGRES_ENGINES: dict[tuple[int, str, float], Engine] = {}
+
+
 def _postgres_engine(loc: Location, wait_s: float) -> Engine:
-    wait_ms = max(1, int(wait_s * 1000))
-    return create_engine(loc.url, poolclass=NullPool,
-                         connect_args={"connect_timeout": max(1, round(wait_s)),
-                                       "options": f"-c lock_timeout={wait_ms}",
-                                       "application_name": "drill"})
+    """One engine per process, URL and wait: its pool keeps a connection or two open, since a
+    connection costs a TCP handshake and SCRAM's key stretching (a served drill publishes its status
+    every second). Pre-ping replaces a connection the server dropped (a restart) before it is used;
+    the process id in the key keeps a forked child off its parent's sockets."""
+    key = (os.getpid(), loc.url, wait_s)
+    engine = _POSTGRES_ENGINES.get(key)
+    if engine is None:
+        wait_ms = max(1, int(wait_s * 1000))
+        engine = create_engine(loc.url, pool_size=2, max_overflow=8, pool_pre_ping=True, pool_recycle=600,
+                               pool_timeout=wait_s,
+                               connect_args={"connect_timeout": max(1, round(wait_s)),
+                                             "options": f"-c lock_timeout={wait_ms}",
+                                             "application_name": "drill"})
+        _POSTGRES_ENGINES[key] = engine
+    return engine
 
 
 def first_line(exc: BaseException, loc: Location) -> str:
@@ -281,7 +294,8 @@ def opened(loc: Location, *, create: bool, write: bool, wait_s: float) -> Iterat
         finally:
             conn.close()
     finally:
-        engine.dispose()
+        if loc.kind != POSTGRESQL:
+            engine.dispose()
 
 
 @contextmanager

@@ -216,7 +216,7 @@ def test_the_url_can_come_from_the_environment(postgres, monkeypatch, capsys):
     assert [e.team for e in results.entries(url)] == ["env"] and results.get(rid).team == "env"
     monkeypatch.setenv("DRILL_RESULTS_URL", "mysql://x/y")
     rc, out, err = _cli(["results"], capsys)
-    assert rc == 2 and _one_line(err).startswith("drill results: DRILL_RESULTS_URL: mysql://x/y")
+    assert rc == 2 and _one_line(err).startswith("DRILL_RESULTS_URL: mysql://x/y: not a results store")
 
 
 @pytest.mark.parametrize("url, needle", [
@@ -228,13 +228,15 @@ def test_the_url_can_come_from_the_environment(postgres, monkeypatch, capsys):
     ("sqlite://", "needs a file"),
 ])
 def test_a_bad_url_is_exit_2_one_line_naming_it_and_no_folder(tmp_path, monkeypatch, capsys, url, needle):
-    monkeypatch.chdir(tmp_path)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
     for argv in (["results", "--results", url], ["results", "--results", url, "--leaderboard"],
                  ["run", "knightmare", "--results", url]):
         rc, out, err = _cli(argv, capsys)
         line = _one_line(err)
         assert rc == 2 and needle in line and "pw-zz" not in out + err, line
-    assert os.listdir(tmp_path) == []  # never a local `postgresql:` folder or file
+    assert os.listdir(cwd) == []  # never a local `postgresql:` folder or file
 
 
 def test_a_sqlite_url_is_the_same_file(tmp_path):
