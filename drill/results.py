@@ -22,6 +22,8 @@ import hmac
 import json
 import math
 import os
+import secrets
+import time
 import stat
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -36,7 +38,8 @@ from sqlalchemy.engine import Connection
 from drill import __version__
 from drill import store
 from drill.store import engine
-from drill.store.errors import ResultsError
+from drill.paths import data_dir
+from drill.store.errors import ResultsError, Unreachable
 from drill.store.location import Location
 from drill.store.tables import results as _results_table
 
@@ -308,8 +311,79 @@ def record(outcome, journal_path: str | Path | None, team: str | None = None, pa
            "journal": str(journal) if journal else None, "program": f"drill {__version__}", "outcome_json": outcome_json,
            "source": source, "journal_sha256": digest, "signed_by": signed_by, "signature": signature,
            "journal_text": journal_text}
-    with _open(path, create=True, write=True) as con:
-        return int(con.execute(_results_table.insert().values(**row)).inserted_primary_key[0])
+    loc = _resolve(path)
+    if loc.kind != store.POSTGRESQL:
+        with _open(loc, create=True, write=True) as con:
+            return _insert(con, row)
+    try:
+        deliver_pending(loc)  # what was kept while the server was away goes first, in order
+        with _open(loc, create=True, write=True) as con:
+            return _insert(con, row)
+    except Unreachable as exc:
+        kept = _keep(loc, row)
+        raise ResultsPending(f"{exc}: the result is kept on this host ({kept}) and delivered when the "
+                             "database is back") from None
+
+
+def _insert(con: Connection, row: dict) -> int:
+    return int(con.execute(_results_table.insert().values(**row)).inserted_primary_key[0])
+
+
+# -- kept while the database is away --------------------------------------------------------------------
+class ResultsPending(ResultsError):
+    """The PostgreSQL store was unreachable: the result is kept in this host's outbox and delivered
+    by a later record, `deliver_pending`, or a hosted drill's steering loop."""
+
+
+def outbox_dir() -> Path:
+    return data_dir() / "results-outbox"
+
+
+_ROW_KEYS = ("recorded_at", "team", "scenario_hash", "scenario", "difficulty", "seed", "contained", "contained_at",
+             "loss_usd", "collateral_usd", "score_usd", "grade", "bankrupt", "ended_at", "ended_by", "journal",
+             "program", "outcome_json", "source", "journal_sha256", "signed_by", "signature", "journal_text")
+
+
+def _keep(loc: Location, row: dict) -> Path:
+    """Write a row to the outbox, atomically (a file appears whole or not at all). The store is
+    named as shown (password masked): the outbox never holds a password."""
+    d = outbox_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    name = f"{time.time_ns():020d}-{secrets.token_hex(4)}.json"
+    tmp = d / (name + ".tmp")
+    tmp.write_text(json.dumps({"store": loc.shown, "row": row}))
+    os.replace(tmp, d / name)
+    return d / name
+
+
+def deliver_pending(loc: Location) -> int:
+    """Deliver the rows kept for this store while it was away, oldest first; how many were
+    delivered. A row already there (delivered before its file could be removed) is not written
+    twice. Raises Unreachable when the server is still away."""
+    d = outbox_dir()
+    try:
+        files = sorted(f for f in d.iterdir() if f.suffix == ".json")
+    except OSError:
+        return 0
+    delivered = 0
+    for f in files:
+        try:
+            kept = json.loads(f.read_text())
+        except (OSError, ValueError):
+            continue
+        row = kept.get("row") if isinstance(kept, dict) else None
+        if kept.get("store") != loc.shown or not isinstance(row, dict) or set(row) != set(_ROW_KEYS):
+            continue  # another store's, or not a row this program wrote
+        with _open(loc, create=True, write=True) as con:
+            same = select(_results_table.c.id).where(*(_results_table.c[k] == row[k] if row[k] is not None
+                                                       else _results_table.c[k].is_(None)
+                                                       for k in ("recorded_at", "team", "journal_sha256", "signature",
+                                                                 "outcome_json")))
+            if con.execute(same).first() is None:
+                _insert(con, row)
+        f.unlink()
+        delivered += 1
+    return delivered
 
 
 # -- reading ------------------------------------------------------------------------------------------

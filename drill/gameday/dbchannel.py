@@ -87,6 +87,9 @@ class DbChannel:
 
     def step(self) -> None:
         """Publish the status, then run the commands waiting (blocking: a thread's work)."""
+        from drill.results import deliver_pending
+
+        deliver_pending(self.loc)  # results this host kept while the database was away
         status = self._status()
         state = "ended" if status.get("finished") else "live"
         if not self._registered or not steering.publish(self.loc, self.row.drill_id, state, status):

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from drill.store.errors import ResultsError
+from drill.store.errors import ResultsError, Unreachable
 from drill.store.location import POSTGRESQL, Location
 from drill.store.tables import schema_version
 
@@ -308,8 +308,8 @@ def _translated(loc: Location, wait_s: float, connecting: bool = False) -> Itera
         orig = exc.orig
         if isinstance(orig, sqlite3.OperationalError) and is_lock(orig):
             raise _locked_error(loc, wait_s) from None
-        if loc.kind == POSTGRESQL and connecting:
-            raise ResultsError(f"{loc}: cannot connect to the results database ({first_line(exc, loc)})") from None
+        if loc.kind == POSTGRESQL and (connecting or exc.connection_invalidated or _lost(orig)):
+            raise Unreachable(f"{loc}: cannot connect to the results database ({first_line(exc, loc)})") from None
         if loc.kind == POSTGRESQL and "lock timeout" in str(orig).lower():
             raise ResultsError(f"{loc}: locked: waited {wait_s:g} s for the results database; try again "
                                "when it lets go") from None
@@ -320,6 +320,13 @@ def _translated(loc: Location, wait_s: float, connecting: bool = False) -> Itera
         raise ResultsError(f"{loc}: not a usable results database ({first_line(exc, loc)})") from None
     except SQLAlchemyError as exc:
         raise ResultsError(f"{loc}: {first_line(exc, loc)}") from None
+
+
+def _lost(orig: BaseException | None) -> bool:
+    """A PostgreSQL error that means the server or the link went away (not a refusal of the SQL)."""
+    import psycopg
+
+    return isinstance(orig, psycopg.OperationalError) and not isinstance(orig, psycopg.errors.LockNotAvailable)
 
 
 def version(conn: Connection, loc: Location) -> int | None:

@@ -337,3 +337,26 @@ def test_the_journal_travels_with_its_result(store, best_drill, tmp_path, capsys
     assert rc == 2 and "journal_text: its content hash is not the one recorded" in _one_line(err)
     rc, out, err = _cli(["results", "--results", store.url, "--verify", rid], capsys)
     assert rc == 1 and "content hash is not the one recorded" in out, out + err
+
+
+def test_a_result_recorded_while_postgresql_is_away_is_kept_and_delivered(postgres, best_drill, capsys):
+    url = postgres.database()
+    results.check(url)
+    j, o = best_drill
+    postgres.stop()
+    try:
+        with pytest.raises(results.ResultsPending) as err:
+            results.record(o, j, team="away", path=url)
+        msg = str(err.value)
+        assert "cannot connect" in msg and "kept on this host" in msg and postgres.password not in msg and "\n" not in msg
+        [kept] = list(results.outbox_dir().glob("*.json"))
+        assert postgres.password not in kept.read_text()
+    finally:
+        postgres.start()
+    after = results.record(outcome(5.0), None, team="after", path=url)  # delivers what was kept first
+    assert [e.team for e in results.entries(url)] == ["after", "away"] and not list(results.outbox_dir().glob("*.json"))
+    away = [e for e in results.entries(url) if e.team == "away"][0]
+    assert away.id < after
+    rc, out, err = _cli(["results", "--results", url, "--verify", away.id], capsys)
+    assert rc == 0 and "reproduced exactly" in out, out + err
+    assert results.deliver_pending(results.locate(url)) == 0  # nothing twice
