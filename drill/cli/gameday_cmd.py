@@ -110,12 +110,14 @@ def run_serve(args) -> int:
         import textual_serve  # noqa: F401
     except ImportError:
         raise UsageError("drill serve: textual-serve is not installed (pip install textual-serve)") from None
-    _share_results("drill serve", args.results)
+    loc = _share_results("drill serve", args.results)
     from drill.gameday.serve import serve
+    from drill.store import POSTGRESQL
 
     try:
         return serve(args.scenario, args.difficulty, args.seed, args.speed, args.host, args.port, args.public_url,
-                     args.max_drills, args.ranked, args.grace)
+                     args.max_drills, args.ranked, args.grace,
+                     results=str(loc) if loc.kind == POSTGRESQL or args.results is not None else None)
     except OSError as exc:  # socket.gaierror (an unknown name) is one too
         raise UsageError(f"drill serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
 
@@ -130,12 +132,13 @@ def _share_results(command: str, target: str | None):
     from drill.store import ENV_URL, SQLITE
 
     try:
+        if target is None and not os.environ.get(ENV_URL, "").strip():
+            return results.locate(None)  # the data directory's file, made when a drill first records
         loc = results.check(target)
     except results.ResultsError as exc:
         raise UsageError(f"{command}: --results: {exc}") from None
     if target is not None:
         os.environ[ENV_URL] = str(loc.path.resolve()) if loc.kind == SQLITE else loc.url
-    print(f"  results     {loc}", flush=True)
     return loc
 
 
@@ -154,12 +157,13 @@ def run_facilitate(args) -> int:
     for key in args.key:
         if not re.match(r"^[A-Za-z0-9_-]{16,64}$", key):
             raise UsageError("drill facilitate: --key: not a facilitator key (as drill serve printed it)")
+    loc = _share_results("drill facilitate", args.results)
     if not sys.stdout.isatty():
         raise UsageError("drill facilitate: no terminal to show the facilitator's console in")
-    loc = _share_results("drill facilitate", args.results)
     from drill.gameday.facilitator import FacilitatorApp
     from drill.store import POSTGRESQL
 
+    print(f"drill facilitate: results store {loc}", flush=True)
     app = FacilitatorApp(tokens=tokens, keys=list(args.key), store=loc if loc.kind == POSTGRESQL else None)
     app.run()
     return 0

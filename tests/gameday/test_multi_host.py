@@ -57,9 +57,10 @@ async def test_two_serve_hosts_and_one_facilitator_share_one_postgres(tmp_path, 
             answer = await roster.command(by_team[team].drill_id, "pause")
             assert "pause" in answer.lower(), answer
         await roster.command(by_team["blue"].drill_id, "push-hint check the stale server")
-        await _poll_until(roster, lambda: all(w.status.get("paused") for w in roster.attached()))
-        blue = by_team["blue"].status
-        assert any(c["by"] == "facilitator" and c["command"].startswith("push-hint") for c in blue["commands"])
+        hinted = lambda: any(c["by"] == "facilitator" and c["command"].startswith("push-hint")  # noqa: E731
+                             for c in by_team["blue"].status.get("commands", []))
+        await _poll_until(roster, lambda: all(w.status.get("paused") for w in roster.attached()) and hinted())
+        assert not any(c["command"].startswith("push-hint") for c in by_team["red"].status.get("commands", []))
         # One live board ranks both hosts' teams.
         board = roster.standings()
         assert sorted(s.team for s in board) == ["blue", "red"] and len({s.board for s in board}) == 1
@@ -69,3 +70,17 @@ async def test_two_serve_hosts_and_one_facilitator_share_one_postgres(tmp_path, 
             await c.close()
         for h in hosts:
             h.stop()
+
+
+@pytest.mark.parametrize("command", ["serve", "facilitate"])
+def test_serve_and_facilitate_refuse_a_bad_results_url_in_one_line(tmp_path, command):
+    import subprocess
+    import sys
+
+    for url, needle in (("postgresql://drill:pw-qq@127.0.0.1:1/db", "cannot connect"), ("mysql://x/y", "neither sqlite")):
+        p = subprocess.run([sys.executable, "-m", "drill", command, "--results", url], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.DEVNULL)
+        lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+        assert p.returncode == 2 and len(lines) == 1 and "Traceback" not in p.stderr, p.stderr
+        assert lines[0].startswith(f"drill {command}: --results: ") and needle in lines[0] and "pw-qq" not in p.stderr + p.stdout
+    assert os.listdir(tmp_path) == []
