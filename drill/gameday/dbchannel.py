@@ -79,25 +79,30 @@ class DbChannel:
     async def _run(self) -> None:
         while True:
             try:
-                await asyncio.to_thread(self.step)
+                await self.cycle()
             except ResultsError:
                 self.errors += 1
                 self._registered = False
             await asyncio.to_thread(self._listener.wait, self.publish_s)
 
-    def step(self) -> None:
-        """Publish the status, then run the commands waiting (blocking: a thread's work)."""
+    async def cycle(self) -> None:
+        """Publish the status, then run the commands waiting. The database calls run in threads;
+        the drill's status and its commands are taken on the event loop, as the loopback channel
+        takes them (a command refreshes the console, which only its loop may touch)."""
         from drill.results import deliver_pending
 
-        deliver_pending(self.loc)  # results this host kept while the database was away
+        await asyncio.to_thread(deliver_pending, self.loc)  # results this host kept while the database was away
         status = self._status()
+        await asyncio.to_thread(self._publish, status)
+        for cmd in await asyncio.to_thread(steering.pending, self.loc, self.row.drill_id):
+            ok, reply = self.run_command(cmd)
+            await asyncio.to_thread(steering.answer, self.loc, cmd.id, ok, reply)
+
+    def _publish(self, status: dict) -> None:
         state = "ended" if status.get("finished") else "live"
         if not self._registered or not steering.publish(self.loc, self.row.drill_id, state, status):
             steering.register(self.loc, steering.DrillRow(**{**self.row.__dict__, "state": state, "status": status}))
             self._registered = True
-        for cmd in steering.pending(self.loc, self.row.drill_id):
-            ok, reply = self.run_command(cmd)
-            steering.answer(self.loc, cmd.id, ok, reply)
 
     def run_command(self, cmd: steering.CommandRow) -> tuple[bool, str]:
         good = hmac.compare_digest(cmd.mac, command_mac(self._token, cmd.drill_id, cmd.nonce, cmd.command))

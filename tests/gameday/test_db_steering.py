@@ -121,11 +121,11 @@ def test_a_copied_command_row_is_refused(loc):
     fake, ch = channel(loc, "aaaa0001", "host-a", "red", token)
     steering.register(loc, ch.row)
     cid = steering.enqueue(loc, "aaaa0001", "pause", "nonce-1", dbchannel.command_mac(token, "aaaa0001", "nonce-1", "pause"))
-    ch.step()
+    asyncio.run(ch.cycle())
     assert steering.command(loc, cid).ok is True
     copy = [c for c in [steering.command(loc, cid)]][0]
     again = steering.enqueue(loc, "aaaa0001", copy.command, copy.nonce, copy.mac)  # a replay by someone with write access
-    ch.step()
+    asyncio.run(ch.cycle())
     assert (steering.command(loc, again).ok, steering.command(loc, again).reply) == (False, "refused: a command already run")
     assert fake.ran == ["pause"]
 
