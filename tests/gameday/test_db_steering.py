@@ -209,3 +209,54 @@ def test_a_database_restart_never_stops_a_drill(postgres):
 
     assert asyncio.run(go()) == "pause: done"
     assert steering.live_drills(loc)[0].status["clock"] == "09:40:00"
+
+
+async def test_a_postgresql_outage_of_20_s_during_a_drill_loses_nothing(tmp_path, data_dir, postgres, monkeypatch):
+    """The issue's outage: PostgreSQL stopped for 20 s while a console drill plays and ends. The
+    drill plays on, its result is kept on the host, lands once the server is back (delivered by
+    the drill's own steering loop), and --verify reproduces it."""
+    from drill import results
+    from drill.gameday.hosting import Facilitation
+    from drill.tui.screens.debrief import DebriefScreen
+
+    from .test_hosting import FakeWall, hosted, make_app
+
+    url = postgres.database()
+    loc = locate(url)
+    results.check(url)
+    monkeypatch.setenv("DRILL_RESULTS_URL", url)
+    app = make_app(tmp_path, FakeWall(), facilitation=Facilitation.fresh(), team="green")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await hosted(app, pilot)
+        for _ in range(300):
+            if steering.live_drills(loc):
+                break
+            await pilot.pause(0.1)
+        assert [d.team for d in steering.live_drills(loc)] == ["green"]
+        console = app.console_screen
+        postgres.stop()
+        try:
+            t0 = time.monotonic()
+            console.submit_command("stop smars-8")
+            console.step(9 * 60_000)
+            console.submit_command("resolve")
+            for _ in range(600):
+                if isinstance(app.screen, DebriefScreen):
+                    break
+                await pilot.pause(0.05)
+            assert isinstance(app.screen, DebriefScreen)  # the drill played on to its end
+            assert app.result_id is None and "kept on this host" in (app.result_error or "")
+            assert len(list(results.outbox_dir().glob("*.json"))) == 1
+            while time.monotonic() - t0 < 20:
+                await pilot.pause(0.5)
+        finally:
+            postgres.start()
+        for _ in range(600):  # the hosted drill's steering loop delivers it
+            if results.entries(url):
+                break
+            await pilot.pause(0.1)
+        [entry] = results.entries(url)
+        await pilot.press("q")
+    assert entry.team == "green" and not list(results.outbox_dir().glob("*.json"))
+    v = results.verify(entry.id, url)
+    assert v.ok, v.message
