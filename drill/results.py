@@ -23,22 +23,21 @@ import json
 import math
 import os
 import secrets
-import time
 import stat
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sqlalchemy import select, type_coerce
-from sqlalchemy.types import NullType
 from sqlalchemy.engine import Connection
+from sqlalchemy.types import NullType
 
-from drill import __version__
-from drill import store
-from drill.store import engine
+from drill import __version__, store
 from drill.paths import data_dir
+from drill.store import engine
 from drill.store.errors import ResultsError, Unreachable
 from drill.store.location import Location
 from drill.store.tables import results as _results_table
