@@ -93,8 +93,7 @@ class Cluster:
 
         self._made += 1
         name = f"t{os.getpid()}_{self._made}_{secrets.token_hex(3)}"
-        with psycopg.connect(self.url("postgres").replace("postgresql://", "postgresql://", 1),
-                             autocommit=True) as con:
+        with psycopg.connect(self.url("postgres"), autocommit=True) as con:
             con.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 

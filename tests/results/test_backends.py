@@ -6,7 +6,6 @@ the password, and a postgresql: URL that never becomes a local folder."""
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess
