@@ -39,7 +39,8 @@ class Cluster:
 
     def __init__(self, bindir: Path):
         self.bindir = bindir
-        self.base = Path(tempfile.mkdtemp(prefix="drill-pg-"))
+        # As root the server runs as `postgres`, which must reach the directory: /tmp, whatever TMPDIR says.
+        self.base = Path(tempfile.mkdtemp(prefix="drill-pg-", dir="/tmp" if os.geteuid() == 0 else None))
         self.data = self.base / "data"
         self.password = "pw-" + secrets.token_hex(12)
         self.port = 0
