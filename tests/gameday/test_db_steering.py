@@ -260,3 +260,41 @@ async def test_a_postgresql_outage_of_20_s_during_a_drill_loses_nothing(tmp_path
     assert entry.team == "green" and not list(results.outbox_dir().glob("*.json"))
     v = results.verify(entry.id, url)
     assert v.ok, v.message
+
+
+async def test_the_facilitator_console_shows_and_steers_every_hosts_drills(loc):
+    from drill.gameday.facilitator import FacilitatorApp
+    from textual.widgets import DataTable
+
+    key_a, key_b = "serve-key-host-a-0123456789", "serve-key-host-b-0123456789"
+    fa, ca = channel(loc, "aaaa0001", "host-a", "red", token_for(key_a, "aaaa0001"), score=3e6,
+                     served_by=fingerprint(key_a))
+    fb, cb = channel(loc, "bbbb0002", "host-b", "blue", token_for(key_b, "bbbb0002"), score=1e6,
+                     served_by=fingerprint(key_b))
+    ca.start()
+    cb.start()
+
+    def rows(app, selector):
+        table = app.query_one(selector, DataTable)
+        return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+    async def until(pilot, condition, timeout=60.0):
+        end = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < end, "condition not met in time"
+            await pilot.pause(0.05)
+
+    app = FacilitatorApp(keys=[key_a, key_b], store=loc, poll_s=0.2)
+    try:
+        async with app.run_test(size=(160, 44)) as pilot:
+            await until(pilot, lambda: len(rows(app, "#board")) == 2)
+            assert {r[1] for r in rows(app, "#drills")} == {"red", "blue"}
+            assert [r[1] for r in rows(app, "#board")] == ["blue", "red"]  # both hosts' teams, one board
+            for drill_id in ("aaaa0001", "bbbb0002"):
+                app.current = drill_id
+                app._send("pause")
+            await until(pilot, lambda: fa.ran == ["pause"] and fb.ran == ["pause"])
+            await pilot.press("ctrl+q")
+    finally:
+        await ca.close()
+        await cb.close()
