@@ -18,8 +18,10 @@ when it returns (the drill registers again if the database lost its row)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
+import json
 import secrets
 import socket
 import time
@@ -34,6 +36,11 @@ REPLY_TIMEOUT_S = 10.0
 
 def command_mac(token: str, drill_id: str, nonce: str, command: str) -> str:
     body = b"\0".join([b"drill db command", drill_id.encode(), nonce.encode(), command.encode("utf-8", "surrogatepass")])
+    return hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+
+
+def status_mac(token: str, drill_id: str, status_json: str) -> str:
+    body = b"\0".join([b"drill db status", drill_id.encode(), status_json.encode("utf-8", "surrogatepass")])
     return hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
 
 
@@ -65,7 +72,7 @@ class DbChannel:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
         try:
-            await asyncio.to_thread(steering.publish, self.loc, self.row.drill_id, "ended", self._status())
+            await asyncio.to_thread(self._publish, self._status(), "ended")
         except ResultsError:
             pass
         self._listener.close()
@@ -98,10 +105,13 @@ class DbChannel:
             ok, reply = self.run_command(cmd)
             await asyncio.to_thread(steering.answer, self.loc, cmd.id, ok, reply)
 
-    def _publish(self, status: dict) -> None:
-        state = "ended" if status.get("finished") else "live"
-        if not self._registered or not steering.publish(self.loc, self.row.drill_id, state, status):
-            steering.register(self.loc, steering.DrillRow(**{**self.row.__dict__, "state": state, "status": status}))
+    def _publish(self, status: dict, state: str | None = None) -> None:
+        state = state or ("ended" if status.get("finished") else "live")
+        text = json.dumps(status)
+        mac = status_mac(self._token, self.row.drill_id, text)
+        if not self._registered or not steering.publish(self.loc, self.row.drill_id, state, text, mac):
+            steering.register(self.loc, dataclasses.replace(self.row, state=state, status=status, status_json=text,
+                                                            status_mac=mac))
             self._registered = True
 
     def run_command(self, cmd: steering.CommandRow) -> tuple[bool, str]:

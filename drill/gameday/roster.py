@@ -10,6 +10,7 @@ closed, its terminal quit) keeps its last status, marked gone, so its outcome st
 from __future__ import annotations
 
 import asyncio
+import hmac
 from dataclasses import dataclass, field
 
 from drill.gameday.channel import ChannelError, request, running_drills
@@ -83,7 +84,8 @@ def db_info(row) -> dict:
     entries read: `via` says its channel is the database, `status` is what it last published."""
     return {"id": row.drill_id, "team": row.team, "scenario": row.scenario, "difficulty": row.difficulty,
             "seed": row.seed, "served_by": row.served_by, "host": row.host, "started": row.started_at,
-            "via": "db", "db_state": row.state, "status": row.status}
+            "via": "db", "db_state": row.state, "status": row.status, "status_json": row.status_json,
+            "status_mac": row.status_mac}
 
 
 class Roster:
@@ -158,7 +160,15 @@ class Roster:
 
     async def poll_one(self, w: Watched) -> None:
         if w.info.get("via") == "db":
-            status = w.info.get("status")
+            from drill.gameday.dbchannel import status_mac
+
+            status, text, mac = w.info.get("status"), w.info.get("status_json"), w.info.get("status_mac")
+            if text is None:
+                return  # registered, nothing published yet
+            if not isinstance(mac, str) or not hmac.compare_digest(mac, status_mac(w.token, w.drill_id, text)):
+                # As the loopback channel refuses a wrong token: this token did not sign that status.
+                w.state, w.error = "refused", "refused: its status is not signed with this token"
+                return
             if isinstance(status, dict):
                 w.status = status
             w.state = {"ended": "ended", "gone": "gone"}.get(w.info.get("db_state"), "live")

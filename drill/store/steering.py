@@ -6,8 +6,10 @@ instead of at its next poll; on SQLite (one machine) polling alone carries them.
 
 A command row holds a MAC under the drill's token, never the token: whoever can write the table
 but lacks the token cannot forge a command the drill will run (drill.gameday.dbchannel checks it).
-The status rows, though, are readable by anyone who can read the database: give its URL to
-facilitators, not to trainees (a status holds the hidden truth: the faulty servers, the true loss).
+Each status carries a MAC under the token too, so a status row changed by someone without the
+token is refused by the facilitator. The status rows are readable by anyone who can read the
+database, though: give its URL to facilitators, not to trainees (a status holds the hidden truth:
+the faulty servers, the true loss).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class DrillRow:
     status: dict | None
     started_at: str
     updated_at: float
+    status_json: str | None = None  # the status as published (what its MAC covers)
+    status_mac: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,18 +69,20 @@ def register(loc: Location, row: DrillRow) -> None:
     """Register a drill (or register it again, as after a restart of the database)."""
     values = {"host": row.host, "team": row.team, "scenario": row.scenario, "difficulty": row.difficulty,
               "seed": row.seed, "served_by": row.served_by, "state": row.state,
-              "status_json": json.dumps(row.status) if row.status is not None else None,
+              "status_json": row.status_json, "status_mac": row.status_mac,
               "started_at": row.started_at, "updated_at": time.time()}
     with opened(loc, create=True, write=True, wait_s=WAIT_S) as con:
         if con.execute(update(drills).where(drills.c.drill_id == row.drill_id).values(**values)).rowcount == 0:
             con.execute(drills.insert().values(drill_id=row.drill_id, **values))
 
 
-def publish(loc: Location, drill_id: str, state: str, status: dict) -> bool:
-    """Publish a drill's status; False when it is not registered (the database lost it)."""
+def publish(loc: Location, drill_id: str, state: str, status_json: str, status_mac: str) -> bool:
+    """Publish a drill's status (JSON, with its MAC); False when it is not registered (the
+    database lost it)."""
     with opened(loc, create=True, write=True, wait_s=WAIT_S) as con:
         res = con.execute(update(drills).where(drills.c.drill_id == drill_id)
-                          .values(state=state, status_json=json.dumps(status), updated_at=time.time()))
+                          .values(state=state, status_json=status_json, status_mac=status_mac,
+                                  updated_at=time.time()))
         return res.rowcount > 0
 
 
@@ -95,7 +101,8 @@ def live_drills(loc: Location, fresh_s: float = 30.0) -> list[DrillRow]:
             status = None
         state = r["state"] if r["state"] == "ended" or r["updated_at"] >= cutoff else "gone"
         out.append(DrillRow(r["drill_id"], r["host"], r["team"], r["scenario"], r["difficulty"], r["seed"],
-                            r["served_by"], state, status, r["started_at"], r["updated_at"]))
+                            r["served_by"], state, status, r["started_at"], r["updated_at"], r["status_json"],
+                            r["status_mac"]))
     return out
 
 

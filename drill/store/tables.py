@@ -58,6 +58,7 @@ drills = Table(
     Column("served_by", Text),  # the public fingerprint of the serve key that made its token
     Column("state", Text, nullable=False),  # live, ended, gone
     Column("status_json", Text),  # the drill's last published status (its truth)
+    Column("status_mac", Text),  # HMAC of status_json under the drill's token: the facilitator checks it
     Column("started_at", Text, nullable=False),
     Column("updated_at", Float, nullable=False),  # seconds since the epoch, of the last publish
 )

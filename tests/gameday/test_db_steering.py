@@ -73,13 +73,13 @@ def all_text(loc) -> str:
 # -- the storage half --------------------------------------------------------------------------------
 def test_a_drill_registers_publishes_and_goes_stale(loc):
     steering.register(loc, row("aaaa0001", "host-a", "red"))
-    assert steering.publish(loc, "aaaa0001", "live", {"score_usd": 5.0})
-    assert not steering.publish(loc, "ffff0000", "live", {})  # never registered: the caller registers again
+    assert steering.publish(loc, "aaaa0001", "live", '{"score_usd": 5.0}', "mac")
+    assert not steering.publish(loc, "ffff0000", "live", "{}", "mac")  # never registered: the caller registers again
     [d] = steering.live_drills(loc)
     assert (d.drill_id, d.host, d.team, d.state, d.status) == ("aaaa0001", "host-a", "red", "live", {"score_usd": 5.0})
     [d] = steering.live_drills(loc, fresh_s=-1)
     assert d.state == "gone"  # it stopped publishing
-    steering.publish(loc, "aaaa0001", "ended", {"finished": True})
+    steering.publish(loc, "aaaa0001", "ended", '{"finished": true}', "mac")
     assert steering.live_drills(loc, fresh_s=-1)[0].state == "ended"
 
 
@@ -156,6 +156,18 @@ def test_a_facilitator_lists_ranks_and_steers_drills_of_two_hosts(loc):
             await cb.close()
 
     fa, fb, board, hosts, answers = asyncio.run(go())
+    # A status changed by someone without the drill's token: the facilitator refuses it.
+    forged = steering.live_drills(loc)[0]
+    target = loc.url if loc.url else f"sqlite:///{loc.path}"
+    eng = create_engine(target, poolclass=NullPool)
+    with eng.begin() as con:
+        con.execute(text("UPDATE drills SET status_json = :s WHERE drill_id = :d"),
+                    {"s": forged.status_json.replace('"score_usd": 3000000.0', '"score_usd": 1.0'), "d": forged.drill_id})
+    eng.dispose()
+    roster = Roster(keys=[key_a, key_b], store=loc)
+    asyncio.run(roster.poll())
+    assert roster.watched[forged.drill_id].state == "refused" and "not signed" in roster.watched[forged.drill_id].error
+    assert [s.team for s in roster.standings()] == ["blue"]
     assert hosts == {"aaaa0001": "host-a", "bbbb0002": "host-b"}
     assert board == [(1, "blue", "bbbb0002"), (2, "red", "aaaa0001")]
     assert answers == ["pause: done", "pause: done"] and fa.ran == fb.ran == ["pause"]

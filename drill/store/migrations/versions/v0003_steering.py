@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("served_by", sa.Text),
         sa.Column("state", sa.Text, nullable=False),
         sa.Column("status_json", sa.Text),
+        sa.Column("status_mac", sa.Text),
         sa.Column("started_at", sa.Text, nullable=False),
         sa.Column("updated_at", sa.Float, nullable=False),
     )
