@@ -1,13 +1,11 @@
-"""The results store: every finished drill, played or headless, in one embedded SQLite database
-(`data_dir()/results.sqlite` unless a path is given, so teams at a game day can share one).
+"""The results store: every finished drill, played or headless, in one database: a SQLite file
+(`data_dir()/results.sqlite` unless a path is given, so teams on one machine can share one) or a
+PostgreSQL database named by a URL (`postgresql://user@host/db`, or DRILL_RESULTS_URL), so the hosts
+of a game day share one. Both go through one code path (SQLAlchemy Core, drill.store), one schema,
+migrated on open (Alembic); how each is opened, locked and bounded is drill.store.engine's.
 
-SQLite in WAL mode lets readers (a leaderboard) run while a drill records, and a busy timeout
-makes concurrent writers queue instead of failing; the wait is bounded as a whole (`MAX_WAIT_S`
-across every statement of one open), after which one line says what holds the lock. Each record
-is one `BEGIN IMMEDIATE` transaction: a process killed mid-write leaves the earlier records intact
-and the last one either whole or absent. The schema carries a version table; a newer database than
-this program knows is refused rather than misread. The database must sit on a local disk: WAL
-needs shared memory, which network file systems do not give.
+Each record is one transaction: a process killed mid-write leaves the earlier records intact and
+the last one either whole or absent. A store newer than this program is refused rather than misread.
 
 Proof. Each row names how it was produced (`source`: a live console, a served browser tab or a
 headless script) and the SHA-256 of its journal's bytes. `verify` re-simulates the journal and
@@ -19,25 +17,33 @@ does and does not protect against: docs/RELIABILITY.md.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import hmac
 import json
 import math
 import os
-import sqlite3
+import secrets
 import stat
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from drill import __version__
-from drill.paths import data_dir
-from drill.score import Score
+from sqlalchemy import select, type_coerce
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import NullType
 
-SCHEMA_VERSION = 2
+from drill import __version__, store
+from drill.paths import data_dir
+from drill.store import engine
+from drill.store.errors import ResultsError, Unreachable
+from drill.store.location import Location
+from drill.score import Score
+from drill.store.tables import results as _results_table
+
+SCHEMA_VERSION = engine.SCHEMA_VERSION
 MAX_WAIT_S = 10.0  # the longest one open of the store waits on another process's lock, all told
 MAX_TEAM_CHARS = 60
 MAX_LIMIT = 1_000_000  # `limit` beyond this is refused (SQLite's LIMIT is a 64-bit integer)
@@ -47,50 +53,10 @@ SOURCE_LIVE, SOURCE_SERVED, SOURCE_SCRIPT = "live", "served", "script"
 SOURCES = (SOURCE_LIVE, SOURCE_SERVED, SOURCE_SCRIPT)
 PLAYED = (SOURCE_LIVE, SOURCE_SERVED)  # what the leaderboards rank by default
 
-_SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS schema_version (
-           version INTEGER NOT NULL,
-           applied_at TEXT NOT NULL
-       )""",
-    """CREATE TABLE IF NOT EXISTS results (
-           id INTEGER PRIMARY KEY AUTOINCREMENT,
-           recorded_at TEXT NOT NULL,
-           team TEXT,
-           scenario TEXT NOT NULL,
-           scenario_hash TEXT,
-           difficulty TEXT NOT NULL,
-           seed INTEGER NOT NULL,
-           contained INTEGER NOT NULL,
-           contained_at TEXT,
-           loss_usd REAL NOT NULL,
-           collateral_usd REAL NOT NULL,
-           score_usd REAL NOT NULL,
-           grade TEXT NOT NULL,
-           bankrupt INTEGER NOT NULL,
-           ended_at TEXT NOT NULL,
-           ended_by TEXT NOT NULL,
-           journal TEXT,
-           program TEXT NOT NULL,
-           outcome_json TEXT NOT NULL
-       )""",
-    "CREATE INDEX IF NOT EXISTS results_board ON results (scenario, difficulty, seed, score_usd)",
-]
-# Version 2: provenance, the journal's content hash and the serve signature.
-_V2 = [
-    "ALTER TABLE results ADD COLUMN source TEXT",
-    "ALTER TABLE results ADD COLUMN journal_sha256 TEXT",
-    "ALTER TABLE results ADD COLUMN signed_by TEXT",
-    "ALTER TABLE results ADD COLUMN signature TEXT",
-]
-
 # The columns a board ranks or shows as the result, with the type each must hold when read back.
 _RANKED = (("scenario", str), ("difficulty", str), ("seed", int), ("contained", int), ("contained_at", (str, type(None))),
            ("loss_usd", float), ("collateral_usd", float), ("score_usd", float), ("grade", str), ("bankrupt", int),
            ("ended_at", str), ("ended_by", str))
-
-
-class ResultsError(Exception):
-    """str() is one line naming the database and the problem."""
 
 
 @dataclass(frozen=True)
@@ -201,224 +167,35 @@ def sign(fields: Mapping, key: bytes) -> str:
 
 # -- opening ------------------------------------------------------------------------------------------
 def default_path() -> Path:
-    return data_dir() / "results.sqlite"
+    return store.default_path()
 
 
-def _resolve(path: str | Path | None) -> Path:
-    return Path(path) if path is not None else default_path()
+def locate(path: str | Path | Location | None) -> Location:
+    """The store a --results argument names (None: DRILL_RESULTS_URL, else the default file)."""
+    return store.locate(path)
 
 
-class _Locked(Exception):
-    pass
-
-
-class _Conn(sqlite3.Connection):
-    """A connection whose waits on other processes' locks share one deadline: before each
-    statement the busy timeout is set to what is left of it, so a store held locked costs at most
-    MAX_WAIT_S per open, however many statements (and retries) the open makes."""
-
-    deadline = 0.0
-
-    def left_ms(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
-
-    def execute(self, sql, params=()):  # noqa: D401 - same contract as sqlite3.Connection.execute
-        super().execute(f"PRAGMA busy_timeout = {self.left_ms()}")
-        try:
-            return super().execute(sql, params)
-        except sqlite3.OperationalError as exc:
-            if _is_lock(exc):
-                raise _Locked(str(exc)) from None
-            raise
-
-
-def _is_lock(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
-def _check_file(p: Path) -> None:
-    """A results database is a regular file or does not exist yet: never a device (SQLite would
-    create `/dev/zero-journal` beside one), a FIFO (opening one waits forever) or a directory."""
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise ResultsError(f"{p}: cannot use it as a results database ({exc.strerror})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise ResultsError(f"{p}: is a directory, not a results database")
-    if not stat.S_ISREG(st.st_mode):
-        raise ResultsError(f"{p}: not a regular file, not a results database")
-
-
-def lock_holders(p: Path) -> list[str]:
-    """Which other processes hold a lock on the database or its WAL files ("pid 123 (python3)"),
-    from /proc/locks where the system has one; empty when it cannot tell."""
-    inodes = set()
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            st = os.stat(f"{p}{suffix}")
-        except OSError:
-            continue
-        inodes.add((os.major(st.st_dev), os.minor(st.st_dev), st.st_ino))
-    found: dict[int, str] = {}
-    try:
-        lines = Path("/proc/locks").read_text().splitlines()
-    except OSError:
-        return []
-    for line in lines:
-        parts = line.split()
-        if "->" in parts:  # a request waiting for the lock, not a holder
-            continue
-        try:
-            pid = int(parts[4])
-            maj, mn, ino = parts[5].split(":")
-            where = (int(maj, 16), int(mn, 16), int(ino))
-        except (IndexError, ValueError):
-            continue
-        if where in inodes and pid != os.getpid() and pid not in found:
-            try:
-                name = Path(f"/proc/{pid}/comm").read_text().strip()
-            except OSError:
-                name = "?"
-            found[pid] = f"pid {pid} ({''.join(ch for ch in name if ch.isprintable())})"
-    return sorted(found.values())
-
-
-def _locked_error(p: Path) -> ResultsError:
-    holders = lock_holders(p)
-    who = f"held by {', '.join(holders)}" if holders else "held by another process"
-    return ResultsError(f"{p}: locked: waited {MAX_WAIT_S:g} s for the results database, {who} "
-                        "(a drill recording, or a program holding a transaction or exclusive lock open); "
-                        "try again when it lets go")
-
-
-def _connect(p: Path, create: bool) -> sqlite3.Connection:
-    _check_file(p)
-    if not create and not p.exists():
-        raise ResultsError(f"{p}: no results database here yet")
-    if create:
-        try:
-            p.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ResultsError(f"{p}: cannot create its directory ({exc.strerror})") from None
-    con = None
-    try:
-        # isolation_level=None: transactions are ours (BEGIN IMMEDIATE), never implicit.
-        con = sqlite3.connect(str(p), timeout=MAX_WAIT_S, isolation_level=None, factory=_Conn)
-        con.deadline = time.monotonic() + MAX_WAIT_S
-        _wal(con)
-        con.execute("PRAGMA synchronous = FULL")
-        con.execute("PRAGMA foreign_keys = ON")
-        _migrate(con, p)
-    except _Locked:
-        if con is not None:
-            con.close()
-        raise _locked_error(p) from None
-    except sqlite3.DatabaseError as exc:
-        if con is not None:
-            con.close()
-        raise ResultsError(f"{p}: not a usable results database ({exc})") from None
-    except ResultsError:
-        con.close()
-        raise
-    return con
-
-
-def _wal(con: _Conn) -> None:
-    # Switching to WAL takes a lock for a moment; a concurrent first open may see SQLITE_BUSY even
-    # with a busy timeout, so retry briefly, within the open's deadline. Once set, the mode is
-    # persistent in the file.
-    attempt = 0
-    while True:
-        try:
-            mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() == "wal":
-                return
-            raise sqlite3.DatabaseError(f"journal_mode is {mode}, WAL unavailable")
-        except _Locked:
-            attempt += 1
-            if con.left_ms() <= 0:
-                raise
-            time.sleep(min(0.02 * attempt, 0.5, con.left_ms() / 1000))
-
-
-def _migrate(con: _Conn, p: Path) -> None:
-    have = _version(con, p)
-    if have == SCHEMA_VERSION:
-        return
-    if have is not None and have > SCHEMA_VERSION:
-        raise ResultsError(f"{p}: schema version {have} is newer than this program's ({SCHEMA_VERSION}); upgrade drill")
-    with _transaction(con):
-        have = _version(con, p)  # another process may have migrated it while we waited for the lock
-        if have is None:
-            for stmt in _SCHEMA:
-                con.execute(stmt)
-            have = 1
-        if have < 2:
-            for stmt in _V2:
-                con.execute(stmt)
-        if have < SCHEMA_VERSION:
-            con.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (SCHEMA_VERSION, _now()))
-
-
-def _version(con: sqlite3.Connection, p: Path) -> int | None:
-    row = con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
-    if row is None:
-        return None
-    v = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-    if v is None:
-        return None
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise ResultsError(f"{p}: schema_version: holds {_shown(v)}, not a version number")
-    return v
+def _resolve(path: str | Path | Location | None) -> Location:
+    return store.locate(path)
 
 
 @contextmanager
-def _transaction(con: sqlite3.Connection) -> Iterator[None]:
-    con.execute("BEGIN IMMEDIATE")  # take the write lock now: no deadlock upgrading a read later
-    try:
-        yield
-    except BaseException:
-        if con.in_transaction:
-            sqlite3.Connection.execute(con, "ROLLBACK")
-        raise
-    else:
-        con.execute("COMMIT")
-
-
-@contextmanager
-def _open(path: str | Path | None, create: bool) -> Iterator[sqlite3.Connection]:
-    p = _resolve(path)
-    con = _connect(p, create)
-    try:
+def _open(path: str | Path | Location | None, create: bool, write: bool = False) -> Iterator[Connection]:
+    with engine.opened(_resolve(path), create=create, write=write, wait_s=MAX_WAIT_S) as con:
         yield con
-    except _Locked:
-        raise _locked_error(p) from None
-    except sqlite3.DatabaseError as exc:
-        raise ResultsError(f"{p}: {exc}") from None
-    finally:
-        con.close()
 
 
-def check(path: str | Path | None = None) -> Path:
-    """Open (creating if need be) the database, to fail early on a bad path. Returns its path."""
-    p = _resolve(path)
-    with _open(p, create=True):
+def check(path: str | Path | Location | None = None) -> Location:
+    """Open (creating if need be) the store, to fail early on a bad path or URL. Returns where it
+    is: str() of it names it for a person, the password of a URL masked."""
+    loc = _resolve(path)
+    with _open(loc, create=True):
         pass
-    return p
+    return loc
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _shown(value: object, width: int = 40) -> str:
-    """A stored value quoted for a one-line message, control characters escaped."""
-    text = repr(value)
-    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-    return text if len(text) <= width else text[: width - 1] + "\u2026"
+_now = engine.now
+_shown = engine.shown
 
 
 # -- recording ----------------------------------------------------------------------------------------
@@ -437,9 +214,9 @@ def _journal_header_hash(journal: Path | None) -> str | None:
         return None
 
 
-def journal_sha256(journal: str | Path) -> str:
-    """The SHA-256 of a journal's bytes. Raises OSError for what cannot be read, ValueError for
-    a special file or one over the journal size limit (never waits on a FIFO)."""
+def journal_bytes(journal: str | Path) -> bytes:
+    """A journal's bytes. Raises OSError for what cannot be read, ValueError for a special file or
+    one over the journal size limit (never waits on a FIFO)."""
     p = Path(journal)
     fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
     try:
@@ -448,13 +225,18 @@ def journal_sha256(journal: str | Path) -> str:
             raise ValueError("not a regular file")
         if st.st_size > MAX_JOURNAL_BYTES:
             raise ValueError(f"larger than {MAX_JOURNAL_BYTES:,} bytes")
-        h = hashlib.sha256()
         with os.fdopen(fd, "rb", closefd=False) as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()
+            data = fh.read(MAX_JOURNAL_BYTES + 1)
+        if len(data) > MAX_JOURNAL_BYTES:
+            raise ValueError(f"larger than {MAX_JOURNAL_BYTES:,} bytes")
+        return data
     finally:
         os.close(fd)
+
+
+def journal_sha256(journal: str | Path) -> str:
+    """The SHA-256 of a journal's bytes (errors as journal_bytes)."""
+    return hashlib.sha256(journal_bytes(journal)).hexdigest()
 
 
 def _finite(o: Mapping, key: str) -> float:
@@ -499,12 +281,18 @@ def record(outcome, journal_path: str | Path | None, team: str | None = None, pa
               "score_usd": _finite(o, "score_usd"), "grade": _text(o, "grade"), "bankrupt": int(bool(o["bankrupt"])),
               "ended_at": _text(o, "ended_at"), "ended_by": _text(o, "ended_by")}
     journal = Path(journal_path).resolve() if journal_path is not None else None
-    digest = None
+    digest = journal_text = None
     if journal is not None:
         try:
-            digest = journal_sha256(journal)
+            data = journal_bytes(journal)
         except (OSError, ValueError):
-            digest = None  # /dev/null, or nothing written: the row has no journal to prove it
+            data = None  # /dev/null, or nothing written: the row has no journal to prove it
+        if data is not None:
+            digest = hashlib.sha256(data).hexdigest()
+            try:
+                journal_text = data.decode("utf-8")  # travels with the result: a debrief needs no host's disk
+            except UnicodeDecodeError:
+                journal_text = None
     recorded_at, scenario_hash = _now(), _journal_header_hash(journal)
     outcome_json = json.dumps(o, separators=(",", ":"))
     signed_by = signature = None
@@ -514,23 +302,93 @@ def record(outcome, journal_path: str | Path | None, team: str | None = None, pa
                          signing_key)
     row = {"recorded_at": recorded_at, "team": team, "scenario_hash": scenario_hash, **ranked,
            "journal": str(journal) if journal else None, "program": f"drill {__version__}", "outcome_json": outcome_json,
-           "source": source, "journal_sha256": digest, "signed_by": signed_by, "signature": signature}
-    cols = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    with _open(path, create=True) as con, _transaction(con):
-        cur = con.execute(f"INSERT INTO results ({cols}) VALUES ({marks})", tuple(row.values()))
-        return int(cur.lastrowid)
+           "source": source, "journal_sha256": digest, "signed_by": signed_by, "signature": signature,
+           "journal_text": journal_text}
+    loc = _resolve(path)
+    if loc.kind != store.POSTGRESQL:
+        with _open(loc, create=True, write=True) as con:
+            return _insert(con, row)
+    try:
+        deliver_pending(loc)  # what was kept while the server was away goes first, in order
+        with _open(loc, create=True, write=True) as con:
+            return _insert(con, row)
+    except Unreachable as exc:
+        kept = _keep(loc, row)
+        raise ResultsPending(f"{exc}: the result is kept on this host ({kept}) and delivered when the "
+                             "database is back") from None
+
+
+def _insert(con: Connection, row: dict) -> int:
+    return int(con.execute(_results_table.insert().values(**row)).inserted_primary_key[0])
+
+
+# -- kept while the database is away --------------------------------------------------------------------
+class ResultsPending(ResultsError):
+    """The PostgreSQL store was unreachable: the result is kept in this host's outbox and delivered
+    by a later record, `deliver_pending`, or a hosted drill's steering loop."""
+
+
+def outbox_dir() -> Path:
+    return data_dir() / "results-outbox"
+
+
+_ROW_KEYS = ("recorded_at", "team", "scenario_hash", "scenario", "difficulty", "seed", "contained", "contained_at",
+             "loss_usd", "collateral_usd", "score_usd", "grade", "bankrupt", "ended_at", "ended_by", "journal",
+             "program", "outcome_json", "source", "journal_sha256", "signed_by", "signature", "journal_text")
+
+
+def _keep(loc: Location, row: dict) -> Path:
+    """Write a row to the outbox, atomically (a file appears whole or not at all). The store is
+    named as shown (password masked): the outbox never holds a password."""
+    d = outbox_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    name = f"{time.time_ns():020d}-{secrets.token_hex(4)}.json"
+    tmp = d / (name + ".tmp")
+    tmp.write_text(json.dumps({"store": loc.shown, "row": row}))
+    os.replace(tmp, d / name)
+    return d / name
+
+
+def deliver_pending(loc: Location) -> int:
+    """Deliver the rows kept for this store while it was away, oldest first; how many were
+    delivered. A row already there (delivered before its file could be removed) is not written
+    twice. Raises Unreachable when the server is still away."""
+    d = outbox_dir()
+    try:
+        files = sorted(f for f in d.iterdir() if f.suffix == ".json")
+    except OSError:
+        return 0
+    delivered = 0
+    for f in files:
+        try:
+            kept = json.loads(f.read_text())
+        except (OSError, ValueError):
+            continue
+        row = kept.get("row") if isinstance(kept, dict) else None
+        if kept.get("store") != loc.shown or not isinstance(row, dict) or set(row) != set(_ROW_KEYS):
+            continue  # another store's, or not a row this program wrote
+        with _open(loc, create=True, write=True) as con:
+            same = select(_results_table.c.id).where(*(_results_table.c[k] == row[k] if row[k] is not None
+                                                       else _results_table.c[k].is_(None)
+                                                       for k in ("recorded_at", "team", "journal_sha256", "signature",
+                                                                 "outcome_json")))
+            if con.execute(same).first() is None:
+                _insert(con, row)
+        f.unlink()
+        delivered += 1
+    return delivered
 
 
 # -- reading ------------------------------------------------------------------------------------------
-_COLUMNS = ("id, recorded_at, team, scenario, scenario_hash, difficulty, seed, contained, contained_at, loss_usd, "
-            "collateral_usd, score_usd, grade, bankrupt, ended_at, ended_by, journal, program, source, journal_sha256, "
-            "signed_by, signature, outcome_json")
-_NAMES = tuple(c.strip() for c in _COLUMNS.split(","))
+_NAMES = ("id", "recorded_at", "team", "scenario", "scenario_hash", "difficulty", "seed", "contained", "contained_at",
+          "loss_usd", "collateral_usd", "score_usd", "grade", "bankrupt", "ended_at", "ended_by", "journal", "program",
+          "source", "journal_sha256", "signed_by", "signature", "outcome_json", "journal_text")
+# Read back as stored (no type processing): the checks below, not the driver, decide what a value is.
+_SELECT = select(*(type_coerce(_results_table.c[n], NullType()).label(n) for n in _NAMES))
 _TEXT_OR_NONE = (str, type(None))
 _TYPES = {"id": int, "recorded_at": str, "team": _TEXT_OR_NONE, "scenario_hash": _TEXT_OR_NONE, "journal": _TEXT_OR_NONE,
           "program": str, "source": _TEXT_OR_NONE, "journal_sha256": _TEXT_OR_NONE, "signed_by": _TEXT_OR_NONE,
-          "signature": _TEXT_OR_NONE, "outcome_json": str, **dict(_RANKED)}
+          "signature": _TEXT_OR_NONE, "outcome_json": str, "journal_text": _TEXT_OR_NONE, **dict(_RANKED)}
 
 
 @dataclass(frozen=True)
@@ -548,7 +406,7 @@ class _Row:
                               s["outcome_json"], s)
 
 
-def _row(values: tuple, p: Path) -> _Row:
+def _row(values, p: Location) -> _Row:
     d = dict(zip(_NAMES, values))
     rid = d["id"]
     for name, typ in _TYPES.items():
@@ -566,13 +424,11 @@ def _row(values: tuple, p: Path) -> _Row:
     return _Row(e, d["signature"], d["outcome_json"], d)
 
 
-def _where(scenario, difficulty, seed, team) -> tuple[str, list]:
-    clauses, params = [], []
+def _where(query, scenario, difficulty, seed, team):
     for col, val in (("scenario", scenario), ("difficulty", difficulty), ("seed", seed), ("team", team)):
         if val is not None:
-            clauses.append(f"{col} = ?")
-            params.append(val)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+            query = query.where(_results_table.c[col] == val)
+    return query
 
 
 def _check_limit(limit: int | None) -> None:
@@ -584,17 +440,14 @@ def _rows(path, *, scenario=None, difficulty=None, seed=None, team=None, limit=N
     p = _resolve(path)
     _check_limit(limit)
     if seed is not None and not 0 <= seed < 2**63:
-        return []  # no stored seed can match (and SQLite cannot bind it)
-    if not p.exists():
-        _check_file(p)
+        return []  # no stored seed can match (and the database cannot bind it)
+    if not engine.exists(p):
         return []
-    where, params = _where(scenario, difficulty, seed, team)
-    sql = f"SELECT {_COLUMNS} FROM results{where} ORDER BY id DESC"
+    query = _where(_SELECT, scenario, difficulty, seed, team).order_by(_results_table.c.id.desc())
     if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
+        query = query.limit(limit)
     with _open(p, create=False) as con:
-        return [_row(r, p) for r in con.execute(sql, params)]
+        return [_row(r, p) for r in con.execute(query)]
 
 
 def entries(path: str | Path | None = None, *, scenario: str | None = None, difficulty: str | None = None,
@@ -608,7 +461,7 @@ def _one(entry_id: int, path) -> _Row:
     if not 1 <= entry_id < 2**63:
         raise ResultsError(f"{p}: no result #{entry_id}")
     with _open(p, create=False) as con:
-        row = con.execute(f"SELECT {_COLUMNS} FROM results WHERE id = ?", (int(entry_id),)).fetchone()
+        row = con.execute(_SELECT.where(_results_table.c.id == int(entry_id))).first()
     if row is None:
         raise ResultsError(f"{p}: no result #{entry_id}")
     return _row(row, p)
@@ -618,7 +471,7 @@ def get(entry_id: int, path: str | Path | None = None) -> Entry:
     return _one(entry_id, path).entry
 
 
-def _parse_outcome(r: _Row, p: Path) -> dict:
+def _parse_outcome(r: _Row, p: Location) -> dict:
     try:
         o = json.loads(r.outcome_json)
     except (ValueError, RecursionError):
@@ -626,6 +479,22 @@ def _parse_outcome(r: _Row, p: Path) -> dict:
     if not isinstance(o, dict):
         raise ResultsError(f"{p}: result #{r.entry.id}: outcome_json: not an object")
     return o
+
+
+def stored_journal(entry_id: int, path: str | Path | None = None) -> str:
+    """The journal that travelled with a result (recorded in the store with it, schema 3 on), checked
+    against the content hash recorded with it. Raises ResultsError when there is none or it
+    does not match."""
+    p = _resolve(path)
+    r = _one(entry_id, p)
+    text = r.stored.get("journal_text")
+    if text is None:
+        raise ResultsError(f"{p}: result #{entry_id}: no journal was stored with it (recorded before drill "
+                           "kept journals in the store, or without one)")
+    if r.entry.journal_sha256 != hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest():
+        raise ResultsError(f"{p}: result #{entry_id}: journal_text: its content hash is not the one recorded "
+                           "with this result")
+    return text
 
 
 def stored_outcome(entry_id: int, path: str | Path | None = None) -> dict:
@@ -726,6 +595,20 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
+@contextmanager
+def _replayable(e: Entry, stored_text: str | None) -> Iterator[str]:
+    """The journal to replay: the file recorded, where it is on this machine's disk; else the copy
+    that travelled with the result, in a temporary file (its content hash is checked as the
+    file's would be)."""
+    if os.path.lexists(e.journal) or stored_text is None:
+        yield e.journal
+        return
+    with tempfile.TemporaryDirectory(prefix="drill-verify-") as tmp:
+        copy = Path(tmp) / Path(e.journal).name
+        copy.write_text(stored_text, encoding="utf-8")
+        yield str(copy)
+
+
 def verify(entry_id: int, path: str | Path | None = None, *, signing_key: bytes | None = None) -> Verification:
     """Re-simulate the entry's journal (drill.session.replay) and check that it reproduces the
     journal, every ranked column of the row and the outcome stored with it; that the journal is
@@ -749,45 +632,46 @@ def verify(entry_id: int, path: str | Path | None = None, *, signing_key: bytes 
         return fail("signature", problem)
     if not e.journal:
         raise ResultsError(f"result #{entry_id}: no journal was recorded with it")
-    if e.journal_sha256 is not None:
+    with _replayable(e, r.stored.get("journal_text")) as journal:
+        if e.journal_sha256 is not None:
+            try:
+                now = journal_sha256(journal)
+            except FileNotFoundError:
+                raise ResultsError(f"result #{entry_id}: {_shown(journal, 200)}: file: not found") from None
+            except (OSError, ValueError) as exc:
+                raise ResultsError(f"result #{entry_id}: {_shown(journal, 200)}: file: cannot read "
+                                   f"({getattr(exc, 'strerror', None) or exc})") from None
+            if now != e.journal_sha256:
+                return fail("journal", "journal: its content hash is not the one recorded with this result "
+                                       "(another journal, or this one changed since)")
+            others = [x for x in _rows(p) if x.entry.journal_sha256 == e.journal_sha256 and x.entry.id != e.id]
+            if others:
+                return fail("journal", f"journal: the same journal backs result #{others[0].entry.id}: "
+                                       "a journal proves one result")
         try:
-            now = journal_sha256(e.journal)
-        except FileNotFoundError:
-            raise ResultsError(f"result #{entry_id}: {_shown(e.journal, 200)}: file: not found") from None
-        except (OSError, ValueError) as exc:
-            raise ResultsError(f"result #{entry_id}: {_shown(e.journal, 200)}: file: cannot read "
-                               f"({getattr(exc, 'strerror', None) or exc})") from None
-        if now != e.journal_sha256:
-            return fail("journal", "journal: its content hash is not the one recorded with this result "
-                                   "(another journal, or this one changed since)")
-        others = [x for x in _rows(p) if x.entry.journal_sha256 == e.journal_sha256 and x.entry.id != e.id]
-        if others:
-            return fail("journal", f"journal: the same journal backs result #{others[0].entry.id}: "
-                                   "a journal proves one result")
-    try:
-        report = replay(e.journal)
-    except (JournalError, SessionError) as exc:
-        raise ResultsError(f"result #{entry_id}: {exc}") from None
-    except ScenarioError as exc:
-        raise ResultsError(f"result #{entry_id}: {e.journal}: header.scenario: {str(exc).splitlines()[0]}") from None
-    if not report.ok:
-        return fail("journal", f"the journal does not reproduce: {report.divergence}")
-    if report.cut_short or report.outcome is None:
-        return fail("journal", "the journal was cut short: it has no outcome to check the result against")
-    replayed = report.outcome.to_dict()
-    column = {**{k: getattr(e, k) for k, _ in _RANKED}, "contained": e.contained, "bankrupt": e.bankrupt}
-    for key, _ in _RANKED:
-        if not _same(column[key], replayed.get(key)):
-            return fail(key, f"the journal reproduces, but not this result: {key} recorded "
-                             f"{_shown(column[key])}, replayed {_shown(replayed.get(key))}")
-    if e.scenario_hash is not None and e.scenario_hash != _journal_header_hash(Path(e.journal)):
-        return fail("scenario_hash", "the journal reproduces, but not this result: scenario_hash differs from the journal's")
-    for key in sorted(set(stored) | set(replayed)):
-        if not _same(stored.get(key, "<missing>"), replayed.get(key, "<missing>")):
-            return fail(f"outcome.{key}", f"the journal reproduces, but not this result: outcome.{key} recorded "
-                                          f"{_shown(stored.get(key, '<missing>'))}, replayed "
-                                          f"{_shown(replayed.get(key, '<missing>'))}")
-    signed = f", signed by {e.signed_by}" if signing_key is not None else ""
-    return Verification(e, True, f"reproduced exactly: {report.checked_commands} commands, score "
-                                 f"{replayed['score_usd']:,.2f}{signed}")
+            report = replay(journal)
+        except (JournalError, SessionError) as exc:
+            raise ResultsError(f"result #{entry_id}: {exc}") from None
+        except ScenarioError as exc:
+            raise ResultsError(f"result #{entry_id}: {journal}: header.scenario: {str(exc).splitlines()[0]}") from None
+        if not report.ok:
+            return fail("journal", f"the journal does not reproduce: {report.divergence}")
+        if report.cut_short or report.outcome is None:
+            return fail("journal", "the journal was cut short: it has no outcome to check the result against")
+        replayed = report.outcome.to_dict()
+        column = {**{k: getattr(e, k) for k, _ in _RANKED}, "contained": e.contained, "bankrupt": e.bankrupt}
+        for key, _ in _RANKED:
+            if not _same(column[key], replayed.get(key)):
+                return fail(key, f"the journal reproduces, but not this result: {key} recorded "
+                                 f"{_shown(column[key])}, replayed {_shown(replayed.get(key))}")
+        if e.scenario_hash is not None and e.scenario_hash != _journal_header_hash(Path(journal)):
+            return fail("scenario_hash", "the journal reproduces, but not this result: scenario_hash differs from the journal's")
+        for key in sorted(set(stored) | set(replayed)):
+            if not _same(stored.get(key, "<missing>"), replayed.get(key, "<missing>")):
+                return fail(f"outcome.{key}", f"the journal reproduces, but not this result: outcome.{key} recorded "
+                                              f"{_shown(stored.get(key, '<missing>'))}, replayed "
+                                              f"{_shown(replayed.get(key, '<missing>'))}")
+        signed = f", signed by {e.signed_by}" if signing_key is not None else ""
+        return Verification(e, True, f"reproduced exactly: {report.checked_commands} commands, score "
+                                     f"{replayed['score_usd']:,.2f}{signed}")
 

@@ -21,6 +21,8 @@ def test_wheel_carries_the_scenarios_and_loads_them_outside_the_source_tree(tmp_
     assert "drill/_scenarios/knightmare/scenario.toml" in names
     assert "drill/_scenarios/knightmare/briefing.md" in names
     assert "drill/_scenarios/knightmare/historical.actions" in names
+    # the results store's migrations run from the installed package (issue 15)
+    assert {"drill/store/migrations/env.py", "drill/store/migrations/versions/v0003_steering.py"} <= set(names)
     target = tmp_path / "site"
     p = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
                        capture_output=True, text=True, timeout=600)

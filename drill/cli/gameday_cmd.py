@@ -27,6 +27,10 @@ def add_parsers(subparsers) -> None:
     s.add_argument("--grace", type=_grace, default=None, metavar="SECONDS",
                    help="a reloaded or reconnecting tab re-attaches to its running drill within this long "
                         "(default 30; 0: a closed tab ends its drill at once)")
+    s.add_argument("--results", metavar="PATH|URL",
+                   help="the results store every tab records into: a SQLite file, or postgresql://user@host/db "
+                        "shared by several serve hosts (then drills also register and take facilitator commands "
+                        "through it); default: $DRILL_RESULTS_URL, else the data directory's")
     s.add_argument("--ranked", action="store_true",
                    help="ranked play: the speed is fixed and only the facilitator pauses (drill facilitate)")
 
@@ -38,6 +42,10 @@ def add_parsers(subparsers) -> None:
                    help="attach to this drill at start (repeatable)")
     s.add_argument("--key", action="append", default=[], metavar="KEY",
                    help="a drill serve's facilitator key: attach to every drill it serves (repeatable)")
+    s.add_argument("--results", metavar="PATH|URL",
+                   help="the results store: with postgresql://user@host/db, every drill registered there (any "
+                        "host's) is listed and steered through it; default: $DRILL_RESULTS_URL, else the data "
+                        "directory's")
 
 
 def _port(text: str) -> int:
@@ -102,13 +110,36 @@ def run_serve(args) -> int:
         import textual_serve  # noqa: F401
     except ImportError:
         raise UsageError("drill serve: textual-serve is not installed (pip install textual-serve)") from None
+    loc = _share_results("drill serve", args.results)
     from drill.gameday.serve import serve
+    from drill.store import POSTGRESQL
 
     try:
         return serve(args.scenario, args.difficulty, args.seed, args.speed, args.host, args.port, args.public_url,
-                     args.max_drills, args.ranked, args.grace)
+                     args.max_drills, args.ranked, args.grace,
+                     results=str(loc) if loc.kind == POSTGRESQL or args.results is not None else None)
     except OSError as exc:  # socket.gaierror (an unknown name) is one too
         raise UsageError(f"drill serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
+
+
+def _share_results(command: str, target: str | None):
+    """Open the results store named by --results (or DRILL_RESULTS_URL) to fail early, in one line;
+    hand it on to every process started from here through DRILL_RESULTS_URL. Returns where it is."""
+    import os
+
+    from drill import results
+    from drill.cli.main import UsageError
+    from drill.store import ENV_URL, SQLITE
+
+    try:
+        if target is None and not os.environ.get(ENV_URL, "").strip():
+            return results.locate(None)  # the data directory's file, made when a drill first records
+        loc = results.check(target)
+    except results.ResultsError as exc:
+        raise UsageError(f"{command}: --results: {exc}") from None
+    if target is not None:
+        os.environ[ENV_URL] = str(loc.path.resolve()) if loc.kind == SQLITE else loc.url
+    return loc
 
 
 def run_facilitate(args) -> int:
@@ -126,10 +157,13 @@ def run_facilitate(args) -> int:
     for key in args.key:
         if not re.match(r"^[A-Za-z0-9_-]{16,64}$", key):
             raise UsageError("drill facilitate: --key: not a facilitator key (as drill serve printed it)")
+    loc = _share_results("drill facilitate", args.results)
     if not sys.stdout.isatty():
         raise UsageError("drill facilitate: no terminal to show the facilitator's console in")
     from drill.gameday.facilitator import FacilitatorApp
+    from drill.store import POSTGRESQL
 
-    app = FacilitatorApp(tokens=tokens, keys=list(args.key))
+    print(f"drill facilitate: results store {loc}", flush=True)
+    app = FacilitatorApp(tokens=tokens, keys=list(args.key), store=loc if loc.kind == POSTGRESQL else None)
     app.run()
     return 0

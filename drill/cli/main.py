@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--actions", help="file of 'HH:MM:SS COMMAND [ARGS]' lines")
     s.add_argument("--journal", help="write the journal here")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--results", help="record the result in this results database (default: the data directory's)")
+    s.add_argument("--results", metavar="PATH|URL",
+                   help="record the result in this results store: a SQLite file or postgresql://user@host/db "
+                        "(default: $DRILL_RESULTS_URL, else the data directory's)")
     s.add_argument("--team", help="the team name to record the result under")
 
     s = sub.add_parser("replay", help="re-simulate a journal and check it reproduces exactly")

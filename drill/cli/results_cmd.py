@@ -15,7 +15,9 @@ def add_parser(subparsers) -> None:
         description="List the drills recorded in the results store (newest first), rank them (--leaderboard), "
                     "or replay one entry's journal to check it (--verify ID). Leaderboards rank drills played "
                     "live (console or served) and list headless scripted runs apart.")
-    s.add_argument("--results", help="the results database (default: results.sqlite in the data directory)")
+    s.add_argument("--results", metavar="PATH|URL",
+                   help="the results store: a SQLite file, sqlite:///path or postgresql://user@host/db "
+                        "(default: $DRILL_RESULTS_URL, else results.sqlite in the data directory)")
     s.add_argument("--scenario")
     s.add_argument("--difficulty")
     s.add_argument("--seed", type=_seed)
@@ -25,6 +27,9 @@ def add_parser(subparsers) -> None:
     mode = s.add_mutually_exclusive_group()
     mode.add_argument("--leaderboard", action="store_true", help="rank by score per scenario, difficulty and seed")
     mode.add_argument("--verify", type=_positive, metavar="ID", help="replay entry ID's journal and check its result")
+    mode.add_argument("--journal", type=_positive, metavar="ID",
+                      help="print the journal stored with entry ID (it travels with the result: "
+                           "drill results --journal 7 > 7.jsonl && drill debrief 7.jsonl, on any host)")
     s.add_argument("--best-per-team", action="store_true", help="leaderboard: each team's best entry only")
     s.add_argument("--include-scripted", action="store_true",
                    help="leaderboard: rank headless scripted runs with the played drills")
@@ -77,9 +82,9 @@ def run(args) -> int:
     from drill import results
     from drill.cli.main import EXIT_FAIL, EXIT_OK, UsageError, _printable as clean
 
-    path = results.default_path() if args.results is None else args.results
     key = results.signing_key(args.key) if args.key else None
     try:
+        path = results.locate(args.results)  # str(path) names it for a person, any password masked
         if args.verify is not None:
             v = results.verify(args.verify, path, signing_key=key)
             if args.json:
@@ -88,6 +93,10 @@ def run(args) -> int:
             else:
                 print(clean(f"result #{v.entry.id} ({v.entry.journal}): {'' if v.ok else 'FAILED: '}{v.message}"))
             return EXIT_OK if v.ok else EXIT_FAIL
+        if args.journal is not None:
+            text = results.stored_journal(args.journal, path)
+            print("\n".join(clean(line) for line in text.splitlines()))  # a journal's JSON is ASCII: unchanged
+            return EXIT_OK
         filters = dict(scenario=args.scenario, difficulty=args.difficulty, seed=args.seed, team=args.team)
         if args.leaderboard:
             sources = results.SOURCES if args.include_scripted else results.PLAYED

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane
 
 from drill.gameday.channel import ChannelError
+from drill.store.errors import ResultsError
 from drill.gameday.roster import Roster, Watched, rank_key
 from drill.gameday.status import CommandRow
 from drill.scenario.loader import printable
@@ -182,9 +183,9 @@ class FacilitatorApp(App[None]):
     ]
 
     def __init__(self, tokens: dict[str, str] | None = None, keys: list[str] | None = None,
-                 poll_s: float = POLL_S, **kwargs):
+                 poll_s: float = POLL_S, store=None, **kwargs):
         super().__init__(**kwargs)
-        self.roster = Roster(tokens, keys)
+        self.roster = Roster(tokens, keys, store)
         self.poll_s = poll_s
         self.desk: Screen  # the main screen (set when mounted)
         self.current: str | None = None  # the drill the Drill tab shows
@@ -290,7 +291,7 @@ class FacilitatorApp(App[None]):
                 continue
             seen.add(key)
             try:
-                boards += results.leaderboard(scenario=key[0], difficulty=key[1], seed=key[2], best_per_team=True,
+                boards += results.leaderboard(self.roster.store, scenario=key[0], difficulty=key[1], seed=key[2], best_per_team=True,
                                               limit=10, signing_key=self._signing_key())
             except results.ResultsError as exc:
                 self.say(f"results store: {exc}", "red")
@@ -474,7 +475,7 @@ class FacilitatorApp(App[None]):
     async def _command(self, drill_id: str, text: str) -> None:
         try:
             answer = await self.roster.command(drill_id, text)
-        except ChannelError as exc:
+        except (ChannelError, ResultsError) as exc:
             self.say(f"{drill_id}: {text}: {exc}", "bold red")
             return
         except OSError as exc:

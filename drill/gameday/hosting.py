@@ -173,6 +173,7 @@ class HostedDrill:
         self.server = ChannelServer(self.host, facilitation.token)
         self.port: int | None = None
         self.registration: Registration | None = None
+        self.db_channel = None  # drill.gameday.dbchannel.DbChannel, when the results store is PostgreSQL
 
     async def open(self) -> int:
         self.port = await self.server.start()
@@ -186,7 +187,29 @@ class HostedDrill:
             "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         })
         self.probe.start()
+        self._open_db_channel()
         return self.port
+
+    def _open_db_channel(self) -> None:
+        """Where the results store is a shared PostgreSQL database, also register there and take
+        commands through it, so a facilitator on another host can steer this drill."""
+        from drill.store import POSTGRESQL, ResultsError, locate
+
+        try:
+            loc = locate(None)
+        except ResultsError:
+            return  # a bad DRILL_RESULTS_URL: recording the result will say so
+        if loc.kind != POSTGRESQL:
+            return
+        from drill.gameday.dbchannel import DbChannel, host_name
+        from drill.store.steering import DrillRow
+
+        session = self.drill.session
+        row = DrillRow(self.facilitation.drill_id, host_name(), self.team, self.drill.loaded.spec.id,
+                       session.difficulty, session.seed, self.facilitation.served_by, "live", None,
+                       _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), time.time())
+        self.db_channel = DbChannel(loc, row, self.facilitation.token, self.server.handle, self.host.truth)
+        self.db_channel.start()
 
     def unregister(self) -> None:
         if self.registration is not None:
@@ -195,4 +218,6 @@ class HostedDrill:
     async def close(self) -> None:
         self.probe.stop()
         self.unregister()
+        if self.db_channel is not None:
+            await self.db_channel.close()
         await self.server.close()

@@ -10,6 +10,7 @@ closed, its terminal quit) keeps its last status, marked gone, so its outcome st
 from __future__ import annotations
 
 import asyncio
+import hmac
 from dataclasses import dataclass, field
 
 from drill.gameday.channel import ChannelError, request, running_drills
@@ -89,8 +90,20 @@ def standings(watched: list[Watched]) -> list[Standing]:
     return out
 
 
+def db_info(row) -> dict:
+    """A drill registered in the shared database (drill.store.steering.DrillRow), as the registry's
+    entries read: `via` says its channel is the database, `status` is what it last published."""
+    return {"id": row.drill_id, "team": row.team, "scenario": row.scenario, "difficulty": row.difficulty,
+            "seed": row.seed, "served_by": row.served_by, "host": row.host, "started": row.started_at,
+            "via": "db", "db_state": row.state, "status": row.status, "status_json": row.status_json,
+            "status_mac": row.status_mac}
+
+
 class Roster:
-    def __init__(self, tokens: dict[str, str] | None = None, keys: list[str] | None = None):
+    def __init__(self, tokens: dict[str, str] | None = None, keys: list[str] | None = None, store=None):
+        self.store = store  # a PostgreSQL results store (drill.store.Location) shared by every host, or None
+        self.store_error: str | None = None  # why the last read of it failed
+        self.db_running: list[dict] = []  # the drills registered in it, as last read
         self.running: list[dict] = []  # the registry, as last read
         self.watched: dict[str, Watched] = {}
         self.keys: dict[str, str] = {}  # fingerprint -> key
@@ -125,7 +138,8 @@ class Roster:
     def refresh_registry(self, read: bool = True) -> list[dict]:
         """Read the registry; attach drills served under a known key; mark vanished ones gone."""
         if read:
-            self.running = running_drills()
+            from_db = {d["id"] for d in self.db_running}
+            self.running = [d for d in running_drills() if d.get("id") not in from_db] + self.db_running
         ids = {d.get("id") for d in self.running}
         for d in self.running:
             fp = d.get("served_by")
@@ -139,7 +153,38 @@ class Roster:
         return self.running
 
     # -- talking to the drills ------------------------------------------------------------------------
+    async def read_store(self) -> None:
+        """Read the drills registered in the shared database (every host's), then the registry."""
+        if self.store is None:
+            return
+        from drill.store import ResultsError
+        from drill.store.steering import live_drills
+
+        try:
+            rows = await asyncio.to_thread(live_drills, self.store)
+        except ResultsError as exc:
+            self.store_error = str(exc)
+            return
+        self.store_error = None
+        self.db_running = [db_info(r) for r in rows]
+        self.refresh_registry()
+
     async def poll_one(self, w: Watched) -> None:
+        if w.info.get("via") == "db":
+            from drill.gameday.dbchannel import status_mac
+
+            status, text, mac = w.info.get("status"), w.info.get("status_json"), w.info.get("status_mac")
+            if text is None:
+                return  # registered, nothing published yet
+            if not isinstance(mac, str) or not hmac.compare_digest(mac, status_mac(w.token, w.drill_id, text)):
+                # As the loopback channel refuses a wrong token: this token did not sign that status.
+                w.state, w.error = "refused", "refused: its status is not signed with this token"
+                return
+            if isinstance(status, dict):
+                w.status = status
+            w.state = {"ended": "ended", "gone": "gone"}.get(w.info.get("db_state"), "live")
+            w.error = None if w.state != "gone" else "its host stopped publishing"
+            return
         port = w.info.get("port")
         if w.state in ("refused", "gone") or not port:
             if not port and w.state == "attaching":
@@ -158,12 +203,17 @@ class Roster:
         w.state = "ended" if w.view is not None and w.view.finished else "live"
 
     async def poll(self) -> None:
+        await self.read_store()
         await asyncio.gather(*(self.poll_one(w) for w in list(self.watched.values())))
 
     async def command(self, drill_id: str, text: str) -> str:
         """Send one facilitator command; returns the drill's answer. Raises ChannelError (refused,
         malformed) or OSError (the drill is gone)."""
         w = self.watched[drill_id]
+        if w.info.get("via") == "db":
+            from drill.gameday.dbchannel import send
+
+            return await asyncio.to_thread(send, self.store, drill_id, w.token, text)
         port = w.info.get("port")
         if not port:
             raise ChannelError("that drill is not running on this machine")

@@ -394,7 +394,7 @@ def _drill_in_progress(pid: int) -> bool:
 
 
 def banner(host: str, port: int, key: str, command_args: dict, data: str, public_url: str | None,
-           max_drills: int) -> str:
+           max_drills: int, results: str | None = None) -> str:
     shown = f"[{host}]" if ":" in host else host
     url = public_url or f"http://{shown}:{port}"
     what = command_args.get("scenario") or "any bundled scenario (the picker)"
@@ -415,6 +415,8 @@ def banner(host: str, port: int, key: str, command_args: dict, data: str, public
         f"  drill       {what}, speed {command_args.get('speed', 1.0):g}x"
         + (" · RANKED: only the facilitator pauses or changes the speed" if command_args.get("ranked") else ""),
         f"  data        {printable(data)}  (journals, results, the running drills' registry)",
+        *([f"  results     {printable(results)}  (every tab records here; drills register and take commands here)"]
+          if results else []),
         "  facilitator key (shown once, stored nowhere; keep it from the trainees):",
         f"              {key}",
         "  facilitate  in another terminal on this machine: drill facilitate, then type the key",
@@ -435,7 +437,8 @@ def check_bindable(host: str, port: int) -> None:
 
 def serve(scenario: str | None, difficulty: str | None, seed: int | None, speed: float, host: str = DEFAULT_HOST,
           port: int = DEFAULT_PORT, public_url: str | None = None, max_drills: int = DEFAULT_MAX_DRILLS,
-          ranked: bool = False, grace_s: float | None = None) -> int:
+          ranked: bool = False, grace_s: float | None = None, results: str | None = None) -> int:
+    """`results`: the shared results store, as shown (its password masked), when one was named."""
     from drill.paths import data_dir
 
     check_bindable(host, port)
@@ -452,7 +455,7 @@ def serve(scenario: str | None, difficulty: str | None, seed: int | None, speed:
                          grace_s=GRACE_S if grace_s is None else grace_s)
     print(banner(host, port, key, {"scenario": scenario, "difficulty": difficulty, "seed": seed, "speed": speed,
                                    "ranked": ranked},
-                 str(root), public_url, max_drills), flush=True)
+                 str(root), public_url, max_drills, results), flush=True)
     print(f"  (key fingerprint {fingerprint(key)}: the registry names it, the facilitator app shows it)", flush=True)
     server.serve()
     return 0

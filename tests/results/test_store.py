@@ -269,6 +269,14 @@ def test_verify_catches_a_tampered_journal_a_swapped_result_and_a_missing_journa
     assert lie.returncode == 1 and "reproduces, but not this result" in lie.stdout
     e = results.get(rid, db)
     j.unlink()
+    # Issue 15: the journal travels with its result, so with the file gone the stored copy is
+    # replayed (and still caught); a row without a stored copy (an older release's) says not found.
+    gone = drill("results", "--results", db, "--verify", e.id, data_dir=tmp_path)
+    assert gone.returncode == 1 and "FAILED" in gone.stdout and "(start smars-" in gone.stdout, gone.stdout + gone.stderr
+    con = sqlite3.connect(db)
+    con.execute("UPDATE results SET journal_text = NULL WHERE id = ?", (e.id,))
+    con.commit()
+    con.close()
     one_line_error(drill("results", "--results", db, "--verify", e.id, data_dir=tmp_path), "not found")
     one_line_error(drill("results", "--results", db, "--verify", 999, data_dir=tmp_path), "no result #999")
 
