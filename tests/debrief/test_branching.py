@@ -72,7 +72,13 @@ def _figures(result: dict) -> str:
     return json.dumps({k: v for k, v in result.items() if k not in TIMING}, sort_keys=True)
 
 
-@pytest.mark.parametrize("name", sorted(JOURNALS))
+# Each journal is a few dozen whole mornings twice: the default run compares two (a steered
+# knightmare and a steered fat-finger), `-m heavy` all four.
+DEFAULT_RUN = {"knightmare-historical-steered", "fat-finger-steered"}
+
+
+@pytest.mark.parametrize("name", [n if n in DEFAULT_RUN else pytest.param(n, marks=pytest.mark.heavy)
+                                  for n in sorted(JOURNALS)])
 def test_every_what_if_by_branching_is_the_what_if_from_scratch(name, tmp_path, runner):
     scenario, difficulty, steps = JOURNALS[name]
     path = tmp_path / f"{name}.jsonl"
