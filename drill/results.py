@@ -35,6 +35,7 @@ from pathlib import Path
 
 from drill import __version__
 from drill.paths import data_dir
+from drill.seeds import is_seed
 
 SCHEMA_VERSION = 2
 MAX_WAIT_S = 10.0  # the longest one open of the store waits on another process's lock, all told
@@ -497,7 +498,7 @@ def record(outcome, journal_path: str | Path | None, team: str | None = None, pa
         if not team or len(team) > MAX_TEAM_CHARS or not team.isprintable():
             raise ResultsError(f"team: must be 1 to {MAX_TEAM_CHARS} printable characters")
     seed = o["seed"]
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+    if not is_seed(seed):
         raise ResultsError(f"outcome: seed: not a seed ({_shown(seed)})")
     ranked = {"scenario": _text(o, "scenario"), "difficulty": _text(o, "difficulty"), "seed": seed,
               "contained": int(bool(o["contained"])), "contained_at": _text(o, "contained_at", optional=True),
@@ -589,7 +590,7 @@ def _check_limit(limit: int | None) -> None:
 def _rows(path, *, scenario=None, difficulty=None, seed=None, team=None, limit=None) -> list[_Row]:
     p = _resolve(path)
     _check_limit(limit)
-    if seed is not None and not 0 <= seed < 2**63:
+    if seed is not None and not is_seed(seed):
         return []  # no stored seed can match (and SQLite cannot bind it)
     if not p.exists():
         _check_file(p)

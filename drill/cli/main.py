@@ -10,43 +10,13 @@ from pathlib import Path
 
 from drill import __version__
 from drill.cli import debrief_cmd, gameday_cmd, results_cmd  # light: their heavy imports are inside their handlers
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad input: printed as one line, exit code 2."""
-
-
-def _printable(text: str) -> str:
-    """Control characters escaped, newlines included: a hostile file name must not drive the
-    terminal or break the one-line contract."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+from drill.cli.args import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError
+from drill.cli.args import printable as _printable, seed as _seed, speed as _speed
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not argparse's usage block
         raise UsageError(f"{self.prog}: {message}")
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63-1: {text!r}")
-    return value
-
-
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= 600:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most 600: {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

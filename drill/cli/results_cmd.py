@@ -8,7 +8,7 @@ import json
 
 
 def add_parser(subparsers) -> None:
-    from drill.cli.main import _seed
+    from drill.cli.args import seed as _seed
 
     s = subparsers.add_parser(
         "results", help="recorded drills, the leaderboard, or --verify an entry",
@@ -75,7 +75,7 @@ def _board_lines(b, clean) -> list[str]:
 
 def run(args) -> int:
     from drill import results
-    from drill.cli.main import EXIT_FAIL, EXIT_OK, UsageError, _printable as clean
+    from drill.cli.args import EXIT_FAIL, EXIT_OK, UsageError, printable as clean
 
     path = results.default_path() if args.results is None else args.results
     key = results.signing_key(args.key) if args.key else None

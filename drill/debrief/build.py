@@ -24,6 +24,7 @@ from drill.debrief.runner import DEFAULT_WORKERS, Runner
 from drill.debrief.sim import extract, visible_in
 from drill.scenario.loader import LoadedScenario, ScenarioError
 from drill.session.journal import Journal, JournalError, read
+from drill.seeds import SEED_RANGE, is_seed
 from drill.session.replay import scenario_for
 from drill.timefmt import fmt_clock, parse_clock
 
@@ -73,8 +74,8 @@ def open_journal(path: str | Path) -> Context:
                            "so it cannot be re-simulated (drill replay would diverge too)")
     if h["difficulty"] not in sc.spec.difficulties:
         raise DebriefError(f"{p}: header.difficulty: {h['difficulty']!r} is not a difficulty of {sc.id}")
-    if not 0 <= h["seed"] < 2**63:
-        raise DebriefError(f"{p}: header.seed: must be between 0 and 2**63-1")
+    if not is_seed(h["seed"]):
+        raise DebriefError(f"{p}: header.seed: must be {SEED_RANGE}")
     names = {"server": {x.lower() for x in sc.spec.fleet.servers}, "flag": {x.lower() for x in sc.spec.flags}}
     for c in j.commands:
         try:

@@ -22,7 +22,7 @@ from textual.containers import Horizontal, HorizontalScroll, Vertical, VerticalS
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane
 
-from drill.gameday.channel import ChannelError
+from drill.hosting.channel import ChannelError
 from drill.gameday.roster import Roster, Watched, rank_key
 from drill.scenario.loader import printable
 

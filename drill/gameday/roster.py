@@ -2,7 +2,7 @@
 status and their live standings. No Textual: the facilitator app renders what this holds.
 
 A drill is attached with its token (typed, or `--token ID=TOKEN`) or through the key of the
-`drill serve` that started it (the token is derived; see drill.gameday.hosting). The first status
+`drill serve` that started it (the token is derived; see drill.hosting.hosted). The first status
 request proves the token: a refusal detaches it and says so. A drill that stops answering (its tab
 closed, its terminal quit) keeps its last status, marked gone, so its outcome stays on the board.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from drill.gameday.channel import ChannelError, request, running_drills
-from drill.gameday.hosting import fingerprint, token_for
+from drill.hosting.channel import ChannelError, request, running_drills
+from drill.hosting.hosted import fingerprint, token_for
 from drill.results import outcome_rank_key
 
 POLL_TIMEOUT_S = 2.0

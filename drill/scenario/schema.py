@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from drill.commands import VERBS
+from drill.seeds import SEED_LIMIT
 from drill.timefmt import parse_clock
 
 # A time of day in the scenario's clock (US Eastern), stored as ms since midnight.
@@ -443,7 +444,7 @@ class Scenario(Strict):
     id: Name
     title: Annotated[str, Field(min_length=1, max_length=120)]
     summary: Annotated[str, Field(min_length=1, max_length=300)]
-    seed: int = Field(ge=0, le=2**63 - 1)
+    seed: int = Field(ge=0, le=SEED_LIMIT - 1)
     default_difficulty: Name
     briefing: Name = Field(description="Markdown file beside the scenario")
     runbook: Name = Field(description="Markdown file beside the scenario")

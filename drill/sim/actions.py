@@ -11,10 +11,9 @@ import numpy as np
 from drill.commands import Command
 from drill.sim import orders as ob
 from drill.sim.fleet import RESTING, RUNAWAY
-from drill.sim.world import World
+from drill.sim.world import DONE, QUEUED, REFUSED, RUNNING, World  # noqa: F401  (the session reads them here)
 from drill.timefmt import fmt_clock
 
-QUEUED, RUNNING, DONE, REFUSED = "queued", "running", "done", "refused"
 LOG_LINES = 12  # the newest log lines `logs` shows, one per open parent
 
 

@@ -20,6 +20,8 @@ from drill.sim.telemetry import Alert, Curve, FlowRates, Message, RiskMonitor, T
 
 TICK_MS = 1000
 TAPE_PER_TICK = 6
+# An action's status (drill.sim.actions.Action): the world reads it to tell what the trainee ran.
+QUEUED, RUNNING, DONE, REFUSED = "queued", "running", "done", "refused"
 
 
 @dataclass
@@ -502,8 +504,6 @@ class World:
     def _trainee_activity(self) -> tuple[frozenset[tuple[str, ...]], int]:
         """The trainee's accepted commands so far (running or done, as lower-case words; a refusal is
         settled as it is submitted), and when the trainee last submitted anything."""
-        from drill.sim.actions import REFUSED  # actions imports this module: import at use
-
         log = self.actions_log
         new = log[self._log_read:]
         if new:

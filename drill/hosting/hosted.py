@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from drill.commands import CommandError
-from drill.gameday.channel import ChannelServer, Registration, new_token, register
-from drill.gameday.host import DrillHost
+from drill.hosting.channel import ChannelServer, Registration, new_token, register
+from drill.hosting.host import DrillHost
 
 KEY_ENV = "DRILL_SERVE_KEY"  # how `drill serve` hands its facilitator key to each tab's process
 
