@@ -26,10 +26,9 @@ from drill.scenario.loader import LoadedScenario, ScenarioError
 from drill.session.journal import Journal, JournalError, read
 from drill.seeds import SEED_RANGE, is_seed
 from drill.session.replay import scenario_for
+from drill.session.scoring import ENDED_BY
 from drill.timefmt import fmt_clock, parse_clock
 
-ENDED_BY = {"end": "the scenario's end", "resolve": "the scenario's end, after you declared it resolved",
-            "bankruptcy": "bankruptcy", "abandoned": "the trainee quitting", "running": "the journal being cut short"}
 # Order of events at the same instant on the timeline.
 _RANK = {"clock": 0, "email": 1, "call": 1, "alert": 1, "facilitator": 2, "command": 2, "phase": 3, "end": 4}
 _PHASE_TITLE = {"incident": "Incident: the first erroneous child order", "contained": "Contained",
