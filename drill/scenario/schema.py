@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from drill.commands import VERBS
+# The engine's code paths (a release maps each flag to one): one table, drill/scenario/behaviours.py.
+from drill.scenario.behaviours import BEHAVIOURS, UNENDING_BEHAVIOURS
 from drill.seeds import SEED_LIMIT
 from drill.timefmt import parse_clock
 
@@ -20,20 +22,6 @@ ClockTime = Annotated[int, BeforeValidator(parse_clock)]
 Name = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Usd = Annotated[float, Field(ge=0, le=1e12)]
 Text = Annotated[str, Field(max_length=4000)]
-
-# The engine's code paths. A release maps each flag to one of these; scenario files select
-# behaviours by name and never carry Python.
-BEHAVIOURS = {
-    "route_until_filled": "sends child orders until the parent is filled, then stops (healthy)",
-    "runaway_untracked": "sends child orders without counting fills: never stops on its own (fault)",
-    "pov_unlimited": "sells a share of the last minute's market volume with no price or time limit (fault)",
-    "resting_order": "rests at the exchange and fills as buyers arrive, whatever the firm's servers do",
-    "overfill": "counts fills wrong: keeps sending until behaviours.overfill_factor times the quantity (fault)",
-}
-# Behaviours that are faults: their children are erroneous and a server running them is armed.
-FAULTY_BEHAVIOURS = {"runaway_untracked", "pov_unlimited", "overfill"}
-# Paths on which a parent may stay live until the scenario ends, whatever it fills.
-UNENDING_BEHAVIOURS = {"runaway_untracked", "pov_unlimited", "resting_order"}
 
 # Work bounds (Scenario._references; the measurements are in docs/RELIABILITY.md, "Work bounds").
 MAX_PARENT_ORDERS = 200_000
@@ -588,7 +576,8 @@ class Scenario(Strict):
                 if ways & UNENDING_BEHAVIOURS:
                     life = span
                 else:
-                    factor = overfill_factor if "overfill" in ways else 1.0
+                    overfills = any(BEHAVIOURS[w].lives == "until_overfilled" for w in ways)
+                    factor = overfill_factor if overfills else 1.0
                     life = min(span, f.qty_lots[1] * factor / lots_per_s / self.market.fill_probability)
                 total += f.rate_per_min * (f.end - f.start) / 60_000 * life
             return total
