@@ -35,13 +35,13 @@ from pathlib import Path
 
 from drill import __version__
 from drill.paths import data_dir
+from drill.session.journal import MAX_JOURNAL_BYTES  # hashing a journal larger than one reads is refused
 from drill.seeds import is_seed
 
 SCHEMA_VERSION = 2
 MAX_WAIT_S = 10.0  # the longest one open of the store waits on another process's lock, all told
 MAX_TEAM_CHARS = 60
 MAX_LIMIT = 1_000_000  # `limit` beyond this is refused (SQLite's LIMIT is a 64-bit integer)
-MAX_JOURNAL_BYTES = 50_000_000  # as drill.session.journal reads; hashing more is refused
 
 SOURCE_LIVE, SOURCE_SERVED, SOURCE_SCRIPT = "live", "served", "script"
 SOURCES = (SOURCE_LIVE, SOURCE_SERVED, SOURCE_SCRIPT)

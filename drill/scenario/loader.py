@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from drill.paths import UnreadableFile, read_bounded
 from drill.scenario.schema import Scenario
 
 SCENARIO_FILE = "scenario.toml"
@@ -100,15 +101,9 @@ def _field_path(loc: tuple) -> str:
 
 def _read_text(path: Path, label: str) -> str:
     try:
-        if not path.is_file() and path.exists():
-            raise ScenarioError([Problem(str(path), label, "not a regular file")])
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ScenarioError([Problem(str(path), label, f"file is larger than {MAX_FILE_BYTES:,} bytes")])
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), label, "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(str(path), label, f"cannot read: {exc}")]) from None
+        return read_bounded(path, MAX_FILE_BYTES)
+    except UnreadableFile as why:
+        raise ScenarioError([Problem(str(path), label, str(why))]) from None
 
 
 def load(name_or_path: str) -> LoadedScenario:

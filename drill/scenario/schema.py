@@ -457,6 +457,17 @@ class Scenario(Strict):
     calibration: list[CalibrationTarget] = Field(default_factory=list, max_length=30)
     injects: list[Inject] = Field(default_factory=list, max_length=30)
     historical_loss_usd: Usd | None = Field(None, description="what the real incident cost, for the debrief")
+    refusals: dict[str, Text] = Field(default_factory=dict, max_length=30, description=(
+        "why a command a difficulty does not offer is refused, in the story's words, by command "
+        "(the engine's generic reason otherwise)"))
+
+    @field_validator("refusals")
+    @classmethod
+    def _refusals_name_commands(cls, refusals: dict[str, str]) -> dict[str, str]:
+        unknown = [v for v in refusals if v not in VERBS or VERBS[v].role != "trainee"]
+        if unknown:
+            raise ValueError(f"unknown commands {unknown} (known: {', '.join(v for v in VERBS if VERBS[v].role == 'trainee')})")
+        return refusals
 
     def action_ms(self, difficulty: str, verb: str) -> int:
         """How long a command takes in this difficulty, in sim milliseconds."""

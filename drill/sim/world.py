@@ -44,6 +44,22 @@ def pick_missed(spec: Scenario, seed: int) -> list[str]:
     return [spec.fleet.servers[i] for i in sorted(picks)]
 
 
+def faulty_placeholders(missed: list[str]) -> dict[str, str]:
+    """What scenario text may write for the truth of a seed's variant, the same in plays, hints,
+    lessons and the timeline's messages: {faulty_server} is the first server that missed the
+    deploy ("none" when none did), {faulty_server_N} the N-th."""
+    subs = {"{faulty_server}": missed[0] if missed else "none"}
+    for i, name in enumerate(missed, 1):
+        subs[f"{{faulty_server_{i}}}"] = name
+    return subs
+
+
+def fill_placeholders(text: str, subs: dict[str, str]) -> str:
+    for key, value in subs.items():
+        text = text.replace(key, value)
+    return text
+
+
 def order_times(spec: Scenario, seed: int) -> list[int]:
     """When each scheduled order arrives under this seed: at its time under the scenario's own
     seed, moved by up to its jitter in every variant (so nobody can time a reply to it)."""
@@ -518,12 +534,11 @@ class World:
 
     def _ran(self, pattern: str, ran: frozenset[tuple[str, ...]]) -> bool:
         """A bare verb matches the verb with any arguments; otherwise the whole command, with
-        {faulty_server} standing for any of the servers that missed the deploy."""
+        its placeholders filled in (faulty_placeholders)."""
         words = tuple(w.lower() for w in pattern.split())
         if len(words) == 1:
             return any(r[:1] == words for r in ran)
-        wanted = {tuple(w.lower() for w in pattern.replace("{faulty_server}", s).split()) for s in self.missed or ["none"]}
-        return any(r in wanted for r in ran)
+        return tuple(w.lower() for w in fill_placeholders(pattern, faulty_placeholders(self.missed)).split()) in ran
 
     def hint_state(self, state: str) -> bool:
         """The fleet states a hint can ask for (schema.HINT_STATES)."""
@@ -633,7 +648,7 @@ class World:
     # -- the timeline -------------------------------------------------------------------------------
     def _fill(self, text: str, any_server: str = "") -> str:
         """Placeholders known when the drill is built: the truth, and (for noise) some server."""
-        text = text.replace("{faulty_server}", ", ".join(self.missed) or "none")
+        text = fill_placeholders(text, faulty_placeholders(self.missed))
         return text.replace("{random_server}", any_server or self.fleet.servers[0].name)
 
     HOT_SYMBOLS = 3  # how many names a caller mentions
