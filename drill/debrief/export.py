@@ -16,8 +16,6 @@ from drill.debrief.model import Debrief, TimelineEvent
 from drill.session.scoring import ENDED_BY
 
 FORMAT = 1
-KIND_LABEL = {"earliest": "earliest containment", "without": "without a command", "earlier": "contained earlier",
-              "historical": "historical play", "best": "best play"}
 
 
 # -- shared pieces ---------------------------------------------------------------------------------

@@ -101,9 +101,6 @@ class Roster:
         self.refresh_registry(read=False)
         return fp
 
-    def detach(self, drill_id: str) -> None:
-        self.watched.pop(drill_id, None)
-
     def _place(self, w: Watched) -> None:
         info = next((d for d in self.running if d.get("id") == w.drill_id), None)
         if info is not None:

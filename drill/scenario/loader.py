@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from drill.paths import UnreadableFile, read_bounded
-from drill.scenario.schema import Scenario
+from drill.scenario.schema import Problems, Scenario
 
 SCENARIO_FILE = "scenario.toml"
 # Refuse absurd files before parsing them: real scenarios are a few kilobytes.
@@ -99,6 +99,19 @@ def _field_path(loc: tuple) -> str:
     return ".".join(str(x) for x in loc) or "(top level)"
 
 
+def _problems(file: str, exc: ValidationError) -> list[Problem]:
+    """One Problem per field: pydantic's own errors, and each cross-reference the scenario breaks
+    (schema.Problems, raised once with all of them)."""
+    problems = []
+    for err in exc.errors():
+        found = err.get("ctx", {}).get("error")
+        if isinstance(found, Problems):
+            problems.extend(Problem(file, field, message) for field, message in found.found)
+        else:
+            problems.append(Problem(file, _field_path(err["loc"]), err["msg"].removeprefix("Value error, ")))
+    return problems
+
+
 def _read_text(path: Path, label: str) -> str:
     try:
         return read_bounded(path, MAX_FILE_BYTES)
@@ -123,22 +136,10 @@ def load(name_or_path: str) -> LoadedScenario:
             msg, _, pos = msg.rpartition(" (at ")
             where = pos.rstrip(")")
         raise ScenarioError([Problem(str(toml_path), where, msg)]) from None
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib's message ends with "(at line N, column M)": lift that to the front.
-        msg = str(exc)
-        where = "syntax"
-        if "(at line" in msg:
-            msg, _, pos = msg.rpartition(" (at ")
-            where = pos.rstrip(")")
-        raise ScenarioError([Problem(str(toml_path), where, msg)]) from None
     try:
         spec = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(Problem(str(toml_path), _field_path(err["loc"]), msg))
-        raise ScenarioError(problems) from None
+        raise ScenarioError(_problems(str(toml_path), exc)) from None
     directory = toml_path.parent
     briefing = _read_text(directory / spec.briefing, "briefing")
     runbook = _read_text(directory / spec.runbook, "runbook")

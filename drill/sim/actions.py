@@ -313,11 +313,6 @@ def _hint(world: World, a: Action):
     a.result = world.next_hint()
 
 
-def _resolve(world: World, a: Action):
-    yield from _wait(world, a)
-    a.result = "incident declared resolved"
-
-
 _HANDLERS = {
     "inspect": _inspect,
     "logs": _logs,
@@ -336,5 +331,4 @@ _HANDLERS = {
     "kill-switch": _kill_switch,
     "ack": _ack,
     "hint": _hint,
-    "resolve": _resolve,
-}
+}  # `resolve` is the session's own (Session._resolve): it ends the trainee's part at once

@@ -117,11 +117,6 @@ class Fleet:
         faulty = FAULTY[self.path[self.release_of()][:, enabled]].any(axis=1)
         return faulty & self.in_service_mask()
 
-    def armed(self, s: Server) -> list[str]:
-        """Enabled flags that this server's release would turn into runaway code."""
-        return [f for i, f in enumerate(self.flag_names)
-                if self.flag_enabled[i] and f in self.flowing_flags and FAULTY[self.path[s.release, i + 1]]]
-
     def state_label(self, s: Server) -> str:
         if s.outages:
             return s.activity or "restarting"

@@ -20,6 +20,9 @@ from drill.sim.telemetry import Alert, Curve, FlowRates, Message, RiskMonitor, T
 
 TICK_MS = 1000
 TAPE_PER_TICK = 6
+# How often the coach looks whether the trainee is stuck: a hint arrives at most this late after
+# Difficulty.stuck_hint_after_s (at least 10 s) has passed. Journals replay only at this value.
+COACH_POLL_MS = 5_000
 # An action's status (drill.sim.actions.Action): the world reads it to tell what the trainee ran.
 QUEUED, RUNNING, DONE, REFUSED = "queued", "running", "done", "refused"
 
@@ -99,7 +102,6 @@ class World:
         self.incident = Incident()
         self.collateral_usd = 0.0
         self.cancelled_customer_orders = 0  # customers' orders cancelled or offset before they were filled as meant
-        self.rejected_parents = 0
         # Noise by seed: servers do not carry equal shares of the flow, so a busy or quiet server
         # is not by itself the odd one out.
         spread = spec.fleet.routing_spread_pct / 100
@@ -111,7 +113,6 @@ class World:
         self.runaway_parents = 0
         self.runaway_executions = 0
         self.runaway_shares = 0
-        self.runaway_children = 0
         self.total_sent_shares = 0
         self.total_filled_shares = 0
         self.customer_shares = 0
@@ -188,8 +189,7 @@ class World:
             done += k
             serving = np.flatnonzero(self.fleet.in_service_mask())
             if len(serving) == 0:
-                self.rejected_parents += k  # nobody to take them: business lost
-                continue
+                continue  # nobody to take them: business lost (scored per server-minute off)
             share = np.cumsum(self.route_weight[serving])
             at_share = pick_server[part] * share[-1]
             servers = serving[np.minimum(np.searchsorted(share, at_share, side="right"), len(serving) - 1)]
@@ -335,7 +335,6 @@ class World:
         self.customer_shares += int(customer.sum())
         if erroneous.any():
             e_children = int(children[erroneous].sum())
-            self.runaway_children += e_children
             self.runaway_executions += int(fills[erroneous].sum())
             self.runaway_shares += int(fill_sh[erroneous].sum())
             if e_children:
@@ -469,7 +468,7 @@ class World:
         nothing for a while, the next hint that fits the drill arrives in the inbox."""
         patience = int(self.difficulty.stuck_hint_after_s * 1000)
         while len(self._given_hints) < len(self.spec.hints):
-            yield self.env.timeout(5_000)
+            yield self.env.timeout(COACH_POLL_MS)
             inc = self.incident
             if inc.first_error_at is None or not inc.hazard:
                 continue
