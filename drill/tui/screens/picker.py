@@ -13,11 +13,11 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from drill.results import MAX_TEAM_CHARS  # as the results store allows
 from drill.scenario import LoadedScenario, ScenarioError, bundled_ids, load
 from drill.seeds import SEED_RANGE, is_seed
 
 
-MAX_TEAM_CHARS = 60  # as the results store allows
 FLAGSHIP = "knightmare"  # the drill the picker opens on, first in the list
 
 
