@@ -39,6 +39,12 @@ class Verb:
         return " ".join(parts)
 
 
+# The clock's speeds, in sim seconds per wall second: the console's +/- steps, the facilitator's
+# choices and the values the `speed` verb takes. A drill started from the command line may ask for
+# any speed up to MAX_SPEED (a long soak at full tilt); the console then steps from the nearest.
+SPEEDS = (1, 2, 5, 10, 30, 60)
+MAX_SPEED = 600
+
 _SERVER = Arg("server")
 VERBS: dict[str, Verb] = {
     v.name: v
@@ -66,12 +72,12 @@ VERBS: dict[str, Verb] = {
         Verb("push-hint", (Arg("text"),), "send the trainee a hint", role="facilitator"),
         Verb("pause", (), "pause the drill's clock", role="facilitator"),
         Verb("resume", (), "resume the drill's clock", role="facilitator"),
-        Verb("speed", (Arg("speed"),), "set the clock's speed (1, 2, 5, 10, 30 or 60)", role="facilitator"),
+        Verb("speed", (Arg("speed"),), f"set the clock's speed ({', '.join(map(str, SPEEDS[:-1]))} or {SPEEDS[-1]})",
+             role="facilitator"),
     )
 }
 
 TRAINEE_VERBS = [v for v in VERBS if VERBS[v].role == "trainee"]
-SPEEDS = (1, 2, 5, 10, 30, 60)
 
 
 @dataclass(frozen=True)

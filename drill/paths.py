@@ -60,3 +60,23 @@ def open_for_writing(path: str | os.PathLike, mode: str = "w"):
     except BaseException:
         os.close(fd)
         raise
+
+
+class UnreadableFile(Exception):
+    """Why a text file was not read, as one short phrase for "FILE: file: WHY"."""
+
+
+def read_bounded(path: Path, limit: int) -> str:
+    """A UTF-8 text file of at most `limit` bytes (a scenario, an actions file, a journal). Anything
+    else is refused before it is opened: a FIFO would block the read forever, a device or a
+    huge file would read without end."""
+    try:
+        if path.exists() and not path.is_file():
+            raise UnreadableFile("not a regular file")
+        if path.stat().st_size > limit:
+            raise UnreadableFile(f"larger than {limit:,} bytes, refused")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UnreadableFile("not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnreadableFile(f"cannot read ({exc})") from None

@@ -35,6 +35,9 @@ from sqlalchemy import select, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import NullType
 
+from drill.seeds import is_seed
+from drill.session.journal import MAX_JOURNAL_BYTES  # hashing a journal larger than one reads is refused
+
 from drill import __version__, store
 from drill.paths import data_dir
 from drill.store import engine
@@ -47,7 +50,6 @@ SCHEMA_VERSION = engine.SCHEMA_VERSION
 MAX_WAIT_S = 10.0  # the longest one open of the store waits on another process's lock, all told
 MAX_TEAM_CHARS = 60
 MAX_LIMIT = 1_000_000  # `limit` beyond this is refused (SQLite's LIMIT is a 64-bit integer)
-MAX_JOURNAL_BYTES = 50_000_000  # as drill.session.journal reads; hashing more is refused
 
 SOURCE_LIVE, SOURCE_SERVED, SOURCE_SCRIPT = "live", "served", "script"
 SOURCES = (SOURCE_LIVE, SOURCE_SERVED, SOURCE_SCRIPT)
@@ -273,7 +275,7 @@ def record(outcome, journal_path: str | Path | None, team: str | None = None, pa
         if not team or len(team) > MAX_TEAM_CHARS or not team.isprintable():
             raise ResultsError(f"team: must be 1 to {MAX_TEAM_CHARS} printable characters")
     seed = o["seed"]
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+    if not is_seed(seed):
         raise ResultsError(f"outcome: seed: not a seed ({_shown(seed)})")
     ranked = {"scenario": _text(o, "scenario"), "difficulty": _text(o, "difficulty"), "seed": seed,
               "contained": int(bool(o["contained"])), "contained_at": _text(o, "contained_at", optional=True),
@@ -439,7 +441,7 @@ def _check_limit(limit: int | None) -> None:
 def _rows(path, *, scenario=None, difficulty=None, seed=None, team=None, limit=None) -> list[_Row]:
     p = _resolve(path)
     _check_limit(limit)
-    if seed is not None and not 0 <= seed < 2**63:
+    if seed is not None and not is_seed(seed):
         return []  # no stored seed can match (and the database cannot bind it)
     if not engine.exists(p):
         return []

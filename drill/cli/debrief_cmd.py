@@ -38,7 +38,7 @@ def _beside(path: Path, suffix: str) -> Path:
 
 
 def _write(path: Path, text: str, what: str) -> None:
-    from drill.cli.main import UsageError
+    from drill.cli.args import UsageError
 
     from drill.paths import special_file
 
@@ -53,7 +53,7 @@ def _write(path: Path, text: str, what: str) -> None:
 
 
 def run(args) -> int:
-    from drill.cli.main import EXIT_OK, UsageError
+    from drill.cli.args import EXIT_OK, UsageError
     from drill.debrief import DebriefError, build
     from drill.debrief.chart import svg
     from drill.debrief.export import to_html, to_json, to_markdown

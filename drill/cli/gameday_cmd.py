@@ -9,7 +9,7 @@ TOKEN_ARG = re.compile(r"^([0-9a-f]{8})=([A-Za-z0-9_-]{16,64})$")
 
 
 def add_parsers(subparsers) -> None:
-    from drill.cli.main import _seed, _speed
+    from drill.cli.args import seed as _seed, speed as _speed
     from drill.gameday.serve import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT
 
     s = subparsers.add_parser(
@@ -86,7 +86,7 @@ def _grace(text: str) -> float:
 
 
 def run_serve(args) -> int:
-    from drill.cli.main import UsageError
+    from drill.cli.args import UsageError
     from drill.scenario import ScenarioError, bundled_ids, load
 
     if args.scenario is None and (args.difficulty is not None or args.seed is not None):
@@ -145,7 +145,7 @@ def _share_results(command: str, target: str | None):
 def run_facilitate(args) -> int:
     import sys
 
-    from drill.cli.main import UsageError
+    from drill.cli.args import UsageError
 
     tokens: dict[str, str] = {}
     for item in args.token:

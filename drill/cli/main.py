@@ -10,43 +10,14 @@ from pathlib import Path
 
 from drill import __version__
 from drill.cli import debrief_cmd, gameday_cmd, results_cmd, watch_cmd  # light: their heavy imports are inside their handlers
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad input: printed as one line, exit code 2."""
-
-
-def _printable(text: str) -> str:
-    """Control characters escaped, newlines included: a hostile file name must not drive the
-    terminal or break the one-line contract."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+from drill.cli.args import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError
+from drill.cli.args import printable as _printable, seed as _seed, speed as _speed
+from drill.money import usd
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not argparse's usage block
         raise UsageError(f"{self.prog}: {message}")
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63-1: {text!r}")
-    return value
-
-
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= 600:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most 600: {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -240,19 +211,15 @@ def _check_writable(path: str) -> None:
         raise UsageError(f"{path}: --journal: cannot write ({exc.strerror})") from None
 
 
-def _money(x: float) -> str:
-    return f"${x / 1e6:,.1f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
-
-
 def _summary(o) -> str:
     lines = [
         f"{o.scenario} ({o.difficulty}, seed {o.seed}): ended {o.ended_at} by {o.ended_by}",
         f"  contained     {'at ' + o.contained_at if o.contained else 'NO: erroneous orders could still follow'}",
-        f"  loss          {_money(o.loss_usd)}{'  BANKRUPT' if o.bankrupt else ''}",
-        f"  collateral    {_money(o.collateral_usd)}",
-        f"  score         {_money(o.score_usd)}  grade {o.grade}",
+        f"  loss          {usd(o.loss_usd)}{'  BANKRUPT' if o.bankrupt else ''}",
+        f"  collateral    {usd(o.collateral_usd)}",
+        f"  score         {usd(o.score_usd)}  grade {o.grade}",
         f"  runaway       {o.runaway_parent_orders:,} parent orders, {o.executions:,} executions, {o.shares:,} shares in {o.symbols} symbols",
-        f"  inventory     long {_money(o.long_usd)} in {o.long_symbols}, short {_money(o.short_usd)} in {o.short_symbols}",
+        f"  inventory     long {usd(o.long_usd)} in {o.long_symbols}, short {usd(o.short_usd)} in {o.short_symbols}",
         f"  warnings      {o.emails_before_open} emails before the open; faulty: {', '.join(o.faulty_servers) or 'none'}",
     ]
     if o.actions:

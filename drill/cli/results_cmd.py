@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 
+from drill.money import usd
+
 
 def add_parser(subparsers) -> None:
-    from drill.cli.main import _seed
+    from drill.cli.args import seed as _seed
 
     s = subparsers.add_parser(
         "results", help="recorded drills, the leaderboard, or --verify an entry",
@@ -52,17 +54,13 @@ def _positive(text: str) -> int:
     return n
 
 
-def _money(x: float) -> str:
-    return f"${x / 1e6:,.1f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
-
-
 def _board_lines(b, clean) -> list[str]:
     out = [clean(f"{b.scenario} \u00b7 {b.difficulty} \u00b7 seed {b.seed}")]
     head = f"  {'rank':>4}  {'score':>10}  grade  {'contained':<9}  {'team':<16}  {'id':>5}  {'source':<7}  recorded"
 
     def row(rank: str, e, note: str = "") -> str:
         grade = "DNF" if e.dnf else e.grade
-        return (f"  {rank:>4}  {_money(e.score_usd):>10}  {clean(grade)[:5]:^5}  {clean(e.contained_at or 'never')[:9]:<9}  "
+        return (f"  {rank:>4}  {usd(e.score_usd):>10}  {clean(grade)[:5]:^5}  {clean(e.contained_at or 'never')[:9]:<9}  "
                 f"{clean(e.team or '-')[:16]:<16}  {e.id:>5}  {clean(e.source)[:7]:<7}  {clean(e.recorded_at)}{note}")
 
     out.append(head)
@@ -80,7 +78,7 @@ def _board_lines(b, clean) -> list[str]:
 
 def run(args) -> int:
     from drill import results
-    from drill.cli.main import EXIT_FAIL, EXIT_OK, UsageError, _printable as clean
+    from drill.cli.args import EXIT_FAIL, EXIT_OK, UsageError, printable as clean
 
     key = results.signing_key(args.key) if args.key else None
     try:
@@ -122,7 +120,7 @@ def run(args) -> int:
         for e in rows:
             grade = "DNF" if e.dnf else e.grade
             print(f"{e.id:>5}  {clean(e.recorded_at)[:25]:<25}  {clean(e.team or '-')[:14]:<14}  {clean(e.scenario)[:12]:<12}  "
-                  f"{clean(e.difficulty)[:10]:<10}  {e.seed:>10}  {_money(e.score_usd):>10}  {clean(grade)[:5]:^5}  "
+                  f"{clean(e.difficulty)[:10]:<10}  {e.seed:>10}  {usd(e.score_usd):>10}  {clean(grade)[:5]:^5}  "
                   f"{clean(e.contained_at or 'never')[:9]:<9}  {clean(e.source)[:7]:<7}  {clean(e.journal or '-')}")
         return EXIT_OK
     except results.ResultsError as exc:

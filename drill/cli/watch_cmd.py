@@ -27,10 +27,10 @@ def add_parser(subparsers) -> None:
 
 
 def live_journal(drill: str) -> Path:
-    """A running drill's journal: `drill` is its id in the registry (drill.gameday.channel) or a
+    """A running drill's journal: `drill` is its id in the registry (drill.hosting.channel) or a
     journal's path."""
     from drill.cli.main import UsageError
-    from drill.gameday.channel import running_drills
+    from drill.hosting.channel import running_drills
 
     path = Path(drill)
     if path.is_file():

@@ -25,11 +25,11 @@ from drill.debrief.sim import extract, visible_in
 from drill.scenario.loader import LoadedScenario, ScenarioError
 from drill.score import Score
 from drill.session.journal import Journal, JournalError, read
+from drill.seeds import SEED_RANGE, is_seed
 from drill.session.replay import scenario_for
+from drill.session.scoring import ENDED_BY
 from drill.timefmt import fmt_clock, parse_clock
 
-ENDED_BY = {"end": "the scenario's end", "resolve": "the scenario's end, after you declared it resolved",
-            "bankruptcy": "bankruptcy", "abandoned": "the trainee quitting", "running": "the journal being cut short"}
 # Order of events at the same instant on the timeline.
 _RANK = {"clock": 0, "email": 1, "call": 1, "alert": 1, "facilitator": 2, "command": 2, "phase": 3, "end": 4}
 _PHASE_TITLE = {"incident": "Incident: the first erroneous child order", "contained": "Contained",
@@ -74,8 +74,8 @@ def open_journal(path: str | Path) -> Context:
                            "so it cannot be re-simulated (drill replay would diverge too)")
     if h["difficulty"] not in sc.spec.difficulties:
         raise DebriefError(f"{p}: header.difficulty: {h['difficulty']!r} is not a difficulty of {sc.id}")
-    if not 0 <= h["seed"] < 2**63:
-        raise DebriefError(f"{p}: header.seed: must be between 0 and 2**63-1")
+    if not is_seed(h["seed"]):
+        raise DebriefError(f"{p}: header.seed: must be {SEED_RANGE}")
     names = {"server": {x.lower() for x in sc.spec.fleet.servers}, "flag": {x.lower() for x in sc.spec.flags}}
     for c in j.commands:
         try:

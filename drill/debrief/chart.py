@@ -3,10 +3,10 @@ library, and the same markup works as a standalone .svg file and inline in the H
 
 from __future__ import annotations
 
-import math
 from xml.sax.saxutils import escape
 
 from drill.debrief.fmt import usd
+from drill.money import nice_ceiling, usd_round
 from drill.debrief.model import Debrief
 from drill.timefmt import fmt_clock
 
@@ -22,18 +22,6 @@ PALETTE = ["#0072b2", "#009e73", "#e69f00", "#56b4e9", "#cc79a7", "#7f7f7f", "#f
 DASH = {"historical": "8 5", "best": "2 4", "earliest": "", "without": "", "earlier": "5 3"}
 
 
-def nice_ceiling(value: float) -> float:
-    """The next 1, 2, 2.5 or 5 times a power of ten at or above `value`."""
-    if value <= 0:
-        return 1.0
-    exp = math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        top = step * 10**exp
-        if top >= value * (1 - 1e-12):
-            return float(top)
-    return float(10 ** (exp + 1))
-
-
 def colours(d: Debrief) -> dict[str, str]:
     """Series key -> colour, shared by the chart and the tables that name the series."""
     out, i = {}, 0
@@ -44,18 +32,6 @@ def colours(d: Debrief) -> dict[str, str]:
             out[s.key] = PALETTE[i % len(PALETTE)]
             i += 1
     return out
-
-
-def _fmt_axis(v: float) -> str:
-    if v == 0:
-        return "$0"
-    if v >= 1e9:
-        return f"${v / 1e9:g}B"
-    if v >= 1e6:
-        return f"${v / 1e6:g}M"
-    if v >= 1e3:
-        return f"${v / 1e3:g}K"
-    return f"${v:g}"
 
 
 def _peak(s) -> float:
@@ -115,7 +91,7 @@ def svg(d: Debrief, title: bool = True) -> str:
         v = ymax * i / 5
         y = Y(v)
         out.append(f'<line x1="{MARGIN_L}" y1="{y:.1f}" x2="{WIDTH - MARGIN_R}" y2="{y:.1f}" stroke="#e3e3e3"/>')
-        out.append(f'<text x="{MARGIN_L - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#444">{_fmt_axis(v)}</text>')
+        out.append(f'<text x="{MARGIN_L - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#444">{usd_round(v)}</text>')
     # x axis: ticks every 5 minutes (10 or 15 on long clocks).
     span_min = (x1 - x0) / 60_000
     step = 5 if span_min <= 75 else 10 if span_min <= 150 else 15 if span_min <= 240 else 30

@@ -10,14 +10,12 @@ import re
 from dataclasses import dataclass
 
 from drill import __version__
-from drill.debrief.build import ENDED_BY
 from drill.debrief.chart import colours, svg
 from drill.debrief.fmt import usd, usd_delta
 from drill.debrief.model import Debrief, TimelineEvent
+from drill.session.scoring import ENDED_BY
 
 FORMAT = 1
-KIND_LABEL = {"earliest": "earliest containment", "without": "without a command", "earlier": "contained earlier",
-              "historical": "historical play", "best": "best play"}
 
 
 # -- shared pieces ---------------------------------------------------------------------------------

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
+from drill import money
+from drill.money import usd_delta  # noqa: F401  (the exports read it here)
 from drill.timefmt import fmt_duration
 
 
 def usd(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    sign = "-" if x < 0 else ""
-    a = abs(x)
-    if a >= 1e9:
-        return f"{sign}${a / 1e9:,.2f}B"
-    if a >= 1e6:
-        return f"{sign}${a / 1e6:,.1f}M"
-    return f"{sign}${a:,.0f}"
-
-
-def usd_delta(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    if abs(x) < 0.5:
-        return "same"
-    return ("+" if x > 0 else "-") + usd(abs(x))
+    """A figure in the one money style (drill.money); "n/a" where a document has none."""
+    return money.usd(x, unknown="n/a")
 
 
 def from_fault(seconds: float | None) -> str:

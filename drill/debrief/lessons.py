@@ -6,6 +6,7 @@ from drill.debrief.fmt import usd
 from drill.debrief.model import LessonReview
 from drill.scenario.loader import LoadedScenario
 from drill.session.plays import substitutions
+from drill.sim.world import fill_placeholders
 from drill.timefmt import fmt_clock, fmt_duration, parse_clock
 
 
@@ -27,9 +28,7 @@ def review(sc: LoadedScenario, seed: int, commands: list[dict], outcome: dict, p
     figures = {"{emails_before_open}": str(outcome.get("emails_before_open", "the"))}
 
     def fill(text: str) -> str:
-        for k, v in {**subs, **figures}.items():
-            text = text.replace(k, v)
-        return text
+        return fill_placeholders(text, {**subs, **figures})
 
     accepted = [c for c in commands if c["status"] != "refused"]
     reviews = []

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from drill.commands import VERBS
+from drill.scenario.behaviours import FAULTY_BEHAVIOURS
 from drill.scenario.loader import LoadedScenario
 from drill.session.journal import Journal
 from drill.session.plays import play_lines, plays_with_role, substitutions
@@ -39,10 +40,6 @@ MAX_MOVES = 8  # containment moves tried for the earliest effective containment
 MAX_PLAYS_PER_ROLE = 2  # historical and best plays
 MAX_RESIMULATIONS = 1 + 1 + 2 * MAX_PLAYS_PER_ROLE + MAX_MOVES + MAX_WITHOUT + len(EARLIER_MINUTES)  # + trainee, probe
 
-try:  # the engine's list of faulty code paths (older engines knew only the runaway)
-    from drill.scenario.schema import FAULTY_BEHAVIOURS
-except ImportError:  # pragma: no cover
-    FAULTY_BEHAVIOURS = {"runaway_untracked"}
 
 
 @dataclass

@@ -22,14 +22,16 @@ from textual.containers import Horizontal, HorizontalScroll, Vertical, VerticalS
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane
 
-from drill.gameday.channel import ChannelError
+from drill import money
+from drill.commands import SPEEDS
+from drill.hosting.channel import ChannelError
 from drill.store.errors import ResultsError
 from drill.gameday.roster import Roster, Watched, rank_key
 from drill.gameday.status import CommandRow
 from drill.scenario.loader import printable
 
 POLL_S = 1.0
-SPEEDS = ("1", "2", "5", "10", "30", "60")
+SPEED_CHOICES = tuple(str(s) for s in SPEEDS)  # the Select's values: the speed as the verb takes it
 STATE_STYLE = {"live": "green", "ended": "cyan", "gone": "dim", "refused": "bold red", "attaching": "yellow"}
 
 
@@ -42,9 +44,8 @@ def data(value: object, style: str = "") -> Text:
 
 
 def usd(x: float | None) -> str:
-    if x is None:
-        return "hidden"
-    return f"${x / 1e6:,.2f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
+    """A figure in the one money style; "hidden" where the trainee's difficulty does not show it."""
+    return money.usd(x, unknown="hidden")
 
 
 def truth_text(w: Watched) -> Text:
@@ -218,14 +219,14 @@ class FacilitatorApp(App[None]):
                     with Horizontal(id="all-controls"):
                         yield Button("Pause all", id="pause-all")
                         yield Button("Resume all", id="resume-all")
-                        yield Select([(f"{s}x", s) for s in SPEEDS], prompt="speed of all", id="speed-all")
+                        yield Select([(f"{s}x", s) for s in SPEED_CHOICES], prompt="speed of all", id="speed-all")
                     yield Static(id="recorded")
                 with TabPane("Drill", id="drill-tab"):
                     yield Static(Text("Highlight an attached drill.", style="dim"), id="truth")
                     with Horizontal(id="controls"):
                         yield Button("Pause", id="pause")
                         yield Button("Resume", id="resume")
-                        yield Select([(f"{s}x", s) for s in SPEEDS], prompt="speed", id="speed")
+                        yield Select([(f"{s}x", s) for s in SPEED_CHOICES], prompt="speed", id="speed")
                         yield Select([], prompt="inject from the catalogue", id="inject")
                         yield Button("Inject", id="do-inject", variant="warning")
                     yield Input(placeholder="a hint to push to the trainee (Enter sends)", id="hint")
@@ -359,7 +360,7 @@ class FacilitatorApp(App[None]):
             speed = f"{status.speed:g}"
             select = self.desk.query_one("#speed", Select)
             with select.prevent(Select.Changed):
-                select.value = speed if speed in SPEEDS else Select.NULL
+                select.value = speed if speed in SPEED_CHOICES else Select.NULL
         injects = status.injects if status is not None else ()
         if self._injects_shown != (w.drill_id, injects):
             self._injects_shown = (w.drill_id, injects)

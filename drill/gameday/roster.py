@@ -2,7 +2,7 @@
 status and their live standings. No Textual: the facilitator app renders what this holds.
 
 A drill is attached with its token (typed, or `--token ID=TOKEN`) or through the key of the
-`drill serve` that started it (the token is derived; see drill.gameday.hosting). The first status
+`drill serve` that started it (the token is derived; see drill.hosting.hosted). The first status
 request proves the token: a refusal detaches it and says so. A drill that stops answering (its tab
 closed, its terminal quit) keeps its last status, marked gone, so its outcome stays on the board.
 """
@@ -13,9 +13,9 @@ import asyncio
 import hmac
 from dataclasses import dataclass, field
 
-from drill.gameday.channel import ChannelError, request, running_drills
-from drill.gameday.hosting import fingerprint, token_for
 from drill.gameday.status import DrillStatus
+from drill.hosting.channel import ChannelError, request, running_drills
+from drill.hosting.hosted import fingerprint, token_for
 from drill.results import outcome_rank_key, rank_key as results_rank_key
 
 POLL_TIMEOUT_S = 2.0
@@ -125,9 +125,6 @@ class Roster:
         self.refresh_registry(read=False)
         return fp
 
-    def detach(self, drill_id: str) -> None:
-        self.watched.pop(drill_id, None)
-
     def _place(self, w: Watched) -> None:
         info = next((d for d in self.running if d.get("id") == w.drill_id), None)
         if info is not None:
@@ -171,7 +168,7 @@ class Roster:
 
     async def poll_one(self, w: Watched) -> None:
         if w.info.get("via") == "db":
-            from drill.gameday.dbchannel import status_mac
+            from drill.hosting.dbchannel import status_mac
 
             status, text, mac = w.info.get("status"), w.info.get("status_json"), w.info.get("status_mac")
             if text is None:
@@ -211,7 +208,7 @@ class Roster:
         malformed) or OSError (the drill is gone)."""
         w = self.watched[drill_id]
         if w.info.get("via") == "db":
-            from drill.gameday.dbchannel import send
+            from drill.hosting.dbchannel import send
 
             return await asyncio.to_thread(send, self.store, drill_id, w.token, text)
         port = w.info.get("port")

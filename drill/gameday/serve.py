@@ -23,8 +23,8 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from drill.gameday.hosting import KEY_ENV, fingerprint
-from drill.gameday.channel import new_token
+from drill.hosting.hosted import KEY_ENV, fingerprint
+from drill.hosting.channel import new_token
 from drill.gameday.tabs import clamp_size
 from drill.scenario.loader import printable
 
@@ -388,7 +388,7 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
 
 def _drill_in_progress(pid: int) -> bool:
     """Whether the tab's process has a drill running (registered and not ended)."""
-    from drill.gameday.channel import running_drills
+    from drill.hosting.channel import running_drills
 
     return any(d["pid"] == pid for d in running_drills())
 

@@ -6,7 +6,7 @@ It accepts no paths: the scenario is a bundled id, the journal goes to the data 
 before anything else the process confines its writes there (drill.gameday.confine). The tab
 starts at the picker, which asks for the team (and offers only the scenario, difficulty and seed
 given here, if any). The facilitator's channel token comes from the key `drill serve` put in the
-environment (drill.gameday.hosting), which is removed at once so nothing this process starts can
+environment (drill.hosting.hosted), which is removed at once so nothing this process starts can
 inherit it.
 """
 
@@ -17,9 +17,11 @@ import os
 import sys
 import traceback
 
+from drill.commands import MAX_SPEED
 from drill.gameday.confine import confine_writes
-from drill.gameday.hosting import KEY_ENV, Facilitation
+from drill.hosting.hosted import KEY_ENV, Facilitation
 from drill.paths import data_dir
+from drill.seeds import SEED_RANGE, is_seed
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,10 +42,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.difficulty is not None and args.scenario is None:
         p.error("--difficulty needs --scenario")
-    if args.seed is not None and not 0 <= args.seed < 2**63:
-        p.error("--seed: must be between 0 and 2**63-1")
-    if not 0 < args.speed <= 600:
-        p.error("--speed: must be above 0 and at most 600")
+    if args.seed is not None and not is_seed(args.seed):
+        p.error(f"--seed: must be {SEED_RANGE}")
+    if not 0 < args.speed <= MAX_SPEED:
+        p.error(f"--speed: must be above 0 and at most {MAX_SPEED:g}")
     if args.scenario is not None and args.difficulty is not None:
         from drill.scenario import load
 

@@ -1,5 +1,5 @@
 """A drill's status as the facilitator reads it: the JSON a drill's channel sends
-(drill.gameday.host.DrillHost.truth, plus what drill.gameday.hosting adds), read once into typed
+(drill.hosting.host.DrillHost.truth, plus what drill.hosting.hosted adds), read once into typed
 records. A field missing or of the wrong type (a drill of another version) reads as its default,
 never as an error: the facilitator shows what it can."""
 

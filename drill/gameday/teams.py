@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drill.paths import data_dir
+from drill.results import MAX_TEAM_CHARS  # as the results store allows
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud across a room
 CODE_CHARS = 8
-MAX_TEAM_CHARS = 60  # as the results store allows
 MAX_TEAMS = 200
 
 

@@ -143,7 +143,7 @@ def serve_forks(control: socket.socket, args: argparse.Namespace, key: str | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    from drill.gameday.hosting import KEY_ENV
+    from drill.hosting.hosted import KEY_ENV
     from drill.gameday.served import confine, parse_args
 
     key = os.environ.pop(KEY_ENV, None)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from drill.scenario.schema import Scenario
+from drill.paths import UnreadableFile, read_bounded
+from drill.scenario.schema import Problems, Scenario
 
 SCENARIO_FILE = "scenario.toml"
 # Refuse absurd files before parsing them: real scenarios are a few kilobytes.
@@ -98,17 +99,24 @@ def _field_path(loc: tuple) -> str:
     return ".".join(str(x) for x in loc) or "(top level)"
 
 
+def _problems(file: str, exc: ValidationError) -> list[Problem]:
+    """One Problem per field: pydantic's own errors, and each cross-reference the scenario breaks
+    (schema.Problems, raised once with all of them)."""
+    problems = []
+    for err in exc.errors():
+        found = err.get("ctx", {}).get("error")
+        if isinstance(found, Problems):
+            problems.extend(Problem(file, field, message) for field, message in found.found)
+        else:
+            problems.append(Problem(file, _field_path(err["loc"]), err["msg"].removeprefix("Value error, ")))
+    return problems
+
+
 def _read_text(path: Path, label: str) -> str:
     try:
-        if not path.is_file() and path.exists():
-            raise ScenarioError([Problem(str(path), label, "not a regular file")])
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ScenarioError([Problem(str(path), label, f"file is larger than {MAX_FILE_BYTES:,} bytes")])
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), label, "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(str(path), label, f"cannot read: {exc}")]) from None
+        return read_bounded(path, MAX_FILE_BYTES)
+    except UnreadableFile as why:
+        raise ScenarioError([Problem(str(path), label, str(why))]) from None
 
 
 def load(name_or_path: str) -> LoadedScenario:
@@ -128,22 +136,10 @@ def load(name_or_path: str) -> LoadedScenario:
             msg, _, pos = msg.rpartition(" (at ")
             where = pos.rstrip(")")
         raise ScenarioError([Problem(str(toml_path), where, msg)]) from None
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib's message ends with "(at line N, column M)": lift that to the front.
-        msg = str(exc)
-        where = "syntax"
-        if "(at line" in msg:
-            msg, _, pos = msg.rpartition(" (at ")
-            where = pos.rstrip(")")
-        raise ScenarioError([Problem(str(toml_path), where, msg)]) from None
     try:
         spec = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(Problem(str(toml_path), _field_path(err["loc"]), msg))
-        raise ScenarioError(problems) from None
+        raise ScenarioError(_problems(str(toml_path), exc)) from None
     directory = toml_path.parent
     briefing = _read_text(directory / spec.briefing, "briefing")
     runbook = _read_text(directory / spec.runbook, "runbook")

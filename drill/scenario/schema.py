@@ -7,11 +7,15 @@ too, so a hostile file is refused before the engine does any work with it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from drill.commands import VERBS
+# The engine's code paths (a release maps each flag to one): one table, drill/scenario/behaviours.py.
+from drill.scenario.behaviours import BEHAVIOURS, UNENDING_BEHAVIOURS
+from drill.seeds import SEED_LIMIT
 from drill.timefmt import parse_clock
 
 # A time of day in the scenario's clock (US Eastern), stored as ms since midnight.
@@ -20,26 +24,22 @@ Name = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][
 Usd = Annotated[float, Field(ge=0, le=1e12)]
 Text = Annotated[str, Field(max_length=4000)]
 
-# The engine's code paths. A release maps each flag to one of these; scenario files select
-# behaviours by name and never carry Python.
-BEHAVIOURS = {
-    "route_until_filled": "sends child orders until the parent is filled, then stops (healthy)",
-    "runaway_untracked": "sends child orders without counting fills: never stops on its own (fault)",
-    "pov_unlimited": "sells a share of the last minute's market volume with no price or time limit (fault)",
-    "resting_order": "rests at the exchange and fills as buyers arrive, whatever the firm's servers do",
-    "overfill": "counts fills wrong: keeps sending until behaviours.overfill_factor times the quantity (fault)",
-}
-# Behaviours that are faults: their children are erroneous and a server running them is armed.
-FAULTY_BEHAVIOURS = {"runaway_untracked", "pov_unlimited", "overfill"}
-# Paths on which a parent may stay live until the scenario ends, whatever it fills.
-UNENDING_BEHAVIOURS = {"runaway_untracked", "pov_unlimited", "resting_order"}
-
 # Work bounds (Scenario._references; the measurements are in docs/RELIABILITY.md, "Work bounds").
 MAX_PARENT_ORDERS = 200_000
 MAX_WORK_UNITS = 50_000_000  # order-ticks, weighted: about 8x the CPU of knightmare's morning (13M)
 ALERT_RULE_WEIGHT = 0.02  # an order_size rule's scan of a live parent, against the parent's own tick
 TICK_WEIGHT = 2_000  # a tick of the open market with little live, in order-ticks
 MAX_MESSAGES = 4_000  # emails, calls and alerts one drill may hold (each console frame copies them)
+MAX_ACTION_SECONDS = 3600  # the longest a command may take: an hour of the drill's clock
+
+
+class Problems(ValueError):
+    """Every cross-reference or bound a scenario breaks, as (field, message) pairs: the loader
+    reports each as its own `FILE: field: message` line."""
+
+    def __init__(self, found: list[tuple[str, str]]):
+        self.found = found
+        super().__init__("\n".join(f"{field}: {message}" for field, message in found))
 
 
 class Strict(BaseModel):
@@ -443,7 +443,7 @@ class Scenario(Strict):
     id: Name
     title: Annotated[str, Field(min_length=1, max_length=120)]
     summary: Annotated[str, Field(min_length=1, max_length=300)]
-    seed: int = Field(ge=0, le=2**63 - 1)
+    seed: int = Field(ge=0, le=SEED_LIMIT - 1)
     default_difficulty: Name
     briefing: Name = Field(description="Markdown file beside the scenario")
     runbook: Name = Field(description="Markdown file beside the scenario")
@@ -468,6 +468,17 @@ class Scenario(Strict):
     calibration: list[CalibrationTarget] = Field(default_factory=list, max_length=30)
     injects: list[Inject] = Field(default_factory=list, max_length=30)
     historical_loss_usd: Usd | None = Field(None, description="what the real incident cost, for the debrief")
+    refusals: dict[str, Text] = Field(default_factory=dict, max_length=30, description=(
+        "why a command a difficulty does not offer is refused, in the story's words, by command "
+        "(the engine's generic reason otherwise)"))
+
+    @field_validator("refusals")
+    @classmethod
+    def _refusals_name_commands(cls, refusals: dict[str, str]) -> dict[str, str]:
+        unknown = [v for v in refusals if v not in VERBS or VERBS[v].role != "trainee"]
+        if unknown:
+            raise ValueError(f"unknown commands {unknown} (known: {', '.join(v for v in VERBS if VERBS[v].role == 'trainee')})")
+        return refusals
 
     def action_ms(self, difficulty: str, verb: str) -> int:
         """How long a command takes in this difficulty, in sim milliseconds."""
@@ -476,157 +487,202 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> "Scenario":
+        """Every cross-reference and bound, each checked by its own small validator; all the
+        problems found are reported together (Problems), one per field."""
+        found = [problem for check in _CROSS_CHECKS for problem in check(self)]
+        if found:
+            raise Problems(found)
+        return self
+
+    # Each check yields (field, message) for every problem it finds.
+    def _release_refs(self) -> Iterator[tuple[str, str]]:
         releases = {r.id for r in self.releases}
         for field in ("current_release", "previous_release"):
             rid = getattr(self.fleet, field)
             if rid not in releases:
-                raise ValueError(f"fleet.{field}: no release {rid!r} (have: {', '.join(sorted(releases))})")
-        if len(set(self.fleet.servers)) != len(self.fleet.servers):
-            raise ValueError("fleet.servers: names must be unique")
-        for name in self.deploy.missed:
-            if name not in self.fleet.servers:
-                raise ValueError(f"deploy.missed: no server {name!r} in fleet.servers")
-        if len(set(self.deploy.missed)) != len(self.deploy.missed):
-            raise ValueError("deploy.missed: names must be unique")
+                yield f"fleet.{field}", f"no release {rid!r} (have: {', '.join(sorted(releases))})"
         for rel in self.releases:
             for flag in rel.flags:
                 if flag not in self.flags:
-                    raise ValueError(f"releases.{rel.id}.flags: flag {flag!r} is not defined under [flags]")
-        for i, flow in enumerate(self.flows):
-            if flow.flag is not None and flow.flag not in self.flags:
-                raise ValueError(f"flows.{i}.flag: flag {flow.flag!r} is not defined under [flags]")
-            if not (self.clock.world_start <= flow.start and flow.end <= self.clock.end):
-                raise ValueError(f"flows.{i}: must run inside the scenario (world_start..end)")
+                    yield f"releases.{rel.id}.flags", f"flag {flag!r} is not defined under [flags]"
+
+    def _server_refs(self) -> Iterator[tuple[str, str]]:
+        if len(set(self.fleet.servers)) != len(self.fleet.servers):
+            yield "fleet.servers", "names must be unique"
+        for name in self.deploy.missed:
+            if name not in self.fleet.servers:
+                yield "deploy.missed", f"no server {name!r} in fleet.servers"
+        if len(set(self.deploy.missed)) != len(self.deploy.missed):
+            yield "deploy.missed", "names must be unique"
+
+    def _flow_refs(self) -> Iterator[tuple[str, str]]:
         names = set(self.market.names)
         for i, flow in enumerate(self.flows):
+            if flow.flag is not None and flow.flag not in self.flags:
+                yield f"flows.{i}.flag", f"flag {flow.flag!r} is not defined under [flags]"
+            if not (self.clock.world_start <= flow.start and flow.end <= self.clock.end):
+                yield f"flows.{i}", "must run inside the scenario (world_start..end)"
             for sym in flow.symbols:
                 if sym not in names:
-                    raise ValueError(f"flows.{i}.symbols: no symbol {sym!r} in market.names")
+                    yield f"flows.{i}.symbols", f"no symbol {sym!r} in market.names"
+        if not self.flows and not self.orders:
+            yield "flows", "a scenario needs at least one flow or order"
+
+    def _order_refs(self) -> Iterator[tuple[str, str]]:
+        names = set(self.market.names)
         for i, o in enumerate(self.orders):
             if o.server not in self.fleet.servers:
-                raise ValueError(f"orders.{i}.server: no server {o.server!r} in fleet.servers")
+                yield f"orders.{i}.server", f"no server {o.server!r} in fleet.servers"
             if o.symbol not in names:
-                raise ValueError(f"orders.{i}.symbol: no symbol {o.symbol!r} in market.names")
+                yield f"orders.{i}.symbol", f"no symbol {o.symbol!r} in market.names"
             if o.flag is not None and o.flag not in self.flags:
-                raise ValueError(f"orders.{i}.flag: flag {o.flag!r} is not defined under [flags]")
+                yield f"orders.{i}.flag", f"flag {o.flag!r} is not defined under [flags]"
             if not self.clock.world_start <= o.at <= self.clock.end:
-                raise ValueError(f"orders.{i}.at: outside the scenario (world_start..end)")
-        if not self.flows and not self.orders:
-            raise ValueError("flows: a scenario needs at least one flow or order")
+                yield f"orders.{i}.at", "outside the scenario (world_start..end)"
+
+    def _timeline_refs(self) -> Iterator[tuple[str, str]]:
         for i, ev in enumerate(self.timeline.events):
             if not self.clock.world_start <= ev.at <= self.clock.end:
-                raise ValueError(f"timeline.events.{i}.at: outside the scenario (world_start..end)")
+                yield f"timeline.events.{i}.at", "outside the scenario (world_start..end)"
         for i, st in enumerate(self.timeline.streams):
             if not (self.clock.world_start <= st.start and st.end <= self.clock.end):
-                raise ValueError(f"timeline.streams.{i}: must run inside the scenario (world_start..end)")
-        if self.default_difficulty not in self.difficulties:
-            raise ValueError(f"default_difficulty: no difficulty {self.default_difficulty!r}")
-        for verb in self.action_seconds:
-            if verb not in VERBS:
-                raise ValueError(f"action_seconds.{verb}: unknown command")
-        for verb, secs in self.action_seconds.items():
-            if not 0 <= secs <= 3600:
-                raise ValueError(f"action_seconds.{verb}: must be between 0 and 3600 seconds")
-        for name, d in self.difficulties.items():
-            for verb, secs in d.action_seconds.items():
-                if verb not in VERBS or not 0 <= secs <= 3600:
-                    raise ValueError(f"difficulties.{name}.action_seconds.{verb}: unknown command, or not 0..3600 seconds")
-        grades = [g.grade for g in self.scoring.grades]
-        for field in ("uncontained_best_grade", "blind_best_grade"):
-            if getattr(self.scoring, field) not in grades:
-                raise ValueError(f"scoring.{field}: no grade {getattr(self.scoring, field)!r} (grades: {', '.join(grades)})")
+                yield f"timeline.streams.{i}", "must run inside the scenario (world_start..end)"
         for kind, items in (("streams", self.timeline.streams), ("events", self.timeline.events)):
             for i, item in enumerate(items):
                 for d in item.difficulties:
                     if d not in self.difficulties:
-                        raise ValueError(f"timeline.{kind}.{i}.difficulties: no difficulty {d!r}")
+                        yield f"timeline.{kind}.{i}.difficulties", f"no difficulty {d!r}"
+
+    def _difficulty_refs(self) -> Iterator[tuple[str, str]]:
+        if self.default_difficulty not in self.difficulties:
+            yield "default_difficulty", f"no difficulty {self.default_difficulty!r}"
         for name, play in self.plays.items():
             for d in play.difficulties:
                 if d not in self.difficulties:
-                    raise ValueError(f"plays.{name}.difficulties: no difficulty {d!r}")
+                    yield f"plays.{name}.difficulties", f"no difficulty {d!r}"
+
+    def _action_seconds(self) -> Iterator[tuple[str, str]]:
+        for verb, secs in self.action_seconds.items():
+            if verb not in VERBS:
+                yield f"action_seconds.{verb}", "unknown command"
+            elif not 0 <= secs <= MAX_ACTION_SECONDS:
+                yield f"action_seconds.{verb}", f"must be between 0 and {MAX_ACTION_SECONDS} seconds"
+        for name, d in self.difficulties.items():
+            for verb, secs in d.action_seconds.items():
+                if verb not in VERBS or not 0 <= secs <= MAX_ACTION_SECONDS:
+                    yield (f"difficulties.{name}.action_seconds.{verb}",
+                           f"unknown command, or not 0..{MAX_ACTION_SECONDS} seconds")
+
+    def _grade_refs(self) -> Iterator[tuple[str, str]]:
+        grades = [g.grade for g in self.scoring.grades]
+        for field in ("uncontained_best_grade", "blind_best_grade"):
+            if getattr(self.scoring, field) not in grades:
+                yield f"scoring.{field}", f"no grade {getattr(self.scoring, field)!r} (grades: {', '.join(grades)})"
+
+    def _inject_refs(self) -> Iterator[tuple[str, str]]:
         for i, inj in enumerate(self.injects):
             if inj.server is not None and inj.server not in self.fleet.servers:
-                raise ValueError(f"injects.{i}.server: no server {inj.server!r} in fleet.servers")
+                yield f"injects.{i}.server", f"no server {inj.server!r} in fleet.servers"
             if inj.kind == "revert_server" and inj.server is None:
-                raise ValueError(f"injects.{i}.server: revert_server needs a server")
+                yield f"injects.{i}.server", "revert_server needs a server"
         if len({i.id for i in self.injects}) != len(self.injects):
-            raise ValueError("injects: ids must be unique")
+            yield "injects", "ids must be unique"
+
+    def _play_refs(self) -> Iterator[tuple[str, str]]:
         for i, target in enumerate(self.calibration):
             if target.play not in self.plays:
-                raise ValueError(f"calibration.{i}.play: no play {target.play!r}")
+                yield f"calibration.{i}.play", f"no play {target.play!r}"
         for i, lesson in enumerate(self.lessons):
             c = lesson.check
             if c.before is not None and not self.clock.start <= c.before <= self.clock.end:
-                raise ValueError(f"lessons.{i}.check.before: outside the drill (start..end)")
+                yield f"lessons.{i}.check.before", "outside the drill (start..end)"
             for cmd in c.commands:
                 if not cmd.split() or cmd.split()[0] not in VERBS:
-                    raise ValueError(f"lessons.{i}.check.commands: unknown command {cmd!r}")
-        # A hostile file must not make the engine do unbounded work. Everything that costs time is
-        # counted (docs/RELIABILITY.md, "Work bounds", has the measurements behind the weights).
+                    yield f"lessons.{i}.check.commands", f"unknown command {cmd!r}"
+
+    # -- work bounds: a hostile file must not make the engine do unbounded work. Everything that
+    # costs time is counted (docs/RELIABILITY.md, "Work bounds", has the measurements behind the
+    # weights).
+    def _parent_bound(self) -> Iterator[tuple[str, str]]:
         minutes = (self.clock.end - self.clock.world_start) / 60_000
         parents = sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows)
         if parents > MAX_PARENT_ORDERS:
-            raise ValueError(f"flows: {parents:,.0f} parent orders over {minutes:.0f} minutes is more than the engine "
-                             f"accepts ({MAX_PARENT_ORDERS:,})")
-        ticks = (self.clock.end - self.clock.world_start) / 1000
-        # How long a parent can stay live (each live parent costs work every tick): faulty paths
-        # that never look at fills (and orders resting at the exchange) until the end; an
-        # overfilling parent until it has filled overfill_factor times its size; a healthy one
-        # until its lots have been routed and filled.
-        behaviours: dict[str, set[str]] = {}
+            yield "flows", (f"{parents:,.0f} parent orders over {minutes:.0f} minutes is more than the engine "
+                            f"accepts ({MAX_PARENT_ORDERS:,})")
+
+    def _live_order_ticks(self, overfill_factor: float) -> float:
+        """How long the orders can stay live, summed (each live parent costs work every tick):
+        a parent on a path that never looks at fills (or resting at the exchange) until the end;
+        an overfilling one until it has filled overfill_factor times its size; a healthy one until
+        its lots have been routed and filled (drill/scenario/behaviours.py, `lives`)."""
+        ways_of: dict[str, set[str]] = {}
         for rel in self.releases:
             for flag, cp in rel.flags.items():
-                behaviours.setdefault(flag, set()).add(cp.behaviour)
+                ways_of.setdefault(flag, set()).add(cp.behaviour)
         lots_per_s = max(1, self.behaviours.route_child_lots_per_s)
-
-        def live_order_ticks(overfill_factor: float) -> float:
-            total = len(self.orders) * ticks
-            for f in self.flows:
-                ways = behaviours.get(f.flag, set()) if f.flag is not None else set()
-                span = (self.clock.end - f.start) / 1000
-                if ways & UNENDING_BEHAVIOURS:
-                    life = span
-                else:
-                    factor = overfill_factor if "overfill" in ways else 1.0
-                    life = min(span, f.qty_lots[1] * factor / lots_per_s / self.market.fill_probability)
-                total += f.rate_per_min * (f.end - f.start) / 60_000 * life
-            return total
-
-        order_ticks = live_order_ticks(self.behaviours.overfill_factor)
-        # Each `order_size` rule compares every live parent every tick; other rules cost per
-        # server or symbol, which the counts above already bound.
-        size_rules = sum(1 for a in self.alerts if a.kind == "order_size")
-        open_ticks = max(0, self.clock.end - self.clock.open) / 1000  # before the open a tick costs little
-        work = order_ticks * (1 + ALERT_RULE_WEIGHT * size_rules) + TICK_WEIGHT * open_ticks
-        if work > MAX_WORK_UNITS:
-            # Name what pushed it over: the overfill factor or the alert rules, when the orders
-            # without it would fit.
-            base = TICK_WEIGHT * open_ticks
-            if live_order_ticks(1.0) * (1 + ALERT_RULE_WEIGHT * size_rules) + base <= MAX_WORK_UNITS:
-                where = "behaviours.overfill_factor"
-            elif size_rules and order_ticks + base <= MAX_WORK_UNITS:
-                where = "alerts"
+        total = len(self.orders) * (self.clock.end - self.clock.world_start) / 1000
+        for f in self.flows:
+            ways = ways_of.get(f.flag, set()) if f.flag is not None else set()
+            span = (self.clock.end - f.start) / 1000
+            if ways & UNENDING_BEHAVIOURS:
+                life = span
             else:
-                where = "flows"
-            raise ValueError(f"{where}: the orders could stay live for {order_ticks:,.0f} order-ticks "
-                             f"(overfill_factor {self.behaviours.overfill_factor:g}, fill_probability "
-                             f"{self.market.fill_probability:g}, {size_rules} order_size alert rules): "
-                             f"{work:,.0f} units of work, more than a drill may take ({MAX_WORK_UNITS:,})")
+                overfills = any(BEHAVIOURS[w].lives == "until_overfilled" for w in ways)
+                factor = overfill_factor if overfills else 1.0
+                life = min(span, f.qty_lots[1] * factor / lots_per_s / self.market.fill_probability)
+            total += f.rate_per_min * (f.end - f.start) / 60_000 * life
+        return total
+
+    def _size_rules(self) -> int:
+        # Each `order_size` rule compares every live parent every tick; other rules cost per
+        # server or symbol, which the counts already bound.
+        return sum(1 for a in self.alerts if a.kind == "order_size")
+
+    def _work_bound(self) -> Iterator[tuple[str, str]]:
+        order_ticks = self._live_order_ticks(self.behaviours.overfill_factor)
+        size_rules = self._size_rules()
+        base = TICK_WEIGHT * max(0, self.clock.end - self.clock.open) / 1000  # before the open a tick costs little
+        work = order_ticks * (1 + ALERT_RULE_WEIGHT * size_rules) + base
+        if work <= MAX_WORK_UNITS:
+            return
+        # Name what pushed it over: the overfill factor or the alert rules, when the orders
+        # without it would fit.
+        if self._live_order_ticks(1.0) * (1 + ALERT_RULE_WEIGHT * size_rules) + base <= MAX_WORK_UNITS:
+            where = "behaviours.overfill_factor"
+        elif size_rules and order_ticks + base <= MAX_WORK_UNITS:
+            where = "alerts"
+        else:
+            where = "flows"
+        yield where, (f"the orders could stay live for {order_ticks:,.0f} order-ticks "
+                      f"(overfill_factor {self.behaviours.overfill_factor:g}, fill_probability "
+                      f"{self.market.fill_probability:g}, {size_rules} order_size alert rules): "
+                      f"{work:,.0f} units of work, more than a drill may take ({MAX_WORK_UNITS:,})")
+
+    def _message_bound(self) -> Iterator[tuple[str, str]]:
         # Every message and alert is kept for the console, which copies them into each frame's
         # snapshot: bound them together. Alerts de-duplicate per parent, server and symbol.
         messages = sum(st.count * (1 + st.count_jitter_pct / 100) for st in self.timeline.streams)
         messages += len(self.timeline.events) + len(self.orders) + len(self.injects)
         if messages > MAX_MESSAGES:
-            raise ValueError(f"timeline.streams: up to {messages:,.0f} messages in one drill: more than the console "
-                             f"can show each frame ({MAX_MESSAGES:,})")
+            yield "timeline.streams", (f"up to {messages:,.0f} messages in one drill: more than the console "
+                                       f"can show each frame ({MAX_MESSAGES:,})")
+            return
         alerts = 0.0
-        if size_rules:
+        if self._size_rules():
             lot = self.market.lot_shares
             low = min(a.threshold for a in self.alerts if a.kind == "order_size")
             alerts += sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows if f.qty_lots[1] * lot >= low)
             alerts += sum(1 for o in self.orders if o.qty >= low)
         alerts += len(self.fleet.servers) + self.market.universe + 2
         if messages + alerts > MAX_MESSAGES:
-            raise ValueError(f"alerts: order_size thresholds as low as these could raise {alerts:,.0f} alerts, with "
+            yield "alerts", (f"order_size thresholds as low as these could raise {alerts:,.0f} alerts, with "
                              f"{messages:,.0f} messages: more than the console can show each frame ({MAX_MESSAGES:,})")
-        return self
+
+
+# The order problems are reported in: references first, then the work bounds.
+_CROSS_CHECKS = (
+    Scenario._release_refs, Scenario._server_refs, Scenario._flow_refs, Scenario._order_refs,
+    Scenario._timeline_refs, Scenario._difficulty_refs, Scenario._action_seconds, Scenario._grade_refs,
+    Scenario._inject_refs, Scenario._play_refs,
+    Scenario._parent_bound, Scenario._work_bound, Scenario._message_bound,
+)

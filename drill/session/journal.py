@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drill.paths import open_for_writing
+from drill.paths import UnreadableFile, open_for_writing, read_bounded
 
 FORMAT = 1
 MAX_JOURNAL_BYTES = 50_000_000
@@ -120,15 +120,9 @@ def read(path: str | Path) -> Journal:
     p = Path(path)
     shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(p))
     try:
-        if p.exists() and not p.is_file():
-            raise JournalError(f"{shown}: file: not a regular file")
-        if p.stat().st_size > MAX_JOURNAL_BYTES:
-            raise JournalError(f"{shown}: file: larger than {MAX_JOURNAL_BYTES:,} bytes, refused")
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise JournalError(f"{shown}: file: not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JournalError(f"{shown}: file: cannot read ({exc})") from None
+        text = read_bounded(p, MAX_JOURNAL_BYTES)
+    except UnreadableFile as why:
+        raise JournalError(f"{shown}: file: {why}") from None
     header = None
     journal: Journal | None = None
     lines = text.split("\n")

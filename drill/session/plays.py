@@ -1,6 +1,7 @@
 """Plays: the actions scripts a scenario ships (no action, the best known play, tempting
 mistakes, the historical play). They may name the truth through placeholders, so that the same
-play works in every seed's variant: {faulty_server} is the (first) server that missed the deploy."""
+play works in every seed's variant: {faulty_server} is the (first) server that missed the deploy
+(drill.sim.world.faulty_placeholders, as in hints, lessons and the timeline)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from drill.scenario.loader import LoadedScenario
 from drill.session.headless import run_script
 from drill.session.scoring import Outcome
 from drill.session.script import ScriptLine, parse_script
-from drill.sim.world import order_times, pick_missed
+from drill.sim.world import faulty_placeholders, fill_placeholders, order_times, pick_missed
 from drill.timefmt import fmt_clock
 
 REPLY_S = 3  # how long after a scheduled order arrives an informed play answers it
@@ -21,9 +22,7 @@ def substitutions(scenario: LoadedScenario, seed: int | None) -> dict[str, str]:
     spec = scenario.spec
     seed = spec.seed if seed is None else seed
     missed = pick_missed(spec, seed)
-    subs = {"{faulty_server}": missed[0] if missed else spec.fleet.servers[0]}
-    for i, name in enumerate(missed, 1):
-        subs[f"{{faulty_server_{i}}}"] = name
+    subs = faulty_placeholders(missed)
     for at, order in zip(order_times(spec, seed), spec.orders):
         subs[f"{{after:{order.name}}}"] = fmt_clock(max(spec.clock.start, at + REPLY_S * 1000))
     return subs
@@ -33,9 +32,7 @@ def play_lines(scenario: LoadedScenario, name: str, seed: int | None) -> list[Sc
     play = scenario.spec.plays[name]
     path = scenario.directory / play.file
     text = path.read_text(encoding="utf-8")
-    for key, value in substitutions(scenario, seed).items():
-        text = text.replace(key, value)
-    return parse_script(text, str(path))
+    return parse_script(fill_placeholders(text, substitutions(scenario, seed)), str(path))
 
 
 def play_difficulties(scenario: LoadedScenario, name: str) -> list[str]:

@@ -90,6 +90,10 @@ class Outcome(Score):
 
 
 DNF = "DNF"  # the grade of an abandoned drill: recorded, never ranked above a completed one
+# Why a drill ended (Outcome.ended_by), in words for "ended at 10:15:00 by ...": the debrief, its
+# exports and the console's score card all say it the same way. "running" is a journal cut short.
+ENDED_BY = {"end": "the scenario's end", "resolve": "the scenario's end, after you declared it resolved",
+            "bankruptcy": "bankruptcy", "abandoned": "the trainee quitting", "running": "the journal being cut short"}
 
 
 def grade_for(world: World, score: float, contained: bool = True, ended_by: str = "end") -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drill.commands import Command, CommandError, parse_command
+from drill.paths import UnreadableFile, read_bounded
 from drill.timefmt import fmt_clock, parse_clock
 
 MAX_SCRIPT_BYTES = 1_000_000
@@ -51,13 +52,7 @@ def parse_script(text: str, name: str = "<actions>") -> list[ScriptLine]:
 def read_script(path: str | Path) -> list[ScriptLine]:
     p = Path(path)
     try:
-        if p.exists() and not p.is_file():
-            raise ScriptError(f"{p}: file: not a regular file")
-        if p.stat().st_size > MAX_SCRIPT_BYTES:
-            raise ScriptError(f"{p}: file: larger than {MAX_SCRIPT_BYTES:,} bytes, refused")
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScriptError(f"{p}: file: not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScriptError(f"{p}: file: cannot read ({exc})") from None
+        text = read_bounded(p, MAX_SCRIPT_BYTES)
+    except UnreadableFile as why:
+        raise ScriptError(f"{p}: file: {why}") from None
     return parse_script(text, str(p))

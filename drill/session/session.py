@@ -17,6 +17,7 @@ from drill import __version__
 from drill.commands import SPEEDS, Command, CommandError, VERBS, parse_command
 from drill.scenario.loader import LoadedScenario
 from drill.score import Score
+from drill.seeds import SEED_RANGE, is_seed
 from drill.session import snapshot as snap
 from drill.session.journal import FORMAT, JournalWriter
 from drill.session.scoring import Outcome, score
@@ -55,8 +56,8 @@ class Session:
         if self.difficulty not in spec.difficulties:
             raise SessionError(f"unknown difficulty {self.difficulty!r} for {spec.id} (have: {', '.join(spec.difficulties)})")
         self.seed = spec.seed if seed is None else seed
-        if not 0 <= self.seed < 2**63:
-            raise SessionError(f"seed must be between 0 and 2**63-1, got {self.seed}")
+        if not is_seed(self.seed):
+            raise SessionError(f"seed must be {SEED_RANGE}, got {self.seed}")
         self.world = PREMARKET.pop((scenario.content_hash, self.difficulty, self.seed), None)
         if self.world is None:
             self.world = World(spec, self.difficulty, self.seed)

@@ -11,10 +11,9 @@ import numpy as np
 from drill.commands import Command
 from drill.sim import orders as ob
 from drill.sim.fleet import RESTING, RUNAWAY
-from drill.sim.world import World
+from drill.sim.world import DONE, QUEUED, REFUSED, RUNNING, World  # noqa: F401  (the session reads them here)
 from drill.timefmt import fmt_clock
 
-QUEUED, RUNNING, DONE, REFUSED = "queued", "running", "done", "refused"
 LOG_LINES = 12  # the newest log lines `logs` shows, one per open parent
 
 
@@ -31,18 +30,23 @@ class Action:
     started_at: int | None = None  # later than submitted_at when it waited for free hands
 
 
+# Why a control a difficulty lacks is refused, when the scenario tells no story of its own
+# (Scenario.refusals: "there is no kill switch: nobody ever built one").
+GENERIC_REFUSALS = {
+    "kill-switch": "there is no kill switch",
+    "diff-deploy": "there is no deploy verification tool",
+    "ack": "there is no alerting system to acknowledge",
+    "hint": "no hints in this difficulty",
+    "rollout": "the rollout is not yours to drive here",
+    "offset": "no offsetting orders can be entered here",
+}
+NOT_OFFERED = "this control is not available"
+
+
 def refusal(world: World, cmd: Command) -> str | None:
     """Why this difficulty does not offer the command, or None when it does."""
     if cmd.verb not in world.difficulty.controls:
-        reasons = {
-            "kill-switch": "there is no kill switch: nobody ever built one",
-            "diff-deploy": "there is no deploy verification tool: the deploy was done by hand",
-            "ack": "there is no alerting system to acknowledge",
-            "hint": "no hints in this difficulty",
-            "rollout": "the rollout is not yours to drive here",
-            "offset": "no offsetting orders can be entered here",
-        }
-        why = reasons.get(cmd.verb, "this control is not available")
+        why = world.spec.refusals.get(cmd.verb) or GENERIC_REFUSALS.get(cmd.verb, NOT_OFFERED)
         return f"refused: {cmd.verb}: {why} ({world.difficulty_name} difficulty)"
     return None
 
@@ -309,11 +313,6 @@ def _hint(world: World, a: Action):
     a.result = world.next_hint()
 
 
-def _resolve(world: World, a: Action):
-    yield from _wait(world, a)
-    a.result = "incident declared resolved"
-
-
 _HANDLERS = {
     "inspect": _inspect,
     "logs": _logs,
@@ -332,5 +331,4 @@ _HANDLERS = {
     "kill-switch": _kill_switch,
     "ack": _ack,
     "hint": _hint,
-    "resolve": _resolve,
-}
+}  # `resolve` is the session's own (Session._resolve): it ends the trainee's part at once

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from drill.scenario.behaviours import BY_CODE, code
 from drill.scenario.schema import Scenario
 
-# Code paths as small integers, so a tick can look them up for every parent at once.
-HEALTHY, RUNAWAY, POV, RESTING, OVERFILL = 0, 1, 2, 3, 4
-_BEHAVIOUR_CODE = {"route_until_filled": HEALTHY, "runaway_untracked": RUNAWAY, "pov_unlimited": POV,
-                   "resting_order": RESTING, "overfill": OVERFILL}
-FAULTY = np.array([False, True, True, False, True])  # indexed by code: does this path send erroneous orders?
+# Code paths as small integers (drill/scenario/behaviours.py), so a tick can look them up for every
+# parent at once; World._trade says how many lots each sends.
+HEALTHY, RUNAWAY, POV = code("route_until_filled"), code("runaway_untracked"), code("pov_unlimited")
+RESTING, OVERFILL = code("resting_order"), code("overfill")
+FAULTY = np.array([b.faulty for b in BY_CODE])  # indexed by code: does this path send erroneous orders?
 
 
 @dataclass
@@ -54,7 +55,7 @@ class Fleet:
         for ri, rel in enumerate(spec.releases):
             for fname, cp in rel.flags.items():
                 j = flag_names.index(fname) + 1
-                path[ri, j] = _BEHAVIOUR_CODE[cp.behaviour]
+                path[ri, j] = code(cp.behaviour)
                 if cp.customers_mod:
                     mod_m[ri, j], mod_r[ri, j] = cp.customers_mod
         cur = release_ids.index(spec.fleet.current_release)
@@ -115,11 +116,6 @@ class Fleet:
             return np.zeros(len(self.servers), dtype=np.bool_)
         faulty = FAULTY[self.path[self.release_of()][:, enabled]].any(axis=1)
         return faulty & self.in_service_mask()
-
-    def armed(self, s: Server) -> list[str]:
-        """Enabled flags that this server's release would turn into runaway code."""
-        return [f for i, f in enumerate(self.flag_names)
-                if self.flag_enabled[i] and f in self.flowing_flags and FAULTY[self.path[s.release, i + 1]]]
 
     def state_label(self, s: Server) -> str:
         if s.outages:

@@ -20,6 +20,11 @@ from drill.sim.telemetry import Alert, Curve, FlowRates, Message, RiskMonitor, T
 
 TICK_MS = 1000
 TAPE_PER_TICK = 6
+# How often the coach looks whether the trainee is stuck: a hint arrives at most this late after
+# Difficulty.stuck_hint_after_s (at least 10 s) has passed. Journals replay only at this value.
+COACH_POLL_MS = 5_000
+# An action's status (drill.sim.actions.Action): the world reads it to tell what the trainee ran.
+QUEUED, RUNNING, DONE, REFUSED = "queued", "running", "done", "refused"
 
 
 @dataclass
@@ -40,6 +45,22 @@ def pick_missed(spec: Scenario, seed: int) -> list[str]:
     rng = stream(seed, "deploy")
     picks = rng.choice(len(spec.fleet.servers), size=len(spec.deploy.missed), replace=False)
     return [spec.fleet.servers[i] for i in sorted(picks)]
+
+
+def faulty_placeholders(missed: list[str]) -> dict[str, str]:
+    """What scenario text may write for the truth of a seed's variant, the same in plays, hints,
+    lessons and the timeline's messages: {faulty_server} is the first server that missed the
+    deploy ("none" when none did), {faulty_server_N} the N-th."""
+    subs = {"{faulty_server}": missed[0] if missed else "none"}
+    for i, name in enumerate(missed, 1):
+        subs[f"{{faulty_server_{i}}}"] = name
+    return subs
+
+
+def fill_placeholders(text: str, subs: dict[str, str]) -> str:
+    for key, value in subs.items():
+        text = text.replace(key, value)
+    return text
 
 
 def order_times(spec: Scenario, seed: int) -> list[int]:
@@ -81,7 +102,6 @@ class World:
         self.incident = Incident()
         self.collateral_usd = 0.0
         self.cancelled_customer_orders = 0  # customers' orders cancelled or offset before they were filled as meant
-        self.rejected_parents = 0
         # Noise by seed: servers do not carry equal shares of the flow, so a busy or quiet server
         # is not by itself the odd one out.
         spread = spec.fleet.routing_spread_pct / 100
@@ -93,7 +113,6 @@ class World:
         self.runaway_parents = 0
         self.runaway_executions = 0
         self.runaway_shares = 0
-        self.runaway_children = 0
         self.total_sent_shares = 0
         self.total_filled_shares = 0
         self.customer_shares = 0
@@ -170,8 +189,7 @@ class World:
             done += k
             serving = np.flatnonzero(self.fleet.in_service_mask())
             if len(serving) == 0:
-                self.rejected_parents += k  # nobody to take them: business lost
-                continue
+                continue  # nobody to take them: business lost (scored per server-minute off)
             share = np.cumsum(self.route_weight[serving])
             at_share = pick_server[part] * share[-1]
             servers = serving[np.minimum(np.searchsorted(share, at_share, side="right"), len(serving) - 1)]
@@ -317,7 +335,6 @@ class World:
         self.customer_shares += int(customer.sum())
         if erroneous.any():
             e_children = int(children[erroneous].sum())
-            self.runaway_children += e_children
             self.runaway_executions += int(fills[erroneous].sum())
             self.runaway_shares += int(fill_sh[erroneous].sum())
             if e_children:
@@ -451,7 +468,7 @@ class World:
         nothing for a while, the next hint that fits the drill arrives in the inbox."""
         patience = int(self.difficulty.stuck_hint_after_s * 1000)
         while len(self._given_hints) < len(self.spec.hints):
-            yield self.env.timeout(5_000)
+            yield self.env.timeout(COACH_POLL_MS)
             inc = self.incident
             if inc.first_error_at is None or not inc.hazard:
                 continue
@@ -502,8 +519,6 @@ class World:
     def _trainee_activity(self) -> tuple[frozenset[tuple[str, ...]], int]:
         """The trainee's accepted commands so far (running or done, as lower-case words; a refusal is
         settled as it is submitted), and when the trainee last submitted anything."""
-        from drill.sim.actions import REFUSED  # actions imports this module: import at use
-
         log = self.actions_log
         new = log[self._log_read:]
         if new:
@@ -518,12 +533,11 @@ class World:
 
     def _ran(self, pattern: str, ran: frozenset[tuple[str, ...]]) -> bool:
         """A bare verb matches the verb with any arguments; otherwise the whole command, with
-        {faulty_server} standing for any of the servers that missed the deploy."""
+        its placeholders filled in (faulty_placeholders)."""
         words = tuple(w.lower() for w in pattern.split())
         if len(words) == 1:
             return any(r[:1] == words for r in ran)
-        wanted = {tuple(w.lower() for w in pattern.replace("{faulty_server}", s).split()) for s in self.missed or ["none"]}
-        return any(r in wanted for r in ran)
+        return tuple(w.lower() for w in fill_placeholders(pattern, faulty_placeholders(self.missed)).split()) in ran
 
     def hint_state(self, state: str) -> bool:
         """The fleet states a hint can ask for (schema.HINT_STATES)."""
@@ -633,7 +647,7 @@ class World:
     # -- the timeline -------------------------------------------------------------------------------
     def _fill(self, text: str, any_server: str = "") -> str:
         """Placeholders known when the drill is built: the truth, and (for noise) some server."""
-        text = text.replace("{faulty_server}", ", ".join(self.missed) or "none")
+        text = fill_placeholders(text, faulty_placeholders(self.missed))
         return text.replace("{random_server}", any_server or self.fleet.servers[0].name)
 
     HOT_SYMBOLS = 3  # how many names a caller mentions

@@ -5,7 +5,7 @@ PostgreSQL each new command and each answer also sends a NOTIFY, so the other si
 instead of at its next poll; on SQLite (one machine) polling alone carries them.
 
 A command row holds a MAC under the drill's token, never the token: whoever can write the table
-but lacks the token cannot forge a command the drill will run (drill.gameday.dbchannel checks it).
+but lacks the token cannot forge a command the drill will run (drill.hosting.dbchannel checks it).
 Each status carries a MAC under the token too, so a status row changed by someone without the
 token is refused by the facilitator. The status rows are readable by anyone who can read the
 database, though: give its URL to facilitators, not to trainees (a status holds the hidden truth:

@@ -20,12 +20,13 @@ def run_console(scenario: str | None, difficulty: str | None, seed: int | None, 
     facilitator can copy them). By default only a team's drill opens one: a solo drill has no
     facilitator, and a token printed for nobody is noise."""
     from drill.scenario import ScenarioError, load
+    from drill.seeds import SEED_RANGE, is_seed
 
     if speed <= 0:
         print(f"drill: speed must be positive, got {speed}", file=sys.stderr)
         return 2
-    if seed is not None and not 0 <= seed < 2**63:
-        print(f"drill: seed must be between 0 and 2**63-1, got {seed}", file=sys.stderr)
+    if seed is not None and not is_seed(seed):
+        print(f"drill: seed must be {SEED_RANGE}, got {seed}", file=sys.stderr)
         return 2
     if scenario is not None:
         try:
@@ -41,7 +42,7 @@ def run_console(scenario: str | None, difficulty: str | None, seed: int | None, 
     if journal is not None:
         Path(journal).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
-    from drill.gameday.hosting import Facilitation
+    from drill.hosting.hosted import Facilitation
     from drill.tui.app import DrillApp
 
     if channel is None:

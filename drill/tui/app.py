@@ -10,7 +10,7 @@ from textual.app import App
 from textual import work
 from textual.binding import Binding
 
-from drill.gameday.hosting import Facilitation, HostedDrill
+from drill.hosting.hosted import Facilitation, HostedDrill
 from drill.paths import default_journal_path
 from drill.scenario import load
 from drill.session.snapshot import Snapshot

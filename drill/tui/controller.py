@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from drill.commands import SPEEDS
 from drill.scenario import LoadedScenario, load
 from drill.session import Session, Submission
 from drill.session.scoring import Outcome
 from drill.session.snapshot import ConsoleSetup, Snapshot
 
-SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60)
 # A frame that arrives late (a slow render, a suspended terminal) is not caught up: the clock
 # advances at most this much wall time per chunk, so one chunk of sim work stays a few ms.
 MAX_WALL_PER_CHUNK_S = 0.25

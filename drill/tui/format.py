@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
+from drill.money import usd, usd_round  # noqa: F401  (the one money style; widgets read it as fmt.usd)
+
 
 def zone(snap) -> str:
     """The scenario clock's time-zone label (older snapshots carried none: US Eastern)."""
     return getattr(snap, "zone", None) or "ET"
-
-
-def usd(value: float | None, unknown: str = "?") -> str:
-    """Compact dollars: $950, $12,345, $123.4K, $26.46M, $1.23B."""
-    if value is None:
-        return unknown
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    if v < 10_000:
-        return f"{sign}${v:,.0f}"
-    if v < 1_000_000:
-        return f"{sign}${v / 1e3:,.1f}K"
-    if v < 1_000_000_000:
-        return f"{sign}${v / 1e6:,.2f}M"
-    return f"{sign}${v / 1e9:,.2f}B"
-
-
-def usd_round(value: float) -> str:
-    """Dollars for round figures (chart axes): $0, $500, $20K, $2.5M, $500M, $1B."""
-    v = abs(value)
-    sign = "-" if value < 0 else ""
-    for unit, div in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if v >= div:
-            return f"{sign}${v / div:g}{unit}"
-    return f"{sign}${v:g}"
-
-
-def usd_full(value: float) -> str:
-    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
 
 
 def speed(value: float) -> str:

@@ -3,19 +3,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
+from typing import Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from drill.tui.messages import RunCommand
 
 
-class DrillCommands(Provider):
-    def _console(self):
-        from drill.tui.screens.console import ConsoleScreen
+class Commands(Protocol):
+    def commands(self) -> Iterable[tuple[str, str]]:
+        """Every command line on offer, with a one-line summary."""
 
+
+@runtime_checkable
+class OffersCommands(Protocol):
+    """A screen the palette can fill: it offers commands (or None before a drill) and takes the
+    message a chosen one sends. The console is one; the palette needs nothing else of it."""
+
+    completer: Commands | None
+
+    def post_message(self, message: RunCommand) -> bool: ...
+
+
+class DrillCommands(Provider):
+    def _console(self) -> OffersCommands | None:
         screen = self.screen
-        return screen if isinstance(screen, ConsoleScreen) else None
+        return screen if isinstance(screen, OffersCommands) else None
 
     def _run(self, console, text: str) -> None:
         console.post_message(RunCommand(text))

@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
-from drill.gameday.channel import LOOPBACK, ChannelError, ChannelServer, new_token, request
-from drill.gameday.host import DrillHost
+from drill.hosting.channel import LOOPBACK, ChannelError, ChannelServer, new_token, request
+from drill.hosting.host import DrillHost
 from drill.session.replay import replay
 from drill.timefmt import parse_clock
 from drill.tui.controller import Drill

@@ -69,7 +69,7 @@ def test_scripts_may_carry_facilitator_lines(tmp_path):
 
 
 def test_the_facilitator_sees_the_real_phase_where_the_trainee_sees_open():
-    from drill.gameday.host import DrillHost
+    from drill.hosting.host import DrillHost
     from drill.tui.controller import Drill
 
     drill = Drill("knightmare", "historical")

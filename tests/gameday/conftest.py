@@ -147,7 +147,7 @@ async def start_tab(base_url: str, team: str | None = "red", width: int = 120, h
 
 
 async def wait_registered(n: int = 1, timeout: float = 20.0) -> list[dict]:
-    from drill.gameday.channel import running_drills
+    from drill.hosting.channel import running_drills
 
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from drill.gameday.channel import ChannelServer, request, running_drills
+from drill.hosting.channel import ChannelServer, request, running_drills
 from drill.gameday.serve import Bucket, host_refusal
 from drill.gameday.tabs import MAX_COLS, MAX_ROWS, MIN_COLS, MIN_ROWS, clamp_size
 from drill.gameday.webclient import TabClient

@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from drill.gameday import dbchannel
-from drill.gameday.channel import ChannelError
-from drill.gameday.hosting import fingerprint, token_for
+from drill.hosting.channel import ChannelError
+from drill.hosting.hosted import fingerprint, token_for
 from drill.gameday.roster import Roster
 from drill.store import locate
 from drill.store import steering
@@ -228,7 +228,7 @@ async def test_a_postgresql_outage_of_20_s_during_a_drill_loses_nothing(tmp_path
     drill plays on, its result is kept on the host, lands once the server is back (delivered by
     the drill's own steering loop), and --verify reproduces it."""
     from drill import results
-    from drill.gameday.hosting import Facilitation
+    from drill.hosting.hosted import Facilitation
     from drill.tui.screens.debrief import DebriefScreen
 
     from .test_hosting import FakeWall, hosted, make_app

@@ -11,7 +11,7 @@ import time
 from rich.console import Console
 
 from drill.gameday.facilitator import DebriefsScreen, FacilitatorApp
-from drill.gameday.hosting import Facilitation, HostedDrill
+from drill.hosting.hosted import Facilitation, HostedDrill
 from drill.gameday.roster import Watched, standings
 from drill.timefmt import parse_clock
 from drill.tui.controller import Drill
@@ -220,7 +220,7 @@ async def test_markup_and_escapes_in_team_names_and_commands_show_literally(tmp_
 
 
 def test_a_hostile_registry_entry_is_not_a_running_drill(data_dir):
-    from drill.gameday.channel import registry_dir, running_drills
+    from drill.hosting.channel import registry_dir, running_drills
     import os
 
     d = registry_dir()

@@ -11,8 +11,8 @@ import threading
 import pytest
 
 from drill import results
-from drill.gameday.channel import LOOPBACK, ChannelError, registry_dir, request, running_drills
-from drill.gameday.hosting import Facilitation, fingerprint, token_for
+from drill.hosting.channel import LOOPBACK, ChannelError, registry_dir, request, running_drills
+from drill.hosting.hosted import Facilitation, fingerprint, token_for
 from drill.session.replay import replay
 from drill.timefmt import parse_clock
 from drill.tui.app import DrillApp

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Input, OptionList
 
-from drill.gameday.channel import running_drills
-from drill.gameday.hosting import Facilitation
+from drill.hosting.channel import running_drills
+from drill.hosting.hosted import Facilitation
 from drill.tui.app import DrillApp
 from drill.tui.screens.briefing import BriefingScreen
 from drill.tui.screens.console import ConsoleScreen

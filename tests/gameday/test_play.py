@@ -17,7 +17,7 @@ import time
 import pytest
 
 from drill import results
-from drill.gameday.channel import ChannelError, request, running_drills
+from drill.hosting.channel import ChannelError, request, running_drills
 from drill.session.replay import replay
 
 from .conftest import ROOT, wait_registered

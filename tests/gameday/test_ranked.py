@@ -4,8 +4,8 @@ all, and an inject reaches the trainee as its call, not as a line in the action 
 
 from __future__ import annotations
 
-from drill.gameday.channel import request
-from drill.gameday.hosting import Facilitation
+from drill.hosting.channel import request
+from drill.hosting.hosted import Facilitation
 from drill.tui.app import DrillApp
 from drill.tui.widgets.status_line import Feedback
 

@@ -9,7 +9,7 @@ import secrets
 
 import pytest
 
-from drill.gameday.channel import running_drills
+from drill.hosting.channel import running_drills
 from drill.gameday.roster import Roster
 from drill.gameday.webclient import ENTER, TabClient
 from drill.timefmt import parse_clock

@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from drill.cli.main import main
-from drill.gameday.channel import LOOPBACK, ChannelError, request, running_drills
-from drill.gameday.hosting import token_for
+from drill.hosting.channel import LOOPBACK, ChannelError, request, running_drills
+from drill.hosting.hosted import token_for
 from drill.gameday.roster import Roster
 from drill.gameday.serve import banner, is_loopback, served_command
 from drill.gameday.webclient import TabClient

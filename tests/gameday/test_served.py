@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from drill import results
-from drill.gameday.channel import running_drills
-from drill.gameday.hosting import token_for
+from drill.hosting.channel import running_drills
+from drill.hosting.hosted import token_for
 from drill.gameday.served import parse_args
 from drill.gameday.webclient import ENTER
 

@@ -109,3 +109,41 @@ def test_a_missing_play_file_is_named(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load(str(d))
     assert "plays.none.file" in str(err.value)
+
+
+def _broken_twice(tmp_path) -> Path:
+    d = broken(tmp_path, 'missed = ["smars-8"]', 'missed = ["smars-99"]')
+    toml = d / "scenario.toml"
+    text = toml.read_text()
+    assert 'default_difficulty = "historical"' in text
+    toml.write_text(text.replace('default_difficulty = "historical"', 'default_difficulty = "nope"', 1))
+    return d
+
+
+def test_every_broken_reference_is_reported_not_only_the_first(tmp_path):
+    d = _broken_twice(tmp_path)
+    with pytest.raises(ScenarioError) as err:
+        load(str(d))
+    assert [(p.where, p.message) for p in err.value.problems] == [
+        ("deploy.missed", "no server 'smars-99' in fleet.servers"),
+        ("default_difficulty", "no difficulty 'nope'"),
+    ]
+    p = subprocess.run([sys.executable, "-m", "drill", "validate", str(d)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 2, p.stderr
+
+
+def test_a_command_other_than_validate_prints_the_first_problem_and_the_count(tmp_path):
+    """The one-line contract: the first problem, and how many more `drill validate` lists."""
+    d = _broken_twice(tmp_path)
+    p = subprocess.run([sys.executable, "-m", "drill", "run", str(d)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    (line,) = p.stderr.strip().splitlines()
+    assert line == (f"{d / 'scenario.toml'}: deploy.missed: no server 'smars-99' in fleet.servers "
+                    "(and 1 more: drill validate lists them all)")
+
+
+def test_a_refusal_text_may_name_only_a_trainee_command(tmp_path):
+    d = broken(tmp_path, 'refusals = { "kill-switch"', 'refusals = { "format-disk" = "no", "kill-switch"')
+    with pytest.raises(ScenarioError) as err:
+        load(str(d))
+    assert any(p.where == "refusals" and "format-disk" in p.message for p in err.value.problems), str(err.value)

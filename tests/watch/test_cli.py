@@ -65,9 +65,9 @@ def test_no_terminal_says_so(capsys, tmp_path):
 
 
 def test_live_drill_id_resolves_through_the_registry(tmp_path):
-    """A running drill registers its journal (drill.gameday.hosting); --live finds it by id."""
+    """A running drill registers its journal (drill.hosting.hosted); --live finds it by id."""
     from drill.cli.watch_cmd import live_journal
-    from drill.gameday.channel import register
+    from drill.hosting.channel import register
 
     journal = tmp_path / "live.jsonl"
     registration = register("0a1b2c3d", 4321, {"team": None, "journal": str(journal)})

@@ -7,7 +7,7 @@ import os
 import time
 
 from drill.gameday.facilitator import FacilitatorApp
-from drill.gameday.hosting import Facilitation, HostedDrill
+from drill.hosting.hosted import Facilitation, HostedDrill
 from drill.timefmt import parse_clock
 from drill.tui.controller import Drill
 from drill.tui.screens.watch import WatchScreen

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from drill.session.scoring import Outcome
+from drill.session.scoring import ENDED_BY, Outcome
 from drill.session.snapshot import Snapshot
 from drill.timefmt import fmt_duration, parse_clock
 from drill.tui import format as fmt
@@ -25,8 +25,6 @@ from drill.tui.widgets.curves import CurvesPlot, legend
 
 GRADE_STYLE = {"A": "bold white on green", "B": "bold black on green", "C": "bold black on yellow",
                "D": "bold white on dark_orange", "F": "bold white on red"}
-ENDED_BY = {"end": "the scenario's end", "resolve": "resolve", "bankruptcy": "bankruptcy",
-            "abandoned": "the trainee quitting"}
 
 
 def time_to_contain(outcome: Outcome) -> str:
@@ -44,9 +42,9 @@ def score_card(outcome: Outcome, journal: str | None) -> Table:
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()
     grid.add_row("Grade", Text.assemble((f" {outcome.grade} ", GRADE_STYLE.get(outcome.grade, "bold reverse"))))
-    grid.add_row("Loss", Text(fmt.usd_full(outcome.loss_usd), style="bold red" if outcome.loss_usd else "bold"))
-    grid.add_row("Collateral", Text(fmt.usd_full(outcome.collateral_usd), style="bold"))
-    grid.add_row("Score", Text(fmt.usd_full(outcome.score_usd), style="bold"))
+    grid.add_row("Loss", Text(fmt.usd(outcome.loss_usd), style="bold red" if outcome.loss_usd else "bold"))
+    grid.add_row("Collateral", Text(fmt.usd(outcome.collateral_usd), style="bold"))
+    grid.add_row("Score", Text(fmt.usd(outcome.score_usd), style="bold"))
     grid.add_row("Bankrupt", Text.assemble(("YES: the loss exceeds the firm's capital", "bold white on red"))
                  if outcome.bankrupt else Text("no", style="green"))
     grid.add_row("Contained", Text(time_to_contain(outcome)))
@@ -97,7 +95,7 @@ def enriched_card(outcome: Outcome, journal: str | None, d) -> Table:
         if r is None or r.loss_usd is None:
             return Text("computing…" if d.pending else "n/a", style="dim")
         extra = f" (score {fmt.usd(r.score_usd)}, grade {r.grade})" if r.score_usd is not None else ""
-        return Text(fmt.usd_full(r.loss_usd) + extra)
+        return Text(fmt.usd(r.loss_usd) + extra)
 
     grid.add_row("Historical", ref(c.historical))
     grid.add_row("Best play", ref(c.best_play))

@@ -13,10 +13,11 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from drill.results import MAX_TEAM_CHARS  # as the results store allows
 from drill.scenario import LoadedScenario, ScenarioError, bundled_ids, load
+from drill.seeds import SEED_RANGE, is_seed
 
 
-MAX_TEAM_CHARS = 60  # as the results store allows
 FLAGSHIP = "knightmare"  # the drill the picker opens on, first in the list
 
 
@@ -204,7 +205,7 @@ class PickerScreen(Screen[Choice]):
                 seed = int(raw)
             except ValueError:
                 seed = -1
-            if not 0 <= seed < 2**63:
-                self.query_one("#problem", Static).update(f"The seed must be a whole number from 0 to 2**63-1, not {raw!r}.")
+            if not is_seed(seed):
+                self.query_one("#problem", Static).update(f"The seed must be a whole number {SEED_RANGE}, not {raw!r}.")
                 return
         self.dismiss(Choice(self._scenario, self._difficulty, seed, team))

@@ -7,30 +7,18 @@ points later than its view are not drawn, so the chart never reveals more than t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from rich.text import Text
 from textual.widget import Widget
 
+from drill.money import nice_ceiling
 from drill.session.snapshot import Snapshot
 from drill.timefmt import fmt_clock
 from drill.tui import format as fmt
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 AXIS_W = 8
-
-
-def nice_ceiling(value: float) -> float:
-    """The next 1, 2, 2.5 or 5 times a power of ten at or above `value`."""
-    if value <= 0:
-        return 1.0
-    exp = math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        top = step * 10**exp
-        if top >= value:
-            return float(top)
-    return float(10 ** (exp + 1))
 
 
 def series_of(snap: Snapshot) -> tuple[str, list[tuple[int, float]]]:

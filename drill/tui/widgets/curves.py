@@ -7,9 +7,10 @@ from __future__ import annotations
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
+from drill.money import nice_ceiling
 from drill.timefmt import fmt_clock
 from drill.tui import format as fmt
-from drill.tui.widgets.chart import columns, nice_ceiling
+from drill.tui.widgets.chart import columns
 
 COLOURS = {"trainee": "bold red", "best": "green", "earliest": "cyan", "earlier": "blue", "without": "magenta",
            "play": "yellow", "historical": "yellow"}

@@ -98,7 +98,6 @@ class TapeView(Vertical):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._last_at: int | None = None
-        self.lines_written = 0
         self.last_row: TapeRow | None = None  # the newest row written
         self._with_server: bool | None = None
         self._symbol_w = SYMBOL_W
@@ -121,7 +120,6 @@ class TapeView(Vertical):
             log.write_lines([tape_line(r, self._with_server, self._symbol_w) for r in new], scroll_end=False)
             self._last_at = new[-1].at
             self.last_row = new[-1]
-            self.lines_written += len(new)
             self.follow()
         return len(new)
 

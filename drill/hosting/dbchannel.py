@@ -1,5 +1,5 @@
 """The facilitator's channel through a shared PostgreSQL results database, for drills on other
-hosts (the loopback channel, drill.gameday.channel, stays for one machine without a server).
+hosts (the loopback channel, drill.hosting.channel, stays for one machine without a server).
 
 A drill hosted while the results store is PostgreSQL registers itself in `drills` and publishes
 its status there about once a second; it takes the facilitator commands queued for it in
@@ -26,7 +26,7 @@ import secrets
 import socket
 import time
 
-from drill.gameday.channel import ChannelError
+from drill.hosting.channel import ChannelError
 from drill.store import Location, ResultsError
 from drill.store import steering
 

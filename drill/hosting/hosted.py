@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from drill.commands import CommandError
-from drill.gameday.channel import ChannelServer, Registration, new_token, register
-from drill.gameday.host import DrillHost
+from drill.hosting.channel import ChannelServer, Registration, new_token, register
+from drill.hosting.host import DrillHost
 
 KEY_ENV = "DRILL_SERVE_KEY"  # how `drill serve` hands its facilitator key to each tab's process
 
@@ -173,7 +173,7 @@ class HostedDrill:
         self.server = ChannelServer(self.host, facilitation.token)
         self.port: int | None = None
         self.registration: Registration | None = None
-        self.db_channel = None  # drill.gameday.dbchannel.DbChannel, when the results store is PostgreSQL
+        self.db_channel = None  # drill.hosting.dbchannel.DbChannel, when the results store is PostgreSQL
 
     async def open(self) -> int:
         self.port = await self.server.start()
@@ -201,7 +201,7 @@ class HostedDrill:
             return  # a bad DRILL_RESULTS_URL: recording the result will say so
         if loc.kind != POSTGRESQL:
             return
-        from drill.gameday.dbchannel import DbChannel, host_name
+        from drill.hosting.dbchannel import DbChannel, host_name
         from drill.store.steering import DrillRow
 
         session = self.drill.session

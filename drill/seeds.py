@@ -1,0 +1,16 @@
+"""The one range a drill's seed may take, checked wherever a seed comes in (the command line, the
+picker, a scenario file, a journal, the results store, a session)."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+# Seeds are stored as SQLite's signed 64-bit integers and in JSON journals; 63 bits keep them
+# non-negative everywhere.
+SEED_LIMIT = 2**63
+SEED_RANGE = "between 0 and 2**63-1"  # how a refusal names the range
+
+
+def is_seed(value: object) -> bool:
+    """A whole number (never a bool) a drill may be seeded with."""
+    return isinstance(value, Integral) and not isinstance(value, bool) and 0 <= value < SEED_LIMIT
