@@ -69,7 +69,7 @@ def open_journal(path: str | Path) -> Context:
     except ScenarioError as exc:
         raise DebriefError(f"{p}: header.scenario: {str(exc).splitlines()[0]}") from None
     h = j.header
-    if sc.content_hash != h["scenario_hash"]:
+    if not sc.replays(h["scenario_hash"]):
         raise DebriefError(f"{p}: header.scenario_hash: scenario {sc.id!r} has changed since this drill was played, "
                            "so it cannot be re-simulated (drill replay would diverge too)")
     if h["difficulty"] not in sc.spec.difficulties:

@@ -59,6 +59,11 @@ class LoadedScenario:
     def id(self) -> str:
         return self.spec.id
 
+    def replays(self, journaled_hash: object) -> bool:
+        """Whether a journal pinned to `journaled_hash` re-simulates under this version: it is
+        this version, or an earlier one the scenario lists as changed in words only."""
+        return journaled_hash == self.content_hash or journaled_hash in self.spec.replays_versions
+
 
 def bundled_root() -> Path:
     """Where the bundled scenarios live: inside the installed package, else the source tree."""

@@ -23,6 +23,8 @@ ClockTime = Annotated[int, BeforeValidator(parse_clock)]
 Name = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Usd = Annotated[float, Field(ge=0, le=1e12)]
 Text = Annotated[str, Field(max_length=4000)]
+ContentHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]  # a sha256, as journals pin it
+
 
 # Work bounds (Scenario._references; the measurements are in docs/RELIABILITY.md, "Work bounds").
 MAX_PARENT_ORDERS = 200_000
@@ -471,6 +473,9 @@ class Scenario(Strict):
     refusals: dict[str, Text] = Field(default_factory=dict, max_length=30, description=(
         "why a command a difficulty does not offer is refused, in the story's words, by command "
         "(the engine's generic reason otherwise)"))
+    replays_versions: list[ContentHash] = Field(default_factory=list, max_length=50, description=(
+        "content hashes of earlier versions of this scenario whose journals replay under this one: "
+        "an edit that moved words but no mechanics (the maintainer replayed their journals to check)"))
 
     @field_validator("refusals")
     @classmethod
