@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 
@@ -25,6 +26,10 @@ class Server:
     children_out: int = 0
     fills: int = 0
     activity: str = ""  # what an outage is doing ("deploying", "restarting")
+
+
+# What of a server the cached masks depend on (attrgetter: the key is built many times a tick).
+_SERVER_STATE = attrgetter("wanted_running", "outages", "release")
 
 
 @dataclass
@@ -86,8 +91,7 @@ class Fleet:
     # The masks below are asked for every tick but change only when an action lands, so they are
     # cached on a key of everything they depend on (cheaper to build than the masks themselves).
     def _key(self) -> tuple:
-        return (self.connected, tuple(self.flag_enabled),
-                tuple((s.wanted_running, s.outages, s.release) for s in self.servers))
+        return (self.connected, tuple(self.flag_enabled), tuple(map(_SERVER_STATE, self.servers)))
 
     def _cached(self, name: str, build) -> np.ndarray:
         key = self._key()

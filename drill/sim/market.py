@@ -77,6 +77,7 @@ class Market:
         self.session_volume = np.zeros(n, dtype=np.float64)
         self.firm_volume = np.zeros(n, dtype=np.float64)
         self.max_move = np.zeros(n, dtype=np.float64)
+        self.last_max_move = 0.0  # the furthest any price stands from fair after the last tick's flow
 
     @staticmethod
     def _decay_for(half_life_s: float | None, tick_ms: int) -> float:
@@ -142,9 +143,11 @@ class Market:
         self.session_volume += volume
         self.firm_volume += traded
         touched = np.flatnonzero(self.pressure)
+        self.last_max_move = 0.0
         if len(touched):
             moved = np.abs(self.displacement(touched, self.pressure[touched]))
             self.max_move[touched] = np.maximum(self.max_move[touched], moved)
+            self.last_max_move = float(moved.max())
             self._check_halts(touched, moved)
 
     def symbols_impacted(self, min_volume_share: float, min_move: float) -> int:
