@@ -120,6 +120,11 @@ class Fleet:
         faulty = FAULTY[self.path[self.release_of()][:, enabled]].any(axis=1)
         return faulty & self.in_service_mask()
 
+    def may_send_faulty(self) -> bool:
+        """Whether any server's release has a faulty code path for any flag, or for no flag (in
+        service or not): when none has, no routed parent can be on a faulty path."""
+        return self._cached("may_send_faulty", lambda: bool(FAULTY[self.path[self.release_of()]].any()))
+
     def armed(self, s: Server) -> list[str]:
         """Enabled flags that this server's release would turn into runaway code."""
         return [f for i, f in enumerate(self.flag_names)

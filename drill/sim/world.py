@@ -116,6 +116,7 @@ class World:
         self._zeros_srv.flags.writeable = False
         self._zeros_sym.flags.writeable = False
         self._partial_paths = bool(self.fleet.mod_m.any())  # a path for some customers only
+        self._mistyped = np.zeros(0, np.int64)  # customers' parents booked for more than was meant
         self._routing_for: np.ndarray | None = None  # the in-service mask _routing_cache was built for
         self._routing_cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0))
         self.incident.hazard = self.hazard()  # a scenario may start with no live fault at all
@@ -214,9 +215,11 @@ class World:
                 flag = ob.NO_FLAG
             intended = o.qty if o.intended_qty is None else o.intended_qty
             state = ob.WORKING if self.market_open() else ob.PENDING
-            self.book.add(self.now, np.array([srv]), np.array([self.market.index(o.symbol)]),
+            ids = self.book.add(self.now, np.array([srv]), np.array([self.market.index(o.symbol)]),
                           np.array([1 if o.side == "buy" else -1]), np.array([flag]), np.array([o.qty]), state,
                           intended=np.array([intended]), account=ob.FIRM if o.account == "firm" else ob.CUSTOMER)
+            if o.qty > intended and o.account != "firm":
+                self._mistyped = np.concatenate((self._mistyped, ids))
             self.fleet.servers[srv].parents_in += 1
             self.rates.parents_this_tick[srv] += 1
             if o.warning:
@@ -456,6 +459,8 @@ class World:
         if fleet.armed_mask().any():
             return True
         act = book.active
+        if not fleet.may_send_faulty() and not self._mistyped_live():
+            return False  # no parent can be on a faulty path, and none is past what was meant
         if len(act):
             path = self.paths(act)
             live = self._can_trade(act, path)
@@ -464,6 +469,12 @@ class World:
                 if (live & (FAULTY[path] | over)).any():
                     return True
         return False
+
+    def _mistyped_live(self) -> bool:
+        """Whether a customer's parent booked for more than was meant is still open (only the
+        scenario's one-off orders can be: flows book what they mean)."""
+        ids = self._mistyped
+        return bool(len(ids)) and bool((self.book.state[ids] <= ob.WORKING).any())
 
     def healthy_fleet(self) -> bool:
         f = self.fleet
