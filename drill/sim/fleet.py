@@ -93,7 +93,7 @@ class Fleet:
     def _key(self) -> tuple:
         return (self.connected, tuple(self.flag_enabled), tuple(map(_SERVER_STATE, self.servers)))
 
-    def _cached(self, name: str, build) -> np.ndarray:
+    def _cached(self, name: str, build):
         key = self._key()
         hit = self._cache.get(name)
         if hit is not None and hit[0] == key:

@@ -417,7 +417,11 @@ class World:
 
     def collateral_rate_per_min(self) -> float:
         """Healthy business switched off, per minute: servers out of service, flags turned off,
-        and (where the scenario prices it) servers kept off the release the business wants."""
+        and (where the scenario prices it) servers kept off the release the business wants.
+        Asked every tick, it changes only with the fleet: cached on the fleet's state."""
+        return self.fleet._cached("collateral_rate_per_min", self._collateral_rate)
+
+    def _collateral_rate(self) -> float:
         fleet, scoring = self.fleet, self.spec.scoring
         out = sum(1 for s in fleet.servers if not fleet.in_service(s))
         cost = out * scoring.server_minute_usd
