@@ -1,6 +1,7 @@
 """`drill bench`: the full historical Knightmare headless, against bare SimPy scheduling one timeout
 per execution the drill reported. Both run in this process, alternately, and the medians are
-compared, so a noisy machine moves both sides alike."""
+compared, so a noisy machine moves both sides alike; the CPU-time ratio is given too (on a
+machine loaded by other work it is the steadier of the two)."""
 
 from __future__ import annotations
 
@@ -38,14 +39,20 @@ def simpy_baseline(n: int) -> float:
 def bench_engine(repeat: int = 3) -> dict:
     scenario = load("knightmare")
     script = read_script(scenario.directory / "historical.actions")
-    drill_times, outcome = [], None
+    drill_times, base_times, drill_cpu, base_cpu, outcome = [], [], [], [], None
+    peak = 0.0
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        # Alternately, so that a machine whose load changes during the bench moves both sides;
+        # CPU time too, which other processes on a loaded machine move far less than wall time.
+        t0, c0 = time.perf_counter(), time.process_time()
         outcome = run_script(scenario, "historical", None, script)
         drill_times.append(time.perf_counter() - t0)
-    peak = _peak_rss_mb()  # before the baseline, which is the drill's to beat, not to carry
+        drill_cpu.append(time.process_time() - c0)
+        peak = max(peak, _peak_rss_mb())  # before any baseline: the drill's to beat, not to carry
+        t0, c0 = time.perf_counter(), time.process_time()
+        base_times.append(simpy_baseline(outcome.executions))
+        base_cpu.append(time.process_time() - c0)
     assert outcome is not None
-    base_times = [simpy_baseline(outcome.executions) for _ in range(repeat)]
     drill_s, base_s = statistics.median(drill_times), statistics.median(base_times)
     return {
         "scenario": "knightmare",
@@ -54,6 +61,9 @@ def bench_engine(repeat: int = 3) -> dict:
         "drill_s": round(drill_s, 3),
         "simpy_baseline_s": round(base_s, 3),
         "ratio": round(drill_s / base_s, 3),
+        "drill_cpu_s": round(statistics.median(drill_cpu), 3),
+        "simpy_baseline_cpu_s": round(statistics.median(base_cpu), 3),
+        "ratio_cpu": round(statistics.median(drill_cpu) / statistics.median(base_cpu), 3),
         "executions": outcome.executions,
         "sim_minutes": round((scenario.spec.clock.end - scenario.spec.clock.world_start) / 60_000, 1),
         "peak_rss_mb": round(peak, 1),

@@ -10,7 +10,7 @@ TOKEN_ARG = re.compile(r"^([0-9a-f]{8})=([A-Za-z0-9_-]{16,64})$")
 
 def add_parsers(subparsers) -> None:
     from drill.cli.args import seed as _seed, speed as _speed
-    from drill.gameday.serve import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT
+    from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT
 
     s = subparsers.add_parser(
         "serve", help="serve the console to browsers: every tab is its own drill",

@@ -27,10 +27,7 @@ from drill.hosting.hosted import KEY_ENV, fingerprint
 from drill.hosting.channel import new_token
 from drill.gameday.tabs import clamp_size
 from drill.scenario.loader import printable
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
-DEFAULT_MAX_DRILLS = 24
+from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT  # noqa: F401  (where callers find them)
 
 
 def is_loopback(host: str) -> bool:

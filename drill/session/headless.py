@@ -8,20 +8,29 @@ from drill.commands import VERBS, CommandError
 from drill.scenario.loader import LoadedScenario
 from drill.session.scoring import Outcome
 from drill.session.script import ScriptError, ScriptLine
-from drill.session.session import Session
+from drill.session.session import Session, check_command
 from drill.timefmt import fmt_clock
 
 
 def check_script(session: Session, lines: list[ScriptLine], name: str) -> list[ScriptLine]:
     """Validate every line against the scenario before anything runs."""
+    return check_lines(session.scenario, lines, name, session.now)
+
+
+def check_lines(scenario: LoadedScenario, lines: list[ScriptLine], name: str, start: int | None = None) -> list[ScriptLine]:
+    """Validate every line against the scenario, from `start` (the drill's clock; by default
+    where a drill's clock starts) to its end. Needs no world: `drill validate` checks plays
+    without simulating a morning for each."""
+    start = scenario.spec.clock.start if start is None else start
+    end = scenario.spec.clock.end
     checked = []
     for sl in lines:
-        if sl.at < session.now:
-            raise ScriptError(f"{name}: line {sl.line}: {fmt_clock(sl.at)} is before the drill's clock starts ({session.clock})")
-        if sl.at > session.end:
-            raise ScriptError(f"{name}: line {sl.line}: {fmt_clock(sl.at)} is after the scenario ends ({fmt_clock(session.end)})")
+        if sl.at < start:
+            raise ScriptError(f"{name}: line {sl.line}: {fmt_clock(sl.at)} is before the drill's clock starts ({fmt_clock(start)})")
+        if sl.at > end:
+            raise ScriptError(f"{name}: line {sl.line}: {fmt_clock(sl.at)} is after the scenario ends ({fmt_clock(end)})")
         try:
-            checked.append(ScriptLine(sl.line, sl.at, session.check(sl.command)))
+            checked.append(ScriptLine(sl.line, sl.at, check_command(scenario, sl.command)))
         except CommandError as exc:
             raise ScriptError(f"{name}: line {sl.line}: {exc}") from None
     return checked

@@ -47,6 +47,39 @@ class Submission:
 PREMARKET: dict[tuple[str, str, int], World] = {}
 
 
+def check_command(scenario: LoadedScenario, command: Command) -> Command:
+    """Validate a command against a scenario (its servers, flags, injects; nothing that needs
+    the world to have run); return it with canonical names."""
+    verb = VERBS[command.verb]
+    args = list(command.args)
+    for i, (spec, value) in enumerate(zip(verb.args, args)):
+        if spec.kind == "server":
+            names = {s.lower(): s for s in scenario.spec.fleet.servers}
+            if value.lower() not in names:
+                raise CommandError(f"{command.verb}: unknown server {value!r} (servers: {', '.join(scenario.spec.fleet.servers)})")
+            args[i] = names[value.lower()]
+        elif spec.kind == "flag":
+            names = {f.lower(): f for f in scenario.spec.flags}
+            if value.lower() not in names:
+                raise CommandError(f"{command.verb}: unknown flag {value!r} (flags: {', '.join(scenario.spec.flags) or 'none'})")
+            args[i] = names[value.lower()]
+        elif spec.kind == "alert":
+            args[i] = value.upper()
+        elif spec.kind == "inject":
+            ids = [i.id for i in scenario.spec.injects]
+            if value not in ids:
+                raise CommandError(f"{command.verb}: unknown inject {value!r} (catalogue: {', '.join(ids) or 'empty'})")
+        elif spec.kind == "speed":
+            if value not in {str(x) for x in SPEEDS}:
+                raise CommandError(f"{command.verb}: speed must be one of {', '.join(map(str, SPEEDS))}")
+        elif spec.kind == "percent":
+            text = value.rstrip("%")
+            if not text.isdigit() or not 1 <= int(text) <= 100:
+                raise CommandError(f"{command.verb}: {value!r} is not a percentage from 1 to 100")
+            args[i] = str(int(text))
+    return Command(command.verb, tuple(args))
+
+
 class Session:
     def __init__(self, scenario: LoadedScenario, difficulty: str | None = None, seed: int | None = None,
                  journal: str | Path | None = None):
@@ -115,34 +148,7 @@ class Session:
     # -- commands ---------------------------------------------------------------------------------
     def check(self, command: Command) -> Command:
         """Validate a command against this scenario; return it with canonical names."""
-        verb = VERBS[command.verb]
-        args = list(command.args)
-        for i, (spec, value) in enumerate(zip(verb.args, args)):
-            if spec.kind == "server":
-                names = {s.lower(): s for s in self.scenario.spec.fleet.servers}
-                if value.lower() not in names:
-                    raise CommandError(f"{command.verb}: unknown server {value!r} (servers: {', '.join(self.scenario.spec.fleet.servers)})")
-                args[i] = names[value.lower()]
-            elif spec.kind == "flag":
-                names = {f.lower(): f for f in self.scenario.spec.flags}
-                if value.lower() not in names:
-                    raise CommandError(f"{command.verb}: unknown flag {value!r} (flags: {', '.join(self.scenario.spec.flags) or 'none'})")
-                args[i] = names[value.lower()]
-            elif spec.kind == "alert":
-                args[i] = value.upper()
-            elif spec.kind == "inject":
-                ids = [i.id for i in self.scenario.spec.injects]
-                if value not in ids:
-                    raise CommandError(f"{command.verb}: unknown inject {value!r} (catalogue: {', '.join(ids) or 'empty'})")
-            elif spec.kind == "speed":
-                if value not in {str(x) for x in SPEEDS}:
-                    raise CommandError(f"{command.verb}: speed must be one of {', '.join(map(str, SPEEDS))}")
-            elif spec.kind == "percent":
-                text = value.rstrip("%")
-                if not text.isdigit() or not 1 <= int(text) <= 100:
-                    raise CommandError(f"{command.verb}: {value!r} is not a percentage from 1 to 100")
-                args[i] = str(int(text))
-        return Command(command.verb, tuple(args))
+        return check_command(self.scenario, command)
 
     def submit(self, command: str | Command, by: str = "trainee") -> Submission:
         """Submit a command now, as the trainee or the facilitator. Malformed commands (and a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 
@@ -26,6 +27,10 @@ class Server:
     children_out: int = 0
     fills: int = 0
     activity: str = ""  # what an outage is doing ("deploying", "restarting")
+
+
+# What of a server the cached masks depend on (attrgetter: the key is built many times a tick).
+_SERVER_STATE = attrgetter("wanted_running", "outages", "release")
 
 
 @dataclass
@@ -87,10 +92,9 @@ class Fleet:
     # The masks below are asked for every tick but change only when an action lands, so they are
     # cached on a key of everything they depend on (cheaper to build than the masks themselves).
     def _key(self) -> tuple:
-        return (self.connected, tuple(self.flag_enabled),
-                tuple((s.wanted_running, s.outages, s.release) for s in self.servers))
+        return (self.connected, tuple(self.flag_enabled), tuple(map(_SERVER_STATE, self.servers)))
 
-    def _cached(self, name: str, build) -> np.ndarray:
+    def _cached(self, name: str, build):
         key = self._key()
         hit = self._cache.get(name)
         if hit is not None and hit[0] == key:
@@ -116,6 +120,11 @@ class Fleet:
             return np.zeros(len(self.servers), dtype=np.bool_)
         faulty = FAULTY[self.path[self.release_of()][:, enabled]].any(axis=1)
         return faulty & self.in_service_mask()
+
+    def may_send_faulty(self) -> bool:
+        """Whether any server's release has a faulty code path for any flag, or for no flag (in
+        service or not): when none has, no routed parent can be on a faulty path."""
+        return self._cached("may_send_faulty", lambda: bool(FAULTY[self.path[self.release_of()]].any()))
 
     def state_label(self, s: Server) -> str:
         if s.outages:

@@ -77,6 +77,7 @@ class Market:
         self.session_volume = np.zeros(n, dtype=np.float64)
         self.firm_volume = np.zeros(n, dtype=np.float64)
         self.max_move = np.zeros(n, dtype=np.float64)
+        self.last_max_move = 0.0  # the furthest any price stands from fair after the last tick's flow
 
     @staticmethod
     def _decay_for(half_life_s: float | None, tick_ms: int) -> float:
@@ -123,7 +124,9 @@ class Market:
         linear = self._impact * pressure_shares * self.fair[syms] / self.adv_usd[syms]
         if self._dryup:
             linear = linear * (1.0 + self._dryup * np.abs(linear))
-        return np.clip(linear, -self._max_disp, self._max_disp)
+        # np.clip's Python wrapper costs more than the two ufuncs it amounts to (a tick calls this
+        # several times on a few dozen symbols).
+        return np.minimum(np.maximum(linear, -self._max_disp), self._max_disp)
 
     def exec_price(self, syms: np.ndarray, side: np.ndarray, pressure_shares: np.ndarray) -> np.ndarray:
         return self.fair[syms] * (1.0 + side * self.half_spread + self.displacement(syms, pressure_shares))
@@ -136,15 +139,19 @@ class Market:
         by intermediaries, market volume."""
         self.pressure += flow
         traded = np.abs(flow)
-        volume = np.where(self.halted, 0.0, self.base_volume + traded * (1.0 + self._hot_potato))
+        volume = self.base_volume + traded * (1.0 + self._hot_potato)
+        if self.halted.any():
+            volume = np.where(self.halted, 0.0, volume)
         self.volume[self._vi] = volume
         self._vi = (self._vi + 1) % VOLUME_WINDOW
         self.session_volume += volume
         self.firm_volume += traded
         touched = np.flatnonzero(self.pressure)
+        self.last_max_move = 0.0
         if len(touched):
             moved = np.abs(self.displacement(touched, self.pressure[touched]))
             self.max_move[touched] = np.maximum(self.max_move[touched], moved)
+            self.last_max_move = float(moved.max())
             self._check_halts(touched, moved)
 
     def symbols_impacted(self, min_volume_share: float, min_move: float) -> int:

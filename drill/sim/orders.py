@@ -35,7 +35,7 @@ class ParentBook:
         except KeyError:
             raise AttributeError(name) from None
 
-    def add(self, at: int, server: np.ndarray, symbol: np.ndarray, side: np.ndarray, flag: np.ndarray, qty: np.ndarray,
+    def add(self, at: int, server: np.ndarray, symbol: np.ndarray, side: np.ndarray, flag: np.ndarray | int, qty: np.ndarray,
             state: int, intended: np.ndarray | None = None, customer: np.ndarray | None = None, account: int = CUSTOMER) -> np.ndarray:
         k = len(server)
         need = self.n + k
@@ -47,17 +47,18 @@ class ParentBook:
                 grown[: self.n] = col[: self.n]
                 self._cols[name] = grown
         ids = np.arange(self.n, need, dtype=np.int64)
+        rows = slice(self.n, need)  # new rows are contiguous: slices, not fancy indexing
         c = self._cols
-        c["server"][ids] = server
-        c["symbol"][ids] = symbol
-        c["side"][ids] = side
-        c["flag"][ids] = flag
-        c["qty"][ids] = qty
-        c["state"][ids] = state
-        c["arrived"][ids] = at
-        c["intended"][ids] = qty if intended is None else intended
-        c["customer"][ids] = 0 if customer is None else customer
-        c["account"][ids] = account
+        c["server"][rows] = server
+        c["symbol"][rows] = symbol
+        c["side"][rows] = side
+        c["flag"][rows] = flag
+        c["qty"][rows] = qty
+        c["state"][rows] = state
+        c["arrived"][rows] = at
+        c["intended"][rows] = qty if intended is None else intended
+        c["customer"][rows] = 0 if customer is None else customer
+        c["account"][rows] = account
         self.n = need
         self.active = np.concatenate((self.active, ids))
         return ids

@@ -117,18 +117,40 @@ class RiskMonitor:
 
 
 class Tape:
-    """The last few hundred sampled child orders, as raw tuples in TapeEntry's field order (with
-    side as +1/-1 and filled as a bool); `rows()` makes entries of the ones asked for."""
+    """The last few hundred sampled child orders. A tick's sample is kept as it was drawn, in
+    numpy arrays (one chunk per tick, the newest `size` chunks: at least one order each, so
+    always enough for `size` rows); `rows()` turns the few asked for into entries. Building
+    tuples and names for every sampled order, every tick, cost more than the sampling."""
 
-    def __init__(self, size: int = 400):
-        self.entries: deque[tuple] = deque(maxlen=size)
+    def __init__(self, servers: list[str], symbols: list[str], lot: int, size: int = 400):
+        self.size = size
+        self._servers = servers
+        self._symbols = symbols
+        self._lot = lot
+        # (at, server, parent, symbol, side, price, filled, runaway): the arrays of one tick
+        self._chunks: deque[tuple] = deque(maxlen=size)
+
+    def add(self, at: int, server: np.ndarray, parent: np.ndarray, symbol: np.ndarray, side: np.ndarray,
+            price: np.ndarray, filled: np.ndarray, runaway: np.ndarray) -> None:
+        self._chunks.append((at, server, parent, symbol, side, price, filled, runaway))
 
     def rows(self, last: int) -> list[TapeEntry]:
-        out = []
-        for at, server, parent, symbol, side, shares, price, filled, runaway in list(self.entries)[-last:]:
-            out.append(TapeEntry(at, server, parent, symbol, "BUY" if side > 0 else "SELL", shares,
-                                 round(price, 2), "filled" if filled else "expired", runaway))
-        return out
+        """The newest `last` rows of the newest `size` (as a list slice `[-last:]` of them would)."""
+        need = self.size if last <= 0 else min(last, self.size)
+        picked: list[tuple] = []
+        have = 0
+        for chunk in reversed(self._chunks):
+            if have >= need:
+                break
+            picked.append(chunk)
+            have += len(chunk[2])
+        out: list[TapeEntry] = []
+        for at, server, parent, symbol, side, price, filled, runaway in reversed(picked):
+            for j in range(len(parent)):
+                out.append(TapeEntry(at, self._servers[server[j]], int(parent[j]), self._symbols[symbol[j]],
+                                     "BUY" if side[j] > 0 else "SELL", self._lot, round(float(price[j]), 2),
+                                     "filled" if filled[j] else "expired", bool(runaway[j])))
+        return out[-self.size:][-last:]
 
 
 class Curve:
@@ -137,6 +159,10 @@ class Curve:
     def __init__(self) -> None:
         self.points: list[tuple[int, float, float]] = []
 
+    def due(self, at: int) -> bool:
+        """Whether a point at `at` would be kept (so a caller can skip computing one that is not)."""
+        return not self.points or at - self.points[-1][0] >= CURVE_EVERY_MS
+
     def maybe_add(self, at: int, loss: float, exposure: float) -> None:
-        if not self.points or at - self.points[-1][0] >= CURVE_EVERY_MS:
+        if self.due(at):
             self.points.append((at, loss, exposure))

@@ -94,7 +94,7 @@ class World:
         self.rates = FlowRates(n_srv)
         rm = self.difficulty.risk_monitor
         self.monitor = RiskMonitor(spec.market.universe, rm.capacity_execs_per_s, rm.base_lag_s, TICK_MS)
-        self.tape = Tape()
+        self.tape = Tape(self.fleet.names, self.market.symbols, spec.market.lot_shares)
         self.curve = Curve()
         self.messages: list[Message] = []
         self.alerts: list[Alert] = []
@@ -129,6 +129,15 @@ class World:
         self._p_fill = spec.market.fill_probability
         self._route_lots = spec.behaviours.route_child_lots_per_s * TICK_MS // 1000
         self._runaway_lots = spec.behaviours.runaway_child_lots_per_s * TICK_MS // 1000
+        # Read-only zeros for the ticks with nothing to book (never written to: push copies).
+        self._zeros_srv = np.zeros(len(self.fleet.servers), np.int64)
+        self._zeros_sym = np.zeros(len(self.market.fair), np.int64)
+        self._zeros_srv.flags.writeable = False
+        self._zeros_sym.flags.writeable = False
+        self._partial_paths = bool(self.fleet.mod_m.any())  # a path for some customers only
+        self._mistyped = np.zeros(0, np.int64)  # customers' parents booked for more than was meant
+        self._routing_for: np.ndarray | None = None  # the in-service mask _routing_cache was built for
+        self._routing_cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0))
         self.incident.hazard = self.hazard()  # a scenario may start with no live fault at all
         self._schedule_timeline()
         for flow in spec.flows:
@@ -187,21 +196,30 @@ class World:
             k = int(counts[i])
             part = slice(done, done + k)
             done += k
-            serving = np.flatnonzero(self.fleet.in_service_mask())
+            serving, share = self._routing()
             if len(serving) == 0:
                 continue  # nobody to take them: business lost (scored per server-minute off)
-            share = np.cumsum(self.route_weight[serving])
             at_share = pick_server[part] * share[-1]
             servers = serving[np.minimum(np.searchsorted(share, at_share, side="right"), len(serving) - 1)]
             # The upstream system sets the flag on new orders only while it is enabled.
             f = flag if flag != ob.NO_FLAG and self.fleet.flag_enabled[flag] else ob.NO_FLAG
             state = ob.WORKING if self.market_open() else ob.PENDING
-            self.book.add(self.now, servers, symbols[part], sides[part], np.full(k, f), qty[part], state,
+            self.book.add(self.now, servers, symbols[part], sides[part], f, qty[part], state,
                           customer=customers[part], account=account)
-            per_server = np.bincount(servers, minlength=n_srv)
-            self.rates.parents_this_tick += per_server
-            for s, c in zip(self.fleet.servers, per_server.tolist()):
-                s.parents_in += c
+            self.rates.parents_this_tick += np.bincount(servers, minlength=n_srv)
+            fleet_servers = self.fleet.servers
+            for i in servers.tolist():  # a tick brings a parent or two: cheaper than a pass over the fleet
+                fleet_servers[i].parents_in += 1
+
+    def _routing(self) -> tuple[np.ndarray, np.ndarray]:
+        """The servers in service and their cumulative routing weights, rebuilt only when the
+        fleet's in-service mask changes (the fleet caches the mask, so its identity says so)."""
+        mask = self.fleet.in_service_mask()
+        if self._routing_for is not mask:
+            serving = np.flatnonzero(mask)
+            self._routing_cache = (serving, np.cumsum(self.route_weight[serving]))
+            self._routing_for = mask
+        return self._routing_cache
 
     def _orders(self):
         """The scenario's scheduled one-off orders (a sell program, a mistyped ticket)."""
@@ -215,9 +233,11 @@ class World:
                 flag = ob.NO_FLAG
             intended = o.qty if o.intended_qty is None else o.intended_qty
             state = ob.WORKING if self.market_open() else ob.PENDING
-            self.book.add(self.now, np.array([srv]), np.array([self.market.index(o.symbol)]),
+            ids = self.book.add(self.now, np.array([srv]), np.array([self.market.index(o.symbol)]),
                           np.array([1 if o.side == "buy" else -1]), np.array([flag]), np.array([o.qty]), state,
                           intended=np.array([intended]), account=ob.FIRM if o.account == "firm" else ob.CUSTOMER)
+            if o.qty > intended and o.account != "firm":
+                self._mistyped = np.concatenate((self._mistyped, ids))
             self.fleet.servers[srv].parents_in += 1
             self.rates.parents_this_tick[srv] += 1
             if o.warning:
@@ -238,7 +258,7 @@ class World:
                 n_exec = self._trade(now)
                 self._charge_collateral()
             else:
-                self.rates.push(np.zeros(len(self.fleet.servers), np.int64), np.zeros(len(self.fleet.servers), np.int64))
+                self.rates.push(self._zeros_srv, self._zeros_srv)
             self.monitor.record(now, n_exec, self.ledger.position)
             self._update_incident(now)
             if self.difficulty.alerts:
@@ -250,15 +270,19 @@ class World:
     def paths(self, ids: np.ndarray) -> np.ndarray:
         """The code path each parent takes now: its server's release and the flag it carries
         (and, for paths that apply to some customers only, its customer id)."""
+        return self._paths(ids, self.book.server[ids])
+
+    def _paths(self, ids: np.ndarray, servers: np.ndarray) -> np.ndarray:
         fleet, book = self.fleet, self.book
-        rel = fleet.release_of()[book.server[ids]]
+        rel = fleet.release_of()[servers]
         col = book.flag[ids] + 1
         path = fleet.path[rel, col]
-        m = fleet.mod_m[rel, col]
-        partial = m > 0
-        if partial.any():
-            miss = partial & (book.customer[ids] % np.maximum(m, 1) != fleet.mod_r[rel, col])
-            path = np.where(miss, HEALTHY, path)
+        if self._partial_paths:
+            m = fleet.mod_m[rel, col]
+            partial = m > 0
+            if partial.any():
+                miss = partial & (book.customer[ids] % np.maximum(m, 1) != fleet.mod_r[rel, col])
+                path = np.where(miss, HEALTHY, path)
         return path
 
     def _can_trade(self, ids: np.ndarray, path: np.ndarray) -> np.ndarray:
@@ -268,63 +292,95 @@ class World:
         resting = ~self.market.halted[self.book.symbol[ids]]
         return np.where(path == RESTING, resting, routed)
 
+    def _live(self, servers: np.ndarray, symbols: np.ndarray, path: np.ndarray) -> np.ndarray | None:
+        """Which active parents trade this tick (`_can_trade`, and nothing in a halted symbol);
+        None when all of them do, the usual case, which then costs no masking at all."""
+        in_service = self.fleet.in_service_mask()
+        halted = self.market.halted
+        any_halt = halted.any()
+        if in_service.all() and not any_halt:
+            return None
+        live = in_service[servers] | (path == RESTING)
+        if any_halt:
+            live &= ~halted[symbols]
+        return live
+
+    def _idle_tick(self) -> int:
+        self.rates.push(self._zeros_srv, self._zeros_srv)
+        self.market.record_flow(self._zeros_sym)
+        return 0
+
     def _trade(self, now: int) -> int:
+        """One tick of the router: every live parent's children and fills, as arrays over the
+        active parents (a few dozen to a few thousand), with as few numpy calls as the model
+        allows: per-tick Python overhead, not the arithmetic, is what a tick costs."""
         book, fleet, spec = self.book, self.fleet, self.spec
         n_srv = len(fleet.servers)
-        zeros = np.zeros(n_srv, np.int64)
         act = book.active
         if len(act) == 0:
-            self.rates.push(zeros, zeros)
-            self.market.record_flow(np.zeros(len(self.market.fair)))
-            return 0
-        path_all = self.paths(act)
-        live = self._can_trade(act, path_all) & ~self.market.halted[book.symbol[act]]  # a halt pauses everything
-        ids, path = act[live], path_all[live]
-        if len(ids) == 0:
-            self.rates.push(zeros, zeros)
-            self.market.record_flow(np.zeros(len(self.market.fair)))
-            return 0
-        srv = book.server[ids]
-        sym = book.symbol[ids]
+            return self._idle_tick()
+        srv = book.server[act]
+        sym = book.symbol[act]
+        path = self._paths(act, srv)
+        live = self._live(srv, sym, path)
+        ids = act
+        if live is not None:
+            if not live.any():
+                return self._idle_tick()
+            ids, srv, sym, path = act[live], srv[live], sym[live], path[live]
         qty, filled, intended = book.qty[ids], book.filled[ids], book.intended[ids]
+        firm_account = book.account[ids] == ob.FIRM
         lot = self._lot
         remaining_lots = np.maximum(qty - filled, 0) // lot
         # Each code path decides how many lots it sends this tick.
+        on_path = np.bincount(path, minlength=len(FAULTY))
         children = np.minimum(remaining_lots, self._route_lots)  # healthy: stops when filled
-        children = np.where(path == RUNAWAY, self._runaway_lots, children)  # never looks at fills
-        if (path == OVERFILL).any():
+        if on_path[RUNAWAY]:
+            children = np.where(path == RUNAWAY, self._runaway_lots, children)  # never looks at fills
+        if on_path[OVERFILL]:
             over = np.maximum(np.ceil(qty * spec.behaviours.overfill_factor) - filled, 0) // lot
             children = np.where(path == OVERFILL, np.minimum(over, self._route_lots), children)
-        if (path == POV).any():
+        if on_path[POV]:
             target = spec.behaviours.pov_participation * self.market.volume_last_window(sym) / lot
             children = np.where(path == POV, np.minimum(remaining_lots, np.maximum(1, np.round(target))), children)
-        resting = path == RESTING
-        if resting.any():
+        resting = None
+        if on_path[RESTING]:
+            resting = path == RESTING
             minutes = (now - book.arrived[ids]) / 60_000
             appetite = spec.behaviours.resting_absorb_lots_per_s * (1 + spec.behaviours.resting_absorb_growth_per_min * minutes)
             take = self._rng_fill.poisson(appetite * TICK_MS / 1000)
             children = np.where(resting, np.minimum(remaining_lots, take), children)
         children = children.astype(np.int64)
         fills = self._rng_fill.binomial(children, self._p_fill)
-        fills = np.where(resting, children, fills)  # a resting order's children are its matches
+        if resting is not None:
+            fills = np.where(resting, children, fills)  # a resting order's children are its matches
         sent_sh, fill_sh = children * lot, fills * lot
         after = filled + fill_sh
         # Fills up to what was meant belong to the customer; beyond it, and all of a firm-account
         # order, to the firm's own account.
-        customer = np.where(book.account[ids] == ob.FIRM, 0, np.minimum(after, intended) - np.minimum(filled, intended))
+        customer = np.where(firm_account, 0, np.minimum(after, intended) - np.minimum(filled, intended))
         firm = fill_sh - customer
-        erroneous = FAULTY[path] | ((after > intended) & (book.account[ids] == ob.CUSTOMER))
+        erroneous = FAULTY[path] | ((after > intended) & ~firm_account)
         book.sent[ids] += sent_sh
         book.filled[ids] = after
         newly = ids[erroneous & ~book.runaway[ids]]
-        book.runaway[newly] = True
-        self.runaway_parents += len(newly)
-        done = np.where(path == OVERFILL, after >= np.ceil(qty * spec.behaviours.overfill_factor), after >= qty)
-        book.close(ids[(path != RUNAWAY) & done], ob.DONE)
+        if len(newly):
+            book.runaway[newly] = True
+            self.runaway_parents += len(newly)
+        if on_path[OVERFILL]:
+            done = np.where(path == OVERFILL, after >= np.ceil(qty * spec.behaviours.overfill_factor), after >= qty)
+        else:
+            done = after >= qty
+        if on_path[RUNAWAY]:
+            done &= path != RUNAWAY
+        if done.any():
+            book.close(ids[done], ob.DONE)
 
         srv_children = np.bincount(srv, weights=children, minlength=n_srv).astype(np.int64)
         srv_fills = np.bincount(srv, weights=fills, minlength=n_srv).astype(np.int64)
-        srv_errors = np.bincount(srv, weights=np.where(erroneous, fills, 0), minlength=n_srv).astype(np.int64)
+        any_error = erroneous.any()
+        srv_errors = (np.bincount(srv, weights=np.where(erroneous, fills, 0), minlength=n_srv).astype(np.int64)
+                      if any_error else self._zeros_srv)
         self.rates.push(srv_children, srv_fills, srv_errors)
         for s, c, f in zip(fleet.servers, srv_children.tolist(), srv_fills.tolist()):
             s.children_out += c
@@ -333,7 +389,7 @@ class World:
         self.total_sent_shares += int(sent_sh.sum())
         self.total_filled_shares += int(fill_sh.sum())
         self.customer_shares += int(customer.sum())
-        if erroneous.any():
+        if any_error:
             e_children = int(children[erroneous].sum())
             self.runaway_executions += int(fills[erroneous].sum())
             self.runaway_shares += int(fill_sh[erroneous].sum())
@@ -341,25 +397,23 @@ class World:
                 if self.incident.first_error_at is None:
                     self.incident.first_error_at = now
                 self.incident.last_error_at = now
-        flow = np.zeros(len(self.market.fair), dtype=np.int64)
         if firm.any():
             self.firm_shares += int(firm.sum())
-            flow = np.bincount(sym, weights=firm * book.side[ids], minlength=len(flow)).astype(np.int64)
+            flow = np.bincount(sym, weights=firm * book.side[ids], minlength=len(self.market.fair)).astype(np.int64)
             self.ledger.book(flow)
+        else:
+            flow = self._zeros_sym
         self.market.record_flow(flow)
-        touched = np.flatnonzero(self.market.pressure)
-        if len(touched):
-            move = float(np.abs(self.market.displacement(touched, self.market.pressure[touched])).max()) * 1e4
-            self.max_move_bps = max(self.max_move_bps, move)
+        self.max_move_bps = max(self.max_move_bps, self.market.last_max_move * 1e4)
         self.loss_usd = self.ledger.loss_usd()
-        inv = self.ledger.inventory_usd()
-        self.curve.maybe_add(now, self.loss_usd, float(np.abs(inv).sum()))
+        if self.curve.due(now):
+            self.curve.maybe_add(now, self.loss_usd, float(np.abs(self.ledger.inventory_usd()).sum()))
         self._sample_tape(now, ids, srv, children, fills, erroneous)
         return total_fills
 
     def _sample_tape(self, now, ids, srv, children, fills, erroneous) -> None:
         """Keep a few child orders per tick for the tape, drawn in proportion to what was sent,
-        from the tape's own random stream (so sampling never changes the market). Raw tuples
+        from the tape's own random stream (so sampling never changes the market). Arrays
         here; snapshots turn the few they show into rows."""
         cum = np.cumsum(children)
         total = int(cum[-1]) if len(cum) else 0
@@ -373,17 +427,18 @@ class World:
         sides = self.book.side[pids].astype(np.int64)
         prices = self.market.exec_price(syms, sides, self.market.pressure[syms])
         filled = rng.random(k) < fills[picks] / children[picks]
-        names = self.fleet.names
-        for j in range(k):
-            self.tape.entries.append((now, names[srv[picks[j]]], int(pids[j]), self.market.symbols[syms[j]],
-                                      int(sides[j]), self._lot, float(prices[j]), bool(filled[j]), bool(erroneous[picks[j]])))
+        self.tape.add(now, srv[picks], pids, syms, sides, prices, filled, erroneous[picks])
 
     def _charge_collateral(self) -> None:
         self.collateral_usd += self.collateral_rate_per_min() * TICK_MS / 60_000
 
     def collateral_rate_per_min(self) -> float:
         """Healthy business switched off, per minute: servers out of service, flags turned off,
-        and (where the scenario prices it) servers kept off the release the business wants."""
+        and (where the scenario prices it) servers kept off the release the business wants.
+        Asked every tick, it changes only with the fleet: cached on the fleet's state."""
+        return self.fleet._cached("collateral_rate_per_min", self._collateral_rate)
+
+    def _collateral_rate(self) -> float:
         fleet, scoring = self.fleet, self.spec.scoring
         out = sum(1 for s in fleet.servers if not fleet.in_service(s))
         cost = out * scoring.server_minute_usd
@@ -425,6 +480,8 @@ class World:
         if fleet.armed_mask().any():
             return True
         act = book.active
+        if not fleet.may_send_faulty() and not self._mistyped_live():
+            return False  # no parent can be on a faulty path, and none is past what was meant
         if len(act):
             path = self.paths(act)
             live = self._can_trade(act, path)
@@ -433,6 +490,12 @@ class World:
                 if (live & (FAULTY[path] | over)).any():
                     return True
         return False
+
+    def _mistyped_live(self) -> bool:
+        """Whether a customer's parent booked for more than was meant is still open (only the
+        scenario's one-off orders can be: flows book what they mean)."""
+        ids = self._mistyped
+        return bool(len(ids)) and bool((self.book.state[ids] <= ob.WORKING).any())
 
     def healthy_fleet(self) -> bool:
         f = self.fleet

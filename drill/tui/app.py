@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual import work
 from textual.binding import Binding
 
-from drill.hosting.hosted import Facilitation, HostedDrill
 from drill.paths import default_journal_path
 from drill.scenario import load
 from drill.session.snapshot import Snapshot
@@ -18,6 +18,9 @@ from drill.timefmt import parse_clock
 from drill.tui.controller import Drill
 from drill.tui.screens.confirm import ConfirmScreen
 from drill.tui.screens.console import FRAME_S, ConsoleScreen
+
+if TYPE_CHECKING:  # the facilitator's channel is imported when a drill opens one
+    from drill.hosting.hosted import Facilitation, HostedDrill
 
 # The picker, the briefing and the debrief (and the Markdown they bring) are imported when first
 # shown: a console started on a scenario reaches its first frame without them.
@@ -151,6 +154,8 @@ class DrillApp(App[int]):
 
     # -- the facilitator's channel ----------------------------------------------------------------
     async def _open_channel(self) -> None:
+        from drill.hosting.hosted import HostedDrill
+
         assert self.drill is not None and self.facilitation is not None
         hosted = HostedDrill(self.drill, self.facilitation, self.team,
                              shown=lambda: self.console_screen.snap if self.console_screen else None,

@@ -147,3 +147,40 @@ def test_a_refusal_text_may_name_only_a_trainee_command(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load(str(d))
     assert any(p.where == "refusals" and "format-disk" in p.message for p in err.value.problems), str(err.value)
+
+
+def counting_runs(monkeypatch) -> list[tuple[str, str]]:
+    """Record every drill validate runs (play, difficulty), running them as it would."""
+    import drill.session.validate as validate
+
+    runs: list[tuple[str, str]] = []
+    real = validate.run_play
+
+    def run_play(sc, name, difficulty=None, seed=None, journal=None):
+        runs.append((name, difficulty))
+        return real(sc, name, difficulty, seed, journal)
+
+    monkeypatch.setattr(validate, "run_play", run_play)
+    return runs
+
+
+def test_validate_runs_one_drill_per_difficulty_that_moves_the_world_differently(monkeypatch):
+    # Knightmare's standard and tutorial differ only in what the trainee is shown and told (the
+    # coach, `hint`): the best play runs once for both; historical (one operator, slow inspect) apart.
+    from drill.session.validate import validate_scenario
+
+    runs = counting_runs(monkeypatch)
+    assert validate_scenario(SOURCE) == []
+    assert sorted(runs) == [("best", "historical"), ("best", "standard")]
+
+
+def test_validate_keeps_apart_a_difficulty_that_refuses_a_command_of_the_play(tmp_path, monkeypatch):
+    # Without `deploy` the tutorial's best play cannot fix the server: its own run must show that.
+    from drill.session.validate import validate_scenario
+
+    controls = ('"rollback", "disable-flag", "enable-flag", "cancel-open", "kill-switch", "ack", "hint", "resolve"]')
+    d = broken(tmp_path, '"start-all", "deploy",\n            ' + controls, '"start-all",\n            ' + controls)
+    runs = counting_runs(monkeypatch)
+    problems = validate_scenario(d)
+    assert sorted(runs) == [("best", "historical"), ("best", "standard"), ("best", "tutorial")]
+    assert problems == [f"{d / 'scenario.toml'}: plays.best: the best play does not contain the incident (tutorial difficulty)"]
