@@ -174,15 +174,17 @@ class WatchScreen(ConsoleScreen):
         self.lost = False  # the re-simulation stopped answering
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # ":" focuses the command line; once something is typed there, it is the colon in
-        # "seek 09:41".
-        if action == "focus_command" and isinstance(self.focused, CommandLine) and self.focused.value:
+        # ":" focuses the command line; once it has focus, ":" is the colon in "seek 09:41". (Not
+        # "once it holds text": a burst of keys reaches this check before the line has typed the
+        # keys ahead of the colon.)
+        if action == "focus_command" and isinstance(self.focused, CommandLine):
             return False
         return super().check_action(action, parameters)
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#command-bar").mount(Timeline(self.recording, id="timeline"), before=0)
+        self._w.line.colon_after_text = True  # "seek 09:41" is typed, colon and all
         self._w.line.placeholder = "a recording: nothing typed reaches the drill (seek HH:MM, next, prev)"
         what = "a live drill, following its journal" if self.recording.live else "a recording"
         self._w.feedback.say(f"Watching {what}: space plays/pauses, , . a minute, [ ] commands, g seeks, ? help.")

@@ -45,6 +45,7 @@ class CommandLine(Input):
         self.history: list[str] = []
         self._cursor: int | None = None  # index into history while browsing it
         self._draft = ""
+        self.colon_after_text = False  # see check_consume_key
 
     async def _on_key(self, event: events.Key) -> None:
         # Textual types a printable key here, on arrival, but runs a bound key (Backspace, the
@@ -54,6 +55,10 @@ class CommandLine(Input):
         # widget's own bindings on arrival keeps every key in the order it was typed.
         # (Textual issue #6605; the app's and screen's priority bindings have already run.)
         # (Textual then calls Input's own `_on_key`, which types printable keys, unless prevented.)
+        if event.character == ":" and not (self.colon_after_text and self.value):
+            event.stop()  # the console's "to the command line", never typed at the line's start
+            event.prevent_default()
+            return
         action = self._own_binding(event)
         if action is not None:
             event.stop()
@@ -78,8 +83,9 @@ class CommandLine(Input):
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         # ":" is the console's key for "to the command line" and never part of a command:
-        # leave it to that binding rather than typing it.
-        if character == ":":
+        # leave it to that binding rather than typing it. A screen whose commands take a time
+        # (the watcher's "seek 09:41") types it once the line holds text.
+        if character == ":" and not (self.colon_after_text and self.value):
             return False
         return super().check_consume_key(key, character)
 
