@@ -37,10 +37,10 @@ from sqlalchemy.types import NullType
 
 from drill import __version__, store
 from drill.paths import data_dir
+from drill.score import Score
 from drill.store import engine
 from drill.store.errors import ResultsError, Unreachable
 from drill.store.location import Location
-from drill.score import Score
 from drill.store.tables import results as _results_table
 
 SCHEMA_VERSION = engine.SCHEMA_VERSION
@@ -131,7 +131,7 @@ def rank_key(score_usd: float, contained_at: str | None, ended_by: str, grade: s
 
 def entry_rank_key(e: Entry) -> tuple:
     """rank_key for a stored entry; ties then go to the one recorded first."""
-    return rank_key(e.score_usd, e.contained_at, e.ended_by, e.grade) + (e.id,)
+    return (*rank_key(e.score_usd, e.contained_at, e.ended_by, e.grade), e.id)
 
 
 def outcome_rank_key(outcome: Mapping) -> tuple:

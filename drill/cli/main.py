@@ -9,7 +9,12 @@ import sys
 from pathlib import Path
 
 from drill import __version__
-from drill.cli import debrief_cmd, gameday_cmd, results_cmd, watch_cmd  # light: their heavy imports are inside their handlers
+from drill.cli import (  # light: their heavy imports are inside their handlers
+    debrief_cmd,
+    gameday_cmd,
+    results_cmd,
+    watch_cmd,
+)
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -175,7 +180,7 @@ def _cmd_list(args) -> int:
 
 
 def _session_args(args):
-    from drill.session import SessionError, Session
+    from drill.session import Session, SessionError
 
     sc = _load(args.scenario)
     diff = args.difficulty or sc.spec.default_difficulty

@@ -80,7 +80,8 @@ def _board_lines(b, clean) -> list[str]:
 
 def run(args) -> int:
     from drill import results
-    from drill.cli.main import EXIT_FAIL, EXIT_OK, UsageError, _printable as clean
+    from drill.cli.main import EXIT_FAIL, EXIT_OK, UsageError
+    from drill.cli.main import _printable as clean
 
     key = results.signing_key(args.key) if args.key else None
     try:

@@ -55,7 +55,7 @@ def _time(journal: Path, cache: Cache, **kw) -> tuple[float, float, int, list[fl
     first = None
     d = None
     before = {p.name for p in cache.root.glob("*.json")} if cache.root.is_dir() else set()
-    for d in stream(journal, cache=cache, **kw):
+    for d in stream(journal, cache=cache, **kw):  # noqa: B007 -- the last one is read after the loop
         if first is None:
             first = time.perf_counter() - t0
     assert d is not None and d.complete
@@ -148,7 +148,7 @@ def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
                 workers, the branches they forked: each is waited for, so each is counted)."""
                 c0 = _children_cpu()
                 t0 = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "drill", *args], env=env, check=True, capture_output=True)
+                subprocess.run([sys.executable, "-m", "drill", *args], env=env, check=True, capture_output=True)  # noqa: B023 -- called in this iteration
                 return time.perf_counter() - t0, _children_cpu() - c0
 
             run_s, run_cpu = timed("run", scenario, "--difficulty", difficulty, "--actions", str(actions),

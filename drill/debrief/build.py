@@ -18,8 +18,17 @@ from drill.debrief import plan
 from drill.debrief.cache import Cache
 from drill.debrief.fmt import from_fault, usd
 from drill.debrief.lessons import review
-from drill.debrief.model import (Candidate, CommandEffect, Counterfactual, Debrief, Marker, Reference, ScoreCard,
-                                 Series, TimelineEvent)
+from drill.debrief.model import (
+    Candidate,
+    CommandEffect,
+    Counterfactual,
+    Debrief,
+    Marker,
+    Reference,
+    ScoreCard,
+    Series,
+    TimelineEvent,
+)
 from drill.debrief.runner import DEFAULT_WORKERS, Runner
 from drill.debrief.sim import extract, visible_in
 from drill.scenario.loader import LoadedScenario, ScenarioError

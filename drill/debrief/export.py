@@ -174,11 +174,11 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
     if d.pending:
         out += ["*Still computing: " + "; ".join(_md(x) for x in d.pending) + "*", ""]
     out += ["## After-action review", ""]
-    for l in d.lessons:
-        mark = "Keep" if l.verdict == "keep" else "Change"
-        out += [f"### {mark}: {_md(l.title)}", "", f"- **Expected:** {_md(l.expected)}",
-                f"- **What happened:** {_md(l.happened)}", f"- **Why it matters:** {_md(l.why)}",
-                f"- **{mark}:** {_md(l.advice)}", ""]
+    for lesson in d.lessons:
+        mark = "Keep" if lesson.verdict == "keep" else "Change"
+        out += [f"### {mark}: {_md(lesson.title)}", "", f"- **Expected:** {_md(lesson.expected)}",
+                f"- **What happened:** {_md(lesson.happened)}", f"- **Why it matters:** {_md(lesson.why)}",
+                f"- **{mark}:** {_md(lesson.advice)}", ""]
     out += ["## Timeline", ""]
     for r in timeline_rows(d):
         e = r.event
@@ -348,11 +348,11 @@ def to_html(d: Debrief) -> str:
     for n in d.notes:
         p.append(f'<p><small>{_e(n)}</small></p>')
     p.append('<h2>After-action review</h2>')
-    for l in d.lessons:
-        p.append(f'<div class="lesson {_e(l.verdict)}"><span class="tag">{_e(l.verdict)}</span><h3>{_e(l.title)}</h3><dl>'
-                 f'<dt>Expected</dt><dd>{_e(l.expected)}</dd><dt>What happened</dt><dd>{_e(l.happened).replace("`", "")}</dd>'
-                 f'<dt>Why it matters</dt><dd>{_e(l.why)}</dd><dt>{"Keep" if l.verdict == "keep" else "Change"}</dt>'
-                 f'<dd>{_e(l.advice)}</dd></dl></div>')
+    for lesson in d.lessons:
+        p.append(f'<div class="lesson {_e(lesson.verdict)}"><span class="tag">{_e(lesson.verdict)}</span><h3>{_e(lesson.title)}</h3><dl>'
+                 f'<dt>Expected</dt><dd>{_e(lesson.expected)}</dd><dt>What happened</dt><dd>{_e(lesson.happened).replace("`", "")}</dd>'
+                 f'<dt>Why it matters</dt><dd>{_e(lesson.why)}</dd><dt>{"Keep" if lesson.verdict == "keep" else "Change"}</dt>'
+                 f'<dd>{_e(lesson.advice)}</dd></dl></div>')
     p.append('<h2>Timeline</h2><table class="tl"><tbody>')
     for r in timeline_rows(d):
         e = r.event

@@ -22,10 +22,10 @@ import re
 from dataclasses import dataclass, field
 
 from drill.commands import VERBS
+from drill.debrief.sim import STEP_MS, SimSpec
 from drill.scenario.loader import LoadedScenario
 from drill.session.journal import Journal
 from drill.session.plays import play_lines, plays_with_role, substitutions
-from drill.debrief.sim import STEP_MS, SimSpec
 from drill.timefmt import fmt_clock, fmt_duration, parse_clock
 
 # Commands that cannot change the market: no need to re-simulate a play without them.

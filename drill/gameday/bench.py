@@ -156,11 +156,11 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
 
     port = _free_port()
     env = {**os.environ, "DRILL_DATA_DIR": str(data)}
-    out = open(data / "serve.out", "w")
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "drill", "serve", "knightmare", "--difficulty", "standard", "--seed", "1",
-         "--speed", f"{speed:g}", "--port", str(port), "--max-drills", str(drills + 2)],
-        stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    with open(data / "serve.out", "w") as out:  # the server holds its own copy of the descriptor
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "drill", "serve", "knightmare", "--difficulty", "standard", "--seed", "1",
+             "--speed", f"{speed:g}", "--port", str(port), "--max-drills", str(drills + 2)],
+            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     tabs = []
     try:
         for _ in range(300):
@@ -258,7 +258,7 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
         for t in tabs:
             try:
                 await asyncio.wait_for(t.close(), 10)
-            except (asyncio.TimeoutError, OSError):
+            except (TimeoutError, OSError):
                 pass
         if serve.poll() is None:
             serve.send_signal(signal.SIGINT)

@@ -23,10 +23,10 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane
 
 from drill.gameday.channel import ChannelError
-from drill.store.errors import ResultsError
 from drill.gameday.roster import Roster, Watched, rank_key
 from drill.gameday.status import CommandRow
 from drill.scenario.loader import printable
+from drill.store.errors import ResultsError
 
 POLL_S = 1.0
 SPEEDS = ("1", "2", "5", "10", "30", "60")

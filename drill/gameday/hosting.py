@@ -184,7 +184,7 @@ class HostedDrill:
             "team": self.team, "served_by": self.facilitation.served_by,
             # For `drill watch --live`, which follows the drill by reading its journal.
             "journal": str(self.drill.journal_path) if self.drill.journal_path else None,
-            "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         })
         self.probe.start()
         self._open_db_channel()
@@ -207,7 +207,7 @@ class HostedDrill:
         session = self.drill.session
         row = DrillRow(self.facilitation.drill_id, host_name(), self.team, self.drill.loaded.spec.id,
                        session.difficulty, session.seed, self.facilitation.served_by, "live", None,
-                       _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), time.time())
+                       _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), time.time())
         self.db_channel = DbChannel(loc, row, self.facilitation.token, self.server.handle, self.host.truth)
         self.db_channel.start()
 

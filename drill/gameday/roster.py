@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from drill.gameday.channel import ChannelError, request, running_drills
 from drill.gameday.hosting import fingerprint, token_for
 from drill.gameday.status import DrillStatus
-from drill.results import outcome_rank_key, rank_key as results_rank_key
+from drill.results import outcome_rank_key
+from drill.results import rank_key as results_rank_key
 
 POLL_TIMEOUT_S = 2.0
 
@@ -195,7 +196,7 @@ class Roster:
         except ChannelError as exc:
             w.state, w.error = "refused", str(exc)
             return
-        except (OSError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, OSError, ValueError) as exc:
             w.error = f"no answer ({type(exc).__name__})"
             return
         w.status = reply["status"]

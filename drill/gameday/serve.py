@@ -23,8 +23,8 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from drill.gameday.hosting import KEY_ENV, fingerprint
 from drill.gameday.channel import new_token
+from drill.gameday.hosting import KEY_ENV, fingerprint
 from drill.gameday.tabs import clamp_size
 from drill.scenario.loader import printable
 

@@ -25,6 +25,8 @@ import json
 import logging
 import os
 import signal
+import socket
+import subprocess
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -118,7 +120,7 @@ class TabProcess:
         try:
             self.started.stdin.write(data)
             await asyncio.wait_for(self.started.stdin.drain(), 2.0)
-        except (OSError, RuntimeError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, RuntimeError):
             return False  # the app is gone or not reading: stop() deals with it
         return True
 
@@ -147,7 +149,7 @@ class TabProcess:
         that cannot write would block forever)."""
         out = self.started.stdout
         try:
-            while (line := await out.readline()) not in (b"", b"__GANGLION__\n"):
+            while (await out.readline()) not in (b"", b"__GANGLION__\n"):
                 pass  # the prelude before Textual's first packet
             while True:
                 kind = await out.readexactly(1)
@@ -174,7 +176,7 @@ class TabProcess:
                 if self.write_bytes is not None:
                     try:
                         await asyncio.wait_for(self.write_bytes(payload), BROWSER_WAIT_S)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         # A browser that takes no frame for this long is gone (or stalled on
                         # purpose): let it go, and keep draining the app.
                         log.warning("tab %s: the browser took no output for %gs; detached", self.pid, BROWSER_WAIT_S)
@@ -236,7 +238,7 @@ class TabProcess:
             try:
                 await asyncio.wait_for(self.started.exited(), wait)
                 break
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
         try:
             self.started.stdin.close()
@@ -332,8 +334,8 @@ class WarmLauncher:
     def __init__(self, served_args: list[str], env: dict[str, str]):
         self.served_args = served_args
         self.env = env
-        self.control: "socket.socket | None" = None
-        self.process: "subprocess.Popen | None" = None
+        self.control: socket.socket | None = None
+        self.process: subprocess.Popen | None = None
         self._lock = asyncio.Lock()
 
     def start(self) -> None:

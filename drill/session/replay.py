@@ -7,8 +7,8 @@ from pathlib import Path
 
 from drill.commands import CommandError
 from drill.scenario.loader import LoadedScenario, ScenarioError, load, printable
-from drill.session.journal import Journal, read
 from drill.session import snapshot as snapshot_mod
+from drill.session.journal import Journal, read
 from drill.session.scoring import Outcome
 from drill.session.session import Session, SessionError
 from drill.timefmt import fmt_clock

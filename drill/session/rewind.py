@@ -35,11 +35,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from drill.scenario.loader import ScenarioError
 from drill.session.journal import JournalError
 from drill.session.replay import Mark, Player, WatchError, known_until
-from drill.session.snapshot import ConsoleSetup, Snapshot
 from drill.session.session import SessionError
-from drill.scenario.loader import ScenarioError
+from drill.session.snapshot import ConsoleSetup, Snapshot
 
 CHECKPOINT_EVERY_MS = 2 * 60_000  # resuming one re-simulates at most this much of the morning
 # A long drill spaces them wider rather than keep more: each is a process (about 5 MB of its own

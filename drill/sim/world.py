@@ -16,7 +16,7 @@ from drill.sim.fleet import FAULTY, HEALTHY, OVERFILL, POV, RESTING, RUNAWAY, Fl
 from drill.sim.ledger import Ledger
 from drill.sim.market import Market
 from drill.sim.rng import stream
-from drill.sim.telemetry import Alert, Curve, FlowRates, Message, RiskMonitor, Tape, TapeEntry
+from drill.sim.telemetry import Alert, Curve, FlowRates, Message, RiskMonitor, Tape
 
 TICK_MS = 1000
 TAPE_PER_TICK = 6

@@ -44,7 +44,7 @@ _MIGRATION_LOCK = 0x6472696C6C  # the advisory lock id two migrating PostgreSQL 
 
 
 def now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def shown(value: object, width: int = 40) -> str:

@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.app import App
 from textual import work
+from textual.app import App
 from textual.binding import Binding
 
 from drill.gameday.hosting import Facilitation, HostedDrill

@@ -15,7 +15,6 @@ from textual.widgets.option_list import Option
 
 from drill.scenario import LoadedScenario, ScenarioError, bundled_ids, load
 
-
 MAX_TEAM_CHARS = 60  # as the results store allows
 FLAGSHIP = "knightmare"  # the drill the picker opens on, first in the list
 

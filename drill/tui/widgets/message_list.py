@@ -34,7 +34,7 @@ class MessageList(OptionList):
 
     @dataclass
     class Opened(Message):
-        list: "MessageList"
+        list: MessageList
         key: str
 
     def __init__(self, kind: str, **kwargs):
