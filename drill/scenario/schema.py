@@ -7,6 +7,7 @@ too, so a hostile file is refused before the engine does any work with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -527,15 +528,17 @@ class Scenario(Strict):
         for verb, secs in self.action_seconds.items():
             if not 0 <= secs <= 3600:
                 raise ValueError(f"action_seconds.{verb}: must be between 0 and 3600 seconds")
-        for name, d in self.difficulties.items():
-            for verb, secs in d.action_seconds.items():
+        for name, difficulty in self.difficulties.items():
+            for verb, secs in difficulty.action_seconds.items():
                 if verb not in VERBS or not 0 <= secs <= 3600:
                     raise ValueError(f"difficulties.{name}.action_seconds.{verb}: unknown command, or not 0..3600 seconds")
         grades = [g.grade for g in self.scoring.grades]
         for field in ("uncontained_best_grade", "blind_best_grade"):
             if getattr(self.scoring, field) not in grades:
                 raise ValueError(f"scoring.{field}: no grade {getattr(self.scoring, field)!r} (grades: {', '.join(grades)})")
-        for kind, items in (("streams", self.timeline.streams), ("events", self.timeline.events)):
+        timed: tuple[tuple[str, Sequence[Stream | Event]], ...] = (
+            ("streams", self.timeline.streams), ("events", self.timeline.events))
+        for kind, items in timed:
             for i, item in enumerate(items):
                 for d in item.difficulties:
                     if d not in self.difficulties:

@@ -57,10 +57,11 @@ class Session:
         self.seed = spec.seed if seed is None else seed
         if not 0 <= self.seed < 2**63:
             raise SessionError(f"seed must be between 0 and 2**63-1, got {self.seed}")
-        self.world = PREMARKET.pop((scenario.content_hash, self.difficulty, self.seed), None)
-        if self.world is None:
-            self.world = World(spec, self.difficulty, self.seed)
-            self.world.run_until(spec.clock.start)  # the morning before the trainee arrives
+        world = PREMARKET.pop((scenario.content_hash, self.difficulty, self.seed), None)
+        if world is None:
+            world = World(spec, self.difficulty, self.seed)
+            world.run_until(spec.clock.start)  # the morning before the trainee arrives
+        self.world: World = world
         self._outcome: Outcome | None = None
         self._unreported: list = []  # actions submitted but not finished yet
         self._seen = 0  # how much of the actions log _report_results has taken in

@@ -563,6 +563,7 @@ class World:
             return f"{spec.count} noisy alerts raised"
         # revert_server: a second fault. The server restarts on the previous release, as if its
         # deploy had been undone behind everyone's back.
+        assert spec.server is not None  # the schema requires one for revert_server
         s = self.fleet.servers[self.fleet.index(spec.server)]
         s.release = self.fleet.previous
         return f"{s.name} silently restarted on {self.fleet.release_label(s.release)}"
