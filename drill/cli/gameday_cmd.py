@@ -138,7 +138,9 @@ def _share_results(command: str, target: str | None):
     except results.ResultsError as exc:
         raise UsageError(f"{command}: --results: {exc}") from None
     if target is not None:
-        os.environ[ENV_URL] = str(loc.path.resolve()) if loc.kind == SQLITE else loc.url
+        kept = loc.path.resolve() if loc.kind == SQLITE and loc.path is not None else loc.url
+        assert kept is not None  # a SQLite location has its path, a PostgreSQL one its URL
+        os.environ[ENV_URL] = str(kept)
     return loc
 
 

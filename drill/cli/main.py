@@ -4,9 +4,11 @@ all) open the console."""
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn, cast
 
 from drill import __version__
 from drill.cli import (  # light: their heavy imports are inside their handlers
@@ -30,7 +32,7 @@ def _printable(text: str) -> str:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not argparse's usage block
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
         raise UsageError(f"{self.prog}: {message}")
 
 
@@ -121,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     # A path with undecodable bytes must print, not crash a strict UTF-8 stream.
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(errors="backslashreplace")
+            # A stand-in for the stream may lack reconfigure: the AttributeError below.
+            cast(io.TextIOWrapper, stream).reconfigure(errors="backslashreplace")
         except (AttributeError, ValueError):
             pass
     try:

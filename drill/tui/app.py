@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -21,6 +22,9 @@ from drill.tui.screens.console import FRAME_S, ConsoleScreen
 
 # The picker, the briefing and the debrief (and the Markdown they bring) are imported when first
 # shown: a console started on a scenario reaches its first frame without them.
+if TYPE_CHECKING:
+    from drill.debrief import Runner
+    from drill.tui.screens.debrief import DebriefScreen
 
 
 class DrillApp(App[int]):
@@ -56,8 +60,8 @@ class DrillApp(App[int]):
         self.frame_s = frame_s
         self.drill: Drill | None = None
         self.console_screen: ConsoleScreen | None = None
-        self.debrief = None  # the DebriefScreen, once the drill has ended
-        self.debrief_runner = None  # the debrief's worker pool, started with the drill (counterfactuals on)
+        self.debrief: DebriefScreen | None = None  # once the drill has ended
+        self.debrief_runner: Runner | None = None  # the debrief's worker pool, started with the drill (counterfactuals on)
         self.team = team
         self.facilitation = facilitation
         self.served = served

@@ -229,6 +229,7 @@ class DebriefScreen(Screen[None]):
     def _compute(self) -> None:
         from drill.debrief import DebriefError, stream
 
+        assert self.journal is not None  # counterfactuals are on only with a journal
         try:
             for d in stream(self.journal, session=self.session, runner=self.runner):
                 self.app.call_from_thread(self._apply, d)
