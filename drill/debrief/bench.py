@@ -181,6 +181,7 @@ def sharing(case: str = "ten-commands", repeat: int = 2) -> dict:
         _session(sc, difficulty, text, journal).close()
         ctx = open_journal(journal)
         facts = plan.facts_from_journal(ctx.journal)
+        assert facts is not None  # the session above ran to its end
         trainee = plan.trainee_spec(sc, ctx.journal)
         jobs = [plan.Job("trainee", "trainee", "", trainee), *plan.without_jobs(trainee, facts),
                 *plan.earlier_jobs(sc, trainee, facts), *plan.play_jobs(sc, difficulty, ctx.seed)]

@@ -370,7 +370,9 @@ class Assembler:
             if vis is not None and j.meta["first_to_t"] < vis["t"]:
                 note = f"moved to before the fault showed on screen ({fmt_clock(vis['t'])})"
             # The title is what the re-simulation showed, never what the edit meant to show.
-            title, _ = plan.earlier_title(j, self.results[j.id], self.facts().outcome)
+            facts = self.facts()
+            assert facts is not None  # earlier jobs are planned only from a drill that ended
+            title, _ = plan.earlier_title(j, self.results[j.id], facts.outcome)
             cfs.append(self._cf(j.id, "earlier", title, self.results[j.id], score, note))
         for role in ("historical", "best"):
             for j in self.jobs.values():

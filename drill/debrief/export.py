@@ -165,10 +165,10 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         out.append("")
     if d.command_effects:
         out += ["What each of your commands that could change the market was worth (score without it, against yours):", ""]
-        for e in d.command_effects:
-            verdict = (f"made it worse by {usd(e.cost_usd)}" if e.cost_usd > 0.5 else
-                       f"saved {usd(-e.cost_usd)}" if e.cost_usd < -0.5 else "made no difference")
-            out.append(f"- {e.at} {_code(e.command)}{_times(e)}: {verdict}")
+        for effect in d.command_effects:
+            verdict = (f"made it worse by {usd(effect.cost_usd)}" if effect.cost_usd > 0.5 else
+                       f"saved {usd(-effect.cost_usd)}" if effect.cost_usd < -0.5 else "made no difference")
+            out.append(f"- {effect.at} {_code(effect.command)}{_times(effect)}: {verdict}")
         out.append("")
     out += [f"*{_md(n)}*" for n in d.notes] + ([""] if d.notes else [])
     if d.pending:
@@ -340,10 +340,10 @@ def to_html(d: Debrief) -> str:
         p.append('</ul></details>')
     if d.command_effects:
         p.append('<details open><summary>What each of your commands was worth</summary><ul>')
-        for e in d.command_effects:
-            verdict = (f'<span class="worse">made it worse by {_e(usd(e.cost_usd))}</span>' if e.cost_usd > 0.5 else
-                       f'<span class="better">saved {_e(usd(-e.cost_usd))}</span>' if e.cost_usd < -0.5 else "made no difference")
-            p.append(f'<li><code>{_e(e.at)}</code> <code>{_e(e.command)}</code>{_e(_times(e))}: {verdict}</li>')
+        for effect in d.command_effects:
+            verdict = (f'<span class="worse">made it worse by {_e(usd(effect.cost_usd))}</span>' if effect.cost_usd > 0.5 else
+                       f'<span class="better">saved {_e(usd(-effect.cost_usd))}</span>' if effect.cost_usd < -0.5 else "made no difference")
+            p.append(f'<li><code>{_e(effect.at)}</code> <code>{_e(effect.command)}</code>{_e(_times(effect))}: {verdict}</li>')
         p.append('</ul></details>')
     for n in d.notes:
         p.append(f'<p><small>{_e(n)}</small></p>')

@@ -206,7 +206,7 @@ def candidate_jobs(sc: LoadedScenario, difficulty: str, seed: int, visible: dict
 
 
 def play_jobs(sc: LoadedScenario, difficulty: str, seed: int) -> list[Job]:
-    jobs = []
+    jobs: list[Job] = []
     for role in ("historical", "best"):
         for name in plays_with_role(sc, role, difficulty):
             lines = play_lines(sc, name, seed)
@@ -425,8 +425,8 @@ def earlier_jobs(sc: LoadedScenario, trainee: SimSpec, facts: Facts) -> list[Job
             continue
         seen.add(shift)
         moving = {c["seq"] for c in block}
-        cmds = sorted(((c["t"] - shift if c["seq"] in moving else c["t"], i, entry(c)) for i, c in enumerate(facts.commands)))
-        cmds = tuple((t, *e[1:]) for t, _, e in cmds)
+        ordered = sorted(((c["t"] - shift if c["seq"] in moving else c["t"], i, entry(c)) for i, c in enumerate(facts.commands)))
+        cmds = tuple((t, *e[1:]) for t, _, e in ordered)
         clamped = shift < minutes * 60_000
         what = _moved_text(block, containing)
         label = f"Your containment {minutes} min sooner: {what}" + (" (clamped to the clock's start)" if clamped else "")
