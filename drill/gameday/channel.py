@@ -71,7 +71,7 @@ def register(drill_id: str, port: int, info: dict) -> Registration:
 
 def running_drills() -> list[dict]:
     """Drills registered on this machine whose process is still alive."""
-    out = []
+    out: list[dict] = []
     d = registry_dir()
     if not d.is_dir():
         return out

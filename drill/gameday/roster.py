@@ -183,7 +183,7 @@ class Roster:
                 return
             if isinstance(status, dict):
                 w.status = status
-            w.state = {"ended": "ended", "gone": "gone"}.get(w.info.get("db_state"), "live")
+            w.state = {"ended": "ended", "gone": "gone"}.get(w.info.get("db_state", ""), "live")
             w.error = None if w.state != "gone" else "its host stopped publishing"
             return
         port = w.info.get("port")

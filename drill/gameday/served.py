@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import traceback
+from typing import NoReturn
 
 from drill.gameday.confine import confine_writes
 from drill.gameday.hosting import KEY_ENV, Facilitation
@@ -23,7 +24,7 @@ from drill.paths import data_dir
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
+    def error(self, message: str) -> NoReturn:
         print(f"{self.prog}: {message}", file=sys.stderr)
         raise SystemExit(2)
 
