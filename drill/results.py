@@ -35,15 +35,14 @@ from sqlalchemy import select, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import NullType
 
-from drill.seeds import is_seed
-from drill.session.journal import MAX_JOURNAL_BYTES  # hashing a journal larger than one reads is refused
-
 from drill import __version__, store
 from drill.paths import data_dir
+from drill.score import Score
+from drill.seeds import is_seed
+from drill.session.journal import MAX_JOURNAL_BYTES  # hashing a journal larger than one reads is refused
 from drill.store import engine
 from drill.store.errors import ResultsError, Unreachable
 from drill.store.location import Location
-from drill.score import Score
 from drill.store.tables import results as _results_table
 
 SCHEMA_VERSION = engine.SCHEMA_VERSION
@@ -133,7 +132,7 @@ def rank_key(score_usd: float, contained_at: str | None, ended_by: str, grade: s
 
 def entry_rank_key(e: Entry) -> tuple:
     """rank_key for a stored entry; ties then go to the one recorded first."""
-    return rank_key(e.score_usd, e.contained_at, e.ended_by, e.grade) + (e.id,)
+    return (*rank_key(e.score_usd, e.contained_at, e.ended_by, e.grade), e.id)
 
 
 def outcome_rank_key(outcome: Mapping) -> tuple:
@@ -257,7 +256,7 @@ def _text(o: Mapping, key: str, optional: bool = False) -> str | None:
     return v
 
 
-def record(outcome, journal_path: str | Path | None, team: str | None = None, path: str | Path | None = None, *,
+def record(outcome, journal_path: str | Path | None, team: str | None = None, path: str | Path | Location | None = None, *,
            source: str | None = None, signing_key: bytes | None = None) -> int:
     """Record one finished drill; returns its id. `outcome` is an Outcome (or its to_dict()).
     `source` says how it was produced (SOURCES; default: "served" when a signing key is given,
@@ -321,7 +320,9 @@ def record(outcome, journal_path: str | Path | None, team: str | None = None, pa
 
 
 def _insert(con: Connection, row: dict) -> int:
-    return int(con.execute(_results_table.insert().values(**row)).inserted_primary_key[0])
+    key = con.execute(_results_table.insert().values(**row)).inserted_primary_key
+    assert key is not None  # an insert of one row always has one
+    return int(key[0])
 
 
 # -- kept while the database is away --------------------------------------------------------------------
@@ -452,7 +453,7 @@ def _rows(path, *, scenario=None, difficulty=None, seed=None, team=None, limit=N
         return [_row(r, p) for r in con.execute(query)]
 
 
-def entries(path: str | Path | None = None, *, scenario: str | None = None, difficulty: str | None = None,
+def entries(path: str | Path | Location | None = None, *, scenario: str | None = None, difficulty: str | None = None,
             seed: int | None = None, team: str | None = None, limit: int | None = None) -> list[Entry]:
     """Recorded drills, newest first. An absent database has no entries (and is not created)."""
     return [r.entry for r in _rows(path, scenario=scenario, difficulty=difficulty, seed=seed, team=team, limit=limit)]
@@ -483,7 +484,7 @@ def _parse_outcome(r: _Row, p: Location) -> dict:
     return o
 
 
-def stored_journal(entry_id: int, path: str | Path | None = None) -> str:
+def stored_journal(entry_id: int, path: str | Path | Location | None = None) -> str:
     """The journal that travelled with a result (recorded in the store with it, schema 3 on), checked
     against the content hash recorded with it. Raises ResultsError when there is none or it
     does not match."""
@@ -535,7 +536,7 @@ def _shared_journals(rows: list[_Row]) -> dict[int, int]:
     return shared
 
 
-def leaderboard(path: str | Path | None = None, *, scenario: str | None = None, difficulty: str | None = None,
+def leaderboard(path: str | Path | Location | None = None, *, scenario: str | None = None, difficulty: str | None = None,
                 seed: int | None = None, team: str | None = None, best_per_team: bool = False,
                 limit: int | None = None, signing_key: bytes | None = None,
                 sources: tuple[str, ...] = PLAYED) -> list[Board]:
@@ -602,16 +603,18 @@ def _replayable(e: Entry, stored_text: str | None) -> Iterator[str]:
     """The journal to replay: the file recorded, where it is on this machine's disk; else the copy
     that travelled with the result, in a temporary file (its content hash is checked as the
     file's would be)."""
-    if os.path.lexists(e.journal) or stored_text is None:
-        yield e.journal
+    journal = e.journal
+    assert journal is not None  # verify() refuses an entry recorded without one
+    if os.path.lexists(journal) or stored_text is None:
+        yield journal
         return
     with tempfile.TemporaryDirectory(prefix="drill-verify-") as tmp:
-        copy = Path(tmp) / Path(e.journal).name
+        copy = Path(tmp) / Path(journal).name
         copy.write_text(stored_text, encoding="utf-8")
         yield str(copy)
 
 
-def verify(entry_id: int, path: str | Path | None = None, *, signing_key: bytes | None = None) -> Verification:
+def verify(entry_id: int, path: str | Path | Location | None = None, *, signing_key: bytes | None = None) -> Verification:
     """Re-simulate the entry's journal (drill.session.replay) and check that it reproduces the
     journal, every ranked column of the row and the outcome stored with it; that the journal is
     the one recorded (its content hash) and backs no other row; and, given the serve's signing

@@ -13,4 +13,4 @@ SEED_RANGE = "between 0 and 2**63-1"  # how a refusal names the range
 
 def is_seed(value: object) -> bool:
     """A whole number (never a bool) a drill may be seeded with."""
-    return isinstance(value, Integral) and not isinstance(value, bool) and 0 <= value < SEED_LIMIT
+    return isinstance(value, Integral) and not isinstance(value, bool) and 0 <= int(value) < SEED_LIMIT

@@ -39,7 +39,6 @@ def _beside(path: Path, suffix: str) -> Path:
 
 def _write(path: Path, text: str, what: str) -> None:
     from drill.cli.args import UsageError
-
     from drill.paths import special_file
 
     why = special_file(path, writing=True)

@@ -9,7 +9,8 @@ TOKEN_ARG = re.compile(r"^([0-9a-f]{8})=([A-Za-z0-9_-]{16,64})$")
 
 
 def add_parsers(subparsers) -> None:
-    from drill.cli.args import seed as _seed, speed as _speed
+    from drill.cli.args import seed as _seed
+    from drill.cli.args import speed as _speed
     from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT
 
     s = subparsers.add_parser(
@@ -138,7 +139,9 @@ def _share_results(command: str, target: str | None):
     except results.ResultsError as exc:
         raise UsageError(f"{command}: --results: {exc}") from None
     if target is not None:
-        os.environ[ENV_URL] = str(loc.path.resolve()) if loc.kind == SQLITE else loc.url
+        kept = loc.path.resolve() if loc.kind == SQLITE and loc.path is not None else loc.url
+        assert kept is not None  # a SQLite location has its path, a PostgreSQL one its URL
+        os.environ[ENV_URL] = str(kept)
     return loc
 
 

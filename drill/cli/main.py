@@ -4,19 +4,28 @@ all) open the console."""
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn, cast
 
 from drill import __version__
-from drill.cli import debrief_cmd, gameday_cmd, results_cmd, watch_cmd  # light: their heavy imports are inside their handlers
+from drill.cli import (  # light: their heavy imports are inside their handlers
+    debrief_cmd,
+    gameday_cmd,
+    results_cmd,
+    watch_cmd,
+)
 from drill.cli.args import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError
-from drill.cli.args import printable as _printable, seed as _seed, speed as _speed
+from drill.cli.args import printable as _printable
+from drill.cli.args import seed as _seed
+from drill.cli.args import speed as _speed
 from drill.money import usd
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not argparse's usage block
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
         raise UsageError(f"{self.prog}: {message}")
 
 
@@ -87,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     # A path with undecodable bytes must print, not crash a strict UTF-8 stream.
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(errors="backslashreplace")
+            # A stand-in for the stream may lack reconfigure: the AttributeError below.
+            cast(io.TextIOWrapper, stream).reconfigure(errors="backslashreplace")
         except (AttributeError, ValueError):
             pass
     try:
@@ -146,7 +156,7 @@ def _cmd_list(args) -> int:
 
 
 def _session_args(args):
-    from drill.session import SessionError, Session
+    from drill.session import Session, SessionError
 
     sc = _load(args.scenario)
     diff = args.difficulty or sc.spec.default_difficulty

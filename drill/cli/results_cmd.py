@@ -78,7 +78,8 @@ def _board_lines(b, clean) -> list[str]:
 
 def run(args) -> int:
     from drill import results
-    from drill.cli.args import EXIT_FAIL, EXIT_OK, UsageError, printable as clean
+    from drill.cli.args import EXIT_FAIL, EXIT_OK, UsageError
+    from drill.cli.args import printable as clean
 
     key = results.signing_key(args.key) if args.key else None
     try:

@@ -10,8 +10,18 @@ the `Debrief` this package builds.
 """
 
 from drill.debrief.build import DebriefError, build, open_journal, stream
-from drill.debrief.model import (Candidate, CommandEffect, Counterfactual, Debrief, LessonReview, Marker, Reference,
-                                 ScoreCard, Series, TimelineEvent)
+from drill.debrief.model import (
+    Candidate,
+    CommandEffect,
+    Counterfactual,
+    Debrief,
+    LessonReview,
+    Marker,
+    Reference,
+    ScoreCard,
+    Series,
+    TimelineEvent,
+)
 from drill.debrief.runner import Runner
 from drill.debrief.warm import warm_cache
 

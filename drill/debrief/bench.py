@@ -55,7 +55,7 @@ def _time(journal: Path, cache: Cache, **kw) -> tuple[float, float, int, list[fl
     first = None
     d = None
     before = {p.name for p in cache.root.glob("*.json")} if cache.root.is_dir() else set()
-    for d in stream(journal, cache=cache, **kw):
+    for d in stream(journal, cache=cache, **kw):  # noqa: B007 -- the last one is read after the loop
         if first is None:
             first = time.perf_counter() - t0
     assert d is not None and d.complete
@@ -148,7 +148,7 @@ def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
                 workers, the branches they forked: each is waited for, so each is counted)."""
                 c0 = _children_cpu()
                 t0 = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "drill", *args], env=env, check=True, capture_output=True)
+                subprocess.run([sys.executable, "-m", "drill", *args], env=env, check=True, capture_output=True)  # noqa: B023 -- called in this iteration
                 return time.perf_counter() - t0, _children_cpu() - c0
 
             run_s, run_cpu = timed("run", scenario, "--difficulty", difficulty, "--actions", str(actions),
@@ -181,6 +181,7 @@ def sharing(case: str = "ten-commands", repeat: int = 2) -> dict:
         _session(sc, difficulty, text, journal).close()
         ctx = open_journal(journal)
         facts = plan.facts_from_journal(ctx.journal)
+        assert facts is not None  # the session above ran to its end
         trainee = plan.trainee_spec(sc, ctx.journal)
         jobs = [plan.Job("trainee", "trainee", "", trainee), *plan.without_jobs(trainee, facts),
                 *plan.earlier_jobs(sc, trainee, facts), *plan.play_jobs(sc, difficulty, ctx.seed)]

@@ -18,14 +18,23 @@ from drill.debrief import plan
 from drill.debrief.cache import Cache
 from drill.debrief.fmt import from_fault, usd
 from drill.debrief.lessons import review
-from drill.debrief.model import (Candidate, CommandEffect, Counterfactual, Debrief, Marker, Reference, ScoreCard,
-                                 Series, TimelineEvent)
+from drill.debrief.model import (
+    Candidate,
+    CommandEffect,
+    Counterfactual,
+    Debrief,
+    Marker,
+    Reference,
+    ScoreCard,
+    Series,
+    TimelineEvent,
+)
 from drill.debrief.runner import DEFAULT_WORKERS, Runner
 from drill.debrief.sim import extract, visible_in
 from drill.scenario.loader import LoadedScenario, ScenarioError
 from drill.score import Score
-from drill.session.journal import Journal, JournalError, read
 from drill.seeds import SEED_RANGE, is_seed
+from drill.session.journal import Journal, JournalError, read
 from drill.session.replay import scenario_for
 from drill.session.scoring import ENDED_BY
 from drill.timefmt import fmt_clock, parse_clock
@@ -361,7 +370,9 @@ class Assembler:
             if vis is not None and j.meta["first_to_t"] < vis["t"]:
                 note = f"moved to before the fault showed on screen ({fmt_clock(vis['t'])})"
             # The title is what the re-simulation showed, never what the edit meant to show.
-            title, _ = plan.earlier_title(j, self.results[j.id], self.facts().outcome)
+            facts = self.facts()
+            assert facts is not None  # earlier jobs are planned only from a drill that ended
+            title, _ = plan.earlier_title(j, self.results[j.id], facts.outcome)
             cfs.append(self._cf(j.id, "earlier", title, self.results[j.id], score, note))
         for role in ("historical", "best"):
             for j in self.jobs.values():

@@ -6,8 +6,8 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 from drill.debrief.fmt import usd
-from drill.money import nice_ceiling, usd_round
 from drill.debrief.model import Debrief
+from drill.money import nice_ceiling, usd_round
 from drill.timefmt import fmt_clock
 
 WIDTH = 1000

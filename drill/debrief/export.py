@@ -163,20 +163,20 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         out.append("")
     if d.command_effects:
         out += ["What each of your commands that could change the market was worth (score without it, against yours):", ""]
-        for e in d.command_effects:
-            verdict = (f"made it worse by {usd(e.cost_usd)}" if e.cost_usd > 0.5 else
-                       f"saved {usd(-e.cost_usd)}" if e.cost_usd < -0.5 else "made no difference")
-            out.append(f"- {e.at} {_code(e.command)}{_times(e)}: {verdict}")
+        for effect in d.command_effects:
+            verdict = (f"made it worse by {usd(effect.cost_usd)}" if effect.cost_usd > 0.5 else
+                       f"saved {usd(-effect.cost_usd)}" if effect.cost_usd < -0.5 else "made no difference")
+            out.append(f"- {effect.at} {_code(effect.command)}{_times(effect)}: {verdict}")
         out.append("")
     out += [f"*{_md(n)}*" for n in d.notes] + ([""] if d.notes else [])
     if d.pending:
         out += ["*Still computing: " + "; ".join(_md(x) for x in d.pending) + "*", ""]
     out += ["## After-action review", ""]
-    for l in d.lessons:
-        mark = "Keep" if l.verdict == "keep" else "Change"
-        out += [f"### {mark}: {_md(l.title)}", "", f"- **Expected:** {_md(l.expected)}",
-                f"- **What happened:** {_md(l.happened)}", f"- **Why it matters:** {_md(l.why)}",
-                f"- **{mark}:** {_md(l.advice)}", ""]
+    for lesson in d.lessons:
+        mark = "Keep" if lesson.verdict == "keep" else "Change"
+        out += [f"### {mark}: {_md(lesson.title)}", "", f"- **Expected:** {_md(lesson.expected)}",
+                f"- **What happened:** {_md(lesson.happened)}", f"- **Why it matters:** {_md(lesson.why)}",
+                f"- **{mark}:** {_md(lesson.advice)}", ""]
     out += ["## Timeline", ""]
     for r in timeline_rows(d):
         e = r.event
@@ -338,19 +338,19 @@ def to_html(d: Debrief) -> str:
         p.append('</ul></details>')
     if d.command_effects:
         p.append('<details open><summary>What each of your commands was worth</summary><ul>')
-        for e in d.command_effects:
-            verdict = (f'<span class="worse">made it worse by {_e(usd(e.cost_usd))}</span>' if e.cost_usd > 0.5 else
-                       f'<span class="better">saved {_e(usd(-e.cost_usd))}</span>' if e.cost_usd < -0.5 else "made no difference")
-            p.append(f'<li><code>{_e(e.at)}</code> <code>{_e(e.command)}</code>{_e(_times(e))}: {verdict}</li>')
+        for effect in d.command_effects:
+            verdict = (f'<span class="worse">made it worse by {_e(usd(effect.cost_usd))}</span>' if effect.cost_usd > 0.5 else
+                       f'<span class="better">saved {_e(usd(-effect.cost_usd))}</span>' if effect.cost_usd < -0.5 else "made no difference")
+            p.append(f'<li><code>{_e(effect.at)}</code> <code>{_e(effect.command)}</code>{_e(_times(effect))}: {verdict}</li>')
         p.append('</ul></details>')
     for n in d.notes:
         p.append(f'<p><small>{_e(n)}</small></p>')
     p.append('<h2>After-action review</h2>')
-    for l in d.lessons:
-        p.append(f'<div class="lesson {_e(l.verdict)}"><span class="tag">{_e(l.verdict)}</span><h3>{_e(l.title)}</h3><dl>'
-                 f'<dt>Expected</dt><dd>{_e(l.expected)}</dd><dt>What happened</dt><dd>{_e(l.happened).replace("`", "")}</dd>'
-                 f'<dt>Why it matters</dt><dd>{_e(l.why)}</dd><dt>{"Keep" if l.verdict == "keep" else "Change"}</dt>'
-                 f'<dd>{_e(l.advice)}</dd></dl></div>')
+    for lesson in d.lessons:
+        p.append(f'<div class="lesson {_e(lesson.verdict)}"><span class="tag">{_e(lesson.verdict)}</span><h3>{_e(lesson.title)}</h3><dl>'
+                 f'<dt>Expected</dt><dd>{_e(lesson.expected)}</dd><dt>What happened</dt><dd>{_e(lesson.happened).replace("`", "")}</dd>'
+                 f'<dt>Why it matters</dt><dd>{_e(lesson.why)}</dd><dt>{"Keep" if lesson.verdict == "keep" else "Change"}</dt>'
+                 f'<dd>{_e(lesson.advice)}</dd></dl></div>')
     p.append('<h2>Timeline</h2><table class="tl"><tbody>')
     for r in timeline_rows(d):
         e = r.event

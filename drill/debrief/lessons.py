@@ -39,6 +39,7 @@ def review(sc: LoadedScenario, seed: int, commands: list[dict], outcome: dict, p
         matches = [c for c in accepted if _norm(c["command"]) in wanted_n]
         if check.kind == "command_before":
             before = check.before
+            assert before is not None  # the schema requires it for this kind
             in_time = [c for c in matches if c["t"] < before]
             ok = bool(in_time)
             if in_time:
@@ -70,6 +71,7 @@ def review(sc: LoadedScenario, seed: int, commands: list[dict], outcome: dict, p
                 happened = "You ran " + "; ".join(parts) + "."
         elif check.kind == "contained_before":
             before = check.before
+            assert before is not None  # the schema requires it for this kind
             at = outcome.get("contained_at")
             ok = bool(outcome.get("contained")) and at is not None and parse_clock(at) < before
             if not outcome.get("contained"):

@@ -22,11 +22,11 @@ import re
 from dataclasses import dataclass, field
 
 from drill.commands import VERBS
+from drill.debrief.sim import STEP_MS, SimSpec
 from drill.scenario.behaviours import FAULTY_BEHAVIOURS
 from drill.scenario.loader import LoadedScenario
 from drill.session.journal import Journal
 from drill.session.plays import play_lines, plays_with_role, substitutions
-from drill.debrief.sim import STEP_MS, SimSpec
 from drill.timefmt import fmt_clock, fmt_duration, parse_clock
 
 # Commands that cannot change the market: no need to re-simulate a play without them.
@@ -203,7 +203,7 @@ def candidate_jobs(sc: LoadedScenario, difficulty: str, seed: int, visible: dict
 
 
 def play_jobs(sc: LoadedScenario, difficulty: str, seed: int) -> list[Job]:
-    jobs = []
+    jobs: list[Job] = []
     for role in ("historical", "best"):
         for name in plays_with_role(sc, role, difficulty):
             lines = play_lines(sc, name, seed)
@@ -422,8 +422,8 @@ def earlier_jobs(sc: LoadedScenario, trainee: SimSpec, facts: Facts) -> list[Job
             continue
         seen.add(shift)
         moving = {c["seq"] for c in block}
-        cmds = sorted(((c["t"] - shift if c["seq"] in moving else c["t"], i, entry(c)) for i, c in enumerate(facts.commands)))
-        cmds = tuple((t, *e[1:]) for t, _, e in cmds)
+        ordered = sorted(((c["t"] - shift if c["seq"] in moving else c["t"], i, entry(c)) for i, c in enumerate(facts.commands)))
+        cmds = tuple((t, *e[1:]) for t, _, e in ordered)
         clamped = shift < minutes * 60_000
         what = _moved_text(block, containing)
         label = f"Your containment {minutes} min sooner: {what}" + (" (clamped to the clock's start)" if clamped else "")

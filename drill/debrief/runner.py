@@ -50,7 +50,7 @@ class Runner:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def start(self) -> "Runner":
+    def start(self) -> Runner:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
@@ -94,7 +94,7 @@ class Runner:
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)
 
-    def __enter__(self) -> "Runner":
+    def __enter__(self) -> Runner:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -32,9 +32,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from drill.gameday.roster import Watched
 
 ECHO_CHAR = "§"  # appears nowhere on the console's own screens
 START_AT = "09:31:00"  # the measurement starts in the incident: the open's order flow, the runaway
+
+
+def _status(w: Watched) -> dict:
+    """The last status of a drill the roster has polled (every drill here has sent one)."""
+    assert w.status is not None, f"{w.label}: no status yet"
+    return w.status
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -156,11 +166,11 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
 
     port = _free_port()
     env = {**os.environ, "DRILL_DATA_DIR": str(data)}
-    out = open(data / "serve.out", "w")
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "drill", "serve", "knightmare", "--difficulty", "standard", "--seed", "1",
-         "--speed", f"{speed:g}", "--port", str(port), "--max-drills", str(drills + 2)],
-        stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    with open(data / "serve.out", "w") as out:  # the server holds its own copy of the descriptor
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "drill", "serve", "knightmare", "--difficulty", "standard", "--seed", "1",
+             "--speed", f"{speed:g}", "--port", str(port), "--max-drills", str(drills + 2)],
+            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     tabs = []
     try:
         for _ in range(300):
@@ -171,7 +181,10 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
                 raise RuntimeError(f"drill serve exited:\n{text}")
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)
-        key = re.search(r"keep it from the trainees\):\s+(\S+)", text).group(1)
+        found = re.search(r"keep it from the trainees\):\s+(\S+)", text)
+        if found is None:
+            raise RuntimeError(f"drill serve printed no facilitator key:\n{text}")
+        key = found.group(1)
         url = f"http://127.0.0.1:{port}"
         import aiohttp  # noqa: F401  (the client's own import is not the tab's start-up)
 
@@ -199,7 +212,7 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
         await asyncio.gather(*(roster.command(i, "speed 60") for i in ids))
         while True:
             await roster.poll()
-            behind = [i for i in ids if parse_clock(roster.watched[i].status["clock"]) < parse_clock(START_AT)]
+            behind = [i for i in ids if parse_clock(_status(roster.watched[i])["clock"]) < parse_clock(START_AT)]
             if not behind:
                 break
             await asyncio.sleep(0.5)
@@ -207,7 +220,7 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
         await asyncio.sleep(2.0)  # let the change settle
         await roster.poll()
 
-        first = {w.drill_id: (time.perf_counter(), w.status["clock"]) for w in roster.watched.values()}
+        first = {w.drill_id: (time.perf_counter(), _status(w)["clock"]) for w in roster.watched.values()}
         cpu0 = {pid: _cpu_s(pid) for pid in pids}
         session0 = _tree_cpu_s(serve.pid)
         frames0 = [len(t.frames) for t in tabs]
@@ -224,7 +237,7 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
         await roster.poll()
         cpu = sum(_cpu_s(pid) - cpu0[pid] for pid in pids)
         session_cpu = _tree_cpu_s(serve.pid) - session0
-        health = [w.status.get("health", {}) for w in roster.watched.values()]
+        health = [_status(w).get("health", {}) for w in roster.watched.values()]
         p99s = [h["lag_p99_ms"] for h in health if h.get("samples")]
         p50s = [h["lag_p50_ms"] for h in health if h.get("samples")]
         maxes = [h["lag_max_ms"] for h in health if h.get("samples")]
@@ -232,11 +245,11 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
         pace = []
         for w in roster.watched.values():
             t_a, c_a = first[w.drill_id]
-            pace.append((parse_clock(w.status["clock"]) - parse_clock(c_a)) / 1000 / (time.perf_counter() - t_a))
+            pace.append((parse_clock(_status(w)["clock"]) - parse_clock(c_a)) / 1000 / (time.perf_counter() - t_a))
         updates = [(len(t.frames) - f0) / wall for t, f0 in zip(tabs, frames0)]
         return {
             "drills": drills, "speed": speed, "from": min(c for _, c in first.values()),
-            "to": max(w.status["clock"] for w in roster.watched.values()), "size": f"{width}x{height}", "wall_s": round(wall, 1),
+            "to": max(_status(w)["clock"] for w in roster.watched.values()), "size": f"{width}x{height}", "wall_s": round(wall, 1),
             "cpus": os.cpu_count(), "serve_ready_s": round(ready_s, 1), "all_started_s": round(all_up_s, 1),
             "load_average_at_start": load_at_start,
             "start_p50_s": round(_pct(startup, 50), 2), "start_max_s": round(max(startup), 2),
@@ -258,7 +271,7 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
         for t in tabs:
             try:
                 await asyncio.wait_for(t.close(), 10)
-            except (asyncio.TimeoutError, OSError):
+            except (TimeoutError, OSError):
                 pass
         if serve.poll() is None:
             serve.send_signal(signal.SIGINT)

@@ -30,6 +30,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _ALWAYS = ("/dev/null",)
@@ -68,7 +69,7 @@ def _sqlite_uri_path(name: str) -> str | None:
     return "" if path in (":memory:", "") else path
 
 
-def _inside(root: str, path: object, dir_fd: object = None, *, uri: bool = False) -> bool:
+def _inside(root: str, path: Any, dir_fd: object = None, *, uri: bool = False) -> bool:
     if isinstance(path, int):
         return True  # an already open descriptor: its opening was checked
     try:
@@ -91,7 +92,7 @@ def _inside(root: str, path: object, dir_fd: object = None, *, uri: bool = False
     return real == root or real.startswith(root + os.sep)
 
 
-def _shared_inode(path: object, dir_fd: object = None) -> bool:
+def _shared_inode(path: Any, dir_fd: object = None) -> bool:
     """Whether an existing file has other hard links (it may be one of them is outside)."""
     if isinstance(path, int):
         return False
@@ -107,7 +108,8 @@ def make_hook(root: str | Path) -> Callable[[str, tuple], None]:
     busy = threading.local()
 
     def hook(event: str, args: tuple) -> None:
-        checks: list[tuple[object, object]] = []  # (path, dir_fd)
+        # (path, dir_fd): an audit event's arguments, of whatever type the audited call was given.
+        checks: list[tuple[Any, object]] = []
         writing_open = False
         if event == "open":
             path, mode, flags = args

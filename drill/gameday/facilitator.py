@@ -19,16 +19,17 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalScroll, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane
 
 from drill import money
 from drill.commands import SPEEDS
-from drill.hosting.channel import ChannelError
-from drill.store.errors import ResultsError
 from drill.gameday.roster import Roster, Watched, rank_key
 from drill.gameday.status import CommandRow
+from drill.hosting.channel import ChannelError
 from drill.scenario.loader import printable
+from drill.store.errors import ResultsError
 
 POLL_S = 1.0
 SPEED_CHOICES = tuple(str(s) for s in SPEEDS)  # the Select's values: the speed as the verb takes it
@@ -104,6 +105,16 @@ def recorded_board(boards) -> Table | Text:
     return table
 
 
+def _outcome(w: Watched) -> dict:
+    view = w.view
+    assert view is not None and view.outcome is not None  # Roster.finished() lists only those
+    return view.outcome
+
+
+def _journal(w: Watched) -> str | None:
+    return w.view.journal if w.view is not None else None
+
+
 class DebriefsScreen(Screen[None]):
     """The finished drills side by side: each one's score card and timeline, from its outcome."""
 
@@ -129,9 +140,9 @@ class DebriefsScreen(Screen[None]):
         with HorizontalScroll(id="columns"):
             if not self.finished:
                 yield Static("No attached drill has ended yet.", classes="empty")
-            ranked = sorted(self.finished, key=lambda w: (*rank_key(w.view.outcome), w.drill_id))
+            ranked = sorted(self.finished, key=lambda w: (*rank_key(_outcome(w)), w.drill_id))
             for w in ranked:
-                o = w.view.outcome
+                o = _outcome(w)
                 with VerticalScroll(classes="column"):
                     yield Static(data(w.label), classes="team")
                     try:
@@ -139,7 +150,7 @@ class DebriefsScreen(Screen[None]):
                     except (TypeError, KeyError, AttributeError):  # an outcome from another version of drill
                         yield Static(Text("\n").join(data(f"{k}: {v}") for k, v in o.items() if not isinstance(v, list)))
                         continue
-                    yield Static(score_card(outcome, w.view.journal), classes="card")
+                    yield Static(score_card(outcome, _journal(w)), classes="card")
                     lines = [prompt for _, _, prompt, _ in timeline(outcome)]
                     body = Text("\n").join(lines) if lines else Text("No commands were given.", style="dim")
                     yield Static(body)
@@ -201,7 +212,7 @@ class FacilitatorApp(App[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Label("Running on this machine")
-                drills = DataTable(id="drills", cursor_type="row", zebra_stripes=True)
+                drills: DataTable[Text | str] = DataTable(id="drills", cursor_type="row", zebra_stripes=True)
                 drills.add_columns("drill", "team", "seed", "state")
                 yield drills
                 yield Label("Attach")
@@ -212,7 +223,7 @@ class FacilitatorApp(App[None]):
                 yield Static(id="teams")
             with TabbedContent(id="tabs", initial="board-tab"):
                 with TabPane("Leaderboard", id="board-tab"):
-                    board = DataTable(id="board", cursor_type="row")
+                    board: DataTable[Text] = DataTable(id="board", cursor_type="row")
                     board.add_columns("#", "team", "board", "clock", "phase", "score", "true loss",
                                       "grade", "contained", "state")
                     yield board
@@ -230,7 +241,7 @@ class FacilitatorApp(App[None]):
                         yield Select([], prompt="inject from the catalogue", id="inject")
                         yield Button("Inject", id="do-inject", variant="warning")
                     yield Input(placeholder="a hint to push to the trainee (Enter sends)", id="hint")
-                    commands = DataTable(id="commands", cursor_type="row")
+                    commands: DataTable[Text] = DataTable(id="commands", cursor_type="row")
                     commands.add_columns("at", "by", "command", "status", "result")
                     yield commands
         yield Static(id="feedback")
@@ -317,7 +328,8 @@ class FacilitatorApp(App[None]):
 
     def _render_drills(self) -> None:
         table = self.desk.query_one("#drills", DataTable)
-        rows, keys = [], []
+        rows: list[tuple[Text | str, ...]] = []
+        keys: list[str] = []
         for d in self.roster.running:
             w = self.roster.watched.get(d["id"])
             state = Text(w.state, style=STATE_STYLE.get(w.state, "")) if w else Text("-", style="dim")
@@ -414,7 +426,7 @@ class FacilitatorApp(App[None]):
         table = self.desk.query_one("#drills", DataTable)
         if table.row_count == 0:
             return None
-        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
 
     @on(Input.Submitted, "#token")
     def _token_entered(self, event: Input.Submitted) -> None:

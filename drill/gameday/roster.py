@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from drill.gameday.status import DrillStatus
 from drill.hosting.channel import ChannelError, request, running_drills
 from drill.hosting.hosted import fingerprint, token_for
-from drill.results import outcome_rank_key, rank_key as results_rank_key
+from drill.results import outcome_rank_key
+from drill.results import rank_key as results_rank_key
 
 POLL_TIMEOUT_S = 2.0
 
@@ -179,7 +180,7 @@ class Roster:
                 return
             if isinstance(status, dict):
                 w.status = status
-            w.state = {"ended": "ended", "gone": "gone"}.get(w.info.get("db_state"), "live")
+            w.state = {"ended": "ended", "gone": "gone"}.get(w.info.get("db_state", ""), "live")
             w.error = None if w.state != "gone" else "its host stopped publishing"
             return
         port = w.info.get("port")
@@ -192,7 +193,7 @@ class Roster:
         except ChannelError as exc:
             w.state, w.error = "refused", str(exc)
             return
-        except (OSError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, OSError, ValueError) as exc:
             w.error = f"no answer ({type(exc).__name__})"
             return
         w.status = reply["status"]

@@ -23,11 +23,11 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from drill.hosting.hosted import KEY_ENV, fingerprint
-from drill.hosting.channel import new_token
+from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT
 from drill.gameday.tabs import clamp_size
+from drill.hosting.channel import new_token
+from drill.hosting.hosted import KEY_ENV, fingerprint
 from drill.scenario.loader import printable
-from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT  # noqa: F401  (where callers find them)
 
 
 def is_loopback(host: str) -> bool:

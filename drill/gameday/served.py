@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import traceback
+from typing import NoReturn
 
 from drill.commands import MAX_SPEED
 from drill.gameday.confine import confine_writes
@@ -25,7 +26,7 @@ from drill.seeds import SEED_RANGE, is_seed
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
+    def error(self, message: str) -> NoReturn:
         print(f"{self.prog}: {message}", file=sys.stderr)
         raise SystemExit(2)
 

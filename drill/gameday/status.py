@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import overload
 
 
 def _of(d: Mapping, name: str, kind: type | tuple[type, ...], default=None):
@@ -17,11 +18,20 @@ def _of(d: Mapping, name: str, kind: type | tuple[type, ...], default=None):
     return v if isinstance(v, kind) else default
 
 
+# With a default, a field always reads as a value: the overloads say so to the type checker.
+@overload
+def _number(d: Mapping, name: str, default: float) -> float: ...
+@overload
+def _number(d: Mapping, name: str, default: None = None) -> float | None: ...
 def _number(d: Mapping, name: str, default: float | None = None) -> float | None:
     v = _of(d, name, (int, float))
     return float(v) if v is not None else default
 
 
+@overload
+def _text(d: Mapping, name: str, default: str) -> str: ...
+@overload
+def _text(d: Mapping, name: str, default: None = None) -> str | None: ...
 def _text(d: Mapping, name: str, default: str | None = None) -> str | None:
     return _of(d, name, str, default)
 

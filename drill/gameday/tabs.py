@@ -21,14 +21,21 @@ download manager as with textual-serve's own service.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
 import signal
+import socket
+import subprocess
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textual_serve.download_manager import DownloadManager
 
 log = logging.getLogger("drill.serve")
 
@@ -84,11 +91,11 @@ class TabProcess:
     """One tab's drill process and, while a browser holds it, that browser's websocket."""
 
     started: Started
-    download_manager: object
+    download_manager: DownloadManager
     app_service_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     write_bytes: Writer | None = None
     write_str: Callable[[str], Awaitable[None]] | None = None
-    close_browser: Callable[[], Awaitable[None]] | None = None
+    close_browser: Callable[[], Coroutine[Any, Any, None]] | None = None  # a coroutine: it may run as a task
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     stopping: bool = False
     size: tuple[int, int] = (80, 24)
@@ -101,7 +108,7 @@ class TabProcess:
 
     # -- the browser --------------------------------------------------------------------------------
     def attach(self, write_bytes: Writer, write_str: Callable[[str], Awaitable[None]],
-               close: Callable[[], Awaitable[None]]) -> None:
+               close: Callable[[], Coroutine[Any, Any, None]]) -> None:
         self.write_bytes, self.write_str, self.close_browser = write_bytes, write_str, close
 
     def detach(self) -> None:
@@ -118,7 +125,7 @@ class TabProcess:
         try:
             self.started.stdin.write(data)
             await asyncio.wait_for(self.started.stdin.drain(), 2.0)
-        except (OSError, RuntimeError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, RuntimeError):
             return False  # the app is gone or not reading: stop() deals with it
         return True
 
@@ -147,7 +154,7 @@ class TabProcess:
         that cannot write would block forever)."""
         out = self.started.stdout
         try:
-            while (line := await out.readline()) not in (b"", b"__GANGLION__\n"):
+            while (await out.readline()) not in (b"", b"__GANGLION__\n"):
                 pass  # the prelude before Textual's first packet
             while True:
                 kind = await out.readexactly(1)
@@ -174,7 +181,7 @@ class TabProcess:
                 if self.write_bytes is not None:
                     try:
                         await asyncio.wait_for(self.write_bytes(payload), BROWSER_WAIT_S)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         # A browser that takes no frame for this long is gone (or stalled on
                         # purpose): let it go, and keep draining the app.
                         log.warning("tab %s: the browser took no output for %gs; detached", self.pid, BROWSER_WAIT_S)
@@ -187,7 +194,7 @@ class TabProcess:
             elif kind == b"P":
                 from textual_serve._binary_encode import load as binary_load
 
-                unpacked = binary_load(payload)
+                unpacked: Any = binary_load(payload)  # malformed: the except below
                 if unpacked[0] == "deliver_chunk":
                     await self.download_manager.chunk_received(unpacked[1], unpacked[2])
         except (ConnectionError, RuntimeError):
@@ -204,8 +211,11 @@ class TabProcess:
             await self.write_str(json.dumps(["open_url", {"url": meta["url"], "new_tab": meta["new_tab"]}]))
         elif kind == "deliver_file_start":
             key = str(meta["key"])
+            # This process stands in for textual-serve's AppService: it answers the calls the
+            # download manager makes (by duck typing, which the checker cannot see).
             await self.download_manager.create_download(
-                app_service=self, delivery_key=key, file_name=Path(meta["path"]).name,
+                app_service=self,  # type: ignore[arg-type]
+                delivery_key=key, file_name=Path(meta["path"]).name,
                 open_method=meta["open_method"], mime_type=meta["mime_type"], encoding=meta["encoding"],
                 name=meta.get("name"))
             if self.write_str is not None:
@@ -236,7 +246,7 @@ class TabProcess:
             try:
                 await asyncio.wait_for(self.started.exited(), wait)
                 break
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
         try:
             self.started.stdin.close()
@@ -287,7 +297,7 @@ async def _pipe_streams(stdin_w: int, stdout_r: int, stderr_r: int):
     readers = []
     for fd in (stdout_r, stderr_r):
         reader = asyncio.StreamReader(limit=MAX_PACKET + 1024)
-        await loop.connect_read_pipe(lambda r=reader: asyncio.StreamReaderProtocol(r), os.fdopen(fd, "rb", 0))
+        await loop.connect_read_pipe(functools.partial(asyncio.StreamReaderProtocol, reader), os.fdopen(fd, "rb", 0))
         readers.append(reader)
     transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, os.fdopen(stdin_w, "wb", 0))
     writer = asyncio.StreamWriter(transport, protocol, None, loop)
@@ -332,8 +342,8 @@ class WarmLauncher:
     def __init__(self, served_args: list[str], env: dict[str, str]):
         self.served_args = served_args
         self.env = env
-        self.control: "socket.socket | None" = None
-        self.process: "subprocess.Popen | None" = None
+        self.control: socket.socket | None = None
+        self.process: subprocess.Popen | None = None
         self._lock = asyncio.Lock()
 
     def start(self) -> None:
@@ -370,12 +380,14 @@ class WarmLauncher:
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()
         request = json.dumps({"columns": columns, "rows": rows}).encode()
+        control = self.control
+        assert control is not None  # launch() forks only with the warm process's socket
         try:
             async with self._lock:  # one request, one answer, in order
                 def ask() -> dict:
-                    socket.send_fds(self.control, [request], [stdin_r, stdout_w, stderr_w])
-                    self.control.settimeout(10.0)
-                    return json.loads(self.control.recv(4096) or b"{}")
+                    socket.send_fds(control, [request], [stdin_r, stdout_w, stderr_w])
+                    control.settimeout(10.0)
+                    return json.loads(control.recv(4096) or b"{}")
 
                 answer = await asyncio.to_thread(ask)
         except BaseException:

@@ -33,8 +33,9 @@ MAX_REQUEST = 4096
 def prepare(args: argparse.Namespace) -> None:
     """Import what a tab's first frames need, and run the fixed drill's morning once."""
     import textual.drivers.web_driver  # noqa: F401  (what TEXTUAL_DRIVER names)
-    import drill.tui.app  # noqa: F401
-    import drill.tui.screens.briefing  # noqa: F401
+
+    import drill.tui.app
+    import drill.tui.screens.briefing
     import drill.tui.screens.picker  # noqa: F401
     from drill.debrief.runner import prepare_before_ui
 
@@ -143,8 +144,8 @@ def serve_forks(control: socket.socket, args: argparse.Namespace, key: str | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    from drill.hosting.hosted import KEY_ENV
     from drill.gameday.served import confine, parse_args
+    from drill.hosting.hosted import KEY_ENV
 
     key = os.environ.pop(KEY_ENV, None)
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -7,6 +7,10 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import aiohttp  # imported on connect: a module that only parses output never loads it
 
 ANSI = re.compile(r"\x1b\[[0-9;?<>=!]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[@-Z\\-_]|\x1b.")
 
@@ -30,27 +34,28 @@ class TabClient:
         self.frames: list[tuple[float, int]] = []  # (time, bytes) per data message
         self.messages: list[list] = []  # the server's own messages (JSON text: pong, deliver_file_start)
         self.closed = asyncio.Event()
-        self._session = None
-        self._ws = None
+        self._session: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._task: asyncio.Task | None = None
         self._changed = asyncio.Event()
 
     async def connect(self, timeout: float = 20.0) -> None:
         import aiohttp
 
-        self._session = aiohttp.ClientSession()
+        self._session = session = aiohttp.ClientSession()
         try:
-            self._ws = await asyncio.wait_for(
-                self._session.ws_connect(self.url, headers={"Origin": self.origin}, max_msg_size=0), timeout)
+            self._ws = ws = await asyncio.wait_for(
+                session.ws_connect(self.url, headers={"Origin": self.origin}, max_msg_size=0), timeout)
         except BaseException:
-            await self._session.close()
+            await session.close()
             raise
         self._task = asyncio.get_running_loop().create_task(self._read())
-        await self._ws.send_json(["resize", {"width": self.width, "height": self.height}])
+        await ws.send_json(["resize", {"width": self.width, "height": self.height}])
 
     async def _read(self) -> None:
         import aiohttp
 
+        assert self._ws is not None  # started by connect()
         try:
             async for msg in self._ws:
                 if msg.type == aiohttp.WSMsgType.BINARY:
@@ -88,10 +93,11 @@ class TabClient:
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def send(self, text: str) -> None:
+        assert self._ws is not None, "connect() first"
         await self._ws.send_json(["stdin", text])
 
     async def type(self, text: str, gap: float = 0.0) -> None:
@@ -106,7 +112,7 @@ class TabClient:
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, 10)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 self._task.cancel()
         if self._session is not None:
             await self._session.close()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from drill.commands import CommandError, VERBS, parse_command
+from drill.commands import VERBS, CommandError, parse_command
 from drill.paths import data_dir
 
 MAX_LINE = 64 * 1024
@@ -71,7 +71,7 @@ def register(drill_id: str, port: int, info: dict) -> Registration:
 
 def running_drills() -> list[dict]:
     """Drills registered on this machine whose process is still alive."""
-    out = []
+    out: list[dict] = []
     d = registry_dir()
     if not d.is_dir():
         return out
@@ -131,7 +131,7 @@ class ChannelServer:
             while True:
                 try:
                     line = await asyncio.wait_for(reader.readline(), self.idle_s)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     return
                 except (ValueError, asyncio.LimitOverrunError):
                     await self._send(writer, {"ok": False, "error": "line too long"})
@@ -147,7 +147,7 @@ class ChannelServer:
                     await self._send(writer, {"ok": False, "error": "refused: wrong or missing token"})
                     return
                 await self._send(writer, self.handle(req))
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
             self.connections -= 1

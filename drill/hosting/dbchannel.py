@@ -27,8 +27,7 @@ import socket
 import time
 
 from drill.hosting.channel import ChannelError
-from drill.store import Location, ResultsError
-from drill.store import steering
+from drill.store import Location, ResultsError, steering
 
 PUBLISH_S = 1.0  # how often a drill publishes its status (and polls, where no NOTIFY wakes it)
 REPLY_TIMEOUT_S = 10.0

@@ -27,10 +27,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from drill.commands import CommandError
 from drill.hosting.channel import ChannelServer, Registration, new_token, register
 from drill.hosting.host import DrillHost
+
+if TYPE_CHECKING:
+    from drill.hosting.dbchannel import DbChannel  # imported when the store is PostgreSQL
+    from drill.session.snapshot import Snapshot
 
 KEY_ENV = "DRILL_SERVE_KEY"  # how `drill serve` hands its facilitator key to each tab's process
 
@@ -116,7 +121,7 @@ class GameDayHost(DrillHost):
     while a `resolve` simulates on in a thread (holding the drill's lock), status answers with the
     last truth marked busy and commands are refused."""
 
-    def __init__(self, drill, team: str | None, drill_id: str, *, shown: Callable[[], object] = lambda: None,
+    def __init__(self, drill, team: str | None, drill_id: str, *, shown: Callable[[], Snapshot | None] = lambda: None,
                  after_command: Callable[[], None] = lambda: None, health: Callable[[], dict] | None = None):
         super().__init__(drill, team)
         self.drill_id = drill_id
@@ -162,7 +167,7 @@ class GameDayHost(DrillHost):
 class HostedDrill:
     """One drill's channel on the console's event loop, and its entry in the registry."""
 
-    def __init__(self, drill, facilitation: Facilitation, team: str | None, *, shown: Callable[[], object],
+    def __init__(self, drill, facilitation: Facilitation, team: str | None, *, shown: Callable[[], Snapshot | None],
                  after_command: Callable[[], None], frames: Callable[[], int]):
         self.facilitation = facilitation
         self.team = team
@@ -173,7 +178,7 @@ class HostedDrill:
         self.server = ChannelServer(self.host, facilitation.token)
         self.port: int | None = None
         self.registration: Registration | None = None
-        self.db_channel = None  # drill.hosting.dbchannel.DbChannel, when the results store is PostgreSQL
+        self.db_channel: DbChannel | None = None  # when the results store is PostgreSQL
 
     async def open(self) -> int:
         self.port = await self.server.start()
@@ -184,7 +189,7 @@ class HostedDrill:
             "team": self.team, "served_by": self.facilitation.served_by,
             # For `drill watch --live`, which follows the drill by reading its journal.
             "journal": str(self.drill.journal_path) if self.drill.journal_path else None,
-            "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         })
         self.probe.start()
         self._open_db_channel()
@@ -207,7 +212,7 @@ class HostedDrill:
         session = self.drill.session
         row = DrillRow(self.facilitation.drill_id, host_name(), self.team, self.drill.loaded.spec.id,
                        session.difficulty, session.seed, self.facilitation.served_by, "live", None,
-                       _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), time.time())
+                       _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), time.time())
         self.db_channel = DbChannel(loc, row, self.facilitation.token, self.server.handle, self.host.truth)
         self.db_channel.start()
 

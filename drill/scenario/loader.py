@@ -107,7 +107,7 @@ def _field_path(loc: tuple) -> str:
 def _problems(file: str, exc: ValidationError) -> list[Problem]:
     """One Problem per field: pydantic's own errors, and each cross-reference the scenario breaks
     (schema.Problems, raised once with all of them)."""
-    problems = []
+    problems: list[Problem] = []
     for err in exc.errors():
         found = err.get("ctx", {}).get("error")
         if isinstance(found, Problems):

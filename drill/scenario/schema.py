@@ -7,12 +7,13 @@ too, so a hostile file is refused before the engine does any work with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from drill.commands import VERBS
+
 # The engine's code paths (a release maps each flag to one): one table, drill/scenario/behaviours.py.
 from drill.scenario.behaviours import BEHAVIOURS, UNENDING_BEHAVIOURS
 from drill.seeds import SEED_LIMIT
@@ -56,7 +57,7 @@ class Clock(Strict):
     zone: Annotated[str, Field(min_length=1, max_length=8)] = Field("ET", description="the clock's time zone label")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Clock":
+    def _ordered(self) -> Clock:
         if not (self.world_start <= self.start < self.end and self.world_start <= self.open < self.end):
             raise ValueError("times must satisfy world_start <= start < end and world_start <= open < end")
         if self.end - self.world_start > 12 * 3600 * 1000:
@@ -95,7 +96,7 @@ class Market(Strict):
     fixed_adv_usd: dict[Name, Annotated[float, Field(gt=0, le=1e12)]] = Field(default_factory=dict, description="daily dollar volume for named symbols")
 
     @model_validator(mode="after")
-    def _names(self) -> "Market":
+    def _names(self) -> Market:
         if self.names and len(self.names) != self.universe:
             raise ValueError(f"names: {len(self.names)} names for a universe of {self.universe}")
         if len(set(self.names)) != len(self.names):
@@ -118,7 +119,7 @@ class CodePath(Strict):
     customers_mod: tuple[int, int] | None = Field(None, description="only customers whose id % m == r take this path; others route healthily")
 
     @model_validator(mode="after")
-    def _known(self) -> "CodePath":
+    def _known(self) -> CodePath:
         if self.behaviour not in BEHAVIOURS:
             raise ValueError(f"unknown behaviour {self.behaviour!r} (known: {', '.join(BEHAVIOURS)})")
         if self.customers_mod is not None:
@@ -167,7 +168,7 @@ class Flow(Strict):
     symbols: list[Name] = Field(default_factory=list, max_length=5000, description="restrict the flow to these market.names")
 
     @model_validator(mode="after")
-    def _valid(self) -> "Flow":
+    def _valid(self) -> Flow:
         lo, hi = self.qty_lots
         if not 1 <= lo <= hi <= 100_000:
             raise ValueError("qty_lots must be [min, max] with 1 <= min <= max <= 100000")
@@ -219,7 +220,7 @@ class Stream(Strict):
     difficulties: list[Name] = Field(default_factory=list, description="the difficulties that get this stream; empty: every one")
 
     @model_validator(mode="after")
-    def _valid(self) -> "Stream":
+    def _valid(self) -> Stream:
         if self.end <= self.start:
             raise ValueError("end must be after start")
         return self
@@ -350,7 +351,7 @@ class LessonCheck(Strict):
     before: ClockTime | None = None
 
     @model_validator(mode="after")
-    def _complete(self) -> "LessonCheck":
+    def _complete(self) -> LessonCheck:
         if self.kind in ("command_before", "avoid_command") and not self.commands:
             raise ValueError(f"{self.kind} needs commands")
         if self.kind in ("command_before", "contained_before") and self.before is None:
@@ -491,7 +492,7 @@ class Scenario(Strict):
         return int(own.get(verb, self.action_seconds.get(verb, 0)) * 1000)
 
     @model_validator(mode="after")
-    def _references(self) -> "Scenario":
+    def _references(self) -> Scenario:
         """Every cross-reference and bound, each checked by its own small validator; all the
         problems found are reported together (Problems), one per field."""
         found = [problem for check in _CROSS_CHECKS for problem in check(self)]
@@ -552,7 +553,9 @@ class Scenario(Strict):
         for i, st in enumerate(self.timeline.streams):
             if not (self.clock.world_start <= st.start and st.end <= self.clock.end):
                 yield f"timeline.streams.{i}", "must run inside the scenario (world_start..end)"
-        for kind, items in (("streams", self.timeline.streams), ("events", self.timeline.events)):
+        timed: tuple[tuple[str, Sequence[Stream | Event]], ...] = (
+            ("streams", self.timeline.streams), ("events", self.timeline.events))
+        for kind, items in timed:
             for i, item in enumerate(items):
                 for d in item.difficulties:
                     if d not in self.difficulties:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from drill.commands import CommandError
 from drill.scenario.loader import LoadedScenario, ScenarioError, load, printable
-from drill.session.journal import Journal, read
 from drill.session import snapshot as snapshot_mod
+from drill.session.journal import Journal, read
 from drill.session.scoring import Outcome
 from drill.session.session import Session, SessionError
 from drill.timefmt import fmt_clock
@@ -41,6 +41,7 @@ def scenario_for(journal: Journal) -> LoadedScenario:
     except (OSError, ValueError):  # a name too long, a NUL byte: fall back to the bundled one
         usable = False
     if usable:
+        assert isinstance(path, str)  # usable says so
         try:
             sc = load(path)
             if sc.replays(h.get("scenario_hash")):
@@ -85,6 +86,7 @@ def _end_difference(end: dict, session: Session, outcome: Outcome) -> str | None
     if end.get("reason") != outcome.ended_by:
         return f"end.reason: journal {end.get('reason')!r}, replay {outcome.ended_by!r}"
     expected = {"end": session.end, "bankruptcy": session.world.halted_at}.get(outcome.ended_by, session.now)
+    assert expected is not None  # a replay that ended by bankruptcy has halted
     if end["t"] != expected:
         return f"end.t: journal {fmt_clock(end['t'])} ({end['t']}), replay {fmt_clock(expected)} ({expected})"
     return None

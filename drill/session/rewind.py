@@ -34,12 +34,13 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from drill.scenario.loader import ScenarioError
 from drill.session.journal import JournalError
 from drill.session.replay import Mark, Player, WatchError, known_until
-from drill.session.snapshot import ConsoleSetup, Snapshot
 from drill.session.session import SessionError
-from drill.scenario.loader import ScenarioError
+from drill.session.snapshot import ConsoleSetup, Snapshot
 
 CHECKPOINT_EVERY_MS = 2 * 60_000  # resuming one re-simulates at most this much of the morning
 # A long drill spaces them wider rather than keep more: each is a process (about 5 MB of its own
@@ -92,7 +93,7 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def _recv(sock: socket.socket) -> object:
+def _recv(sock: socket.socket) -> Any:
     (n,) = _LEN.unpack(_recv_exact(sock, _LEN.size))
     return pickle.loads(_recv_exact(sock, n))
 
@@ -130,8 +131,8 @@ class Rewinder:
     def info(self) -> Info:
         return self.frame.info
 
-    def _expect(self, reply: object) -> Frame:
-        kind, value = reply  # type: ignore[misc]
+    def _expect(self, reply: Any) -> Frame:
+        kind, value = reply
         if kind == "error":
             raise RewindError(str(value))
         assert isinstance(value, Frame)
@@ -254,8 +255,9 @@ class _Host:
             return
         finally:
             tmp.unlink()
+        watched: list[socket.socket | int] = [listener, self.life]
         while True:
-            ready, _, _ = select.select([listener, self.life], [], [])
+            ready, _, _ = select.select(watched, [], [])
             if self.life in ready:
                 self._clean_up(at)
                 return
@@ -345,8 +347,9 @@ class _Host:
         return True
 
     def serve(self) -> None:
+        watched: list[socket.socket | int] = [self.sock, self.life]
         while True:
-            ready, _, _ = select.select([self.sock, self.life], [], [])
+            ready, _, _ = select.select(watched, [], [])
             if self.life in ready:
                 return
             try:

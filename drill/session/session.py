@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from drill import __version__
-from drill.commands import SPEEDS, Command, CommandError, VERBS, parse_command
+from drill.commands import SPEEDS, VERBS, Command, CommandError, parse_command
 from drill.scenario.loader import LoadedScenario
 from drill.score import Score
 from drill.seeds import SEED_RANGE, is_seed
@@ -91,10 +91,11 @@ class Session:
         self.seed = spec.seed if seed is None else seed
         if not is_seed(self.seed):
             raise SessionError(f"seed must be {SEED_RANGE}, got {self.seed}")
-        self.world = PREMARKET.pop((scenario.content_hash, self.difficulty, self.seed), None)
-        if self.world is None:
-            self.world = World(spec, self.difficulty, self.seed)
-            self.world.run_until(spec.clock.start)  # the morning before the trainee arrives
+        world = PREMARKET.pop((scenario.content_hash, self.difficulty, self.seed), None)
+        if world is None:
+            world = World(spec, self.difficulty, self.seed)
+            world.run_until(spec.clock.start)  # the morning before the trainee arrives
+        self.world: World = world
         self._outcome: Outcome | None = None
         self._unreported: list = []  # actions submitted but not finished yet
         self._seen = 0  # how much of the actions log _report_results has taken in
@@ -105,7 +106,7 @@ class Session:
             "type": "header", "format": FORMAT, "program": f"drill {__version__}",
             "scenario": spec.id, "scenario_hash": scenario.content_hash,
             "scenario_path": str(scenario.directory), "difficulty": self.difficulty, "seed": self.seed,
-            "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         })
 
     # -- time -------------------------------------------------------------------------------------
@@ -311,8 +312,6 @@ class Session:
         w = self.world
         spec = self.scenario.spec
         fleet = w.fleet
-        children, fills = w.rates.per_second(1.0)
-        open_by_server = np.bincount(w.book.server[w.book.active], minlength=len(fleet.servers))
         rows = self._fleet_rows()
         sums = w.rates.window_sums()
         span_s = len(w.rates.children) * 1.0
@@ -352,7 +351,7 @@ class Session:
                 progress = 0.0 if a.status in (act.RUNNING, act.QUEUED) else 1.0
             actions.append(snap.ActionRow(a.id, a.command.text, a.submitted_at, fmt_clock(a.submitted_at),
                                           a.duration_ms, progress, a.status, a.result))
-        curve = tuple(snap.CurvePoint(t, l if visible else 0.0, e) for t, l, e in w.curve.points)
+        curve = tuple(snap.CurvePoint(t, loss if visible else 0.0, e) for t, loss, e in w.curve.points)
         return snap.Snapshot(
             scenario_id=spec.id, title=spec.title, difficulty=self.difficulty, seed=self.seed,
             now=self.now, clock=self.clock, zone=spec.clock.zone, start=spec.clock.start, open=spec.clock.open, end=spec.clock.end,

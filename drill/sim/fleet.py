@@ -50,7 +50,7 @@ class Fleet:
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, spec: Scenario, missed: list[str]) -> "Fleet":
+    def build(cls, spec: Scenario, missed: list[str]) -> Fleet:
         release_ids = [r.id for r in spec.releases]
         flag_names = list(spec.flags)
         shape = (len(release_ids), len(flag_names) + 1)

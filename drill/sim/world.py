@@ -16,7 +16,7 @@ from drill.sim.fleet import FAULTY, HEALTHY, OVERFILL, POV, RESTING, RUNAWAY, Fl
 from drill.sim.ledger import Ledger
 from drill.sim.market import Market
 from drill.sim.rng import stream
-from drill.sim.telemetry import Alert, Curve, FlowRates, Message, RiskMonitor, Tape, TapeEntry
+from drill.sim.telemetry import Alert, Curve, FlowRates, Message, RiskMonitor, Tape
 
 TICK_MS = 1000
 TAPE_PER_TICK = 6
@@ -640,6 +640,7 @@ class World:
             return f"{spec.count} noisy alerts raised"
         # revert_server: a second fault. The server restarts on the previous release, as if its
         # deploy had been undone behind everyone's back.
+        assert spec.server is not None  # the schema requires one for revert_server
         s = self.fleet.servers[self.fleet.index(spec.server)]
         s.release = self.fleet.previous
         return f"{s.name} silently restarted on {self.fleet.release_label(s.release)}"

@@ -44,7 +44,7 @@ _MIGRATION_LOCK = 0x6472696C6C  # the advisory lock id two migrating PostgreSQL 
 
 
 def now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def shown(value: object, width: int = 40) -> str:
@@ -214,7 +214,9 @@ def _sqlite_engine(p: Path, wait_s: float) -> Engine:
         # A write takes the write lock at once; a read begins deferred, so readers never queue
         # behind a writer (WAL).
         if conn.get_execution_options().get("drill_write", False):
-            conn.connection.dbapi_connection.begin_write()
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None  # a connection that has begun has its driver connection
+            dbapi.begin_write()
         else:
             conn.exec_driver_sql("BEGIN")
 
@@ -230,6 +232,7 @@ def _postgres_engine(loc: Location, wait_s: float) -> Engine:
     connection costs a TCP handshake and SCRAM's key stretching (a served drill publishes its status
     every second). Pre-ping replaces a connection the server dropped (a restart) before it is used;
     the process id in the key keeps a forked child off its parent's sockets."""
+    assert loc.url is not None  # a PostgreSQL location has its URL
     key = (os.getpid(), loc.url, wait_s)
     engine = _POSTGRES_ENGINES.get(key)
     if engine is None:
@@ -262,6 +265,7 @@ def exists(loc: Location) -> bool:
     a PostgreSQL database always (its tables are made on first open)."""
     if loc.kind == POSTGRESQL:
         return True
+    assert loc.path is not None  # a SQLite location has its file
     check_file(loc.path)
     return loc.path.exists()
 
@@ -274,6 +278,7 @@ def opened(loc: Location, *, create: bool, write: bool, wait_s: float) -> Iterat
     if loc.kind == POSTGRESQL:
         engine = _postgres_engine(loc, wait_s)
     else:
+        assert loc.path is not None  # a SQLite location has its file
         check_file(loc.path)
         if not create and not loc.path.exists():
             raise ResultsError(f"{loc}: no results database here yet")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drill.paths import data_dir
+from drill.store.errors import ResultsError
 
 ENV_URL = "DRILL_RESULTS_URL"
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
@@ -26,7 +27,6 @@ _USERINFO_PASSWORD = re.compile(r"(//[^/@:]*:)[^/@]*@")
 _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 
 
-from drill.store.errors import ResultsError
 
 
 class LocationError(ResultsError):
@@ -114,7 +114,7 @@ def _postgres_url(text: str) -> Location:
         raise LocationError(f"{shown}: not a database URL (postgresql://user@host:port/database)")
     try:
         url = make_url(text)
-        url.port  # a port that is not a number fails here
+        url.port  # noqa: B018 -- a port that is not a number fails here
     except (ArgumentError, ValueError):
         raise LocationError(f"{shown}: not a database URL (postgresql://user@host:port/database)") from None
     if not url.database:

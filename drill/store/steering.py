@@ -17,12 +17,16 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 
 from drill.store.engine import now, opened
 from drill.store.location import POSTGRESQL, Location
 from drill.store.tables import drill_commands, drills
+
+if TYPE_CHECKING:
+    import psycopg  # imported where a listener connects: SQLite users never load it
 
 COMMANDS_CHANNEL = "drill_commands"  # NOTIFY payload: the drill id a command is for
 REPLIES_CHANNEL = "drill_replies"  # NOTIFY payload: the id of the command answered
@@ -109,8 +113,10 @@ def live_drills(loc: Location, fresh_s: float = 30.0) -> list[DrillRow]:
 def enqueue(loc: Location, drill_id: str, command: str, nonce: str, mac: str) -> int:
     """Queue a command for a drill; its id. The drill is woken by NOTIFY (PostgreSQL) or its poll."""
     with opened(loc, create=True, write=True, wait_s=WAIT_S) as con:
-        cid = con.execute(drill_commands.insert().values(drill_id=drill_id, command=command[:MAX_COMMAND_CHARS],
-                                                         nonce=nonce, mac=mac, issued_at=now())).inserted_primary_key[0]
+        key = con.execute(drill_commands.insert().values(drill_id=drill_id, command=command[:MAX_COMMAND_CHARS],
+                                                         nonce=nonce, mac=mac, issued_at=now())).inserted_primary_key
+        assert key is not None  # an insert of one row always has one
+        cid = key[0]
         _notify(con, loc, COMMANDS_CHANNEL, drill_id)
     return int(cid)
 
@@ -149,7 +155,7 @@ class Listener:
     def __init__(self, loc: Location, channel: str):
         self.loc = loc
         self.channel = channel
-        self._con = None
+        self._con: psycopg.Connection | None = None
 
     def _connect(self):
         import psycopg

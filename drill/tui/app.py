@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual.app import App
 from textual import work
+from textual.app import App
 from textual.binding import Binding
 
 from drill.paths import default_journal_path
@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # the facilitator's channel is imported when a drill opens on
 
 # The picker, the briefing and the debrief (and the Markdown they bring) are imported when first
 # shown: a console started on a scenario reaches its first frame without them.
+if TYPE_CHECKING:
+    from drill.debrief import Runner
+    from drill.tui.screens.debrief import DebriefScreen
 
 
 class DrillApp(App[int]):
@@ -59,8 +62,8 @@ class DrillApp(App[int]):
         self.frame_s = frame_s
         self.drill: Drill | None = None
         self.console_screen: ConsoleScreen | None = None
-        self.debrief = None  # the DebriefScreen, once the drill has ended
-        self.debrief_runner = None  # the debrief's worker pool, started with the drill (counterfactuals on)
+        self.debrief: DebriefScreen | None = None  # once the drill has ended
+        self.debrief_runner: Runner | None = None  # the debrief's worker pool, started with the drill (counterfactuals on)
         self.team = team
         self.facilitation = facilitation
         self.served = served

@@ -75,7 +75,7 @@ class Completer:
             done = head + cands[0]
             _, _, index = self._split(done)
             return (done + " " if self._wants_more(done, index) else done), cands
-        common = os.path.commonprefix([c.lower() for c in cands])
+        common = os.path.commonprefix([c.lower() for c in cands])  # noqa: RUF071 -- strings, not paths
         if len(common) > len(word):
             return head + word + cands[0][len(word):len(common)], cands
         return line, cands

@@ -11,7 +11,6 @@ same instant.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -74,7 +73,7 @@ class Panel(ABC):
         """How many new items its tab label counts (0: no count)."""
         return 0
 
-    def revealed(self, widget: Widget) -> None:
+    def revealed(self, widget: Widget) -> None:  # noqa: B027 -- a hook: most panels do nothing here
         """Its tab was just chosen and it has caught up: anything it does on being shown."""
 
 

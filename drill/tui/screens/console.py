@@ -272,7 +272,8 @@ class ConsoleScreen(Screen[None]):
         self.ended = True
         if self._timer is not None:
             self._timer.stop()
-        self.app.call_later(self.app.show_debrief, snap)
+        # The console runs inside DrillApp, which imports it: naming that class here would be a cycle.
+        self.app.call_later(self.app.show_debrief, snap)  # type: ignore[attr-defined]
 
     # -- commands ---------------------------------------------------------------------------------
     def submit_command(self, text: str) -> None:

@@ -195,24 +195,22 @@ class DebriefScreen(Screen[None]):
                              else score_card(self.outcome, self.journal), id="debrief-card")
                 yield Static("", id="debrief-curves")
                 yield Static("", id="debrief-legend")
-            with Vertical(id="debrief-right"):
-                with TabbedContent(id="debrief-tabs", initial="timeline-tab"):
-                    zone = fmt.zone(self.snapshot) if self.snapshot is not None else "ET"
-                    with TabPane(f"Timeline ({zone})", id="timeline-tab"):
-                        options = []
-                        for _, oid, prompt, full in timeline(self.outcome):
-                            self._texts[oid] = full
-                            options.append(Option(prompt, id=oid))
-                        if not options:
-                            options.append(Option(Text("No commands were given.", style="dim"), disabled=True))
-                        yield OptionList(*options, id="timeline")
-                    with TabPane("What if", id="whatif-tab"):
-                        yield Static("", id="whatif-progress")
-                        with VerticalScroll():
-                            yield Static("", id="whatif")
-                    with TabPane("Review", id="review-tab"):
-                        with VerticalScroll():
-                            yield Static("", id="review")
+            with Vertical(id="debrief-right"), TabbedContent(id="debrief-tabs", initial="timeline-tab"):
+                zone = fmt.zone(self.snapshot) if self.snapshot is not None else "ET"
+                with TabPane(f"Timeline ({zone})", id="timeline-tab"):
+                    options = []
+                    for _, oid, prompt, full in timeline(self.outcome):
+                        self._texts[oid] = full
+                        options.append(Option(prompt, id=oid))
+                    if not options:
+                        options.append(Option(Text("No commands were given.", style="dim"), disabled=True))
+                    yield OptionList(*options, id="timeline")
+                with TabPane("What if", id="whatif-tab"):
+                    yield Static("", id="whatif-progress")
+                    with VerticalScroll():
+                        yield Static("", id="whatif")
+                with TabPane("Review", id="review-tab"), VerticalScroll():
+                    yield Static("", id="review")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -229,6 +227,7 @@ class DebriefScreen(Screen[None]):
     def _compute(self) -> None:
         from drill.debrief import DebriefError, stream
 
+        assert self.journal is not None  # counterfactuals are on only with a journal
         try:
             for d in stream(self.journal, session=self.session, runner=self.runner):
                 self.app.call_from_thread(self._apply, d)

@@ -17,7 +17,6 @@ from drill.results import MAX_TEAM_CHARS  # as the results store allows
 from drill.scenario import LoadedScenario, ScenarioError, bundled_ids, load
 from drill.seeds import SEED_RANGE, is_seed
 
-
 FLAGSHIP = "knightmare"  # the drill the picker opens on, first in the list
 
 

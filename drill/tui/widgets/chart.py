@@ -27,10 +27,10 @@ def series_of(snap: Snapshot) -> tuple[str, list[tuple[int, float]]]:
     ended at its last sample read a different loss from the header for a while."""
     if snap.loss_usd is not None:
         points = [(p.at, p.loss_usd) for p in snap.curve if p.at < snap.now]
-        return "Loss", points + [(snap.now, snap.loss_usd)]
+        return "Loss", [*points, (snap.now, snap.loss_usd)]
     seen_until = snap.now - round(snap.monitor_lag_s * 1000)
     points = [(p.at, p.exposure_usd) for p in snap.curve if p.at < seen_until]
-    return "Exposure (risk monitor)", points + [(seen_until, snap.exposure_usd)]
+    return "Exposure (risk monitor)", [*points, (seen_until, snap.exposure_usd)]
 
 
 def headline(snap: Snapshot) -> float:

@@ -37,7 +37,7 @@ class CurvesPlot:
         grid: list[list[tuple[str, str] | None]] = [[None] * width for _ in range(height)]
         span = (self.end_t - self.start_t) / width
         # Others first, the trainee last: the trainee's curve is never hidden.
-        for label, kind, pts in list(reversed(self.series)):
+        for _label, kind, pts in list(reversed(self.series)):
             style = COLOURS.get(kind, "white")
             mark = "━" if kind == "trainee" else "─"
             inside = [(t, v) for t, v in pts if self.start_t <= t <= self.end_t]

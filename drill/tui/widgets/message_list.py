@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -34,13 +35,14 @@ class MessageList(OptionList):
 
     @dataclass
     class Opened(Message):
-        list: "MessageList"
+        list: MessageList
         key: str
 
     def __init__(self, kind: str, **kwargs):
         super().__init__(**kwargs)
         self.kind = kind
-        self._rows: dict[str, MessageRow | AlertRow] = {}
+        # MessageRow here, AlertRow in AlertList: each class's prompt reads the rows it is given.
+        self._rows: dict[str, Any] = {}
         self.read: set[str] = set()
         self._signature: tuple = ()
 

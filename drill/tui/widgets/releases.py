@@ -5,7 +5,7 @@ more children per parent, or fills orders beyond what was asked, the row says so
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -15,8 +15,10 @@ from drill.session.snapshot import ReleaseRow
 
 def releases_table(rows: tuple[ReleaseRow, ...]) -> Table:
     table = Table(box=None, expand=False, pad_edge=False, show_edge=False, padding=(0, 1))
-    for name, justify in (("release", "left"), ("servers", "right"), ("parents/s", "right"), ("child/s", "right"),
-                          ("fills/s", "right"), ("bad fills/s", "right"), ("out:in", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("release", "left"), ("servers", "right"), ("parents/s", "right"), ("child/s", "right"),
+        ("fills/s", "right"), ("bad fills/s", "right"), ("out:in", "right"))
+    for name, justify in columns:
         table.add_column(name, justify=justify)
     base = next((r for r in rows if not r.current and r.servers), None)
     for r in rows:

@@ -155,6 +155,7 @@ class StatusHeader(Widget):
 
     def _same(self, rows) -> bool:
         # What the header shows, not the whole snapshot: a new tape row is no reason to repaint.
+        assert self._rows is not None  # show() compares only once there is a frame shown
         (a, ma, sa, pa), (b, mb, sb, pb) = self._rows, rows
         return ((sa, pa) == (sb, pb) and all(getattr(a, f) == getattr(b, f) for f in TOP_FIELDS)
                 and all(getattr(ma, f) == getattr(mb, f) for f in MONEY_FIELDS))
