@@ -129,7 +129,7 @@ def _share_results(command: str, target: str | None):
     import os
 
     from drill import results
-    from drill.cli.main import UsageError
+    from drill.cli.args import UsageError
     from drill.store import ENV_URL, SQLITE
 
     try:

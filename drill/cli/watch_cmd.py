@@ -11,7 +11,7 @@ MAX_WATCH_SPEED = 60.0
 
 
 def add_parser(subparsers) -> None:
-    from drill.cli.main import _speed  # the shared argument type (main imports this module first)
+    from drill.cli.args import speed as _speed  # the shared argument type
 
     s = subparsers.add_parser(
         "watch", help="watch a drill read-only: a journal (seek, pause, 1x-60x) or, with --live, one being played",
@@ -29,7 +29,7 @@ def add_parser(subparsers) -> None:
 def live_journal(drill: str) -> Path:
     """A running drill's journal: `drill` is its id in the registry (drill.hosting.channel) or a
     journal's path."""
-    from drill.cli.main import UsageError
+    from drill.cli.args import UsageError
     from drill.hosting.channel import running_drills
 
     path = Path(drill)
@@ -48,7 +48,7 @@ def live_journal(drill: str) -> Path:
 
 def check_journal(path: Path) -> None:
     """The journal can be watched, or one line saying why not (UsageError)."""
-    from drill.cli.main import UsageError
+    from drill.cli.args import UsageError
     from drill.scenario import ScenarioError
     from drill.session.journal import JournalError, read
     from drill.session.replay import scenario_for
@@ -66,7 +66,7 @@ def check_journal(path: Path) -> None:
 
 
 def run(args) -> int:
-    from drill.cli.main import EXIT_OK, UsageError, _printable
+    from drill.cli.args import EXIT_OK, UsageError, printable as _printable
     from drill.timefmt import parse_clock
 
     if (args.journal is None) == (args.live is None):

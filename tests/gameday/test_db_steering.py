@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from drill.gameday import dbchannel
+from drill.hosting import dbchannel
 from drill.hosting.channel import ChannelError
 from drill.hosting.hosted import fingerprint, token_for
 from drill.gameday.roster import Roster

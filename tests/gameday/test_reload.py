@@ -93,6 +93,8 @@ async def test_e_in_a_browser_downloads_the_export(serve):
         await tab.wait_for("Debrief", since=m, timeout=120)
         keys: list[str] = []
         for _ in range(120):  # until the debrief is built, `e` says so: ask again
+            if tab.closed.is_set():  # say why: the server's log names a tab it let go
+                raise AssertionError(f"the tab's connection closed during the debrief:\n{s.output()}")
             await tab.send("e")
             for _ in range(20):
                 keys = [msg[1] for msg in tab.messages if msg and msg[0] == "deliver_file_start"]
