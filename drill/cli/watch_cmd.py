@@ -66,7 +66,8 @@ def check_journal(path: Path) -> None:
 
 
 def run(args) -> int:
-    from drill.cli.args import EXIT_OK, UsageError, printable as _printable
+    from drill.cli.args import EXIT_OK, UsageError
+    from drill.cli.args import printable as _printable
     from drill.timefmt import parse_clock
 
     if (args.journal is None) == (args.live is None):

@@ -156,10 +156,14 @@ def test_text_in_a_numeric_column_is_one_line_or_impossible(store, capsys):
 
 
 WRITER = textwrap.dedent("""
-    import sys
+    import itertools, sys, time
     from drill import results
-    url, n, tag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    for i in range(n):
+    url, n, tag = sys.argv[1], sys.argv[2], sys.argv[3]
+    # n: how many results, or "30s": as many as it can for that long
+    until = time.monotonic() + float(n[:-1]) if n.endswith("s") else None
+    for i in (itertools.count() if until else range(int(n))):
+        if until and time.monotonic() > until:
+            break
         o = {"scenario": "knightmare", "difficulty": "historical", "seed": 1, "contained": True,
              "contained_at": "09:31:00", "loss_usd": float(i), "collateral_usd": 0.0, "score_usd": float(i),
              "grade": "A", "bankrupt": False, "ended_at": "10:15:00", "ended_by": "end"}
@@ -167,8 +171,9 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def _writers(store: Store, writers: int, each: int) -> list[int]:
-    """`writers` processes recording `each` results at once into a new store; the ids they got."""
+def _writers(store: Store, writers: int, each: int | str) -> list[int]:
+    """`writers` processes recording `each` results (or for `each` = "30s") at once into a new
+    store; the ids they got."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, store.url, str(each), f"w{k}"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env) for k in range(writers)]
@@ -189,6 +194,12 @@ def test_concurrent_writers_on_a_new_store_lose_nothing(store):
 def test_twenty_writers_lose_nothing(store):
     ids = _writers(store, 20, 40)
     assert len(ids) == 800 == len(set(ids)) == len(results.entries(store.url))
+
+
+@pytest.mark.heavy
+def test_twenty_writers_for_thirty_seconds_lose_nothing(store):
+    ids = _writers(store, 20, "30s")
+    assert len(ids) == len(set(ids)) == len(results.entries(store.url)) > 20
 
 
 # -- PostgreSQL: URLs, credentials, locks ----------------------------------------------------------------
