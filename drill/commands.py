@@ -61,7 +61,11 @@ VERBS: dict[str, Verb] = {
         Verb("disable-flag", (Arg("flag"),), "stop setting a feature flag on new orders"),
         Verb("enable-flag", (Arg("flag"),), "set a feature flag on new orders again"),
         Verb("cancel-open", (Arg("server", optional=True),), "cancel open parent orders (one server or all)"),
-        Verb("offset", (Arg("server", optional=True),), "take out your own open orders by trading against them (works when cancels do not)"),
+        Verb(
+            "offset",
+            (Arg("server", optional=True),),
+            "take out your own open orders by trading against them (works when cancels do not)",
+        ),
         Verb("rollout", (Arg("percent"),), "put the current release on this percentage of the fleet"),
         Verb("kill-switch", (), "disconnect the firm from every market at once"),
         Verb("ack", (Arg("alert"),), "acknowledge an alert"),
@@ -72,8 +76,12 @@ VERBS: dict[str, Verb] = {
         Verb("push-hint", (Arg("text"),), "send the trainee a hint", role="facilitator"),
         Verb("pause", (), "pause the drill's clock", role="facilitator"),
         Verb("resume", (), "resume the drill's clock", role="facilitator"),
-        Verb("speed", (Arg("speed"),), f"set the clock's speed ({', '.join(map(str, SPEEDS[:-1]))} or {SPEEDS[-1]})",
-             role="facilitator"),
+        Verb(
+            "speed",
+            (Arg("speed"),),
+            f"set the clock's speed ({', '.join(map(str, SPEEDS[:-1]))} or {SPEEDS[-1]})",
+            role="facilitator",
+        ),
     )
 }
 
@@ -105,7 +113,7 @@ def parse_command(line: str) -> Command:
     if verb.args and verb.args[-1].kind == "text":
         # Free text takes the rest of the line, spaces and all.
         head = len(verb.args) - 1
-        rest = line.strip().split(None, head + 1)[head + 1:] if len(args) > head else []
+        rest = line.strip().split(None, head + 1)[head + 1 :] if len(args) > head else []
         args = args[:head] + rest
     required = sum(1 for a in verb.args if not a.optional)
     if not required <= len(args) <= len(verb.args):

@@ -55,9 +55,20 @@ SOURCES = (SOURCE_LIVE, SOURCE_SERVED, SOURCE_SCRIPT)
 PLAYED = (SOURCE_LIVE, SOURCE_SERVED)  # what the leaderboards rank by default
 
 # The columns a board ranks or shows as the result, with the type each must hold when read back.
-_RANKED = (("scenario", str), ("difficulty", str), ("seed", int), ("contained", int), ("contained_at", (str, type(None))),
-           ("loss_usd", float), ("collateral_usd", float), ("score_usd", float), ("grade", str), ("bankrupt", int),
-           ("ended_at", str), ("ended_by", str))
+_RANKED = (
+    ("scenario", str),
+    ("difficulty", str),
+    ("seed", int),
+    ("contained", int),
+    ("contained_at", (str, type(None))),
+    ("loss_usd", float),
+    ("collateral_usd", float),
+    ("score_usd", float),
+    ("grade", str),
+    ("bankrupt", int),
+    ("ended_at", str),
+    ("ended_by", str),
+)
 
 
 @dataclass(frozen=True)
@@ -110,9 +121,14 @@ class Board:
     flagged: tuple[Flagged, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"scenario": self.scenario, "difficulty": self.difficulty, "seed": self.seed,
-                "entries": [{"rank": i, **e.to_dict()} for i, e in enumerate(self.entries, 1)],
-                "apart": [e.to_dict() for e in self.apart], "flagged": [f.to_dict() for f in self.flagged]}
+        return {
+            "scenario": self.scenario,
+            "difficulty": self.difficulty,
+            "seed": self.seed,
+            "entries": [{"rank": i, **e.to_dict()} for i, e in enumerate(self.entries, 1)],
+            "apart": [e.to_dict() for e in self.apart],
+            "flagged": [f.to_dict() for f in self.flagged],
+        }
 
 
 # -- ranking ------------------------------------------------------------------------------------------
@@ -137,8 +153,9 @@ def entry_rank_key(e: Entry) -> tuple:
 
 def outcome_rank_key(outcome: Mapping) -> tuple:
     """rank_key for an outcome dict (`Outcome.to_dict()`, as a drill's status carries it)."""
-    return rank_key(outcome["score_usd"], outcome.get("contained_at"), outcome.get("ended_by", ""),
-                    outcome.get("grade", ""))
+    return rank_key(
+        outcome["score_usd"], outcome.get("contained_at"), outcome.get("ended_by", ""), outcome.get("grade", "")
+    )
 
 
 # -- signing ------------------------------------------------------------------------------------------
@@ -154,10 +171,15 @@ def signer_id(key: bytes) -> str:
 
 
 def _signed_fields(recorded_at, team, scenario_hash, source, journal_sha256, outcome_json, ranked: Mapping) -> dict:
-    return {"recorded_at": recorded_at, "team": team, "scenario_hash": scenario_hash, "source": source,
-            "journal_sha256": journal_sha256,
-            "outcome_sha256": hashlib.sha256(outcome_json.encode("utf-8", "surrogatepass")).hexdigest(),
-            **{k: ranked[k] for k, _ in _RANKED}}
+    return {
+        "recorded_at": recorded_at,
+        "team": team,
+        "scenario_hash": scenario_hash,
+        "source": source,
+        "journal_sha256": journal_sha256,
+        "outcome_sha256": hashlib.sha256(outcome_json.encode("utf-8", "surrogatepass")).hexdigest(),
+        **{k: ranked[k] for k, _ in _RANKED},
+    }
 
 
 def sign(fields: Mapping, key: bytes) -> str:
@@ -256,14 +278,32 @@ def _text(o: Mapping, key: str, optional: bool = False) -> str | None:
     return v
 
 
-def record(outcome, journal_path: str | Path | None, team: str | None = None, path: str | Path | Location | None = None, *,
-           source: str | None = None, signing_key: bytes | None = None) -> int:
+def record(
+    outcome,
+    journal_path: str | Path | None,
+    team: str | None = None,
+    path: str | Path | Location | None = None,
+    *,
+    source: str | None = None,
+    signing_key: bytes | None = None,
+) -> int:
     """Record one finished drill; returns its id. `outcome` is an Outcome (or its to_dict()).
     `source` says how it was produced (SOURCES; default: "served" when a signing key is given,
     else "live"). With `signing_key` (`signing_key(serve_key)`), the row is signed."""
     o = outcome.to_dict() if hasattr(outcome, "to_dict") else dict(outcome)
-    for key in ("scenario", "difficulty", "seed", "contained", "loss_usd", "collateral_usd", "score_usd", "grade",
-                "bankrupt", "ended_at", "ended_by"):
+    for key in (
+        "scenario",
+        "difficulty",
+        "seed",
+        "contained",
+        "loss_usd",
+        "collateral_usd",
+        "score_usd",
+        "grade",
+        "bankrupt",
+        "ended_at",
+        "ended_by",
+    ):
         if key not in o:
             raise ResultsError(f"outcome: missing {key!r}")
     source = source or (SOURCE_SERVED if signing_key is not None else SOURCE_LIVE)
@@ -276,11 +316,20 @@ def record(outcome, journal_path: str | Path | None, team: str | None = None, pa
     seed = o["seed"]
     if not is_seed(seed):
         raise ResultsError(f"outcome: seed: not a seed ({_shown(seed)})")
-    ranked = {"scenario": _text(o, "scenario"), "difficulty": _text(o, "difficulty"), "seed": seed,
-              "contained": int(bool(o["contained"])), "contained_at": _text(o, "contained_at", optional=True),
-              "loss_usd": _finite(o, "loss_usd"), "collateral_usd": _finite(o, "collateral_usd"),
-              "score_usd": _finite(o, "score_usd"), "grade": _text(o, "grade"), "bankrupt": int(bool(o["bankrupt"])),
-              "ended_at": _text(o, "ended_at"), "ended_by": _text(o, "ended_by")}
+    ranked = {
+        "scenario": _text(o, "scenario"),
+        "difficulty": _text(o, "difficulty"),
+        "seed": seed,
+        "contained": int(bool(o["contained"])),
+        "contained_at": _text(o, "contained_at", optional=True),
+        "loss_usd": _finite(o, "loss_usd"),
+        "collateral_usd": _finite(o, "collateral_usd"),
+        "score_usd": _finite(o, "score_usd"),
+        "grade": _text(o, "grade"),
+        "bankrupt": int(bool(o["bankrupt"])),
+        "ended_at": _text(o, "ended_at"),
+        "ended_by": _text(o, "ended_by"),
+    }
     journal = Path(journal_path).resolve() if journal_path is not None else None
     digest = journal_text = None
     if journal is not None:
@@ -299,12 +348,23 @@ def record(outcome, journal_path: str | Path | None, team: str | None = None, pa
     signed_by = signature = None
     if signing_key is not None:
         signed_by = signer_id(signing_key)
-        signature = sign(_signed_fields(recorded_at, team, scenario_hash, source, digest, outcome_json, ranked),
-                         signing_key)
-    row = {"recorded_at": recorded_at, "team": team, "scenario_hash": scenario_hash, **ranked,
-           "journal": str(journal) if journal else None, "program": f"drill {__version__}", "outcome_json": outcome_json,
-           "source": source, "journal_sha256": digest, "signed_by": signed_by, "signature": signature,
-           "journal_text": journal_text}
+        signature = sign(
+            _signed_fields(recorded_at, team, scenario_hash, source, digest, outcome_json, ranked), signing_key
+        )
+    row = {
+        "recorded_at": recorded_at,
+        "team": team,
+        "scenario_hash": scenario_hash,
+        **ranked,
+        "journal": str(journal) if journal else None,
+        "program": f"drill {__version__}",
+        "outcome_json": outcome_json,
+        "source": source,
+        "journal_sha256": digest,
+        "signed_by": signed_by,
+        "signature": signature,
+        "journal_text": journal_text,
+    }
     loc = _resolve(path)
     if loc.kind != store.POSTGRESQL:
         with _open(loc, create=True, write=True) as con:
@@ -315,8 +375,9 @@ def record(outcome, journal_path: str | Path | None, team: str | None = None, pa
             return _insert(con, row)
     except Unreachable as exc:
         kept = _keep(loc, row)
-        raise ResultsPending(f"{exc}: the result is kept on this host ({kept}) and delivered when the "
-                             "database is back") from None
+        raise ResultsPending(
+            f"{exc}: the result is kept on this host ({kept}) and delivered when the database is back"
+        ) from None
 
 
 def _insert(con: Connection, row: dict) -> int:
@@ -335,9 +396,31 @@ def outbox_dir() -> Path:
     return data_dir() / "results-outbox"
 
 
-_ROW_KEYS = ("recorded_at", "team", "scenario_hash", "scenario", "difficulty", "seed", "contained", "contained_at",
-             "loss_usd", "collateral_usd", "score_usd", "grade", "bankrupt", "ended_at", "ended_by", "journal",
-             "program", "outcome_json", "source", "journal_sha256", "signed_by", "signature", "journal_text")
+_ROW_KEYS = (
+    "recorded_at",
+    "team",
+    "scenario_hash",
+    "scenario",
+    "difficulty",
+    "seed",
+    "contained",
+    "contained_at",
+    "loss_usd",
+    "collateral_usd",
+    "score_usd",
+    "grade",
+    "bankrupt",
+    "ended_at",
+    "ended_by",
+    "journal",
+    "program",
+    "outcome_json",
+    "source",
+    "journal_sha256",
+    "signed_by",
+    "signature",
+    "journal_text",
+)
 
 
 def _keep(loc: Location, row: dict) -> Path:
@@ -371,10 +454,12 @@ def deliver_pending(loc: Location) -> int:
         if kept.get("store") != loc.shown or not isinstance(row, dict) or set(row) != set(_ROW_KEYS):
             continue  # another store's, or not a row this program wrote
         with _open(loc, create=True, write=True) as con:
-            same = select(_results_table.c.id).where(*(_results_table.c[k] == row[k] if row[k] is not None
-                                                       else _results_table.c[k].is_(None)
-                                                       for k in ("recorded_at", "team", "journal_sha256", "signature",
-                                                                 "outcome_json")))
+            same = select(_results_table.c.id).where(
+                *(
+                    _results_table.c[k] == row[k] if row[k] is not None else _results_table.c[k].is_(None)
+                    for k in ("recorded_at", "team", "journal_sha256", "signature", "outcome_json")
+                )
+            )
             if con.execute(same).first() is None:
                 _insert(con, row)
         f.unlink()
@@ -383,15 +468,50 @@ def deliver_pending(loc: Location) -> int:
 
 
 # -- reading ------------------------------------------------------------------------------------------
-_NAMES = ("id", "recorded_at", "team", "scenario", "scenario_hash", "difficulty", "seed", "contained", "contained_at",
-          "loss_usd", "collateral_usd", "score_usd", "grade", "bankrupt", "ended_at", "ended_by", "journal", "program",
-          "source", "journal_sha256", "signed_by", "signature", "outcome_json", "journal_text")
+_NAMES = (
+    "id",
+    "recorded_at",
+    "team",
+    "scenario",
+    "scenario_hash",
+    "difficulty",
+    "seed",
+    "contained",
+    "contained_at",
+    "loss_usd",
+    "collateral_usd",
+    "score_usd",
+    "grade",
+    "bankrupt",
+    "ended_at",
+    "ended_by",
+    "journal",
+    "program",
+    "source",
+    "journal_sha256",
+    "signed_by",
+    "signature",
+    "outcome_json",
+    "journal_text",
+)
 # Read back as stored (no type processing): the checks below, not the driver, decide what a value is.
 _SELECT = select(*(type_coerce(_results_table.c[n], NullType()).label(n) for n in _NAMES))
 _TEXT_OR_NONE = (str, type(None))
-_TYPES = {"id": int, "recorded_at": str, "team": _TEXT_OR_NONE, "scenario_hash": _TEXT_OR_NONE, "journal": _TEXT_OR_NONE,
-          "program": str, "source": _TEXT_OR_NONE, "journal_sha256": _TEXT_OR_NONE, "signed_by": _TEXT_OR_NONE,
-          "signature": _TEXT_OR_NONE, "outcome_json": str, "journal_text": _TEXT_OR_NONE, **dict(_RANKED)}
+_TYPES = {
+    "id": int,
+    "recorded_at": str,
+    "team": _TEXT_OR_NONE,
+    "scenario_hash": _TEXT_OR_NONE,
+    "journal": _TEXT_OR_NONE,
+    "program": str,
+    "source": _TEXT_OR_NONE,
+    "journal_sha256": _TEXT_OR_NONE,
+    "signed_by": _TEXT_OR_NONE,
+    "signature": _TEXT_OR_NONE,
+    "outcome_json": str,
+    "journal_text": _TEXT_OR_NONE,
+    **dict(_RANKED),
+}
 
 
 @dataclass(frozen=True)
@@ -405,8 +525,9 @@ class _Row:
 
     def signed_fields(self) -> dict:
         s = self.stored
-        return _signed_fields(s["recorded_at"], s["team"], s["scenario_hash"], s["source"], s["journal_sha256"],
-                              s["outcome_json"], s)
+        return _signed_fields(
+            s["recorded_at"], s["team"], s["scenario_hash"], s["source"], s["journal_sha256"], s["outcome_json"], s
+        )
 
 
 def _row(values, p: Location) -> _Row:
@@ -422,8 +543,21 @@ def _row(values, p: Location) -> _Row:
             raise ResultsError(f"{p}: result #{_shown(rid)}: {name}: holds {_shown(v)}, not {kind}")
     score = {name: d[name] for name in Score.names()}
     score.update(contained=bool(d["contained"]), bankrupt=bool(d["bankrupt"]))
-    e = Entry(rid, d["recorded_at"], d["team"], d["scenario"], d["scenario_hash"], d["difficulty"], d["seed"],
-              d["journal"], d["program"], d["source"] or "unknown", d["journal_sha256"], d["signed_by"], **score)
+    e = Entry(
+        rid,
+        d["recorded_at"],
+        d["team"],
+        d["scenario"],
+        d["scenario_hash"],
+        d["difficulty"],
+        d["seed"],
+        d["journal"],
+        d["program"],
+        d["source"] or "unknown",
+        d["journal_sha256"],
+        d["signed_by"],
+        **score,
+    )
     return _Row(e, d["signature"], d["outcome_json"], d)
 
 
@@ -453,8 +587,15 @@ def _rows(path, *, scenario=None, difficulty=None, seed=None, team=None, limit=N
         return [_row(r, p) for r in con.execute(query)]
 
 
-def entries(path: str | Path | Location | None = None, *, scenario: str | None = None, difficulty: str | None = None,
-            seed: int | None = None, team: str | None = None, limit: int | None = None) -> list[Entry]:
+def entries(
+    path: str | Path | Location | None = None,
+    *,
+    scenario: str | None = None,
+    difficulty: str | None = None,
+    seed: int | None = None,
+    team: str | None = None,
+    limit: int | None = None,
+) -> list[Entry]:
     """Recorded drills, newest first. An absent database has no entries (and is not created)."""
     return [r.entry for r in _rows(path, scenario=scenario, difficulty=difficulty, seed=seed, team=team, limit=limit)]
 
@@ -492,11 +633,14 @@ def stored_journal(entry_id: int, path: str | Path | Location | None = None) -> 
     r = _one(entry_id, p)
     text = r.stored.get("journal_text")
     if text is None:
-        raise ResultsError(f"{p}: result #{entry_id}: no journal was stored with it (recorded before drill "
-                           "kept journals in the store, or without one)")
+        raise ResultsError(
+            f"{p}: result #{entry_id}: no journal was stored with it (recorded before drill "
+            "kept journals in the store, or without one)"
+        )
     if r.entry.journal_sha256 != hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest():
-        raise ResultsError(f"{p}: result #{entry_id}: journal_text: its content hash is not the one recorded "
-                           "with this result")
+        raise ResultsError(
+            f"{p}: result #{entry_id}: journal_text: its content hash is not the one recorded with this result"
+        )
     return text
 
 
@@ -536,10 +680,18 @@ def _shared_journals(rows: list[_Row]) -> dict[int, int]:
     return shared
 
 
-def leaderboard(path: str | Path | Location | None = None, *, scenario: str | None = None, difficulty: str | None = None,
-                seed: int | None = None, team: str | None = None, best_per_team: bool = False,
-                limit: int | None = None, signing_key: bytes | None = None,
-                sources: tuple[str, ...] = PLAYED) -> list[Board]:
+def leaderboard(
+    path: str | Path | Location | None = None,
+    *,
+    scenario: str | None = None,
+    difficulty: str | None = None,
+    seed: int | None = None,
+    team: str | None = None,
+    best_per_team: bool = False,
+    limit: int | None = None,
+    signing_key: bytes | None = None,
+    sources: tuple[str, ...] = PLAYED,
+) -> list[Board]:
     """Entries ranked by `entry_rank_key` per scenario, difficulty and seed: played drills (live
     or served, `sources`) ranked, other rows listed apart. Rows that fail their proof (a bad or
     missing signature when `signing_key` is given, a served row without one, a journal that also
@@ -593,7 +745,12 @@ class Verification:
 
 
 def _same(a: object, b: object) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+    if (
+        isinstance(a, (int, float))
+        and isinstance(b, (int, float))
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
         return float(a) == float(b)
     return a == b
 
@@ -614,7 +771,9 @@ def _replayable(e: Entry, stored_text: str | None) -> Iterator[str]:
         yield str(copy)
 
 
-def verify(entry_id: int, path: str | Path | Location | None = None, *, signing_key: bytes | None = None) -> Verification:
+def verify(
+    entry_id: int, path: str | Path | Location | None = None, *, signing_key: bytes | None = None
+) -> Verification:
     """Re-simulate the entry's journal (drill.session.replay) and check that it reproduces the
     journal, every ranked column of the row and the outcome stored with it; that the journal is
     the one recorded (its content hash) and backs no other row; and, given the serve's signing
@@ -644,15 +803,22 @@ def verify(entry_id: int, path: str | Path | Location | None = None, *, signing_
             except FileNotFoundError:
                 raise ResultsError(f"result #{entry_id}: {_shown(journal, 200)}: file: not found") from None
             except (OSError, ValueError) as exc:
-                raise ResultsError(f"result #{entry_id}: {_shown(journal, 200)}: file: cannot read "
-                                   f"({getattr(exc, 'strerror', None) or exc})") from None
+                raise ResultsError(
+                    f"result #{entry_id}: {_shown(journal, 200)}: file: cannot read "
+                    f"({getattr(exc, 'strerror', None) or exc})"
+                ) from None
             if now != e.journal_sha256:
-                return fail("journal", "journal: its content hash is not the one recorded with this result "
-                                       "(another journal, or this one changed since)")
+                return fail(
+                    "journal",
+                    "journal: its content hash is not the one recorded with this result "
+                    "(another journal, or this one changed since)",
+                )
             others = [x for x in _rows(p) if x.entry.journal_sha256 == e.journal_sha256 and x.entry.id != e.id]
             if others:
-                return fail("journal", f"journal: the same journal backs result #{others[0].entry.id}: "
-                                       "a journal proves one result")
+                return fail(
+                    "journal",
+                    f"journal: the same journal backs result #{others[0].entry.id}: a journal proves one result",
+                )
         try:
             report = replay(journal)
         except (JournalError, SessionError) as exc:
@@ -667,16 +833,26 @@ def verify(entry_id: int, path: str | Path | Location | None = None, *, signing_
         column = {**{k: getattr(e, k) for k, _ in _RANKED}, "contained": e.contained, "bankrupt": e.bankrupt}
         for key, _ in _RANKED:
             if not _same(column[key], replayed.get(key)):
-                return fail(key, f"the journal reproduces, but not this result: {key} recorded "
-                                 f"{_shown(column[key])}, replayed {_shown(replayed.get(key))}")
+                return fail(
+                    key,
+                    f"the journal reproduces, but not this result: {key} recorded "
+                    f"{_shown(column[key])}, replayed {_shown(replayed.get(key))}",
+                )
         if e.scenario_hash is not None and e.scenario_hash != _journal_header_hash(Path(journal)):
-            return fail("scenario_hash", "the journal reproduces, but not this result: scenario_hash differs from the journal's")
+            return fail(
+                "scenario_hash", "the journal reproduces, but not this result: scenario_hash differs from the journal's"
+            )
         for key in sorted(set(stored) | set(replayed)):
             if not _same(stored.get(key, "<missing>"), replayed.get(key, "<missing>")):
-                return fail(f"outcome.{key}", f"the journal reproduces, but not this result: outcome.{key} recorded "
-                                              f"{_shown(stored.get(key, '<missing>'))}, replayed "
-                                              f"{_shown(replayed.get(key, '<missing>'))}")
+                return fail(
+                    f"outcome.{key}",
+                    f"the journal reproduces, but not this result: outcome.{key} recorded "
+                    f"{_shown(stored.get(key, '<missing>'))}, replayed "
+                    f"{_shown(replayed.get(key, '<missing>'))}",
+                )
         signed = f", signed by {e.signed_by}" if signing_key is not None else ""
-        return Verification(e, True, f"reproduced exactly: {report.checked_commands} commands, score "
-                                     f"{replayed['score_usd']:,.2f}{signed}")
-
+        return Verification(
+            e,
+            True,
+            f"reproduced exactly: {report.checked_commands} commands, score {replayed['score_usd']:,.2f}{signed}",
+        )

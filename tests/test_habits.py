@@ -1,4 +1,4 @@
-"""The house habits hold: the type checker and the linter pass on drill/ (configured in pyproject.toml).
+"""The house habits hold: the type checker, the linter and the formatter pass on drill/ (configured in pyproject.toml).
 
 Each tool runs as the installed one next to this interpreter (the test extras carry both), from the
 project root so that it reads the project's configuration; its own report is the failure message.
@@ -29,4 +29,9 @@ def test_mypy_reports_no_errors_in_drill():
 
 def test_ruff_check_reports_nothing_in_drill():
     done = _run("ruff", "check", "--no-cache", "drill")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ruff_format_leaves_drill_unchanged():
+    done = _run("ruff", "format", "--check", "--no-cache", "drill")
     assert done.returncode == 0, done.stdout + done.stderr

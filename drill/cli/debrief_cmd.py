@@ -10,9 +10,11 @@ FORMATS = ("md", "json", "html")
 
 def add_parser(subparsers) -> None:
     s = subparsers.add_parser(
-        "debrief", help="the debrief of a drill: score card, timeline, loss curves, counterfactuals, review",
+        "debrief",
+        help="the debrief of a drill: score card, timeline, loss curves, counterfactuals, review",
         description="Re-simulate a journal and its counterfactuals; write a Markdown postmortem (with the chart "
-                    "as an SVG file beside it), JSON with every figure, or a self-contained HTML page.")
+        "as an SVG file beside it), JSON with every figure, or a self-contained HTML page.",
+    )
     s.add_argument("journal")
     s.add_argument("--format", choices=FORMATS, default="md", help="md (default), json or html")
     s.add_argument("--out", help="write here (default: md and json to stdout, html next to the journal)")

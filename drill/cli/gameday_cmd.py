@@ -14,9 +14,11 @@ def add_parsers(subparsers) -> None:
     from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT
 
     s = subparsers.add_parser(
-        "serve", help="serve the console to browsers: every tab is its own drill",
+        "serve",
+        help="serve the console to browsers: every tab is its own drill",
         description="Serve the console through textual-serve. Every browser tab is its own drill, "
-                    "writing only in the data directory. Loopback only unless --host says otherwise.")
+        "writing only in the data directory. Loopback only unless --host says otherwise.",
+    )
     s.add_argument("scenario", nargs="?", help="a bundled scenario every tab plays (default: a picker)")
     s.add_argument("--difficulty")
     s.add_argument("--seed", type=_seed)
@@ -25,28 +27,54 @@ def add_parsers(subparsers) -> None:
     s.add_argument("--port", type=_port, default=DEFAULT_PORT)
     s.add_argument("--public-url", help="the URL browsers use, if not http://HOST:PORT (a proxy, a name)")
     s.add_argument("--max-drills", type=_drills, default=DEFAULT_MAX_DRILLS, help="tabs playing at once")
-    s.add_argument("--grace", type=_grace, default=None, metavar="SECONDS",
-                   help="a reloaded or reconnecting tab re-attaches to its running drill within this long "
-                        "(default 30; 0: a closed tab ends its drill at once)")
-    s.add_argument("--results", metavar="PATH|URL",
-                   help="the results store every tab records into: a SQLite file, or postgresql://user@host/db "
-                        "shared by several serve hosts (then drills also register and take facilitator commands "
-                        "through it); default: $DRILL_RESULTS_URL, else the data directory's")
-    s.add_argument("--ranked", action="store_true",
-                   help="ranked play: the speed is fixed and only the facilitator pauses (drill facilitate)")
+    s.add_argument(
+        "--grace",
+        type=_grace,
+        default=None,
+        metavar="SECONDS",
+        help="a reloaded or reconnecting tab re-attaches to its running drill within this long "
+        "(default 30; 0: a closed tab ends its drill at once)",
+    )
+    s.add_argument(
+        "--results",
+        metavar="PATH|URL",
+        help="the results store every tab records into: a SQLite file, or postgresql://user@host/db "
+        "shared by several serve hosts (then drills also register and take facilitator commands "
+        "through it); default: $DRILL_RESULTS_URL, else the data directory's",
+    )
+    s.add_argument(
+        "--ranked",
+        action="store_true",
+        help="ranked play: the speed is fixed and only the facilitator pauses (drill facilitate)",
+    )
 
     s = subparsers.add_parser(
-        "facilitate", help="the facilitator's console: running drills, hidden truth, injects, leaderboard",
+        "facilitate",
+        help="the facilitator's console: running drills, hidden truth, injects, leaderboard",
         description="Attach to drills running on this machine with their tokens (or a drill serve's key) "
-                    "and steer them. Typing a token in the app keeps it out of the process list.")
-    s.add_argument("--token", action="append", default=[], metavar="DRILL_ID=TOKEN",
-                   help="attach to this drill at start (repeatable)")
-    s.add_argument("--key", action="append", default=[], metavar="KEY",
-                   help="a drill serve's facilitator key: attach to every drill it serves (repeatable)")
-    s.add_argument("--results", metavar="PATH|URL",
-                   help="the results store: with postgresql://user@host/db, every drill registered there (any "
-                        "host's) is listed and steered through it; default: $DRILL_RESULTS_URL, else the data "
-                        "directory's")
+        "and steer them. Typing a token in the app keeps it out of the process list.",
+    )
+    s.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="DRILL_ID=TOKEN",
+        help="attach to this drill at start (repeatable)",
+    )
+    s.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a drill serve's facilitator key: attach to every drill it serves (repeatable)",
+    )
+    s.add_argument(
+        "--results",
+        metavar="PATH|URL",
+        help="the results store: with postgresql://user@host/db, every drill registered there (any "
+        "host's) is listed and steered through it; default: $DRILL_RESULTS_URL, else the data "
+        "directory's",
+    )
 
 
 def _port(text: str) -> int:
@@ -94,15 +122,19 @@ def run_serve(args) -> int:
         raise UsageError("drill serve: --difficulty and --seed need a scenario")
     if args.scenario is not None:
         if args.scenario not in bundled_ids():
-            raise UsageError(f"drill serve: {args.scenario!r}: a served drill plays a bundled scenario "
-                             f"(have: {', '.join(bundled_ids())}); no paths")
+            raise UsageError(
+                f"drill serve: {args.scenario!r}: a served drill plays a bundled scenario "
+                f"(have: {', '.join(bundled_ids())}); no paths"
+            )
         try:
             spec = load(args.scenario).spec
         except ScenarioError as exc:
             raise UsageError(str(exc).splitlines()[0]) from None
         if args.difficulty is not None and args.difficulty not in spec.difficulties:
-            raise UsageError(f"drill serve: --difficulty: {args.difficulty!r} is not a difficulty of {spec.id} "
-                             f"(have: {', '.join(spec.difficulties)})")
+            raise UsageError(
+                f"drill serve: --difficulty: {args.difficulty!r} is not a difficulty of {spec.id} "
+                f"(have: {', '.join(spec.difficulties)})"
+            )
     if not args.host or any(c.isspace() for c in args.host):
         raise UsageError(f"drill serve: --host: not an address: {args.host!r}")
     if args.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", args.public_url):
@@ -116,9 +148,19 @@ def run_serve(args) -> int:
     from drill.store import POSTGRESQL
 
     try:
-        return serve(args.scenario, args.difficulty, args.seed, args.speed, args.host, args.port, args.public_url,
-                     args.max_drills, args.ranked, args.grace,
-                     results=str(loc) if loc.kind == POSTGRESQL or args.results is not None else None)
+        return serve(
+            args.scenario,
+            args.difficulty,
+            args.seed,
+            args.speed,
+            args.host,
+            args.port,
+            args.public_url,
+            args.max_drills,
+            args.ranked,
+            args.grace,
+            results=str(loc) if loc.kind == POSTGRESQL or args.results is not None else None,
+        )
     except OSError as exc:  # socket.gaierror (an unknown name) is one too
         raise UsageError(f"drill serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
 
@@ -154,8 +196,9 @@ def run_facilitate(args) -> int:
     for item in args.token:
         m = TOKEN_ARG.match(item)
         if not m:
-            raise UsageError("drill facilitate: --token: expected DRILL_ID=TOKEN (the id is 8 hex digits), "
-                             "as the drill printed it")
+            raise UsageError(
+                "drill facilitate: --token: expected DRILL_ID=TOKEN (the id is 8 hex digits), as the drill printed it"
+            )
         tokens[m.group(1)] = m.group(2)
     for key in args.key:
         if not re.match(r"^[A-Za-z0-9_-]{16,64}$", key):

@@ -53,9 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--actions", help="file of 'HH:MM:SS COMMAND [ARGS]' lines")
     s.add_argument("--journal", help="write the journal here")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--results", metavar="PATH|URL",
-                   help="record the result in this results store: a SQLite file or postgresql://user@host/db "
-                        "(default: $DRILL_RESULTS_URL, else the data directory's)")
+    s.add_argument(
+        "--results",
+        metavar="PATH|URL",
+        help="record the result in this results store: a SQLite file or postgresql://user@host/db "
+        "(default: $DRILL_RESULTS_URL, else the data directory's)",
+    )
     s.add_argument("--team", help="the team name to record the result under")
 
     s = sub.add_parser("replay", help="re-simulate a journal and check it reproduces exactly")
@@ -70,19 +73,27 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", type=int, default=0, help="also show the mean over seeds 1..N")
     s.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("selftest", help="play every blind policy against a scenario over many seeds",
-                       description="Fairness: strategies that use no information about the incident (cancel loops, "
-                                   "stopping everything, restart loops...) must grade no better than the scenario's "
-                                   "scoring.blind_best_grade, and its best play better than that, at every seed.")
+    s = sub.add_parser(
+        "selftest",
+        help="play every blind policy against a scenario over many seeds",
+        description="Fairness: strategies that use no information about the incident (cancel loops, "
+        "stopping everything, restart loops...) must grade no better than the scenario's "
+        "scoring.blind_best_grade, and its best play better than that, at every seed.",
+    )
     s.add_argument("scenario")
-    s.add_argument("--seeds", type=int, default=20, help="how many seeds: the scenario's own and variants 1..N-1 (default 20)")
+    s.add_argument(
+        "--seeds", type=int, default=20, help="how many seeds: the scenario's own and variants 1..N-1 (default 20)"
+    )
     s.add_argument("--json", action="store_true")
     s = sub.add_parser("bench", help="measure the engine (or, with --tui, the console)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--tui", action="store_true")
     s.add_argument("--watch", action="store_true", help="seeking in a watched drill (drill watch)")
-    s.add_argument("--debrief", action="store_true",
-                   help="a cold `drill debrief` of a ten-command knightmare journal against its `drill run` (the ratio), and in the console, the drill's end to its last what-if")
+    s.add_argument(
+        "--debrief",
+        action="store_true",
+        help="a cold `drill debrief` of a ten-command knightmare journal against its `drill run` (the ratio), and in the console, the drill's end to its last what-if",
+    )
     s.add_argument("--repeat", type=int, default=3, help="runs to take the median of (engine and debrief benches)")
 
     debrief_cmd.add_parser(sub)
@@ -103,10 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         handler = {
-            None: _cmd_play, "play": _cmd_play, "list": _cmd_list, "run": _cmd_run, "replay": _cmd_replay,
-            "validate": _cmd_validate, "bench": _cmd_bench, "calibrate": _cmd_calibrate, "selftest": _cmd_selftest,
-            "debrief": debrief_cmd.run, "results": results_cmd.run,
-            "serve": gameday_cmd.run_serve, "facilitate": gameday_cmd.run_facilitate, "watch": watch_cmd.run,
+            None: _cmd_play,
+            "play": _cmd_play,
+            "list": _cmd_list,
+            "run": _cmd_run,
+            "replay": _cmd_replay,
+            "validate": _cmd_validate,
+            "bench": _cmd_bench,
+            "calibrate": _cmd_calibrate,
+            "selftest": _cmd_selftest,
+            "debrief": debrief_cmd.run,
+            "results": results_cmd.run,
+            "serve": gameday_cmd.run_serve,
+            "facilitate": gameday_cmd.run_facilitate,
+            "watch": watch_cmd.run,
         }[args.cmd]
         return handler(args)
     except UsageError as exc:
@@ -144,8 +165,15 @@ def _cmd_list(args) -> int:
             sc = load(sid)
         except ScenarioError as exc:
             raise UsageError(str(exc).splitlines()[0]) from None
-        rows.append({"id": sc.id, "title": sc.spec.title, "difficulties": list(sc.spec.difficulties),
-                     "default_difficulty": sc.spec.default_difficulty, "summary": sc.spec.summary})
+        rows.append(
+            {
+                "id": sc.id,
+                "title": sc.spec.title,
+                "difficulties": list(sc.spec.difficulties),
+                "default_difficulty": sc.spec.default_difficulty,
+                "summary": sc.spec.summary,
+            }
+        )
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
@@ -161,7 +189,9 @@ def _session_args(args):
     sc = _load(args.scenario)
     diff = args.difficulty or sc.spec.default_difficulty
     if diff not in sc.spec.difficulties:
-        raise UsageError(f"drill: --difficulty: {diff!r} is not a difficulty of {sc.id} (have: {', '.join(sc.spec.difficulties)})")
+        raise UsageError(
+            f"drill: --difficulty: {diff!r} is not a difficulty of {sc.id} (have: {', '.join(sc.spec.difficulties)})"
+        )
     return sc, diff, Session, SessionError
 
 
@@ -184,7 +214,9 @@ def _cmd_run(args) -> int:
     _check_writable(journal)
     try:
         db = results.check(args.results)
-        if args.team is not None and not (0 < len(args.team.strip()) <= results.MAX_TEAM_CHARS and args.team.isprintable()):
+        if args.team is not None and not (
+            0 < len(args.team.strip()) <= results.MAX_TEAM_CHARS and args.team.isprintable()
+        ):
             raise UsageError(f"drill run: --team: must be 1 to {results.MAX_TEAM_CHARS} printable characters")
     except results.ResultsError as exc:
         raise UsageError(f"drill run: --results: {exc}") from None
@@ -289,7 +321,9 @@ def _cmd_calibrate(args) -> int:
     if not 0 <= args.seeds <= 200:
         raise UsageError("drill calibrate: --seeds: must be between 0 and 200")
     if not sc.spec.calibration:
-        raise UsageError(f"{sc.directory / 'scenario.toml'}: calibration: the scenario cites no figures to calibrate to")
+        raise UsageError(
+            f"{sc.directory / 'scenario.toml'}: calibration: the scenario cites no figures to calibrate to"
+        )
     from drill.session.script import ScriptError
 
     try:
@@ -315,8 +349,10 @@ def _cmd_selftest(args) -> int:
     if args.json:
         print(json.dumps([asdict(v) for v in verdicts], indent=2))
     else:
-        print(f"{sc.id}: blind policies may grade no better than {sc.spec.scoring.blind_best_grade}; "
-              f"grades by seed over {args.seeds} seeds")
+        print(
+            f"{sc.id}: blind policies may grade no better than {sc.spec.scoring.blind_best_grade}; "
+            f"grades by seed over {args.seeds} seeds"
+        )
         for v in verdicts:
             print(f"  {'ok  ' if v.ok else 'FAIL'} {v.difficulty:<12} {v.policy:<24} {v.summary}")
     return EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAIL
@@ -375,11 +411,20 @@ def _cmd_play(args) -> int:
         # The console reads keys from a terminal: without one (a pipe, a service) it would run
         # unseen, or wait for input that never comes.
         prog = "drill play" if getattr(args, "cmd", None) else "drill"
-        raise UsageError(f"{prog}: no terminal to play in; try 'drill run SCENARIO' for a headless drill or 'drill --help'")
+        raise UsageError(
+            f"{prog}: no terminal to play in; try 'drill run SCENARIO' for a headless drill or 'drill --help'"
+        )
     from drill.tui import run_console
 
-    return run_console(scenario, difficulty, getattr(args, "seed", None), getattr(args, "speed", 1.0), journal,
-                       paused=getattr(args, "paused", False), team=team)
+    return run_console(
+        scenario,
+        difficulty,
+        getattr(args, "seed", None),
+        getattr(args, "speed", 1.0),
+        journal,
+        paused=getattr(args, "paused", False),
+        team=team,
+    )
 
 
 if __name__ == "__main__":

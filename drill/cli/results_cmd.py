@@ -13,13 +13,18 @@ def add_parser(subparsers) -> None:
     from drill.cli.args import seed as _seed
 
     s = subparsers.add_parser(
-        "results", help="recorded drills, the leaderboard, or --verify an entry",
+        "results",
+        help="recorded drills, the leaderboard, or --verify an entry",
         description="List the drills recorded in the results store (newest first), rank them (--leaderboard), "
-                    "or replay one entry's journal to check it (--verify ID). Leaderboards rank drills played "
-                    "live (console or served) and list headless scripted runs apart.")
-    s.add_argument("--results", metavar="PATH|URL",
-                   help="the results store: a SQLite file, sqlite:///path or postgresql://user@host/db "
-                        "(default: $DRILL_RESULTS_URL, else results.sqlite in the data directory)")
+        "or replay one entry's journal to check it (--verify ID). Leaderboards rank drills played "
+        "live (console or served) and list headless scripted runs apart.",
+    )
+    s.add_argument(
+        "--results",
+        metavar="PATH|URL",
+        help="the results store: a SQLite file, sqlite:///path or postgresql://user@host/db "
+        "(default: $DRILL_RESULTS_URL, else results.sqlite in the data directory)",
+    )
     s.add_argument("--scenario")
     s.add_argument("--difficulty")
     s.add_argument("--seed", type=_seed)
@@ -29,15 +34,25 @@ def add_parser(subparsers) -> None:
     mode = s.add_mutually_exclusive_group()
     mode.add_argument("--leaderboard", action="store_true", help="rank by score per scenario, difficulty and seed")
     mode.add_argument("--verify", type=_positive, metavar="ID", help="replay entry ID's journal and check its result")
-    mode.add_argument("--journal", type=_positive, metavar="ID",
-                      help="print the journal stored with entry ID (it travels with the result: "
-                           "drill results --journal 7 > 7.jsonl && drill debrief 7.jsonl, on any host)")
+    mode.add_argument(
+        "--journal",
+        type=_positive,
+        metavar="ID",
+        help="print the journal stored with entry ID (it travels with the result: "
+        "drill results --journal 7 > 7.jsonl && drill debrief 7.jsonl, on any host)",
+    )
     s.add_argument("--best-per-team", action="store_true", help="leaderboard: each team's best entry only")
-    s.add_argument("--include-scripted", action="store_true",
-                   help="leaderboard: rank headless scripted runs with the played drills")
-    s.add_argument("--key", metavar="KEY",
-                   help="a drill serve's facilitator key: check the signatures of the results it recorded "
-                        "(a row that fails is flagged and unranked)")
+    s.add_argument(
+        "--include-scripted",
+        action="store_true",
+        help="leaderboard: rank headless scripted runs with the played drills",
+    )
+    s.add_argument(
+        "--key",
+        metavar="KEY",
+        help="a drill serve's facilitator key: check the signatures of the results it recorded "
+        "(a row that fails is flagged and unranked)",
+    )
 
 
 def _positive(text: str) -> int:
@@ -60,8 +75,10 @@ def _board_lines(b, clean) -> list[str]:
 
     def row(rank: str, e, note: str = "") -> str:
         grade = "DNF" if e.dnf else e.grade
-        return (f"  {rank:>4}  {usd(e.score_usd):>10}  {clean(grade)[:5]:^5}  {clean(e.contained_at or 'never')[:9]:<9}  "
-                f"{clean(e.team or '-')[:16]:<16}  {e.id:>5}  {clean(e.source)[:7]:<7}  {clean(e.recorded_at)}{note}")
+        return (
+            f"  {rank:>4}  {usd(e.score_usd):>10}  {clean(grade)[:5]:^5}  {clean(e.contained_at or 'never')[:9]:<9}  "
+            f"{clean(e.team or '-')[:16]:<16}  {e.id:>5}  {clean(e.source)[:7]:<7}  {clean(e.recorded_at)}{note}"
+        )
 
     out.append(head)
     out += [row(str(i), e) for i, e in enumerate(b.entries, 1)]
@@ -87,8 +104,18 @@ def run(args) -> int:
         if args.verify is not None:
             v = results.verify(args.verify, path, signing_key=key)
             if args.json:
-                print(json.dumps({"id": v.entry.id, "ok": v.ok, "field": v.field, "message": v.message,
-                                  "journal": v.entry.journal}, indent=2))
+                print(
+                    json.dumps(
+                        {
+                            "id": v.entry.id,
+                            "ok": v.ok,
+                            "field": v.field,
+                            "message": v.message,
+                            "journal": v.entry.journal,
+                        },
+                        indent=2,
+                    )
+                )
             else:
                 print(clean(f"result #{v.entry.id} ({v.entry.journal}): {'' if v.ok else 'FAILED: '}{v.message}"))
             return EXIT_OK if v.ok else EXIT_FAIL
@@ -99,8 +126,9 @@ def run(args) -> int:
         filters = dict(scenario=args.scenario, difficulty=args.difficulty, seed=args.seed, team=args.team)
         if args.leaderboard:
             sources = results.SOURCES if args.include_scripted else results.PLAYED
-            boards = results.leaderboard(path, best_per_team=args.best_per_team, limit=args.limit, signing_key=key,
-                                         sources=sources, **filters)
+            boards = results.leaderboard(
+                path, best_per_team=args.best_per_team, limit=args.limit, signing_key=key, sources=sources, **filters
+            )
             if args.json:
                 print(json.dumps([b.to_dict() for b in boards], indent=2))
                 return EXIT_OK
@@ -116,13 +144,17 @@ def run(args) -> int:
         if not rows:
             print(clean(f"no results in {path}"))
             return EXIT_OK
-        print(f"{'id':>5}  {'recorded':<25}  {'team':<14}  {'scenario':<12}  {'difficulty':<10}  {'seed':>10}  "
-              f"{'score':>10}  grade  {'contained':<9}  {'source':<7}  journal")
+        print(
+            f"{'id':>5}  {'recorded':<25}  {'team':<14}  {'scenario':<12}  {'difficulty':<10}  {'seed':>10}  "
+            f"{'score':>10}  grade  {'contained':<9}  {'source':<7}  journal"
+        )
         for e in rows:
             grade = "DNF" if e.dnf else e.grade
-            print(f"{e.id:>5}  {clean(e.recorded_at)[:25]:<25}  {clean(e.team or '-')[:14]:<14}  {clean(e.scenario)[:12]:<12}  "
-                  f"{clean(e.difficulty)[:10]:<10}  {e.seed:>10}  {usd(e.score_usd):>10}  {clean(grade)[:5]:^5}  "
-                  f"{clean(e.contained_at or 'never')[:9]:<9}  {clean(e.source)[:7]:<7}  {clean(e.journal or '-')}")
+            print(
+                f"{e.id:>5}  {clean(e.recorded_at)[:25]:<25}  {clean(e.team or '-')[:14]:<14}  {clean(e.scenario)[:12]:<12}  "
+                f"{clean(e.difficulty)[:10]:<10}  {e.seed:>10}  {usd(e.score_usd):>10}  {clean(grade)[:5]:^5}  "
+                f"{clean(e.contained_at or 'never')[:9]:<9}  {clean(e.source)[:7]:<7}  {clean(e.journal or '-')}"
+            )
         return EXIT_OK
     except results.ResultsError as exc:
         raise UsageError(str(exc)) from None

@@ -14,13 +14,18 @@ def add_parser(subparsers) -> None:
     from drill.cli.args import speed as _speed  # the shared argument type
 
     s = subparsers.add_parser(
-        "watch", help="watch a drill read-only: a journal (seek, pause, 1x-60x) or, with --live, one being played",
+        "watch",
+        help="watch a drill read-only: a journal (seek, pause, 1x-60x) or, with --live, one being played",
         description="The trainee's console over a re-simulated journal. Nothing typed is sent anywhere: "
-                    "space plays/pauses, + and - change the speed, , and . move a minute, [ and ] jump between "
-                    "the trainee's commands, 'seek HH:MM' goes anywhere.")
+        "space plays/pauses, + and - change the speed, , and . move a minute, [ and ] jump between "
+        "the trainee's commands, 'seek HH:MM' goes anywhere.",
+    )
     s.add_argument("journal", nargs="?", help="the drill's journal (a .jsonl file)")
-    s.add_argument("--live", metavar="DRILL",
-                   help="follow a drill being played: its id from the registry of running drills, or its journal")
+    s.add_argument(
+        "--live",
+        metavar="DRILL",
+        help="follow a drill being played: its id from the registry of running drills, or its journal",
+    )
     s.add_argument("--speed", type=_speed, default=1.0, help="1 to 60 (default 1)")
     s.add_argument("--paused", action="store_true", help="start with the clock paused")
     s.add_argument("--at", help="start at this time (HH:MM or HH:MM:SS)")
@@ -37,12 +42,16 @@ def live_journal(drill: str) -> Path:
         return path
     entry = next((d for d in running_drills() if d["id"] == drill), None)
     if entry is None:
-        raise UsageError(f"drill watch: --live: no running drill {drill!r} here and no such journal "
-                         "(drill facilitate lists the running drills)")
+        raise UsageError(
+            f"drill watch: --live: no running drill {drill!r} here and no such journal "
+            "(drill facilitate lists the running drills)"
+        )
     journal = entry.get("journal")
     if not isinstance(journal, str):
-        raise UsageError(f"drill watch: --live: drill {drill} does not say where its journal is (a drill "
-                         "started by an older drill); give its journal's path instead")
+        raise UsageError(
+            f"drill watch: --live: drill {drill} does not say where its journal is (a drill "
+            "started by an older drill); give its journal's path instead"
+        )
     return Path(journal)
 
 
@@ -61,8 +70,10 @@ def check_journal(path: Path) -> None:
     except ScenarioError as exc:
         raise UsageError(f"{path}: header.scenario: {str(exc).splitlines()[0]}") from None
     if not scenario.replays(journal.header["scenario_hash"]):
-        raise UsageError(f"{path}: header.scenario_hash: scenario {scenario.id!r} has changed since this drill "
-                         "was played; it cannot be re-simulated")
+        raise UsageError(
+            f"{path}: header.scenario_hash: scenario {scenario.id!r} has changed since this drill "
+            "was played; it cannot be re-simulated"
+        )
 
 
 def run(args) -> int:
@@ -91,6 +102,7 @@ def run(args) -> int:
         source = Rewinder(path, live=args.live is not None)
     except RewindError as exc:
         raise UsageError(str(exc)) from None
+
     def hang_up(signum, _frame):
         raise SystemExit(128 + signum)  # unwind, so the helper processes are ended below
 

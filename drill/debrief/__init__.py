@@ -25,6 +25,21 @@ from drill.debrief.model import (
 from drill.debrief.runner import Runner
 from drill.debrief.warm import warm_cache
 
-__all__ = ["build", "stream", "open_journal", "warm_cache", "Runner", "DebriefError", "Debrief", "ScoreCard",
-           "Reference", "TimelineEvent", "Series", "Marker", "Counterfactual", "Candidate", "CommandEffect",
-           "LessonReview"]
+__all__ = [
+    "build",
+    "stream",
+    "open_journal",
+    "warm_cache",
+    "Runner",
+    "DebriefError",
+    "Debrief",
+    "ScoreCard",
+    "Reference",
+    "TimelineEvent",
+    "Series",
+    "Marker",
+    "Counterfactual",
+    "Candidate",
+    "CommandEffect",
+    "LessonReview",
+]

@@ -33,8 +33,11 @@ from drill.timefmt import fmt_clock, parse_clock
 
 CASES = {
     "rollback-trap": ("historical", "09:40:00 rollback\n"),
-    "console-trainee": ("standard", "09:30:40 diff-deploy\n09:31:20 inspect smars-8\n09:31:40 stop smars-8\n"
-                                    "09:32:10 deploy smars-8\n09:35:20 start smars-8\n09:36:00 resolve\n"),
+    "console-trainee": (
+        "standard",
+        "09:30:40 diff-deploy\n09:31:20 inspect smars-8\n09:31:40 stop smars-8\n"
+        "09:32:10 deploy smars-8\n09:35:20 start smars-8\n09:36:00 resolve\n",
+    ),
 }
 
 
@@ -75,8 +78,13 @@ def _makespan(cpu: list[float], workers: int) -> float:
 
 def bench(repeat: int = 5, workers: int = 2, scenario: str = "knightmare") -> dict:
     sc = load(scenario)
-    out: dict = {"repeat": repeat, "workers": workers, "cpus": os.cpu_count(),
-                 "load_average_before": [round(x, 2) for x in os.getloadavg()], "cases": {}}
+    out: dict = {
+        "repeat": repeat,
+        "workers": workers,
+        "cpus": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+        "cases": {},
+    }
     with tempfile.TemporaryDirectory(prefix="drill-bench-") as tmp:
         root = Path(tmp)
         for name, (difficulty, text) in CASES.items():
@@ -104,10 +112,15 @@ def bench(repeat: int = 5, workers: int = 2, scenario: str = "knightmare") -> di
                     totals.append(total)
                     cpus.append(sum(cpu))
                     spans.append(_makespan(cpu, workers))
-                results[mode] = {"first_s": round(statistics.median(firsts), 3), "complete_s": round(statistics.median(totals), 3),
-                                 "complete_runs_s": [round(t, 3) for t in totals], "jobs": jobs,
-                                 "computed": len(cpu), "cpu_s": round(statistics.median(cpus), 3),
-                                 "idle_makespan_s": round(statistics.median(spans), 3)}
+                results[mode] = {
+                    "first_s": round(statistics.median(firsts), 3),
+                    "complete_s": round(statistics.median(totals), 3),
+                    "complete_runs_s": [round(t, 3) for t in totals],
+                    "jobs": jobs,
+                    "computed": len(cpu),
+                    "cpu_s": round(statistics.median(cpus), 3),
+                    "idle_makespan_s": round(statistics.median(spans), 3),
+                }
             out["cases"][name] = {"difficulty": difficulty, "commands": text.strip().splitlines(), **results}
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
@@ -117,13 +130,19 @@ def bench(repeat: int = 5, workers: int = 2, scenario: str = "knightmare") -> di
 RATIO_CASES = {
     # The blind policy: cancel-open every 11 s from the clock's start (each has finished before the
     # next, so none is refused as already running), 300 market-changing commands.
-    "cancel-loop": ("knightmare", "historical",
-                    "".join(f"{fmt_clock(parse_clock('09:20:01') + 11_000 * i)} cancel-open\n" for i in range(300))),
+    "cancel-loop": (
+        "knightmare",
+        "historical",
+        "".join(f"{fmt_clock(parse_clock('09:20:01') + 11_000 * i)} cancel-open\n" for i in range(300)),
+    ),
     # A ten-command trainee in standard: look, stop, fix, restart, and a few checks on the way.
-    "ten-commands": ("knightmare", "standard",
-                     "09:30:20 diff-deploy\n09:30:55 inspect smars-8\n09:31:10 logs smars-8\n09:31:30 stop smars-8\n"
-                     "09:31:40 ack A1\n09:32:00 deploy smars-8\n09:35:10 inspect smars-8\n09:35:30 start smars-8\n"
-                     "09:36:00 diff-deploy\n09:37:00 resolve\n"),
+    "ten-commands": (
+        "knightmare",
+        "standard",
+        "09:30:20 diff-deploy\n09:30:55 inspect smars-8\n09:31:10 logs smars-8\n09:31:30 stop smars-8\n"
+        "09:31:40 ack A1\n09:32:00 deploy smars-8\n09:35:10 inspect smars-8\n09:35:30 start smars-8\n"
+        "09:36:00 diff-deploy\n09:37:00 resolve\n",
+    ),
 }
 
 
@@ -151,19 +170,42 @@ def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
                 subprocess.run([sys.executable, "-m", "drill", *args], env=env, check=True, capture_output=True)  # noqa: B023 -- called in this iteration
                 return time.perf_counter() - t0, _children_cpu() - c0
 
-            run_s, run_cpu = timed("run", scenario, "--difficulty", difficulty, "--actions", str(actions),
-                                   "--journal", str(journal))
-            debrief_s, debrief_cpu = timed("debrief", str(journal), "--format", "json", "--out",
-                                           str(root / f"{case}-{i}.json"), "--workers", str(workers))
+            run_s, run_cpu = timed(
+                "run", scenario, "--difficulty", difficulty, "--actions", str(actions), "--journal", str(journal)
+            )
+            debrief_s, debrief_cpu = timed(
+                "debrief",
+                str(journal),
+                "--format",
+                "json",
+                "--out",
+                str(root / f"{case}-{i}.json"),
+                "--workers",
+                str(workers),
+            )
             d = json.loads((root / f"{case}-{i}.json").read_text())
-            runs.append({"run_s": round(run_s, 3), "debrief_s": round(debrief_s, 3), "ratio": round(debrief_s / run_s, 2),
-                         "run_cpu_s": round(run_cpu, 3), "debrief_cpu_s": round(debrief_cpu, 3),
-                         "cpu_ratio": round(debrief_cpu / run_cpu, 2) if run_cpu else None,
-                         "resimulations": d["total"]})
-    return {"case": case, "scenario": scenario, "difficulty": difficulty, "commands": len(text.splitlines()),
-            "cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()], "runs": runs,
-            "median_ratio": statistics.median(r["ratio"] for r in runs),
-            "median_cpu_ratio": statistics.median(r["cpu_ratio"] or 0.0 for r in runs)}
+            runs.append(
+                {
+                    "run_s": round(run_s, 3),
+                    "debrief_s": round(debrief_s, 3),
+                    "ratio": round(debrief_s / run_s, 2),
+                    "run_cpu_s": round(run_cpu, 3),
+                    "debrief_cpu_s": round(debrief_cpu, 3),
+                    "cpu_ratio": round(debrief_cpu / run_cpu, 2) if run_cpu else None,
+                    "resimulations": d["total"],
+                }
+            )
+    return {
+        "case": case,
+        "scenario": scenario,
+        "difficulty": difficulty,
+        "commands": len(text.splitlines()),
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "runs": runs,
+        "median_ratio": statistics.median(r["ratio"] for r in runs),
+        "median_cpu_ratio": statistics.median(r["cpu_ratio"] or 0.0 for r in runs),
+    }
 
 
 def sharing(case: str = "ten-commands", repeat: int = 2) -> dict:
@@ -175,7 +217,12 @@ def sharing(case: str = "ten-commands", repeat: int = 2) -> dict:
 
     scenario, difficulty, text = RATIO_CASES[case]
     sc = load(scenario)
-    out: dict = {"case": case, "load_average": [round(x, 2) for x in os.getloadavg()], "tree_cpu_s": [], "each_cpu_s": []}
+    out: dict = {
+        "case": case,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "tree_cpu_s": [],
+        "each_cpu_s": [],
+    }
     with tempfile.TemporaryDirectory(prefix="drill-sharing-") as tmp:
         journal = Path(tmp) / f"{case}.jsonl"
         _session(sc, difficulty, text, journal).close()
@@ -183,8 +230,12 @@ def sharing(case: str = "ten-commands", repeat: int = 2) -> dict:
         facts = plan.facts_from_journal(ctx.journal)
         assert facts is not None  # the session above ran to its end
         trainee = plan.trainee_spec(sc, ctx.journal)
-        jobs = [plan.Job("trainee", "trainee", "", trainee), *plan.without_jobs(trainee, facts),
-                *plan.earlier_jobs(sc, trainee, facts), *plan.play_jobs(sc, difficulty, ctx.seed)]
+        jobs = [
+            plan.Job("trainee", "trainee", "", trainee),
+            *plan.without_jobs(trainee, facts),
+            *plan.earlier_jobs(sc, trainee, facts),
+            *plan.play_jobs(sc, difficulty, ctx.seed),
+        ]
         specs = tuple(j.spec for j in jobs)
         out["specs"] = len(specs)
         for _ in range(repeat):
@@ -213,12 +264,16 @@ def _children_cpu() -> float:
 
 def ratio_lines(r: dict) -> list[str]:
     """The ratio bench, as lines to print."""
-    lines = [f"{r['case']}: {r['commands']} commands, {r['scenario']} {r['difficulty']}; {r['cpus']} CPUs, "
-             f"load average {r['load_average']}"]
+    lines = [
+        f"{r['case']}: {r['commands']} commands, {r['scenario']} {r['difficulty']}; {r['cpus']} CPUs, "
+        f"load average {r['load_average']}"
+    ]
     for x in r["runs"]:
-        lines.append(f"  drill run {x['run_s']:6.2f} s   drill debrief {x['debrief_s']:6.2f} s   ratio {x['ratio']:5.2f}   "
-                     f"(CPU {x['run_cpu_s']:.2f} s / {x['debrief_cpu_s']:.2f} s = {x['cpu_ratio']}; "
-                     f"{x['resimulations']} re-simulations)")
+        lines.append(
+            f"  drill run {x['run_s']:6.2f} s   drill debrief {x['debrief_s']:6.2f} s   ratio {x['ratio']:5.2f}   "
+            f"(CPU {x['run_cpu_s']:.2f} s / {x['debrief_cpu_s']:.2f} s = {x['cpu_ratio']}; "
+            f"{x['resimulations']} re-simulations)"
+        )
     lines.append(f"  median ratio {r['median_ratio']:.2f} (wall), {r['median_cpu_ratio']:.2f} (CPU)")
     return lines
 
@@ -230,13 +285,18 @@ def main() -> None:
     ap.add_argument("--scenario", default="knightmare", help="a bundled id or a knightmare-like scenario directory")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--ratio", choices=sorted(RATIO_CASES), help="time a cold `drill debrief` against `drill run`")
-    ap.add_argument("--sharing", choices=sorted(RATIO_CASES), help="CPU of the what-ifs as one branching tree, and each alone")
+    ap.add_argument(
+        "--sharing", choices=sorted(RATIO_CASES), help="CPU of the what-ifs as one branching tree, and each alone"
+    )
     args = ap.parse_args()
     if args.sharing:
         r = sharing(args.sharing, args.repeat)
-        print(json.dumps(r, indent=2) if args.json else
-              f"{r['case']}: {r['specs']} what-ifs, CPU as one branching tree {r['tree_cpu_s']} s, each alone "
-              f"{r['each_cpu_s']} s: {r['saved']:.1%} saved; load average {r['load_average']}")
+        print(
+            json.dumps(r, indent=2)
+            if args.json
+            else f"{r['case']}: {r['specs']} what-ifs, CPU as one branching tree {r['tree_cpu_s']} s, each alone "
+            f"{r['each_cpu_s']} s: {r['saved']:.1%} saved; load average {r['load_average']}"
+        )
         return
     if args.ratio:
         r = ratio(args.ratio, args.repeat, args.workers)
@@ -249,14 +309,18 @@ def main() -> None:
     if args.json:
         print(json.dumps(r, indent=2))
         return
-    print(f"{r['cpus']} CPUs, {r['workers']} workers, median of {r['repeat']}; load average before {r['load_average_before']}, after {r['load_average_after']}")
+    print(
+        f"{r['cpus']} CPUs, {r['workers']} workers, median of {r['repeat']}; load average before {r['load_average_before']}, after {r['load_average_after']}"
+    )
     for name, c in r["cases"].items():
         print(f"{name} ({c['difficulty']}): {'; '.join(c['commands'])}")
         for mode in ("cold", "references cached", "console"):
             m = c[mode]
-            print(f"  {mode:<18} first debrief {m['first_s']:5.2f} s   all in {m['complete_s']:6.2f} s   "
-                  f"({m['computed']} of {m['jobs']} re-simulated, {m['cpu_s']:.2f} CPU s; on {r['workers']} idle cores "
-                  f"{m['idle_makespan_s']:.2f} s)")
+            print(
+                f"  {mode:<18} first debrief {m['first_s']:5.2f} s   all in {m['complete_s']:6.2f} s   "
+                f"({m['computed']} of {m['jobs']} re-simulated, {m['cpu_s']:.2f} CPU s; on {r['workers']} idle cores "
+                f"{m['idle_makespan_s']:.2f} s)"
+            )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,12 @@ from drill.timefmt import fmt_clock, parse_clock
 
 # Order of events at the same instant on the timeline.
 _RANK = {"clock": 0, "email": 1, "call": 1, "alert": 1, "facilitator": 2, "command": 2, "phase": 3, "end": 4}
-_PHASE_TITLE = {"incident": "Incident: the first erroneous child order", "contained": "Contained",
-                "recovered": "Recovered: healthy service back", "re-opened": "Re-opened"}
+_PHASE_TITLE = {
+    "incident": "Incident: the first erroneous child order",
+    "contained": "Contained",
+    "recovered": "Recovered: healthy service back",
+    "re-opened": "Re-opened",
+}
 
 
 class DebriefError(Exception):
@@ -79,8 +83,10 @@ def open_journal(path: str | Path) -> Context:
         raise DebriefError(f"{p}: header.scenario: {str(exc).splitlines()[0]}") from None
     h = j.header
     if not sc.replays(h["scenario_hash"]):
-        raise DebriefError(f"{p}: header.scenario_hash: scenario {sc.id!r} has changed since this drill was played, "
-                           "so it cannot be re-simulated (drill replay would diverge too)")
+        raise DebriefError(
+            f"{p}: header.scenario_hash: scenario {sc.id!r} has changed since this drill was played, "
+            "so it cannot be re-simulated (drill replay would diverge too)"
+        )
     if h["difficulty"] not in sc.spec.difficulties:
         raise DebriefError(f"{p}: header.difficulty: {h['difficulty']!r} is not a difficulty of {sc.id}")
     if not is_seed(h["seed"]):
@@ -164,12 +170,19 @@ class Assembler:
         warnings = []
         if trainee is not None and ctx.journal.end is not None:
             recorded = ctx.journal.end["outcome"]
-            if abs(recorded["score_usd"] - outcome["score_usd"]) > 0.01 or recorded["contained_at"] != outcome["contained_at"]:
-                warnings.append(f"the journal recorded a score of {usd(recorded['score_usd'])}; re-simulated it scores "
-                                f"{usd(outcome['score_usd'])} (the engine changed since?): figures here are the re-simulation's")
+            if (
+                abs(recorded["score_usd"] - outcome["score_usd"]) > 0.01
+                or recorded["contained_at"] != outcome["contained_at"]
+            ):
+                warnings.append(
+                    f"the journal recorded a score of {usd(recorded['score_usd'])}; re-simulated it scores "
+                    f"{usd(outcome['score_usd'])} (the engine changed since?): figures here are the re-simulation's"
+                )
         if ctx.journal.end is None:
-            warnings.append(f"the journal has no end record (the drill was cut short, a process killed?): it is scored "
-                            f"as it stood at its last record, {outcome['ended_at']}, and so are its counterfactuals")
+            warnings.append(
+                f"the journal has no end record (the drill was cut short, a process killed?): it is scored "
+                f"as it stood at its last record, {outcome['ended_at']}, and so are its counterfactuals"
+            )
         for jid, err in self.failed.items():
             warnings.append(f"{self.jobs[jid].label}: could not be re-simulated ({err})")
         score = outcome["score_usd"]
@@ -187,12 +200,30 @@ class Assembler:
         pending = self._pending()
         done = sum(1 for jid in self.jobs if self.finished(jid))
         return Debrief(
-            journal=str(ctx.path.resolve()), scenario=sc.id, title=spec.title, difficulty=ctx.difficulty, seed=ctx.seed,
-            clock_zone=getattr(spec.clock, "zone", "ET"), start_t=spec.clock.start, open_t=spec.clock.open,
-            end_t=spec.clock.end, card=card, timeline=self._timeline(facts, outcome, trainee), curves=tuple(curves),
-            markers=markers, steering=steering, counterfactuals=tuple(cfs), candidates=tuple(candidates),
-            command_effects=tuple(effects), lessons=lessons, done=done, total=len(self.jobs), pending=pending,
-            warnings=tuple(warnings), notes=self._notes(facts))
+            journal=str(ctx.path.resolve()),
+            scenario=sc.id,
+            title=spec.title,
+            difficulty=ctx.difficulty,
+            seed=ctx.seed,
+            clock_zone=getattr(spec.clock, "zone", "ET"),
+            start_t=spec.clock.start,
+            open_t=spec.clock.open,
+            end_t=spec.clock.end,
+            card=card,
+            timeline=self._timeline(facts, outcome, trainee),
+            curves=tuple(curves),
+            markers=markers,
+            steering=steering,
+            counterfactuals=tuple(cfs),
+            candidates=tuple(candidates),
+            command_effects=tuple(effects),
+            lessons=lessons,
+            done=done,
+            total=len(self.jobs),
+            pending=pending,
+            warnings=tuple(warnings),
+            notes=self._notes(facts),
+        )
 
     def _notes(self, facts: plan.Facts) -> tuple[str, ...]:
         groups = plan.command_groups(facts)
@@ -201,9 +232,11 @@ class Assembler:
         if not tested or not left:
             return ()
         market = sum(len(g.seqs) for g in groups)
-        return (f"{market} of your commands could change the market, in {len(groups)} groups; the debrief re-simulates "
-                f"at most {plan.MAX_WITHOUT} groups (those that changed your loss curve most), so these were not "
-                f"priced: {', '.join(g.name for g in left)}",)
+        return (
+            f"{market} of your commands could change the market, in {len(groups)} groups; the debrief re-simulates "
+            f"at most {plan.MAX_WITHOUT} groups (those that changed your loss curve most), so these were not "
+            f"priced: {', '.join(g.name for g in left)}",
+        )
 
     def _pending(self) -> tuple[str, ...]:
         out = []
@@ -215,8 +248,13 @@ class Assembler:
             out.append(f"earliest effective containment ({len(cands) - len(left)}/{len(cands)} moves tried)")
         for j in self.jobs.values():
             if j.kind != "candidate" and not self.finished(j.id):
-                out.append("your own drill, re-simulated" if j.kind == "trainee" else
-                           "when the fault became visible" if j.kind == "probe" else j.label)
+                out.append(
+                    "your own drill, re-simulated"
+                    if j.kind == "trainee"
+                    else "when the fault became visible"
+                    if j.kind == "probe"
+                    else j.label
+                )
         return tuple(out)
 
     def _points(self, r: dict) -> tuple[tuple[int, float], ...]:
@@ -235,8 +273,16 @@ class Assembler:
         spec = self.ctx.scenario.spec
         vis = self.visible()
         vt = vis["t"] if vis else None
-        diag = next((c for c in facts.trainee if VERBS.get(c["command"].split()[0]) is not None
-                     and VERBS[c["command"].split()[0]].diagnostic and c["status"] != "refused"), None)
+        diag = next(
+            (
+                c
+                for c in facts.trainee
+                if VERBS.get(c["command"].split()[0]) is not None
+                and VERBS[c["command"].split()[0]].diagnostic
+                and c["status"] != "refused"
+            ),
+            None,
+        )
         incident = next((t for t, p in facts.phases if p == "incident"), None)
         recovered = None
         for t, p in facts.phases:
@@ -245,7 +291,10 @@ class Assembler:
             elif p == "re-opened":
                 recovered = None
         contained_t = parse_clock(o["contained_at"]) if o.get("contained") and o.get("contained_at") else None
-        refs = {r: [j for j in self.jobs.values() if j.kind == "play" and j.meta["role"] == r] for r in ("historical", "best")}
+        refs = {
+            r: [j for j in self.jobs.values() if j.kind == "play" and j.meta["role"] == r]
+            for r in ("historical", "best")
+        }
 
         def play_ref(role: str) -> Reference | None:
             done = [(j, self.results[j.id]) for j in refs[role] if j.id in self.results]
@@ -258,8 +307,10 @@ class Assembler:
         ref = incident  # every time is counted from the fault: its first erroneous child order
         story = self._story(vis, incident, diag, contained_t, recovered)
         return ScoreCard(
-            **{name: o[name] for name in Score.names()}, capital_usd=spec.firm.capital_usd,
-            visible_t=vt, visible_at=fmt_clock(vt) if vt is not None else None,
+            **{name: o[name] for name in Score.names()},
+            capital_usd=spec.firm.capital_usd,
+            visible_t=vt,
+            visible_at=fmt_clock(vt) if vt is not None else None,
             visible_reason=vis["reason"] if vis else None,
             incident_at=fmt_clock(incident) if incident is not None else None,
             first_diagnostic_at=fmt_clock(diag["t"]) if diag else None,
@@ -270,27 +321,47 @@ class Assembler:
             time_to_recovery_s=_secs(recovered, ref),
             warning_emails=int(o.get("emails_before_open") or 0),
             historical=Reference("The real incident", hist) if hist is not None else None,
-            historical_play=play_ref("historical"), best_play=play_ref("best"), story=story)
+            historical_play=play_ref("historical"),
+            best_play=play_ref("best"),
+            story=story,
+        )
 
-    def _story(self, vis: dict | None, incident: int | None, diag: dict | None, contained: int | None,
-               recovered: int | None) -> tuple[tuple[str, str], ...]:
+    def _story(
+        self, vis: dict | None, incident: int | None, diag: dict | None, contained: int | None, recovered: int | None
+    ) -> tuple[tuple[str, str], ...]:
         """Each time once, counted from the fault (its first erroneous child order)."""
+
         def when(t: int) -> str:
-            return fmt_clock(t) + (", " + from_fault(_secs(t, incident)) if incident is not None else
-                                   ", before any erroneous order")
+            return fmt_clock(t) + (
+                ", " + from_fault(_secs(t, incident)) if incident is not None else ", before any erroneous order"
+            )
 
         if vis is not None:
             visible = f"{fmt_clock(vis['t'])}: {vis['reason']}"
         else:
-            visible = "(still working it out)" if "probe" in self.jobs and not self.finished("probe") else "never showed"
-        rows = [("Fault visible", visible),
-                ("Fault", f"the first erroneous order at {fmt_clock(incident)}" if incident is not None
-                 else "no erroneous order was ever sent"),
-                ("First diagnostic", f"{diag['command']} at {when(diag['t'])}" if diag else "none"),
-                ("Contained", f"at {when(contained)}" if contained is not None
-                 else "never: erroneous orders could still follow when the drill ended"),
-                ("Recovered", f"at {when(recovered)}" if recovered is not None
-                 else "no: healthy service was not fully back")]
+            visible = (
+                "(still working it out)" if "probe" in self.jobs and not self.finished("probe") else "never showed"
+            )
+        rows = [
+            ("Fault visible", visible),
+            (
+                "Fault",
+                f"the first erroneous order at {fmt_clock(incident)}"
+                if incident is not None
+                else "no erroneous order was ever sent",
+            ),
+            ("First diagnostic", f"{diag['command']} at {when(diag['t'])}" if diag else "none"),
+            (
+                "Contained",
+                f"at {when(contained)}"
+                if contained is not None
+                else "never: erroneous orders could still follow when the drill ended",
+            ),
+            (
+                "Recovered",
+                f"at {when(recovered)}" if recovered is not None else "no: healthy service was not fully back",
+            ),
+        ]
         return tuple(rows)
 
     def _effects(self, facts: plan.Facts, score: float) -> tuple[list[CommandEffect], dict[int, float]]:
@@ -301,8 +372,17 @@ class Assembler:
                 cost = round(score - without, 2)
                 for seq in j.meta["seqs"]:  # the group's commands were removed together: one cost for each
                     cost_of[seq] = cost
-                effects.append(CommandEffect(j.meta["seq"], fmt_clock(j.meta["t"]), j.meta["command"], without, cost,
-                                             j.meta["count"], tuple(j.meta["seqs"])))
+                effects.append(
+                    CommandEffect(
+                        j.meta["seq"],
+                        fmt_clock(j.meta["t"]),
+                        j.meta["command"],
+                        without,
+                        cost,
+                        j.meta["count"],
+                        tuple(j.meta["seqs"]),
+                    )
+                )
         effects.sort(key=lambda e: e.seq)
         return effects, cost_of
 
@@ -314,25 +394,47 @@ class Assembler:
         return best[1] if best else None
 
     def _best_candidate(self) -> tuple[plan.Job, dict] | None:
-        effective = [(j, r) for j, r in self._candidates()
-                     if r is not None and not r["aborted"] and r["outcome"]["contained"]]
+        effective = [
+            (j, r) for j, r in self._candidates() if r is not None and not r["aborted"] and r["outcome"]["contained"]
+        ]
         if not effective:
             return None
         # Cheapest first; then the one contained soonest; then the simplest (the order tried).
         order = {j.id: i for i, j in enumerate(self.jobs.values())}
-        return min(effective, key=lambda jr: (jr[1]["outcome"]["score_usd"], parse_clock(jr[1]["outcome"]["contained_at"]),
-                                              order[jr[0].id]))
+        return min(
+            effective,
+            key=lambda jr: (
+                jr[1]["outcome"]["score_usd"],
+                parse_clock(jr[1]["outcome"]["contained_at"]),
+                order[jr[0].id],
+            ),
+        )
 
     def _cf(self, key: str, kind: str, label: str, r: dict, score: float, note: str = "") -> Counterfactual:
         o = r["outcome"]
         issued = r.get("issued", [])
         mine = tuple((fmt_clock(c[0]), c[1]) for c in issued if len(c) == 2)
         steering = tuple((fmt_clock(c[0]), c[1]) for c in issued if len(c) > 2)
-        return Counterfactual(key, kind, label, o["loss_usd"], o["collateral_usd"], o["score_usd"], o["grade"],
-                              o["contained"], o["contained_at"], o["bankrupt"], round(o["score_usd"] - score, 2),
-                              mine, note, steering)
+        return Counterfactual(
+            key,
+            kind,
+            label,
+            o["loss_usd"],
+            o["collateral_usd"],
+            o["score_usd"],
+            o["grade"],
+            o["contained"],
+            o["contained_at"],
+            o["bankrupt"],
+            round(o["score_usd"] - score, 2),
+            mine,
+            note,
+            steering,
+        )
 
-    def _counterfactuals(self, score: float, effects: list[CommandEffect]) -> tuple[list[Counterfactual], list[Candidate]]:
+    def _counterfactuals(
+        self, score: float, effects: list[CommandEffect]
+    ) -> tuple[list[Counterfactual], list[Candidate]]:
         cfs: list[Counterfactual] = []
         cands = self._candidates()
         candidates = []
@@ -341,31 +443,55 @@ class Assembler:
                 continue
             issued = fmt_clock(j.meta["issued_t"])
             if r["aborted"]:
-                candidates.append(Candidate(j.label, issued, False, None, None, None,
-                                            "not contained once it had run: not effective"))
+                candidates.append(
+                    Candidate(j.label, issued, False, None, None, None, "not contained once it had run: not effective")
+                )
             else:
                 o = r["outcome"]
-                candidates.append(Candidate(j.label, issued, bool(o["contained"]), o["score_usd"], o["loss_usd"],
-                                            o["collateral_usd"], "" if o["contained"] else "not contained at the end"))
+                candidates.append(
+                    Candidate(
+                        j.label,
+                        issued,
+                        bool(o["contained"]),
+                        o["score_usd"],
+                        o["loss_usd"],
+                        o["collateral_usd"],
+                        "" if o["contained"] else "not contained at the end",
+                    )
+                )
         if cands and all(self.finished(j.id) for j, _ in cands):
             best = self._best_candidate()
             if best is not None:
                 j, r = best
                 vis = j.meta["visible"]
                 at = fmt_clock(vis["t"])
-                label = (f"Earliest effective containment: {j.label} at {at}" if not self.prefix else
-                         f"Earliest effective containment: your commands until {at}, then {j.label}")
-                cfs.append(self._cf("earliest", "earliest", label, r, score,
-                                    f"issued the moment the fault was visible ({vis['reason']})"))
+                label = (
+                    f"Earliest effective containment: {j.label} at {at}"
+                    if not self.prefix
+                    else f"Earliest effective containment: your commands until {at}, then {j.label}"
+                )
+                cfs.append(
+                    self._cf(
+                        "earliest",
+                        "earliest",
+                        label,
+                        r,
+                        score,
+                        f"issued the moment the fault was visible ({vis['reason']})",
+                    )
+                )
         for e in sorted(effects, key=lambda e: -e.cost_usd):
             if e.cost_usd > 0.005:
                 j = self.jobs[f"without:{e.seq}"]
                 what = f"{e.command} at {e.at}" if e.count == 1 else f"{e.command} \u00d7{e.count} from {e.at}"
-                cfs.append(self._cf(j.id, "without", j.label, self.results[j.id], score,
-                                    f"{what} cost {usd(e.cost_usd)}"))
+                cfs.append(
+                    self._cf(j.id, "without", j.label, self.results[j.id], score, f"{what} cost {usd(e.cost_usd)}")
+                )
         vis = self.visible()
-        for j in sorted((j for j in self.jobs.values() if j.kind == "earlier" and j.id in self.results),
-                        key=lambda j: j.meta["minutes"]):
+        for j in sorted(
+            (j for j in self.jobs.values() if j.kind == "earlier" and j.id in self.results),
+            key=lambda j: j.meta["minutes"],
+        ):
             note = ""
             if vis is not None and j.meta["first_to_t"] < vis["t"]:
                 note = f"moved to before the fault showed on screen ({fmt_clock(vis['t'])})"
@@ -388,32 +514,76 @@ class Assembler:
             TimelineEvent(spec.clock.open, fmt_clock(spec.clock.open), "clock", "The market opens"),
         ]
         ended = parse_clock(outcome["ended_at"])
-        ev.append(TimelineEvent(ended, outcome["ended_at"], "end",
-                                f"The drill ends: by {ENDED_BY.get(outcome['ended_by'], outcome['ended_by'])}"))
+        ev.append(
+            TimelineEvent(
+                ended,
+                outcome["ended_at"],
+                "end",
+                f"The drill ends: by {ENDED_BY.get(outcome['ended_by'], outcome['ended_by'])}",
+            )
+        )
         for t, p in facts.phases:
             ev.append(TimelineEvent(t, fmt_clock(t), "phase", _PHASE_TITLE.get(p, p.capitalize())))
         if trainee is not None:
             for m in trainee.get("messages", []):
                 if m["t"] <= ended:
-                    ev.append(TimelineEvent(m["t"], fmt_clock(m["t"]), m["kind"], m["subject"], m["body"],
-                                            sender=m["sender"], before_start=m["t"] < start, signal=m["signal"]))
+                    ev.append(
+                        TimelineEvent(
+                            m["t"],
+                            fmt_clock(m["t"]),
+                            m["kind"],
+                            m["subject"],
+                            m["body"],
+                            sender=m["sender"],
+                            before_start=m["t"] < start,
+                            signal=m["signal"],
+                        )
+                    )
             for a in trainee.get("alerts", []):
                 if a["t"] <= ended:
-                    ev.append(TimelineEvent(a["t"], fmt_clock(a["t"]), "alert", f"{a['id']}: {a['label']}", a["detail"],
-                                            status="acknowledged at " + fmt_clock(a["acked_t"]) if a["acked_t"] else "never acknowledged"))
-        texts = {a["seq"]: a["result"] for a in trainee["actions"]} if trainee else \
-            {r.get("seq"): r.get("result", "") for r in self.ctx.journal.results}
+                    ev.append(
+                        TimelineEvent(
+                            a["t"],
+                            fmt_clock(a["t"]),
+                            "alert",
+                            f"{a['id']}: {a['label']}",
+                            a["detail"],
+                            status="acknowledged at " + fmt_clock(a["acked_t"])
+                            if a["acked_t"]
+                            else "never acknowledged",
+                        )
+                    )
+        texts = (
+            {a["seq"]: a["result"] for a in trainee["actions"]}
+            if trainee
+            else {r.get("seq"): r.get("result", "") for r in self.ctx.journal.results}
+        )
         for c in facts.commands:
             by = c["by"]
-            ev.append(TimelineEvent(c["t"], fmt_clock(c["t"]), "facilitator" if by == plan.FACILITATOR else "command",
-                                    c["command"], texts.get(c["seq"]) or "", status=c["status"],
-                                    finished_at=fmt_clock(c["finished_t"]) if c["finished_t"] is not None else None, by=by))
+            ev.append(
+                TimelineEvent(
+                    c["t"],
+                    fmt_clock(c["t"]),
+                    "facilitator" if by == plan.FACILITATOR else "command",
+                    c["command"],
+                    texts.get(c["seq"]) or "",
+                    status=c["status"],
+                    finished_at=fmt_clock(c["finished_t"]) if c["finished_t"] is not None else None,
+                    by=by,
+                )
+            )
         ev.sort(key=lambda e: (e.t, _RANK.get(e.kind, 9)))
         return tuple(ev)
 
 
-def stream(journal: str | Path, *, session=None, runner: Runner | None = None, workers: int = DEFAULT_WORKERS,
-           cache: bool | Cache = True) -> Iterator[Debrief]:
+def stream(
+    journal: str | Path,
+    *,
+    session=None,
+    runner: Runner | None = None,
+    workers: int = DEFAULT_WORKERS,
+    cache: bool | Cache = True,
+) -> Iterator[Debrief]:
     """Yield the debrief of `journal` as it fills in: the first at once (the journal, the scenario's
     lessons and whatever the cache holds), then one more each time a re-simulation finishes. The
     last has `complete` True. `total` can grow while the plan unfolds (the containment moves are

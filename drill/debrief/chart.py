@@ -75,17 +75,23 @@ def svg(d: Debrief, title: bool = True) -> str:
     def Y(v: float) -> float:
         return MARGIN_T + PLOT_H - v / ymax * PLOT_H
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
-           f'role="img" aria-labelledby="chart-title chart-desc" font-family="DejaVu Sans, Verdana, Arial, sans-serif" font-size="13">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
+        f'role="img" aria-labelledby="chart-title chart-desc" font-family="DejaVu Sans, Verdana, Arial, sans-serif" font-size="13">'
+    ]
     out.append(f'<title id="chart-title">Loss over time: {escape(d.title)}</title>')
     trainee = next((s for s in d.curves if s.kind == "trainee"), None)
     final = f"; your drill ended at a loss of {usd(trainee.points[-1][1])}" if trainee and trainee.points else ""
-    out.append(f'<desc id="chart-desc">Trading loss from {fmt_clock(x0)} to {fmt_clock(x1)} ({d.clock_zone}) for your drill '
-               f'and {len(d.curves) - (1 if trainee else 0)} counterfactuals{escape(final)}.</desc>')
+    out.append(
+        f'<desc id="chart-desc">Trading loss from {fmt_clock(x0)} to {fmt_clock(x1)} ({d.clock_zone}) for your drill '
+        f"and {len(d.curves) - (1 if trainee else 0)} counterfactuals{escape(final)}.</desc>"
+    )
     out.append(f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>')
     if title:
-        out.append(f'<text x="{MARGIN_L}" y="20" font-size="16" font-weight="bold" fill="#222">Loss over time '
-                   f'<tspan font-weight="normal" fill="#555">({escape(d.clock_zone)}, sim clock)</tspan></text>')
+        out.append(
+            f'<text x="{MARGIN_L}" y="20" font-size="16" font-weight="bold" fill="#222">Loss over time '
+            f'<tspan font-weight="normal" fill="#555">({escape(d.clock_zone)}, sim clock)</tspan></text>'
+        )
     # Grid and y axis.
     for i in range(6):
         v = ymax * i / 5
@@ -100,22 +106,32 @@ def svg(d: Debrief, title: bool = True) -> str:
         x = X(t)
         out.append(f'<line x1="{x:.1f}" y1="{MARGIN_T}" x2="{x:.1f}" y2="{MARGIN_T + PLOT_H}" stroke="#f0f0f0"/>')
         anchor = "end" if x > WIDTH - MARGIN_R - 20 else "middle"  # the last label stays inside
-        out.append(f'<text x="{x:.1f}" y="{MARGIN_T + PLOT_H + 18}" text-anchor="{anchor}" fill="#444">{fmt_clock(t)[:5]}</text>')
+        out.append(
+            f'<text x="{x:.1f}" y="{MARGIN_T + PLOT_H + 18}" text-anchor="{anchor}" fill="#444">{fmt_clock(t)[:5]}</text>'
+        )
         t += step * 60_000
-    out.append(f'<line x1="{MARGIN_L}" y1="{MARGIN_T + PLOT_H}" x2="{WIDTH - MARGIN_R}" y2="{MARGIN_T + PLOT_H}" stroke="#888"/>')
+    out.append(
+        f'<line x1="{MARGIN_L}" y1="{MARGIN_T + PLOT_H}" x2="{WIDTH - MARGIN_R}" y2="{MARGIN_T + PLOT_H}" stroke="#888"/>'
+    )
     out.append(f'<line x1="{MARGIN_L}" y1="{MARGIN_T}" x2="{MARGIN_L}" y2="{MARGIN_T + PLOT_H}" stroke="#888"/>')
     # The open.
     if x0 < d.open_t < x1:
         x = X(d.open_t)
-        out.append(f'<line x1="{x:.1f}" y1="{MARGIN_T}" x2="{x:.1f}" y2="{MARGIN_T + PLOT_H}" stroke="#555" stroke-dasharray="3 3"/>')
+        out.append(
+            f'<line x1="{x:.1f}" y1="{MARGIN_T}" x2="{x:.1f}" y2="{MARGIN_T + PLOT_H}" stroke="#555" stroke-dasharray="3 3"/>'
+        )
         out.append(f'<text x="{x + 4:.1f}" y="{MARGIN_T + PLOT_H - 6}" fill="#555" font-size="12">market opens</text>')
     if show_capital:
         y = Y(capital)
-        out.append(f'<line x1="{MARGIN_L}" y1="{y:.1f}" x2="{WIDTH - MARGIN_R}" y2="{y:.1f}" stroke="#8b0000" '
-                   f'stroke-dasharray="10 4" stroke-width="1.2"/>')
+        out.append(
+            f'<line x1="{MARGIN_L}" y1="{y:.1f}" x2="{WIDTH - MARGIN_R}" y2="{y:.1f}" stroke="#8b0000" '
+            f'stroke-dasharray="10 4" stroke-width="1.2"/>'
+        )
         # Labelled at the left, before the open, where no curve has left $0 yet.
-        out.append(f'<text x="{MARGIN_L + 6}" y="{y - 5:.1f}" fill="#8b0000" font-size="12">'
-                   f'firm\u2019s capital {usd(capital)}: bankrupt above</text>')
+        out.append(
+            f'<text x="{MARGIN_L + 6}" y="{y - 5:.1f}" fill="#8b0000" font-size="12">'
+            f"firm\u2019s capital {usd(capital)}: bankrupt above</text>"
+        )
     # The trainee's commands: a numbered tick along the top and a faint line down.
     last_x, level = -1e9, 0
     for i, m in enumerate(d.markers, 1):
@@ -125,11 +141,13 @@ def svg(d: Debrief, title: bool = True) -> str:
         level = (level + 1) % 3 if x - last_x < 14 else 0  # numbers of close commands stack upwards
         last_x = x
         colour = "#b8860b" if m.status == "refused" else "#333"
-        out.append(f'<g class="marker"><title>{i}. {m.at} {escape(m.command)} ({escape(m.status)})</title>'
-                   f'<line x1="{x:.1f}" y1="{MARGIN_T + 10}" x2="{x:.1f}" y2="{MARGIN_T + PLOT_H}" stroke="{colour}" '
-                   f'stroke-opacity="0.35" stroke-dasharray="1 3"/>'
-                   f'<path d="M{x - 5:.1f},{MARGIN_T - 2} L{x + 5:.1f},{MARGIN_T - 2} L{x:.1f},{MARGIN_T + 7} Z" fill="{colour}"/>'
-                   f'<text x="{x:.1f}" y="{MARGIN_T - 6 - 11 * level}" text-anchor="middle" font-size="11" fill="{colour}">{i}</text></g>')
+        out.append(
+            f'<g class="marker"><title>{i}. {m.at} {escape(m.command)} ({escape(m.status)})</title>'
+            f'<line x1="{x:.1f}" y1="{MARGIN_T + 10}" x2="{x:.1f}" y2="{MARGIN_T + PLOT_H}" stroke="{colour}" '
+            f'stroke-opacity="0.35" stroke-dasharray="1 3"/>'
+            f'<path d="M{x - 5:.1f},{MARGIN_T - 2} L{x + 5:.1f},{MARGIN_T - 2} L{x:.1f},{MARGIN_T + 7} Z" fill="{colour}"/>'
+            f'<text x="{x:.1f}" y="{MARGIN_T - 6 - 11 * level}" text-anchor="middle" font-size="11" fill="{colour}">{i}</text></g>'
+        )
     # Curves: counterfactuals first, the trainee's on top.
     for s in sorted(d.curves, key=lambda s: s.kind == "trainee"):
         if not s.points:
@@ -138,16 +156,20 @@ def svg(d: Debrief, title: bool = True) -> str:
         width = 3.2 if s.kind == "trainee" else 2
         dash = DASH.get(s.kind, "")
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(f'<polyline class="series series-{escape(s.kind)}" fill="none" stroke="{cols[s.key]}" stroke-width="{width}" '
-                   f'stroke-linejoin="round"{dash_attr} points="{pts}"><title>{escape(s.label)}</title></polyline>')
+        out.append(
+            f'<polyline class="series series-{escape(s.kind)}" fill="none" stroke="{cols[s.key]}" stroke-width="{width}" '
+            f'stroke-linejoin="round"{dash_attr} points="{pts}"><title>{escape(s.label)}</title></polyline>'
+        )
     for s in d.curves:
         if s.key in clipped:
             t_out = next(t for t, v in s.points if v > ymax)
             x = min(X(t_out), WIDTH - MARGIN_R - 4)
             anchor = "end" if x > WIDTH - MARGIN_R - 240 else "start"
-            out.append(f'<text x="{x + (-4 if anchor == "end" else 4):.1f}" y="{MARGIN_T + 14}" text-anchor="{anchor}" '
-                       f'font-size="12" fill="{cols[s.key]}">\u2191 off the chart: {escape(s.label.split(":")[0])} '
-                       f'reaches {usd(_peak(s))}</text>')
+            out.append(
+                f'<text x="{x + (-4 if anchor == "end" else 4):.1f}" y="{MARGIN_T + 14}" text-anchor="{anchor}" '
+                f'font-size="12" fill="{cols[s.key]}">\u2191 off the chart: {escape(s.label.split(":")[0])} '
+                f"reaches {usd(_peak(s))}</text>"
+            )
     # Legend, one row per series, with the final loss.
     y = MARGIN_T + PLOT_H + AXIS_H
     for s in d.curves:
@@ -155,18 +177,28 @@ def svg(d: Debrief, title: bool = True) -> str:
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         width = 3.2 if s.kind == "trainee" else 2
         last = s.points[-1][1] if s.points else 0.0
-        out.append(f'<line x1="{MARGIN_L}" y1="{y - 4}" x2="{MARGIN_L + 34}" y2="{y - 4}" stroke="{cols[s.key]}" '
-                   f'stroke-width="{width}"{dash_attr}/>')
-        out.append(f'<text x="{MARGIN_L + 44}" y="{y}" fill="#222">{escape(s.label)} '
-                   f'<tspan fill="#555">\u2014 loss {usd(last)}</tspan></text>')
+        out.append(
+            f'<line x1="{MARGIN_L}" y1="{y - 4}" x2="{MARGIN_L + 34}" y2="{y - 4}" stroke="{cols[s.key]}" '
+            f'stroke-width="{width}"{dash_attr}/>'
+        )
+        out.append(
+            f'<text x="{MARGIN_L + 44}" y="{y}" fill="#222">{escape(s.label)} '
+            f'<tspan fill="#555">\u2014 loss {usd(last)}</tspan></text>'
+        )
         y += LEGEND_ROW
     if show_capital:
-        out.append(f'<line x1="{MARGIN_L}" y1="{y - 4}" x2="{MARGIN_L + 34}" y2="{y - 4}" stroke="#8b0000" stroke-dasharray="10 4"/>')
-        out.append(f'<text x="{MARGIN_L + 44}" y="{y}" fill="#222">the firm\u2019s capital: the firm is bankrupt above it</text>')
+        out.append(
+            f'<line x1="{MARGIN_L}" y1="{y - 4}" x2="{MARGIN_L + 34}" y2="{y - 4}" stroke="#8b0000" stroke-dasharray="10 4"/>'
+        )
+        out.append(
+            f'<text x="{MARGIN_L + 44}" y="{y}" fill="#222">the firm\u2019s capital: the firm is bankrupt above it</text>'
+        )
         y += LEGEND_ROW
     if d.markers:
         x = MARGIN_L + 17
         out.append(f'<path d="M{x - 5},{y - 10} L{x + 5},{y - 10} L{x},{y - 1} Z" fill="#333"/>')
-        out.append(f'<text x="{MARGIN_L + 44}" y="{y}" fill="#222">your commands, numbered in the order you gave them</text>')
+        out.append(
+            f'<text x="{MARGIN_L + 44}" y="{y}" fill="#222">your commands, numbered in the order you gave them</text>'
+        )
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -45,13 +45,21 @@ def timeline_rows(d: Debrief) -> list[Row]:
             waiting[key].append(e)
     for key in order:  # what was already in the inbox when the trainee's clock started
         es = waiting[key]
-        rows.append(Row(es[0].at, es[-1].at if len(es) > 1 else None, es[0].kind, es[0].title, es[0].detail, len(es), es[0]))
+        rows.append(
+            Row(es[0].at, es[-1].at if len(es) > 1 else None, es[0].kind, es[0].title, es[0].detail, len(es), es[0])
+        )
     for e in d.timeline:
         if e.kind in ("email", "call") and e.before_start:
             continue
         last = rows[-1] if rows else None
-        if (last is not None and e.kind in ("email", "call") and last.kind == e.kind and last.title == e.title
-                and last.event.sender == e.sender and not last.event.before_start):
+        if (
+            last is not None
+            and e.kind in ("email", "call")
+            and last.kind == e.kind
+            and last.title == e.title
+            and last.event.sender == e.sender
+            and not last.event.before_start
+        ):
             rows[-1] = Row(last.at, e.at, last.kind, last.title, last.detail, last.count + 1, last.event)
             continue
         rows.append(Row(e.at, None, e.kind, e.title, e.detail, 1, e))
@@ -75,7 +83,11 @@ def card_rows(d: Debrief) -> list[tuple[str, str]]:
     rows = [
         ("Grade", c.grade),
         ("Score", f"{usd(c.score_usd)} (loss + collateral)"),
-        ("Loss", usd(c.loss_usd) + (f": BANKRUPT, more than the firm's capital of {usd(c.capital_usd)}" if c.bankrupt else "")),
+        (
+            "Loss",
+            usd(c.loss_usd)
+            + (f": BANKRUPT, more than the firm's capital of {usd(c.capital_usd)}" if c.bankrupt else ""),
+        ),
         ("Collateral", f"{usd(c.collateral_usd)} of healthy business switched off"),
         *c.story,  # each time once, counted from the fault
     ]
@@ -85,9 +97,19 @@ def card_rows(d: Debrief) -> list[tuple[str, str]]:
     if c.historical is not None:
         rows.append(("The real incident", usd(c.historical.loss_usd)))
     if c.historical_play is not None:
-        rows.append(("Historical play, re-simulated", f"loss {usd(c.historical_play.loss_usd)}, score {usd(c.historical_play.score_usd)}, grade {c.historical_play.grade}"))
+        rows.append(
+            (
+                "Historical play, re-simulated",
+                f"loss {usd(c.historical_play.loss_usd)}, score {usd(c.historical_play.score_usd)}, grade {c.historical_play.grade}",
+            )
+        )
     if c.best_play is not None:
-        rows.append(("Best play, same seed", f"loss {usd(c.best_play.loss_usd)}, score {usd(c.best_play.score_usd)}, grade {c.best_play.grade}"))
+        rows.append(
+            (
+                "Best play, same seed",
+                f"loss {usd(c.best_play.loss_usd)}, score {usd(c.best_play.score_usd)}, grade {c.best_play.grade}",
+            )
+        )
     return rows
 
 
@@ -119,13 +141,20 @@ def _cell(text: str) -> str:
 
 def to_markdown(d: Debrief, chart_ref: str) -> str:
     c = d.card
-    out = [f"# Debrief: {_md(d.title)}", "",
-           f"*{_md(d.difficulty)} difficulty \u00b7 seed {d.seed} \u00b7 journal {_code(d.journal)} \u00b7 times are the "
-           f"scenario's clock ({d.clock_zone})*", ""]
+    out = [
+        f"# Debrief: {_md(d.title)}",
+        "",
+        f"*{_md(d.difficulty)} difficulty \u00b7 seed {d.seed} \u00b7 journal {_code(d.journal)} \u00b7 times are the "
+        f"scenario's clock ({d.clock_zone})*",
+        "",
+    ]
     for w in d.warnings:
         out += [f"> **Warning:** {_md(w)}", ""]
-    headline = (f"**Grade {c.grade}**: the drill cost **{usd(c.score_usd)}**"
-                + (" and the firm went bankrupt" if c.bankrupt else "") + ". ")
+    headline = (
+        f"**Grade {c.grade}**: the drill cost **{usd(c.score_usd)}**"
+        + (" and the firm went bankrupt" if c.bankrupt else "")
+        + ". "
+    )
     if c.best_play is not None:
         headline += f"The best play for this seed costs {usd(c.best_play.score_usd)}. "
     if c.historical is not None:
@@ -143,29 +172,43 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         out += ["The facilitator's commands (replayed as the facilitator's in every re-simulation, never edited):", ""]
         out += [f"- {m.at} {_code(m.command)}" for m in d.steering]
         out.append("")
-    out += ["## What it would have cost", "",
-            "Each line is a re-simulation of your journal, edited (rules in the project's docs/debrief.md).", "",
-            "| Counterfactual | Loss | Collateral | Score | Against yours | Contained |",
-            "| --- | ---: | ---: | ---: | ---: | --- |",
-            f"| **Your drill** | {usd(c.loss_usd)} | {usd(c.collateral_usd)} | {usd(c.score_usd)} | | "
-            f"{c.contained_at or 'never'} |"]
+    out += [
+        "## What it would have cost",
+        "",
+        "Each line is a re-simulation of your journal, edited (rules in the project's docs/debrief.md).",
+        "",
+        "| Counterfactual | Loss | Collateral | Score | Against yours | Contained |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+        f"| **Your drill** | {usd(c.loss_usd)} | {usd(c.collateral_usd)} | {usd(c.score_usd)} | | "
+        f"{c.contained_at or 'never'} |",
+    ]
     for cf in d.counterfactuals:
         label = cf.label + (f" ({cf.note})" if cf.note and cf.kind in ("without", "earlier") else "")
-        out.append(f"| {_cell(label)} | {usd(cf.loss_usd)} | {usd(cf.collateral_usd)} | {usd(cf.score_usd)} | "
-                   f"{usd_delta(cf.delta_usd)} | {cf.contained_at or 'never'} |")
+        out.append(
+            f"| {_cell(label)} | {usd(cf.loss_usd)} | {usd(cf.collateral_usd)} | {usd(cf.score_usd)} | "
+            f"{usd_delta(cf.delta_usd)} | {cf.contained_at or 'never'} |"
+        )
     out.append("")
     if d.candidates:
         when = next((x.issued_at for x in d.candidates if x.issued_at), None)
         out += [f"Containment moves tried at the first moment the fault was visible ({when or 'never'}):", ""]
         for x in d.candidates:
-            verdict = (f"contains; score {usd(x.score_usd)}" if x.effective else x.note or "not effective")
+            verdict = f"contains; score {usd(x.score_usd)}" if x.effective else x.note or "not effective"
             out.append(f"- {_code(x.move)}: {_md(verdict)}")
         out.append("")
     if d.command_effects:
-        out += ["What each of your commands that could change the market was worth (score without it, against yours):", ""]
+        out += [
+            "What each of your commands that could change the market was worth (score without it, against yours):",
+            "",
+        ]
         for effect in d.command_effects:
-            verdict = (f"made it worse by {usd(effect.cost_usd)}" if effect.cost_usd > 0.5 else
-                       f"saved {usd(-effect.cost_usd)}" if effect.cost_usd < -0.5 else "made no difference")
+            verdict = (
+                f"made it worse by {usd(effect.cost_usd)}"
+                if effect.cost_usd > 0.5
+                else f"saved {usd(-effect.cost_usd)}"
+                if effect.cost_usd < -0.5
+                else "made no difference"
+            )
             out.append(f"- {effect.at} {_code(effect.command)}{_times(effect)}: {verdict}")
         out.append("")
     out += [f"*{_md(n)}*" for n in d.notes] + ([""] if d.notes else [])
@@ -174,9 +217,15 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
     out += ["## After-action review", ""]
     for lesson in d.lessons:
         mark = "Keep" if lesson.verdict == "keep" else "Change"
-        out += [f"### {mark}: {_md(lesson.title)}", "", f"- **Expected:** {_md(lesson.expected)}",
-                f"- **What happened:** {_md(lesson.happened)}", f"- **Why it matters:** {_md(lesson.why)}",
-                f"- **{mark}:** {_md(lesson.advice)}", ""]
+        out += [
+            f"### {mark}: {_md(lesson.title)}",
+            "",
+            f"- **Expected:** {_md(lesson.expected)}",
+            f"- **What happened:** {_md(lesson.happened)}",
+            f"- **Why it matters:** {_md(lesson.why)}",
+            f"- **{mark}:** {_md(lesson.advice)}",
+            "",
+        ]
     out += ["## Timeline", ""]
     for r in timeline_rows(d):
         e = r.event
@@ -191,7 +240,10 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
                 fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", r.detail)), default=0))
                 out += ["", f"  {fence}"] + [f"  {ln}" for ln in lines] + [f"  {fence}", ""]
         elif r.kind == "facilitator":
-            out.append(f"- `{r.at}` facilitator: {_code(r.title)}" + (f": {_md(_first_line(r.detail))}" if r.detail.strip() else ""))
+            out.append(
+                f"- `{r.at}` facilitator: {_code(r.title)}"
+                + (f": {_md(_first_line(r.detail))}" if r.detail.strip() else "")
+            )
         elif r.kind in ("email", "call"):
             many = f"{r.count} \u00d7 " if r.count > 1 else ""
             where = " (waiting when your clock started)" if e.before_start else ""
@@ -273,84 +325,123 @@ def _delta_html(x: float | None) -> str:
 def to_html(d: Debrief) -> str:
     c = d.card
     cols = colours(d)
-    p = ['<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
-         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-         f'<title>Debrief: {_e(d.title)}</title>', f'<style>{CSS}</style>', '</head>', '<body>', '<main>']
-    p.append(f'<h1>Debrief: {_e(d.title)}</h1>')
-    p.append(f'<p class="sub">{_e(d.difficulty)} difficulty \u00b7 seed {d.seed} \u00b7 times are the scenario\u2019s clock '
-             f'({_e(d.clock_zone)}) \u00b7 journal <code>{_e(d.journal)}</code></p>')
+    p = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Debrief: {_e(d.title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+    ]
+    p.append(f"<h1>Debrief: {_e(d.title)}</h1>")
+    p.append(
+        f'<p class="sub">{_e(d.difficulty)} difficulty \u00b7 seed {d.seed} \u00b7 times are the scenario\u2019s clock '
+        f"({_e(d.clock_zone)}) \u00b7 journal <code>{_e(d.journal)}</code></p>"
+    )
     for w in d.warnings:
         p.append(f'<div class="warn"><strong>Warning:</strong> {_e(w)}</div>')
     if d.pending:
         p.append(f'<div class="warn">Still computing: {_e("; ".join(d.pending))}</div>')
     # The hero: the grade and the headline figures, big enough for the back of the room.
-    figs = [("Score", usd(c.score_usd), c.score_usd > 0), ("Loss", usd(c.loss_usd), c.loss_usd > 0),
-            ("Collateral", usd(c.collateral_usd), False),
-            ("Contained", c.contained_at or "never", not c.contained),
-            ("Real incident", usd(c.historical.loss_usd) if c.historical else "n/a", False),
-            ("Best play", usd(c.best_play.score_usd) if c.best_play else "\u2026", False)]
+    figs = [
+        ("Score", usd(c.score_usd), c.score_usd > 0),
+        ("Loss", usd(c.loss_usd), c.loss_usd > 0),
+        ("Collateral", usd(c.collateral_usd), False),
+        ("Contained", c.contained_at or "never", not c.contained),
+        ("Real incident", usd(c.historical.loss_usd) if c.historical else "n/a", False),
+        ("Best play", usd(c.best_play.score_usd) if c.best_play else "\u2026", False),
+    ]
     p.append('<section class="hero">')
-    p.append(f'<div class="grade g-{_e(c.grade)}" aria-label="grade {_e(c.grade)}">{_e(c.grade)}</div><div class="figs">')
+    p.append(
+        f'<div class="grade g-{_e(c.grade)}" aria-label="grade {_e(c.grade)}">{_e(c.grade)}</div><div class="figs">'
+    )
     for k, v, bad in figs:
-        p.append(f'<div class="fig{" bad" if bad else ""}"><div class="k">{_e(k)}</div><div class="v">{_e(v)}</div></div>')
-    p.append('</div></section>')
+        p.append(
+            f'<div class="fig{" bad" if bad else ""}"><div class="k">{_e(k)}</div><div class="v">{_e(v)}</div></div>'
+        )
+    p.append("</div></section>")
     if c.bankrupt:
-        p.append(f'<div class="warn"><strong>Bankrupt:</strong> the loss is more than the firm\u2019s capital of {_e(usd(c.capital_usd))}.</div>')
+        p.append(
+            f'<div class="warn"><strong>Bankrupt:</strong> the loss is more than the firm\u2019s capital of {_e(usd(c.capital_usd))}.</div>'
+        )
     p.append('<h2>Score card</h2><table class="card">')
     for k, v in card_rows(d):
         p.append(f'<tr><th scope="row">{_e(k)}</th><td>{_e(v).replace("`", "")}</td></tr>')
-    p.append('</table>')
-    p.append('<h2>Loss over time</h2>')
+    p.append("</table>")
+    p.append("<h2>Loss over time</h2>")
     p.append(f'<figure class="chart">{svg(d, title=False)}</figure>')
     if d.markers:
         p.append('<ol class="marks">')
         for m in d.markers:
-            p.append(f'<li><code>{_e(m.at)}</code> <code>{_e(m.command)}</code> ({_e(m.status)})</li>')
-        p.append('</ol>')
+            p.append(f"<li><code>{_e(m.at)}</code> <code>{_e(m.command)}</code> ({_e(m.status)})</li>")
+        p.append("</ol>")
     if d.steering:
-        p.append('<p>The facilitator\u2019s commands, replayed as the facilitator\u2019s in every re-simulation and never '
-                 'edited:</p><ul class="steering">')
+        p.append(
+            "<p>The facilitator\u2019s commands, replayed as the facilitator\u2019s in every re-simulation and never "
+            'edited:</p><ul class="steering">'
+        )
         for m in d.steering:
-            p.append(f'<li><code>{_e(m.at)}</code> <code>{_e(m.command)}</code></li>')
-        p.append('</ul>')
-    p.append('<h2>What it would have cost</h2>')
-    p.append('<p>Each row is a re-simulation of your journal, edited: the same market, the same seed.</p>')
-    p.append('<table class="cf"><thead><tr><th>Counterfactual</th><th class="num">Loss</th><th class="num">Collateral</th>'
-             '<th class="num">Score</th><th class="num">Against yours</th><th>Contained</th></tr></thead><tbody>')
+            p.append(f"<li><code>{_e(m.at)}</code> <code>{_e(m.command)}</code></li>")
+        p.append("</ul>")
+    p.append("<h2>What it would have cost</h2>")
+    p.append("<p>Each row is a re-simulation of your journal, edited: the same market, the same seed.</p>")
+    p.append(
+        '<table class="cf"><thead><tr><th>Counterfactual</th><th class="num">Loss</th><th class="num">Collateral</th>'
+        '<th class="num">Score</th><th class="num">Against yours</th><th>Contained</th></tr></thead><tbody>'
+    )
     you = cols.get("trainee", "#d62728")
-    p.append(f'<tr class="you"><td><span class="swatch" style="border-color:{you}"></span>Your drill</td>'
-             f'<td class="num">{_e(usd(c.loss_usd))}</td><td class="num">{_e(usd(c.collateral_usd))}</td>'
-             f'<td class="num">{_e(usd(c.score_usd))}</td><td class="num"></td><td>{_e(c.contained_at or "never")}</td></tr>')
+    p.append(
+        f'<tr class="you"><td><span class="swatch" style="border-color:{you}"></span>Your drill</td>'
+        f'<td class="num">{_e(usd(c.loss_usd))}</td><td class="num">{_e(usd(c.collateral_usd))}</td>'
+        f'<td class="num">{_e(usd(c.score_usd))}</td><td class="num"></td><td>{_e(c.contained_at or "never")}</td></tr>'
+    )
     for cf in d.counterfactuals:
         sw = cols.get(cf.key)
         swatch = f'<span class="swatch" style="border-color:{sw}"></span>' if sw else ""
-        note = f'<br><small>{_e(cf.note)}</small>' if cf.note else ""
-        p.append(f'<tr><td>{swatch}{_e(cf.label)}{note}</td><td class="num">{_e(usd(cf.loss_usd))}</td>'
-                 f'<td class="num">{_e(usd(cf.collateral_usd))}</td><td class="num">{_e(usd(cf.score_usd))}</td>'
-                 f'<td class="num">{_delta_html(cf.delta_usd)}</td><td>{_e(cf.contained_at or "never")}</td></tr>')
-    p.append('</tbody></table>')
+        note = f"<br><small>{_e(cf.note)}</small>" if cf.note else ""
+        p.append(
+            f'<tr><td>{swatch}{_e(cf.label)}{note}</td><td class="num">{_e(usd(cf.loss_usd))}</td>'
+            f'<td class="num">{_e(usd(cf.collateral_usd))}</td><td class="num">{_e(usd(cf.score_usd))}</td>'
+            f'<td class="num">{_delta_html(cf.delta_usd)}</td><td>{_e(cf.contained_at or "never")}</td></tr>'
+        )
+    p.append("</tbody></table>")
     if d.candidates:
         when = next((x.issued_at for x in d.candidates if x.issued_at), None)
-        p.append(f'<details><summary>Containment moves tried at {_e(when or "never")}, the first moment the fault was visible</summary><ul>')
+        p.append(
+            f"<details><summary>Containment moves tried at {_e(when or 'never')}, the first moment the fault was visible</summary><ul>"
+        )
         for x in d.candidates:
             verdict = f"contains; score {usd(x.score_usd)}" if x.effective else (x.note or "not effective")
-            p.append(f'<li><code>{_e(x.move)}</code>: {_e(verdict)}</li>')
-        p.append('</ul></details>')
+            p.append(f"<li><code>{_e(x.move)}</code>: {_e(verdict)}</li>")
+        p.append("</ul></details>")
     if d.command_effects:
-        p.append('<details open><summary>What each of your commands was worth</summary><ul>')
+        p.append("<details open><summary>What each of your commands was worth</summary><ul>")
         for effect in d.command_effects:
-            verdict = (f'<span class="worse">made it worse by {_e(usd(effect.cost_usd))}</span>' if effect.cost_usd > 0.5 else
-                       f'<span class="better">saved {_e(usd(-effect.cost_usd))}</span>' if effect.cost_usd < -0.5 else "made no difference")
-            p.append(f'<li><code>{_e(effect.at)}</code> <code>{_e(effect.command)}</code>{_e(_times(effect))}: {verdict}</li>')
-        p.append('</ul></details>')
+            verdict = (
+                f'<span class="worse">made it worse by {_e(usd(effect.cost_usd))}</span>'
+                if effect.cost_usd > 0.5
+                else f'<span class="better">saved {_e(usd(-effect.cost_usd))}</span>'
+                if effect.cost_usd < -0.5
+                else "made no difference"
+            )
+            p.append(
+                f"<li><code>{_e(effect.at)}</code> <code>{_e(effect.command)}</code>{_e(_times(effect))}: {verdict}</li>"
+            )
+        p.append("</ul></details>")
     for n in d.notes:
-        p.append(f'<p><small>{_e(n)}</small></p>')
-    p.append('<h2>After-action review</h2>')
+        p.append(f"<p><small>{_e(n)}</small></p>")
+    p.append("<h2>After-action review</h2>")
     for lesson in d.lessons:
-        p.append(f'<div class="lesson {_e(lesson.verdict)}"><span class="tag">{_e(lesson.verdict)}</span><h3>{_e(lesson.title)}</h3><dl>'
-                 f'<dt>Expected</dt><dd>{_e(lesson.expected)}</dd><dt>What happened</dt><dd>{_e(lesson.happened).replace("`", "")}</dd>'
-                 f'<dt>Why it matters</dt><dd>{_e(lesson.why)}</dd><dt>{"Keep" if lesson.verdict == "keep" else "Change"}</dt>'
-                 f'<dd>{_e(lesson.advice)}</dd></dl></div>')
+        p.append(
+            f'<div class="lesson {_e(lesson.verdict)}"><span class="tag">{_e(lesson.verdict)}</span><h3>{_e(lesson.title)}</h3><dl>'
+            f"<dt>Expected</dt><dd>{_e(lesson.expected)}</dd><dt>What happened</dt><dd>{_e(lesson.happened).replace('`', '')}</dd>"
+            f"<dt>Why it matters</dt><dd>{_e(lesson.why)}</dd><dt>{'Keep' if lesson.verdict == 'keep' else 'Change'}</dt>"
+            f"<dd>{_e(lesson.advice)}</dd></dl></div>"
+        )
     p.append('<h2>Timeline</h2><table class="tl"><tbody>')
     for r in timeline_rows(d):
         e = r.event
@@ -359,26 +450,34 @@ def to_html(d: Debrief) -> str:
             fin = f" at {e.finished_at}" if e.finished_at and e.finished_at != r.at else ""
             body = f'{_e(r.title)} <span class="tag-k">{_e(e.status or "")}{_e(fin)}</span>'
             if len(lines) == 1:
-                body += f'<br><span>{_e(lines[0])}</span>'
+                body += f"<br><span>{_e(lines[0])}</span>"
             elif lines:
-                body += f'<details><summary>{_e(lines[0])}</summary><pre>{_e(chr(10).join(lines))}</pre></details>'
+                body += f"<details><summary>{_e(lines[0])}</summary><pre>{_e(chr(10).join(lines))}</pre></details>"
             p.append(f'<tr class="command"><td class="t">{_e(r.at)}</td><td class="what">{body}</td></tr>')
         elif r.kind in ("email", "call"):
             many = f"{r.count} \u00d7 " if r.count > 1 else ""
             where = " \u00b7 waiting when your clock started" if e.before_start else ""
             sig = ' <span class="signal">pointed at the fault</span>' if e.signal else ""
-            p.append(f'<tr class="msg"><td class="t">{_e(_when(r))}</td><td><span class="tag-k">{_e(r.kind)}</span>'
-                     f'{_e(many)}<strong>{_e(e.sender)}</strong>: \u201c{_e(r.title)}\u201d{_e(where)}{sig}</td></tr>')
+            p.append(
+                f'<tr class="msg"><td class="t">{_e(_when(r))}</td><td><span class="tag-k">{_e(r.kind)}</span>'
+                f"{_e(many)}<strong>{_e(e.sender)}</strong>: \u201c{_e(r.title)}\u201d{_e(where)}{sig}</td></tr>"
+            )
         elif r.kind == "alert":
-            p.append(f'<tr class="alert"><td class="t">{_e(r.at)}</td><td><span class="tag-k">alert</span>{_e(r.title)} '
-                     f'({_e(e.status)})</td></tr>')
+            p.append(
+                f'<tr class="alert"><td class="t">{_e(r.at)}</td><td><span class="tag-k">alert</span>{_e(r.title)} '
+                f"({_e(e.status)})</td></tr>"
+            )
         elif r.kind == "facilitator":
-            p.append(f'<tr class="facilitator"><td class="t">{_e(r.at)}</td><td><span class="tag-k">facilitator</span>'
-                     f'<code>{_e(r.title)}</code> {_e(_first_line(r.detail))}</td></tr>')
+            p.append(
+                f'<tr class="facilitator"><td class="t">{_e(r.at)}</td><td><span class="tag-k">facilitator</span>'
+                f"<code>{_e(r.title)}</code> {_e(_first_line(r.detail))}</td></tr>"
+            )
         else:
             p.append(f'<tr class="{_e(r.kind)}"><td class="t">{_e(r.at)}</td><td>{_e(r.title)}</td></tr>')
-    p.append('</tbody></table>')
-    p.append(f'<footer>Generated by drill {_e(__version__)} from <code>{_e(d.journal)}</code>. Every counterfactual is a '
-             f're-simulation of the journal, edited; rules in the project\u2019s docs/debrief.md.</footer>')
-    p += ['</main>', '</body>', '</html>']
+    p.append("</tbody></table>")
+    p.append(
+        f"<footer>Generated by drill {_e(__version__)} from <code>{_e(d.journal)}</code>. Every counterfactual is a "
+        f"re-simulation of the journal, edited; rules in the project\u2019s docs/debrief.md.</footer>"
+    )
+    p += ["</main>", "</body>", "</html>"]
     return "\n".join(p) + "\n"

@@ -19,8 +19,14 @@ def _either(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
-def review(sc: LoadedScenario, seed: int, commands: list[dict], outcome: dict, phases: list[tuple[int, str]],
-           cost_of: dict[int, float]) -> tuple[LessonReview, ...]:
+def review(
+    sc: LoadedScenario,
+    seed: int,
+    commands: list[dict],
+    outcome: dict,
+    phases: list[tuple[int, str]],
+    cost_of: dict[int, float],
+) -> tuple[LessonReview, ...]:
     """commands: the trainee's (seq, t, command, status); cost_of: seq -> what removing the command
     would have saved (positive: the command made things worse), where it is known."""
     subs = substitutions(sc, seed)
@@ -47,8 +53,10 @@ def review(sc: LoadedScenario, seed: int, commands: list[dict], outcome: dict, p
                 happened = f"You ran `{c['command']}` at {fmt_clock(c['t'])}, before {fmt_clock(before)}."
             elif matches:
                 c = matches[0]
-                happened = (f"You ran `{c['command']}` at {fmt_clock(c['t'])}: "
-                            f"{fmt_duration(c['t'] - before)} after {fmt_clock(before)}.")
+                happened = (
+                    f"You ran `{c['command']}` at {fmt_clock(c['t'])}: "
+                    f"{fmt_duration(c['t'] - before)} after {fmt_clock(before)}."
+                )
             else:
                 refused = [c for c in commands if c["status"] == "refused" and _norm(c["command"]) in wanted_n]
                 happened = f"None of {_either(wanted)} before {fmt_clock(before)}."
@@ -67,7 +75,9 @@ def review(sc: LoadedScenario, seed: int, commands: list[dict], outcome: dict, p
                     elif cost > 0.5:
                         parts.append(f"`{c['command']}` at {fmt_clock(c['t'])}, which cost {usd(cost)}")
                     else:
-                        parts.append(f"`{c['command']}` at {fmt_clock(c['t'])} (removing it would not have lowered the score)")
+                        parts.append(
+                            f"`{c['command']}` at {fmt_clock(c['t'])} (removing it would not have lowered the score)"
+                        )
                 happened = "You ran " + "; ".join(parts) + "."
         elif check.kind == "contained_before":
             before = check.before
@@ -83,8 +93,16 @@ def review(sc: LoadedScenario, seed: int, commands: list[dict], outcome: dict, p
         else:  # never_reopened
             reopened = [t for t, p in phases if p == "re-opened"]
             ok = not reopened
-            happened = ("The incident never re-opened." if ok
-                        else f"The incident re-opened at {fmt_clock(reopened[0])}.")
-        reviews.append(LessonReview(lesson.id, fill(lesson.title), fill(lesson.expected), happened, fill(lesson.why),
-                                    "keep" if ok else "change", fill(lesson.keep if ok else lesson.change)))
+            happened = "The incident never re-opened." if ok else f"The incident re-opened at {fmt_clock(reopened[0])}."
+        reviews.append(
+            LessonReview(
+                lesson.id,
+                fill(lesson.title),
+                fill(lesson.expected),
+                happened,
+                fill(lesson.why),
+                "keep" if ok else "change",
+                fill(lesson.keep if ok else lesson.change),
+            )
+        )
     return tuple(reviews)

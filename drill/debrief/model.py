@@ -169,8 +169,12 @@ class Debrief:
         d = asdict(self)
         d["complete"] = self.complete
         d["counterfactuals"] = [
-            {**c, "commands": [{"at": at, "command": cmd} for at, cmd in c["commands"]],
-             "steering": [{"at": at, "command": cmd} for at, cmd in c["steering"]]} for c in d["counterfactuals"]
+            {
+                **c,
+                "commands": [{"at": at, "command": cmd} for at, cmd in c["commands"]],
+                "steering": [{"at": at, "command": cmd} for at, cmd in c["steering"]],
+            }
+            for c in d["counterfactuals"]
         ]
         d["curves"] = [{**s, "points": [{"t": t, "loss_usd": v} for t, v in s["points"]]} for s in d["curves"]]
         return d

@@ -41,7 +41,6 @@ MAX_PLAYS_PER_ROLE = 2  # historical and best plays
 MAX_RESIMULATIONS = 1 + 1 + 2 * MAX_PLAYS_PER_ROLE + MAX_MOVES + MAX_WITHOUT + len(EARLIER_MINUTES)  # + trainee, probe
 
 
-
 @dataclass
 class Job:
     id: str  # unique within one debrief
@@ -90,8 +89,14 @@ def entry(c: dict) -> tuple:
 
 def trainee_spec(sc: LoadedScenario, journal: Journal) -> SimSpec:
     h = journal.header
-    return base(sc, h["difficulty"], h["seed"], commands=tuple(entry(c) for c in journal.commands),
-                abandon_at=journal_end(journal), events=True)
+    return base(
+        sc,
+        h["difficulty"],
+        h["seed"],
+        commands=tuple(entry(c) for c in journal.commands),
+        abandon_at=journal_end(journal),
+        events=True,
+    )
 
 
 def facts_from_journal(journal: Journal) -> Facts | None:
@@ -101,16 +106,33 @@ def facts_from_journal(journal: Journal) -> Facts | None:
     cmds = []
     for c in journal.commands:
         r = results.get(c["seq"], {})
-        cmds.append({"seq": c["seq"], "t": c["t"], "command": c["command"], "status": r.get("status", "unfinished"),
-                     "finished_t": r.get("t") if isinstance(r.get("t"), int) else None, "by": c.get("by", "trainee")})
+        cmds.append(
+            {
+                "seq": c["seq"],
+                "t": c["t"],
+                "command": c["command"],
+                "status": r.get("status", "unfinished"),
+                "finished_t": r.get("t") if isinstance(r.get("t"), int) else None,
+                "by": c.get("by", "trainee"),
+            }
+        )
     outcome = journal.end["outcome"]
     phases = tuple((parse_clock(p["at"]), p["phase"]) for p in outcome.get("phases", []))
     return Facts(tuple(cmds), outcome, phases)
 
 
 def facts_from_result(result: dict) -> Facts:
-    cmds = tuple({"seq": a["seq"], "t": a["t"], "command": a["command"], "status": a["status"],
-                  "finished_t": a["finished_t"], "by": a.get("by", "trainee")} for a in result["actions"])
+    cmds = tuple(
+        {
+            "seq": a["seq"],
+            "t": a["t"],
+            "command": a["command"],
+            "status": a["status"],
+            "finished_t": a["finished_t"],
+            "by": a.get("by", "trainee"),
+        }
+        for a in result["actions"]
+    )
     return Facts(cmds, result["outcome"], tuple((t, p) for t, p in result["phases"]))
 
 
@@ -119,8 +141,14 @@ def can_change_market(cmd: dict) -> bool:
     The facilitator's commands are never edited, whatever they do."""
     verb = cmd["command"].split()[0]
     v = VERBS.get(verb)
-    return (v is not None and v.role == "trainee" and cmd.get("by", "trainee") != FACILITATOR and not v.diagnostic
-            and verb not in PASSIVE and cmd["status"] != "refused")
+    return (
+        v is not None
+        and v.role == "trainee"
+        and cmd.get("by", "trainee") != FACILITATOR
+        and not v.diagnostic
+        and verb not in PASSIVE
+        and cmd["status"] != "refused"
+    )
 
 
 # pause, resume and speed only change how fast the console's clock runs (the session journals them
@@ -134,7 +162,9 @@ def steers_world(cmd: dict) -> bool:
 
 def faulty_servers(sc: LoadedScenario, seed: int) -> list[str]:
     subs = substitutions(sc, seed)
-    numbered = sorted((int(m.group(1)), v) for k, v in subs.items() if (m := re.fullmatch(r"\{faulty_server_(\d+)\}", k)))
+    numbered = sorted(
+        (int(m.group(1)), v) for k, v in subs.items() if (m := re.fullmatch(r"\{faulty_server_(\d+)\}", k))
+    )
     return [v for _, v in numbered]
 
 
@@ -177,8 +207,14 @@ def probe_job(sc: LoadedScenario, difficulty: str, seed: int) -> Job:
     return Job("probe", "probe", "when the fault became visible", base(sc, difficulty, seed, probe_only=True))
 
 
-def candidate_jobs(sc: LoadedScenario, difficulty: str, seed: int, visible: dict,
-                   prefix: tuple[tuple[int, str], ...] = (), steering: tuple[tuple, ...] = ()) -> list[Job]:
+def candidate_jobs(
+    sc: LoadedScenario,
+    difficulty: str,
+    seed: int,
+    visible: dict,
+    prefix: tuple[tuple[int, str], ...] = (),
+    steering: tuple[tuple, ...] = (),
+) -> list[Job]:
     """Every containment move, issued the moment the fault showed (`visible["t"]`), as an edited
     journal: `prefix` (the trainee's commands that can change the market and came before that
     moment; empty for the untouched drill, the same for every trainee) and then the move's steps,
@@ -196,9 +232,15 @@ def candidate_jobs(sc: LoadedScenario, difficulty: str, seed: int, visible: dict
         judge = t + STEP_MS + 1  # the last step's action has finished, and the world has ticked
         if steering:  # the facilitator's first at an equal instant: they acted, the trainee reacts
             cmds = sorted([*steering, *cmds], key=lambda c: (c[0], len(c) == 2))
-        jobs.append(Job(f"candidate:{label}", "candidate", label,
-                        base(sc, difficulty, seed, commands=tuple(cmds), judge_at=judge),
-                        {"move": label, "visible": visible, "issued_t": visible["t"], "last_step_t": last}))
+        jobs.append(
+            Job(
+                f"candidate:{label}",
+                "candidate",
+                label,
+                base(sc, difficulty, seed, commands=tuple(cmds), judge_at=judge),
+                {"move": label, "visible": visible, "issued_t": visible["t"], "last_step_t": last},
+            )
+        )
     return jobs
 
 
@@ -211,9 +253,15 @@ def play_jobs(sc: LoadedScenario, difficulty: str, seed: int) -> list[Job]:
             label = f"{'Historical' if role == 'historical' else 'Best'} play: {play.description or name}"
             if sum(1 for j in jobs if j.meta["role"] == role) >= MAX_PLAYS_PER_ROLE:
                 break
-            jobs.append(Job(f"play:{name}", "play", label,
-                            base(sc, difficulty, seed, commands=tuple((sl.at, sl.command.text) for sl in lines)),
-                            {"role": role, "name": name}))
+            jobs.append(
+                Job(
+                    f"play:{name}",
+                    "play",
+                    label,
+                    base(sc, difficulty, seed, commands=tuple((sl.at, sl.command.text) for sl in lines)),
+                    {"role": role, "name": name},
+                )
+            )
     return jobs
 
 
@@ -311,8 +359,9 @@ def without_groups(facts: Facts, curve: list | None = None) -> list[Group]:
     if len(groups) <= MAX_WITHOUT:
         return groups
     containing = {c["seq"] for c in containing_commands(facts)}
-    ranked = sorted(groups, key=lambda g: (not containing & set(g.seqs), -effect_estimate(g, curve or []),
-                                           g.commands[0]["t"]))
+    ranked = sorted(
+        groups, key=lambda g: (not containing & set(g.seqs), -effect_estimate(g, curve or []), g.commands[0]["t"])
+    )
     keep = {id(g) for g in ranked[:MAX_WITHOUT]}
     return [g for g in groups if id(g) in keep]
 
@@ -324,9 +373,21 @@ def without_jobs(trainee: SimSpec, facts: Facts, curve: list | None = None) -> l
         cmds = tuple(entry(r) for r in facts.commands if r["seq"] not in gone)
         spec = SimSpec(**{**_fields(trainee), "commands": cmds, "events": False})
         first = g.commands[0]
-        jobs.append(Job(f"without:{first['seq']}", "without", g.label, spec,
-                        {"seq": first["seq"], "seqs": g.seqs, "command": g.name if len(g.seqs) > 1 else first["command"],
-                         "count": len(g.seqs), "t": first["t"]}))
+        jobs.append(
+            Job(
+                f"without:{first['seq']}",
+                "without",
+                g.label,
+                spec,
+                {
+                    "seq": first["seq"],
+                    "seqs": g.seqs,
+                    "command": g.name if len(g.seqs) > 1 else first["command"],
+                    "count": len(g.seqs),
+                    "t": first["t"],
+                },
+            )
+        )
     return jobs
 
 
@@ -386,8 +447,11 @@ def moved_block(facts: Facts, minutes: int) -> list[dict]:
     latest = max(c["t"] for c in block.values())
     earliest = min(c["t"] for c in block.values())
     # Newest first: once one is out of reach, every older one is too (one pass, however long the journal).
-    for c in sorted((c for c in facts.commands if can_change_market(c) and c["t"] <= latest),
-                    key=lambda c: (c["t"], c["seq"]), reverse=True):
+    for c in sorted(
+        (c for c in facts.commands if can_change_market(c) and c["t"] <= latest),
+        key=lambda c: (c["t"], c["seq"]),
+        reverse=True,
+    ):
         if c["t"] < earliest - minutes * 60_000:
             break
         block[c["seq"]] = c
@@ -400,8 +464,10 @@ def _moved_text(moved: list[dict], containing: list[dict]) -> str:
     if len(moved) <= 3:
         return ", then ".join(c["command"] for c in moved)
     others = len(moved) - len(containing)
-    return (" + ".join(c["command"] for c in containing)
-            + f" (and {others} command{'s' if others != 1 else ''} before {'it' if len(containing) == 1 else 'them'})")
+    return (
+        " + ".join(c["command"] for c in containing)
+        + f" (and {others} command{'s' if others != 1 else ''} before {'it' if len(containing) == 1 else 'them'})"
+    )
 
 
 def earlier_jobs(sc: LoadedScenario, trainee: SimSpec, facts: Facts) -> list[Job]:
@@ -422,17 +488,36 @@ def earlier_jobs(sc: LoadedScenario, trainee: SimSpec, facts: Facts) -> list[Job
             continue
         seen.add(shift)
         moving = {c["seq"] for c in block}
-        ordered = sorted(((c["t"] - shift if c["seq"] in moving else c["t"], i, entry(c)) for i, c in enumerate(facts.commands)))
+        ordered = sorted(
+            ((c["t"] - shift if c["seq"] in moving else c["t"], i, entry(c)) for i, c in enumerate(facts.commands))
+        )
         cmds = tuple((t, *e[1:]) for t, _, e in ordered)
         clamped = shift < minutes * 60_000
         what = _moved_text(block, containing)
-        label = f"Your containment {minutes} min sooner: {what}" + (" (clamped to the clock's start)" if clamped else "")
+        label = f"Your containment {minutes} min sooner: {what}" + (
+            " (clamped to the clock's start)" if clamped else ""
+        )
         spec = SimSpec(**{**_fields(trainee), "commands": cmds, "events": False})
         primary = max(containing, key=lambda c: (c["t"], c["seq"]))
-        jobs.append(Job(f"earlier:{minutes}", "earlier", label, spec,
-                        {"minutes": minutes, "shift_ms": shift, "command": primary["command"], "what": what,
-                         "moved": [c["seq"] for c in block], "from_t": primary["t"], "to_t": primary["t"] - shift,
-                         "first_to_t": first - shift, "clamped": clamped}))
+        jobs.append(
+            Job(
+                f"earlier:{minutes}",
+                "earlier",
+                label,
+                spec,
+                {
+                    "minutes": minutes,
+                    "shift_ms": shift,
+                    "command": primary["command"],
+                    "what": what,
+                    "moved": [c["seq"] for c in block],
+                    "from_t": primary["t"],
+                    "to_t": primary["t"] - shift,
+                    "first_to_t": first - shift,
+                    "clamped": clamped,
+                },
+            )
+        )
     return jobs
 
 
@@ -446,8 +531,11 @@ def earlier_title(job: Job, result: dict, trainee_outcome: dict) -> tuple[str, b
     phases = result.get("phases", [])
     reopened = [t for t, p in phases if p == "re-opened"]
     contained = [t for t, p in phases if p == "contained"]
-    final = (bool(o.get("contained")) and bool(o.get("contained_at"))
-             and not (reopened and (not contained or reopened[-1] > contained[-1])))
+    final = (
+        bool(o.get("contained"))
+        and bool(o.get("contained_at"))
+        and not (reopened and (not contained or reopened[-1] > contained[-1]))
+    )
     mine = trainee_outcome.get("contained_at") if trainee_outcome.get("contained") else None
     if final and mine and parse_clock(o["contained_at"]) < parse_clock(mine):
         gain = parse_clock(mine) - parse_clock(o["contained_at"])
@@ -478,14 +566,17 @@ def branch_groups(jobs: list[Job], workers: int = 2) -> list[list[Job]]:
     shared: dict[tuple, list[Job]] = {}
     for j in jobs:
         alone = j.kind in GATES or j.spec.probe_only or not j.spec.commands
-        root = ("alone", j.id) if alone else ("shared", j.spec.scenario_hash, j.spec.difficulty, j.spec.seed,
-                                              tuple(j.spec.commands[0]))
+        root = (
+            ("alone", j.id)
+            if alone
+            else ("shared", j.spec.scenario_hash, j.spec.difficulty, j.spec.seed, tuple(j.spec.commands[0]))
+        )
         shared.setdefault(root, []).append(j)
     groups: dict[tuple, list[Job]] = {}
     for root, members in shared.items():
         members = sorted(members, key=lambda j: j.spec.commands)
         for k in range(0, len(members), cap):
-            groups[(*root, k)] = members[k:k + cap]
+            groups[(*root, k)] = members[k : k + cap]
 
     def rank(g: list[Job]) -> tuple:
         first = min(SUBMIT_ORDER.get(j.kind, 9) for j in g)

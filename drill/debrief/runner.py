@@ -53,8 +53,9 @@ class Runner:
     def start(self) -> Runner:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
-                                                 initializer=_init, initargs=(self.nice,))
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=_context(), initializer=_init, initargs=(self.nice,)
+                )
                 for _ in range(self.workers):
                     self._pool.submit(warm)  # starts every worker now and pays its imports
         return self

@@ -70,8 +70,16 @@ def engine_fingerprint() -> str:
 
     root = Path(drill.__file__).resolve().parent
     digest = hashlib.sha256(__version__.encode())
-    files = sorted([*root.glob("sim/*.py"), *root.glob("session/*.py"), *root.glob("scenario/*.py"),
-                    root / "commands.py", root / "timefmt.py", Path(__file__).resolve()])
+    files = sorted(
+        [
+            *root.glob("sim/*.py"),
+            *root.glob("session/*.py"),
+            *root.glob("scenario/*.py"),
+            root / "commands.py",
+            root / "timefmt.py",
+            Path(__file__).resolve(),
+        ]
+    )
     for f in files:
         try:
             digest.update(f.name.encode() + b"\0" + f.read_bytes())
@@ -88,7 +96,9 @@ def _scenario(directory: str, content_hash: str, scenario_id: str) -> LoadedScen
     if sc is None or not sc.replays(content_hash):
         sc = load(scenario_id)
     if not sc.replays(content_hash):
-        raise ValueError(f"scenario {scenario_id!r} has changed (content hash {sc.content_hash[:12]}, wanted {content_hash[:12]})")
+        raise ValueError(
+            f"scenario {scenario_id!r} has changed (content hash {sc.content_hash[:12]}, wanted {content_hash[:12]})"
+        )
     return sc
 
 
@@ -103,8 +113,11 @@ def describe(t: int, kind: str, messages: list[dict], alerts: list[dict], first_
         first = next(m for m in messages if m["signal"] and m["t"] < t)
         # No count here: how many warnings came before the open is the drill's own figure
         # (the outcome's emails_before_open), quoted once on the score card.
-        return {"t": t, "kind": kind,
-                "reason": f"warning {first['kind']}s on screen from {fmt_clock(first['t'])}: \u201c{first['subject']}\u201d"}
+        return {
+            "t": t,
+            "kind": kind,
+            "reason": f"warning {first['kind']}s on screen from {fmt_clock(first['t'])}: \u201c{first['subject']}\u201d",
+        }
     if kind == "alert":
         a = alerts[0]
         return {"t": t, "kind": kind, "reason": f"alert {a['id']} at {fmt_clock(a['t'])}: {a['label']}"}
@@ -131,10 +144,29 @@ def visible_in(start: int, messages: list[dict], alerts: list[dict], first_error
 
 
 def _events(world) -> tuple[list[dict], list[dict]]:
-    msgs = [{"id": m.id, "t": int(m.at), "kind": m.kind, "sender": m.sender, "subject": m.subject, "body": m.body,
-             "signal": bool(m.signal)} for m in world.messages]
-    alerts = [{"id": a.id, "t": int(a.at), "kind": a.kind, "label": a.label, "detail": a.detail,
-               "acked_t": None if a.acked_at is None else int(a.acked_at)} for a in world.alerts]
+    msgs = [
+        {
+            "id": m.id,
+            "t": int(m.at),
+            "kind": m.kind,
+            "sender": m.sender,
+            "subject": m.subject,
+            "body": m.body,
+            "signal": bool(m.signal),
+        }
+        for m in world.messages
+    ]
+    alerts = [
+        {
+            "id": a.id,
+            "t": int(a.at),
+            "kind": a.kind,
+            "label": a.label,
+            "detail": a.detail,
+            "acked_t": None if a.acked_at is None else int(a.acked_at),
+        }
+        for a in world.alerts
+    ]
     return msgs, alerts
 
 
@@ -164,10 +196,18 @@ def extract(session: Session, events: bool) -> dict:
         "end_t": session.now,
         "curve": [[int(t), round(float(loss), 2), round(float(exp), 2)] for t, loss, exp in w.curve.points],
         "phases": [[int(t), p] for t, p in w.incident.phases],
-        "actions": [{"seq": a.id, "t": int(a.submitted_at), "command": a.command.text, "status": a.status,
-                     "result": a.result, "finished_t": None if a.finished_at is None else int(a.finished_at),
-                     "by": a.by}
-                    for a in w.actions_log],
+        "actions": [
+            {
+                "seq": a.id,
+                "t": int(a.submitted_at),
+                "command": a.command.text,
+                "status": a.status,
+                "result": a.result,
+                "finished_t": None if a.finished_at is None else int(a.finished_at),
+                "by": a.by,
+            }
+            for a in w.actions_log
+        ],
     }
     if events:
         result["messages"], result["alerts"] = _events(w)
@@ -338,8 +378,13 @@ def _ended(status: int) -> str:
     return f"exit status {os.WEXITSTATUS(status)}" if os.WIFEXITED(status) else f"wait status {status}"
 
 
-def _walk(session: Session, items: list[tuple[int, SimSpec]], depth: int, issued: tuple[tuple, ...],
-          branched_at: int | None = None) -> list[tuple[int, tuple[str, dict | str]]]:
+def _walk(
+    session: Session,
+    items: list[tuple[int, SimSpec]],
+    depth: int,
+    issued: tuple[tuple, ...],
+    branched_at: int | None = None,
+) -> list[tuple[int, tuple[str, dict | str]]]:
     """Continue `session` (every spec in `items` has had its first `depth` commands issued on it, as
     `issued`) into each spec's result. Where the specs part, each branch runs in its own forked
     child, the last in this process; each result says where its branch left the others
@@ -362,8 +407,9 @@ def _walk(session: Session, items: list[tuple[int, SimSpec]], depth: int, issued
             session.advance_to(t)
             if session.finished or session.now != t:
                 # The drill ended first (bankruptcy, resolve): like a replay, nothing follows.
-                return _walk(session, [(i, replace(s, commands=s.commands[:depth])) for i, s in its], depth, issued,
-                             branched_at)
+                return _walk(
+                    session, [(i, replace(s, commands=s.commands[:depth])) for i, s in its], depth, issued, branched_at
+                )
             session.submit(text, by=by[0] if by else "trainee")
         except Exception as exc:  # noqa: BLE001 - as `_run` would: each spec that shares it fails
             return [(i, ("error", _one_line(exc))) for i, _ in its]
@@ -390,8 +436,14 @@ def _run(spec: SimSpec, session: Session) -> dict:
     return _tail(spec, session, tuple(issued), t0, c0)
 
 
-def _tail(spec: SimSpec, session: Session, issued: tuple[tuple, ...], t0: float | None = None,
-          c0: float = 0.0, branched_at: int | None = None) -> dict:
+def _tail(
+    spec: SimSpec,
+    session: Session,
+    issued: tuple[tuple, ...],
+    t0: float | None = None,
+    c0: float = 0.0,
+    branched_at: int | None = None,
+) -> dict:
     """What follows a spec's last command: its judgement, its end, and its figures. `t0`, `c0`: when
     its work began (default: wall time now; CPU since the process began, which for a forked branch is
     what it did after the fork)."""
@@ -399,8 +451,12 @@ def _tail(spec: SimSpec, session: Session, issued: tuple[tuple, ...], t0: float 
     aborted = False
     try:
         if spec.probe_only:
-            return {"visible": find_visible(session), "elapsed_s": round(time.perf_counter() - t0, 3),
-                    "cpu_s": round(time.process_time() - c0, 3), "branched_at": branched_at}
+            return {
+                "visible": find_visible(session),
+                "elapsed_s": round(time.perf_counter() - t0, 3),
+                "cpu_s": round(time.process_time() - c0, 3),
+                "branched_at": branched_at,
+            }
         if spec.judge_at is not None and not session.finished:
             session.advance_to(spec.judge_at)
             if not session.finished and not session.outcome().contained:
@@ -412,9 +468,15 @@ def _tail(spec: SimSpec, session: Session, issued: tuple[tuple, ...], t0: float 
             else:
                 session.run_to_end()
         result = extract(session, spec.events)
-        result.update({"issued": [list(c) for c in issued], "aborted": aborted,
-                       "elapsed_s": round(time.perf_counter() - t0, 3),
-                       "cpu_s": round(time.process_time() - c0, 3), "branched_at": branched_at})
+        result.update(
+            {
+                "issued": [list(c) for c in issued],
+                "aborted": aborted,
+                "elapsed_s": round(time.perf_counter() - t0, 3),
+                "cpu_s": round(time.process_time() - c0, 3),
+                "branched_at": branched_at,
+            }
+        )
         return result
     finally:
         session.close()
@@ -434,5 +496,18 @@ def warm() -> str:
     return engine_fingerprint()
 
 
-__all__ = ["SimSpec", "run_sim", "find_visible", "visible_in", "look_time", "extract", "engine_fingerprint", "warm",
-           "mark_worker", "run_group", "run_fresh", "prime", "STEP_MS"]
+__all__ = [
+    "SimSpec",
+    "run_sim",
+    "find_visible",
+    "visible_in",
+    "look_time",
+    "extract",
+    "engine_fingerprint",
+    "warm",
+    "mark_worker",
+    "run_group",
+    "run_fresh",
+    "prime",
+    "STEP_MS",
+]

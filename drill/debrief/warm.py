@@ -15,9 +15,17 @@ from drill.debrief.runner import Runner
 from drill.scenario.loader import LoadedScenario, load
 
 
-def warm_cache(scenario: str | LoadedScenario, difficulty: str | None = None, seed: int | None = None, *,
-               runner: Runner | None = None, workers: int = 1, nice: int = 10,
-               progress: Callable[[int, int], None] | None = None, cache: Cache | None = None) -> int:
+def warm_cache(
+    scenario: str | LoadedScenario,
+    difficulty: str | None = None,
+    seed: int | None = None,
+    *,
+    runner: Runner | None = None,
+    workers: int = 1,
+    nice: int = 10,
+    progress: Callable[[int, int], None] | None = None,
+    cache: Cache | None = None,
+) -> int:
     """Compute and cache what is missing: the moment the fault shows in the untouched drill, every
     containment move issued then, the drill with no action, the historical and best plays. Returns
     how many re-simulations ran. Blocking: run it in a worker thread. By default one low-priority

@@ -116,12 +116,18 @@ async def _wait_warm(serve_pid: int, timeout: float = 300.0) -> float:
     t0 = time.monotonic()
     last = None
     while time.monotonic() < t0 + timeout:
-        warm = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit()
-                and b"drill.gameday.warm" in _read(d / "cmdline") and _ppid(d) == serve_pid]
+        warm = [
+            int(d.name)
+            for d in Path("/proc").iterdir()
+            if d.name.isdigit() and b"drill.gameday.warm" in _read(d / "cmdline") and _ppid(d) == serve_pid
+        ]
         if warm:
             # Its forked children (the cache warmer) count, not multiprocessing's resource tracker.
-            busy = any(_ppid(d) == warm[0] and b"drill.gameday.warm" in _read(d / "cmdline")
-                       for d in Path("/proc").iterdir() if d.name.isdigit())
+            busy = any(
+                _ppid(d) == warm[0] and b"drill.gameday.warm" in _read(d / "cmdline")
+                for d in Path("/proc").iterdir()
+                if d.name.isdigit()
+            )
             now = _cpu_s(warm[0])
             if last is not None and now == last and not busy:
                 break
@@ -168,9 +174,28 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
     env = {**os.environ, "DRILL_DATA_DIR": str(data)}
     with open(data / "serve.out", "w") as out:  # the server holds its own copy of the descriptor
         serve = subprocess.Popen(
-            [sys.executable, "-m", "drill", "serve", "knightmare", "--difficulty", "standard", "--seed", "1",
-             "--speed", f"{speed:g}", "--port", str(port), "--max-drills", str(drills + 2)],
-            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "drill",
+                "serve",
+                "knightmare",
+                "--difficulty",
+                "standard",
+                "--seed",
+                "1",
+                "--speed",
+                f"{speed:g}",
+                "--port",
+                str(port),
+                "--max-drills",
+                str(drills + 2),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     tabs = []
     try:
         for _ in range(300):
@@ -248,12 +273,20 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
             pace.append((parse_clock(_status(w)["clock"]) - parse_clock(c_a)) / 1000 / (time.perf_counter() - t_a))
         updates = [(len(t.frames) - f0) / wall for t, f0 in zip(tabs, frames0)]
         return {
-            "drills": drills, "speed": speed, "from": min(c for _, c in first.values()),
-            "to": max(_status(w)["clock"] for w in roster.watched.values()), "size": f"{width}x{height}", "wall_s": round(wall, 1),
-            "cpus": os.cpu_count(), "serve_ready_s": round(ready_s, 1), "all_started_s": round(all_up_s, 1),
+            "drills": drills,
+            "speed": speed,
+            "from": min(c for _, c in first.values()),
+            "to": max(_status(w)["clock"] for w in roster.watched.values()),
+            "size": f"{width}x{height}",
+            "wall_s": round(wall, 1),
+            "cpus": os.cpu_count(),
+            "serve_ready_s": round(ready_s, 1),
+            "all_started_s": round(all_up_s, 1),
             "load_average_at_start": load_at_start,
-            "start_p50_s": round(_pct(startup, 50), 2), "start_max_s": round(max(startup), 2),
-            "first_frame_p50_s": round(_pct(first_frames, 50), 2), "first_frame_max_s": round(max(first_frames), 2),
+            "start_p50_s": round(_pct(startup, 50), 2),
+            "start_max_s": round(max(startup), 2),
+            "first_frame_p50_s": round(_pct(first_frames, 50), 2),
+            "first_frame_max_s": round(max(first_frames), 2),
             "lag_p50_ms_median": round(statistics.median(p50s), 1) if p50s else None,
             "lag_p99_ms_median": round(statistics.median(p99s), 1) if p99s else None,
             "lag_p99_ms_worst": round(max(p99s), 1) if p99s else None,
@@ -261,9 +294,12 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
             "console_frames_per_s_median": round(statistics.median(fps), 1) if fps else None,
             "console_frames_per_s_min": round(min(fps), 1) if fps else None,
             "screen_updates_per_s_median": round(statistics.median(updates), 1),
-            "echo_p50_ms": round(_pct(echoes, 50), 1), "echo_p95_ms": round(_pct(echoes, 95), 1),
-            "echo_max_ms": round(max(echoes, default=0.0), 1), "echo_samples": len(echoes),
-            "sim_pace_min": round(min(pace), 3), "sim_pace_median": round(statistics.median(pace), 3),
+            "echo_p50_ms": round(_pct(echoes, 50), 1),
+            "echo_p95_ms": round(_pct(echoes, 95), 1),
+            "echo_max_ms": round(max(echoes, default=0.0), 1),
+            "echo_samples": len(echoes),
+            "sim_pace_min": round(min(pace), 3),
+            "sim_pace_median": round(statistics.median(pace), 3),
             "cpu_cores_used": round(cpu / wall, 2),
             "cpu_cores_all": round(session_cpu / wall, 2),
         }
@@ -296,23 +332,25 @@ def run(drills: int = 10, seconds: float = 30.0, speed: float = 1.0, width: int 
 
 
 def report(r: dict) -> str:
-    return "\n".join([
-        f"{r['drills']} served drills at {r['speed']:g}x, {r['size']}, {r['wall_s']} s measured on {r['cpus']} CPUs "
-        f"(sim {r['from']} -> {r['to']}, the incident)",
-        f"  start            serve ready after {r['serve_ready_s']} s; {r['drills']} tabs opened at once, all at "
-        f"their console after {r['all_started_s']} s (per tab p50 {r['start_p50_s']} s, max {r['start_max_s']} s); "
-        f"load average {r['load_average_at_start']} at the start",
-        f"  first frame      the picker on screen after p50 {r['first_frame_p50_s']} s, max {r['first_frame_max_s']} s",
-        f"  event-loop lag   p50 {r['lag_p50_ms_median']} ms, p99 {r['lag_p99_ms_median']} ms (median drill), "
-        f"worst drill p99 {r['lag_p99_ms_worst']} ms, max {r['lag_max_ms_worst']} ms",
-        f"  console frames   {r['console_frames_per_s_median']}/s median, {r['console_frames_per_s_min']}/s slowest drill",
-        f"  screen updates   {r['screen_updates_per_s_median']}/s received per tab (median)",
-        f"  keystroke echo   p50 {r['echo_p50_ms']} ms, p95 {r['echo_p95_ms']} ms, max {r['echo_max_ms']} ms "
-        f"({r['echo_samples']} samples)",
-        f"  sim pace         {r['sim_pace_median']} sim s per wall s (slowest {r['sim_pace_min']})",
-        f"  CPU              {r['cpu_cores_used']} cores for the tab processes, {r['cpu_cores_all']} with serve "
-        f"and the debriefs' workers",
-    ])
+    return "\n".join(
+        [
+            f"{r['drills']} served drills at {r['speed']:g}x, {r['size']}, {r['wall_s']} s measured on {r['cpus']} CPUs "
+            f"(sim {r['from']} -> {r['to']}, the incident)",
+            f"  start            serve ready after {r['serve_ready_s']} s; {r['drills']} tabs opened at once, all at "
+            f"their console after {r['all_started_s']} s (per tab p50 {r['start_p50_s']} s, max {r['start_max_s']} s); "
+            f"load average {r['load_average_at_start']} at the start",
+            f"  first frame      the picker on screen after p50 {r['first_frame_p50_s']} s, max {r['first_frame_max_s']} s",
+            f"  event-loop lag   p50 {r['lag_p50_ms_median']} ms, p99 {r['lag_p99_ms_median']} ms (median drill), "
+            f"worst drill p99 {r['lag_p99_ms_worst']} ms, max {r['lag_max_ms_worst']} ms",
+            f"  console frames   {r['console_frames_per_s_median']}/s median, {r['console_frames_per_s_min']}/s slowest drill",
+            f"  screen updates   {r['screen_updates_per_s_median']}/s received per tab (median)",
+            f"  keystroke echo   p50 {r['echo_p50_ms']} ms, p95 {r['echo_p95_ms']} ms, max {r['echo_max_ms']} ms "
+            f"({r['echo_samples']} samples)",
+            f"  sim pace         {r['sim_pace_median']} sim s per wall s (slowest {r['sim_pace_min']})",
+            f"  CPU              {r['cpu_cores_used']} cores for the tab processes, {r['cpu_cores_all']} with serve "
+            f"and the debriefs' workers",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,14 +37,30 @@ _ALWAYS = ("/dev/null",)
 # Audit events that change the file system: which of their arguments are paths written to, and
 # which argument (if any) is a directory file descriptor those paths are relative to.
 _EVENTS: dict[str, tuple[tuple[int, ...], int | None]] = {
-    "os.mkdir": ((0,), 2), "os.remove": ((0,), 1), "os.rmdir": ((0,), 1), "os.rename": ((0, 1), 2),
-    "os.symlink": ((1,), 2), "os.link": ((1,), 3),  # and its source: _link_targets "os.truncate": ((0,), None), "os.chmod": ((0,), 2),
-    "os.chown": ((0,), 3), "os.utime": ((0,), 4), "os.chflags": ((0,), None), "os.setxattr": ((0,), None),
-    "os.removexattr": ((0,), None), "os.mkfifo": ((0,), 2), "os.mknod": ((0,), 3),
-    "shutil.copyfile": ((1,), None), "shutil.copymode": ((1,), None), "shutil.copystat": ((1,), None),
-    "shutil.copytree": ((1,), None), "shutil.move": ((0, 1), None), "shutil.rmtree": ((0,), 1),
-    "shutil.make_archive": ((0,), None), "shutil.unpack_archive": ((1,), None),
-    "tempfile.mkstemp": ((0,), None), "tempfile.mkdtemp": ((0,), None), "sqlite3.connect": ((0,), None),
+    "os.mkdir": ((0,), 2),
+    "os.remove": ((0,), 1),
+    "os.rmdir": ((0,), 1),
+    "os.rename": ((0, 1), 2),
+    "os.symlink": ((1,), 2),
+    "os.link": ((1,), 3),  # and its source: _link_targets "os.truncate": ((0,), None), "os.chmod": ((0,), 2),
+    "os.chown": ((0,), 3),
+    "os.utime": ((0,), 4),
+    "os.chflags": ((0,), None),
+    "os.setxattr": ((0,), None),
+    "os.removexattr": ((0,), None),
+    "os.mkfifo": ((0,), 2),
+    "os.mknod": ((0,), 3),
+    "shutil.copyfile": ((1,), None),
+    "shutil.copymode": ((1,), None),
+    "shutil.copystat": ((1,), None),
+    "shutil.copytree": ((1,), None),
+    "shutil.move": ((0, 1), None),
+    "shutil.rmtree": ((0,), 1),
+    "shutil.make_archive": ((0,), None),
+    "shutil.unpack_archive": ((1,), None),
+    "tempfile.mkstemp": ((0,), None),
+    "tempfile.mkdtemp": ((0,), None),
+    "sqlite3.connect": ((0,), None),
 }
 
 
@@ -56,7 +72,7 @@ def _sqlite_uri_path(name: str) -> str | None:
 
     if not name.startswith("file:"):
         return None
-    rest, _, query = name[len("file:"):].partition("?")
+    rest, _, query = name[len("file:") :].partition("?")
     rest = rest.partition("#")[0]
     if "memory" in parse_qs(query.partition("#")[0]).get("mode", []):
         return ""
@@ -113,8 +129,11 @@ def make_hook(root: str | Path) -> Callable[[str, tuple], None]:
         writing_open = False
         if event == "open":
             path, mode, flags = args
-            writing = (any(c in mode for c in "wax+") if isinstance(mode, str)
-                       else bool(isinstance(flags, int) and flags & _WRITE_FLAGS))
+            writing = (
+                any(c in mode for c in "wax+")
+                if isinstance(mode, str)
+                else bool(isinstance(flags, int) and flags & _WRITE_FLAGS)
+            )
             if not writing:
                 return
             checks, writing_open = [(path, None)], True
@@ -135,8 +154,10 @@ def make_hook(root: str | Path) -> Callable[[str, tuple], None]:
                 if not _inside(root_s, target, dir_fd, uri=event == "sqlite3.connect"):
                     raise PermissionError(f"a served drill writes only in its data directory ({root_s}), not {shown}")
                 if writing_open and _shared_inode(target, dir_fd):
-                    raise PermissionError(f"a served drill writes only in its data directory ({root_s}), not through "
-                                          f"{shown}, a file with other hard links")
+                    raise PermissionError(
+                        f"a served drill writes only in its data directory ({root_s}), not through "
+                        f"{shown}, a file with other hard links"
+                    )
         finally:
             busy.on = False
 

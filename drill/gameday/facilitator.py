@@ -74,16 +74,21 @@ def truth_text(w: Watched) -> Text:
     if screen:
         t.append("   trainee sees: ", style="dim")
         if screen.loss_usd is None:
-            t.append(printable(f"no loss; exposure {usd(screen.exposure_usd)} as of {screen.monitor_as_of} "
-                               f"({screen.monitor_lag_s:.0f}s behind)"))
+            t.append(
+                printable(
+                    f"no loss; exposure {usd(screen.exposure_usd)} as of {screen.monitor_as_of} "
+                    f"({screen.monitor_lag_s:.0f}s behind)"
+                )
+            )
         else:
             t.append(printable(f"{usd(screen.loss_usd)} at {screen.clock}"))
     t.append("\nScore           ", style="dim")
     t.append(printable(f"{usd(s.score_usd)} (collateral {usd(s.collateral_usd)})  grade {s.grade}  "))
     t.append("contained" if s.contained else "NOT contained", style="green" if s.contained else "bold red")
     if s.health and s.health.samples:
-        t.append(f"\nConsole         loop lag p99 {s.health.lag_p99_ms} ms · {s.health.frames_per_s} frames/s",
-                 style="dim")
+        t.append(
+            f"\nConsole         loop lag p99 {s.health.lag_p99_ms} ms · {s.health.frames_per_s} frames/s", style="dim"
+        )
     return t
 
 
@@ -95,13 +100,25 @@ def recorded_board(boards) -> Table | Text:
         table.add_column(col)
     for b in boards:
         for i, e in enumerate(b.entries, 1):
-            table.add_row(data(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if i == 1 else ""), str(i),
-                          data(e.team or "-"), usd(e.score_usd), data(e.grade), data(e.contained_at or "never"),
-                          data(e.ended_by))
+            table.add_row(
+                data(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if i == 1 else ""),
+                str(i),
+                data(e.team or "-"),
+                usd(e.score_usd),
+                data(e.grade),
+                data(e.contained_at or "never"),
+                data(e.ended_by),
+            )
         for f in b.flagged:  # failed their proof (a signature, a borrowed journal): shown, never ranked
-            table.add_row(data(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if not b.entries else ""),
-                          Text("✗", style="bold red"), data(f.entry.team or "-"), usd(f.entry.score_usd),
-                          data(f.entry.grade), data(f.entry.contained_at or "never"), data(f"unranked: {f.reason}"))
+            table.add_row(
+                data(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if not b.entries else ""),
+                Text("✗", style="bold red"),
+                data(f.entry.team or "-"),
+                usd(f.entry.score_usd),
+                data(f.entry.grade),
+                data(f.entry.contained_at or "never"),
+                data(f"unranked: {f.reason}"),
+            )
     return table
 
 
@@ -148,7 +165,9 @@ class DebriefsScreen(Screen[None]):
                     try:
                         outcome = Outcome.from_dict(o)
                     except (TypeError, KeyError, AttributeError):  # an outcome from another version of drill
-                        yield Static(Text("\n").join(data(f"{k}: {v}") for k, v in o.items() if not isinstance(v, list)))
+                        yield Static(
+                            Text("\n").join(data(f"{k}: {v}") for k, v in o.items() if not isinstance(v, list))
+                        )
                         continue
                     yield Static(score_card(outcome, _journal(w)), classes="card")
                     lines = [prompt for _, _, prompt, _ in timeline(outcome)]
@@ -194,8 +213,14 @@ class FacilitatorApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, tokens: dict[str, str] | None = None, keys: list[str] | None = None,
-                 poll_s: float = POLL_S, store=None, **kwargs):
+    def __init__(
+        self,
+        tokens: dict[str, str] | None = None,
+        keys: list[str] | None = None,
+        poll_s: float = POLL_S,
+        store=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.roster = Roster(tokens, keys, store)
         self.poll_s = poll_s
@@ -224,8 +249,9 @@ class FacilitatorApp(App[None]):
             with TabbedContent(id="tabs", initial="board-tab"):
                 with TabPane("Leaderboard", id="board-tab"):
                     board: DataTable[Text] = DataTable(id="board", cursor_type="row")
-                    board.add_columns("#", "team", "board", "clock", "phase", "score", "true loss",
-                                      "grade", "contained", "state")
+                    board.add_columns(
+                        "#", "team", "board", "clock", "phase", "score", "true loss", "grade", "contained", "state"
+                    )
                     yield board
                     with Horizontal(id="all-controls"):
                         yield Button("Pause all", id="pause-all")
@@ -303,8 +329,15 @@ class FacilitatorApp(App[None]):
                 continue
             seen.add(key)
             try:
-                boards += results.leaderboard(self.roster.store, scenario=key[0], difficulty=key[1], seed=key[2], best_per_team=True,
-                                              limit=10, signing_key=self._signing_key())
+                boards += results.leaderboard(
+                    self.roster.store,
+                    scenario=key[0],
+                    difficulty=key[1],
+                    seed=key[2],
+                    best_per_team=True,
+                    limit=10,
+                    signing_key=self._signing_key(),
+                )
             except results.ResultsError as exc:
                 self.say(f"results store: {exc}", "red")
         if self.desk_shown:
@@ -323,8 +356,9 @@ class FacilitatorApp(App[None]):
     def _render_title(self) -> None:
         r = self.roster
         keys = f" · {len(r.keys)} serve key(s)" if r.keys else ""
-        self.desk.query_one("#title", Static).update(Text(
-            f"drill facilitate · {len(r.running)} running here · {len(r.attached())} attached{keys}"))
+        self.desk.query_one("#title", Static).update(
+            Text(f"drill facilitate · {len(r.running)} running here · {len(r.attached())} attached{keys}")
+        )
 
     def _render_drills(self) -> None:
         table = self.desk.query_one("#drills", DataTable)
@@ -337,8 +371,14 @@ class FacilitatorApp(App[None]):
             keys.append(d["id"])
         for w in self.roster.watched.values():  # attached but not (or no longer) running
             if not any(d["id"] == w.drill_id for d in self.roster.running):
-                rows.append((data(w.drill_id), data((w.team or "-")[:14]), "",
-                             Text(w.state, style=STATE_STYLE.get(w.state, ""))))
+                rows.append(
+                    (
+                        data(w.drill_id),
+                        data((w.team or "-")[:14]),
+                        "",
+                        Text(w.state, style=STATE_STYLE.get(w.state, "")),
+                    )
+                )
                 keys.append(w.drill_id)
         _fill(table, rows, keys=keys)
 
@@ -346,10 +386,20 @@ class FacilitatorApp(App[None]):
         table = self.desk.query_one("#board", DataTable)
         rows = []
         for s in self.roster.standings():
-            rows.append((str(s.rank), data((s.team or s.drill_id)[:14]), data(s.board), data(s.clock), data(s.phase),
-                         usd(s.score_usd), usd(s.true_loss_usd), data(s.grade),
-                         Text("yes", style="green") if s.contained else Text("no", style="bold red"),
-                         Text(s.state, style=STATE_STYLE.get(s.state, ""))))
+            rows.append(
+                (
+                    str(s.rank),
+                    data((s.team or s.drill_id)[:14]),
+                    data(s.board),
+                    data(s.clock),
+                    data(s.phase),
+                    usd(s.score_usd),
+                    usd(s.true_loss_usd),
+                    data(s.grade),
+                    Text("yes", style="green") if s.contained else Text("no", style="bold red"),
+                    Text(s.state, style=STATE_STYLE.get(s.state, "")),
+                )
+            )
         _fill(table, rows, keys=[s.drill_id for s in self.roster.standings()])
 
     def _render_current(self) -> None:
@@ -360,9 +410,13 @@ class FacilitatorApp(App[None]):
                 self.current = attached[0].drill_id
                 w = attached[0]
         if w is None:
-            self.desk.query_one("#truth", Static).update(Text(
-                "No drill attached. Highlight a running drill on the left and type its token, or type the key "
-                "drill serve printed.", style="dim"))
+            self.desk.query_one("#truth", Static).update(
+                Text(
+                    "No drill attached. Highlight a running drill on the left and type its token, or type the key "
+                    "drill serve printed.",
+                    style="dim",
+                )
+            )
             return
         self.desk.query_one("#truth", Static).update(truth_text(w))
         status = w.view
@@ -388,8 +442,13 @@ class FacilitatorApp(App[None]):
             table.clear()
             shown = []
         for i, row in enumerate(rows):
-            styled = (data(row[0]), data(row[1], style="bold magenta" if row[1] == "facilitator" else ""),
-                      data(row[2]), data(row[3]), data(row[4]))
+            styled = (
+                data(row[0]),
+                data(row[1], style="bold magenta" if row[1] == "facilitator" else ""),
+                data(row[2]),
+                data(row[3]),
+                data(row[4]),
+            )
             if i >= len(shown):
                 table.add_row(*styled, key=str(i))
             elif shown[i] != row:
@@ -465,7 +524,8 @@ class FacilitatorApp(App[None]):
 
         names = [t.name for t in teams.load()]
         self.desk.query_one("#teams", Static).update(
-            data(", ".join(names)) if names else Text("none: served tabs take any team name", style="dim"))
+            data(", ".join(names)) if names else Text("none: served tabs take any team name", style="dim")
+        )
 
     @on(Input.Submitted, "#key")
     def _key_entered(self, event: Input.Submitted) -> None:

@@ -86,18 +86,42 @@ def standings(watched: list[Watched]) -> list[Standing]:
         b = board_of(s)
         rank = rank + 1 if b == board else 1
         board = b
-        out.append(Standing(rank, w.drill_id, w.team, b, s.clock, s.phase, s.score_usd or 0.0,
-                            s.true_loss_usd or 0.0, s.grade, s.contained, w.state))
+        out.append(
+            Standing(
+                rank,
+                w.drill_id,
+                w.team,
+                b,
+                s.clock,
+                s.phase,
+                s.score_usd or 0.0,
+                s.true_loss_usd or 0.0,
+                s.grade,
+                s.contained,
+                w.state,
+            )
+        )
     return out
 
 
 def db_info(row) -> dict:
     """A drill registered in the shared database (drill.store.steering.DrillRow), as the registry's
     entries read: `via` says its channel is the database, `status` is what it last published."""
-    return {"id": row.drill_id, "team": row.team, "scenario": row.scenario, "difficulty": row.difficulty,
-            "seed": row.seed, "served_by": row.served_by, "host": row.host, "started": row.started_at,
-            "via": "db", "db_state": row.state, "status": row.status, "status_json": row.status_json,
-            "status_mac": row.status_mac}
+    return {
+        "id": row.drill_id,
+        "team": row.team,
+        "scenario": row.scenario,
+        "difficulty": row.difficulty,
+        "seed": row.seed,
+        "served_by": row.served_by,
+        "host": row.host,
+        "started": row.started_at,
+        "via": "db",
+        "db_state": row.state,
+        "status": row.status,
+        "status_json": row.status_json,
+        "status_mac": row.status_mac,
+    }
 
 
 class Roster:

@@ -39,8 +39,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def served_args(scenario: str | None, difficulty: str | None, seed: int | None, speed: float,
-                ranked: bool = False) -> list[str]:
+def served_args(
+    scenario: str | None, difficulty: str | None, seed: int | None, speed: float, ranked: bool = False
+) -> list[str]:
     argv = ["--speed", f"{speed:g}"] + (["--ranked"] if ranked else [])
     if scenario is not None:
         argv += ["--scenario", scenario]
@@ -51,12 +52,14 @@ def served_args(scenario: str | None, difficulty: str | None, seed: int | None, 
     return argv
 
 
-def served_command(scenario: str | None, difficulty: str | None, seed: int | None, speed: float,
-                   ranked: bool = False) -> str:
+def served_command(
+    scenario: str | None, difficulty: str | None, seed: int | None, speed: float, ranked: bool = False
+) -> str:
     """The shell command textual-serve runs per tab. It carries no secret (the key travels in the
     environment) and no path but the interpreter's."""
-    return shlex.join([sys.executable, "-B", "-m", "drill.gameday.served",
-                       *served_args(scenario, difficulty, seed, speed, ranked)])
+    return shlex.join(
+        [sys.executable, "-B", "-m", "drill.gameday.served", *served_args(scenario, difficulty, seed, speed, ranked)]
+    )
 
 
 PAGE = """<!DOCTYPE html>
@@ -155,12 +158,14 @@ class Bucket:
 
 def same_host(a: str, b: str) -> bool:
     """Two `host[:port]` names alike, ignoring case and a default port."""
+
     def norm(netloc: str) -> str:
         netloc = netloc.lower()
         for default in (":80", ":443"):
             if netloc.endswith(default):
                 return netloc[: -len(default)]
         return netloc
+
     return norm(a) == norm(b)
 
 
@@ -172,8 +177,9 @@ def host_refusal(bind_host: str, public_url: str | None, host_header: str, origi
         public = urlsplit(public_url)
         if not same_host(host_header, public.netloc):
             return "unexpected Host"
-        if origin is not None and not (same_host(urlsplit(origin).netloc, public.netloc)
-                                       and urlsplit(origin).scheme == public.scheme):
+        if origin is not None and not (
+            same_host(urlsplit(origin).netloc, public.netloc) and urlsplit(origin).scheme == public.scheme
+        ):
             return "this page belongs to another site"
         return None
     if is_loopback(bind_host) and not is_loopback(urlsplit("//" + host_header).hostname or ""):
@@ -183,9 +189,18 @@ def host_refusal(bind_host: str, public_url: str | None, host_header: str, origi
     return None
 
 
-def make_server(command: str, host: str, port: int, public_url: str | None = None,
-                max_drills: int = DEFAULT_MAX_DRILLS, title: str = "drill", *, args: list[str] | None = None,
-                warm: bool = True, grace_s: float = GRACE_S):
+def make_server(
+    command: str,
+    host: str,
+    port: int,
+    public_url: str | None = None,
+    max_drills: int = DEFAULT_MAX_DRILLS,
+    title: str = "drill",
+    *,
+    args: list[str] | None = None,
+    warm: bool = True,
+    grace_s: float = GRACE_S,
+):
     """A textual-serve Server with our page, our tab processes (drill.gameday.tabs: bounded sizes,
     bounded stops, re-attachable within `grace_s`), Host and Origin checks and a cap on tabs."""
     import logging
@@ -248,11 +263,14 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
                 font = max(8, min(32, int(request.query.get("fontsize", "16"))))
             except ValueError:
                 font = 16
-            body = PAGE.format(title=html.escape(self.title), static=html.escape(base + "/static/"),
-                               ws=html.escape(ws), font=font)
-            return web.Response(text=body, content_type="text/html",
-                                headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
-                                         "Referrer-Policy": "no-referrer"})
+            body = PAGE.format(
+                title=html.escape(self.title), static=html.escape(base + "/static/"), ws=html.escape(ws), font=font
+            )
+            return web.Response(
+                text=body,
+                content_type="text/html",
+                headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"},
+            )
 
         async def handle_websocket(self, request):
             refusal = host_refusal(host, self.fixed_url, request.host, request.headers.get("Origin"))
@@ -332,8 +350,13 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
                 nonlocal warned
                 warned += 1
                 if warned <= MAX_LOGGED:
-                    log.warning("tab %s from %s: %s%s", tab.pid, peer, reason,
-                                " (further problems on this tab are not logged)" if warned == MAX_LOGGED else "")
+                    log.warning(
+                        "tab %s from %s: %s%s",
+                        tab.pid,
+                        peer,
+                        reason,
+                        " (further problems on this tab are not logged)" if warned == MAX_LOGGED else "",
+                    )
 
             async for msg in ws:
                 if tab.ended.is_set():
@@ -390,8 +413,16 @@ def _drill_in_progress(pid: int) -> bool:
     return any(d["pid"] == pid for d in running_drills())
 
 
-def banner(host: str, port: int, key: str, command_args: dict, data: str, public_url: str | None,
-           max_drills: int, results: str | None = None) -> str:
+def banner(
+    host: str,
+    port: int,
+    key: str,
+    command_args: dict,
+    data: str,
+    public_url: str | None,
+    max_drills: int,
+    results: str | None = None,
+) -> str:
     shown = f"[{host}]" if ":" in host else host
     url = public_url or f"http://{shown}:{port}"
     what = command_args.get("scenario") or "any bundled scenario (the picker)"
@@ -401,19 +432,24 @@ def banner(host: str, port: int, key: str, command_args: dict, data: str, public
     lines = []
     if not is_loopback(host):
         rule = "!" * 78
-        lines += [rule,
-                  f"!! NOT LOOPBACK: drill serve is listening on {host}:{port}.",
-                  "!! Anyone who can reach this machine on that port can open the page and start drills",
-                  "!! (each a process, journals and results in this data directory). There is no login.",
-                  "!! You chose this with --host; use it only on a network you trust.",
-                  rule]
+        lines += [
+            rule,
+            f"!! NOT LOOPBACK: drill serve is listening on {host}:{port}.",
+            "!! Anyone who can reach this machine on that port can open the page and start drills",
+            "!! (each a process, journals and results in this data directory). There is no login.",
+            "!! You chose this with --host; use it only on a network you trust.",
+            rule,
+        ]
     lines += [
         f"drill serve: {url}  (every browser tab is its own drill; at most {max_drills} at once)",
         f"  drill       {what}, speed {command_args.get('speed', 1.0):g}x"
         + (" · RANKED: only the facilitator pauses or changes the speed" if command_args.get("ranked") else ""),
         f"  data        {printable(data)}  (journals, results, the running drills' registry)",
-        *([f"  results     {printable(results)}  (every tab records here; drills register and take commands here)"]
-          if results else []),
+        *(
+            [f"  results     {printable(results)}  (every tab records here; drills register and take commands here)"]
+            if results
+            else []
+        ),
         "  facilitator key (shown once, stored nowhere; keep it from the trainees):",
         f"              {key}",
         "  facilitate  in another terminal on this machine: drill facilitate, then type the key",
@@ -432,9 +468,19 @@ def check_bindable(host: str, port: int) -> None:
         s.bind(addr)
 
 
-def serve(scenario: str | None, difficulty: str | None, seed: int | None, speed: float, host: str = DEFAULT_HOST,
-          port: int = DEFAULT_PORT, public_url: str | None = None, max_drills: int = DEFAULT_MAX_DRILLS,
-          ranked: bool = False, grace_s: float | None = None, results: str | None = None) -> int:
+def serve(
+    scenario: str | None,
+    difficulty: str | None,
+    seed: int | None,
+    speed: float,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    public_url: str | None = None,
+    max_drills: int = DEFAULT_MAX_DRILLS,
+    ranked: bool = False,
+    grace_s: float | None = None,
+    results: str | None = None,
+) -> int:
     """`results`: the shared results store, as shown (its password masked), when one was named."""
     from drill.paths import data_dir
 
@@ -447,12 +493,28 @@ def serve(scenario: str | None, difficulty: str | None, seed: int | None, speed:
     root.mkdir(parents=True, exist_ok=True)
     os.environ["DRILL_DATA_DIR"] = str(root)
     command = served_command(scenario, difficulty, seed, speed, ranked)
-    server = make_server(command, host, port, public_url, max_drills,
-                         args=served_args(scenario, difficulty, seed, speed, ranked),
-                         grace_s=GRACE_S if grace_s is None else grace_s)
-    print(banner(host, port, key, {"scenario": scenario, "difficulty": difficulty, "seed": seed, "speed": speed,
-                                   "ranked": ranked},
-                 str(root), public_url, max_drills, results), flush=True)
+    server = make_server(
+        command,
+        host,
+        port,
+        public_url,
+        max_drills,
+        args=served_args(scenario, difficulty, seed, speed, ranked),
+        grace_s=GRACE_S if grace_s is None else grace_s,
+    )
+    print(
+        banner(
+            host,
+            port,
+            key,
+            {"scenario": scenario, "difficulty": difficulty, "seed": seed, "speed": speed, "ranked": ranked},
+            str(root),
+            public_url,
+            max_drills,
+            results,
+        ),
+        flush=True,
+    )
     print(f"  (key fingerprint {fingerprint(key)}: the registry names it, the facilitator app shows it)", flush=True)
     server.serve()
     return 0

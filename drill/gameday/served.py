@@ -73,8 +73,16 @@ def run(args: argparse.Namespace, key: str | None) -> int:
 
     from drill.tui import play
 
-    app = served_app_class()(args.scenario, args.difficulty, args.seed, args.speed, None, served=True,
-                             facilitation=facilitation, ranked=args.ranked)
+    app = served_app_class()(
+        args.scenario,
+        args.difficulty,
+        args.seed,
+        args.speed,
+        None,
+        served=True,
+        facilitation=facilitation,
+        ranked=args.ranked,
+    )
     app.signing_key = signing
     return play(app)
 
@@ -94,8 +102,12 @@ def served_app_class():
                 name = teams.team_for(choice.team or "", known)
                 if name is None:
                     self.team = None
-                    self.notify("Type your team's join code in the Team field (the facilitator has it).",
-                                title="Not a join code of this game day", severity="error", timeout=10)
+                    self.notify(
+                        "Type your team's join code in the Team field (the facilitator has it).",
+                        title="Not a join code of this game day",
+                        severity="error",
+                        timeout=10,
+                    )
                     self._pick()
                     return
                 choice = dataclasses.replace(choice, team=name)

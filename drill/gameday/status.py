@@ -52,8 +52,13 @@ class ScreenView:
 
     @classmethod
     def from_json(cls, d: Mapping) -> ScreenView:
-        return cls(_text(d, "clock", ""), _number(d, "loss_usd"), _number(d, "exposure_usd"),
-                   _text(d, "monitor_as_of", ""), _number(d, "monitor_lag_s", 0.0))
+        return cls(
+            _text(d, "clock", ""),
+            _number(d, "loss_usd"),
+            _number(d, "exposure_usd"),
+            _text(d, "monitor_as_of", ""),
+            _number(d, "monitor_lag_s", 0.0),
+        )
 
 
 @dataclass(frozen=True)
@@ -121,19 +126,33 @@ class DrillStatus:
     def from_json(cls, d: Mapping) -> DrillStatus:
         screen, health = _of(d, "screen", Mapping), _of(d, "health", Mapping)
         return cls(
-            team=_text(d, "team"), scenario=_text(d, "scenario"), difficulty=_text(d, "difficulty"),
-            seed=_of(d, "seed", int), clock=_text(d, "clock", ""), zone=_text(d, "zone", ""),
-            phase=_text(d, "phase", ""), paused=_of(d, "paused", bool, False), speed=_number(d, "speed", 1.0),
-            busy=_of(d, "busy", bool, False), finished=_of(d, "finished", bool, False),
+            team=_text(d, "team"),
+            scenario=_text(d, "scenario"),
+            difficulty=_text(d, "difficulty"),
+            seed=_of(d, "seed", int),
+            clock=_text(d, "clock", ""),
+            zone=_text(d, "zone", ""),
+            phase=_text(d, "phase", ""),
+            paused=_of(d, "paused", bool, False),
+            speed=_number(d, "speed", 1.0),
+            busy=_of(d, "busy", bool, False),
+            finished=_of(d, "finished", bool, False),
             faulty_servers=tuple(s for s in _of(d, "faulty_servers", list, []) if isinstance(s, str)),
-            true_loss_usd=_number(d, "true_loss_usd"), score_usd=_number(d, "score_usd"),
-            collateral_usd=_number(d, "collateral_usd"), grade=_text(d, "grade", "?"),
-            contained=_of(d, "contained", bool, False), contained_at=_text(d, "contained_at"),
+            true_loss_usd=_number(d, "true_loss_usd"),
+            score_usd=_number(d, "score_usd"),
+            collateral_usd=_number(d, "collateral_usd"),
+            grade=_text(d, "grade", "?"),
+            contained=_of(d, "contained", bool, False),
+            contained_at=_text(d, "contained_at"),
             ended_by=_text(d, "ended_by", ""),
             commands=tuple(CommandRow.from_json(c) for c in _records(d, "commands")),
-            injects=tuple((i["id"], i["description"]) for i in _records(d, "injects")
-                          if isinstance(i.get("id"), str) and isinstance(i.get("description"), str)),
+            injects=tuple(
+                (i["id"], i["description"])
+                for i in _records(d, "injects")
+                if isinstance(i.get("id"), str) and isinstance(i.get("description"), str)
+            ),
             screen=ScreenView.from_json(screen) if screen is not None else None,
             health=Health.from_json(health) if health is not None else None,
             outcome=dict(o) if (o := _of(d, "outcome", Mapping)) else None,
-            journal=_text(d, "journal"))
+            journal=_text(d, "journal"),
+        )

@@ -52,6 +52,7 @@ Writer = Callable[[bytes], Awaitable[None]]
 def clamp_size(width: object, height: object, default: tuple[int, int] = (80, 24)) -> tuple[int, int]:
     """A terminal size a browser asked for, made sane: integers in [MIN, MAX] (anything else, the
     default)."""
+
     def one(value: object, low: int, high: int, fallback: int) -> int:
         if isinstance(value, bool):
             return fallback
@@ -107,8 +108,12 @@ class TabProcess:
         return self.started.pid
 
     # -- the browser --------------------------------------------------------------------------------
-    def attach(self, write_bytes: Writer, write_str: Callable[[str], Awaitable[None]],
-               close: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    def attach(
+        self,
+        write_bytes: Writer,
+        write_str: Callable[[str], Awaitable[None]],
+        close: Callable[[], Coroutine[Any, Any, None]],
+    ) -> None:
         self.write_bytes, self.write_str, self.close_browser = write_bytes, write_str, close
 
     def detach(self) -> None:
@@ -215,9 +220,13 @@ class TabProcess:
             # download manager makes (by duck typing, which the checker cannot see).
             await self.download_manager.create_download(
                 app_service=self,  # type: ignore[arg-type]
-                delivery_key=key, file_name=Path(meta["path"]).name,
-                open_method=meta["open_method"], mime_type=meta["mime_type"], encoding=meta["encoding"],
-                name=meta.get("name"))
+                delivery_key=key,
+                file_name=Path(meta["path"]).name,
+                open_method=meta["open_method"],
+                mime_type=meta["mime_type"],
+                encoding=meta["encoding"],
+                name=meta.get("name"),
+            )
             if self.write_str is not None:
                 await self.write_str(json.dumps(["deliver_file_start", key]))
 
@@ -270,8 +279,14 @@ class TabProcess:
 async def launch_fresh(argv: list[str], env: dict[str, str]) -> Started:
     """A new interpreter for the tab (the cold way: it imports everything itself)."""
     proc = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=env, start_new_session=True, limit=MAX_PACKET + 1024)
+        *argv,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+        limit=MAX_PACKET + 1024,
+    )
 
     async def exited() -> int | None:
         return await proc.wait()
@@ -286,9 +301,15 @@ def tab_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     from importlib.metadata import version
 
     env = dict(os.environ if base is None else base)
-    env.update({"TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver", "TEXTUAL_FPS": "60",
-                "TEXTUAL_COLOR_SYSTEM": "truecolor", "TERM_PROGRAM": "textual",
-                "TERM_PROGRAM_VERSION": version("textual-serve")})
+    env.update(
+        {
+            "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
+            "TEXTUAL_FPS": "60",
+            "TEXTUAL_COLOR_SYSTEM": "truecolor",
+            "TERM_PROGRAM": "textual",
+            "TERM_PROGRAM_VERSION": version("textual-serve"),
+        }
+    )
     return env
 
 
@@ -354,7 +375,11 @@ class WarmLauncher:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(
             [sys.executable, "-B", "-m", "drill.gameday.warm", "--control", str(theirs.fileno()), *self.served_args],
-            env=self.env, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, start_new_session=True)
+            env=self.env,
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         theirs.close()
         self.control = ours
 
@@ -384,6 +409,7 @@ class WarmLauncher:
         assert control is not None  # launch() forks only with the warm process's socket
         try:
             async with self._lock:  # one request, one answer, in order
+
                 def ask() -> dict:
                     socket.send_fds(control, [request], [stdin_r, stdout_w, stderr_w])
                     control.settimeout(10.0)

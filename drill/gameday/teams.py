@@ -62,8 +62,11 @@ def load(path: Path | None = None) -> list[Team]:
         return []
     if not isinstance(raw, dict) or not isinstance(raw.get("teams"), list):
         return []
-    return [Team(t["name"], t["code_hash"]) for t in raw["teams"]
-            if isinstance(t, dict) and isinstance(t.get("name"), str) and isinstance(t.get("code_hash"), str)]
+    return [
+        Team(t["name"], t["code_hash"])
+        for t in raw["teams"]
+        if isinstance(t, dict) and isinstance(t.get("name"), str) and isinstance(t.get("code_hash"), str)
+    ]
 
 
 def create(name: str, path: Path | None = None) -> str:

@@ -88,8 +88,9 @@ def warm_debrief_cache(args: argparse.Namespace) -> int | None:
         os._exit(1)
 
 
-def become_tab(fds: list[int], request: dict, control: socket.socket, args: argparse.Namespace,
-               key: str | None) -> None:
+def become_tab(
+    fds: list[int], request: dict, control: socket.socket, args: argparse.Namespace, key: str | None
+) -> None:
     """In the forked child: take the tab's pipes as stdin/stdout/stderr and run it. Never returns."""
     code = 1
     try:
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, IndexError):
         print("drill-warm: --control FD is required (drill serve starts this)", file=sys.stderr)
         return 2
-    del argv[i:i + 2]
+    del argv[i : i + 2]
     args = parse_args(argv)
     confine()
     control = socket.socket(fileno=fd)

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import aiohttp  # imported on connect: a module that only parses output never loads it
 
-ANSI = re.compile(r"\x1b\[[0-9;?<>=!]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[@-Z\\-_]|\x1b.")
+ANSI = re.compile(
+    r"\x1b\[[0-9;?<>=!]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[@-Z\\-_]|\x1b."
+)
 
 ENTER, ESCAPE, BACKSPACE = "\r", "\x1b", "\x7f"
 
@@ -23,8 +25,9 @@ def plain(data: bytes) -> str:
 
 
 class TabClient:
-    def __init__(self, base_url: str, width: int = 120, height: int = 36, origin: str | None = None,
-                 tab_id: str | None = None):
+    def __init__(
+        self, base_url: str, width: int = 120, height: int = 36, origin: str | None = None, tab_id: str | None = None
+    ):
         """`tab_id`: the id a page keeps across reloads (a reconnect with it re-attaches)."""
         path = "/ws" + (f"/{tab_id}" if tab_id else "")
         self.url = f"{base_url.replace('http', 'ws', 1).rstrip('/')}{path}?width={width}&height={height}"
@@ -45,7 +48,8 @@ class TabClient:
         self._session = session = aiohttp.ClientSession()
         try:
             self._ws = ws = await asyncio.wait_for(
-                session.ws_connect(self.url, headers={"Origin": self.origin}, max_msg_size=0), timeout)
+                session.ws_connect(self.url, headers={"Origin": self.origin}, max_msg_size=0), timeout
+            )
         except BaseException:
             await session.close()
             raise

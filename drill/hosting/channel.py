@@ -90,10 +90,16 @@ def running_drills() -> list[dict]:
 def _well_formed(info: object) -> bool:
     """A registration as `register` writes it: an 8-hex-digit id, a port and a pid as integers,
     a team that is text or nothing."""
-    return (isinstance(info, dict) and isinstance(info.get("id"), str) and re.fullmatch(r"[0-9a-f]{8}", info["id"])
-            is not None and type(info.get("port")) is int and 0 < info["port"] < 65536
-            and type(info.get("pid")) is int and info["pid"] > 0
-            and isinstance(info.get("team"), (str, type(None))))
+    return (
+        isinstance(info, dict)
+        and isinstance(info.get("id"), str)
+        and re.fullmatch(r"[0-9a-f]{8}", info["id"]) is not None
+        and type(info.get("port")) is int
+        and 0 < info["port"] < 65536
+        and type(info.get("pid")) is int
+        and info["pid"] > 0
+        and isinstance(info.get("team"), (str, type(None)))
+    )
 
 
 class ChannelServer:
@@ -164,7 +170,10 @@ class ChannelServer:
             try:
                 cmd = parse_command(text)
                 if VERBS[cmd.verb].role != "facilitator":
-                    return {"ok": False, "error": f"{cmd.verb}: the facilitator steers the exercise; the trainee plays it"}
+                    return {
+                        "ok": False,
+                        "error": f"{cmd.verb}: the facilitator steers the exercise; the trainee plays it",
+                    }
                 return {"ok": True, "result": self.host.facilitate(text)}
             except CommandError as exc:
                 return {"ok": False, "error": str(exc)}

@@ -34,7 +34,9 @@ REPLY_TIMEOUT_S = 10.0
 
 
 def command_mac(token: str, drill_id: str, nonce: str, command: str) -> str:
-    body = b"\0".join([b"drill db command", drill_id.encode(), nonce.encode(), command.encode("utf-8", "surrogatepass")])
+    body = b"\0".join(
+        [b"drill db command", drill_id.encode(), nonce.encode(), command.encode("utf-8", "surrogatepass")]
+    )
     return hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
 
 
@@ -109,8 +111,9 @@ class DbChannel:
         text = json.dumps(status)
         mac = status_mac(self._token, self.row.drill_id, text)
         if not self._registered or not steering.publish(self.loc, self.row.drill_id, state, text, mac):
-            steering.register(self.loc, dataclasses.replace(self.row, state=state, status=status, status_json=text,
-                                                            status_mac=mac))
+            steering.register(
+                self.loc, dataclasses.replace(self.row, state=state, status=status, status_json=text, status_mac=mac)
+            )
             self._registered = True
 
     def run_command(self, cmd: steering.CommandRow) -> tuple[bool, str]:

@@ -39,9 +39,17 @@ class DrillHost:
             t = self.drill.session.truth()
             clock = self.drill.clock
             return {
-                "scenario": t.scenario, "difficulty": t.difficulty, "seed": t.seed, "team": self.team,
-                "clock": t.clock, "zone": t.zone, "phase": t.phase,
-                "paused": clock.paused, "speed": clock.speed, "ranked": clock.ranked, "pause_held": clock.pause_held,
+                "scenario": t.scenario,
+                "difficulty": t.difficulty,
+                "seed": t.seed,
+                "team": self.team,
+                "clock": t.clock,
+                "zone": t.zone,
+                "phase": t.phase,
+                "paused": clock.paused,
+                "speed": clock.speed,
+                "ranked": clock.ranked,
+                "pause_held": clock.pause_held,
                 "finished": t.finished,
                 "faulty_servers": list(t.faulty_servers),
                 "true_loss_usd": t.loss_usd,
@@ -51,7 +59,9 @@ class DrillHost:
                 "contained": t.contained,
                 "contained_at": t.contained_at,
                 "ended_by": t.ended_by,
-                "commands": [{"at": a.at, "by": a.by, "command": a.command, "status": a.status, "result": a.first_line}
-                             for a in t.commands],
+                "commands": [
+                    {"at": a.at, "by": a.by, "command": a.command, "status": a.status, "result": a.first_line}
+                    for a in t.commands
+                ],
                 "injects": [{"id": i, "description": d} for i, d in t.injects],
             }

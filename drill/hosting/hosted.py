@@ -109,10 +109,15 @@ class LoopProbe:
             return round(lags[min(len(lags) - 1, round(q / 100 * (len(lags) - 1)))], 2)
 
         (t0, f0), (t1, f1) = self.marks[0], self.marks[-1]
-        return {"samples": len(lags), "window_s": round(t1 - t0, 1),
-                "lag_p50_ms": pct(50), "lag_p99_ms": pct(99), "lag_max_ms": round(lags[-1], 2),
-                "lag_mean_ms": round(statistics.fmean(lags), 2),
-                "frames_per_s": round((f1 - f0) / (t1 - t0), 1) if t1 > t0 else 0.0}
+        return {
+            "samples": len(lags),
+            "window_s": round(t1 - t0, 1),
+            "lag_p50_ms": pct(50),
+            "lag_p99_ms": pct(99),
+            "lag_max_ms": round(lags[-1], 2),
+            "lag_mean_ms": round(statistics.fmean(lags), 2),
+            "frames_per_s": round((f1 - f0) / (t1 - t0), 1) if t1 > t0 else 0.0,
+        }
 
 
 class GameDayHost(DrillHost):
@@ -121,8 +126,16 @@ class GameDayHost(DrillHost):
     while a `resolve` simulates on in a thread (holding the drill's lock), status answers with the
     last truth marked busy and commands are refused."""
 
-    def __init__(self, drill, team: str | None, drill_id: str, *, shown: Callable[[], Snapshot | None] = lambda: None,
-                 after_command: Callable[[], None] = lambda: None, health: Callable[[], dict] | None = None):
+    def __init__(
+        self,
+        drill,
+        team: str | None,
+        drill_id: str,
+        *,
+        shown: Callable[[], Snapshot | None] = lambda: None,
+        after_command: Callable[[], None] = lambda: None,
+        health: Callable[[], dict] | None = None,
+    ):
         super().__init__(drill, team)
         self.drill_id = drill_id
         self.shown = shown
@@ -156,8 +169,13 @@ class GameDayHost(DrillHost):
         if snap is not None:
             # What the trainee's screen showed at its last frame: the loss only where the
             # difficulty shows it, else the risk monitor's lagging exposure.
-            t["screen"] = {"clock": snap.clock, "loss_usd": snap.loss_usd, "exposure_usd": snap.exposure_usd,
-                           "monitor_as_of": snap.monitor_as_of, "monitor_lag_s": snap.monitor_lag_s}
+            t["screen"] = {
+                "clock": snap.clock,
+                "loss_usd": snap.loss_usd,
+                "exposure_usd": snap.exposure_usd,
+                "monitor_as_of": snap.monitor_as_of,
+                "monitor_lag_s": snap.monitor_lag_s,
+            }
         if self.health is not None:
             t["health"] = self.health()
         self._last = t
@@ -167,14 +185,23 @@ class GameDayHost(DrillHost):
 class HostedDrill:
     """One drill's channel on the console's event loop, and its entry in the registry."""
 
-    def __init__(self, drill, facilitation: Facilitation, team: str | None, *, shown: Callable[[], Snapshot | None],
-                 after_command: Callable[[], None], frames: Callable[[], int]):
+    def __init__(
+        self,
+        drill,
+        facilitation: Facilitation,
+        team: str | None,
+        *,
+        shown: Callable[[], Snapshot | None],
+        after_command: Callable[[], None],
+        frames: Callable[[], int],
+    ):
         self.facilitation = facilitation
         self.team = team
         self.drill = drill
         self.probe = LoopProbe(frames)
-        self.host = GameDayHost(drill, team, facilitation.drill_id, shown=shown, after_command=after_command,
-                                health=self.probe.summary)
+        self.host = GameDayHost(
+            drill, team, facilitation.drill_id, shown=shown, after_command=after_command, health=self.probe.summary
+        )
         self.server = ChannelServer(self.host, facilitation.token)
         self.port: int | None = None
         self.registration: Registration | None = None
@@ -184,13 +211,21 @@ class HostedDrill:
         self.port = await self.server.start()
         spec = self.drill.loaded.spec
         session = self.drill.session
-        self.registration = register(self.facilitation.drill_id, self.port, {
-            "scenario": spec.id, "title": spec.title, "difficulty": session.difficulty, "seed": session.seed,
-            "team": self.team, "served_by": self.facilitation.served_by,
-            # For `drill watch --live`, which follows the drill by reading its journal.
-            "journal": str(self.drill.journal_path) if self.drill.journal_path else None,
-            "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        })
+        self.registration = register(
+            self.facilitation.drill_id,
+            self.port,
+            {
+                "scenario": spec.id,
+                "title": spec.title,
+                "difficulty": session.difficulty,
+                "seed": session.seed,
+                "team": self.team,
+                "served_by": self.facilitation.served_by,
+                # For `drill watch --live`, which follows the drill by reading its journal.
+                "journal": str(self.drill.journal_path) if self.drill.journal_path else None,
+                "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            },
+        )
         self.probe.start()
         self._open_db_channel()
         return self.port
@@ -210,9 +245,19 @@ class HostedDrill:
         from drill.store.steering import DrillRow
 
         session = self.drill.session
-        row = DrillRow(self.facilitation.drill_id, host_name(), self.team, self.drill.loaded.spec.id,
-                       session.difficulty, session.seed, self.facilitation.served_by, "live", None,
-                       _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), time.time())
+        row = DrillRow(
+            self.facilitation.drill_id,
+            host_name(),
+            self.team,
+            self.drill.loaded.spec.id,
+            session.difficulty,
+            session.seed,
+            self.facilitation.served_by,
+            "live",
+            None,
+            _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            time.time(),
+        )
         self.db_channel = DbChannel(loc, row, self.facilitation.token, self.server.handle, self.host.truth)
         self.db_channel.start()
 

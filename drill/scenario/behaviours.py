@@ -29,19 +29,46 @@ class Behaviour:
 
 
 _TABLE = (
-    Behaviour("route_until_filled", 0, "sends child orders until the parent is filled, then stops (healthy)",
-              faulty=False, lives="until_filled", parameters=("route_child_lots_per_s",)),
-    Behaviour("runaway_untracked", 1, "sends child orders without counting fills: never stops on its own (fault)",
-              faulty=True, lives="until_end", parameters=("runaway_child_lots_per_s",)),
-    Behaviour("pov_unlimited", 2,
-              "sells a share of the last minute's market volume with no price or time limit (fault)",
-              faulty=True, lives="until_end", parameters=("pov_participation",)),
-    Behaviour("resting_order", 3, "rests at the exchange and fills as buyers arrive, whatever the firm's servers do",
-              faulty=False, lives="until_end",
-              parameters=("resting_absorb_lots_per_s", "resting_absorb_growth_per_min", "cancel_on_disconnect")),
-    Behaviour("overfill", 4,
-              "counts fills wrong: keeps sending until behaviours.overfill_factor times the quantity (fault)",
-              faulty=True, lives="until_overfilled", parameters=("overfill_factor", "route_child_lots_per_s")),
+    Behaviour(
+        "route_until_filled",
+        0,
+        "sends child orders until the parent is filled, then stops (healthy)",
+        faulty=False,
+        lives="until_filled",
+        parameters=("route_child_lots_per_s",),
+    ),
+    Behaviour(
+        "runaway_untracked",
+        1,
+        "sends child orders without counting fills: never stops on its own (fault)",
+        faulty=True,
+        lives="until_end",
+        parameters=("runaway_child_lots_per_s",),
+    ),
+    Behaviour(
+        "pov_unlimited",
+        2,
+        "sells a share of the last minute's market volume with no price or time limit (fault)",
+        faulty=True,
+        lives="until_end",
+        parameters=("pov_participation",),
+    ),
+    Behaviour(
+        "resting_order",
+        3,
+        "rests at the exchange and fills as buyers arrive, whatever the firm's servers do",
+        faulty=False,
+        lives="until_end",
+        parameters=("resting_absorb_lots_per_s", "resting_absorb_growth_per_min", "cancel_on_disconnect"),
+    ),
+    Behaviour(
+        "overfill",
+        4,
+        "counts fills wrong: keeps sending until behaviours.overfill_factor times the quantity (fault)",
+        faulty=True,
+        lives="until_overfilled",
+        parameters=("overfill_factor", "route_child_lots_per_s"),
+    ),
 )
 
 BEHAVIOURS: dict[str, Behaviour] = {b.name: b for b in _TABLE}

@@ -148,8 +148,11 @@ def load(name_or_path: str) -> LoadedScenario:
     directory = toml_path.parent
     briefing = _read_text(directory / spec.briefing, "briefing")
     runbook = _read_text(directory / spec.runbook, "runbook")
-    missing = [Problem(str(toml_path), f"plays.{name}.file", f"{play.file} not found")
-               for name, play in spec.plays.items() if not (directory / play.file).is_file()]
+    missing = [
+        Problem(str(toml_path), f"plays.{name}.file", f"{play.file} not found")
+        for name, play in spec.plays.items()
+        if not (directory / play.file).is_file()
+    ]
     if missing:
         raise ScenarioError(missing)
     digest = hashlib.sha256()

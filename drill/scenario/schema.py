@@ -81,19 +81,43 @@ class Market(Strict):
     buy_fraction: float = Field(ge=0, le=1)
     side_by_symbol: bool = Field(True, description="retail flow in one symbol leans one way all morning")
     names: list[Name] = Field(default_factory=list, max_length=1000, description="symbol names; empty: made-up tickers")
-    impact_half_life_s: float | None = Field(None, gt=0, le=86_400, description="price pressure decays with this half-life; none: permanent")
-    dryup: float = Field(0.0, ge=0, le=100, description="liquidity withdrawal: impact grows with the displacement already caused")
-    hot_potato: float = Field(0.0, ge=0, le=100, description="extra market volume per share the firm trades (intermediaries passing it on)")
+    impact_half_life_s: float | None = Field(
+        None, gt=0, le=86_400, description="price pressure decays with this half-life; none: permanent"
+    )
+    dryup: float = Field(
+        0.0, ge=0, le=100, description="liquidity withdrawal: impact grows with the displacement already caused"
+    )
+    hot_potato: float = Field(
+        0.0, ge=0, le=100, description="extra market volume per share the firm trades (intermediaries passing it on)"
+    )
     trading_seconds_per_day: int = Field(23_400, ge=60, le=86_400)
-    halt_at_move_bps: float | None = Field(None, gt=0, le=5000, description="a circuit breaker (a stop logic): trading in a symbol pauses "
-                                                                            "once the firm's flow has moved its price this far from fair")
+    halt_at_move_bps: float | None = Field(
+        None,
+        gt=0,
+        le=5000,
+        description="a circuit breaker (a stop logic): trading in a symbol pauses "
+        "once the firm's flow has moved its price this far from fair",
+    )
     halt_seconds: float = Field(5.0, ge=1, le=3600, description="how long that pause lasts")
-    reopen_half_life_s: float | None = Field(None, gt=0, le=86_400, description="after the pause, pressure decays with this half-life "
-                                                                               "(the buy side steps back in); none: as before")
-    reopen_volume_factor: float = Field(1.0, ge=0.1, le=100, description="after the pause, everyone else's volume in the symbol "
-                                                                        "runs at this multiple of normal")
-    fixed_prices: dict[Name, Annotated[float, Field(gt=0, le=1e7)]] = Field(default_factory=dict, description="fair values for named symbols")
-    fixed_adv_usd: dict[Name, Annotated[float, Field(gt=0, le=1e12)]] = Field(default_factory=dict, description="daily dollar volume for named symbols")
+    reopen_half_life_s: float | None = Field(
+        None,
+        gt=0,
+        le=86_400,
+        description="after the pause, pressure decays with this half-life "
+        "(the buy side steps back in); none: as before",
+    )
+    reopen_volume_factor: float = Field(
+        1.0,
+        ge=0.1,
+        le=100,
+        description="after the pause, everyone else's volume in the symbol runs at this multiple of normal",
+    )
+    fixed_prices: dict[Name, Annotated[float, Field(gt=0, le=1e7)]] = Field(
+        default_factory=dict, description="fair values for named symbols"
+    )
+    fixed_adv_usd: dict[Name, Annotated[float, Field(gt=0, le=1e12)]] = Field(
+        default_factory=dict, description="daily dollar volume for named symbols"
+    )
 
     @model_validator(mode="after")
     def _names(self) -> Market:
@@ -116,7 +140,9 @@ class Firm(Strict):
 class CodePath(Strict):
     behaviour: str
     label: Annotated[str, Field(min_length=1, max_length=60)]
-    customers_mod: tuple[int, int] | None = Field(None, description="only customers whose id % m == r take this path; others route healthily")
+    customers_mod: tuple[int, int] | None = Field(
+        None, description="only customers whose id % m == r take this path; others route healthily"
+    )
 
     @model_validator(mode="after")
     def _known(self) -> CodePath:
@@ -140,14 +166,23 @@ class Fleet(Strict):
     servers: list[Name] = Field(min_length=1, max_length=64)
     current_release: Name
     previous_release: Name
-    routing_spread_pct: float = Field(0.0, ge=0, le=90, description="noise by seed: each server's share of the flow "
-                                      "varies by up to this much, so a busy or quiet server proves nothing by itself")
+    routing_spread_pct: float = Field(
+        0.0,
+        ge=0,
+        le=90,
+        description="noise by seed: each server's share of the flow "
+        "varies by up to this much, so a busy or quiet server proves nothing by itself",
+    )
 
 
 class Deploy(Strict):
-    missed: list[Name] = Field(min_length=0, max_length=64, description="servers left on the previous release under the scenario's seed")
+    missed: list[Name] = Field(
+        min_length=0, max_length=64, description="servers left on the previous release under the scenario's seed"
+    )
     move_with_seed: bool = Field(True, description="other seeds pick other servers (same count)")
-    initial: Literal["current", "previous"] = Field("current", description="the release every server not missed starts on")
+    initial: Literal["current", "previous"] = Field(
+        "current", description="the release every server not missed starts on"
+    )
 
 
 class Flag(Strict):
@@ -163,9 +198,13 @@ class Flow(Strict):
     start: ClockTime
     end: ClockTime
     qty_lots: tuple[int, int] = Field(description="parent size in lots, min and max")
-    account: Literal["customer", "firm"] = Field("customer", description="whose fills these are: customers' (excess is the firm's) or the firm's own")
+    account: Literal["customer", "firm"] = Field(
+        "customer", description="whose fills these are: customers' (excess is the firm's) or the firm's own"
+    )
     customers: int = Field(100_000, ge=1, le=10_000_000, description="customer ids are drawn from 0..customers-1")
-    symbols: list[Name] = Field(default_factory=list, max_length=5000, description="restrict the flow to these market.names")
+    symbols: list[Name] = Field(
+        default_factory=list, max_length=5000, description="restrict the flow to these market.names"
+    )
 
     @model_validator(mode="after")
     def _valid(self) -> Flow:
@@ -180,12 +219,23 @@ class Flow(Strict):
 class Behaviours(Strict):
     route_child_lots_per_s: int = Field(ge=1, le=1000, description="lots a healthy router sends per second per parent")
     runaway_child_lots_per_s: int = Field(ge=1, le=1000, description="lots a runaway parent sends per second")
-    pov_participation: float = Field(0.09, gt=0, le=0.5, description="share of the last minute's market volume pov_unlimited targets")
-    resting_absorb_lots_per_s: float = Field(10.0, ge=0, le=100_000, description="lots buyers (or sellers) take from a resting order per second")
-    resting_absorb_growth_per_min: float = Field(0.0, ge=0, le=100, description="how fast that appetite grows, per minute the order rests")
-    overfill_factor: float = Field(2.0, ge=1, le=100, description="how many times its quantity an overfilling parent fills")
-    cancel_on_disconnect: bool = Field(False, description="the exchange cancels the firm's resting orders when the kill switch "
-                                                          "disconnects it (modern venues do; false keeps them on the book)")
+    pov_participation: float = Field(
+        0.09, gt=0, le=0.5, description="share of the last minute's market volume pov_unlimited targets"
+    )
+    resting_absorb_lots_per_s: float = Field(
+        10.0, ge=0, le=100_000, description="lots buyers (or sellers) take from a resting order per second"
+    )
+    resting_absorb_growth_per_min: float = Field(
+        0.0, ge=0, le=100, description="how fast that appetite grows, per minute the order rests"
+    )
+    overfill_factor: float = Field(
+        2.0, ge=1, le=100, description="how many times its quantity an overfilling parent fills"
+    )
+    cancel_on_disconnect: bool = Field(
+        False,
+        description="the exchange cancels the firm's resting orders when the kill switch "
+        "disconnects it (modern venues do; false keeps them on the book)",
+    )
 
 
 class Order(Strict):
@@ -198,7 +248,9 @@ class Order(Strict):
     symbol: Name
     side: Literal["buy", "sell"]
     qty: int = Field(ge=1, le=100_000_000, description="shares (or contracts) as entered")
-    intended_qty: int | None = Field(None, ge=0, le=100_000_000, description="what was meant; fills beyond it are erroneous")
+    intended_qty: int | None = Field(
+        None, ge=0, le=100_000_000, description="what was meant; fills beyond it are erroneous"
+    )
     flag: Name | None = None
     account: Literal["customer", "firm"] = "customer"
     warning: Text = Field("", description="what the order-entry screen warns when it is entered (into the inbox)")
@@ -217,7 +269,9 @@ class Stream(Strict):
     subjects: list[Annotated[str, Field(max_length=200)]] = Field(min_length=1, max_length=100)
     body: Text = ""
     signal: bool = Field(False, description="true when the messages point at the fault (for the debrief)")
-    difficulties: list[Name] = Field(default_factory=list, description="the difficulties that get this stream; empty: every one")
+    difficulties: list[Name] = Field(
+        default_factory=list, description="the difficulties that get this stream; empty: every one"
+    )
 
     @model_validator(mode="after")
     def _valid(self) -> Stream:
@@ -233,7 +287,9 @@ class Event(Strict):
     subject: Annotated[str, Field(max_length=200)]
     body: Text = ""
     jitter_s: int = Field(0, ge=0, le=3600, description="other seeds move the event by up to this much")
-    difficulties: list[Name] = Field(default_factory=list, description="the difficulties that get this event; empty: every one")
+    difficulties: list[Name] = Field(
+        default_factory=list, description="the difficulties that get this event; empty: every one"
+    )
 
 
 class Timeline(Strict):
@@ -242,7 +298,9 @@ class Timeline(Strict):
 
 
 class RiskMonitor(Strict):
-    capacity_execs_per_s: float = Field(gt=0, le=1e9, description="executions the monitor digests per second; backlog is lag")
+    capacity_execs_per_s: float = Field(
+        gt=0, le=1e9, description="executions the monitor digests per second; backlog is lag"
+    )
     base_lag_s: float = Field(ge=0, le=3600)
 
 
@@ -260,15 +318,22 @@ class View(Strict):
     historical difficulty shows what the firm's own staff had that day, so diagnosis takes work."""
 
     fleet_columns: list[Literal[FLEET_COLUMNS]] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: list(FLEET_COLUMNS),
-        description="the fleet table's columns besides the server's name")
+        default_factory=lambda: list(FLEET_COLUMNS), description="the fleet table's columns besides the server's name"
+    )
     inspect: Literal["full", "release"] = Field(
-        "full", description="full: release, what each flag does on it, and the server's flow; release: its state and installed build only")
+        "full",
+        description="full: release, what each flag does on it, and the server's flow; release: its state and installed build only",
+    )
     logs: Literal["labelled", "raw"] = Field(
-        "labelled", description="labelled: log lines name the code path; raw: only what the router printed (sent, filled)")
+        "labelled",
+        description="labelled: log lines name the code path; raw: only what the router printed (sent, filled)",
+    )
     tape_names_server: bool = Field(True, description="whether the order tape shows which server sent each child order")
-    incident_phase: bool = Field(True, description="whether the header shows the incident's phase (incident, contained, "
-                                 "recovered): a truth no firm has, which would tell a trainee when a guess worked")
+    incident_phase: bool = Field(
+        True,
+        description="whether the header shows the incident's phase (incident, contained, "
+        "recovered): a truth no firm has, which would tell a trainee when a guess worked",
+    )
 
 
 class Difficulty(Strict):
@@ -278,20 +343,30 @@ class Difficulty(Strict):
     runbook: bool = False
     loss_visible: bool = False
     hints: bool = False
-    stuck_hint_after_s: float | None = Field(None, ge=10, le=3600, description="push the next hint when nothing was done for this long during an incident")
+    stuck_hint_after_s: float | None = Field(
+        None, ge=10, le=3600, description="push the next hint when nothing was done for this long during an incident"
+    )
     cancel_fails: bool = Field(False, description="the cancel path is broken: cancel-open is rejected")
-    release_dashboard: bool = Field(False, description="a canary dashboard: each release's servers compared side by side")
+    release_dashboard: bool = Field(
+        False, description="a canary dashboard: each release's servers compared side by side"
+    )
     risk_monitor: RiskMonitor
     view: View = Field(default_factory=View, description="what the trainee can see")
-    action_seconds: dict[str, float] = Field(default_factory=dict, description="how long commands take in this difficulty (overrides the scenario's)")
-    operators: int = Field(0, ge=0, le=20, description="hands-on commands that can run at once (0: no limit); the rest wait their turn")
+    action_seconds: dict[str, float] = Field(
+        default_factory=dict, description="how long commands take in this difficulty (overrides the scenario's)"
+    )
+    operators: int = Field(
+        0, ge=0, le=20, description="hands-on commands that can run at once (0: no limit); the rest wait their turn"
+    )
 
     @field_validator("controls")
     @classmethod
     def _known_controls(cls, controls: list[str]) -> list[str]:
         unknown = [c for c in controls if c not in VERBS or VERBS[c].role != "trainee"]
         if unknown:
-            raise ValueError(f"unknown controls {unknown} (known: {', '.join(v for v in VERBS if VERBS[v].role == 'trainee')})")
+            raise ValueError(
+                f"unknown controls {unknown} (known: {', '.join(v for v in VERBS if VERBS[v].role == 'trainee')})"
+            )
         return controls
 
 
@@ -304,14 +379,25 @@ class Scoring(Strict):
     server_minute_usd: Usd = Field(description="healthy business one server carries per minute of market")
     grades: list[Grade] = Field(min_length=1, max_length=10)
     ends_on_bankruptcy: bool = False
-    unfilled_lot_usd: Usd = Field(0.0, description="cost of each lot of the firm's own orders left unfilled at the end (a hedge left undone)")
-    unreleased_server_minute_usd: Usd = Field(0.0, description="cost per minute of market of each server not on the current release")
-    cancelled_order_usd: Usd = Field(0.0, description="cost of each customer order cancelled or offset before it was filled as meant")
-    cancelled_notional_pct: float = Field(0.0, ge=0, le=100, description="cost of cancelling a customer order, as a share of its unfilled notional")
+    unfilled_lot_usd: Usd = Field(
+        0.0, description="cost of each lot of the firm's own orders left unfilled at the end (a hedge left undone)"
+    )
+    unreleased_server_minute_usd: Usd = Field(
+        0.0, description="cost per minute of market of each server not on the current release"
+    )
+    cancelled_order_usd: Usd = Field(
+        0.0, description="cost of each customer order cancelled or offset before it was filled as meant"
+    )
+    cancelled_notional_pct: float = Field(
+        0.0, ge=0, le=100, description="cost of cancelling a customer order, as a share of its unfilled notional"
+    )
     uncontained_best_grade: Annotated[str, Field(min_length=1, max_length=3)] = Field(
-        "D", description="the best grade a drill may earn when the fault is still live at its end")
+        "D", description="the best grade a drill may earn when the fault is still live at its end"
+    )
     blind_best_grade: Annotated[str, Field(min_length=1, max_length=3)] = Field(
-        "C", description="the best grade a blind policy (one that uses no information) may earn: the scenario's self-test")
+        "C",
+        description="the best grade a blind policy (one that uses no information) may earn: the scenario's self-test",
+    )
 
 
 class Expect(Strict):
@@ -379,8 +465,18 @@ MARKET_IMPACT_FIELDS = {
 }
 
 CALIBRATION_FIELDS = (
-    "runaway_parent_orders", "executions", "shares", "symbols", "long_usd", "long_symbols", "short_usd",
-    "short_symbols", "loss_usd", "emails_before_open", "max_price_move_bps", "minutes_to_contain",
+    "runaway_parent_orders",
+    "executions",
+    "shares",
+    "symbols",
+    "long_usd",
+    "long_symbols",
+    "short_usd",
+    "short_symbols",
+    "loss_usd",
+    "emails_before_open",
+    "max_price_move_bps",
+    "minutes_to_contain",
     *MARKET_IMPACT_FIELDS,
 )
 
@@ -390,9 +486,15 @@ class CalibrationTarget(Strict):
 
     field: Literal[CALIBRATION_FIELDS]  # type: ignore[valid-type]
     record: float = Field(ge=0, le=1e13)
-    tolerance_pct: float = Field(10.0, gt=0, le=100, description="how far the scenario's own seed may land from the record")
-    mean_tolerance_pct: float | None = Field(None, gt=0, le=100, description="how far the mean over variant seeds may land "
-                                                                           "(`drill calibrate --seeds N`); none: tolerance_pct")
+    tolerance_pct: float = Field(
+        10.0, gt=0, le=100, description="how far the scenario's own seed may land from the record"
+    )
+    mean_tolerance_pct: float | None = Field(
+        None,
+        gt=0,
+        le=100,
+        description="how far the mean over variant seeds may land (`drill calibrate --seeds N`); none: tolerance_pct",
+    )
     source: Annotated[str, Field(min_length=1, max_length=200)]
     play: Name = "historical"
 
@@ -407,12 +509,22 @@ class Inject(Strict):
     subject: Annotated[str, Field(max_length=200)] = ""
     body: Text = ""
     count: int = Field(1, ge=1, le=50, description="alert_burst: how many noisy alerts")
-    server: Name | None = Field(None, description="revert_server: which server silently restarts on the previous release")
+    server: Name | None = Field(
+        None, description="revert_server: which server silently restarts on the previous release"
+    )
 
 
 # What the coach can tell about the fleet when it picks a hint (drill/sim/world.py, `World.hint_state`).
-HINT_STATES = ("armed", "hazard", "contained", "server_stopped", "all_stopped", "rolled_back", "flag_disabled",
-               "disconnected")
+HINT_STATES = (
+    "armed",
+    "hazard",
+    "contained",
+    "server_stopped",
+    "all_stopped",
+    "rolled_back",
+    "flag_disabled",
+    "disconnected",
+)
 HintCommand = Annotated[str, Field(min_length=1, max_length=80)]
 
 
@@ -421,10 +533,12 @@ class Hint(Strict):
     hint, in order, not given yet that fits now (a plain string is a hint with no conditions)."""
 
     text: Text
-    unless_ran: list[HintCommand] = Field(default_factory=list, max_length=20,
-                                          description="skip once the trainee has run one of these")
-    after_ran: list[HintCommand] = Field(default_factory=list, max_length=20,
-                                         description="only once the trainee has run one of these")
+    unless_ran: list[HintCommand] = Field(
+        default_factory=list, max_length=20, description="skip once the trainee has run one of these"
+    )
+    after_ran: list[HintCommand] = Field(
+        default_factory=list, max_length=20, description="only once the trainee has run one of these"
+    )
     when: list[Literal[HINT_STATES]] = Field(default_factory=list, description="only while all of these hold")  # type: ignore[valid-type]
     unless: list[Literal[HINT_STATES]] = Field(default_factory=list, description="never while any of these holds")  # type: ignore[valid-type]
 
@@ -471,19 +585,31 @@ class Scenario(Strict):
     calibration: list[CalibrationTarget] = Field(default_factory=list, max_length=30)
     injects: list[Inject] = Field(default_factory=list, max_length=30)
     historical_loss_usd: Usd | None = Field(None, description="what the real incident cost, for the debrief")
-    refusals: dict[str, Text] = Field(default_factory=dict, max_length=30, description=(
-        "why a command a difficulty does not offer is refused, in the story's words, by command "
-        "(the engine's generic reason otherwise)"))
-    replays_versions: list[ContentHash] = Field(default_factory=list, max_length=50, description=(
-        "content hashes of earlier versions of this scenario whose journals replay under this one: "
-        "an edit that moved words but no mechanics (the maintainer replayed their journals to check)"))
+    refusals: dict[str, Text] = Field(
+        default_factory=dict,
+        max_length=30,
+        description=(
+            "why a command a difficulty does not offer is refused, in the story's words, by command "
+            "(the engine's generic reason otherwise)"
+        ),
+    )
+    replays_versions: list[ContentHash] = Field(
+        default_factory=list,
+        max_length=50,
+        description=(
+            "content hashes of earlier versions of this scenario whose journals replay under this one: "
+            "an edit that moved words but no mechanics (the maintainer replayed their journals to check)"
+        ),
+    )
 
     @field_validator("refusals")
     @classmethod
     def _refusals_name_commands(cls, refusals: dict[str, str]) -> dict[str, str]:
         unknown = [v for v in refusals if v not in VERBS or VERBS[v].role != "trainee"]
         if unknown:
-            raise ValueError(f"unknown commands {unknown} (known: {', '.join(v for v in VERBS if VERBS[v].role == 'trainee')})")
+            raise ValueError(
+                f"unknown commands {unknown} (known: {', '.join(v for v in VERBS if VERBS[v].role == 'trainee')})"
+            )
         return refusals
 
     def action_ms(self, difficulty: str, verb: str) -> int:
@@ -554,7 +680,9 @@ class Scenario(Strict):
             if not (self.clock.world_start <= st.start and st.end <= self.clock.end):
                 yield f"timeline.streams.{i}", "must run inside the scenario (world_start..end)"
         timed: tuple[tuple[str, Sequence[Stream | Event]], ...] = (
-            ("streams", self.timeline.streams), ("events", self.timeline.events))
+            ("streams", self.timeline.streams),
+            ("events", self.timeline.events),
+        )
         for kind, items in timed:
             for i, item in enumerate(items):
                 for d in item.difficulties:
@@ -578,8 +706,10 @@ class Scenario(Strict):
         for name, d in self.difficulties.items():
             for verb, secs in d.action_seconds.items():
                 if verb not in VERBS or not 0 <= secs <= MAX_ACTION_SECONDS:
-                    yield (f"difficulties.{name}.action_seconds.{verb}",
-                           f"unknown command, or not 0..{MAX_ACTION_SECONDS} seconds")
+                    yield (
+                        f"difficulties.{name}.action_seconds.{verb}",
+                        f"unknown command, or not 0..{MAX_ACTION_SECONDS} seconds",
+                    )
 
     def _grade_refs(self) -> Iterator[tuple[str, str]]:
         grades = [g.grade for g in self.scoring.grades]
@@ -615,8 +745,13 @@ class Scenario(Strict):
         minutes = (self.clock.end - self.clock.world_start) / 60_000
         parents = sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows)
         if parents > MAX_PARENT_ORDERS:
-            yield "flows", (f"{parents:,.0f} parent orders over {minutes:.0f} minutes is more than the engine "
-                            f"accepts ({MAX_PARENT_ORDERS:,})")
+            yield (
+                "flows",
+                (
+                    f"{parents:,.0f} parent orders over {minutes:.0f} minutes is more than the engine "
+                    f"accepts ({MAX_PARENT_ORDERS:,})"
+                ),
+            )
 
     def _live_order_ticks(self, overfill_factor: float) -> float:
         """How long the orders can stay live, summed (each live parent costs work every tick):
@@ -661,10 +796,15 @@ class Scenario(Strict):
             where = "alerts"
         else:
             where = "flows"
-        yield where, (f"the orders could stay live for {order_ticks:,.0f} order-ticks "
-                      f"(overfill_factor {self.behaviours.overfill_factor:g}, fill_probability "
-                      f"{self.market.fill_probability:g}, {size_rules} order_size alert rules): "
-                      f"{work:,.0f} units of work, more than a drill may take ({MAX_WORK_UNITS:,})")
+        yield (
+            where,
+            (
+                f"the orders could stay live for {order_ticks:,.0f} order-ticks "
+                f"(overfill_factor {self.behaviours.overfill_factor:g}, fill_probability "
+                f"{self.market.fill_probability:g}, {size_rules} order_size alert rules): "
+                f"{work:,.0f} units of work, more than a drill may take ({MAX_WORK_UNITS:,})"
+            ),
+        )
 
     def _message_bound(self) -> Iterator[tuple[str, str]]:
         # Every message and alert is kept for the console, which copies them into each frame's
@@ -672,8 +812,13 @@ class Scenario(Strict):
         messages = sum(st.count * (1 + st.count_jitter_pct / 100) for st in self.timeline.streams)
         messages += len(self.timeline.events) + len(self.orders) + len(self.injects)
         if messages > MAX_MESSAGES:
-            yield "timeline.streams", (f"up to {messages:,.0f} messages in one drill: more than the console "
-                                       f"can show each frame ({MAX_MESSAGES:,})")
+            yield (
+                "timeline.streams",
+                (
+                    f"up to {messages:,.0f} messages in one drill: more than the console "
+                    f"can show each frame ({MAX_MESSAGES:,})"
+                ),
+            )
             return
         alerts = 0.0
         if self._size_rules():
@@ -683,14 +828,28 @@ class Scenario(Strict):
             alerts += sum(1 for o in self.orders if o.qty >= low)
         alerts += len(self.fleet.servers) + self.market.universe + 2
         if messages + alerts > MAX_MESSAGES:
-            yield "alerts", (f"order_size thresholds as low as these could raise {alerts:,.0f} alerts, with "
-                             f"{messages:,.0f} messages: more than the console can show each frame ({MAX_MESSAGES:,})")
+            yield (
+                "alerts",
+                (
+                    f"order_size thresholds as low as these could raise {alerts:,.0f} alerts, with "
+                    f"{messages:,.0f} messages: more than the console can show each frame ({MAX_MESSAGES:,})"
+                ),
+            )
 
 
 # The order problems are reported in: references first, then the work bounds.
 _CROSS_CHECKS = (
-    Scenario._release_refs, Scenario._server_refs, Scenario._flow_refs, Scenario._order_refs,
-    Scenario._timeline_refs, Scenario._difficulty_refs, Scenario._action_seconds, Scenario._grade_refs,
-    Scenario._inject_refs, Scenario._play_refs,
-    Scenario._parent_bound, Scenario._work_bound, Scenario._message_bound,
+    Scenario._release_refs,
+    Scenario._server_refs,
+    Scenario._flow_refs,
+    Scenario._order_refs,
+    Scenario._timeline_refs,
+    Scenario._difficulty_refs,
+    Scenario._action_seconds,
+    Scenario._grade_refs,
+    Scenario._inject_refs,
+    Scenario._play_refs,
+    Scenario._parent_bound,
+    Scenario._work_bound,
+    Scenario._message_bound,
 )

@@ -60,8 +60,20 @@ def calibrate(scenario: LoadedScenario, seeds: int = 0) -> list[Row]:
             mean = statistics.mean(values) if values else None
             mean_ok = within(mean, t.record, mean_tolerance)
         seed_ok = within(got, t.record, t.tolerance_pct)
-        return Row(t.field, t.record, got, off_pct(got, t.record), seed_ok and mean_ok is not False, mean,
-                   off_pct(mean, t.record), mean_ok, t.source, seed_ok, t.tolerance_pct, mean_tolerance)
+        return Row(
+            t.field,
+            t.record,
+            got,
+            off_pct(got, t.record),
+            seed_ok and mean_ok is not False,
+            mean,
+            off_pct(mean, t.record),
+            mean_ok,
+            t.source,
+            seed_ok,
+            t.tolerance_pct,
+            mean_tolerance,
+        )
 
     return [row(t) for t in spec.calibration]
 
@@ -91,6 +103,8 @@ def markdown(scenario: LoadedScenario, rows: list[Row], seeds: int) -> str:
         cells.append(r.source)
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append(f"Scenario {scenario.id}, seed {scenario.spec.seed}, play and difficulty per target "
-                 f"(default {scenario.spec.default_difficulty}).")
+    lines.append(
+        f"Scenario {scenario.id}, seed {scenario.spec.seed}, play and difficulty per target "
+        f"(default {scenario.spec.default_difficulty})."
+    )
     return "\n".join(lines)

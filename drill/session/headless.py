@@ -17,7 +17,9 @@ def check_script(session: Session, lines: list[ScriptLine], name: str) -> list[S
     return check_lines(session.scenario, lines, name, session.now)
 
 
-def check_lines(scenario: LoadedScenario, lines: list[ScriptLine], name: str, start: int | None = None) -> list[ScriptLine]:
+def check_lines(
+    scenario: LoadedScenario, lines: list[ScriptLine], name: str, start: int | None = None
+) -> list[ScriptLine]:
     """Validate every line against the scenario, from `start` (the drill's clock; by default
     where a drill's clock starts) to its end. Needs no world: `drill validate` checks plays
     without simulating a morning for each."""
@@ -26,9 +28,13 @@ def check_lines(scenario: LoadedScenario, lines: list[ScriptLine], name: str, st
     checked = []
     for sl in lines:
         if sl.at < start:
-            raise ScriptError(f"{name}: line {sl.line}: {fmt_clock(sl.at)} is before the drill's clock starts ({fmt_clock(start)})")
+            raise ScriptError(
+                f"{name}: line {sl.line}: {fmt_clock(sl.at)} is before the drill's clock starts ({fmt_clock(start)})"
+            )
         if sl.at > end:
-            raise ScriptError(f"{name}: line {sl.line}: {fmt_clock(sl.at)} is after the scenario ends ({fmt_clock(end)})")
+            raise ScriptError(
+                f"{name}: line {sl.line}: {fmt_clock(sl.at)} is after the scenario ends ({fmt_clock(end)})"
+            )
         try:
             checked.append(ScriptLine(sl.line, sl.at, check_command(scenario, sl.command)))
         except CommandError as exc:
@@ -36,8 +42,14 @@ def check_lines(scenario: LoadedScenario, lines: list[ScriptLine], name: str, st
     return checked
 
 
-def run_script(scenario: LoadedScenario, difficulty: str | None, seed: int | None, lines: list[ScriptLine],
-               journal: str | Path | None = None, script_name: str = "<actions>") -> Outcome:
+def run_script(
+    scenario: LoadedScenario,
+    difficulty: str | None,
+    seed: int | None,
+    lines: list[ScriptLine],
+    journal: str | Path | None = None,
+    script_name: str = "<actions>",
+) -> Outcome:
     session = Session(scenario, difficulty, seed, journal)
     try:
         for sl in check_script(session, lines, script_name):

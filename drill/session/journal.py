@@ -21,8 +21,20 @@ FORMAT = 1
 MAX_JOURNAL_BYTES = 50_000_000
 MAX_JOURNAL_COMMANDS = 20_000  # far beyond any drill; replaying more would take minutes
 # What a reader of the end record relies on (the debrief, the results store, replay's report).
-REQUIRED_OUTCOME = ("scenario", "difficulty", "seed", "contained", "contained_at", "loss_usd", "collateral_usd",
-                    "score_usd", "grade", "bankrupt", "ended_at", "ended_by")
+REQUIRED_OUTCOME = (
+    "scenario",
+    "difficulty",
+    "seed",
+    "contained",
+    "contained_at",
+    "loss_usd",
+    "collateral_usd",
+    "score_usd",
+    "grade",
+    "bankrupt",
+    "ended_at",
+    "ended_by",
+)
 
 
 class JournalError(Exception):
@@ -104,12 +116,16 @@ def _outcome_problem(outcome: dict) -> str | None:
             ok = isinstance(v, origin)
         if ok and origin is list:
             item = (typing.get_args(base) or (object,))[0]
-            item = dict if dataclasses.is_dataclass(item) else typing.get_origin(item) or item  # a record is an object on disk
+            item = (
+                dict if dataclasses.is_dataclass(item) else typing.get_origin(item) or item
+            )  # a record is an object on disk
             ok = all(isinstance(x, item) for x in v)
         if ok and name.endswith("_at"):
             ok = clock_ok(v)
         if not ok:
-            return f"outcome.{name}: not {'a ' + getattr(origin, '__name__', str(origin))}{' or null' if optional else ''}"
+            return (
+                f"outcome.{name}: not {'a ' + getattr(origin, '__name__', str(origin))}{' or null' if optional else ''}"
+            )
     for i, ph in enumerate(outcome.get("phases", [])):
         if not (isinstance(ph.get("phase"), str) and clock_ok(ph.get("at"))):
             return f"outcome.phases[{i}]: needs at (HH:MM:SS) and phase"
@@ -145,11 +161,19 @@ def read(path: str | Path) -> Journal:
         if header is None:
             if kind != "header":
                 raise JournalError(f"{shown}: line {n}: the first record must be the header")
-            for key, typ in (("scenario", str), ("scenario_hash", str), ("difficulty", str), ("seed", int), ("format", int)):
+            for key, typ in (
+                ("scenario", str),
+                ("scenario_hash", str),
+                ("difficulty", str),
+                ("seed", int),
+                ("format", int),
+            ):
                 if not isinstance(rec.get(key), typ) or isinstance(rec.get(key), bool):
                     raise JournalError(f"{shown}: line {n}: header.{key}: missing or not a {typ.__name__}")
             if rec["format"] != FORMAT:
-                raise JournalError(f"{shown}: line {n}: header.format: {rec['format']} is not supported (this program reads {FORMAT})")
+                raise JournalError(
+                    f"{shown}: line {n}: header.format: {rec['format']} is not supported (this program reads {FORMAT})"
+                )
             header = rec
             journal = Journal(p, header)
             continue
@@ -164,7 +188,11 @@ def read(path: str | Path) -> Journal:
             if kind in ("end", "command", "result"):
                 continue
         if kind == "command":
-            if not isinstance(rec.get("t"), int) or not isinstance(rec.get("command"), str) or not isinstance(rec.get("seq"), int):
+            if (
+                not isinstance(rec.get("t"), int)
+                or not isinstance(rec.get("command"), str)
+                or not isinstance(rec.get("seq"), int)
+            ):
                 raise JournalError(f"{shown}: line {n}: command: needs seq, t (integer ms) and command")
             if journal.commands and rec["t"] < journal.commands[-1]["t"]:
                 raise JournalError(f"{shown}: line {n}: command: time goes backwards")
@@ -180,7 +208,11 @@ def read(path: str | Path) -> Journal:
                 raise JournalError(f"{shown}: line {n}: result.t: not an integer")
             journal.results.append(rec)
         elif kind == "end":
-            if not isinstance(rec.get("t"), int) or isinstance(rec.get("t"), bool) or not isinstance(rec.get("outcome"), dict):
+            if (
+                not isinstance(rec.get("t"), int)
+                or isinstance(rec.get("t"), bool)
+                or not isinstance(rec.get("outcome"), dict)
+            ):
                 raise JournalError(f"{shown}: line {n}: end: needs t and outcome")
             if not isinstance(rec.get("reason"), str):
                 raise JournalError(f"{shown}: line {n}: end.reason: missing or not text")

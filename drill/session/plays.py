@@ -40,15 +40,17 @@ def play_difficulties(scenario: LoadedScenario, name: str) -> list[str]:
     return list(play.difficulties) or list(scenario.spec.difficulties)
 
 
-def run_play(scenario: LoadedScenario, name: str, difficulty: str | None = None, seed: int | None = None,
-             journal=None) -> Outcome:
+def run_play(
+    scenario: LoadedScenario, name: str, difficulty: str | None = None, seed: int | None = None, journal=None
+) -> Outcome:
     path = scenario.directory / scenario.spec.plays[name].file
     return run_script(scenario, difficulty, seed, play_lines(scenario, name, seed), journal, str(path))
 
 
 def plays_with_role(scenario: LoadedScenario, role: str, difficulty: str) -> list[str]:
-    return [n for n, p in scenario.spec.plays.items()
-            if p.role == role and difficulty in play_difficulties(scenario, n)]
+    return [
+        n for n, p in scenario.spec.plays.items() if p.role == role and difficulty in play_difficulties(scenario, n)
+    ]
 
 
 def check_expectations(scenario: LoadedScenario, name: str, outcome: Outcome) -> list[str]:

@@ -25,8 +25,11 @@ class ReplayReport:
 
     def to_dict(self) -> dict:
         return {
-            "journal": self.journal, "ok": self.ok, "cut_short": self.cut_short,
-            "divergence": self.divergence, "checked_commands": self.checked_commands,
+            "journal": self.journal,
+            "ok": self.ok,
+            "cut_short": self.cut_short,
+            "divergence": self.divergence,
+            "checked_commands": self.checked_commands,
             "outcome": self.outcome.to_dict() if self.outcome else None,
         }
 
@@ -107,8 +110,14 @@ def _replay(path: str | Path) -> ReplayReport:
     name = str(path)
     session = Session(sc, j.header["difficulty"], j.header["seed"])
     if not sc.replays(j.header["scenario_hash"]):
-        return ReplayReport(name, False, j.end is None,
-                            f"scenario {sc.id!r} differs from the one journaled (content hash changed)", 0, None)
+        return ReplayReport(
+            name,
+            False,
+            j.end is None,
+            f"scenario {sc.id!r} differs from the one journaled (content hash changed)",
+            0,
+            None,
+        )
     structural = _structure_problem(j)
     if structural is not None:
         session.close()
@@ -118,13 +127,23 @@ def _replay(path: str | Path) -> ReplayReport:
         for rec in j.commands:
             session.advance_to(rec["t"])
             if session.finished:
-                return ReplayReport(name, False, j.end is None,
-                                    f"command {rec['seq']} ({rec['command']}) at {fmt_clock(rec['t'])}: the replayed drill had already ended at {session.outcome().ended_at}",
-                                    checked, session.outcome())
+                return ReplayReport(
+                    name,
+                    False,
+                    j.end is None,
+                    f"command {rec['seq']} ({rec['command']}) at {fmt_clock(rec['t'])}: the replayed drill had already ended at {session.outcome().ended_at}",
+                    checked,
+                    session.outcome(),
+                )
             if session.now != rec["t"]:
-                return ReplayReport(name, False, j.end is None,
-                                    f"command {rec['seq']} ({rec['command']}): journaled at {fmt_clock(rec['t'])}, past the scenario's end",
-                                    checked, None)
+                return ReplayReport(
+                    name,
+                    False,
+                    j.end is None,
+                    f"command {rec['seq']} ({rec['command']}): journaled at {fmt_clock(rec['t'])}, past the scenario's end",
+                    checked,
+                    None,
+                )
             try:
                 sub = session.submit(rec["command"], by=rec.get("by", "trainee"))
             except CommandError as exc:
@@ -132,9 +151,15 @@ def _replay(path: str | Path) -> ReplayReport:
             if sub.action_id != rec["seq"]:
                 # Sequence numbers are the session's own count: a duplicate, a gap or a reordering
                 # is a journal edited after the fact.
-                return ReplayReport(name, False, j.end is None,
-                                    f"command {rec['seq']} ({rec['command']}): journaled as seq {rec['seq']}, "
-                                    f"the replay numbers it {sub.action_id}", checked, None)
+                return ReplayReport(
+                    name,
+                    False,
+                    j.end is None,
+                    f"command {rec['seq']} ({rec['command']}): journaled as seq {rec['seq']}, "
+                    f"the replay numbers it {sub.action_id}",
+                    checked,
+                    None,
+                )
             checked += 1
         if j.end is not None:
             if j.end.get("reason") == "abandoned":
@@ -143,14 +168,24 @@ def _replay(path: str | Path) -> ReplayReport:
             else:
                 session.run_to_end()
         else:
-            last = max([r["t"] for r in j.commands] + [r.get("t", 0) for r in j.results if isinstance(r.get("t"), int)], default=session.now)
+            last = max(
+                [r["t"] for r in j.commands] + [r.get("t", 0) for r in j.results if isinstance(r.get("t"), int)],
+                default=session.now,
+            )
             # +1 ms: run(until=t) stops before events at t, and the last result landed at t.
             session.advance_to(last + 1)
         log = {a.id: a for a in session.world.actions_log}
         for rec in sorted(j.results, key=lambda r: r.get("seq", 0)):
             a = log.get(rec.get("seq"))
             if a is None:
-                return ReplayReport(name, False, j.end is None, f"result {rec.get('seq')}: no such command in the replay", checked, session.outcome())
+                return ReplayReport(
+                    name,
+                    False,
+                    j.end is None,
+                    f"result {rec.get('seq')}: no such command in the replay",
+                    checked,
+                    session.outcome(),
+                )
             got = {"status": a.status, "t": a.finished_at, "result": a.result}
             want = {"status": rec.get("status"), "t": rec.get("t"), "result": rec.get("result")}
             if got != want:
@@ -165,9 +200,8 @@ def _replay(path: str | Path) -> ReplayReport:
         session.close()
 
 
-
-
 # -- watching: a journal re-simulated forward on demand --------------------------------------------
+
 
 class WatchError(Exception):
     """A journal that cannot be watched: str() is one line naming the file and what is wrong."""
@@ -185,8 +219,9 @@ class Mark:
 
 
 def marks_of(journal: Journal) -> tuple[Mark, ...]:
-    return tuple(Mark(r["seq"], r["t"], fmt_clock(r["t"]), r["command"], r.get("by", "trainee"))
-                 for r in journal.commands)
+    return tuple(
+        Mark(r["seq"], r["t"], fmt_clock(r["t"]), r["command"], r.get("by", "trainee")) for r in journal.commands
+    )
 
 
 def known_until(journal: Journal) -> int | None:
@@ -215,8 +250,10 @@ class Player:
         self.journal = read(self.path)
         self.scenario = scenario_for(self.journal)
         if not self.scenario.replays(self.journal.header["scenario_hash"]):
-            raise WatchError(f"{printable(str(self.path))}: header.scenario_hash: scenario {self.scenario.id!r} "
-                             "has changed since this drill was played; it cannot be re-simulated")
+            raise WatchError(
+                f"{printable(str(self.path))}: header.scenario_hash: scenario {self.scenario.id!r} "
+                "has changed since this drill was played; it cannot be re-simulated"
+            )
         h = self.journal.header
         self.session = Session(self.scenario, h["difficulty"], h["seed"])
         self.start = self.session.now

@@ -108,13 +108,28 @@ class Rewinder:
         self._dir = tempfile.mkdtemp(prefix="drill-watch-")
         ours, theirs = socket.socketpair()
         life_r, self._life_w = os.pipe()
-        argv = [sys.executable, "-m", "drill.session.rewind", "--sock", str(theirs.fileno()), "--life", str(life_r),
-                "--dir", self._dir, "--every", str(int(every_ms)), *(["--live"] if live else []), "--", str(self.path)]
+        argv = [
+            sys.executable,
+            "-m",
+            "drill.session.rewind",
+            "--sock",
+            str(theirs.fileno()),
+            "--life",
+            str(life_r),
+            "--dir",
+            self._dir,
+            "--every",
+            str(int(every_ms)),
+            *(["--live"] if live else []),
+            "--",
+            str(self.path),
+        ]
         try:
             # Its own session: the whole family (player, builder, checkpoints) is one process
             # group, ended together by `close`.
-            self._proc = subprocess.Popen(argv, pass_fds=(theirs.fileno(), life_r), start_new_session=True,
-                                          stdin=subprocess.DEVNULL)
+            self._proc = subprocess.Popen(
+                argv, pass_fds=(theirs.fileno(), life_r), start_new_session=True, stdin=subprocess.DEVNULL
+            )
         finally:
             theirs.close()
             os.close(life_r)
@@ -124,7 +139,11 @@ class Rewinder:
             self.frame = self._expect(_recv(self._sock))
         except (EOFError, OSError, RewindError) as exc:
             self.close()
-            raise exc if isinstance(exc, RewindError) else RewindError(f"{self.path}: the re-simulation did not start ({exc})") from None
+            raise (
+                exc
+                if isinstance(exc, RewindError)
+                else RewindError(f"{self.path}: the re-simulation did not start ({exc})")
+            ) from None
         self._sock.settimeout(CALL_TIMEOUT_S)
 
     @property

@@ -81,8 +81,13 @@ class Outcome(Score):
         unknown = set(d) - known
         if unknown:
             raise TypeError(f"not an outcome field: {', '.join(sorted(unknown))}")
-        return cls(**{**d, "phases": [Phase.from_dict(p) for p in d["phases"]],
-                      "actions": [ActionResult.from_dict(a) for a in d["actions"]]})
+        return cls(
+            **{
+                **d,
+                "phases": [Phase.from_dict(p) for p in d["phases"]],
+                "actions": [ActionResult.from_dict(a) for a in d["actions"]],
+            }
+        )
 
     def phase_at(self, phase: str) -> str | None:
         """When the incident first entered `phase` (None: it never did)."""
@@ -92,8 +97,13 @@ class Outcome(Score):
 DNF = "DNF"  # the grade of an abandoned drill: recorded, never ranked above a completed one
 # Why a drill ended (Outcome.ended_by), in words for "ended at 10:15:00 by ...": the debrief, its
 # exports and the console's score card all say it the same way. "running" is a journal cut short.
-ENDED_BY = {"end": "the scenario's end", "resolve": "the scenario's end, after you declared it resolved",
-            "bankruptcy": "bankruptcy", "abandoned": "the trainee quitting", "running": "the journal being cut short"}
+ENDED_BY = {
+    "end": "the scenario's end",
+    "resolve": "the scenario's end, after you declared it resolved",
+    "bankruptcy": "bankruptcy",
+    "abandoned": "the trainee quitting",
+    "running": "the journal being cut short",
+}
 
 
 def grade_for(world: World, score: float, contained: bool = True, ended_by: str = "end") -> str:
@@ -134,11 +144,16 @@ def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> 
     actions = []
     for a in world.actions_log:
         done = a.finished_at is not None and a.finished_at <= ended_at
-        actions.append(ActionResult(
-            at=fmt_clock(a.submitted_at), command=a.command.text,
-            status=a.status if done or a.status == "refused" else "unfinished",
-            result=a.result if done or a.status == "refused" else "(still running when the drill ended)",
-            finished_at=fmt_clock(a.finished_at) if done else None, by=a.by))
+        actions.append(
+            ActionResult(
+                at=fmt_clock(a.submitted_at),
+                command=a.command.text,
+                status=a.status if done or a.status == "refused" else "unfinished",
+                result=a.result if done or a.status == "refused" else "(still running when the drill ended)",
+                finished_at=fmt_clock(a.finished_at) if done else None,
+                by=a.by,
+            )
+        )
     return Outcome(
         scenario=world.spec.id,
         difficulty=world.difficulty_name,

@@ -43,8 +43,10 @@ def parse_script(text: str, name: str = "<actions>") -> list[ScriptLine]:
             raise ScriptError(f"{name}: line {n}: more than {MAX_SCRIPT_COMMANDS:,} commands, refused")
         if out and at < out[-1].at:
             before = out[-1]
-            raise ScriptError(f"{name}: line {n}: {when} is earlier than {fmt_clock(before.at)} on line {before.line}; "
-                              f"the times in an actions file must not go backwards")
+            raise ScriptError(
+                f"{name}: line {n}: {when} is earlier than {fmt_clock(before.at)} on line {before.line}; "
+                f"the times in an actions file must not go backwards"
+            )
         out.append(ScriptLine(n, at, cmd))
     return out
 

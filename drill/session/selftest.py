@@ -18,8 +18,18 @@ from drill.session.plays import plays_with_role, run_play
 
 # Difficulty fields that change only what the trainee is told: a blind policy's outcome cannot
 # depend on them. Anything not listed here is taken to change the mechanics.
-_PRESENTATION_ONLY = {"description", "controls", "alerts", "runbook", "loss_visible", "hints", "stuck_hint_after_s",
-                      "release_dashboard", "risk_monitor", "view"}
+_PRESENTATION_ONLY = {
+    "description",
+    "controls",
+    "alerts",
+    "runbook",
+    "loss_visible",
+    "hints",
+    "stuck_hint_after_s",
+    "release_dashboard",
+    "risk_monitor",
+    "view",
+}
 
 
 @dataclass(frozen=True)
@@ -80,8 +90,11 @@ def run_selftest(sc: LoadedScenario, seeds: list[int], workers: int = 2) -> list
         done = [_run(j) for j in jobs]
     runs = []
     for (_, diff, _, _), (policy, seed, grade, score, contained) in zip(jobs, done):
-        targets = [diff] if policy.startswith("play:") else next(
-            ds for (name, _), ds in shared.items() if name == policy and diff in ds)
+        targets = (
+            [diff]
+            if policy.startswith("play:")
+            else next(ds for (name, _), ds in shared.items() if name == policy and diff in ds)
+        )
         runs += [Run(d, policy, seed, grade, score, contained) for d in targets]
     return runs
 

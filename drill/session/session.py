@@ -56,12 +56,16 @@ def check_command(scenario: LoadedScenario, command: Command) -> Command:
         if spec.kind == "server":
             names = {s.lower(): s for s in scenario.spec.fleet.servers}
             if value.lower() not in names:
-                raise CommandError(f"{command.verb}: unknown server {value!r} (servers: {', '.join(scenario.spec.fleet.servers)})")
+                raise CommandError(
+                    f"{command.verb}: unknown server {value!r} (servers: {', '.join(scenario.spec.fleet.servers)})"
+                )
             args[i] = names[value.lower()]
         elif spec.kind == "flag":
             names = {f.lower(): f for f in scenario.spec.flags}
             if value.lower() not in names:
-                raise CommandError(f"{command.verb}: unknown flag {value!r} (flags: {', '.join(scenario.spec.flags) or 'none'})")
+                raise CommandError(
+                    f"{command.verb}: unknown flag {value!r} (flags: {', '.join(scenario.spec.flags) or 'none'})"
+                )
             args[i] = names[value.lower()]
         elif spec.kind == "alert":
             args[i] = value.upper()
@@ -81,13 +85,20 @@ def check_command(scenario: LoadedScenario, command: Command) -> Command:
 
 
 class Session:
-    def __init__(self, scenario: LoadedScenario, difficulty: str | None = None, seed: int | None = None,
-                 journal: str | Path | None = None):
+    def __init__(
+        self,
+        scenario: LoadedScenario,
+        difficulty: str | None = None,
+        seed: int | None = None,
+        journal: str | Path | None = None,
+    ):
         spec = scenario.spec
         self.scenario = scenario
         self.difficulty = difficulty or spec.default_difficulty
         if self.difficulty not in spec.difficulties:
-            raise SessionError(f"unknown difficulty {self.difficulty!r} for {spec.id} (have: {', '.join(spec.difficulties)})")
+            raise SessionError(
+                f"unknown difficulty {self.difficulty!r} for {spec.id} (have: {', '.join(spec.difficulties)})"
+            )
         self.seed = spec.seed if seed is None else seed
         if not is_seed(self.seed):
             raise SessionError(f"seed must be {SEED_RANGE}, got {self.seed}")
@@ -102,12 +113,19 @@ class Session:
         self._ended_by = "end"  # "resolve" once the trainee declared it resolved
         self.journal_path = Path(journal) if journal else None
         self._journal = JournalWriter(journal) if journal else None
-        self._write({
-            "type": "header", "format": FORMAT, "program": f"drill {__version__}",
-            "scenario": spec.id, "scenario_hash": scenario.content_hash,
-            "scenario_path": str(scenario.directory), "difficulty": self.difficulty, "seed": self.seed,
-            "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        })
+        self._write(
+            {
+                "type": "header",
+                "format": FORMAT,
+                "program": f"drill {__version__}",
+                "scenario": spec.id,
+                "scenario_hash": scenario.content_hash,
+                "scenario_path": str(scenario.directory),
+                "difficulty": self.difficulty,
+                "seed": self.seed,
+                "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            }
+        )
 
     # -- time -------------------------------------------------------------------------------------
     @property
@@ -186,9 +204,10 @@ class Session:
     def _already_running(self, action: act.Action) -> str | None:
         """A command is not queued behind an identical one still running (the same verb on the
         same server, or the same fleet-wide verb): the first one's result is what to wait for."""
-        pending = self._unreported + self.world.actions_log[self._seen:]  # not the whole log
-        same = next((a for a in pending if a.status == act.RUNNING and a is not action
-                     and a.command == action.command), None)
+        pending = self._unreported + self.world.actions_log[self._seen :]  # not the whole log
+        same = next(
+            (a for a in pending if a.status == act.RUNNING and a is not action and a.command == action.command), None
+        )
         if same is None:
             return None
         return f"refused: {action.command.text} is already running (since {fmt_clock(same.submitted_at)})"
@@ -203,7 +222,9 @@ class Session:
             world.push_hint(cmd.args[0])
             action.result = f"hint sent: {cmd.args[0]}"
         else:
-            action.result = {"pause": "clock paused", "resume": "clock resumed"}.get(cmd.verb, f"speed set to {cmd.args[0] if cmd.args else ''}x")
+            action.result = {"pause": "clock paused", "resume": "clock resumed"}.get(
+                cmd.verb, f"speed set to {cmd.args[0] if cmd.args else ''}x"
+            )
         action.status, action.finished_at = act.DONE, self.now
         self._report_results()
         return Submission(True, cmd, action.result, action.id)
@@ -237,7 +258,7 @@ class Session:
     def _report_results(self) -> None:
         # Only the actions not yet reported are looked at: a long drill's log is not rescanned.
         log = self.world.actions_log
-        pending = self._unreported + log[self._seen:]
+        pending = self._unreported + log[self._seen :]
         self._seen = len(log)
         done = [a for a in pending if a.status in (act.DONE, act.REFUSED)]
         self._unreported = [a for a in pending if a.status not in (act.DONE, act.REFUSED)]
@@ -261,11 +282,18 @@ class Session:
         difficulty hides from the trainee."""
         outcome, spec = self.outcome(), self.scenario.spec
         return snap.Truth(
-            scenario=spec.id, difficulty=self.difficulty, seed=self.seed, clock=self.clock, zone=spec.clock.zone,
-            phase="ended" if self.finished else self.world.phase(), finished=self.finished,
-            faulty_servers=tuple(outcome.faulty_servers), commands=tuple(outcome.actions),
+            scenario=spec.id,
+            difficulty=self.difficulty,
+            seed=self.seed,
+            clock=self.clock,
+            zone=spec.clock.zone,
+            phase="ended" if self.finished else self.world.phase(),
+            finished=self.finished,
+            faulty_servers=tuple(outcome.faulty_servers),
+            commands=tuple(outcome.actions),
             injects=tuple((i.id, i.description) for i in spec.injects),
-            **{name: getattr(outcome, name) for name in Score.names()})
+            **{name: getattr(outcome, name) for name in Score.names()},
+        )
 
     def _write(self, record: dict) -> None:
         if self._journal:
@@ -286,18 +314,24 @@ class Session:
         open_by_server = np.bincount(w.book.server[w.book.active], minlength=len(fleet.servers))
         rows = []
         for i, s in enumerate(fleet.servers):
-            known = tuple(f for j, f in enumerate(fleet.flag_names)
-                          if fleet.flag_enabled[j] and f in spec.releases[s.release].flags)
-            rows.append(snap.ServerRow(
-                s.name,
-                fleet.release_label(s.release) if "release" in shown else "",
-                known if "flags" in shown else (),
-                fleet.state_label(s),
-                s.parents_in if "parents" in shown else 0,
-                int(open_by_server[i]) if "parents" in shown else 0,
-                float(children[i]) if "children" in shown else 0.0,
-                float(fills[i]) if "fills" in shown else 0.0,
-                (s.children_out / s.parents_in if s.parents_in else 0.0) if "out_in" in shown else 0.0))
+            known = tuple(
+                f
+                for j, f in enumerate(fleet.flag_names)
+                if fleet.flag_enabled[j] and f in spec.releases[s.release].flags
+            )
+            rows.append(
+                snap.ServerRow(
+                    s.name,
+                    fleet.release_label(s.release) if "release" in shown else "",
+                    known if "flags" in shown else (),
+                    fleet.state_label(s),
+                    s.parents_in if "parents" in shown else 0,
+                    int(open_by_server[i]) if "parents" in shown else 0,
+                    float(children[i]) if "children" in shown else 0.0,
+                    float(fills[i]) if "fills" in shown else 0.0,
+                    (s.children_out / s.parents_in if s.parents_in else 0.0) if "out_in" in shown else 0.0,
+                )
+            )
         return tuple(rows)
 
     def _phase(self) -> str:
@@ -322,14 +356,33 @@ class Session:
                 continue
             parents = float(sums["parents"][on].sum())
             children_sum = float(sums["children"][on].sum())
-            releases.append(snap.ReleaseRow(
-                rel.id, ri == fleet.current, len(on), parents / span_s, children_sum / span_s,
-                float(sums["fills"][on].sum()) / span_s, float(sums["errors"][on].sum()) / span_s,
-                children_sum / parents if parents else (float("inf") if children_sum else 0.0)))
+            releases.append(
+                snap.ReleaseRow(
+                    rel.id,
+                    ri == fleet.current,
+                    len(on),
+                    parents / span_s,
+                    children_sum / span_s,
+                    float(sums["fills"][on].sum()) / span_s,
+                    float(sums["errors"][on].sum()) / span_s,
+                    children_sum / parents if parents else (float("inf") if children_sum else 0.0),
+                )
+            )
         named = w.difficulty.view.tape_names_server
-        tape = tuple(snap.TapeRow(e.at, fmt_clock(e.at), e.server if named else "", e.parent, e.symbol, e.side, e.shares,
-                                  e.price, e.status)
-                     for e in w.tape.rows(TAPE_SHOWN))
+        tape = tuple(
+            snap.TapeRow(
+                e.at,
+                fmt_clock(e.at),
+                e.server if named else "",
+                e.parent,
+                e.symbol,
+                e.side,
+                e.shares,
+                e.price,
+                e.status,
+            )
+            for e in w.tape.rows(TAPE_SHOWN)
+        )
         msgs = [snap.MessageRow(m.id, m.at, fmt_clock(m.at), m.kind, m.sender, m.subject, m.body) for m in w.messages]
         as_of, pos = w.monitor.view(self.now)
         positions: tuple[snap.PositionRow, ...] = ()
@@ -349,32 +402,66 @@ class Session:
                 progress = min(1.0, (self.now - a.started_at) / a.duration_ms)
             else:
                 progress = 0.0 if a.status in (act.RUNNING, act.QUEUED) else 1.0
-            actions.append(snap.ActionRow(a.id, a.command.text, a.submitted_at, fmt_clock(a.submitted_at),
-                                          a.duration_ms, progress, a.status, a.result))
+            actions.append(
+                snap.ActionRow(
+                    a.id,
+                    a.command.text,
+                    a.submitted_at,
+                    fmt_clock(a.submitted_at),
+                    a.duration_ms,
+                    progress,
+                    a.status,
+                    a.result,
+                )
+            )
         curve = tuple(snap.CurvePoint(t, loss if visible else 0.0, e) for t, loss, e in w.curve.points)
         return snap.Snapshot(
-            scenario_id=spec.id, title=spec.title, difficulty=self.difficulty, seed=self.seed,
-            now=self.now, clock=self.clock, zone=spec.clock.zone, start=spec.clock.start, open=spec.clock.open, end=spec.clock.end,
-            phase=self._phase(), finished=self.finished,
-            capital_usd=spec.firm.capital_usd, loss_usd=loss,
+            scenario_id=spec.id,
+            title=spec.title,
+            difficulty=self.difficulty,
+            seed=self.seed,
+            now=self.now,
+            clock=self.clock,
+            zone=spec.clock.zone,
+            start=spec.clock.start,
+            open=spec.clock.open,
+            end=spec.clock.end,
+            phase=self._phase(),
+            finished=self.finished,
+            capital_usd=spec.firm.capital_usd,
+            loss_usd=loss,
             capital_left_usd=spec.firm.capital_usd - w.loss_usd if visible else None,
-            exposure_usd=exposure, monitor_as_of=fmt_clock(as_of), monitor_lag_s=max(0, self.now - as_of) / 1000,
+            exposure_usd=exposure,
+            monitor_as_of=fmt_clock(as_of),
+            monitor_lag_s=max(0, self.now - as_of) / 1000,
             collateral_usd=w.collateral_usd,
-            fleet=rows, fleet_columns=tuple(w.difficulty.view.fleet_columns), releases=tuple(releases), tape=tape,
+            fleet=rows,
+            fleet_columns=tuple(w.difficulty.view.fleet_columns),
+            releases=tuple(releases),
+            tape=tape,
             inbox=tuple(m for m in msgs if m.kind == "email"),
             calls=tuple(m for m in msgs if m.kind == "call"),
-            alerts=tuple(snap.AlertRow(a.id, a.at, fmt_clock(a.at), a.label, a.detail, a.acked_at is not None) for a in w.alerts),
-            positions=positions, curve=curve, actions=tuple(actions),
+            alerts=tuple(
+                snap.AlertRow(a.id, a.at, fmt_clock(a.at), a.label, a.detail, a.acked_at is not None) for a in w.alerts
+            ),
+            positions=positions,
+            curve=curve,
+            actions=tuple(actions),
         )
 
     def setup(self) -> snap.ConsoleSetup:
         """What a console shows of this drill that never changes while it runs."""
         spec, difficulty = self.scenario.spec, self.world.difficulty
         return snap.ConsoleSetup(
-            title=spec.title, difficulty=self.difficulty, seed=self.seed, zone=spec.clock.zone,
+            title=spec.title,
+            difficulty=self.difficulty,
+            seed=self.seed,
+            zone=spec.clock.zone,
             controls=tuple(v for v in VERBS if v in difficulty.controls),
-            servers=tuple(spec.fleet.servers), flags=tuple(spec.flags),
-            alerts_enabled=difficulty.alerts, canary=difficulty.release_dashboard,
+            servers=tuple(spec.fleet.servers),
+            flags=tuple(spec.flags),
+            alerts_enabled=difficulty.alerts,
+            canary=difficulty.release_dashboard,
             runbook=self.scenario.runbook if difficulty.runbook else None,
             journal_path=str(self.journal_path) if self.journal_path else None,
         )

@@ -42,21 +42,34 @@ def validate_scenario(path: Path) -> list[str]:
     for diff in sc.spec.difficulties:
         best = plays_with_role(sc, "best", diff)
         if not best:
-            problems.append(f"{toml}: plays: no play with role \"best\" for difficulty {diff!r}")
+            problems.append(f'{toml}: plays: no play with role "best" for difficulty {diff!r}')
         for name in best:
             key = (name, _mechanics(sc, diff, play_lines(sc, name, None)))
             if key not in contained:
                 contained[key] = run_play(sc, name, diff).contained
             if not contained[key]:
-                problems.append(f"{toml}: plays.{name}: the best play does not contain the incident ({diff} difficulty)")
+                problems.append(
+                    f"{toml}: plays.{name}: the best play does not contain the incident ({diff} difficulty)"
+                )
     return problems
 
 
 # Difficulty fields that change only what the trainee sees or is told (alerts, hints, the coach,
 # views, the risk monitor's lag, the runbook), never the fleet, the book or the market. Any other
 # field, including one added later, keeps two difficulties' runs apart.
-PRESENTATION = frozenset({"description", "alerts", "runbook", "loss_visible", "hints", "stuck_hint_after_s",
-                          "release_dashboard", "risk_monitor", "view"})
+PRESENTATION = frozenset(
+    {
+        "description",
+        "alerts",
+        "runbook",
+        "loss_visible",
+        "hints",
+        "stuck_hint_after_s",
+        "release_dashboard",
+        "risk_monitor",
+        "view",
+    }
+)
 
 
 def _mechanics(sc, difficulty: str, lines: list[ScriptLine]) -> tuple:
@@ -66,6 +79,8 @@ def _mechanics(sc, difficulty: str, lines: list[ScriptLine]) -> tuple:
     run shows whether it contains the incident in both (knightmare's standard and tutorial)."""
     d = sc.spec.difficulties[difficulty]
     rest = d.model_dump(exclude=PRESENTATION | {"controls", "action_seconds"})
-    commands = tuple((sl.at, sl.command.text, sl.command.verb in d.controls, sc.spec.action_ms(difficulty, sl.command.verb))
-                     for sl in lines)
+    commands = tuple(
+        (sl.at, sl.command.text, sl.command.verb in d.controls, sc.spec.action_ms(difficulty, sl.command.verb))
+        for sl in lines
+    )
     return repr(sorted(rest.items())), commands

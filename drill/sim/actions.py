@@ -89,8 +89,10 @@ def _inspect(world: World, a: Action):
     lines = [f"{s.name}: {f.state_label(s)}"]
     if world.difficulty.view.inspect == "release":
         # What logging in to the box shows: the build installed and the orders it holds, no more.
-        lines += [f"  build     {rel.id}{', built ' + rel.built if rel.built else ''}",
-                  f"  parents   {s.parents_in:,} in, {open_parents:,} open"]
+        lines += [
+            f"  build     {rel.id}{', built ' + rel.built if rel.built else ''}",
+            f"  parents   {s.parents_in:,} in, {open_parents:,} open",
+        ]
         a.result = "\n".join(lines)
         return
     lines.append(f"  release   {rel.id}  ({rel.label}{', built ' + rel.built if rel.built else ''})")
@@ -128,14 +130,20 @@ def _logs(world: World, a: Action):
         qty, sent, filled = int(book.qty[pid]), int(book.sent[pid]), int(book.filled[pid])
         if path == RUNAWAY and world.difficulty.view.logs == "labelled":
             label = f.code_path_label(s.release, flag_name)
-            lines.append(f"  {fmt_clock(world.now)} INFO  [{label}] parent {pid} {side} {qty:,} {sym} flag={flag_name}: "
-                         f"child sent, {sent:,} sent, {filled:,} filled, cum_qty=n/a")
+            lines.append(
+                f"  {fmt_clock(world.now)} INFO  [{label}] parent {pid} {side} {qty:,} {sym} flag={flag_name}: "
+                f"child sent, {sent:,} sent, {filled:,} filled, cum_qty=n/a"
+            )
         elif world.difficulty.view.logs == "raw":  # what the router printed, whichever code ran
-            lines.append(f"  {fmt_clock(world.now)} INFO  parent {pid} {side} {qty:,} {sym} flag={flag_name}: "
-                         f"{sent:,} sent, {filled:,} filled")
+            lines.append(
+                f"  {fmt_clock(world.now)} INFO  parent {pid} {side} {qty:,} {sym} flag={flag_name}: "
+                f"{sent:,} sent, {filled:,} filled"
+            )
         else:
-            lines.append(f"  {fmt_clock(world.now)} INFO  parent {pid} {side} {qty:,} {sym} flag={flag_name}: "
-                         f"{filled:,}/{qty:,} filled")
+            lines.append(
+                f"  {fmt_clock(world.now)} INFO  parent {pid} {side} {qty:,} {sym} flag={flag_name}: "
+                f"{filled:,}/{qty:,} filled"
+            )
     a.result = "\n".join(lines)
 
 
@@ -193,8 +201,10 @@ def _deploy(world: World, a: Action):
     s.release = world.fleet.current
     s.outages -= 1
     f = world.fleet
-    a.result = (f"{s.name}: {f.release_label(s.release)} installed (was {f.release_label(old)}); "
-                f"{'back in service' if f.in_service(s) else 'left ' + f.state_label(s)}")
+    a.result = (
+        f"{s.name}: {f.release_label(s.release)} installed (was {f.release_label(old)}); "
+        f"{'back in service' if f.in_service(s) else 'left ' + f.state_label(s)}"
+    )
 
 
 def _rollback(world: World, a: Action):
@@ -221,8 +231,7 @@ def _flag(world: World, a: Action, enable: bool):
     i = f.flag_names.index(name)
     f.flag_enabled[i] = enable
     word = "enabled" if enable else "disabled"
-    a.result = (f"flag {name} {word} for new orders" +
-                ("" if enable else "; orders already carrying it keep it"))
+    a.result = f"flag {name} {word} for new orders" + ("" if enable else "; orders already carrying it keep it")
 
 
 def _open_orders(world: World, a: Action):
@@ -255,8 +264,10 @@ def _offset(world: World, a: Action):
     left = int(np.maximum(book.qty[ids] - book.filled[ids], 0).sum())
     hurt = world.charge_cancellations(ids)
     book.close(ids, ob.CANCELLED)
-    a.result = (f"{len(ids):,} open order(s) on {where} offset: {left:,} unfilled shares taken out against your own opposite orders"
-                + _customers_hurt(hurt))
+    a.result = (
+        f"{len(ids):,} open order(s) on {where} offset: {left:,} unfilled shares taken out against your own opposite orders"
+        + _customers_hurt(hurt)
+    )
 
 
 def _customers_hurt(n: int) -> str:
@@ -278,8 +289,9 @@ def _rollout(world: World, a: Action):
         s.release = f.current
         s.outages -= 1
     on = sum(1 for s in f.servers if s.release == f.current)
-    a.result = (f"rollout {a.command.args[0]}%: {f.release_label(f.current)} now on {on} of {len(f.servers)} servers"
-                + (f" ({', '.join(s.name for s in todo)} deployed)" if todo else " (nothing to do)"))
+    a.result = f"rollout {a.command.args[0]}%: {f.release_label(f.current)} now on {on} of {len(f.servers)} servers" + (
+        f" ({', '.join(s.name for s in todo)} deployed)" if todo else " (nothing to do)"
+    )
 
 
 def _kill_switch(world: World, a: Action):

@@ -67,9 +67,17 @@ class Fleet:
         prev = release_ids.index(spec.fleet.previous_release)
         start = cur if spec.deploy.initial == "current" else prev
         servers = [Server(name, prev if name in missed else start) for name in spec.fleet.servers]
-        return cls(spec, servers, flag_names, [spec.flags[f].enabled for f in flag_names],
-                   release_ids=release_ids, path=path, mod_m=mod_m, mod_r=mod_r,
-                   flowing_flags=frozenset(f.flag for f in spec.flows if f.flag))
+        return cls(
+            spec,
+            servers,
+            flag_names,
+            [spec.flags[f].enabled for f in flag_names],
+            release_ids=release_ids,
+            path=path,
+            mod_m=mod_m,
+            mod_r=mod_r,
+            flowing_flags=frozenset(f.flag for f in spec.flows if f.flag),
+        )
 
     @property
     def names(self) -> list[str]:
@@ -115,7 +123,10 @@ class Fleet:
 
     def _armed_mask(self) -> np.ndarray:
         # Only flags that order flow keeps setting can turn new orders into faulty ones.
-        enabled = np.flatnonzero([on and name in self.flowing_flags for name, on in zip(self.flag_names, self.flag_enabled)]) + 1
+        enabled = (
+            np.flatnonzero([on and name in self.flowing_flags for name, on in zip(self.flag_names, self.flag_enabled)])
+            + 1
+        )
         if len(enabled) == 0:
             return np.zeros(len(self.servers), dtype=np.bool_)
         faulty = FAULTY[self.path[self.release_of()][:, enabled]].any(axis=1)

@@ -19,11 +19,19 @@ class ParentBook:
         self.n = 0
         self._cols: dict[str, np.ndarray] = {}
         for name, dtype in (
-            ("server", np.int16), ("symbol", np.int32), ("side", np.int8), ("flag", np.int16),
-            ("qty", np.int64), ("sent", np.int64), ("filled", np.int64), ("state", np.int8),
-            ("arrived", np.int64), ("runaway", np.bool_),
+            ("server", np.int16),
+            ("symbol", np.int32),
+            ("side", np.int8),
+            ("flag", np.int16),
+            ("qty", np.int64),
+            ("sent", np.int64),
+            ("filled", np.int64),
+            ("state", np.int8),
+            ("arrived", np.int64),
+            ("runaway", np.bool_),
             ("intended", np.int64),  # what was meant: fills beyond it are erroneous (the firm's)
-            ("customer", np.int32), ("account", np.int8),  # account: CUSTOMER or FIRM
+            ("customer", np.int32),
+            ("account", np.int8),  # account: CUSTOMER or FIRM
         ):
             self._cols[name] = np.zeros(capacity, dtype=dtype)
         # Ids of parents not yet done or cancelled: the only rows a tick touches.
@@ -35,8 +43,19 @@ class ParentBook:
         except KeyError:
             raise AttributeError(name) from None
 
-    def add(self, at: int, server: np.ndarray, symbol: np.ndarray, side: np.ndarray, flag: np.ndarray | int, qty: np.ndarray,
-            state: int, intended: np.ndarray | None = None, customer: np.ndarray | None = None, account: int = CUSTOMER) -> np.ndarray:
+    def add(
+        self,
+        at: int,
+        server: np.ndarray,
+        symbol: np.ndarray,
+        side: np.ndarray,
+        flag: np.ndarray | int,
+        qty: np.ndarray,
+        state: int,
+        intended: np.ndarray | None = None,
+        customer: np.ndarray | None = None,
+        account: int = CUSTOMER,
+    ) -> np.ndarray:
         k = len(server)
         need = self.n + k
         cap = len(self._cols["qty"])

@@ -73,8 +73,12 @@ class FlowRates:
         return self.children.sum(axis=0) / span, self.fills.sum(axis=0) / span
 
     def window_sums(self) -> dict[str, np.ndarray]:
-        return {"children": self.children.sum(axis=0), "fills": self.fills.sum(axis=0),
-                "errors": self.errors.sum(axis=0), "parents": self.parents.sum(axis=0)}
+        return {
+            "children": self.children.sum(axis=0),
+            "fills": self.fills.sum(axis=0),
+            "errors": self.errors.sum(axis=0),
+            "parents": self.parents.sum(axis=0),
+        }
 
 
 class RiskMonitor:
@@ -130,8 +134,17 @@ class Tape:
         # (at, server, parent, symbol, side, price, filled, runaway): the arrays of one tick
         self._chunks: deque[tuple] = deque(maxlen=size)
 
-    def add(self, at: int, server: np.ndarray, parent: np.ndarray, symbol: np.ndarray, side: np.ndarray,
-            price: np.ndarray, filled: np.ndarray, runaway: np.ndarray) -> None:
+    def add(
+        self,
+        at: int,
+        server: np.ndarray,
+        parent: np.ndarray,
+        symbol: np.ndarray,
+        side: np.ndarray,
+        price: np.ndarray,
+        filled: np.ndarray,
+        runaway: np.ndarray,
+    ) -> None:
         self._chunks.append((at, server, parent, symbol, side, price, filled, runaway))
 
     def rows(self, last: int) -> list[TapeEntry]:
@@ -147,10 +160,20 @@ class Tape:
         out: list[TapeEntry] = []
         for at, server, parent, symbol, side, price, filled, runaway in reversed(picked):
             for j in range(len(parent)):
-                out.append(TapeEntry(at, self._servers[server[j]], int(parent[j]), self._symbols[symbol[j]],
-                                     "BUY" if side[j] > 0 else "SELL", self._lot, round(float(price[j]), 2),
-                                     "filled" if filled[j] else "expired", bool(runaway[j])))
-        return out[-self.size:][-last:]
+                out.append(
+                    TapeEntry(
+                        at,
+                        self._servers[server[j]],
+                        int(parent[j]),
+                        self._symbols[symbol[j]],
+                        "BUY" if side[j] > 0 else "SELL",
+                        self._lot,
+                        round(float(price[j]), 2),
+                        "filled" if filled[j] else "expired",
+                        bool(runaway[j]),
+                    )
+                )
+        return out[-self.size :][-last:]
 
 
 class Curve:

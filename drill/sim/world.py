@@ -71,8 +71,11 @@ def order_times(spec: Scenario, seed: int) -> list[int]:
     for o in spec.orders:
         at = o.at
         if seed != spec.seed and o.jitter_s:
-            at = int(np.clip(at + int(rng.integers(-o.jitter_s, o.jitter_s + 1)) * 1000,
-                             spec.clock.world_start, spec.clock.end))
+            at = int(
+                np.clip(
+                    at + int(rng.integers(-o.jitter_s, o.jitter_s + 1)) * 1000, spec.clock.world_start, spec.clock.end
+                )
+            )
         times.append(at)
     return times
 
@@ -204,8 +207,17 @@ class World:
             # The upstream system sets the flag on new orders only while it is enabled.
             f = flag if flag != ob.NO_FLAG and self.fleet.flag_enabled[flag] else ob.NO_FLAG
             state = ob.WORKING if self.market_open() else ob.PENDING
-            self.book.add(self.now, servers, symbols[part], sides[part], f, qty[part], state,
-                          customer=customers[part], account=account)
+            self.book.add(
+                self.now,
+                servers,
+                symbols[part],
+                sides[part],
+                f,
+                qty[part],
+                state,
+                customer=customers[part],
+                account=account,
+            )
             self.rates.parents_this_tick += np.bincount(servers, minlength=n_srv)
             fleet_servers = self.fleet.servers
             for i in servers.tolist():  # a tick brings a parent or two: cheaper than a pass over the fleet
@@ -233,16 +245,32 @@ class World:
                 flag = ob.NO_FLAG
             intended = o.qty if o.intended_qty is None else o.intended_qty
             state = ob.WORKING if self.market_open() else ob.PENDING
-            ids = self.book.add(self.now, np.array([srv]), np.array([self.market.index(o.symbol)]),
-                          np.array([1 if o.side == "buy" else -1]), np.array([flag]), np.array([o.qty]), state,
-                          intended=np.array([intended]), account=ob.FIRM if o.account == "firm" else ob.CUSTOMER)
+            ids = self.book.add(
+                self.now,
+                np.array([srv]),
+                np.array([self.market.index(o.symbol)]),
+                np.array([1 if o.side == "buy" else -1]),
+                np.array([flag]),
+                np.array([o.qty]),
+                state,
+                intended=np.array([intended]),
+                account=ob.FIRM if o.account == "firm" else ob.CUSTOMER,
+            )
             if o.qty > intended and o.account != "firm":
                 self._mistyped = np.concatenate((self._mistyped, ids))
             self.fleet.servers[srv].parents_in += 1
             self.rates.parents_this_tick[srv] += 1
             if o.warning:
-                self.messages.append(Message(len(self.messages) + 1, self.now, "email", "Order entry",
-                                             f"Warning on order {o.name}", self._fill(o.warning)))
+                self.messages.append(
+                    Message(
+                        len(self.messages) + 1,
+                        self.now,
+                        "email",
+                        "Order entry",
+                        f"Warning on order {o.name}",
+                        self._fill(o.warning),
+                    )
+                )
 
     # -- the market tick ------------------------------------------------------------------------
     def _ticker(self):
@@ -347,7 +375,9 @@ class World:
         if on_path[RESTING]:
             resting = path == RESTING
             minutes = (now - book.arrived[ids]) / 60_000
-            appetite = spec.behaviours.resting_absorb_lots_per_s * (1 + spec.behaviours.resting_absorb_growth_per_min * minutes)
+            appetite = spec.behaviours.resting_absorb_lots_per_s * (
+                1 + spec.behaviours.resting_absorb_growth_per_min * minutes
+            )
             take = self._rng_fill.poisson(appetite * TICK_MS / 1000)
             children = np.where(resting, np.minimum(remaining_lots, take), children)
         children = children.astype(np.int64)
@@ -379,8 +409,11 @@ class World:
         srv_children = np.bincount(srv, weights=children, minlength=n_srv).astype(np.int64)
         srv_fills = np.bincount(srv, weights=fills, minlength=n_srv).astype(np.int64)
         any_error = erroneous.any()
-        srv_errors = (np.bincount(srv, weights=np.where(erroneous, fills, 0), minlength=n_srv).astype(np.int64)
-                      if any_error else self._zeros_srv)
+        srv_errors = (
+            np.bincount(srv, weights=np.where(erroneous, fills, 0), minlength=n_srv).astype(np.int64)
+            if any_error
+            else self._zeros_srv
+        )
         self.rates.push(srv_children, srv_fills, srv_errors)
         for s, c, f in zip(fleet.servers, srv_children.tolist(), srv_fills.tolist()):
             s.children_out += c
@@ -568,7 +601,9 @@ class World:
         return self._fill(self.spec.hints[i].text)
 
     def _fresh_hint(self) -> int | None:
-        return next((i for i, h in enumerate(self.spec.hints) if i not in self._given_hints and self._hint_fits(h)), None)
+        return next(
+            (i for i, h in enumerate(self.spec.hints) if i not in self._given_hints and self._hint_fits(h)), None
+        )
 
     def _hint_fits(self, hint) -> bool:
         """A hint's conditions (schema.Hint) against the drill as it stands."""
@@ -583,7 +618,7 @@ class World:
         """The trainee's accepted commands so far (running or done, as lower-case words; a refusal is
         settled as it is submitted), and when the trainee last submitted anything."""
         log = self.actions_log
-        new = log[self._log_read:]
+        new = log[self._log_read :]
         if new:
             self._log_read = len(log)
             mine = [a for a in new if a.by == "trainee"]
@@ -624,19 +659,36 @@ class World:
 
     def push_hint(self, text: str) -> None:
         self._last_hint_at = self.now
-        self.messages.append(Message(len(self.messages) + 1, self.now, "email", "Coach", "Hint: " + text.split(". ")[0], text))
+        self.messages.append(
+            Message(len(self.messages) + 1, self.now, "email", "Coach", "Hint: " + text.split(". ")[0], text)
+        )
 
     # -- facilitator injections ----------------------------------------------------------------------
     def inject(self, inject_id: str) -> str:
         spec = next(i for i in self.spec.injects if i.id == inject_id)
         if spec.kind in ("email", "call"):
-            self.messages.append(Message(len(self.messages) + 1, self.now, spec.kind, spec.sender,
-                                         self._fill(spec.subject), self._fill(spec.body)))
+            self.messages.append(
+                Message(
+                    len(self.messages) + 1,
+                    self.now,
+                    spec.kind,
+                    spec.sender,
+                    self._fill(spec.subject),
+                    self._fill(spec.body),
+                )
+            )
             return f"{spec.kind} from {spec.sender} delivered: {self._fill(spec.subject)}"
         if spec.kind == "alert_burst":
             for k in range(spec.count):
-                self.alerts.append(Alert(f"A{len(self.alerts) + 1}", self.now, "noise", self._fill(spec.subject) or "Noisy alert",
-                                         f"{self._fill(spec.body) or 'noise'} ({k + 1}/{spec.count})"))
+                self.alerts.append(
+                    Alert(
+                        f"A{len(self.alerts) + 1}",
+                        self.now,
+                        "noise",
+                        self._fill(spec.subject) or "Noisy alert",
+                        f"{self._fill(spec.body) or 'noise'} ({k + 1}/{spec.count})",
+                    )
+                )
             return f"{spec.count} noisy alerts raised"
         # revert_server: a second fault. The server restarts on the previous release, as if its
         # deploy had been undone behind everyone's back.
@@ -674,16 +726,33 @@ class World:
                 for i in np.flatnonzero((ratio > rule.threshold) & ~done):
                     s = servers[int(i)]
                     done[i] = True
-                    self._raise(now, rule.kind, s.name, rule.label,
-                                f"{s.name}: {s.children_out / s.parents_in:,.0f} child orders out per parent in (limit {rule.threshold:,.0f})")
+                    self._raise(
+                        now,
+                        rule.kind,
+                        s.name,
+                        rule.label,
+                        f"{s.name}: {s.children_out / s.parents_in:,.0f} child orders out per parent in (limit {rule.threshold:,.0f})",
+                    )
             elif rule.kind == "position_limit":
                 if gross is None:
                     gross = float(np.abs(self.ledger.inventory_usd()).sum())
                 if gross > rule.threshold and (rule.kind, "") not in self._alerted:
-                    self._raise(now, rule.kind, "", rule.label, f"firm gross position ${gross:,.0f} (limit ${rule.threshold:,.0f})")
+                    self._raise(
+                        now,
+                        rule.kind,
+                        "",
+                        rule.label,
+                        f"firm gross position ${gross:,.0f} (limit ${rule.threshold:,.0f})",
+                    )
             elif rule.kind == "loss":
                 if self.loss_usd > rule.threshold and (rule.kind, "") not in self._alerted:
-                    self._raise(now, rule.kind, "", rule.label, f"trading loss ${self.loss_usd:,.0f} (threshold ${rule.threshold:,.0f})")
+                    self._raise(
+                        now,
+                        rule.kind,
+                        "",
+                        rule.label,
+                        f"trading loss ${self.loss_usd:,.0f} (threshold ${rule.threshold:,.0f})",
+                    )
             elif rule.kind == "order_size":
                 done = seen.get("order_size")
                 if done is None or len(done) < book.n:  # parents are only ever added: grow to the book
@@ -697,16 +766,26 @@ class World:
                 for pid in new.tolist():
                     sym = market.symbols[int(book.symbol[pid])]
                     side = "BUY" if book.side[pid] > 0 else "SELL"
-                    self._raise(now, rule.kind, str(pid), rule.label,
-                                f"order {pid}: {side} {int(book.qty[pid]):,} {sym} (size limit {rule.threshold:,.0f})")
+                    self._raise(
+                        now,
+                        rule.kind,
+                        str(pid),
+                        rule.label,
+                        f"order {pid}: {side} {int(book.qty[pid]):,} {sym} (size limit {rule.threshold:,.0f})",
+                    )
             elif rule.kind == "price_move":
                 if moved is None:
                     moved = np.abs(market.displacement(np.arange(len(market.fair)), market.pressure)) * 1e4
                 done = seen.setdefault("price_move", np.zeros(len(market.fair), bool))
                 for i in np.flatnonzero((moved > rule.threshold) & ~done):
                     done[i] = True
-                    self._raise(now, rule.kind, market.symbols[int(i)], rule.label,
-                                f"{market.symbols[int(i)]} traded {moved[i]:,.0f} bps away from fair value (limit {rule.threshold:,.0f})")
+                    self._raise(
+                        now,
+                        rule.kind,
+                        market.symbols[int(i)],
+                        rule.label,
+                        f"{market.symbols[int(i)]} traded {moved[i]:,.0f} bps away from fair value (limit {rule.threshold:,.0f})",
+                    )
 
     # -- the timeline -------------------------------------------------------------------------------
     def _fill(self, text: str, any_server: str = "") -> str:
@@ -742,14 +821,26 @@ class World:
             servers = rng.integers(0, len(self.fleet.servers), size=count)
             for t, si, srv in zip(times, subjects, servers):
                 any_server = self.fleet.servers[int(srv)].name
-                planned.append((int(t), st.kind, st.sender, self._fill(st.subjects[si], any_server),
-                                self._fill(st.body, any_server), st.signal))
+                planned.append(
+                    (
+                        int(t),
+                        st.kind,
+                        st.sender,
+                        self._fill(st.subjects[si], any_server),
+                        self._fill(st.body, any_server),
+                        st.signal,
+                    )
+                )
         for ev in self.spec.timeline.events:
             if ev.difficulties and self.difficulty_name not in ev.difficulties:
                 continue
             at = ev.at
             if variant and ev.jitter_s:
-                at = int(np.clip(at + rng.integers(-ev.jitter_s, ev.jitter_s + 1) * 1000, self.clock.world_start, self.clock.end))
+                at = int(
+                    np.clip(
+                        at + rng.integers(-ev.jitter_s, ev.jitter_s + 1) * 1000, self.clock.world_start, self.clock.end
+                    )
+                )
             planned.append((at, ev.kind, ev.sender, self._fill(ev.subject), self._fill(ev.body), False))
         planned.sort(key=lambda p: p[0])
         self.env.process(self._deliver(planned))
@@ -758,8 +849,11 @@ class World:
         for at, kind, sender, subject, body, signal in planned:
             if at > self.env.now:
                 yield self.env.timeout(at - self.env.now)
-            self.messages.append(Message(len(self.messages) + 1, at, kind, sender, self._fill_live(subject),
-                                         self._fill_live(body), signal))
+            self.messages.append(
+                Message(
+                    len(self.messages) + 1, at, kind, sender, self._fill_live(subject), self._fill_live(body), signal
+                )
+            )
 
     def emails_before_open(self) -> int:
         return sum(1 for m in self.messages if m.kind == "email" and m.signal and m.at < self.clock.open)

@@ -169,9 +169,11 @@ def lock_holders(p: Path) -> list[str]:
 def _locked_error(loc: Location, wait_s: float) -> ResultsError:
     holders = lock_holders(loc.path) if loc.path is not None else []
     who = f"held by {', '.join(holders)}" if holders else "held by another process"
-    return ResultsError(f"{loc}: locked: waited {wait_s:g} s for the results database, {who} "
-                        "(a drill recording, or a program holding a transaction or exclusive lock open); "
-                        "try again when it lets go")
+    return ResultsError(
+        f"{loc}: locked: waited {wait_s:g} s for the results database, {who} "
+        "(a drill recording, or a program holding a transaction or exclusive lock open); "
+        "try again when it lets go"
+    )
 
 
 def _sqlite_connect(p: Path, wait_s: float) -> _SqliteConn:
@@ -237,11 +239,19 @@ def _postgres_engine(loc: Location, wait_s: float) -> Engine:
     engine = _POSTGRES_ENGINES.get(key)
     if engine is None:
         wait_ms = max(1, int(wait_s * 1000))
-        engine = create_engine(loc.url, pool_size=2, max_overflow=8, pool_pre_ping=True, pool_recycle=600,
-                               pool_timeout=wait_s,
-                               connect_args={"connect_timeout": max(1, round(wait_s)),
-                                             "options": f"-c lock_timeout={wait_ms}",
-                                             "application_name": "drill"})
+        engine = create_engine(
+            loc.url,
+            pool_size=2,
+            max_overflow=8,
+            pool_pre_ping=True,
+            pool_recycle=600,
+            pool_timeout=wait_s,
+            connect_args={
+                "connect_timeout": max(1, round(wait_s)),
+                "options": f"-c lock_timeout={wait_ms}",
+                "application_name": "drill",
+            },
+        )
         _POSTGRES_ENGINES[key] = engine
     return engine
 
@@ -316,8 +326,9 @@ def _translated(loc: Location, wait_s: float, connecting: bool = False) -> Itera
         if loc.kind == POSTGRESQL and (connecting or exc.connection_invalidated or _lost(orig)):
             raise Unreachable(f"{loc}: cannot connect to the results database ({first_line(exc, loc)})") from None
         if loc.kind == POSTGRESQL and "lock timeout" in str(orig).lower():
-            raise ResultsError(f"{loc}: locked: waited {wait_s:g} s for the results database; try again "
-                               "when it lets go") from None
+            raise ResultsError(
+                f"{loc}: locked: waited {wait_s:g} s for the results database; try again when it lets go"
+            ) from None
         if isinstance(orig, sqlite3.DatabaseError) and connecting:
             raise ResultsError(f"{loc}: not a usable results database ({first_line(exc, loc)})") from None
         raise ResultsError(f"{loc}: {first_line(exc, loc)}") from None
@@ -364,7 +375,9 @@ def migrate(conn: Connection, loc: Location) -> None:
 
 def _refuse_newer(have: int | None, loc: Location) -> None:
     if have is not None and have > SCHEMA_VERSION:
-        raise ResultsError(f"{loc}: schema version {have} is newer than this program's ({SCHEMA_VERSION}); upgrade drill")
+        raise ResultsError(
+            f"{loc}: schema version {have} is newer than this program's ({SCHEMA_VERSION}); upgrade drill"
+        )
 
 
 def _upgrade(conn: Connection, have: int | None) -> None:

@@ -27,8 +27,6 @@ _USERINFO_PASSWORD = re.compile(r"(//[^/@:]*:)[^/@]*@")
 _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 
 
-
-
 class LocationError(ResultsError):
     """str() is one line naming the store (password masked) and what is wrong with it."""
 
@@ -90,16 +88,19 @@ def locate(target: str | os.PathLike | Location | None) -> Location:
         return _sqlite_url(text)
     if scheme in POSTGRES_SCHEMES:
         return _postgres_url(text)
-    raise LocationError(f"{masked(text)}: not a results store: the scheme {masked(scheme)!s} is neither "
-                        "sqlite nor postgresql (a file path, sqlite:///path or postgresql://user@host/db)")
+    raise LocationError(
+        f"{masked(text)}: not a results store: the scheme {masked(scheme)!s} is neither "
+        "sqlite nor postgresql (a file path, sqlite:///path or postgresql://user@host/db)"
+    )
 
 
 def _sqlite_url(text: str) -> Location:
     # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy reads them.
     if not text.lower().startswith("sqlite:///") or len(text) == len("sqlite:///"):
-        raise LocationError(f"{masked(text)}: a sqlite URL needs a file: sqlite:///relative/path or "
-                            "sqlite:////absolute/path")
-    rest = text[len("sqlite:///"):]
+        raise LocationError(
+            f"{masked(text)}: a sqlite URL needs a file: sqlite:///relative/path or sqlite:////absolute/path"
+        )
+    rest = text[len("sqlite:///") :]
     if "?" in rest:
         raise LocationError(f"{masked(text)}: a sqlite URL takes no options, only a file path")
     return sqlite_file(rest)

@@ -71,10 +71,19 @@ def _notify(con, loc: Location, channel: str, payload: str) -> None:
 
 def register(loc: Location, row: DrillRow) -> None:
     """Register a drill (or register it again, as after a restart of the database)."""
-    values = {"host": row.host, "team": row.team, "scenario": row.scenario, "difficulty": row.difficulty,
-              "seed": row.seed, "served_by": row.served_by, "state": row.state,
-              "status_json": row.status_json, "status_mac": row.status_mac,
-              "started_at": row.started_at, "updated_at": time.time()}
+    values = {
+        "host": row.host,
+        "team": row.team,
+        "scenario": row.scenario,
+        "difficulty": row.difficulty,
+        "seed": row.seed,
+        "served_by": row.served_by,
+        "state": row.state,
+        "status_json": row.status_json,
+        "status_mac": row.status_mac,
+        "started_at": row.started_at,
+        "updated_at": time.time(),
+    }
     with opened(loc, create=True, write=True, wait_s=WAIT_S) as con:
         if con.execute(update(drills).where(drills.c.drill_id == row.drill_id).values(**values)).rowcount == 0:
             con.execute(drills.insert().values(drill_id=row.drill_id, **values))
@@ -84,9 +93,11 @@ def publish(loc: Location, drill_id: str, state: str, status_json: str, status_m
     """Publish a drill's status (JSON, with its MAC); False when it is not registered (the
     database lost it)."""
     with opened(loc, create=True, write=True, wait_s=WAIT_S) as con:
-        res = con.execute(update(drills).where(drills.c.drill_id == drill_id)
-                          .values(state=state, status_json=status_json, status_mac=status_mac,
-                                  updated_at=time.time()))
+        res = con.execute(
+            update(drills)
+            .where(drills.c.drill_id == drill_id)
+            .values(state=state, status_json=status_json, status_mac=status_mac, updated_at=time.time())
+        )
         return res.rowcount > 0
 
 
@@ -104,17 +115,34 @@ def live_drills(loc: Location, fresh_s: float = 30.0) -> list[DrillRow]:
         if not isinstance(status, (dict, type(None))):
             status = None
         state = r["state"] if r["state"] == "ended" or r["updated_at"] >= cutoff else "gone"
-        out.append(DrillRow(r["drill_id"], r["host"], r["team"], r["scenario"], r["difficulty"], r["seed"],
-                            r["served_by"], state, status, r["started_at"], r["updated_at"], r["status_json"],
-                            r["status_mac"]))
+        out.append(
+            DrillRow(
+                r["drill_id"],
+                r["host"],
+                r["team"],
+                r["scenario"],
+                r["difficulty"],
+                r["seed"],
+                r["served_by"],
+                state,
+                status,
+                r["started_at"],
+                r["updated_at"],
+                r["status_json"],
+                r["status_mac"],
+            )
+        )
     return out
 
 
 def enqueue(loc: Location, drill_id: str, command: str, nonce: str, mac: str) -> int:
     """Queue a command for a drill; its id. The drill is woken by NOTIFY (PostgreSQL) or its poll."""
     with opened(loc, create=True, write=True, wait_s=WAIT_S) as con:
-        key = con.execute(drill_commands.insert().values(drill_id=drill_id, command=command[:MAX_COMMAND_CHARS],
-                                                         nonce=nonce, mac=mac, issued_at=now())).inserted_primary_key
+        key = con.execute(
+            drill_commands.insert().values(
+                drill_id=drill_id, command=command[:MAX_COMMAND_CHARS], nonce=nonce, mac=mac, issued_at=now()
+            )
+        ).inserted_primary_key
         assert key is not None  # an insert of one row always has one
         cid = key[0]
         _notify(con, loc, COMMANDS_CHANNEL, drill_id)
@@ -122,23 +150,39 @@ def enqueue(loc: Location, drill_id: str, command: str, nonce: str, mac: str) ->
 
 
 def _command(r) -> CommandRow:
-    return CommandRow(r["id"], r["drill_id"], r["command"], r["nonce"], r["mac"],
-                      None if r["ok"] is None else bool(r["ok"]), r["reply"])
+    return CommandRow(
+        r["id"],
+        r["drill_id"],
+        r["command"],
+        r["nonce"],
+        r["mac"],
+        None if r["ok"] is None else bool(r["ok"]),
+        r["reply"],
+    )
 
 
 def pending(loc: Location, drill_id: str) -> list[CommandRow]:
     """The drill's unanswered commands, oldest first."""
     with opened(loc, create=True, write=False, wait_s=WAIT_S) as con:
-        rows = con.execute(select(drill_commands).where(drill_commands.c.drill_id == drill_id,
-                                                        drill_commands.c.answered_at.is_(None))
-                           .order_by(drill_commands.c.id)).mappings().all()
+        rows = (
+            con.execute(
+                select(drill_commands)
+                .where(drill_commands.c.drill_id == drill_id, drill_commands.c.answered_at.is_(None))
+                .order_by(drill_commands.c.id)
+            )
+            .mappings()
+            .all()
+        )
     return [_command(r) for r in rows]
 
 
 def answer(loc: Location, command_id: int, ok: bool, reply: str) -> None:
     with opened(loc, create=True, write=True, wait_s=WAIT_S) as con:
-        con.execute(update(drill_commands).where(drill_commands.c.id == command_id)
-                    .values(ok=int(ok), reply=reply, answered_at=now()))
+        con.execute(
+            update(drill_commands)
+            .where(drill_commands.c.id == command_id)
+            .values(ok=int(ok), reply=reply, answered_at=now())
+        )
         _notify(con, loc, REPLIES_CHANNEL, str(command_id))
 
 

@@ -9,13 +9,15 @@ from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, Tabl
 metadata = MetaData()
 
 schema_version = Table(
-    "schema_version", metadata,
+    "schema_version",
+    metadata,
     Column("version", Integer, nullable=False),
     Column("applied_at", Text, nullable=False),
 )
 
 results = Table(
-    "results", metadata,
+    "results",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("recorded_at", Text, nullable=False),
     Column("team", Text),
@@ -48,7 +50,8 @@ results = Table(
 
 # schema version 3: steering through the database
 drills = Table(
-    "drills", metadata,
+    "drills",
+    metadata,
     Column("drill_id", Text, primary_key=True),
     Column("host", Text, nullable=False),
     Column("team", Text),
@@ -64,7 +67,8 @@ drills = Table(
 )
 
 drill_commands = Table(
-    "drill_commands", metadata,
+    "drill_commands",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("drill_id", Text, nullable=False),
     Column("command", Text, nullable=False),

@@ -10,9 +10,16 @@ from pathlib import Path
 __all__ = ["run_console", "play", "bench_console"]
 
 
-def run_console(scenario: str | None, difficulty: str | None, seed: int | None, speed: float,
-                journal: str | None, paused: bool = False, team: str | None = None,
-                channel: bool | None = None) -> int:
+def run_console(
+    scenario: str | None,
+    difficulty: str | None,
+    seed: int | None,
+    speed: float,
+    journal: str | None,
+    paused: bool = False,
+    team: str | None = None,
+    channel: bool | None = None,
+) -> int:
     """Play a drill in the terminal. Without a scenario, a picker comes first. Returns an exit code.
 
     With `channel` the drill opens the facilitator's channel: its id and token are printed here,
@@ -32,12 +39,16 @@ def run_console(scenario: str | None, difficulty: str | None, seed: int | None, 
         try:
             spec = load(scenario).spec
         except ScenarioError as exc:
-            more = f" (and {len(exc.problems) - 1} more: drill validate lists them all)" if len(exc.problems) > 1 else ""
+            more = (
+                f" (and {len(exc.problems) - 1} more: drill validate lists them all)" if len(exc.problems) > 1 else ""
+            )
             print(f"drill: {exc.problems[0]}{more}", file=sys.stderr)
             return 2
         if difficulty is not None and difficulty not in spec.difficulties:
-            print(f"drill: unknown difficulty {difficulty!r} for {spec.id} (have: {', '.join(spec.difficulties)})",
-                  file=sys.stderr)
+            print(
+                f"drill: unknown difficulty {difficulty!r} for {spec.id} (have: {', '.join(spec.difficulties)})",
+                file=sys.stderr,
+            )
             return 2
     if journal is not None:
         Path(journal).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -49,8 +60,11 @@ def run_console(scenario: str | None, difficulty: str | None, seed: int | None, 
         channel = team is not None
     facilitation = Facilitation.fresh() if channel else None
     if facilitation is not None:
-        print(f"drill: facilitator channel: drill {facilitation.drill_id}, token {facilitation.token}\n"
-              f"drill: (shown once, stored nowhere) attach with: drill facilitate, then type the token", file=sys.stderr)
+        print(
+            f"drill: facilitator channel: drill {facilitation.drill_id}, token {facilitation.token}\n"
+            f"drill: (shown once, stored nowhere) attach with: drill facilitate, then type the token",
+            file=sys.stderr,
+        )
         if team is not None and sys.stdin.isatty() and sys.stderr.isatty():
             try:
                 input(f"drill: team {team}: press Enter to start the drill ")

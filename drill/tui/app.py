@@ -36,12 +36,25 @@ class DrillApp(App[int]):
     """
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, scenario: str | None = None, difficulty: str | None = None, seed: int | None = None,
-                 speed: float = 1.0, journal: str | Path | None = None, paused: bool = False, *,
-                 start_at: str | int | None = None, wall: Callable[[], float] = time.monotonic,
-                 blink: bool = True, frame_s: float = FRAME_S, team: str | None = None,
-                 facilitation: Facilitation | None = None, served: bool = False, counterfactuals: bool = True,
-                 ranked: bool = False):
+    def __init__(
+        self,
+        scenario: str | None = None,
+        difficulty: str | None = None,
+        seed: int | None = None,
+        speed: float = 1.0,
+        journal: str | Path | None = None,
+        paused: bool = False,
+        *,
+        start_at: str | int | None = None,
+        wall: Callable[[], float] = time.monotonic,
+        blink: bool = True,
+        frame_s: float = FRAME_S,
+        team: str | None = None,
+        facilitation: Facilitation | None = None,
+        served: bool = False,
+        counterfactuals: bool = True,
+        ranked: bool = False,
+    ):
         """`start_at` ("HH:MM:SS" or sim ms) fast-forwards the drill before its first frame;
         `wall` is the clock the console measures elapsed time with (tests pass a fake one);
         `blink` False keeps cursors still (snapshots). `team` tags the registry and the result;
@@ -63,7 +76,9 @@ class DrillApp(App[int]):
         self.drill: Drill | None = None
         self.console_screen: ConsoleScreen | None = None
         self.debrief: DebriefScreen | None = None  # once the drill has ended
-        self.debrief_runner: Runner | None = None  # the debrief's worker pool, started with the drill (counterfactuals on)
+        self.debrief_runner: Runner | None = (
+            None  # the debrief's worker pool, started with the drill (counterfactuals on)
+        )
         self.team = team
         self.facilitation = facilitation
         self.served = served
@@ -93,9 +108,12 @@ class DrillApp(App[int]):
 
         fixed = None
         if self.served and self.scenario_id is not None:
-            fixed = Choice(self.scenario_id, self.difficulty or load(self.scenario_id).spec.default_difficulty, self.seed)
-        self.push_screen(PickerScreen(blink=self.blink, team_field=self.served, fixed=fixed, team=self.team),
-                         self._picked)
+            fixed = Choice(
+                self.scenario_id, self.difficulty or load(self.scenario_id).spec.default_difficulty, self.seed
+            )
+        self.push_screen(
+            PickerScreen(blink=self.blink, team_field=self.served, fixed=fixed, team=self.team), self._picked
+        )
 
     def _picked(self, choice) -> None:
         from drill.tui.screens.briefing import BriefingScreen
@@ -160,14 +178,20 @@ class DrillApp(App[int]):
         from drill.hosting.hosted import HostedDrill
 
         assert self.drill is not None and self.facilitation is not None
-        hosted = HostedDrill(self.drill, self.facilitation, self.team,
-                             shown=lambda: self.console_screen.snap if self.console_screen else None,
-                             after_command=self._facilitated,
-                             frames=lambda: self.console_screen.frames if self.console_screen else 0)
+        hosted = HostedDrill(
+            self.drill,
+            self.facilitation,
+            self.team,
+            shown=lambda: self.console_screen.snap if self.console_screen else None,
+            after_command=self._facilitated,
+            frames=lambda: self.console_screen.frames if self.console_screen else 0,
+        )
         try:
             await hosted.open()
         except OSError as exc:  # no port, or an unwritable registry: the drill plays on unsteered
-            self.notify(f"The facilitator's channel could not open: {exc}", severity="warning", timeout=10, markup=False)
+            self.notify(
+                f"The facilitator's channel could not open: {exc}", severity="warning", timeout=10, markup=False
+            )
             await hosted.close()
             return
         self.hosted = hosted
@@ -192,8 +216,9 @@ class DrillApp(App[int]):
         if self.drill is None or not self.drill.finished or self.result_id is not None or self.result_error:
             return
         try:
-            self.result_id = results.record(self.drill.outcome(), self.drill.journal_path, team=self.team,
-                                            signing_key=self.signing_key)
+            self.result_id = results.record(
+                self.drill.outcome(), self.drill.journal_path, team=self.team, signing_key=self.signing_key
+            )
         except results.ResultsError as exc:
             self.result_error = str(exc)
 
@@ -208,8 +233,14 @@ class DrillApp(App[int]):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, ConsoleScreen):
             self.pop_screen()
         journal = str(self.drill.journal_path) if self.drill.journal_path else None
-        self.debrief = DebriefScreen(outcome, snapshot, journal, session=self.drill.session,
-                                     counterfactuals=self.counterfactuals, runner=self.debrief_runner)
+        self.debrief = DebriefScreen(
+            outcome,
+            snapshot,
+            journal,
+            session=self.drill.session,
+            counterfactuals=self.counterfactuals,
+            runner=self.debrief_runner,
+        )
         self.switch_screen(self.debrief)
 
     @property
@@ -222,10 +253,13 @@ class DrillApp(App[int]):
             return
         if isinstance(self.screen, ConfirmScreen):
             return
-        self.push_screen(ConfirmScreen(
-            "Quit the drill?",
-            "It ends now and is scored as it stands; the journal records that you quit.",
-        ), self._quit_answered)
+        self.push_screen(
+            ConfirmScreen(
+                "Quit the drill?",
+                "It ends now and is scored as it stands; the journal records that you quit.",
+            ),
+            self._quit_answered,
+        )
 
     def _quit_answered(self, yes: bool | None) -> None:
         if yes:

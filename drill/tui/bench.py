@@ -40,10 +40,12 @@ async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: 
     displays = 0
     original = getattr(app, "_display", None)
     if original is not None:
+
         def counting(*args, **kwargs):
             nonlocal displays
             displays += 1
             return original(*args, **kwargs)
+
         app._display = counting  # type: ignore[method-assign]
 
     async with app.run_test(size=size) as pilot:
@@ -78,9 +80,13 @@ async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: 
         await pilot.press("y")
     lag_ms = [x * 1000 for x in lags]
     return {
-        "scenario": "knightmare", "difficulty": "historical", "speed": 60.0, "size": f"{size[0]}x{size[1]}",
+        "scenario": "knightmare",
+        "difficulty": "historical",
+        "speed": 60.0,
+        "size": f"{size[0]}x{size[1]}",
         "wall_s": round(wall, 2),
-        "sim_from": None, "sim_to": snap.clock,
+        "sim_from": None,
+        "sim_to": snap.clock,
         "sim_s_per_wall_s": round(sim_s / wall, 1) if wall else 0.0,
         "lag_p50_ms": round(_pct(lag_ms, 50), 2),
         "lag_p99_ms": round(_pct(lag_ms, 99), 2),
@@ -109,8 +115,11 @@ def run_bench(seconds: float = 25.0, size: tuple[int, int] = (120, 36)) -> dict:
                 os.environ["DRILL_DATA_DIR"] = old
     result["sim_from"] = "09:20:00"
     result["targets"] = dict(TARGETS)
-    result["ok"] = (result["lag_p99_ms"] <= TARGETS["lag_p99_ms"] and result["updates_per_s"] >= TARGETS["updates_per_s"]
-                    and result["startup_s"] <= TARGETS["startup_s"])
+    result["ok"] = (
+        result["lag_p99_ms"] <= TARGETS["lag_p99_ms"]
+        and result["updates_per_s"] >= TARGETS["updates_per_s"]
+        and result["startup_s"] <= TARGETS["startup_s"]
+    )
     return result
 
 

@@ -77,7 +77,7 @@ class Completer:
             return (done + " " if self._wants_more(done, index) else done), cands
         common = os.path.commonprefix([c.lower() for c in cands])  # noqa: RUF071 -- strings, not paths
         if len(common) > len(word):
-            return head + word + cands[0][len(word):len(common)], cands
+            return head + word + cands[0][len(word) : len(common)], cands
         return line, cands
 
     def commands(self) -> list[tuple[str, str]]:

@@ -38,8 +38,13 @@ class SimClock:
     many small chunks keeps exact pace with wall time x speed.
     """
 
-    def __init__(self, speed: float = 1.0, paused: bool = False,
-                 wall: Callable[[], float] = time.monotonic, max_wall_s: float = MAX_WALL_PER_CHUNK_S):
+    def __init__(
+        self,
+        speed: float = 1.0,
+        paused: bool = False,
+        wall: Callable[[], float] = time.monotonic,
+        max_wall_s: float = MAX_WALL_PER_CHUNK_S,
+    ):
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
         self.speed = float(speed)
@@ -101,9 +106,16 @@ class SimClock:
 class Drill:
     """One drill as the console plays it."""
 
-    def __init__(self, scenario: str | LoadedScenario, difficulty: str | None = None, seed: int | None = None,
-                 journal: str | Path | None = None, speed: float = 1.0, paused: bool = False,
-                 wall: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        scenario: str | LoadedScenario,
+        difficulty: str | None = None,
+        seed: int | None = None,
+        journal: str | Path | None = None,
+        speed: float = 1.0,
+        paused: bool = False,
+        wall: Callable[[], float] = time.monotonic,
+    ):
         """`scenario`: a bundled id, a path to a scenario, or one already loaded."""
         self.loaded = scenario if isinstance(scenario, LoadedScenario) else load(scenario)
         self.session = Session(self.loaded, difficulty, seed, journal)

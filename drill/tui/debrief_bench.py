@@ -59,11 +59,18 @@ async def _drive(case: str, journal: Path, speed: float, size: tuple[int, int]) 
         t_last = time.perf_counter()
         d = screen.debrief
         after = _computed_since(ended_wall)
-        return {"case": case, "speed": speed, "drill_wall_s": round(t_end - t_start, 2),
-                "end_to_last_whatif_s": round(t_last - t_end, 3), "error": screen.error,
-                "resimulations": d.total if d else 0, "computed_after_end": len(after),
-                "cpu_after_end_s": round(sum(after), 3), "idle_makespan_s": round(_makespan(after, DEFAULT_WORKERS), 3),
-                "warnings": list(d.warnings) if d else []}
+        return {
+            "case": case,
+            "speed": speed,
+            "drill_wall_s": round(t_end - t_start, 2),
+            "end_to_last_whatif_s": round(t_last - t_end, 3),
+            "error": screen.error,
+            "resimulations": d.total if d else 0,
+            "computed_after_end": len(after),
+            "cpu_after_end_s": round(sum(after), 3),
+            "idle_makespan_s": round(_makespan(after, DEFAULT_WORKERS), 3),
+            "warnings": list(d.warnings) if d else [],
+        }
 
 
 def _computed_since(wall: float) -> list[float]:
@@ -78,8 +85,12 @@ def _computed_since(wall: float) -> list[float]:
     return found
 
 
-def bench_console_debrief(case: str = "ten-commands", speed: float = 60.0, size: tuple[int, int] = (120, 36),
-                          data_dir: str | Path | None = None) -> dict:
+def bench_console_debrief(
+    case: str = "ten-commands",
+    speed: float = 60.0,
+    size: tuple[int, int] = (120, 36),
+    data_dir: str | Path | None = None,
+) -> dict:
     before = os.environ.get("DRILL_DATA_DIR")
     with tempfile.TemporaryDirectory(prefix="drill-console-debrief-") as tmp:
         os.environ["DRILL_DATA_DIR"] = str(data_dir or Path(tmp) / "data")
@@ -96,8 +107,11 @@ def bench_console_debrief(case: str = "ten-commands", speed: float = 60.0, size:
 
 
 def console_lines(r: dict) -> list[str]:
-    return [f"console ({r['case']}, clock at {r['speed']:g}x, fresh cache): the drill took {r['drill_wall_s']} s; "
-            f"drill end to the last what-if {r['end_to_last_whatif_s']:.2f} s ({r['resimulations']} re-simulations, "
-            f"{r['computed_after_end']} computed after the end: {r['cpu_after_end_s']:.2f} CPU s, "
-            f"{r['idle_makespan_s']:.2f} s on {DEFAULT_WORKERS} idle cores"
-            + (f"; failed: {r['error']}" if r["error"] else "") + f"); load average {r['load_average']}"]
+    return [
+        f"console ({r['case']}, clock at {r['speed']:g}x, fresh cache): the drill took {r['drill_wall_s']} s; "
+        f"drill end to the last what-if {r['end_to_last_whatif_s']:.2f} s ({r['resimulations']} re-simulations, "
+        f"{r['computed_after_end']} computed after the end: {r['cpu_after_end_s']:.2f} CPU s, "
+        f"{r['idle_makespan_s']:.2f} s on {DEFAULT_WORKERS} idle cores"
+        + (f"; failed: {r['error']}" if r["error"] else "")
+        + f"); load average {r['load_average']}"
+    ]

@@ -38,7 +38,7 @@ def crop_left(text: str, width: int) -> str:
         return text
     if width == 1:
         return "…"
-    return "…" + text[-(width - 1):]
+    return "…" + text[-(width - 1) :]
 
 
 _CONTROL = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F) if chr(i) not in "\n\t"}

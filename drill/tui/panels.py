@@ -235,8 +235,17 @@ class RunbookView(VerticalScroll):
 
 
 # Tab order; each panel's key is its place here, so keys do not move between difficulties.
-PANELS: tuple[Panel, ...] = (ActionsPanel(), TapePanel(), InboxPanel(), AlertsPanel(), CallsPanel(),
-                             PositionsPanel(), ChartPanel(), RunbookPanel(), CanaryPanel())
+PANELS: tuple[Panel, ...] = (
+    ActionsPanel(),
+    TapePanel(),
+    InboxPanel(),
+    AlertsPanel(),
+    CallsPanel(),
+    PositionsPanel(),
+    ChartPanel(),
+    RunbookPanel(),
+    CanaryPanel(),
+)
 BY_ID = {p.id: p for p in PANELS}
 
 
@@ -245,7 +254,7 @@ def available(fixed: ConsoleSetup) -> tuple[Panel, ...]:
 
 
 def key_range(panels: tuple[Panel, ...]) -> str:
-    """"1 … 9", or the keys one by one where some are missing."""
+    """ "1 … 9", or the keys one by one where some are missing."""
     keys = [p.key for p in panels]
     if keys == [str(i + 1) for i in range(len(keys))] and len(keys) > 2:
         return f"1 … {keys[-1]}"

@@ -35,7 +35,11 @@ class BriefingScreen(Screen[bool]):
             yield Static(title, classes="briefing--title", markup=False)
             with VerticalScroll():
                 yield Markdown(self._markdown)
-            keys = "Enter start the drill · Esc back to the picker" if self._starting else "Enter or Esc back to the console"
+            keys = (
+                "Enter start the drill · Esc back to the picker"
+                if self._starting
+                else "Enter or Esc back to the console"
+            )
             yield Static(keys, classes="briefing--keys")
         yield Footer()
 

@@ -78,17 +78,34 @@ class ConsoleScreen(Screen[None]):
     BINDINGS = [
         # Priority: the app runs these the moment the key arrives, before routing the keys that
         # follow it, so ":stop smars-1⏎" typed fast (or pasted by tmux) all lands in the line.
-        Binding("colon", "focus_command", "Command", key_display=":", priority=True,
-                tooltip="focus the command line (Esc leaves it)"),
+        Binding(
+            "colon",
+            "focus_command",
+            "Command",
+            key_display=":",
+            priority=True,
+            tooltip="focus the command line (Esc leaves it)",
+        ),
         Binding("escape", "leave_command", "Leave", show=False, priority=True),
         Binding("space", "toggle_pause", "Pause", tooltip="pause / resume the clock"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+",
-                tooltip=f"speed up ({', '.join(f'{s:g}' for s in SPEEDS)}x)"),
+        Binding(
+            "plus,equals_sign",
+            "faster",
+            "Faster",
+            key_display="+",
+            tooltip=f"speed up ({', '.join(f'{s:g}' for s in SPEEDS)}x)",
+        ),
         Binding("minus", "slower", "Slower", key_display="-", tooltip="slow down"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="this help"),
         Binding("b", "briefing", "Briefing", show=False, tooltip="the briefing again"),
-        Binding("r,ctrl+r", "read_result", "Result", show=False, key_display="r (ctrl+r while typing)",
-                tooltip="read the latest finished action's whole result"),
+        Binding(
+            "r,ctrl+r",
+            "read_result",
+            "Result",
+            show=False,
+            key_display="r (ctrl+r while typing)",
+            tooltip="read the latest finished action's whole result",
+        ),
         Binding("q", "app.quit", "Quit", tooltip="quit (asks first while the drill runs; ctrl+q too)"),
         *(Binding(p.key, f"show_tab('{p.id}')", p.title, show=False) for p in PANELS),
     ]
@@ -102,8 +119,11 @@ class ConsoleScreen(Screen[None]):
         self.fixed = drill.setup()  # what never changes while the drill runs
         self.panels = available(self.fixed)
         self.completer = Completer(
-            self.fixed.controls, self.fixed.servers, self.fixed.flags,
-            alerts=lambda: [a.id for a in self.snap.alerts if not a.acked] if "ack" in self.fixed.controls else [])
+            self.fixed.controls,
+            self.fixed.servers,
+            self.fixed.flags,
+            alerts=lambda: [a.id for a in self.snap.alerts if not a.acked] if "ack" in self.fixed.controls else [],
+        )
         self.frames = 0  # renders, for the bench and for tests
         self.wide = False
         self.busy = False  # a resolve runs in a worker thread: leave the session alone
@@ -136,8 +156,12 @@ class ConsoleScreen(Screen[None]):
         with Vertical(id="command-bar"):
             with Horizontal(id="command-row"):
                 yield Static(":", id="prompt")
-                yield CommandLine(self.completer, id="command", blink=self.blink,
-                                  placeholder="press : then type a command (Tab completes, ? for help)")
+                yield CommandLine(
+                    self.completer,
+                    id="command",
+                    blink=self.blink,
+                    placeholder="press : then type a command (Tab completes, ? for help)",
+                )
             with Horizontal(id="status-row"):
                 yield Feedback(id="feedback")
                 yield JournalLabel(fixed.journal_path or "(none)", id="journal")
@@ -145,12 +169,20 @@ class ConsoleScreen(Screen[None]):
 
     def on_mount(self) -> None:
         q = self.query_one
-        self._w = SimpleNamespace(header=q(StatusHeader), fleet=q(FleetTable), tabs=q("#tabs", TabbedContent),
-                                  feedback=q(Feedback), line=q(CommandLine))
+        self._w = SimpleNamespace(
+            header=q(StatusHeader),
+            fleet=q(FleetTable),
+            tabs=q("#tabs", TabbedContent),
+            feedback=q(Feedback),
+            line=q(CommandLine),
+        )
         self._panel_widgets = {p.id: q(f"#{p.widget_id}") for p in self.panels}
         self._side_widgets = {p.id: q(f"#{side_id(p)}") for p in self.panels if p.side}
-        self._w.feedback.say("The clock is paused: space starts it." if self.drill.clock.paused
-                             else "The clock runs. : for the command line, ? for help.")
+        self._w.feedback.say(
+            "The clock is paused: space starts it."
+            if self.drill.clock.paused
+            else "The clock runs. : for the command line, ? for help."
+        )
         self._apply_layout(self.app.size.width)  # and the first render
         self._timer = self.set_interval(self.frame_s, self.frame, name="drill-frame")
 
@@ -452,7 +484,9 @@ class ConsoleScreen(Screen[None]):
         if self.wide and panel.side:
             widget = self._side_widgets[panel.id]
             if panel.focus is None:
-                self._w.feedback.say(f"On a wide screen the {panel.title.lower()} is always shown, at the right.", "info")
+                self._w.feedback.say(
+                    f"On a wide screen the {panel.title.lower()} is always shown, at the right.", "info"
+                )
             else:
                 widget.focus()
             return
@@ -488,5 +522,6 @@ class ConsoleScreen(Screen[None]):
         from drill.tui.screens.briefing import BriefingScreen
 
         loaded = self.drill.loaded
-        self.app.push_screen(BriefingScreen(loaded.spec.title, loaded.briefing, starting=False,
-                                            detail="the clock keeps running"))
+        self.app.push_screen(
+            BriefingScreen(loaded.spec.title, loaded.briefing, starting=False, detail="the clock keeps running")
+        )

@@ -23,8 +23,13 @@ from drill.tui import format as fmt
 from drill.tui.screens.text_view import TextScreen
 from drill.tui.widgets.curves import CurvesPlot, legend
 
-GRADE_STYLE = {"A": "bold white on green", "B": "bold black on green", "C": "bold black on yellow",
-               "D": "bold white on dark_orange", "F": "bold white on red"}
+GRADE_STYLE = {
+    "A": "bold white on green",
+    "B": "bold black on green",
+    "C": "bold black on yellow",
+    "D": "bold white on dark_orange",
+    "F": "bold white on red",
+}
 
 
 def time_to_contain(outcome: Outcome) -> str:
@@ -45,13 +50,22 @@ def score_card(outcome: Outcome, journal: str | None) -> Table:
     grid.add_row("Loss", Text(fmt.usd(outcome.loss_usd), style="bold red" if outcome.loss_usd else "bold"))
     grid.add_row("Collateral", Text(fmt.usd(outcome.collateral_usd), style="bold"))
     grid.add_row("Score", Text(fmt.usd(outcome.score_usd), style="bold"))
-    grid.add_row("Bankrupt", Text.assemble(("YES: the loss exceeds the firm's capital", "bold white on red"))
-                 if outcome.bankrupt else Text("no", style="green"))
+    grid.add_row(
+        "Bankrupt",
+        Text.assemble(("YES: the loss exceeds the firm's capital", "bold white on red"))
+        if outcome.bankrupt
+        else Text("no", style="green"),
+    )
     grid.add_row("Contained", Text(time_to_contain(outcome)))
     grid.add_row("Ended", Text(f"{outcome.ended_at} by {ENDED_BY.get(outcome.ended_by, outcome.ended_by)}"))
-    grid.add_row("Runaway", Text(f"{outcome.runaway_parent_orders:,} parent orders, "
-                                 f"{outcome.executions:,} executions, {outcome.shares:,} shares "
-                                 f"in {outcome.symbols:,} symbols"))
+    grid.add_row(
+        "Runaway",
+        Text(
+            f"{outcome.runaway_parent_orders:,} parent orders, "
+            f"{outcome.executions:,} executions, {outcome.shares:,} shares "
+            f"in {outcome.symbols:,} symbols"
+        ),
+    )
     if outcome.faulty_servers:
         grid.add_row("Fault on", Text(", ".join(outcome.faulty_servers)))
     grid.add_row("Drill", Text(f"{outcome.scenario} · {outcome.difficulty} · seed {outcome.seed}"))
@@ -64,8 +78,9 @@ def timeline(outcome: Outcome) -> list[tuple[str, str, Text, str | None]]:
     """(sort key, option id, prompt, full text to open) in sim-clock order."""
     events: list[tuple[str, str, Text, str | None]] = []
     for i, p in enumerate(outcome.phases):
-        events.append((p.at + " 0", f"p{i}", Text.assemble((p.at + " ", "dim"),
-                                                            (f"── {p.phase} ──", "bold magenta")), None))
+        events.append(
+            (p.at + " 0", f"p{i}", Text.assemble((p.at + " ", "dim"), (f"── {p.phase} ──", "bold magenta")), None)
+        )
     for i, a in enumerate(outcome.actions):
         status = a.status
         style = {"done": "green", "refused": "bold yellow"}.get(status, "bold red")
@@ -116,10 +131,14 @@ def whatif_table(d) -> Text:
         text.append(f"   loss {fmt.usd(c.loss_usd)} · score {fmt.usd(c.score_usd)} · ", style="")
         if c.delta_usd is not None:
             cheaper = c.delta_usd < 0
-            text.append(f"{'-' if cheaper else '+'}{fmt.usd(abs(c.delta_usd))} vs you",
-                        style="bold green" if cheaper else "bold red")
-        text.append(" · " + (f"contained {c.contained_at}" if c.contained else "not contained"),
-                    style="" if c.contained else "red")
+            text.append(
+                f"{'-' if cheaper else '+'}{fmt.usd(abs(c.delta_usd))} vs you",
+                style="bold green" if cheaper else "bold red",
+            )
+        text.append(
+            " · " + (f"contained {c.contained_at}" if c.contained else "not contained"),
+            style="" if c.contained else "red",
+        )
         text.append("\n\n")
     return text
 
@@ -130,7 +149,7 @@ def review_text(d) -> Text:
         return Text("This scenario has no lessons recorded.", style="dim")
     for lesson in d.lessons:
         keep = lesson.verdict == "keep"
-        text.append(("KEEP  " if keep else "CHANGE ") , style="bold green" if keep else "bold yellow")
+        text.append(("KEEP  " if keep else "CHANGE "), style="bold green" if keep else "bold yellow")
         text.append(lesson.title + "\n", style="bold")
         text.append("  expected  ", style="dim")
         text.append(lesson.expected + "\n")
@@ -170,8 +189,17 @@ class DebriefScreen(Screen[None]):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, outcome: Outcome, snapshot: Snapshot | None, journal: str | None, *, session=None,
-                 counterfactuals: bool = True, runner=None, **kwargs):
+    def __init__(
+        self,
+        outcome: Outcome,
+        snapshot: Snapshot | None,
+        journal: str | None,
+        *,
+        session=None,
+        counterfactuals: bool = True,
+        runner=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.runner = runner  # a drill.debrief.Runner started with the drill (else the debrief starts one)
         self.outcome = outcome
@@ -191,8 +219,12 @@ class DebriefScreen(Screen[None]):
         yield Static(Text(f"Debrief · {title}"), classes="debrief--title")
         with Horizontal(id="debrief-body"):
             with VerticalScroll(id="debrief-left"):
-                yield Static(enriched_card(self.outcome, self.journal, None) if self.counterfactuals
-                             else score_card(self.outcome, self.journal), id="debrief-card")
+                yield Static(
+                    enriched_card(self.outcome, self.journal, None)
+                    if self.counterfactuals
+                    else score_card(self.outcome, self.journal),
+                    id="debrief-card",
+                )
                 yield Static("", id="debrief-curves")
                 yield Static("", id="debrief-legend")
             with Vertical(id="debrief-right"), TabbedContent(id="debrief-tabs", initial="timeline-tab"):
@@ -216,8 +248,10 @@ class DebriefScreen(Screen[None]):
     def on_mount(self) -> None:
         self._show_curves()
         self.query_one("#whatif-progress", Static).update(
-            "Re-simulating what else you could have done…" if self.counterfactuals
-            else "Counterfactuals are off for this debrief.")
+            "Re-simulating what else you could have done…"
+            if self.counterfactuals
+            else "Counterfactuals are off for this debrief."
+        )
         self.query_one("#timeline").focus()
         if self.counterfactuals:
             self._compute()
@@ -242,8 +276,9 @@ class DebriefScreen(Screen[None]):
         self.debrief = d
         with self.app.batch_update():
             self.query_one("#debrief-card", Static).update(enriched_card(self.outcome, self.journal, d))
-            progress = (f"{d.done} of {d.total} re-simulations done"
-                        + (f": computing {', '.join(d.pending[:2])}…" if d.pending else ". e exports the debrief."))
+            progress = f"{d.done} of {d.total} re-simulations done" + (
+                f": computing {', '.join(d.pending[:2])}…" if d.pending else ". e exports the debrief."
+            )
             self.query_one("#whatif-progress", Static).update(Text(progress))  # wraps where narrow
             self.query_one("#whatif", Static).update(whatif_table(d))
             self.query_one("#review", Static).update(review_text(d))
@@ -285,8 +320,12 @@ class DebriefScreen(Screen[None]):
 
         d = self.debrief
         base = Path(self.journal).with_suffix("")
-        paths = {"md": base.with_name(base.name + ".debrief.md"), "svg": base.with_name(base.name + ".debrief.svg"),
-                 "json": base.with_name(base.name + ".debrief.json"), "html": base.with_name(base.name + ".debrief.html")}
+        paths = {
+            "md": base.with_name(base.name + ".debrief.md"),
+            "svg": base.with_name(base.name + ".debrief.svg"),
+            "json": base.with_name(base.name + ".debrief.json"),
+            "html": base.with_name(base.name + ".debrief.html"),
+        }
         try:
             paths["svg"].write_text(svg(d), encoding="utf-8")
             paths["md"].write_text(to_markdown(d, paths["svg"].name), encoding="utf-8")
@@ -300,7 +339,9 @@ class DebriefScreen(Screen[None]):
         if getattr(self.app, "served", False):
             # In a browser the server's paths mean nothing to the trainee: the page downloads.
             self.app.deliver_text(paths["html"], open_method="download", mime_type="text/html")
-            self.notify(fmt.literal(f"Exported{note}: your browser downloads {paths['html'].name}"), timeout=10, markup=False)
+            self.notify(
+                fmt.literal(f"Exported{note}: your browser downloads {paths['html'].name}"), timeout=10, markup=False
+            )
             return
         self.notify(fmt.literal(f"Exported{note}: {paths['md']} (+ .svg, .json, .html)"), timeout=10, markup=False)
 

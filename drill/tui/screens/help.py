@@ -25,8 +25,11 @@ WIDGET_KEYS = (
 # The parts of the console that are always on screen, above the tabs.
 REGIONS = (
     ("Header", "scenario, sim clock, speed, phase, loss or exposure, capital left, collateral"),
-    ("Fleet", "each server: release, flags it knows, state, parent orders in, child orders and fills per "
-              "second, children sent per parent received (out:in)"),
+    (
+        "Fleet",
+        "each server: release, flags it knows, state, parent orders in, child orders and fills per "
+        "second, children sent per parent received (out:in)",
+    ),
 )
 
 
@@ -51,9 +54,13 @@ def help_markdown(fixed: ConsoleSetup, panels: Sequence[Panel], keys: Sequence[t
     missing = [v for v in TRAINEE_VERBS if v not in fixed.controls]
     if missing:
         lines += ["", "Not available in this difficulty: " + ", ".join(f"`{v}`" for v in missing) + "."]
-    lines += ["", f"Servers: {cell(', '.join(fixed.servers)) or 'none'}. Flags: {cell(', '.join(fixed.flags)) or 'none'}.",
-              "", "Every command takes simulated time; the market does not wait. A command still running "
-              "is not queued again: wait for its result."]
+    lines += [
+        "",
+        f"Servers: {cell(', '.join(fixed.servers)) or 'none'}. Flags: {cell(', '.join(fixed.flags)) or 'none'}.",
+        "",
+        "Every command takes simulated time; the market does not wait. A command still running "
+        "is not queued again: wait for its result.",
+    ]
     return "\n".join(lines)
 
 

@@ -59,8 +59,15 @@ class PickerScreen(Screen[Choice]):
     # It leads to the briefing, whose Enter starts the drill: the label says where it goes.
     BINDINGS = [Binding("ctrl+s", "start", "Briefing")]
 
-    def __init__(self, blink: bool = True, *, team_field: bool = False, fixed: Choice | None = None,
-                 team: str | None = None, **kwargs):
+    def __init__(
+        self,
+        blink: bool = True,
+        *,
+        team_field: bool = False,
+        fixed: Choice | None = None,
+        team: str | None = None,
+        **kwargs,
+    ):
         """`team_field` asks for a team name too (a served game day); `fixed` offers only that
         scenario, difficulty and seed (every team plays the same drill)."""
         super().__init__(**kwargs)
@@ -82,8 +89,9 @@ class PickerScreen(Screen[Choice]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("drill · choose a drill", classes="picker--title")
-            yield Static("↑↓ choose · Enter next · Tab move · ctrl+s briefing (then Enter starts)",
-                         classes="picker--keys")
+            yield Static(
+                "↑↓ choose · Enter next · Tab move · ctrl+s briefing (then Enter starts)", classes="picker--keys"
+            )
             with Horizontal(id="columns"):
                 with Vertical():
                     yield Label("Scenario")
@@ -100,8 +108,12 @@ class PickerScreen(Screen[Choice]):
             if self._team_field:
                 with Horizontal(id="team-row"):
                     yield Label("Team")
-                    team = Input(self._team or "", placeholder="your team's name (optional)",
-                                 max_length=MAX_TEAM_CHARS, id="team")
+                    team = Input(
+                        self._team or "",
+                        placeholder="your team's name (optional)",
+                        max_length=MAX_TEAM_CHARS,
+                        id="team",
+                    )
                     team.cursor_blink = self._blink
                     yield team
             with Horizontal(id="start-row"):
@@ -129,8 +141,7 @@ class PickerScreen(Screen[Choice]):
             scenarios.highlighted = 0
             self._show_scenario(self._scenario)
         if self._problems:
-            self.query_one("#problem", Static).update(
-                "\n".join(f"{sid}: {why}" for sid, why in self._problems.items()))
+            self.query_one("#problem", Static).update("\n".join(f"{sid}: {why}" for sid, why in self._problems.items()))
         if self._team_field:
             self.query_one("#team", Input).focus()
         else:
@@ -140,8 +151,10 @@ class PickerScreen(Screen[Choice]):
         self._scenario = sid
         spec = self._scenarios[sid].spec
         diffs = self.query_one("#difficulties", OptionList)
-        diffs.set_options(Option(name + ("  (default)" if name == spec.default_difficulty else ""), id=name)
-                          for name in spec.difficulties)
+        diffs.set_options(
+            Option(name + ("  (default)" if name == spec.default_difficulty else ""), id=name)
+            for name in spec.difficulties
+        )
         names = list(spec.difficulties)
         if self._fixed is not None:
             names = [self._fixed.difficulty]

@@ -34,8 +34,7 @@ class TextScreen(ModalScreen[str | None]):
         Binding("escape,q,enter", "dismiss_none", "Close"),
     ]
 
-    def __init__(self, title: str, body: str, meta: str = "",
-                 offers: Sequence[tuple[str, str, str]] = (), **kwargs):
+    def __init__(self, title: str, body: str, meta: str = "", offers: Sequence[tuple[str, str, str]] = (), **kwargs):
         """`offers`: (key, label, command) for actions the reader can take from here."""
         super().__init__(**kwargs)
         self._title, self._body, self._meta = literal(title), literal(body), literal(meta)

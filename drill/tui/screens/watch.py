@@ -43,8 +43,15 @@ class Recording:
     """What the console's screen drives, over a journal being watched: the clock it plays with and
     the snapshots of the re-simulated drill. It has no way to submit a command."""
 
-    def __init__(self, source: Rewinder, *, speed: float = 1.0, paused: bool = False, live: bool = False,
-                 wall: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        source: Rewinder,
+        *,
+        speed: float = 1.0,
+        paused: bool = False,
+        live: bool = False,
+        wall: Callable[[], float] = time.monotonic,
+    ):
         self.source = source
         self.live = live
         self.loaded = scenario_for(read(source.path))  # the briefing, for the console's b key
@@ -141,7 +148,7 @@ class Timeline(Widget):
         text = Text(f"{left} ", style="dim")
         text.append("".join(bar[:here]), style="green")
         text.append("●", style="bold reverse")
-        text.append("".join(bar[here + 1:]), style="dim")
+        text.append("".join(bar[here + 1 :]), style="dim")
         text.append(f" {right}", style="dim")
         return text
 
@@ -149,22 +156,38 @@ class Timeline(Widget):
 class WatchScreen(ConsoleScreen):
     """The console over a recording: the trainee's view, with the watcher's keys for time."""
 
-    DEFAULT_CSS = ConsoleScreen.DEFAULT_CSS + """
+    DEFAULT_CSS = (
+        ConsoleScreen.DEFAULT_CSS
+        + """
     #command-bar { height: 3; }
     """
+    )
 
     BINDINGS = [
         # The footer has room for the watcher's keys: the command line's is in the help.
-        *(replace(b, show=False) if b.action == "focus_command" else b
-          for b in ConsoleScreen.BINDINGS if isinstance(b, Binding) and b.action != "app.quit"),
+        *(
+            replace(b, show=False) if b.action == "focus_command" else b
+            for b in ConsoleScreen.BINDINGS
+            if isinstance(b, Binding) and b.action != "app.quit"
+        ),
         # Leaving a recording ends nothing: no question asked (and a facilitator's desk stays open).
         Binding("q", "leave", "Quit", tooltip="stop watching"),
         Binding("comma", "step(-1)", "-1 min", key_display=",", show=False, tooltip="back one simulated minute"),
         Binding("full_stop", "step(1)", "+1 min", key_display=".", show=False, tooltip="forward one simulated minute"),
-        Binding("left_square_bracket", "previous_command", "Prev cmd", key_display="[",
-                tooltip="back to the trainee's previous command"),
-        Binding("right_square_bracket", "next_command", "Next cmd", key_display="]",
-                tooltip="on to the trainee's next command"),
+        Binding(
+            "left_square_bracket",
+            "previous_command",
+            "Prev cmd",
+            key_display="[",
+            tooltip="back to the trainee's previous command",
+        ),
+        Binding(
+            "right_square_bracket",
+            "next_command",
+            "Next cmd",
+            key_display="]",
+            tooltip="on to the trainee's next command",
+        ),
         Binding("g", "goto", "Seek", tooltip="seek to a time: type seek HH:MM"),
     ]
 
@@ -231,8 +254,10 @@ class WatchScreen(ConsoleScreen):
         if self.lost:
             return False
         if not rec.start <= at <= rec.limit:
-            self._w.feedback.say(f"seek: {fmt_clock(at)} is outside this drill ({fmt_clock(rec.start)} to "
-                                 f"{fmt_clock(rec.limit)})", "error")
+            self._w.feedback.say(
+                f"seek: {fmt_clock(at)} is outside this drill ({fmt_clock(rec.start)} to {fmt_clock(rec.limit)})",
+                "error",
+            )
             return False
         try:
             rec.seek(at)
@@ -283,8 +308,10 @@ class WatchScreen(ConsoleScreen):
         from drill.tui.screens.help import HelpScreen, help_markdown
 
         console_help = help_markdown(self.fixed, self.panels, self.active_keys())
-        note = ("# Help: watching a drill\n\nRead-only. The only commands here are `seek HH:MM[:SS]`, `next` "
-                "and `prev`; the commands listed below are the trainee's, shown in the action log as given.\n")
+        note = (
+            "# Help: watching a drill\n\nRead-only. The only commands here are `seek HH:MM[:SS]`, `next` "
+            "and `prev`; the commands listed below are the trainee's, shown in the action log as given.\n"
+        )
         self.app.push_screen(HelpScreen(console_help.replace("# Help\n", note, 1)))
 
     def action_leave(self) -> None:
@@ -306,9 +333,18 @@ class WatchApp(App[int]):
     """
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, source: Rewinder, *, speed: float = 1.0, paused: bool = False, live: bool = False,
-                 at: int | None = None, blink: bool = True, frame_s: float = FRAME_S,
-                 wall: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        source: Rewinder,
+        *,
+        speed: float = 1.0,
+        paused: bool = False,
+        live: bool = False,
+        at: int | None = None,
+        blink: bool = True,
+        frame_s: float = FRAME_S,
+        wall: Callable[[], float] = time.monotonic,
+    ):
         super().__init__()
         if at is not None:
             source.seek(at)

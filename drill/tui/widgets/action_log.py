@@ -64,8 +64,15 @@ class ActionLog(OptionList):
         self._show_empty()
 
     def _show_empty(self) -> None:
-        self.set_options([Option(Text("No actions yet. Press : and type a command (? for help).", style="dim"),
-                                 id="empty", disabled=True)])
+        self.set_options(
+            [
+                Option(
+                    Text("No actions yet. Press : and type a command (? for help).", style="dim"),
+                    id="empty",
+                    disabled=True,
+                )
+            ]
+        )
 
     def show(self, actions: Sequence[ActionRow]) -> bool:
         changed = False

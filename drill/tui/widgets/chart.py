@@ -56,8 +56,9 @@ def columns(series: Sequence[tuple[int, float]], x0: int, x1: int, width: int) -
     return out
 
 
-def draw(title: str, series: Sequence[tuple[int, float]], x0: int, x1: int, width: int, height: int,
-         style: str = "red") -> Text:
+def draw(
+    title: str, series: Sequence[tuple[int, float]], x0: int, x1: int, width: int, height: int, style: str = "red"
+) -> Text:
     text = Text(no_wrap=True, overflow="crop")
     if width < AXIS_W + 4 or height < 1:
         return text

@@ -36,6 +36,7 @@ class CommandLine(Input):
     @dataclass
     class Candidates(Message):
         """Tab found several ways to go on: the console shows them."""
+
         candidates: list[str]
 
     def __init__(self, completer: Completer, *, blink: bool = True, **kwargs):
@@ -123,7 +124,7 @@ class CommandLine(Input):
 
     def action_complete(self) -> None:
         line = self.value[: self.cursor_position]
-        rest = self.value[self.cursor_position:]
+        rest = self.value[self.cursor_position :]
         new, candidates = self.completer.complete(line)
         if new != line:
             self.value = new + rest

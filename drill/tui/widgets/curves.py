@@ -12,8 +12,15 @@ from drill.timefmt import fmt_clock
 from drill.tui import format as fmt
 from drill.tui.widgets.chart import columns
 
-COLOURS = {"trainee": "bold red", "best": "green", "earliest": "cyan", "earlier": "blue", "without": "magenta",
-           "play": "yellow", "historical": "yellow"}
+COLOURS = {
+    "trainee": "bold red",
+    "best": "green",
+    "earliest": "cyan",
+    "earlier": "blue",
+    "without": "magenta",
+    "play": "yellow",
+    "historical": "yellow",
+}
 AXIS_W = 10
 
 
@@ -31,8 +38,9 @@ class CurvesPlot:
         height = self.height
         # Scale to the trainee's drill and its what-ifs; the scenario's plays (the historical one
         # can be a hundred times larger) are clipped at the top rather than flatten the rest.
-        scaled = [pts for _, kind, pts in self.series if kind not in ("play", "historical", "best")] or \
-            [pts for _, _, pts in self.series]
+        scaled = [pts for _, kind, pts in self.series if kind not in ("play", "historical", "best")] or [
+            pts for _, _, pts in self.series
+        ]
         top = nice_ceiling(max((v for pts in scaled for _, v in pts), default=0.0))
         grid: list[list[tuple[str, str] | None]] = [[None] * width for _ in range(height)]
         span = (self.end_t - self.start_t) / width

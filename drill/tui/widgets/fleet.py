@@ -58,8 +58,14 @@ class FleetTable(DataTable):
     }
     """
 
-    def __init__(self, servers: Sequence[str] = (), releases: Sequence[str] = (),
-                 columns: Sequence[str] | None = None, flags: Sequence[str] = (), **kwargs):
+    def __init__(
+        self,
+        servers: Sequence[str] = (),
+        releases: Sequence[str] = (),
+        columns: Sequence[str] | None = None,
+        flags: Sequence[str] = (),
+        **kwargs,
+    ):
         """`columns`: the snapshot's fleet_columns (what the difficulty shows); the server's name
         is always the first. None: every column. Name columns fit this scenario's own names
         (`servers`, `releases`, `flags`), so nothing a scenario names is cut."""

@@ -16,8 +16,14 @@ from drill.session.snapshot import ReleaseRow
 def releases_table(rows: tuple[ReleaseRow, ...]) -> Table:
     table = Table(box=None, expand=False, pad_edge=False, show_edge=False, padding=(0, 1))
     columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("release", "left"), ("servers", "right"), ("parents/s", "right"), ("child/s", "right"),
-        ("fills/s", "right"), ("bad fills/s", "right"), ("out:in", "right"))
+        ("release", "left"),
+        ("servers", "right"),
+        ("parents/s", "right"),
+        ("child/s", "right"),
+        ("fills/s", "right"),
+        ("bad fills/s", "right"),
+        ("out:in", "right"),
+    )
     for name, justify in columns:
         table.add_column(name, justify=justify)
     base = next((r for r in rows if not r.current and r.servers), None)
@@ -30,8 +36,15 @@ def releases_table(rows: tuple[ReleaseRow, ...]) -> Table:
         out_in = Text(ratio)
         if base is not None and r is not base and r.servers and r.out_in > 1.5 * max(base.out_in, 0.1):
             out_in.stylize("bold red")
-        table.add_row(label, str(r.servers), f"{r.parents_per_s:,.1f}", f"{r.children_per_s:,.1f}",
-                      f"{r.fills_per_s:,.1f}", bad, out_in)
+        table.add_row(
+            label,
+            str(r.servers),
+            f"{r.parents_per_s:,.1f}",
+            f"{r.children_per_s:,.1f}",
+            f"{r.fills_per_s:,.1f}",
+            bad,
+            out_in,
+        )
     return table
 
 
@@ -48,7 +61,6 @@ class ReleasesView(Static):
         if rows == self._key:
             return False
         self._key = rows
-        note = Text("Releases side by side, last 10 s. A canary should look like the rest of the fleet.",
-                    style="dim")
+        note = Text("Releases side by side, last 10 s. A canary should look like the rest of the fleet.", style="dim")
         self.update(Group(note, releases_table(rows)) if rows else note)
         return True

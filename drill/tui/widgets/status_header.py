@@ -50,9 +50,11 @@ def clock_line(snap: Snapshot, speed: float, paused: bool) -> Text:
 
 
 # Labels from the widest to the narrowest: a narrow terminal gets shorter words, never a cut figure.
-MONEY_LABELS = (("Loss ", "  Capital left ", "  Capital ", "  Collateral "),
-                ("Loss ", "  Left ", "  Capital ", "  Collat. "),
-                ("Loss ", " Left ", " Cap ", " Coll "))
+MONEY_LABELS = (
+    ("Loss ", "  Capital left ", "  Capital ", "  Collateral "),
+    ("Loss ", "  Left ", "  Capital ", "  Collat. "),
+    ("Loss ", " Left ", " Cap ", " Coll "),
+)
 
 
 def money_line(snap: Snapshot, compact: int = 0) -> Text:
@@ -124,8 +126,15 @@ def fit_row(left: Text, right: Text, width: int) -> Text:
 
 
 TOP_FIELDS = ("title", "difficulty", "seed", "clock", "zone", "phase")
-MONEY_FIELDS = ("loss_usd", "capital_left_usd", "capital_usd", "collateral_usd", "exposure_usd", "monitor_as_of",
-                "monitor_lag_s")
+MONEY_FIELDS = (
+    "loss_usd",
+    "capital_left_usd",
+    "capital_usd",
+    "collateral_usd",
+    "exposure_usd",
+    "monitor_as_of",
+    "monitor_lag_s",
+)
 
 
 class StatusHeader(Widget):
@@ -157,8 +166,11 @@ class StatusHeader(Widget):
         # What the header shows, not the whole snapshot: a new tape row is no reason to repaint.
         assert self._rows is not None  # show() compares only once there is a frame shown
         (a, ma, sa, pa), (b, mb, sb, pb) = self._rows, rows
-        return ((sa, pa) == (sb, pb) and all(getattr(a, f) == getattr(b, f) for f in TOP_FIELDS)
-                and all(getattr(ma, f) == getattr(mb, f) for f in MONEY_FIELDS))
+        return (
+            (sa, pa) == (sb, pb)
+            and all(getattr(a, f) == getattr(b, f) for f in TOP_FIELDS)
+            and all(getattr(ma, f) == getattr(mb, f) for f in MONEY_FIELDS)
+        )
 
     def render(self) -> Text:
         if self._rows is None:

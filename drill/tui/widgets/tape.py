@@ -25,8 +25,10 @@ def tape_line(row: TapeRow, with_server: bool = True, symbol_w: int = SYMBOL_W) 
     """One row. Where the difficulty hides which server sent an order, the row carries no
     server and the tape has no server column."""
     server = f"{row.server:<8} " if with_server else ""
-    return (f"{row.clock:<8} {server}{row.side:<4} {row.shares:>5,} {row.symbol:<{symbol_w}} "
-            f"{row.price:>9,.2f} {row.status}")
+    return (
+        f"{row.clock:<8} {server}{row.side:<4} {row.shares:>5,} {row.symbol:<{symbol_w}} "
+        f"{row.price:>9,.2f} {row.status}"
+    )
 
 
 class TapeLog(Log):
@@ -43,6 +45,7 @@ class TapeLog(Log):
     held = False  # the trainee scrolled back: hold the view until they return to the end
 
     if hasattr(Log, "_update_maximum_width"):
+
         def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
             if lines:
                 self._update_maximum_width(updates, max(len(line) for line in lines))
