@@ -336,6 +336,24 @@ class View(Strict):
     )
 
 
+# Difficulty fields that change only what the trainee sees or is told (alerts, hints, the coach,
+# views, the risk monitor's lag, the runbook), never the fleet, the book or the market. Any other
+# field, including one added later, keeps two difficulties' runs apart.
+PRESENTATION_FIELDS = frozenset(
+    {
+        "description",
+        "alerts",
+        "runbook",
+        "loss_visible",
+        "hints",
+        "stuck_hint_after_s",
+        "release_dashboard",
+        "risk_monitor",
+        "view",
+    }
+)
+
+
 class Difficulty(Strict):
     description: Text
     controls: list[str] = Field(min_length=1)

@@ -16,25 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drill.paths import UnreadableFile, open_for_writing, read_bounded
+from drill.score import Score
 
 FORMAT = 1
 MAX_JOURNAL_BYTES = 50_000_000
 MAX_JOURNAL_COMMANDS = 20_000  # far beyond any drill; replaying more would take minutes
 # What a reader of the end record relies on (the debrief, the results store, replay's report).
-REQUIRED_OUTCOME = (
-    "scenario",
-    "difficulty",
-    "seed",
-    "contained",
-    "contained_at",
-    "loss_usd",
-    "collateral_usd",
-    "score_usd",
-    "grade",
-    "bankrupt",
-    "ended_at",
-    "ended_by",
-)
+REQUIRED_OUTCOME = ("scenario", "difficulty", "seed", *Score.names())
 
 
 class JournalError(Exception):

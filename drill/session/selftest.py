@@ -12,24 +12,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from drill.scenario.loader import LoadedScenario, load
+from drill.scenario.schema import PRESENTATION_FIELDS
 from drill.session.blind import BlindPolicy, policies_for, policy_lines
 from drill.session.headless import run_script
 from drill.session.plays import plays_with_role, run_play
 
-# Difficulty fields that change only what the trainee is told: a blind policy's outcome cannot
-# depend on them. Anything not listed here is taken to change the mechanics.
-_PRESENTATION_ONLY = {
-    "description",
-    "controls",
-    "alerts",
-    "runbook",
-    "loss_visible",
-    "hints",
-    "stuck_hint_after_s",
-    "release_dashboard",
-    "risk_monitor",
-    "view",
-}
+# What a blind policy's outcome cannot depend on: what the trainee sees or is told, and the
+# controls (a policy is run only in the difficulties whose controls allow it).
+_BLIND_INDEPENDENT = PRESENTATION_FIELDS | {"controls"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +48,7 @@ def selftest_seeds(sc: LoadedScenario, n: int) -> list[int]:
 def mechanics(sc: LoadedScenario, difficulty: str, policy: BlindPolicy) -> tuple:
     """What a blind policy's outcome can depend on in this difficulty."""
     d = sc.spec.difficulties[difficulty]
-    fields = tuple(sorted((k, repr(v)) for k, v in d.model_dump().items() if k not in _PRESENTATION_ONLY))
+    fields = tuple(sorted((k, repr(v)) for k, v in d.model_dump().items() if k not in _BLIND_INDEPENDENT))
     durations = tuple(sc.spec.action_ms(difficulty, verb) for verb in (*policy.needs, "resolve"))
     return fields, durations
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from drill.scenario.loader import SCENARIO_FILE, ScenarioError, load
+from drill.scenario.schema import PRESENTATION_FIELDS
 from drill.session.headless import check_lines
 from drill.session.plays import play_lines, plays_with_role, run_play
 from drill.session.script import ScriptError, ScriptLine, read_script
@@ -54,31 +55,13 @@ def validate_scenario(path: Path) -> list[str]:
     return problems
 
 
-# Difficulty fields that change only what the trainee sees or is told (alerts, hints, the coach,
-# views, the risk monitor's lag, the runbook), never the fleet, the book or the market. Any other
-# field, including one added later, keeps two difficulties' runs apart.
-PRESENTATION = frozenset(
-    {
-        "description",
-        "alerts",
-        "runbook",
-        "loss_visible",
-        "hints",
-        "stuck_hint_after_s",
-        "release_dashboard",
-        "risk_monitor",
-        "view",
-    }
-)
-
-
 def _mechanics(sc, difficulty: str, lines: list[ScriptLine]) -> tuple:
     """What of a difficulty moves the world when this play runs in it: its non-presentational
     fields, and for each of the play's commands whether it is offered and how long it takes. Two
     difficulties with the same answer run the play to the same fleet, book and market, so one
     run shows whether it contains the incident in both (knightmare's standard and tutorial)."""
     d = sc.spec.difficulties[difficulty]
-    rest = d.model_dump(exclude=PRESENTATION | {"controls", "action_seconds"})
+    rest = d.model_dump(exclude=PRESENTATION_FIELDS | {"controls", "action_seconds"})
     commands = tuple(
         (sl.at, sl.command.text, sl.command.verb in d.controls, sc.spec.action_ms(difficulty, sl.command.verb))
         for sl in lines
