@@ -150,6 +150,17 @@ def _recovered(phases: tuple[tuple[int, str], ...]) -> int | None:
     return recovered
 
 
+def _fault_row(incident: int | None) -> str:
+    if incident is None:
+        return "no erroneous order was ever sent"
+    return f"the first erroneous order at {fmt_clock(incident)}"
+
+
+def _historical(loss_usd: float | None) -> Reference | None:
+    """The real incident's loss, where the scenario records one."""
+    return Reference("The real incident", loss_usd) if loss_usd is not None else None
+
+
 def _marker(c: Command) -> Marker:
     return Marker(c.seq, c.t, fmt_clock(c.t), c.command, c.status)
 
@@ -167,6 +178,27 @@ class _Times:
     diagnostic: Command | None
     contained: int | None
     recovered: int | None
+
+    @property
+    def visible_t(self) -> int | None:
+        return self.visible.t if self.visible else None
+
+    @property
+    def diagnostic_t(self) -> int | None:
+        return self.diagnostic.t if self.diagnostic else None
+
+    def from_fault(self, t: int | None) -> float | None:
+        """Seconds from the fault to `t` (None: either never happened)."""
+        return _secs(t, self.incident)
+
+    def told(self, t: int) -> str:
+        """A moment as the story tells it: when, and how long after (or before) the fault."""
+        if self.incident is None:
+            return f"{fmt_clock(t)}, before any erroneous order"
+        return f"{fmt_clock(t)}, {from_fault(_secs(t, self.incident))}"
+
+    def at_or(self, t: int | None, never: str) -> str:
+        return f"at {self.told(t)}" if t is not None else never
 
 
 M = TypeVar("M", plan.Removal, plan.Shift, plan.Move, plan.PlayRole)
@@ -313,14 +345,16 @@ class Assembler:
             f"priced: {', '.join(g.name for g in left)}",
         )
 
-    def _pending(self) -> tuple[str, ...]:
-        out = []
+    def _moves_pending(self) -> list[str]:
+        """The earliest effective containment, while its moves are still being planned or tried."""
+        if self.prefix is None:
+            return ["earliest effective containment (finding when the fault showed)"]
         cands = self.of_kind(plan.Move)
         left = [j for j, _ in cands if not self.finished(j.id)]
-        if self.prefix is None:
-            out.append("earliest effective containment (finding when the fault showed)")
-        elif left:
-            out.append(f"earliest effective containment ({len(cands) - len(left)}/{len(cands)} moves tried)")
+        return [f"earliest effective containment ({len(cands) - len(left)}/{len(cands)} moves tried)"] if left else []
+
+    def _pending(self) -> tuple[str, ...]:
+        out = self._moves_pending()
         out += [
             _PENDING.get(j.kind, j.label)
             for j in self.jobs.values()
@@ -361,23 +395,22 @@ class Assembler:
         spec = self.ctx.scenario.spec
         o = facts.outcome
         tm = self._times(facts)
-        vis, diag, ref = tm.visible, tm.diagnostic, tm.incident  # every time is counted from the fault
-        hist = spec.historical_loss_usd
         return ScoreCard(
             **{name: getattr(o, name) for name in Score.names()},
             capital_usd=spec.firm.capital_usd,
-            visible_t=vis.t if vis else None,
-            visible_at=fmt_clock(vis.t) if vis else None,
-            visible_reason=vis.reason if vis else None,
+            visible_t=tm.visible_t,
+            visible_at=_clock(tm.visible_t),
+            visible_reason=tm.visible.reason if tm.visible else None,
             incident_at=_clock(tm.incident),
-            first_diagnostic_at=fmt_clock(diag.t) if diag else None,
-            first_diagnostic_command=diag.command if diag else None,
+            first_diagnostic_at=_clock(tm.diagnostic_t),
+            first_diagnostic_command=tm.diagnostic.command if tm.diagnostic else None,
             recovered_at=_clock(tm.recovered),
-            time_to_first_diagnostic_s=_secs(diag.t if diag else None, ref),
-            time_to_containment_s=_secs(tm.contained, ref),
-            time_to_recovery_s=_secs(tm.recovered, ref),
+            # Every time is counted from the fault, its first erroneous child order.
+            time_to_first_diagnostic_s=tm.from_fault(tm.diagnostic_t),
+            time_to_containment_s=tm.from_fault(tm.contained),
+            time_to_recovery_s=tm.from_fault(tm.recovered),
             warning_emails=int(o.emails_before_open or 0),
-            historical=Reference("The real incident", hist) if hist is not None else None,
+            historical=_historical(spec.historical_loss_usd),
             historical_play=self._play_ref("historical"),
             best_play=self._play_ref("best"),
             story=self._story(tm),
@@ -390,22 +423,13 @@ class Assembler:
 
     def _story(self, tm: _Times) -> tuple[tuple[str, str], ...]:
         """Each time once, counted from the fault (its first erroneous child order)."""
-        incident, diag = tm.incident, tm.diagnostic
-
-        def when(t: int) -> str:
-            return fmt_clock(t) + (
-                ", " + from_fault(_secs(t, incident)) if incident is not None else ", before any erroneous order"
-            )
-
-        fault = f"the first erroneous order at {fmt_clock(incident)}" if incident is not None else None
-        contained = f"at {when(tm.contained)}" if tm.contained is not None else None
-        recovered = f"at {when(tm.recovered)}" if tm.recovered is not None else None
+        diag = tm.diagnostic
         return (
             ("Fault visible", self._visible_row(tm.visible)),
-            ("Fault", fault or "no erroneous order was ever sent"),
-            ("First diagnostic", f"{diag.command} at {when(diag.t)}" if diag else "none"),
-            ("Contained", contained or "never: erroneous orders could still follow when the drill ended"),
-            ("Recovered", recovered or "no: healthy service was not fully back"),
+            ("Fault", _fault_row(tm.incident)),
+            ("First diagnostic", f"{diag.command} at {tm.told(diag.t)}" if diag else "none"),
+            ("Contained", tm.at_or(tm.contained, "never: erroneous orders could still follow when the drill ended")),
+            ("Recovered", tm.at_or(tm.recovered, "no: healthy service was not fully back")),
         )
 
     def _effects(self, score: float) -> tuple[list[CommandEffect], dict[int, float]]:
@@ -669,13 +693,17 @@ class _Planner:
         asm = self.asm
         while True:
             before = len(asm.jobs)
-            for j in list(asm.jobs.values()):
-                hit = None if asm.finished(j.id) else self.store.get(j.spec.key())
-                if hit is not None:
-                    asm.set(j.id, hit)
+            self._take_cached()
             self.replan()
             if len(asm.jobs) == before:
                 return [j for j in asm.jobs.values() if not asm.finished(j.id) and j.id not in asm.submitted]
+
+    def _take_cached(self) -> None:
+        asm = self.asm
+        for j in [j for j in asm.jobs.values() if not asm.finished(j.id)]:
+            hit = self.store.get(j.spec.key())
+            if hit is not None:
+                asm.set(j.id, hit)
 
 
 class _Submitter:

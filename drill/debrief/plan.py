@@ -241,47 +241,46 @@ def candidate_jobs(
     `steering`: the facilitator's commands that changed the world, replayed at their own times."""
     jobs = []
     for label, steps in containment_moves(sc, difficulty, seed):
-        t = visible.t
-        cmds = [c for c in prefix if c[0] < t]
-        last = t
-        for step in steps:
-            cmds.extend((t, c) for c in step)
-            last = t
-            t += max(sc.spec.action_ms(difficulty, c.split()[0]) for c in step)
-        judge = t + STEP_MS + 1  # the last step's action has finished, and the world has ticked
-        if steering:  # the facilitator's first at an equal instant: they acted, the trainee reacts
-            cmds = sorted([*steering, *cmds], key=lambda c: (c[0], len(c) == 2))
-        jobs.append(
-            Job(
-                f"candidate:{label}",
-                "candidate",
-                label,
-                base(sc, difficulty, seed, commands=tuple(cmds), judge_at=judge),
-                Move(label, visible, visible.t, last),
-            )
-        )
+        cmds, last, done = _steps(sc, difficulty, steps, visible.t)
+        judge = done + STEP_MS + 1  # the last step's action has finished, and the world has ticked
+        # The facilitator's first at an equal instant: they acted, the trainee reacts.
+        cmds = sorted([*steering, *(c for c in prefix if c[0] < visible.t), *cmds], key=lambda c: (c[0], len(c) == 2))
+        spec = base(sc, difficulty, seed, commands=tuple(cmds), judge_at=judge)
+        jobs.append(Job(f"candidate:{label}", "candidate", label, spec, Move(label, visible, visible.t, last)))
     return jobs
+
+
+def _steps(
+    sc: LoadedScenario, difficulty: str, steps: tuple[tuple[str, ...], ...], t: int
+) -> tuple[list[tuple[int, str]], int, int]:
+    """A move's steps from `t`, each when the previous one's actions have had their time: the
+    commands at their times, when the last step went in, and when its actions are done."""
+    cmds: list[tuple[int, str]] = []
+    last = t
+    for step in steps:
+        cmds.extend((t, c) for c in step)
+        last = t
+        t += max(sc.spec.action_ms(difficulty, c.split()[0]) for c in step)
+    return cmds, last, t
+
+
+def _play_job(sc: LoadedScenario, difficulty: str, seed: int, role: str, name: str) -> Job:
+    play = sc.spec.plays[name]
+    label = f"{ROLE_TITLE[role]} play: {play.description or name}"
+    commands = tuple((sl.at, sl.command.text) for sl in play_lines(sc, name, seed))
+    return Job(f"play:{name}", "play", label, base(sc, difficulty, seed, commands=commands), PlayRole(role, name))
+
+
+ROLE_TITLE = {"historical": "Historical", "best": "Best"}
 
 
 def play_jobs(sc: LoadedScenario, difficulty: str, seed: int) -> list[Job]:
-    jobs: list[Job] = []
-    for role in ("historical", "best"):
-        for name in plays_with_role(sc, role, difficulty):
-            lines = play_lines(sc, name, seed)
-            play = sc.spec.plays[name]
-            label = f"{'Historical' if role == 'historical' else 'Best'} play: {play.description or name}"
-            if sum(1 for j in jobs if isinstance(j.meta, PlayRole) and j.meta.role == role) >= MAX_PLAYS_PER_ROLE:
-                break
-            jobs.append(
-                Job(
-                    f"play:{name}",
-                    "play",
-                    label,
-                    base(sc, difficulty, seed, commands=tuple((sl.at, sl.command.text) for sl in lines)),
-                    PlayRole(role, name),
-                )
-            )
-    return jobs
+    """The scenario's historical and best plays this difficulty offers, at most MAX_PLAYS_PER_ROLE of each."""
+    return [
+        _play_job(sc, difficulty, seed, role, name)
+        for role in ROLE_TITLE
+        for name in plays_with_role(sc, role, difficulty)[:MAX_PLAYS_PER_ROLE]
+    ]
 
 
 def market_commands(facts: Facts) -> tuple[tuple[int, str], ...]:
@@ -454,11 +453,16 @@ def containing_commands(facts: Facts) -> list[Command]:
         return []
     # Accepted commands, finished or not (a deploy contains as it starts; the drill may end before it finishes).
     cmds = [c for c in facts.commands if can_change_market(c) and c.t <= tc]
-    return _changed_in_tick(cmds, tc) or [c for c in cmds if c.finished_t is None or tc <= c.finished_t]
+    return _changed_in_tick(cmds, tc) or [c for c in cmds if _running_at(c, tc)]
+
+
+def _running_at(c: Command, t: int) -> bool:
+    """Still running at `t` (or never finished)."""
+    return c.finished_t is None or t <= c.finished_t
 
 
 def _latest(cmds: list[Command]) -> Command:
-    return max(cmds, key=lambda c: (c.t, c.seq))
+    return max(cmds, key=_when_issued)
 
 
 def containing_command(facts: Facts) -> Command | None:
@@ -476,19 +480,24 @@ def moved_block(facts: Facts, minutes: int) -> list[Command]:
     block = {c.seq: c for c in containing_commands(facts)}
     if not block:
         return []
-    latest = max(c.t for c in block.values())
     earliest = min(c.t for c in block.values())
     # Newest first: once one is out of reach, every older one is too (one pass, however long the journal).
-    for c in sorted(
-        (c for c in facts.commands if can_change_market(c) and c.t <= latest),
-        key=lambda c: (c.t, c.seq),
-        reverse=True,
-    ):
+    for c in _market_newest_first(facts, max(c.t for c in block.values())):
         if c.t < earliest - minutes * 60_000:
             break
         block[c.seq] = c
         earliest = min(earliest, c.t)
-    return sorted(block.values(), key=lambda c: (c.t, c.seq))
+    return sorted(block.values(), key=_when_issued)
+
+
+def _when_issued(c: Command) -> tuple[int, int]:
+    return (c.t, c.seq)
+
+
+def _market_newest_first(facts: Facts, latest: int) -> list[Command]:
+    """The trainee's market commands up to `latest`, newest first."""
+    market = [c for c in facts.commands if can_change_market(c) and c.t <= latest]
+    return sorted(market, key=_when_issued, reverse=True)
 
 
 def _moved_text(moved: list[Command], containing: list[Command]) -> str:
@@ -549,12 +558,17 @@ def earlier_jobs(sc: LoadedScenario, trainee: SimSpec, facts: Facts) -> list[Job
     return jobs
 
 
+def _reopened_after_containment(phases: tuple[tuple[int, str], ...]) -> bool:
+    """Re-opened, and never contained again after (or never contained at all)."""
+    reopened = [t for t, p in phases if p == "re-opened"]
+    contained = [t for t, p in phases if p == "contained"]
+    return bool(reopened) and (not contained or reopened[-1] > contained[-1])
+
+
 def _finally_contained(result: Figures) -> bool:
     """Contained at the end, and not re-opened after its last containment."""
     o = result.outcome
-    reopened = [t for t, p in result.phases if p == "re-opened"]
-    contained = [t for t, p in result.phases if p == "contained"]
-    return o.contained and bool(o.contained_at) and not (reopened and (not contained or reopened[-1] > contained[-1]))
+    return o.contained and bool(o.contained_at) and not _reopened_after_containment(result.phases)
 
 
 def earlier_title(job: Job, result: Figures, trainee_outcome: Outcome) -> tuple[str, bool]:
