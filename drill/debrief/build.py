@@ -150,6 +150,11 @@ def _recovered(phases: tuple[tuple[int, str], ...]) -> int | None:
     return recovered
 
 
+def _before(commands: tuple[tuple[int, str], ...], visible: Visible | None) -> tuple[tuple[int, str], ...]:
+    """The commands before the fault showed (all of them if it never did)."""
+    return commands if visible is None else tuple(c for c in commands if c[0] < visible.t)
+
+
 def _fault_row(incident: int | None) -> str:
     if incident is None:
         return "no erroneous order was ever sent"
@@ -546,8 +551,8 @@ class Assembler:
         if trainee is None:
             return []
         start = self.ctx.scenario.spec.clock.start
-        ev = [_message_event(m, start) for m in trainee.messages or () if m.t <= ended]
-        return ev + [_alert_event(a) for a in trainee.alerts or () if a.t <= ended]
+        ev = [_message_event(m, start) for m in trainee.messages_until(ended)]
+        return ev + [_alert_event(a) for a in trainee.alerts_until(ended)]
 
     def _timeline(self, facts: plan.Facts) -> tuple[TimelineEvent, ...]:
         spec = self.ctx.scenario.spec
@@ -672,7 +677,7 @@ class _Planner:
             return True, untouched
         if asm.figures("trainee") is not None:
             visible = asm.visible()  # on the trainee's own screen
-            asm.prefix = tuple(c for c in plan.market_commands(facts) if visible is None or c[0] < visible.t)
+            asm.prefix = _before(plan.market_commands(facts), visible)
             return True, visible
         if asm.finished("trainee"):
             asm.prefix = ()  # it failed (a warning says so): no moment to issue moves at
@@ -741,17 +746,22 @@ class _Submitter:
 
     def collect(self, store: Cache) -> None:
         """Wait for at least one group; cache and record its results."""
-        ctx = self.asm.ctx
         done, _ = wait(list(self.futures), return_when=FIRST_COMPLETED)
         for f in done:
             keys = self.futures.pop(f)
             for key, result in zip(keys, _group_results(f, len(keys))):
-                if not isinstance(result, BaseException):
-                    store.put(key, result)
-                for jid in self.by_key[key]:
-                    self.asm.set(jid, result)
-                if "trainee" in self.by_key[key] and isinstance(result, BaseException) and ctx.journal.end is None:
-                    raise DebriefError(f"{ctx.path}: the drill could not be re-simulated ({result})")
+                self._record(store, key, result)
+
+    def _record(self, store: Cache, key: str, result: dict | BaseException) -> None:
+        """One spec's result, for every job that shares it. A journal cut short has nothing to
+        debrief without its own re-simulation: that failing ends the debrief."""
+        ctx = self.asm.ctx
+        if not isinstance(result, BaseException):
+            store.put(key, result)
+        for jid in self.by_key[key]:
+            self.asm.set(jid, result)
+        if isinstance(result, BaseException) and "trainee" in self.by_key[key] and ctx.journal.end is None:
+            raise DebriefError(f"{ctx.path}: the drill could not be re-simulated ({result})")
 
     def cancel(self) -> None:
         for f in self.futures:

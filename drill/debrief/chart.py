@@ -50,9 +50,14 @@ def _fitted_top(d: Debrief) -> float:
     unless one is many times larger (then it is clipped) or there is nothing of the trainee's to protect."""
     top = max((_peak(s) for s in d.curves if not _is_reference(s)), default=0.0)
     refs = [_peak(s) for s in d.curves if _is_reference(s)]
-    if top <= 0 or any(peak <= 3 * top for peak in refs if peak > top):
-        top = max([top, *refs])  # nothing to protect, or the plays are comparable
+    if top <= 0 or _comparable(top, refs):
+        return max([top, *refs])  # nothing to protect, or the plays are comparable
     return top
+
+
+def _comparable(top: float, peaks: list[float]) -> bool:
+    """Some reference play above the top is within three times it."""
+    return any(peak <= 3 * top for peak in peaks if peak > top)
 
 
 def scale(d: Debrief) -> tuple[float, set[str]]:
@@ -218,17 +223,19 @@ def _curves(d: Debrief, g: _Plot, cols: dict[str, str]) -> list[str]:
 
 def _clipped(d: Debrief, g: _Plot, cols: dict[str, str], clipped: set[str]) -> list[str]:
     """Where a series runs off the top, its peak written there."""
-    out = []
-    for s in (s for s in d.curves if s.key in clipped):
-        t_out = next(t for t, v in s.points if v > g.ymax)
-        x = min(g.x(t_out), WIDTH - MARGIN_R - 4)
-        anchor = "end" if x > WIDTH - MARGIN_R - 240 else "start"
-        out.append(
-            f'<text x="{x + (-4 if anchor == "end" else 4):.1f}" y="{MARGIN_T + 14}" text-anchor="{anchor}" '
-            f'font-size="12" fill="{cols[s.key]}">\u2191 off the chart: {escape(s.label.split(":")[0])} '
-            f"reaches {usd(_peak(s))}</text>"
-        )
-    return out
+    return [_clip_label(s, g, cols[s.key]) for s in d.curves if s.key in clipped]
+
+
+def _clip_label(s: Series, g: _Plot, colour: str) -> str:
+    """Where the series leaves the top: its name and its peak, kept inside the chart."""
+    t_out = next(t for t, v in s.points if v > g.ymax)
+    x = min(g.x(t_out), WIDTH - MARGIN_R - 4)
+    end = x > WIDTH - MARGIN_R - 240
+    return (
+        f'<text x="{x + (-4 if end else 4):.1f}" y="{MARGIN_T + 14}" text-anchor="{"end" if end else "start"}" '
+        f'font-size="12" fill="{colour}">\u2191 off the chart: {escape(s.label.split(":")[0])} '
+        f"reaches {usd(_peak(s))}</text>"
+    )
 
 
 def _legend_series(s: Series, colour: str, y: int) -> list[str]:

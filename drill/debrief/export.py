@@ -19,6 +19,7 @@ from drill.debrief.model import (
     Debrief,
     LessonReview,
     Reference,
+    ScoreCard,
     TimelineEvent,
 )
 from drill.session.scoring import ENDED_BY
@@ -80,6 +81,12 @@ def timeline_rows(d: Debrief) -> list[Row]:
         else:
             rows.append(Row(e.at, None, e.kind, e.title, e.detail, 1, e))
     return rows
+
+
+def _finished(r: Row) -> str:
+    """When a command finished, where that is not when it was given."""
+    at = r.event.finished_at
+    return f" at {at}" if at and at != r.at else ""
 
 
 def _when(r: Row) -> str:
@@ -277,17 +284,18 @@ def _md_lessons(d: Debrief) -> list[str]:
     return out
 
 
+def _code_block(text: str, lines: list[str]) -> list[str]:
+    """Lines as an indented code block under a list item, fenced longer than any backtick run."""
+    fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", text)), default=0))
+    return ["", f"  {fence}", *(f"  {ln}" for ln in lines), f"  {fence}", ""]
+
+
 def _md_command_row(r: Row) -> list[str]:
-    e = r.event
-    fin = f" at {e.finished_at}" if e.finished_at and e.finished_at != r.at else ""
-    line = f"- `{r.at}` \u25b6 {_code(r.title)}: {_md(e.status or '')}{fin}"
+    line = f"- `{r.at}` \u25b6 {_code(r.title)}: {_md(r.event.status or '')}{_finished(r)}"
     lines = r.detail.strip().splitlines()
     if len(lines) == 1:
         return [line + f": {_md(lines[0])}"]
-    if not lines:
-        return [line]
-    fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", r.detail)), default=0))
-    return [line, "", f"  {fence}", *(f"  {ln}" for ln in lines), f"  {fence}", ""]
+    return [line, *(_code_block(r.detail, lines) if lines else [])]
 
 
 def _md_facilitator_row(r: Row) -> list[str]:
@@ -431,10 +439,9 @@ def _html_title(d: Debrief) -> list[str]:
     return out
 
 
-def _html_hero(d: Debrief) -> list[str]:
-    """The grade and the headline figures, big enough for the back of the room."""
-    c = d.card
-    figs = [
+def _hero_figures(c: ScoreCard) -> list[tuple[str, str, bool]]:
+    """(name, figure, whether it is bad news) for the hero's tiles."""
+    return [
         ("Score", usd(c.score_usd), c.score_usd > 0),
         ("Loss", usd(c.loss_usd), c.loss_usd > 0),
         ("Collateral", usd(c.collateral_usd), False),
@@ -442,11 +449,16 @@ def _html_hero(d: Debrief) -> list[str]:
         ("Real incident", usd(c.historical.loss_usd) if c.historical else "n/a", False),
         ("Best play", usd(c.best_play.score_usd) if c.best_play else "\u2026", False),
     ]
+
+
+def _html_hero(d: Debrief) -> list[str]:
+    """The grade and the headline figures, big enough for the back of the room."""
+    c = d.card
     out = [
         '<section class="hero">',
         f'<div class="grade g-{_e(c.grade)}" aria-label="grade {_e(c.grade)}">{_e(c.grade)}</div><div class="figs">',
     ]
-    for k, v, bad in figs:
+    for k, v, bad in _hero_figures(c):
         out.append(
             f'<div class="fig{" bad" if bad else ""}"><div class="k">{_e(k)}</div><div class="v">{_e(v)}</div></div>'
         )
@@ -546,10 +558,8 @@ def _html_lessons(d: Debrief) -> list[str]:
 
 
 def _html_command_row(r: Row) -> str:
-    e = r.event
     lines = r.detail.strip().splitlines()
-    fin = f" at {e.finished_at}" if e.finished_at and e.finished_at != r.at else ""
-    body = f'{_e(r.title)} <span class="tag-k">{_e(e.status or "")}{_e(fin)}</span>'
+    body = f'{_e(r.title)} <span class="tag-k">{_e(r.event.status or "")}{_e(_finished(r))}</span>'
     if len(lines) == 1:
         body += f"<br><span>{_e(lines[0])}</span>"
     elif lines:

@@ -95,6 +95,12 @@ class Figures:
     issued: tuple[tuple, ...]  # the commands as placed: (t, text) or (t, text, "facilitator")
     aborted: bool  # a containment move judged not effective: stopped there
 
+    def messages_until(self, t: int) -> list[Message]:
+        return [m for m in self.messages or () if m.t <= t]
+
+    def alerts_until(self, t: int) -> list[Alert]:
+        return [a for a in self.alerts or () if a.t <= t]
+
     def phase_t(self, phase: str) -> int | None:
         """When the incident first entered `phase` (None: it never did)."""
         return next((t for t, p in self.phases if p == phase), None)
@@ -129,19 +135,26 @@ def _action(a: dict) -> Command:
     return Command(a["seq"], a["t"], a["command"], a["status"], a["finished_t"], a.get("by", "trainee"), a["result"])
 
 
+def _events(d: dict) -> tuple[tuple[Message, ...] | None, tuple[Alert, ...] | None]:
+    """The messages and alerts, where the re-simulation collected them."""
+    if "messages" not in d:
+        return None, None
+    return tuple(Message(**m) for m in d["messages"]), tuple(Alert(**a) for a in d["alerts"])
+
+
 def read(d: dict) -> Figures | Probe:
     """A re-simulation's figures, from what a worker returned or the cache kept."""
     if "outcome" not in d:
         return Probe(Visible.from_dict(d.get("visible")))
-    events = "messages" in d
+    messages, alerts = _events(d)
     return Figures(
         outcome=outcome_of(d["outcome"]),
         end_t=d.get("end_t"),
         curve=tuple((t, loss, exposure) for t, loss, exposure in d["curve"]),
         phases=tuple((t, p) for t, p in d["phases"]),
         actions=tuple(_action(a) for a in d["actions"]),
-        messages=tuple(Message(**m) for m in d["messages"]) if events else None,
-        alerts=tuple(Alert(**a) for a in d["alerts"]) if events else None,
+        messages=messages,
+        alerts=alerts,
         issued=tuple(tuple(c) for c in d.get("issued", [])),
         aborted=bool(d.get("aborted", False)),
     )
