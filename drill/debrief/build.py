@@ -17,7 +17,7 @@ from typing import TypeVar
 from drill.commands import VERBS, CommandError, parse_command
 from drill.debrief import plan
 from drill.debrief.cache import Cache
-from drill.debrief.figures import Alert, Command, Figures, Message, Probe, Visible, read
+from drill.debrief.figures import Alert, Command, Figures, Message, Probe, Visible, first_time, read
 from drill.debrief.fmt import from_fault, usd
 from drill.debrief.lessons import review
 from drill.debrief.model import (
@@ -382,7 +382,7 @@ class Assembler:
         o = facts.outcome
         return _Times(
             visible=self.visible(),
-            incident=next((t for t, p in facts.phases if p == "incident"), None),
+            incident=first_time(facts.phases, "incident"),
             diagnostic=_first_diagnostic(facts),
             contained=parse_clock(o.contained_at) if o.contained and o.contained_at else None,
             recovered=_recovered(facts.phases),

@@ -103,7 +103,7 @@ class Figures:
 
     def phase_t(self, phase: str) -> int | None:
         """When the incident first entered `phase` (None: it never did)."""
-        return next((t for t, p in self.phases if p == phase), None)
+        return first_time(self.phases, phase)
 
     def visible(self, start: int) -> Visible | None:
         """When the fault first showed on this drill's screen, from its recorded events (None when it
@@ -111,6 +111,19 @@ class Figures:
         if self.messages is None or self.alerts is None:
             return None
         return _visible(start, self.messages, self.alerts, self.phase_t("incident"))
+
+
+Phases = tuple[tuple[int, str], ...] | list[tuple[int, str]]  # (t ms, phase) in time order
+
+
+def times_of(phases: Phases, phase: str) -> list[int]:
+    """Every time the incident entered `phase`."""
+    return [t for t, p in phases if p == phase]
+
+
+def first_time(phases: Phases, phase: str) -> int | None:
+    """When the incident first entered `phase` (None: it never did)."""
+    return next(iter(times_of(phases, phase)), None)
 
 
 @functools.lru_cache(maxsize=32)

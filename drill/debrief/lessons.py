@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from drill.debrief.figures import Command
+from drill.debrief.figures import Command, times_of
 from drill.debrief.fmt import usd
 from drill.debrief.model import LessonReview
 from drill.scenario.loader import LoadedScenario
@@ -94,7 +94,7 @@ def _contained_before(drill: _Drill, _wanted: list[str], before: int | None) -> 
 
 
 def _never_reopened(drill: _Drill, _wanted: list[str], _before: int | None) -> tuple[bool, str]:
-    reopened = [t for t, p in drill.phases if p == "re-opened"]
+    reopened = times_of(drill.phases, "re-opened")
     if not reopened:
         return True, "The incident never re-opened."
     return False, f"The incident re-opened at {fmt_clock(reopened[0])}."

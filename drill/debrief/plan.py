@@ -22,7 +22,16 @@ import re
 from dataclasses import dataclass, replace
 
 from drill.commands import VERBS
-from drill.debrief.figures import FACILITATOR, Command, Figures, Visible, commands_of_journal, outcome_of
+from drill.debrief.figures import (
+    FACILITATOR,
+    Command,
+    Figures,
+    Phases,
+    Visible,
+    commands_of_journal,
+    outcome_of,
+    times_of,
+)
 from drill.debrief.sim import STEP_MS, SimSpec
 from drill.scenario.behaviours import FAULTY_BEHAVIOURS
 from drill.scenario.loader import LoadedScenario
@@ -413,10 +422,10 @@ def without_jobs(trainee: SimSpec, facts: Facts, curve: list | None = None) -> l
 TICK_MS = 1000
 
 
-def _final_containment(phases: tuple[tuple[int, str], ...] | list[tuple[int, str]]) -> int | None:
+def _final_containment(phases: Phases) -> int | None:
     """When the incident was last contained, if it did not re-open after (None otherwise)."""
-    contained = [t for t, p in phases if p == "contained"]
-    if not contained or any(p == "re-opened" and t > contained[-1] for t, p in phases):
+    contained = times_of(phases, "contained")
+    if _reopened_after_containment(phases):
         return None
     return contained[-1]
 
@@ -558,17 +567,18 @@ def earlier_jobs(sc: LoadedScenario, trainee: SimSpec, facts: Facts) -> list[Job
     return jobs
 
 
-def _reopened_after_containment(phases: tuple[tuple[int, str], ...]) -> bool:
-    """Re-opened, and never contained again after (or never contained at all)."""
-    reopened = [t for t, p in phases if p == "re-opened"]
-    contained = [t for t, p in phases if p == "contained"]
-    return bool(reopened) and (not contained or reopened[-1] > contained[-1])
+def _reopened_after_containment(phases: Phases) -> bool:
+    """Never contained, or re-opened after its last containment."""
+    reopened = times_of(phases, "re-opened")
+    contained = times_of(phases, "contained")
+    return not contained or (bool(reopened) and reopened[-1] > contained[-1])
 
 
 def _finally_contained(result: Figures) -> bool:
     """Contained at the end, and not re-opened after its last containment."""
     o = result.outcome
-    return o.contained and bool(o.contained_at) and not _reopened_after_containment(result.phases)
+    reopened = bool(times_of(result.phases, "re-opened"))
+    return o.contained and bool(o.contained_at) and not (reopened and _reopened_after_containment(result.phases))
 
 
 def earlier_title(job: Job, result: Figures, trainee_outcome: Outcome) -> tuple[str, bool]:
