@@ -39,7 +39,7 @@ from drill.seeds import SEED_RANGE, is_seed
 from drill.session.journal import Journal, JournalError
 from drill.session.journal import read as read_journal
 from drill.session.replay import scenario_for
-from drill.session.scoring import ENDED_BY
+from drill.session.scoring import ENDED_BY, Outcome
 from drill.timefmt import fmt_clock, parse_clock
 
 # Order of events at the same instant on the timeline.
@@ -153,6 +153,21 @@ def _recovered(phases: tuple[tuple[int, str], ...]) -> int | None:
 def _before(commands: tuple[tuple[int, str], ...], visible: Visible | None) -> tuple[tuple[int, str], ...]:
     """The commands before the fault showed (all of them if it never did)."""
     return commands if visible is None else tuple(c for c in commands if c[0] < visible.t)
+
+
+def _contained_move(r: Figures) -> bool:
+    """A containment move that ran to the end and contained."""
+    return not r.aborted and r.outcome.contained
+
+
+def _rescored(recorded: dict, outcome: Outcome) -> list[str]:
+    """A warning when the re-simulation does not score the drill as its journal recorded."""
+    if abs(recorded["score_usd"] - outcome.score_usd) <= 0.01 and recorded["contained_at"] == outcome.contained_at:
+        return []
+    return [
+        f"the journal recorded a score of {usd(recorded['score_usd'])}; re-simulated it scores "
+        f"{usd(outcome.score_usd)} (the engine changed since?): figures here are the re-simulation's"
+    ]
 
 
 def _fault_row(incident: int | None) -> str:
@@ -306,25 +321,16 @@ class Assembler:
         )
 
     def _warnings(self, facts: plan.Facts) -> tuple[str, ...]:
-        outcome, end = facts.outcome, self.ctx.journal.end
+        end = self.ctx.journal.end
         warnings = []
-        if self.figures("trainee") is not None and end is not None:
-            recorded = end["outcome"]
-            if (
-                abs(recorded["score_usd"] - outcome.score_usd) > 0.01
-                or recorded["contained_at"] != outcome.contained_at
-            ):
-                warnings.append(
-                    f"the journal recorded a score of {usd(recorded['score_usd'])}; re-simulated it scores "
-                    f"{usd(outcome.score_usd)} (the engine changed since?): figures here are the re-simulation's"
-                )
         if end is None:
             warnings.append(
                 f"the journal has no end record (the drill was cut short, a process killed?): it is scored "
-                f"as it stood at its last record, {outcome.ended_at}, and so are its counterfactuals"
+                f"as it stood at its last record, {facts.outcome.ended_at}, and so are its counterfactuals"
             )
-        for jid, err in self.failed.items():
-            warnings.append(f"{self.jobs[jid].label}: could not be re-simulated ({err})")
+        elif self.figures("trainee") is not None:
+            warnings += _rescored(end["outcome"], facts.outcome)
+        warnings += [f"{self.jobs[jid].label}: could not be re-simulated ({err})" for jid, err in self.failed.items()]
         return tuple(warnings)
 
     def _curves(self, cfs: list[Counterfactual]) -> tuple[Series, ...]:
@@ -456,9 +462,7 @@ class Assembler:
         return best[2] if best else None
 
     def _best_candidate(self) -> tuple[plan.Job, plan.Move, Figures] | None:
-        effective = [
-            (j, m, r) for j, m, r in self._candidates() if r is not None and not r.aborted and r.outcome.contained
-        ]
+        effective = [(j, m, r) for j, m, r in self._candidates() if r is not None and _contained_move(r)]
         if not effective:
             return None
         # Cheapest first; then the one contained soonest; then the simplest (the order tried).
@@ -784,6 +788,11 @@ def _assembler(ctx: Context, session) -> Assembler:
     return asm
 
 
+def _so_far(asm: Assembler) -> list[Debrief]:
+    """The debrief as it stands, once there is one (a journal cut short waits for its own drill)."""
+    return [asm.debrief()] if asm.facts() is not None else []
+
+
 def stream(
     journal: str | Path,
     *,
@@ -808,8 +817,7 @@ def stream(
     asm = _assembler(ctx, session)
     planner = _Planner(asm, store)
     todo = planner.from_cache()
-    if asm.facts() is not None:
-        yield asm.debrief()
+    yield from _so_far(asm)
     if not todo:
         return
     sub = _Submitter(asm, runner or Runner(workers))
@@ -818,8 +826,7 @@ def stream(
         while sub.futures:
             sub.collect(store)
             sub.submit(planner.from_cache())
-            if asm.facts() is not None:
-                yield asm.debrief()
+            yield from _so_far(asm)
     finally:
         sub.cancel()
         if runner is None:

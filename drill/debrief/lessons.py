@@ -33,13 +33,11 @@ class _Drill:
     phases: list[tuple[int, str]]
     cost_of: dict[int, float]
 
-    def accepted_matching(self, wanted: list[str]) -> list[Command]:
+    def matching(self, wanted: list[str], refused: bool = False) -> list[Command]:
+        """The trainee's commands that are one of `wanted` (spacing and case aside): those the drill
+        accepted, or with `refused`, those it refused."""
         wanted_n = {_norm(w) for w in wanted}
-        return [c for c in self.commands if c.status != "refused" and _norm(c.command) in wanted_n]
-
-    def refused_matching(self, wanted: list[str]) -> list[Command]:
-        wanted_n = {_norm(w) for w in wanted}
-        return [c for c in self.commands if c.status == "refused" and _norm(c.command) in wanted_n]
+        return [c for c in self.commands if (c.status == "refused") == refused and _norm(c.command) in wanted_n]
 
 
 # A check: (the drill, the lesson's commands filled in, its deadline) -> (kept, what happened).
@@ -48,7 +46,7 @@ Check = Callable[[_Drill, list[str], "int | None"], tuple[bool, str]]
 
 def _command_before(drill: _Drill, wanted: list[str], before: int | None) -> tuple[bool, str]:
     assert before is not None  # the schema requires it for this kind
-    matches = drill.accepted_matching(wanted)
+    matches = drill.matching(wanted)
     in_time = [c for c in matches if c.t < before]
     if in_time:
         c = in_time[0]
@@ -60,7 +58,7 @@ def _command_before(drill: _Drill, wanted: list[str], before: int | None) -> tup
             f"You ran `{c.command}` at {fmt_clock(c.t)}: {fmt_duration(c.t - before)} after {fmt_clock(before)}.",
         )
     happened = f"None of {_either(wanted)} before {fmt_clock(before)}."
-    refused = drill.refused_matching(wanted)
+    refused = drill.matching(wanted, refused=True)
     if refused:
         happened += f" (`{refused[0].command}` was refused: this difficulty does not offer it.)"
     return False, happened
@@ -76,7 +74,7 @@ def _what_it_cost(c: Command, cost: float | None) -> str:
 
 
 def _avoid_command(drill: _Drill, wanted: list[str], _before: int | None) -> tuple[bool, str]:
-    matches = drill.accepted_matching(wanted)
+    matches = drill.matching(wanted)
     if not matches:
         return True, f"You did not run {_either(wanted)}."
     return False, "You ran " + "; ".join(_what_it_cost(c, drill.cost_of.get(c.seq)) for c in matches) + "."

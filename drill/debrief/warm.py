@@ -7,7 +7,7 @@ only re-simulates the trainee's own edits."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import as_completed
+from concurrent.futures import Future, as_completed
 
 from drill.debrief import plan
 from drill.debrief.cache import Cache
@@ -45,21 +45,29 @@ def _independent_jobs(sc: LoadedScenario, difficulty: str, seed: int, probe: Pro
 
 def _run_missing(jobs: list[plan.Job], pool: Runner, store: Cache, progress: Callable[[int, int], None] | None) -> int:
     """Run and cache the jobs the cache lacks, reporting (done, total) as they finish; how many ran."""
+    report = progress or _quiet
     todo = {j.spec.key(): j for j in jobs if store.get(j.spec.key()) is None}
     done, ran = len(jobs) - len(todo), 0
-    if progress:
-        progress(done, len(jobs))
+    report(done, len(jobs))
     futures = {pool.submit(j.spec): key for key, j in todo.items()}
     for f in as_completed(futures):
-        try:
-            store.put(futures[f], f.result())
-            ran += 1
-        except Exception:
-            pass  # the debrief will try again and report it
+        ran += _cached(store, futures[f], f)
         done += 1
-        if progress:
-            progress(done, len(jobs))
+        report(done, len(jobs))
     return ran
+
+
+def _quiet(_done: int, _total: int) -> None:
+    return None
+
+
+def _cached(store: Cache, key: str, f: Future) -> int:
+    """Cache a finished re-simulation's figures; 1 if it had them, 0 if it failed."""
+    try:
+        store.put(key, f.result())
+    except Exception:  # noqa: BLE001 - the debrief will try again and report it
+        return 0
+    return 1
 
 
 def warm_cache(
