@@ -155,6 +155,16 @@ def _before(commands: tuple[tuple[int, str], ...], visible: Visible | None) -> t
     return commands if visible is None else tuple(c for c in commands if c[0] < visible.t)
 
 
+def _unpriced(groups: list[plan.Group], left: list[plan.Group]) -> str:
+    """Why some groups of commands have no price: the budget of re-simulations."""
+    market = sum(len(g.seqs) for g in groups)
+    return (
+        f"{market} of your commands could change the market, in {len(groups)} groups; the debrief re-simulates "
+        f"at most {plan.MAX_WITHOUT} groups (those that changed your loss curve most), so these were not "
+        f"priced: {', '.join(g.name for g in left)}"
+    )
+
+
 def _contained_move(r: Figures) -> bool:
     """A containment move that ran to the end and contained."""
     return not r.aborted and r.outcome.contained
@@ -347,14 +357,7 @@ class Assembler:
         groups = plan.command_groups(facts)
         tested = {m.seq for _, m in self.of_kind(plan.Removal)}
         left = [g for g in groups if g.seqs[0] not in tested]
-        if not tested or not left:
-            return ()
-        market = sum(len(g.seqs) for g in groups)
-        return (
-            f"{market} of your commands could change the market, in {len(groups)} groups; the debrief re-simulates "
-            f"at most {plan.MAX_WITHOUT} groups (those that changed your loss curve most), so these were not "
-            f"priced: {', '.join(g.name for g in left)}",
-        )
+        return (_unpriced(groups, left),) if tested and left else ()
 
     def _moves_pending(self) -> list[str]:
         """The earliest effective containment, while its moves are still being planned or tried."""

@@ -121,6 +121,11 @@ class Facts:
         """The facilitator's commands: replayed in every re-simulation, never edited."""
         return tuple(c for c in self.commands if c.by_facilitator)
 
+    @property
+    def market(self) -> tuple[Command, ...]:
+        """The trainee's commands that could change the market (`can_change_market`), in order."""
+        return tuple(c for c in self.commands if can_change_market(c))
+
 
 def base(sc: LoadedScenario, difficulty: str, seed: int, **kw) -> SimSpec:
     return SimSpec(sc.id, str(sc.directory), sc.content_hash, difficulty, seed, **kw)
@@ -293,7 +298,7 @@ def play_jobs(sc: LoadedScenario, difficulty: str, seed: int) -> list[Job]:
 
 
 def market_commands(facts: Facts) -> tuple[tuple[int, str], ...]:
-    return tuple((c.t, c.command) for c in facts.commands if can_change_market(c))
+    return tuple((c.t, c.command) for c in facts.market)
 
 
 def world_steering(facts: Facts) -> tuple[tuple, ...]:
@@ -339,7 +344,7 @@ def _norm(text: str) -> str:
 def command_groups(facts: Facts) -> list[Group]:
     """The trainee's commands that can change the market, grouped: identical commands together; if
     that leaves more groups than MAX_WITHOUT, one group per verb. In the order each group began."""
-    market = [c for c in facts.commands if can_change_market(c)]
+    market = facts.market
     for key in (lambda c: _norm(c.command), lambda c: c.verb.lower()):
         groups: dict[str, list[Command]] = {}
         for c in market:
@@ -461,7 +466,7 @@ def containing_commands(facts: Facts) -> list[Command]:
     if tc is None:
         return []
     # Accepted commands, finished or not (a deploy contains as it starts; the drill may end before it finishes).
-    cmds = [c for c in facts.commands if can_change_market(c) and c.t <= tc]
+    cmds = [c for c in facts.market if c.t <= tc]
     return _changed_in_tick(cmds, tc) or [c for c in cmds if _running_at(c, tc)]
 
 
@@ -505,7 +510,7 @@ def _when_issued(c: Command) -> tuple[int, int]:
 
 def _market_newest_first(facts: Facts, latest: int) -> list[Command]:
     """The trainee's market commands up to `latest`, newest first."""
-    market = [c for c in facts.commands if can_change_market(c) and c.t <= latest]
+    market = [c for c in facts.market if c.t <= latest]
     return sorted(market, key=_when_issued, reverse=True)
 
 
