@@ -106,18 +106,23 @@ def _stroke_width(s: Series) -> float:
     return 3.2 if s.kind == "trainee" else 2
 
 
+def _desc(d: Debrief, g: _Plot) -> str:
+    """What the chart shows, in words (for screen readers)."""
+    trainee = next((s for s in d.curves if s.kind == "trainee"), None)
+    final = f"; your drill ended at a loss of {usd(trainee.points[-1][1])}" if trainee and trainee.points else ""
+    return (
+        f'<desc id="chart-desc">Trading loss from {fmt_clock(g.x0)} to {fmt_clock(g.x1)} ({d.clock_zone}) for your drill '
+        f"and {len(d.curves) - (1 if trainee else 0)} counterfactuals{escape(final)}.</desc>"
+    )
+
+
 def _frame(d: Debrief, g: _Plot, title: bool) -> list[str]:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {g.height}" width="{WIDTH}" height="{g.height}" '
         f'role="img" aria-labelledby="chart-title chart-desc" font-family="DejaVu Sans, Verdana, Arial, sans-serif" font-size="13">',
         f'<title id="chart-title">Loss over time: {escape(d.title)}</title>',
     ]
-    trainee = next((s for s in d.curves if s.kind == "trainee"), None)
-    final = f"; your drill ended at a loss of {usd(trainee.points[-1][1])}" if trainee and trainee.points else ""
-    out.append(
-        f'<desc id="chart-desc">Trading loss from {fmt_clock(g.x0)} to {fmt_clock(g.x1)} ({d.clock_zone}) for your drill '
-        f"and {len(d.curves) - (1 if trainee else 0)} counterfactuals{escape(final)}.</desc>"
-    )
+    out.append(_desc(d, g))
     out.append(f'<rect x="0" y="0" width="{WIDTH}" height="{g.height}" fill="#ffffff"/>')
     if title:
         out.append(

@@ -57,11 +57,13 @@ def _command_before(drill: _Drill, wanted: list[str], before: int | None) -> tup
             False,
             f"You ran `{c.command}` at {fmt_clock(c.t)}: {fmt_duration(c.t - before)} after {fmt_clock(before)}.",
         )
-    happened = f"None of {_either(wanted)} before {fmt_clock(before)}."
+    return False, f"None of {_either(wanted)} before {fmt_clock(before)}." + _refused_note(drill, wanted)
+
+
+def _refused_note(drill: _Drill, wanted: list[str]) -> str:
+    """Why a wanted command the trainee did try is not there: the difficulty refused it."""
     refused = drill.matching(wanted, refused=True)
-    if refused:
-        happened += f" (`{refused[0].command}` was refused: this difficulty does not offer it.)"
-    return False, happened
+    return f" (`{refused[0].command}` was refused: this difficulty does not offer it.)" if refused else ""
 
 
 def _what_it_cost(c: Command, cost: float | None) -> str:

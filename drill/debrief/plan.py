@@ -391,10 +391,12 @@ def without_groups(facts: Facts, curve: list | None = None) -> list[Group]:
     if len(groups) <= MAX_WITHOUT:
         return groups
     containing = {c.seq for c in containing_commands(facts)}
-    ranked = sorted(
-        groups, key=lambda g: (not containing & set(g.seqs), -effect_estimate(g, curve or []), g.commands[0].t)
-    )
-    keep = {id(g) for g in ranked[:MAX_WITHOUT]}
+
+    def rank(g: Group) -> tuple[bool, float, int]:
+        """The containing commands' groups first, then those that moved the curve most, then the earliest."""
+        return (not containing & set(g.seqs), -effect_estimate(g, curve or []), g.commands[0].t)
+
+    keep = {id(g) for g in sorted(groups, key=rank)[:MAX_WITHOUT]}
     return [g for g in groups if id(g) in keep]
 
 
@@ -564,10 +566,12 @@ def earlier_jobs(sc: LoadedScenario, trainee: SimSpec, facts: Facts) -> list[Job
         return []
     start = sc.spec.clock.start
     jobs: list[Job] = []
+    shifts: set[int] = set()
     for minutes in EARLIER_MINUTES:
         block = moved_block(facts, minutes)
         shift = min(minutes * 60_000, block[0].t - start)
-        if shift > 0 and all(not isinstance(j.meta, Shift) or j.meta.shift_ms != shift for j in jobs):
+        if shift > 0 and shift not in shifts:
+            shifts.add(shift)
             jobs.append(_earlier_job(trainee, facts, minutes, shift, block))
     return jobs
 
