@@ -161,55 +161,49 @@ RATIO_CASES = {
 }
 
 
-def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
-    """Wall time of a cold `drill debrief JOURNAL --format json` (empty cache, its own pool) against
-    the `drill run` that wrote the journal, measured back to back as two fresh processes each time."""
+def _timed(env: dict, *args: str) -> tuple[float, float]:
+    """Wall seconds of `drill ARGS` in a fresh process, and CPU seconds of it and every process it
+    started (its workers, the branches they forked: each is waited for, so each is counted)."""
     import subprocess
     import sys
 
+    c0 = _children_cpu()
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "drill", *args], env=env, check=True, capture_output=True)
+    return time.perf_counter() - t0, _children_cpu() - c0
+
+
+def _ratio_run(case: str, root: Path, i: int, workers: int) -> dict:
+    """One `drill run` of the case, then a cold `drill debrief` of its journal, back to back."""
+    scenario, difficulty, _ = RATIO_CASES[case]
+    env = dict(os.environ, DRILL_DATA_DIR=str(root / f"data-{i}"))
+    journal, out = root / f"{case}-{i}.jsonl", root / f"{case}-{i}.json"
+    actions = str(root / f"{case}.actions")
+    run_s, run_cpu = _timed(
+        env, "run", scenario, "--difficulty", difficulty, "--actions", actions, "--journal", str(journal)
+    )
+    debrief_s, debrief_cpu = _timed(
+        env, "debrief", str(journal), "--format", "json", "--out", str(out), "--workers", str(workers)
+    )
+    return {
+        "run_s": round(run_s, 3),
+        "debrief_s": round(debrief_s, 3),
+        "ratio": round(debrief_s / run_s, 2),
+        "run_cpu_s": round(run_cpu, 3),
+        "debrief_cpu_s": round(debrief_cpu, 3),
+        "cpu_ratio": round(debrief_cpu / run_cpu, 2) if run_cpu else None,
+        "resimulations": json.loads(out.read_text())["total"],
+    }
+
+
+def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
+    """Wall time of a cold `drill debrief JOURNAL --format json` (empty cache, its own pool) against
+    the `drill run` that wrote the journal, measured back to back as two fresh processes each time."""
     scenario, difficulty, text = RATIO_CASES[case]
-    runs = []
     with tempfile.TemporaryDirectory(prefix="drill-ratio-") as tmp:
         root = Path(tmp)
-        actions = root / f"{case}.actions"
-        actions.write_text(text)
-        for i in range(repeat):
-            env = dict(os.environ, DRILL_DATA_DIR=str(root / f"data-{i}"))
-            journal = root / f"{case}-{i}.jsonl"
-
-            def timed(*args: str) -> tuple[float, float]:
-                """Wall seconds, and CPU seconds of the process and every process it started (its
-                workers, the branches they forked: each is waited for, so each is counted)."""
-                c0 = _children_cpu()
-                t0 = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "drill", *args], env=env, check=True, capture_output=True)  # noqa: B023 -- called in this iteration
-                return time.perf_counter() - t0, _children_cpu() - c0
-
-            run_s, run_cpu = timed(
-                "run", scenario, "--difficulty", difficulty, "--actions", str(actions), "--journal", str(journal)
-            )
-            debrief_s, debrief_cpu = timed(
-                "debrief",
-                str(journal),
-                "--format",
-                "json",
-                "--out",
-                str(root / f"{case}-{i}.json"),
-                "--workers",
-                str(workers),
-            )
-            d = json.loads((root / f"{case}-{i}.json").read_text())
-            runs.append(
-                {
-                    "run_s": round(run_s, 3),
-                    "debrief_s": round(debrief_s, 3),
-                    "ratio": round(debrief_s / run_s, 2),
-                    "run_cpu_s": round(run_cpu, 3),
-                    "debrief_cpu_s": round(debrief_cpu, 3),
-                    "cpu_ratio": round(debrief_cpu / run_cpu, 2) if run_cpu else None,
-                    "resimulations": d["total"],
-                }
-            )
+        (root / f"{case}.actions").write_text(text)
+        runs = [_ratio_run(case, root, i, workers) for i in range(repeat)]
     return {
         "case": case,
         "scenario": scenario,
