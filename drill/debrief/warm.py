@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import as_completed
+from pathlib import Path
 
 from drill.debrief import plan
 from drill.debrief.cache import Cache
 from drill.debrief.runner import Runner
+from drill.debrief.sim import own_result
 from drill.scenario.loader import LoadedScenario, load
+from drill.session.journal import JournalError, read
+from drill.session.session import Session
 
 
 def warm_cache(
@@ -67,3 +71,17 @@ def warm_cache(
         if own:
             pool.close()
     return ran
+
+
+def cache_own_drill(session: Session, journal: str | Path, cache: Cache | None = None) -> bool:
+    """Put the finished drill's own figures in the cache, under the key of its journal's
+    re-simulation: a later `drill debrief` of that journal starts from them instead of
+    re-simulating the trainee's morning (one whole morning of its sixteen). Returns whether it
+    was stored; a journal that cannot be read back only costs that time later."""
+    try:
+        spec = plan.trainee_spec(session.scenario, read(journal))
+    except (OSError, JournalError):
+        return False
+    store = cache if cache is not None else Cache()
+    store.put(spec.key(), own_result(session, spec))
+    return True

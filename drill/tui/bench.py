@@ -53,6 +53,9 @@ async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: 
             await asyncio.sleep(0.001)
         await pilot.pause()
         startup = time.perf_counter() - t_enter
+        # The same in CPU (this process since it began, every thread): the steadier figure when
+        # the machine is loaded, where the wall time measures the contention.
+        startup_cpu = time.process_time()
         console = app.console_screen
         frames0, displays0 = console.frames, displays
         sim0 = console.snap.now
@@ -96,6 +99,7 @@ async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: 
         "updates_per_s": round(frames / wall, 1) if wall else 0.0,
         "screen_updates_per_s": round(shown / wall, 1) if wall else 0.0,
         "startup_s": round(startup, 3),
+        "startup_cpu_s": round(startup_cpu, 3),
         "cpu_share": round(cpu / wall, 2) if wall else 0.0,
         "phase_at_end": snap.phase,
     }
@@ -133,7 +137,8 @@ def report(result: dict, json_out: bool) -> str:
         f"max {result['lag_max_ms']} ms   (target p99 <= {TARGETS['lag_p99_ms']} ms)",
         f"  updates          {result['updates_per_s']}/s console frames, "
         f"{result['screen_updates_per_s']}/s screen updates   (target >= {TARGETS['updates_per_s']}/s)",
-        f"  startup          {result['startup_s']} s to the first frame   (target <= {TARGETS['startup_s']} s)",
+        f"  startup          {result['startup_s']} s to the first frame, {result['startup_cpu_s']} CPU s since the "
+        f"process began   (target <= {TARGETS['startup_s']} s)",
         f"  sim pace         {result['sim_s_per_wall_s']} sim s per wall s; CPU {result['cpu_share']:.0%} of one core",
         f"  {'all targets met' if result['ok'] else 'TARGETS MISSED'}",
     ]
