@@ -511,6 +511,17 @@ def prime(spec: SimSpec) -> str:
     return engine_fingerprint()
 
 
+def prime_here(spec: SimSpec) -> None:
+    """In a process about to fork its workers (a single-threaded one, such as `drill debrief`): build
+    the session at the clock's start for the spec's scenario, difficulty and seed here, so the
+    workers fork with it. Only a worker forks from it (`_template` is read where `_IN_WORKER`)."""
+    if _FORK_OK:
+        try:
+            _template(spec)
+        except Exception:  # noqa: BLE001 - the workers will fail on it with one clear line each
+            pass
+
+
 def warm() -> str:
     """Run in each worker as it starts: pay the imports and the engine fingerprint up front."""
     return engine_fingerprint()
@@ -530,5 +541,6 @@ __all__ = [
     "run_fresh",
     "own_result",
     "prime",
+    "prime_here",
     "STEP_MS",
 ]

@@ -33,6 +33,24 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[k]
 
 
+async def _probe_lag(console, seconds: float) -> list[float]:
+    """Seconds late of each 10 ms probe over `seconds` of the drill, switching tabs on the way."""
+    lags: list[float] = []
+    t0 = time.perf_counter()
+    end = t0 + seconds
+    next_tab = t0 + seconds / len(TAB_CYCLE)
+    tab_i = 0
+    while (now := time.perf_counter()) < end and not console.ended:
+        if now >= next_tab:
+            console.action_show_tab(TAB_CYCLE[tab_i % len(TAB_CYCLE)])
+            tab_i += 1
+            next_tab += seconds / len(TAB_CYCLE)
+        t = time.perf_counter()
+        await asyncio.sleep(PROBE_S)
+        lags.append(max(0.0, time.perf_counter() - t - PROBE_S))
+    return lags
+
+
 async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: float) -> dict:
     from drill.tui.app import DrillApp
 
@@ -60,19 +78,8 @@ async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: 
         frames0, displays0 = console.frames, displays
         sim0 = console.snap.now
         cpu0 = time.process_time()
-        lags: list[float] = []
         t0 = time.perf_counter()
-        end = t0 + seconds
-        next_tab = t0 + seconds / len(TAB_CYCLE)
-        tab_i = 0
-        while (now := time.perf_counter()) < end and not console.ended:
-            if now >= next_tab:
-                console.action_show_tab(TAB_CYCLE[tab_i % len(TAB_CYCLE)])
-                tab_i += 1
-                next_tab += seconds / len(TAB_CYCLE)
-            t = time.perf_counter()
-            await asyncio.sleep(PROBE_S)
-            lags.append(max(0.0, time.perf_counter() - t - PROBE_S))
+        lags = await _probe_lag(console, seconds)
         wall = time.perf_counter() - t0
         cpu = time.process_time() - cpu0
         frames = console.frames - frames0
