@@ -197,8 +197,9 @@ def _ratio_run(case: str, root: Path, i: int, workers: int) -> dict:
 
 
 def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
-    """Wall time of a cold `drill debrief JOURNAL --format json` (empty cache, its own pool) against
-    the `drill run` that wrote the journal, measured back to back as two fresh processes each time."""
+    """Wall time of a cold `drill debrief JOURNAL --format json` (its own pool, and a cache empty but
+    for what the `drill run` before it stored there: the drill's own figures) against the `drill run`
+    that wrote the journal, measured back to back as two fresh processes in one data directory."""
     scenario, difficulty, text = RATIO_CASES[case]
     with tempfile.TemporaryDirectory(prefix="drill-ratio-") as tmp:
         root = Path(tmp)

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, as_completed
+from pathlib import Path
 
 from drill.debrief import plan
 from drill.debrief.cache import Cache
 from drill.debrief.figures import Probe, read
 from drill.debrief.runner import Runner
+from drill.debrief.sim import own_result
 from drill.scenario.loader import LoadedScenario, load
+from drill.session.journal import JournalError
+from drill.session.journal import read as read_journal
+from drill.session.session import Session
 
 
 def _probe(sc: LoadedScenario, difficulty: str, seed: int, pool: Runner, store: Cache) -> tuple[Probe, int]:
@@ -96,3 +101,17 @@ def warm_cache(
     finally:
         if runner is None:
             pool.close()
+
+
+def cache_own_drill(session: Session, journal: str | Path, cache: Cache | None = None) -> bool:
+    """Put the finished drill's own figures in the cache, under the key of its journal's
+    re-simulation: a later `drill debrief` of that journal starts from them instead of
+    re-simulating the trainee's morning (one whole morning of its sixteen). Returns whether it
+    was stored; a journal that cannot be read back only costs that time later."""
+    try:
+        spec = plan.trainee_spec(session.scenario, read_journal(journal))
+    except (OSError, JournalError):
+        return False
+    store = cache if cache is not None else Cache()
+    store.put(spec.key(), own_result(session, spec))
+    return True
