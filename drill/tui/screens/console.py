@@ -139,6 +139,8 @@ class ConsoleScreen(Screen[None]):
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         snap, fixed = self.snap, self.fixed
+        # The width's class before the children mount: set after, it restyles every one of them.
+        self.set_class(self.app.size.width >= WIDE_AT, "-wide")
         yield StatusHeader(id="header")
         with Horizontal(id="main"):
             with Vertical(id="left"):
