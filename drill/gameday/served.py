@@ -72,6 +72,8 @@ def confine() -> None:
         # fork server's socket path too long ("AF_UNIX path too long"): the debrief failed and took
         # the tab with it. The working directory is the data directory and stays so, so the same
         # temporary directory named relatively is the same place, and its sockets' paths are short.
+        # (Python 3.11's mkdtemp keeps a relative name relative; from 3.12 it returns an absolute
+        # one and this no longer shortens the path: tests/gameday/test_tab_ends.py would fail.)
         tempfile.tempdir = os.path.relpath(tempfile.gettempdir(), root)
 
 
