@@ -11,20 +11,18 @@ its name to 127.0.0.1, cannot drive drills on this machine), and at most `max_dr
 
 from __future__ import annotations
 
-import asyncio
 import html
 import ipaddress
-import json
 import logging
 import os
 import re
 import shlex
 import sys
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT
-from drill.gameday.tabs import clamp_size
 from drill.hosting.channel import new_token
 from drill.hosting.hosted import KEY_ENV, fingerprint
 from drill.scenario.loader import printable
@@ -189,6 +187,21 @@ def host_refusal(bind_host: str, public_url: str | None, host_header: str, origi
     return None
 
 
+@dataclass(frozen=True)
+class ServeOptions:
+    """What `make_server` was asked for, as the server's handlers read it."""
+
+    command: str
+    host: str
+    port: int
+    public_url: str | None = None
+    max_drills: int = DEFAULT_MAX_DRILLS
+    title: str = "drill"
+    args: tuple[str, ...] = ()
+    warm: bool = True
+    grace_s: float = GRACE_S
+
+
 def make_server(
     command: str,
     host: str,
@@ -202,211 +215,26 @@ def make_server(
     grace_s: float = GRACE_S,
 ):
     """A textual-serve Server with our page, our tab processes (drill.gameday.tabs: bounded sizes,
-    bounded stops, re-attachable within `grace_s`), Host and Origin checks and a cap on tabs."""
-    import logging
+    bounded stops, re-attachable within `grace_s`), Host and Origin checks and a cap on tabs.
+    (aiohttp and textual-serve are imported here: only serving needs them.)"""
+    from drill.gameday.server import DrillServer
 
-    from aiohttp import WSMsgType, web
-    from textual_serve.server import Server
-
-    from drill.gameday.tabs import TabProcess, WarmLauncher, tab_environment
-
-    log = logging.getLogger("drill.serve")
-
-    class DrillServer(Server):
-        def __init__(self) -> None:
-            super().__init__(command, host=host, port=port, title=title, public_url=public_url)
-            self.fixed_url = public_url
-            self.launcher = WarmLauncher(args if args is not None else [], tab_environment())
-            self.attached: set[TabProcess] = set()  # tabs a browser holds now
-            self.waiting: dict[str, tuple[TabProcess, asyncio.TimerHandle]] = {}  # tab id -> detached, in grace
-            self.every: set[TabProcess] = set()
-
-        @property
-        def live(self) -> int:
-            """Slots in use: tabs a browser holds, and drills waiting for their tab to come back."""
-            return len(self.attached) + len(self.waiting)
-
-        def initialize_logging(self) -> None:
-            # One line per event: no tracebacks (let alone their locals) in the serving terminal,
-            # from our handlers or from aiohttp's (a malformed request, a handler's error).
-            handler = logging.StreamHandler()
-            handler.setFormatter(OneLineFormatter("drill serve: %(message)s"))
-            logging.basicConfig(level="INFO", handlers=[handler], force=True)
-            logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-
-        async def _make_app(self):
-            app = await super()._make_app()
-            app.router.add_get("/ws/{tab}", self.handle_websocket)
-            return app
-
-        async def on_startup(self, app) -> None:  # the banner is ours, printed before serving
-            if warm:
-                self.launcher.start()
-
-        async def on_shutdown(self, app) -> None:
-            await asyncio.gather(*(t.stop() for t in list(self.every)))
-            self.launcher.close()
-
-        def _base(self, request) -> str:
-            if self.fixed_url:
-                return self.fixed_url.rstrip("/")
-            return f"{request.scheme}://{request.host}"
-
-        async def handle_index(self, request):
-            refusal = host_refusal(host, self.fixed_url, request.host, None)
-            if refusal:
-                raise web.HTTPForbidden(text=f"drill serve: {refusal}")
-            base = self._base(request)
-            scheme, rest = base.split("://", 1)
-            ws = ("wss" if scheme == "https" else "ws") + "://" + rest + "/ws"
-            try:
-                font = max(8, min(32, int(request.query.get("fontsize", "16"))))
-            except ValueError:
-                font = 16
-            body = PAGE.format(
-                title=html.escape(self.title), static=html.escape(base + "/static/"), ws=html.escape(ws), font=font
-            )
-            return web.Response(
-                text=body,
-                content_type="text/html",
-                headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"},
-            )
-
-        async def handle_websocket(self, request):
-            refusal = host_refusal(host, self.fixed_url, request.host, request.headers.get("Origin"))
-            if refusal:
-                raise web.HTTPForbidden(text=f"drill serve: {refusal}")
-            tab_id = request.match_info.get("tab")
-            if tab_id is not None and not TAB_ID.match(tab_id):
-                raise web.HTTPBadRequest(text="drill serve: not a tab id")
-            tab = self._take_waiting(tab_id)
-            reattached = tab is not None
-            if tab is None and self.live >= max_drills:
-                raise web.HTTPServiceUnavailable(text=f"drill serve: {max_drills} drills already running")
-            ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
-            await ws.prepare(request)
-            size = clamp_size(request.query.get("width"), request.query.get("height"))
-            if tab is None:
-                if self.live >= max_drills:  # taken while this one was shaking hands
-                    await ws.close(code=1013, message=b"too many drills")
-                    return ws
-                try:
-                    started = await self.launcher.launch(*size)
-                except OSError as exc:
-                    log.warning("could not start a tab's drill: %s", exc.strerror or exc)
-                    await ws.close(code=1011, message=b"could not start")
-                    return ws
-                tab = TabProcess(started, self.download_manager, size=size)
-                self.every.add(tab)
-                tab.start_reading()
-            tab.attach(ws.send_bytes, ws.send_str, ws.close)
-            self.attached.add(tab)
-            try:
-                if reattached:
-                    log.info("tab %s: its browser came back; the same drill goes on", tab.pid)
-                    await tab.resize(*size)  # a full redraw, for the new browser
-                await self._messages(ws, tab, request.remote or "?")
-            except Exception as exc:  # noqa: BLE001  (one line in the serving terminal, never a traceback)
-                log.warning("tab %s: %s: %s", tab.pid, type(exc).__name__, printable(str(exc))[:200])
-            finally:
-                self.attached.discard(tab)
-                tab.detach()
-                await self._release(tab, tab_id)
-            return ws
-
-        def _take_waiting(self, tab_id: str | None) -> TabProcess | None:
-            if tab_id is None or tab_id not in self.waiting:
-                return None
-            tab, timer = self.waiting.pop(tab_id)
-            timer.cancel()
-            return None if tab.ended.is_set() else tab
-
-        async def _release(self, tab: TabProcess, tab_id: str | None) -> None:
-            """The browser let go: a drill in progress waits `grace_s` for its tab to reload;
-            anything else (a picker, a debrief, a socket opened and closed) stops now."""
-            if tab.ended.is_set() or tab.stopping:
-                await tab.stop()
-                self.every.discard(tab)
-                return
-            if tab_id is not None and grace_s > 0 and _drill_in_progress(tab.pid):
-                loop = asyncio.get_running_loop()
-                timer = loop.call_later(grace_s, lambda: loop.create_task(self._expire(tab_id, tab)))
-                self.waiting[tab_id] = (tab, timer)
-                return
-            await tab.stop()
-            self.every.discard(tab)
-
-        async def _expire(self, tab_id: str, tab: TabProcess) -> None:
-            if self.waiting.get(tab_id, (None,))[0] is tab:
-                del self.waiting[tab_id]
-            await tab.stop()
-            self.every.discard(tab)
-
-        async def _messages(self, ws, tab: TabProcess, peer: str) -> None:
-            bucket = Bucket()
-            warned = 0
-
-            def warn(reason: str) -> None:
-                nonlocal warned
-                warned += 1
-                if warned <= MAX_LOGGED:
-                    log.warning(
-                        "tab %s from %s: %s%s",
-                        tab.pid,
-                        peer,
-                        reason,
-                        " (further problems on this tab are not logged)" if warned == MAX_LOGGED else "",
-                    )
-
-            async for msg in ws:
-                if tab.ended.is_set():
-                    break
-                if msg.type == WSMsgType.ERROR:
-                    warn(f"websocket error ({type(ws.exception()).__name__})")
-                    break
-                if not bucket.take():
-                    warn(f"more than {RATE_PER_S:g} messages a second; closing")
-                    await ws.close(code=1008, message=b"too many messages")
-                    break
-                if msg.type != WSMsgType.TEXT:
-                    warn("a binary message, ignored")
-                    continue
-                problem = await self._one_message(msg.data, ws, tab)
-                if problem:
-                    warn(problem)
-            if ws.close_code == 1009:
-                warn(f"a message larger than {MAX_MESSAGE} bytes; closed")
-
-        async def _one_message(self, text: str, ws, tab: TabProcess) -> str | None:
-            """Act on one message from the browser; a malformed one is a reason, never an exception."""
-            try:
-                envelope = json.loads(text)
-            except (ValueError, RecursionError):  # RecursionError: a message of nested brackets
-                return "a message that is not JSON, ignored"
-            if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
-                return "a message that is not [type, data], ignored"
-            kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
-            if kind == "stdin":
-                if not isinstance(data, str):
-                    return "stdin without text, ignored"
-                await tab.send_bytes(data.encode("utf-8", "replace"))
-            elif kind == "resize":
-                if not isinstance(data, dict):
-                    return "resize without a size, ignored"
-                await tab.resize(data.get("width"), data.get("height"))
-            elif kind == "ping":
-                if isinstance(data, str) and len(data) <= 32:
-                    await ws.send_json(["pong", data])
-            elif kind in ("blur", "focus"):
-                await tab.send_meta({"type": kind})
-            else:
-                return f"an unknown message type {printable(kind[:20])!r}, ignored"
-            return None
-
-    return DrillServer()
+    options = ServeOptions(command, host, port, public_url, max_drills, title, tuple(args or ()), warm, grace_s)
+    return DrillServer(options)
 
 
-def _drill_in_progress(pid: int) -> bool:
+def page_html(title: str, base: str, font: object) -> str:
+    """Our page for a browser that reached the server at `base` (scheme://host)."""
+    scheme, rest = base.split("://", 1)
+    ws = ("wss" if scheme == "https" else "ws") + "://" + rest + "/ws"
+    try:
+        size = max(8, min(32, int(str(font))))
+    except ValueError:
+        size = 16
+    return PAGE.format(title=html.escape(title), static=html.escape(base + "/static/"), ws=html.escape(ws), font=size)
+
+
+def drill_in_progress(pid: int) -> bool:
     """Whether the tab's process has a drill running (registered and not ended)."""
     from drill.hosting.channel import running_drills
 

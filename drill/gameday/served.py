@@ -55,10 +55,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+# A Unix socket's path is at most 107 bytes. The debrief's worker pool (a multiprocessing fork
+# server) binds one at TMP/pymp-XXXXXXXX/listener-XXXXXXXX: 32 bytes after the temporary directory.
+SOCKET_PATH_MAX = 107
+FORK_SERVER_SOCKET_TAIL = len("/pymp-XXXXXXXX/listener-XXXXXXXX")
+
+
 def confine() -> None:
     """Confine this process's writes to the data directory, and name it absolutely."""
+    import tempfile
+
     root = confine_writes(data_dir())
     os.environ["DRILL_DATA_DIR"] = str(root)  # absolute from here on, whatever the working directory
+    if len(os.fsencode(tempfile.gettempdir())) + FORK_SERVER_SOCKET_TAIL > SOCKET_PATH_MAX:
+        # A data directory with a long path (a deep home, a test's scratch directory) made the
+        # fork server's socket path too long ("AF_UNIX path too long"): the debrief failed and took
+        # the tab with it. The working directory is the data directory and stays so, so the same
+        # temporary directory named relatively is the same place, and its sockets' paths are short.
+        # (Python 3.11's mkdtemp keeps a relative name relative; from 3.12 it returns an absolute
+        # one and this no longer shortens the path: tests/gameday/test_tab_ends.py would fail.)
+        tempfile.tempdir = os.path.relpath(tempfile.gettempdir(), root)
 
 
 def run(args: argparse.Namespace, key: str | None) -> int:

@@ -25,6 +25,7 @@ import functools
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -44,6 +45,9 @@ MIN_ROWS, MAX_ROWS = 8, 160
 QUIT_WAIT_S = 3.0  # a polite quit: the drill records its end and result
 TERM_WAIT_S = 2.0  # then SIGTERM: unwinds the same way, without the event loop
 BROWSER_WAIT_S = 10.0  # a browser that does not take a frame for this long is let go
+STDERR_KEPT = 64 * 1024  # the tail of a tab's stderr kept for the log line when it ends
+BOX = "│┃║╭╮╰╯─━═┌┐└┘├┤┬┴┼╷╵╶╴▔▁"  # Rich's traceback frames
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning|Fault)\b.*")
 MAX_PACKET = 16 * 1024 * 1024  # one frame of output from the app (a full 400x160 redraw is ~2 MB)
 
 Writer = Callable[[bytes], Awaitable[None]]
@@ -68,6 +72,18 @@ def clamp_size(width: object, height: object, default: tuple[int, int] = (80, 24
         return max(low, min(high, value))
 
     return one(width, MIN_COLS, MAX_COLS, default[0]), one(height, MIN_ROWS, MAX_ROWS, default[1])
+
+
+def error_line(stderr: str) -> str | None:
+    """The line of a process's stderr that names what went wrong: the last `Type: message` line of
+    a traceback (Textual prints one framed in box-drawing characters, its exception line after
+    the frames), else the last line with any letters in it."""
+    lines = [line.strip(BOX + " ") for line in stderr.splitlines()]
+    lines = [line for line in lines if any(ch.isalpha() for ch in line)]
+    for line in reversed(lines):
+        if EXCEPTION_LINE.match(line):
+            return line
+    return lines[-1] if lines else None
 
 
 def packet(kind: bytes, payload: bytes) -> bytes:
@@ -151,8 +167,9 @@ class TabProcess:
 
     async def _read_stderr(self) -> None:
         while data := await self.started.stderr.read(4096):
-            if len(self._stderr) < 64 * 1024:
-                self._stderr += data
+            # The end is what tells (an exception's type and message come last): keep the tail.
+            self._stderr += data
+            del self._stderr[: max(0, len(self._stderr) - STDERR_KEPT)]
 
     async def _read(self) -> None:
         """Read every packet the app writes until it ends (even with no browser attached: an app
@@ -171,7 +188,11 @@ class TabProcess:
                 await self._deliver(kind, payload)
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
+        except Exception as exc:  # noqa: BLE001  (one line, and the tab ends as if its output had)
+            log.warning("tab %s: reading its output failed (%s: %s)", self.pid, type(exc).__name__, str(exc)[:200])
         finally:
+            if not self.stopping and self.attached:
+                log.info("tab %s: its drill's process ended; its browser is let go", self.pid)
             self.ended.set()
             if self.close_browser is not None:
                 try:
@@ -262,9 +283,9 @@ class TabProcess:
         except (OSError, RuntimeError):
             pass
         self.ended.set()
-        if self._stderr.strip():
-            tail = self._stderr.decode("utf-8", "replace").strip().splitlines()[-1]
-            log.info("tab %s ended; its last error line: %s", self.pid, tail[:200])
+        said = error_line(self._stderr.decode("utf-8", "replace"))
+        if said:
+            log.info("tab %s ended; its last error line: %s", self.pid, said[:200])
 
     def _signal(self, sig: int) -> None:
         try:

@@ -1,0 +1,239 @@
+"""The server behind `drill serve` (drill.gameday.serve builds it): textual-serve's Server with our
+page, one drill process per tab (drill.gameday.tabs), Host and Origin checks, a cap on tabs, a
+grace period for reloads; every connection that fails says why in one line.
+
+A separate module because it imports aiohttp and textual-serve at the top: only serving needs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from aiohttp import WSMsgType, web
+from textual_serve.server import Server
+
+from drill.gameday.serve import (
+    MAX_LOGGED,
+    MAX_MESSAGE,
+    RATE_PER_S,
+    TAB_ID,
+    Bucket,
+    OneLineFormatter,
+    ServeOptions,
+    drill_in_progress,
+    host_refusal,
+    page_html,
+)
+from drill.gameday.tabs import TabProcess, WarmLauncher, clamp_size, tab_environment
+from drill.scenario.loader import printable
+
+log = logging.getLogger("drill.serve")
+
+
+class Warner:
+    """One-line warnings about one connection: at most MAX_LOGGED, then quiet."""
+
+    def __init__(self, tab: TabProcess, peer: str):
+        self.tab, self.peer, self.count = tab, peer, 0
+
+    def __call__(self, reason: str) -> None:
+        self.count += 1
+        if self.count <= MAX_LOGGED:
+            more = " (further problems on this tab are not logged)" if self.count == MAX_LOGGED else ""
+            log.warning("tab %s from %s: %s%s", self.tab.pid, self.peer, reason, more)
+
+
+class DrillServer(Server):
+    def __init__(self, options: ServeOptions) -> None:
+        o = options
+        super().__init__(o.command, host=o.host, port=o.port, title=o.title, public_url=o.public_url)
+        self.options = o
+        self.fixed_url = o.public_url
+        self.launcher = WarmLauncher(list(o.args), tab_environment())
+        self.attached: set[TabProcess] = set()  # tabs a browser holds now
+        self.waiting: dict[str, tuple[TabProcess, asyncio.TimerHandle]] = {}  # tab id -> detached, in grace
+        self.every: set[TabProcess] = set()
+
+    @property
+    def live(self) -> int:
+        """Slots in use: tabs a browser holds, and drills waiting for their tab to come back."""
+        return len(self.attached) + len(self.waiting)
+
+    def initialize_logging(self) -> None:
+        # One line per event: no tracebacks (let alone their locals) in the serving terminal,
+        # from our handlers or from aiohttp's (a malformed request, a handler's error).
+        handler = logging.StreamHandler()
+        handler.setFormatter(OneLineFormatter("drill serve: %(message)s"))
+        logging.basicConfig(level="INFO", handlers=[handler], force=True)
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+    async def _make_app(self):
+        app = await super()._make_app()
+        app.router.add_get("/ws/{tab}", self.handle_websocket)
+        return app
+
+    async def on_startup(self, app) -> None:  # the banner is ours, printed before serving
+        if self.options.warm:
+            self.launcher.start()
+
+    async def on_shutdown(self, app) -> None:
+        await asyncio.gather(*(t.stop() for t in list(self.every)))
+        self.launcher.close()
+
+    def _base(self, request) -> str:
+        if self.fixed_url:
+            return self.fixed_url.rstrip("/")
+        return f"{request.scheme}://{request.host}"
+
+    def _refuse_foreign(self, request, origin: str | None) -> None:
+        refusal = host_refusal(self.options.host, self.fixed_url, request.host, origin)
+        if refusal:
+            raise web.HTTPForbidden(text=f"drill serve: {refusal}")
+
+    async def handle_index(self, request):
+        self._refuse_foreign(request, None)
+        body = page_html(self.title, self._base(request), request.query.get("fontsize", "16"))
+        return web.Response(
+            text=body,
+            content_type="text/html",
+            headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"},
+        )
+
+    # -- one tab's websocket ------------------------------------------------------------------------
+    async def handle_websocket(self, request):
+        self._refuse_foreign(request, request.headers.get("Origin"))
+        tab_id = request.match_info.get("tab")
+        if tab_id is not None and not TAB_ID.match(tab_id):
+            raise web.HTTPBadRequest(text="drill serve: not a tab id")
+        tab = self._take_waiting(tab_id)
+        if tab is None and self.live >= self.options.max_drills:
+            raise web.HTTPServiceUnavailable(text=f"drill serve: {self.options.max_drills} drills already running")
+        ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
+        await ws.prepare(request)
+        size = clamp_size(request.query.get("width"), request.query.get("height"))
+        reattached = tab is not None
+        if tab is None:
+            tab = await self._new_tab(ws, size)
+            if tab is None:
+                return ws
+        await self._hold(ws, tab, tab_id, size, reattached, request.remote or "?")
+        return ws
+
+    async def _new_tab(self, ws, size: tuple[int, int]) -> TabProcess | None:
+        """Start a tab's drill process, or close the websocket saying why (None)."""
+        if self.live >= self.options.max_drills:  # taken while this one was shaking hands
+            await ws.close(code=1013, message=b"too many drills")
+            return None
+        try:
+            started = await self.launcher.launch(*size)
+        except OSError as exc:
+            log.warning("could not start a tab's drill: %s", exc.strerror or exc)
+            await ws.close(code=1011, message=b"could not start")
+            return None
+        tab = TabProcess(started, self.download_manager, size=size)
+        self.every.add(tab)
+        tab.start_reading()
+        return tab
+
+    async def _hold(self, ws, tab: TabProcess, tab_id: str | None, size, reattached: bool, peer: str) -> None:
+        """The browser holds the tab until its websocket closes; then the tab is released."""
+        tab.attach(ws.send_bytes, ws.send_str, ws.close)
+        self.attached.add(tab)
+        try:
+            if reattached:
+                log.info("tab %s: its browser came back; the same drill goes on", tab.pid)
+                await tab.resize(*size)  # a full redraw, for the new browser
+            await self._messages(ws, tab, Warner(tab, peer))
+        except Exception as exc:  # noqa: BLE001  (one line in the serving terminal, never a traceback)
+            log.warning("tab %s: %s: %s", tab.pid, type(exc).__name__, printable(str(exc))[:200])
+        finally:
+            self.attached.discard(tab)
+            tab.detach()
+            _log_unexpected_close(ws, tab)
+            await self._release(tab, tab_id)
+
+    def _take_waiting(self, tab_id: str | None) -> TabProcess | None:
+        if tab_id is None or tab_id not in self.waiting:
+            return None
+        tab, timer = self.waiting.pop(tab_id)
+        timer.cancel()
+        return None if tab.ended.is_set() else tab
+
+    async def _release(self, tab: TabProcess, tab_id: str | None) -> None:
+        """The browser let go: a drill in progress waits `grace_s` for its tab to reload;
+        anything else (a picker, a debrief, a socket opened and closed) stops now."""
+        grace_s = self.options.grace_s
+        if tab.ended.is_set() or tab.stopping:
+            await tab.stop()
+            self.every.discard(tab)
+            return
+        if tab_id is not None and grace_s > 0 and drill_in_progress(tab.pid):
+            loop = asyncio.get_running_loop()
+            timer = loop.call_later(grace_s, lambda: loop.create_task(self._expire(tab_id, tab)))
+            self.waiting[tab_id] = (tab, timer)
+            return
+        await tab.stop()
+        self.every.discard(tab)
+
+    async def _expire(self, tab_id: str, tab: TabProcess) -> None:
+        if self.waiting.get(tab_id, (None,))[0] is tab:
+            del self.waiting[tab_id]
+        await tab.stop()
+        self.every.discard(tab)
+
+    async def _messages(self, ws, tab: TabProcess, warn: Warner) -> None:
+        bucket = Bucket()
+        async for msg in ws:
+            if tab.ended.is_set():
+                break
+            if msg.type == WSMsgType.ERROR:
+                warn(f"websocket error ({type(ws.exception()).__name__})")
+                break
+            if not bucket.take():
+                warn(f"more than {RATE_PER_S:g} messages a second; closing")
+                await ws.close(code=1008, message=b"too many messages")
+                break
+            if msg.type != WSMsgType.TEXT:
+                warn("a binary message, ignored")
+                continue
+            problem = await self._one_message(msg.data, ws, tab)
+            if problem:
+                warn(problem)
+        if ws.close_code == 1009:
+            warn(f"a message larger than {MAX_MESSAGE} bytes; closed")
+
+    async def _one_message(self, text: str, ws, tab: TabProcess) -> str | None:
+        """Act on one message from the browser; a malformed one is a reason, never an exception."""
+        try:
+            envelope = json.loads(text)
+        except (ValueError, RecursionError):  # RecursionError: a message of nested brackets
+            return "a message that is not JSON, ignored"
+        if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
+            return "a message that is not [type, data], ignored"
+        kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
+        if kind == "stdin":
+            if not isinstance(data, str):
+                return "stdin without text, ignored"
+            await tab.send_bytes(data.encode("utf-8", "replace"))
+        elif kind == "resize":
+            if not isinstance(data, dict):
+                return "resize without a size, ignored"
+            await tab.resize(data.get("width"), data.get("height"))
+        elif kind == "ping":
+            if isinstance(data, str) and len(data) <= 32:
+                await ws.send_json(["pong", data])
+        elif kind in ("blur", "focus"):
+            await tab.send_meta({"type": kind})
+        else:
+            return f"an unknown message type {printable(kind[:20])!r}, ignored"
+        return None
+
+
+def _log_unexpected_close(ws, tab: TabProcess) -> None:
+    """Every connection that ends other than by its browser's close or its drill's end says why,
+    in one line (a connection that closed with nothing logged was a defect nobody could find)."""
+    if ws.exception() is not None:
+        exc = ws.exception()
+        log.warning("tab %s: its connection failed (%s: %s)", tab.pid, type(exc).__name__, printable(str(exc))[:200])
