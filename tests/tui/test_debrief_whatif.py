@@ -56,3 +56,30 @@ async def test_counterfactuals_fill_in_and_export_writes_the_files(make_app, tmp
         assert out["counterfactuals"] and all("label" in c and "loss_usd" in c for c in out["counterfactuals"])
         assert (tmp_path / "drill.debrief.md").read_text().count("drill.debrief.svg") >= 1
         assert "<svg" in (tmp_path / "drill.debrief.html").read_text()
+
+
+async def test_whatifs_that_fail_leave_the_score_card_up_and_say_why(make_app, tmp_path, monkeypatch):
+    """A failure inside the re-simulations (here: the worker pool cannot start) is one line on the
+    debrief screen; the console stays up (a served tab used to close with it)."""
+    import drill.debrief
+
+    def broken(*_args, **_kwargs):
+        raise OSError("AF_UNIX path too long")
+        yield  # a generator, as stream is
+
+    monkeypatch.setattr(drill.debrief, "stream", broken)
+    app = make_app("knightmare", "standard", start_at="09:31:00", journal=str(tmp_path / "d.jsonl"), counterfactuals=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("colon")
+        await type_text(pilot, "resolve")
+        await pilot.press("enter")
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            screen = app.screen
+            if isinstance(screen, DebriefScreen) and screen.error:
+                break
+        screen = app.screen
+        assert isinstance(screen, DebriefScreen) and app.is_running
+        assert screen.error == "OSError: AF_UNIX path too long"
+        assert "Counterfactuals failed: OSError" in str(screen.query_one("#whatif-progress").render())

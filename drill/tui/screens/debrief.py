@@ -267,6 +267,9 @@ class DebriefScreen(Screen[None]):
                 self.app.call_from_thread(self._apply, d)
         except DebriefError as exc:
             self.app.call_from_thread(self._failed, str(exc))
+        except Exception as exc:  # noqa: BLE001 - what-ifs that fail must not take the drill's console down
+            # (a served tab would close, and the trainee would lose the score card they are reading)
+            self.app.call_from_thread(self._failed, f"{type(exc).__name__}: {exc}")
 
     def _failed(self, message: str) -> None:
         self.error = message
