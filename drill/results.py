@@ -609,6 +609,11 @@ def _parse_outcome(r: _Row, p: Location) -> dict:
     return o
 
 
+def _text_sha256(text: str) -> str:
+    """The content hash of a journal stored as text (the bytes it was read from)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def stored_journal(entry_id: int, path: str | Path | Location | None = None) -> str:
     """The journal that travelled with a result (recorded in the store with it, schema 3 on), checked
     against the content hash recorded with it. Raises ResultsError when there is none or it
@@ -621,7 +626,7 @@ def stored_journal(entry_id: int, path: str | Path | Location | None = None) -> 
             f"{p}: result #{entry_id}: no journal was stored with it (recorded before drill "
             "kept journals in the store, or without one)"
         )
-    if r.entry.journal_sha256 != hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest():
+    if r.entry.journal_sha256 != _text_sha256(text):
         raise ResultsError(
             f"{p}: result #{entry_id}: journal_text: its content hash is not the one recorded with this result"
         )
@@ -780,7 +785,8 @@ def verify(
         return fail("signature", problem)
     if not e.journal:
         raise ResultsError(f"result #{entry_id}: no journal was recorded with it")
-    with _replayable(e, r.stored.get("journal_text")) as journal:
+    stored_text = r.stored.get("journal_text")
+    with _replayable(e, stored_text) as journal:
         if e.journal_sha256 is not None:
             try:
                 now = journal_sha256(journal)
@@ -803,6 +809,10 @@ def verify(
                     "journal",
                     f"journal: the same journal backs result #{others[0].entry.id}: a journal proves one result",
                 )
+            # The copy that travels with the row (what `--journal ID` and a debrief on another host
+            # read) must be the journal verified here, even when the file on this disk is replayed.
+            if stored_text is not None and e.journal_sha256 != _text_sha256(stored_text):
+                return fail("journal_text", "journal_text: its content hash is not the one recorded with this result")
         try:
             report = replay(journal)
         except (JournalError, SessionError) as exc:

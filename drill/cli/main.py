@@ -221,7 +221,9 @@ def _cmd_run(args) -> int:
     except results.ResultsError as exc:
         raise UsageError(f"drill run: --results: {exc}") from None
     try:
-        outcome = run_script(sc, diff, args.seed, lines, journal, args.actions or "<actions>")
+        outcome = run_script(
+            sc, diff, args.seed, lines, journal, args.actions or "<actions>", on_end=_for_debrief(journal)
+        )
     except ScriptError as exc:
         raise UsageError(str(exc)) from None
     if args.json:
@@ -236,6 +238,18 @@ def _cmd_run(args) -> int:
     where = f"  journal       {journal}\n  recorded      result #{rid} in {db}"
     print(where, file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
+
+
+def _for_debrief(journal: str):
+    """The finished drill's own figures go to the debrief's cache: `drill debrief` of this journal
+    then re-simulates only its what-ifs, not the morning just played."""
+
+    def store(session) -> None:
+        from drill.debrief.warm import cache_own_drill
+
+        cache_own_drill(session, journal)
+
+    return store
 
 
 def _check_writable(path: str) -> None:

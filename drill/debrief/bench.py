@@ -53,18 +53,21 @@ def _session(sc, difficulty: str, text: str, journal: Path) -> Session:
     return s
 
 
+def _new_results(cache: Cache, before: set[str]) -> list[Path]:
+    return [p for p in cache.root.glob("*.json") if p.name not in before]
+
+
 def _time(journal: Path, cache: Cache, **kw) -> tuple[float, float, int, list[float]]:
     t0 = time.perf_counter()
     first = None
     d = None
     before = {p.name for p in cache.root.glob("*.json")} if cache.root.is_dir() else set()
     for d in stream(journal, cache=cache, **kw):  # noqa: B007 -- the last one is read after the loop
-        if first is None:
-            first = time.perf_counter() - t0
+        first = first or time.perf_counter() - t0
     assert d is not None and d.complete
     wall = time.perf_counter() - t0
     # CPU seconds of each re-simulation this run computed (read back from the cache it filled).
-    cpu = [json.loads(p.read_text()).get("cpu_s", 0.0) for p in cache.root.glob("*.json") if p.name not in before]
+    cpu = [json.loads(p.read_text()).get("cpu_s", 0.0) for p in _new_results(cache, before)]
     return first or 0.0, wall, d.total, cpu
 
 
@@ -74,6 +77,47 @@ def _makespan(cpu: list[float], workers: int) -> float:
     for c in sorted(cpu, reverse=True):
         loads[loads.index(min(loads))] += c
     return max(loads)
+
+
+MODES = ("cold", "references cached", "console")
+
+
+def _run_once(
+    mode: str, journal: Path, cache: Cache, session: Session, workers: int
+) -> tuple[float, float, int, list[float]]:
+    """One timed debrief: cold or from cached references with a pool of its own, or as the console
+    runs it (a pool already started, the finished Session handed over)."""
+    if mode != "console":
+        return _time(journal, cache, workers=workers)
+    with Runner(workers) as runner:
+        # The console starts its pool when the drill starts: not part of the wait.
+        for f in [runner.submit_warm() for _ in range(workers)]:
+            f.result()
+        return _time(journal, cache, session=session, runner=runner)
+
+
+def _mode(mode: str, root: Path, name: str, journal: Path, session: Session, repeat: int, workers: int) -> dict:
+    """The medians of `repeat` timed debriefs in one mode."""
+    firsts, totals, jobs, cpus, spans = [], [], 0, [], []
+    refs = root / f"refs-{name}"
+    for i in range(repeat):
+        cache_dir = root / f"cache-{name}-{mode}-{i}"
+        if mode != "cold":
+            shutil.copytree(refs, cache_dir)
+        first, total, jobs, cpu = _run_once(mode, journal, Cache(cache_dir), session, workers)
+        firsts.append(first)
+        totals.append(total)
+        cpus.append(sum(cpu))
+        spans.append(_makespan(cpu, workers))
+    return {
+        "first_s": round(statistics.median(firsts), 3),
+        "complete_s": round(statistics.median(totals), 3),
+        "complete_runs_s": [round(t, 3) for t in totals],
+        "jobs": jobs,
+        "computed": len(cpu),
+        "cpu_s": round(statistics.median(cpus), 3),
+        "idle_makespan_s": round(statistics.median(spans), 3),
+    }
 
 
 def bench(repeat: int = 5, workers: int = 2, scenario: str = "knightmare") -> dict:
@@ -90,37 +134,8 @@ def bench(repeat: int = 5, workers: int = 2, scenario: str = "knightmare") -> di
         for name, (difficulty, text) in CASES.items():
             journal = root / f"{name}.jsonl"
             session = _session(sc, difficulty, text, journal)
-            refs = root / f"refs-{name}"
-            warm_cache(sc, difficulty, None, workers=workers, nice=0, cache=Cache(refs))
-            results: dict = {}
-            for mode in ("cold", "references cached", "console"):
-                firsts, totals, jobs, cpus, spans = [], [], 0, [], []
-                for i in range(repeat):
-                    cache_dir = root / f"cache-{name}-{mode}-{i}"
-                    if mode != "cold":
-                        shutil.copytree(refs, cache_dir)
-                    cache = Cache(cache_dir)
-                    if mode == "console":
-                        with Runner(workers) as runner:
-                            # The console starts its pool when the drill starts: not part of the wait.
-                            for f in [runner.submit_warm() for _ in range(workers)]:
-                                f.result()
-                            first, total, jobs, cpu = _time(journal, cache, session=session, runner=runner)
-                    else:
-                        first, total, jobs, cpu = _time(journal, cache, workers=workers)
-                    firsts.append(first)
-                    totals.append(total)
-                    cpus.append(sum(cpu))
-                    spans.append(_makespan(cpu, workers))
-                results[mode] = {
-                    "first_s": round(statistics.median(firsts), 3),
-                    "complete_s": round(statistics.median(totals), 3),
-                    "complete_runs_s": [round(t, 3) for t in totals],
-                    "jobs": jobs,
-                    "computed": len(cpu),
-                    "cpu_s": round(statistics.median(cpus), 3),
-                    "idle_makespan_s": round(statistics.median(spans), 3),
-                }
+            warm_cache(sc, difficulty, None, workers=workers, nice=0, cache=Cache(root / f"refs-{name}"))
+            results = {mode: _mode(mode, root, name, journal, session, repeat, workers) for mode in MODES}
             out["cases"][name] = {"difficulty": difficulty, "commands": text.strip().splitlines(), **results}
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
@@ -146,55 +161,50 @@ RATIO_CASES = {
 }
 
 
-def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
-    """Wall time of a cold `drill debrief JOURNAL --format json` (empty cache, its own pool) against
-    the `drill run` that wrote the journal, measured back to back as two fresh processes each time."""
+def _timed(env: dict, *args: str) -> tuple[float, float]:
+    """Wall seconds of `drill ARGS` in a fresh process, and CPU seconds of it and every process it
+    started (its workers, the branches they forked: each is waited for, so each is counted)."""
     import subprocess
     import sys
 
+    c0 = _children_cpu()
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "drill", *args], env=env, check=True, capture_output=True)
+    return time.perf_counter() - t0, _children_cpu() - c0
+
+
+def _ratio_run(case: str, root: Path, i: int, workers: int) -> dict:
+    """One `drill run` of the case, then a cold `drill debrief` of its journal, back to back."""
+    scenario, difficulty, _ = RATIO_CASES[case]
+    env = dict(os.environ, DRILL_DATA_DIR=str(root / f"data-{i}"))
+    journal, out = root / f"{case}-{i}.jsonl", root / f"{case}-{i}.json"
+    actions = str(root / f"{case}.actions")
+    run_s, run_cpu = _timed(
+        env, "run", scenario, "--difficulty", difficulty, "--actions", actions, "--journal", str(journal)
+    )
+    debrief_s, debrief_cpu = _timed(
+        env, "debrief", str(journal), "--format", "json", "--out", str(out), "--workers", str(workers)
+    )
+    return {
+        "run_s": round(run_s, 3),
+        "debrief_s": round(debrief_s, 3),
+        "ratio": round(debrief_s / run_s, 2),
+        "run_cpu_s": round(run_cpu, 3),
+        "debrief_cpu_s": round(debrief_cpu, 3),
+        "cpu_ratio": round(debrief_cpu / run_cpu, 2) if run_cpu else None,
+        "resimulations": json.loads(out.read_text())["total"],
+    }
+
+
+def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
+    """Wall time of a cold `drill debrief JOURNAL --format json` (its own pool, and a cache empty but
+    for what the `drill run` before it stored there: the drill's own figures) against the `drill run`
+    that wrote the journal, measured back to back as two fresh processes in one data directory."""
     scenario, difficulty, text = RATIO_CASES[case]
-    runs = []
     with tempfile.TemporaryDirectory(prefix="drill-ratio-") as tmp:
         root = Path(tmp)
-        actions = root / f"{case}.actions"
-        actions.write_text(text)
-        for i in range(repeat):
-            env = dict(os.environ, DRILL_DATA_DIR=str(root / f"data-{i}"))
-            journal = root / f"{case}-{i}.jsonl"
-
-            def timed(*args: str) -> tuple[float, float]:
-                """Wall seconds, and CPU seconds of the process and every process it started (its
-                workers, the branches they forked: each is waited for, so each is counted)."""
-                c0 = _children_cpu()
-                t0 = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "drill", *args], env=env, check=True, capture_output=True)  # noqa: B023 -- called in this iteration
-                return time.perf_counter() - t0, _children_cpu() - c0
-
-            run_s, run_cpu = timed(
-                "run", scenario, "--difficulty", difficulty, "--actions", str(actions), "--journal", str(journal)
-            )
-            debrief_s, debrief_cpu = timed(
-                "debrief",
-                str(journal),
-                "--format",
-                "json",
-                "--out",
-                str(root / f"{case}-{i}.json"),
-                "--workers",
-                str(workers),
-            )
-            d = json.loads((root / f"{case}-{i}.json").read_text())
-            runs.append(
-                {
-                    "run_s": round(run_s, 3),
-                    "debrief_s": round(debrief_s, 3),
-                    "ratio": round(debrief_s / run_s, 2),
-                    "run_cpu_s": round(run_cpu, 3),
-                    "debrief_cpu_s": round(debrief_cpu, 3),
-                    "cpu_ratio": round(debrief_cpu / run_cpu, 2) if run_cpu else None,
-                    "resimulations": d["total"],
-                }
-            )
+        (root / f"{case}.actions").write_text(text)
+        runs = [_ratio_run(case, root, i, workers) for i in range(repeat)]
     return {
         "case": case,
         "scenario": scenario,
@@ -278,6 +288,37 @@ def ratio_lines(r: dict) -> list[str]:
     return lines
 
 
+def _print_sharing(r: dict, as_json: bool) -> None:
+    print(
+        json.dumps(r, indent=2)
+        if as_json
+        else f"{r['case']}: {r['specs']} what-ifs, CPU as one branching tree {r['tree_cpu_s']} s, each alone "
+        f"{r['each_cpu_s']} s: {r['saved']:.1%} saved; load average {r['load_average']}"
+    )
+
+
+def _print_ratio(r: dict, as_json: bool) -> None:
+    print(json.dumps(r, indent=2) if as_json else "\n".join(ratio_lines(r)))
+
+
+def _print_bench(r: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(r, indent=2))
+        return
+    print(
+        f"{r['cpus']} CPUs, {r['workers']} workers, median of {r['repeat']}; load average before {r['load_average_before']}, after {r['load_average_after']}"
+    )
+    for name, c in r["cases"].items():
+        print(f"{name} ({c['difficulty']}): {'; '.join(c['commands'])}")
+        for mode in MODES:
+            m = c[mode]
+            print(
+                f"  {mode:<18} first debrief {m['first_s']:5.2f} s   all in {m['complete_s']:6.2f} s   "
+                f"({m['computed']} of {m['jobs']} re-simulated, {m['cpu_s']:.2f} CPU s; on {r['workers']} idle cores "
+                f"{m['idle_makespan_s']:.2f} s)"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m drill.debrief.bench")
     ap.add_argument("--repeat", type=int, default=5)
@@ -290,37 +331,11 @@ def main() -> None:
     )
     args = ap.parse_args()
     if args.sharing:
-        r = sharing(args.sharing, args.repeat)
-        print(
-            json.dumps(r, indent=2)
-            if args.json
-            else f"{r['case']}: {r['specs']} what-ifs, CPU as one branching tree {r['tree_cpu_s']} s, each alone "
-            f"{r['each_cpu_s']} s: {r['saved']:.1%} saved; load average {r['load_average']}"
-        )
-        return
-    if args.ratio:
-        r = ratio(args.ratio, args.repeat, args.workers)
-        if args.json:
-            print(json.dumps(r, indent=2))
-            return
-        print("\n".join(ratio_lines(r)))
-        return
-    r = bench(args.repeat, args.workers, args.scenario)
-    if args.json:
-        print(json.dumps(r, indent=2))
-        return
-    print(
-        f"{r['cpus']} CPUs, {r['workers']} workers, median of {r['repeat']}; load average before {r['load_average_before']}, after {r['load_average_after']}"
-    )
-    for name, c in r["cases"].items():
-        print(f"{name} ({c['difficulty']}): {'; '.join(c['commands'])}")
-        for mode in ("cold", "references cached", "console"):
-            m = c[mode]
-            print(
-                f"  {mode:<18} first debrief {m['first_s']:5.2f} s   all in {m['complete_s']:6.2f} s   "
-                f"({m['computed']} of {m['jobs']} re-simulated, {m['cpu_s']:.2f} CPU s; on {r['workers']} idle cores "
-                f"{m['idle_makespan_s']:.2f} s)"
-            )
+        _print_sharing(sharing(args.sharing, args.repeat), args.json)
+    elif args.ratio:
+        _print_ratio(ratio(args.ratio, args.repeat, args.workers), args.json)
+    else:
+        _print_bench(bench(args.repeat, args.workers, args.scenario), args.json)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,13 @@ library, and the same markup works as a standalone .svg file and inline in the H
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from xml.sax.saxutils import escape
 
 from drill.debrief.fmt import usd
-from drill.debrief.model import Debrief
+from drill.debrief.model import Debrief, Marker, Series
 from drill.money import nice_ceiling, usd_round
 from drill.timefmt import fmt_clock
 
@@ -34,19 +37,34 @@ def colours(d: Debrief) -> dict[str, str]:
     return out
 
 
-def _peak(s) -> float:
+def _peak(s: Series) -> float:
     return max((v for _, v in s.points), default=0.0)
+
+
+def _is_reference(s: Series) -> bool:
+    return s.kind in ("historical", "best")
+
+
+def _fitted_top(d: Debrief) -> float:
+    """The highest loss the axis must show: the trainee's own curves, and the reference plays too
+    unless one is many times larger (then it is clipped) or there is nothing of the trainee's to protect."""
+    top = max((_peak(s) for s in d.curves if not _is_reference(s)), default=0.0)
+    refs = [_peak(s) for s in d.curves if _is_reference(s)]
+    if top <= 0 or _comparable(top, refs):
+        return max([top, *refs])  # nothing to protect, or the plays are comparable
+    return top
+
+
+def _comparable(top: float, peaks: list[float]) -> bool:
+    """Some reference play above the top is within three times it."""
+    return any(peak <= 3 * top for peak in peaks if peak > top)
 
 
 def scale(d: Debrief) -> tuple[float, set[str]]:
     """The y axis's top, and the series that run off it. The axis fits the trainee's curve and the
     counterfactuals of the trainee's own play; a reference play (historical, best) many times larger
     would flatten them into the axis, so it is clipped at the top and its figure written there."""
-    own = [s for s in d.curves if s.kind not in ("historical", "best")]
-    top = max((_peak(s) for s in own), default=0.0)
-    refs = [s for s in d.curves if s.kind in ("historical", "best")]
-    if top <= 0 or any(_peak(s) <= 3 * top for s in refs if _peak(s) > top):
-        top = max([top] + [_peak(s) for s in refs])  # nothing to protect, or the plays are comparable
+    top = _fitted_top(d)
     capital = d.card.capital_usd
     if capital > 0 and top >= 0.25 * capital:
         top = max(top, capital)  # bankruptcy is in sight: show where it is
@@ -54,151 +72,229 @@ def scale(d: Debrief) -> tuple[float, set[str]]:
     return ymax, {s.key for s in d.curves if _peak(s) > ymax}
 
 
-def svg(d: Debrief, title: bool = True) -> str:
-    """The chart: every curve of the debrief, the trainee's commands numbered along the top, the
-    open and the firm's capital marked. Standalone SVG 1.1 (also valid inline in HTML)."""
-    x0, x1 = d.start_t, d.end_t
-    for s in d.curves:
-        if s.points:
-            x1 = max(x1, s.points[-1][0])
-    ymax, clipped = scale(d)
-    capital = d.card.capital_usd
-    show_capital = 0 < capital <= ymax
-    cols = colours(d)
+@dataclass(frozen=True)
+class _Plot:
+    """Where things go: the time span, the y axis's top, and the page's height."""
+
+    x0: int
+    x1: int
+    ymax: float
+    height: int
+    show_capital: bool
+
+    def x(self, t: float) -> float:
+        return MARGIN_L + (t - self.x0) / max(1, self.x1 - self.x0) * (WIDTH - MARGIN_L - MARGIN_R)
+
+    def y(self, v: float) -> float:
+        return MARGIN_T + PLOT_H - v / self.ymax * PLOT_H
+
+
+def _plot(d: Debrief, ymax: float) -> _Plot:
+    x1 = max([d.end_t, *(s.points[-1][0] for s in d.curves if s.points)])
+    show_capital = 0 < d.card.capital_usd <= ymax
     legend_rows = len(d.curves) + (1 if show_capital else 0) + (1 if d.markers else 0)
     height = MARGIN_T + PLOT_H + AXIS_H + LEGEND_ROW * max(1, legend_rows) + 16
-    pw = WIDTH - MARGIN_L - MARGIN_R
+    return _Plot(d.start_t, x1, ymax, height, show_capital)
 
-    def X(t: float) -> float:
-        return MARGIN_L + (t - x0) / max(1, x1 - x0) * pw
 
-    def Y(v: float) -> float:
-        return MARGIN_T + PLOT_H - v / ymax * PLOT_H
+def _dash_attr(s: Series) -> str:
+    dash = DASH.get(s.kind, "")
+    return f' stroke-dasharray="{dash}"' if dash else ""
 
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
-        f'role="img" aria-labelledby="chart-title chart-desc" font-family="DejaVu Sans, Verdana, Arial, sans-serif" font-size="13">'
-    ]
-    out.append(f'<title id="chart-title">Loss over time: {escape(d.title)}</title>')
+
+def _stroke_width(s: Series) -> float:
+    return 3.2 if s.kind == "trainee" else 2
+
+
+def _desc(d: Debrief, g: _Plot) -> str:
+    """What the chart shows, in words (for screen readers)."""
     trainee = next((s for s in d.curves if s.kind == "trainee"), None)
     final = f"; your drill ended at a loss of {usd(trainee.points[-1][1])}" if trainee and trainee.points else ""
-    out.append(
-        f'<desc id="chart-desc">Trading loss from {fmt_clock(x0)} to {fmt_clock(x1)} ({d.clock_zone}) for your drill '
+    return (
+        f'<desc id="chart-desc">Trading loss from {fmt_clock(g.x0)} to {fmt_clock(g.x1)} ({d.clock_zone}) for your drill '
         f"and {len(d.curves) - (1 if trainee else 0)} counterfactuals{escape(final)}.</desc>"
     )
-    out.append(f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>')
+
+
+def _frame(d: Debrief, g: _Plot, title: bool) -> list[str]:
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {g.height}" width="{WIDTH}" height="{g.height}" '
+        f'role="img" aria-labelledby="chart-title chart-desc" font-family="DejaVu Sans, Verdana, Arial, sans-serif" font-size="13">',
+        f'<title id="chart-title">Loss over time: {escape(d.title)}</title>',
+    ]
+    out.append(_desc(d, g))
+    out.append(f'<rect x="0" y="0" width="{WIDTH}" height="{g.height}" fill="#ffffff"/>')
     if title:
         out.append(
             f'<text x="{MARGIN_L}" y="20" font-size="16" font-weight="bold" fill="#222">Loss over time '
             f'<tspan font-weight="normal" fill="#555">({escape(d.clock_zone)}, sim clock)</tspan></text>'
         )
-    # Grid and y axis.
+    return out
+
+
+def _y_axis(g: _Plot) -> list[str]:
+    out = []
     for i in range(6):
-        v = ymax * i / 5
-        y = Y(v)
+        v = g.ymax * i / 5
+        y = g.y(v)
         out.append(f'<line x1="{MARGIN_L}" y1="{y:.1f}" x2="{WIDTH - MARGIN_R}" y2="{y:.1f}" stroke="#e3e3e3"/>')
         out.append(f'<text x="{MARGIN_L - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#444">{usd_round(v)}</text>')
-    # x axis: ticks every 5 minutes (10 or 15 on long clocks).
-    span_min = (x1 - x0) / 60_000
-    step = 5 if span_min <= 75 else 10 if span_min <= 150 else 15 if span_min <= 240 else 30
-    t = -(-x0 // (step * 60_000)) * step * 60_000
-    while t <= x1:
-        x = X(t)
+    return out
+
+
+def _tick_minutes(span_ms: int) -> int:
+    """Ticks every 5 minutes (10, 15 or 30 on long clocks)."""
+    span_min = span_ms / 60_000
+    return 5 if span_min <= 75 else 10 if span_min <= 150 else 15 if span_min <= 240 else 30
+
+
+def _x_axis(g: _Plot) -> list[str]:
+    step = _tick_minutes(g.x1 - g.x0) * 60_000
+    out = []
+    for t in range(-(-g.x0 // step) * step, g.x1 + 1, step):
+        x = g.x(t)
         out.append(f'<line x1="{x:.1f}" y1="{MARGIN_T}" x2="{x:.1f}" y2="{MARGIN_T + PLOT_H}" stroke="#f0f0f0"/>')
         anchor = "end" if x > WIDTH - MARGIN_R - 20 else "middle"  # the last label stays inside
         out.append(
             f'<text x="{x:.1f}" y="{MARGIN_T + PLOT_H + 18}" text-anchor="{anchor}" fill="#444">{fmt_clock(t)[:5]}</text>'
         )
-        t += step * 60_000
-    out.append(
-        f'<line x1="{MARGIN_L}" y1="{MARGIN_T + PLOT_H}" x2="{WIDTH - MARGIN_R}" y2="{MARGIN_T + PLOT_H}" stroke="#888"/>'
-    )
-    out.append(f'<line x1="{MARGIN_L}" y1="{MARGIN_T}" x2="{MARGIN_L}" y2="{MARGIN_T + PLOT_H}" stroke="#888"/>')
-    # The open.
-    if x0 < d.open_t < x1:
-        x = X(d.open_t)
-        out.append(
-            f'<line x1="{x:.1f}" y1="{MARGIN_T}" x2="{x:.1f}" y2="{MARGIN_T + PLOT_H}" stroke="#555" stroke-dasharray="3 3"/>'
-        )
-        out.append(f'<text x="{x + 4:.1f}" y="{MARGIN_T + PLOT_H - 6}" fill="#555" font-size="12">market opens</text>')
-    if show_capital:
-        y = Y(capital)
-        out.append(
-            f'<line x1="{MARGIN_L}" y1="{y:.1f}" x2="{WIDTH - MARGIN_R}" y2="{y:.1f}" stroke="#8b0000" '
-            f'stroke-dasharray="10 4" stroke-width="1.2"/>'
-        )
+    return [
+        *out,
+        f'<line x1="{MARGIN_L}" y1="{MARGIN_T + PLOT_H}" x2="{WIDTH - MARGIN_R}" y2="{MARGIN_T + PLOT_H}" stroke="#888"/>',
+        f'<line x1="{MARGIN_L}" y1="{MARGIN_T}" x2="{MARGIN_L}" y2="{MARGIN_T + PLOT_H}" stroke="#888"/>',
+    ]
+
+
+def _open_line(d: Debrief, g: _Plot) -> list[str]:
+    if not g.x0 < d.open_t < g.x1:
+        return []
+    x = g.x(d.open_t)
+    return [
+        f'<line x1="{x:.1f}" y1="{MARGIN_T}" x2="{x:.1f}" y2="{MARGIN_T + PLOT_H}" stroke="#555" stroke-dasharray="3 3"/>',
+        f'<text x="{x + 4:.1f}" y="{MARGIN_T + PLOT_H - 6}" fill="#555" font-size="12">market opens</text>',
+    ]
+
+
+def _capital_line(d: Debrief, g: _Plot) -> list[str]:
+    if not g.show_capital:
+        return []
+    capital = d.card.capital_usd
+    y = g.y(capital)
+    return [
+        f'<line x1="{MARGIN_L}" y1="{y:.1f}" x2="{WIDTH - MARGIN_R}" y2="{y:.1f}" stroke="#8b0000" '
+        f'stroke-dasharray="10 4" stroke-width="1.2"/>',
         # Labelled at the left, before the open, where no curve has left $0 yet.
-        out.append(
-            f'<text x="{MARGIN_L + 6}" y="{y - 5:.1f}" fill="#8b0000" font-size="12">'
-            f"firm\u2019s capital {usd(capital)}: bankrupt above</text>"
-        )
-    # The trainee's commands: a numbered tick along the top and a faint line down.
+        f'<text x="{MARGIN_L + 6}" y="{y - 5:.1f}" fill="#8b0000" font-size="12">'
+        f"firm\u2019s capital {usd(capital)}: bankrupt above</text>",
+    ]
+
+
+def _marker(i: int, m: Marker, x: float, level: int) -> str:
+    colour = "#b8860b" if m.status == "refused" else "#333"
+    return (
+        f'<g class="marker"><title>{i}. {m.at} {escape(m.command)} ({escape(m.status)})</title>'
+        f'<line x1="{x:.1f}" y1="{MARGIN_T + 10}" x2="{x:.1f}" y2="{MARGIN_T + PLOT_H}" stroke="{colour}" '
+        f'stroke-opacity="0.35" stroke-dasharray="1 3"/>'
+        f'<path d="M{x - 5:.1f},{MARGIN_T - 2} L{x + 5:.1f},{MARGIN_T - 2} L{x:.1f},{MARGIN_T + 7} Z" fill="{colour}"/>'
+        f'<text x="{x:.1f}" y="{MARGIN_T - 6 - 11 * level}" text-anchor="middle" font-size="11" fill="{colour}">{i}</text></g>'
+    )
+
+
+def _markers(d: Debrief, g: _Plot) -> list[str]:
+    """The trainee's commands: a numbered tick along the top and a faint line down."""
+    out = []
     last_x, level = -1e9, 0
     for i, m in enumerate(d.markers, 1):
-        if not x0 <= m.t <= x1:
+        if not g.x0 <= m.t <= g.x1:
             continue
-        x = X(m.t)
+        x = g.x(m.t)
         level = (level + 1) % 3 if x - last_x < 14 else 0  # numbers of close commands stack upwards
         last_x = x
-        colour = "#b8860b" if m.status == "refused" else "#333"
+        out.append(_marker(i, m, x, level))
+    return out
+
+
+def _curves(d: Debrief, g: _Plot, cols: dict[str, str]) -> list[str]:
+    """Counterfactuals first, the trainee's on top."""
+    out = []
+    for s in sorted((s for s in d.curves if s.points), key=lambda s: s.kind == "trainee"):
+        pts = " ".join(f"{g.x(t):.1f},{g.y(min(v, g.ymax)):.1f}" for t, v in s.points)
         out.append(
-            f'<g class="marker"><title>{i}. {m.at} {escape(m.command)} ({escape(m.status)})</title>'
-            f'<line x1="{x:.1f}" y1="{MARGIN_T + 10}" x2="{x:.1f}" y2="{MARGIN_T + PLOT_H}" stroke="{colour}" '
-            f'stroke-opacity="0.35" stroke-dasharray="1 3"/>'
-            f'<path d="M{x - 5:.1f},{MARGIN_T - 2} L{x + 5:.1f},{MARGIN_T - 2} L{x:.1f},{MARGIN_T + 7} Z" fill="{colour}"/>'
-            f'<text x="{x:.1f}" y="{MARGIN_T - 6 - 11 * level}" text-anchor="middle" font-size="11" fill="{colour}">{i}</text></g>'
+            f'<polyline class="series series-{escape(s.kind)}" fill="none" stroke="{cols[s.key]}" stroke-width="{_stroke_width(s)}" '
+            f'stroke-linejoin="round"{_dash_attr(s)} points="{pts}"><title>{escape(s.label)}</title></polyline>'
         )
-    # Curves: counterfactuals first, the trainee's on top.
-    for s in sorted(d.curves, key=lambda s: s.kind == "trainee"):
-        if not s.points:
-            continue
-        pts = " ".join(f"{X(t):.1f},{Y(min(v, ymax)):.1f}" for t, v in s.points)
-        width = 3.2 if s.kind == "trainee" else 2
-        dash = DASH.get(s.kind, "")
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(
-            f'<polyline class="series series-{escape(s.kind)}" fill="none" stroke="{cols[s.key]}" stroke-width="{width}" '
-            f'stroke-linejoin="round"{dash_attr} points="{pts}"><title>{escape(s.label)}</title></polyline>'
-        )
-    for s in d.curves:
-        if s.key in clipped:
-            t_out = next(t for t, v in s.points if v > ymax)
-            x = min(X(t_out), WIDTH - MARGIN_R - 4)
-            anchor = "end" if x > WIDTH - MARGIN_R - 240 else "start"
-            out.append(
-                f'<text x="{x + (-4 if anchor == "end" else 4):.1f}" y="{MARGIN_T + 14}" text-anchor="{anchor}" '
-                f'font-size="12" fill="{cols[s.key]}">\u2191 off the chart: {escape(s.label.split(":")[0])} '
-                f"reaches {usd(_peak(s))}</text>"
-            )
-    # Legend, one row per series, with the final loss.
-    y = MARGIN_T + PLOT_H + AXIS_H
-    for s in d.curves:
-        dash = DASH.get(s.kind, "")
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        width = 3.2 if s.kind == "trainee" else 2
-        last = s.points[-1][1] if s.points else 0.0
-        out.append(
-            f'<line x1="{MARGIN_L}" y1="{y - 4}" x2="{MARGIN_L + 34}" y2="{y - 4}" stroke="{cols[s.key]}" '
-            f'stroke-width="{width}"{dash_attr}/>'
-        )
-        out.append(
-            f'<text x="{MARGIN_L + 44}" y="{y}" fill="#222">{escape(s.label)} '
-            f'<tspan fill="#555">\u2014 loss {usd(last)}</tspan></text>'
-        )
-        y += LEGEND_ROW
-    if show_capital:
-        out.append(
-            f'<line x1="{MARGIN_L}" y1="{y - 4}" x2="{MARGIN_L + 34}" y2="{y - 4}" stroke="#8b0000" stroke-dasharray="10 4"/>'
-        )
-        out.append(
-            f'<text x="{MARGIN_L + 44}" y="{y}" fill="#222">the firm\u2019s capital: the firm is bankrupt above it</text>'
-        )
-        y += LEGEND_ROW
+    return out
+
+
+def _clipped(d: Debrief, g: _Plot, cols: dict[str, str], clipped: set[str]) -> list[str]:
+    """Where a series runs off the top, its peak written there."""
+    return [_clip_label(s, g, cols[s.key]) for s in d.curves if s.key in clipped]
+
+
+def _clip_label(s: Series, g: _Plot, colour: str) -> str:
+    """Where the series leaves the top: its name and its peak, kept inside the chart."""
+    t_out = next(t for t, v in s.points if v > g.ymax)
+    x = min(g.x(t_out), WIDTH - MARGIN_R - 4)
+    end = x > WIDTH - MARGIN_R - 240
+    return (
+        f'<text x="{x + (-4 if end else 4):.1f}" y="{MARGIN_T + 14}" text-anchor="{"end" if end else "start"}" '
+        f'font-size="12" fill="{colour}">\u2191 off the chart: {escape(s.label.split(":")[0])} '
+        f"reaches {usd(_peak(s))}</text>"
+    )
+
+
+def _legend_series(s: Series, colour: str, y: int) -> list[str]:
+    last = s.points[-1][1] if s.points else 0.0
+    return [
+        f'<line x1="{MARGIN_L}" y1="{y - 4}" x2="{MARGIN_L + 34}" y2="{y - 4}" stroke="{colour}" '
+        f'stroke-width="{_stroke_width(s)}"{_dash_attr(s)}/>',
+        f'<text x="{MARGIN_L + 44}" y="{y}" fill="#222">{escape(s.label)} '
+        f'<tspan fill="#555">\u2014 loss {usd(last)}</tspan></text>',
+    ]
+
+
+def _legend_capital(y: int) -> list[str]:
+    return [
+        f'<line x1="{MARGIN_L}" y1="{y - 4}" x2="{MARGIN_L + 34}" y2="{y - 4}" stroke="#8b0000" stroke-dasharray="10 4"/>',
+        f'<text x="{MARGIN_L + 44}" y="{y}" fill="#222">the firm\u2019s capital: the firm is bankrupt above it</text>',
+    ]
+
+
+def _legend_markers(y: int) -> list[str]:
+    x = MARGIN_L + 17
+    return [
+        f'<path d="M{x - 5},{y - 10} L{x + 5},{y - 10} L{x},{y - 1} Z" fill="#333"/>',
+        f'<text x="{MARGIN_L + 44}" y="{y}" fill="#222">your commands, numbered in the order you gave them</text>',
+    ]
+
+
+def _legend(d: Debrief, g: _Plot, cols: dict[str, str]) -> list[str]:
+    """One row per series, with the final loss; then the capital's line and the commands' ticks."""
+    rows: list[Callable[[int], list[str]]] = [partial(_legend_series, s, cols[s.key]) for s in d.curves]
+    if g.show_capital:
+        rows.append(_legend_capital)
     if d.markers:
-        x = MARGIN_L + 17
-        out.append(f'<path d="M{x - 5},{y - 10} L{x + 5},{y - 10} L{x},{y - 1} Z" fill="#333"/>')
-        out.append(
-            f'<text x="{MARGIN_L + 44}" y="{y}" fill="#222">your commands, numbered in the order you gave them</text>'
-        )
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+        rows.append(_legend_markers)
+    top = MARGIN_T + PLOT_H + AXIS_H
+    return [line for i, row in enumerate(rows) for line in row(top + i * LEGEND_ROW)]
+
+
+def svg(d: Debrief, title: bool = True) -> str:
+    """The chart: every curve of the debrief, the trainee's commands numbered along the top, the
+    open and the firm's capital marked. Standalone SVG 1.1 (also valid inline in HTML)."""
+    ymax, clipped = scale(d)
+    g = _plot(d, ymax)
+    cols = colours(d)
+    parts = [
+        _frame(d, g, title),
+        _y_axis(g),
+        _x_axis(g),
+        _open_line(d, g),
+        _capital_line(d, g),
+        _markers(d, g),
+        _curves(d, g, cols),
+        _clipped(d, g, cols, clipped),
+        _legend(d, g, cols),
+        ["</svg>"],
+    ]
+    return "\n".join(line for part in parts for line in part) + "\n"

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from drill import __version__
 from drill.debrief.chart import colours, svg
 from drill.debrief.fmt import usd, usd_delta
-from drill.debrief.model import Debrief, TimelineEvent
+from drill.debrief.model import (
+    Candidate,
+    CommandEffect,
+    Counterfactual,
+    Debrief,
+    LessonReview,
+    Reference,
+    ScoreCard,
+    TimelineEvent,
+)
 from drill.session.scoring import ENDED_BY
 
 FORMAT = 1
@@ -32,38 +41,52 @@ class Row:
     event: TimelineEvent
 
 
-def timeline_rows(d: Debrief) -> list[Row]:
-    rows: list[Row] = []
+def _waiting(e: TimelineEvent) -> bool:
+    """A message already in the inbox when the trainee's clock started."""
+    return e.kind in ("email", "call") and e.before_start
+
+
+def _waiting_rows(d: Debrief) -> list[Row]:
+    """What was waiting in the inbox, one row per (kind, sender, subject) in the order first seen."""
     waiting: dict[tuple, list[TimelineEvent]] = {}
-    order: list[tuple] = []
     for e in d.timeline:
-        if e.kind in ("email", "call") and e.before_start:
-            key = (e.kind, e.sender, e.title)
-            if key not in waiting:
-                waiting[key] = []
-                order.append(key)
-            waiting[key].append(e)
-    for key in order:  # what was already in the inbox when the trainee's clock started
-        es = waiting[key]
-        rows.append(
-            Row(es[0].at, es[-1].at if len(es) > 1 else None, es[0].kind, es[0].title, es[0].detail, len(es), es[0])
-        )
+        if _waiting(e):
+            waiting.setdefault((e.kind, e.sender, e.title), []).append(e)
+    return [
+        Row(es[0].at, es[-1].at if len(es) > 1 else None, es[0].kind, es[0].title, es[0].detail, len(es), es[0])
+        for es in waiting.values()
+    ]
+
+
+def _repeats(last: Row | None, e: TimelineEvent) -> bool:
+    """Whether `e` is one more of the message the previous row shows (folded into it)."""
+    return (
+        last is not None
+        and e.kind in ("email", "call")
+        and last.kind == e.kind
+        and last.title == e.title
+        and last.event.sender == e.sender
+        and not last.event.before_start
+    )
+
+
+def timeline_rows(d: Debrief) -> list[Row]:
+    rows = _waiting_rows(d)
     for e in d.timeline:
-        if e.kind in ("email", "call") and e.before_start:
+        if _waiting(e):
             continue
         last = rows[-1] if rows else None
-        if (
-            last is not None
-            and e.kind in ("email", "call")
-            and last.kind == e.kind
-            and last.title == e.title
-            and last.event.sender == e.sender
-            and not last.event.before_start
-        ):
+        if last is not None and _repeats(last, e):
             rows[-1] = Row(last.at, e.at, last.kind, last.title, last.detail, last.count + 1, last.event)
-            continue
-        rows.append(Row(e.at, None, e.kind, e.title, e.detail, 1, e))
+        else:
+            rows.append(Row(e.at, None, e.kind, e.title, e.detail, 1, e))
     return rows
+
+
+def _finished(r: Row) -> str:
+    """When a command finished, where that is not when it was given."""
+    at = r.event.finished_at
+    return f" at {at}" if at and at != r.at else ""
 
 
 def _when(r: Row) -> str:
@@ -74,43 +97,53 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
-def _times(e) -> str:
+def _times(e: CommandEffect) -> str:
     return f" \u00d7{e.count}, removed together" if e.count > 1 else ""
+
+
+def _moves_at(d: Debrief) -> str | None:
+    """When the containment moves were issued: the first moment the fault was visible."""
+    return next((x.issued_at for x in d.candidates if x.issued_at), None)
+
+
+def _candidate_verdict(x: Candidate) -> str:
+    return f"contains; score {usd(x.score_usd)}" if x.effective else x.note or "not effective"
+
+
+def _effect_verdict(cost_usd: float) -> tuple[str, str]:
+    """What a command was worth, in words, and the class that colours it ("" for no difference)."""
+    if cost_usd > 0.5:
+        return "worse", f"made it worse by {usd(cost_usd)}"
+    if cost_usd < -0.5:
+        return "better", f"saved {usd(-cost_usd)}"
+    return "", "made no difference"
+
+
+def _mark(lesson: LessonReview) -> str:
+    return "Keep" if lesson.verdict == "keep" else "Change"
+
+
+def _play_row(name: str, ref: Reference | None) -> list[tuple[str, str]]:
+    if ref is None:
+        return []
+    return [(name, f"loss {usd(ref.loss_usd)}, score {usd(ref.score_usd)}, grade {ref.grade}")]
 
 
 def card_rows(d: Debrief) -> list[tuple[str, str]]:
     c = d.card
-    rows = [
+    bankrupt = f": BANKRUPT, more than the firm's capital of {usd(c.capital_usd)}" if c.bankrupt else ""
+    return [
         ("Grade", c.grade),
         ("Score", f"{usd(c.score_usd)} (loss + collateral)"),
-        (
-            "Loss",
-            usd(c.loss_usd)
-            + (f": BANKRUPT, more than the firm's capital of {usd(c.capital_usd)}" if c.bankrupt else ""),
-        ),
+        ("Loss", usd(c.loss_usd) + bankrupt),
         ("Collateral", f"{usd(c.collateral_usd)} of healthy business switched off"),
         *c.story,  # each time once, counted from the fault
+        *([("Warning emails", f"{c.warning_emails} before the open")] if c.warning_emails else []),
+        ("Ended", f"{c.ended_at} by {ENDED_BY.get(c.ended_by, c.ended_by)}"),
+        *([("The real incident", usd(c.historical.loss_usd))] if c.historical is not None else []),
+        *_play_row("Historical play, re-simulated", c.historical_play),
+        *_play_row("Best play, same seed", c.best_play),
     ]
-    if c.warning_emails:
-        rows.append(("Warning emails", f"{c.warning_emails} before the open"))
-    rows.append(("Ended", f"{c.ended_at} by {ENDED_BY.get(c.ended_by, c.ended_by)}"))
-    if c.historical is not None:
-        rows.append(("The real incident", usd(c.historical.loss_usd)))
-    if c.historical_play is not None:
-        rows.append(
-            (
-                "Historical play, re-simulated",
-                f"loss {usd(c.historical_play.loss_usd)}, score {usd(c.historical_play.score_usd)}, grade {c.historical_play.grade}",
-            )
-        )
-    if c.best_play is not None:
-        rows.append(
-            (
-                "Best play, same seed",
-                f"loss {usd(c.best_play.loss_usd)}, score {usd(c.best_play.score_usd)}, grade {c.best_play.grade}",
-            )
-        )
-    return rows
 
 
 # -- JSON -----------------------------------------------------------------------------------------
@@ -139,8 +172,7 @@ def _cell(text: str) -> str:
     return _md(" ".join(str(text).split())).replace("|", "\\|")
 
 
-def to_markdown(d: Debrief, chart_ref: str) -> str:
-    c = d.card
+def _md_title(d: Debrief) -> list[str]:
     out = [
         f"# Debrief: {_md(d.title)}",
         "",
@@ -150,6 +182,11 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
     ]
     for w in d.warnings:
         out += [f"> **Warning:** {_md(w)}", ""]
+    return out
+
+
+def _md_headline(d: Debrief) -> list[str]:
+    c = d.card
     headline = (
         f"**Grade {c.grade}**: the drill cost **{usd(c.score_usd)}**"
         + (" and the firm went bankrupt" if c.bankrupt else "")
@@ -159,20 +196,41 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         headline += f"The best play for this seed costs {usd(c.best_play.score_usd)}. "
     if c.historical is not None:
         headline += f"The real incident cost {usd(c.historical.loss_usd)}."
-    out += [headline, "", "## Score card", "", "| | |", "| --- | --- |"]
-    out += [f"| {k} | {_cell(v)} |" for k, v in card_rows(d)]
-    out += ["", "## Loss over time", "", f"![Loss over time: your drill and the counterfactuals]({chart_ref})", ""]
+    return [headline, ""]
+
+
+def _md_card(d: Debrief) -> list[str]:
+    return ["## Score card", "", "| | |", "| --- | --- |", *(f"| {k} | {_cell(v)} |" for k, v in card_rows(d))]
+
+
+def _md_chart(chart_ref: str) -> list[str]:
+    return ["", "## Loss over time", "", f"![Loss over time: your drill and the counterfactuals]({chart_ref})", ""]
+
+
+def _md_commands(d: Debrief) -> list[str]:
+    out: list[str] = []
     if d.markers:
-        out.append("Your commands, numbered as on the chart:")
-        out.append("")
-        for i, m in enumerate(d.markers, 1):
-            out.append(f"{i}. {m.at} {_code(m.command)} ({_md(m.status)})")
+        out += ["Your commands, numbered as on the chart:", ""]
+        out += [f"{i}. {m.at} {_code(m.command)} ({_md(m.status)})" for i, m in enumerate(d.markers, 1)]
         out.append("")
     if d.steering:
         out += ["The facilitator's commands (replayed as the facilitator's in every re-simulation, never edited):", ""]
         out += [f"- {m.at} {_code(m.command)}" for m in d.steering]
         out.append("")
-    out += [
+    return out
+
+
+def _md_counterfactual(cf: Counterfactual) -> str:
+    label = cf.label + (f" ({cf.note})" if cf.note and cf.kind in ("without", "earlier") else "")
+    return (
+        f"| {_cell(label)} | {usd(cf.loss_usd)} | {usd(cf.collateral_usd)} | {usd(cf.score_usd)} | "
+        f"{usd_delta(cf.delta_usd)} | {cf.contained_at or 'never'} |"
+    )
+
+
+def _md_costs(d: Debrief) -> list[str]:
+    c = d.card
+    return [
         "## What it would have cost",
         "",
         "Each line is a re-simulation of your journal, edited (rules in the project's docs/debrief.md).",
@@ -181,42 +239,39 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         "| --- | ---: | ---: | ---: | ---: | --- |",
         f"| **Your drill** | {usd(c.loss_usd)} | {usd(c.collateral_usd)} | {usd(c.score_usd)} | | "
         f"{c.contained_at or 'never'} |",
+        *(_md_counterfactual(cf) for cf in d.counterfactuals),
+        "",
     ]
-    for cf in d.counterfactuals:
-        label = cf.label + (f" ({cf.note})" if cf.note and cf.kind in ("without", "earlier") else "")
-        out.append(
-            f"| {_cell(label)} | {usd(cf.loss_usd)} | {usd(cf.collateral_usd)} | {usd(cf.score_usd)} | "
-            f"{usd_delta(cf.delta_usd)} | {cf.contained_at or 'never'} |"
-        )
-    out.append("")
-    if d.candidates:
-        when = next((x.issued_at for x in d.candidates if x.issued_at), None)
-        out += [f"Containment moves tried at the first moment the fault was visible ({when or 'never'}):", ""]
-        for x in d.candidates:
-            verdict = f"contains; score {usd(x.score_usd)}" if x.effective else x.note or "not effective"
-            out.append(f"- {_code(x.move)}: {_md(verdict)}")
-        out.append("")
-    if d.command_effects:
-        out += [
-            "What each of your commands that could change the market was worth (score without it, against yours):",
-            "",
-        ]
-        for effect in d.command_effects:
-            verdict = (
-                f"made it worse by {usd(effect.cost_usd)}"
-                if effect.cost_usd > 0.5
-                else f"saved {usd(-effect.cost_usd)}"
-                if effect.cost_usd < -0.5
-                else "made no difference"
-            )
-            out.append(f"- {effect.at} {_code(effect.command)}{_times(effect)}: {verdict}")
-        out.append("")
-    out += [f"*{_md(n)}*" for n in d.notes] + ([""] if d.notes else [])
+
+
+def _md_candidates(d: Debrief) -> list[str]:
+    if not d.candidates:
+        return []
+    out = [f"Containment moves tried at the first moment the fault was visible ({_moves_at(d) or 'never'}):", ""]
+    out += [f"- {_code(x.move)}: {_md(_candidate_verdict(x))}" for x in d.candidates]
+    return [*out, ""]
+
+
+def _md_effects(d: Debrief) -> list[str]:
+    if not d.command_effects:
+        return []
+    out = ["What each of your commands that could change the market was worth (score without it, against yours):", ""]
+    for effect in d.command_effects:
+        out.append(f"- {effect.at} {_code(effect.command)}{_times(effect)}: {_effect_verdict(effect.cost_usd)[1]}")
+    return [*out, ""]
+
+
+def _md_notes(d: Debrief) -> list[str]:
+    out = [f"*{_md(n)}*" for n in d.notes] + ([""] if d.notes else [])
     if d.pending:
         out += ["*Still computing: " + "; ".join(_md(x) for x in d.pending) + "*", ""]
-    out += ["## After-action review", ""]
+    return out
+
+
+def _md_lessons(d: Debrief) -> list[str]:
+    out = ["## After-action review", ""]
     for lesson in d.lessons:
-        mark = "Keep" if lesson.verdict == "keep" else "Change"
+        mark = _mark(lesson)
         out += [
             f"### {mark}: {_md(lesson.title)}",
             "",
@@ -226,37 +281,72 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
             f"- **{mark}:** {_md(lesson.advice)}",
             "",
         ]
-    out += ["## Timeline", ""]
+    return out
+
+
+def _code_block(text: str, lines: list[str]) -> list[str]:
+    """Lines as an indented code block under a list item, fenced longer than any backtick run."""
+    fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", text)), default=0))
+    return ["", f"  {fence}", *(f"  {ln}" for ln in lines), f"  {fence}", ""]
+
+
+def _md_command_row(r: Row) -> list[str]:
+    line = f"- `{r.at}` \u25b6 {_code(r.title)}: {_md(r.event.status or '')}{_finished(r)}"
+    lines = r.detail.strip().splitlines()
+    if len(lines) == 1:
+        return [line + f": {_md(lines[0])}"]
+    return [line, *(_code_block(r.detail, lines) if lines else [])]
+
+
+def _md_facilitator_row(r: Row) -> list[str]:
+    said = f": {_md(_first_line(r.detail))}" if r.detail.strip() else ""
+    return [f"- `{r.at}` facilitator: {_code(r.title)}{said}"]
+
+
+def _md_message_row(r: Row) -> list[str]:
+    many = f"{r.count} \u00d7 " if r.count > 1 else ""
+    where = " (waiting when your clock started)" if r.event.before_start else ""
+    return [f"- `{_when(r)}` {many}{r.kind} from {_md(r.event.sender)}{where}: \u201c{_md(r.title)}\u201d"]
+
+
+# How each kind of timeline row reads in Markdown; any other kind (clock, end) in italics.
+_MD_ROW = {
+    "command": _md_command_row,
+    "facilitator": _md_facilitator_row,
+    "email": _md_message_row,
+    "call": _md_message_row,
+    "alert": lambda r: [f"- `{r.at}` ALERT {_md(r.title)} ({_md(r.event.status)})"],
+    "phase": lambda r: [f"- `{r.at}` **{_md(r.title)}**"],
+}
+
+
+def _md_other_row(r: Row) -> list[str]:
+    return [f"- `{r.at}` *{_md(r.title)}*"]
+
+
+def _md_timeline(d: Debrief) -> list[str]:
+    out = ["## Timeline", ""]
     for r in timeline_rows(d):
-        e = r.event
-        if r.kind == "command":
-            status = e.status or ""
-            fin = f" at {e.finished_at}" if e.finished_at and e.finished_at != r.at else ""
-            out.append(f"- `{r.at}` \u25b6 {_code(r.title)}: {_md(status)}{fin}")
-            lines = r.detail.strip().splitlines()
-            if len(lines) == 1:
-                out[-1] += f": {_md(lines[0])}"
-            elif lines:
-                fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", r.detail)), default=0))
-                out += ["", f"  {fence}"] + [f"  {ln}" for ln in lines] + [f"  {fence}", ""]
-        elif r.kind == "facilitator":
-            out.append(
-                f"- `{r.at}` facilitator: {_code(r.title)}"
-                + (f": {_md(_first_line(r.detail))}" if r.detail.strip() else "")
-            )
-        elif r.kind in ("email", "call"):
-            many = f"{r.count} \u00d7 " if r.count > 1 else ""
-            where = " (waiting when your clock started)" if e.before_start else ""
-            out.append(f"- `{_when(r)}` {many}{r.kind} from {_md(e.sender)}{where}: \u201c{_md(r.title)}\u201d")
-        elif r.kind == "alert":
-            out.append(f"- `{r.at}` ALERT {_md(r.title)} ({_md(e.status)})")
-        elif r.kind == "phase":
-            out.append(f"- `{r.at}` **{_md(r.title)}**")
-        else:
-            out.append(f"- `{r.at}` *{_md(r.title)}*")
-    out.append("")
-    out.append(f"*Generated by drill {__version__} from {_code(d.journal)}.*")
-    return "\n".join(out) + "\n"
+        out += _MD_ROW.get(r.kind, _md_other_row)(r)
+    return [*out, "", f"*Generated by drill {__version__} from {_code(d.journal)}.*"]
+
+
+def to_markdown(d: Debrief, chart_ref: str) -> str:
+    """The postmortem: each section rendered by its own function, in reading order."""
+    sections = [
+        _md_title(d),
+        _md_headline(d),
+        _md_card(d),
+        _md_chart(chart_ref),
+        _md_commands(d),
+        _md_costs(d),
+        _md_candidates(d),
+        _md_effects(d),
+        _md_notes(d),
+        _md_lessons(d),
+        _md_timeline(d),
+    ]
+    return "\n".join(line for section in sections for line in section) + "\n"
 
 
 # -- HTML -----------------------------------------------------------------------------------------
@@ -322,10 +412,8 @@ def _delta_html(x: float | None) -> str:
     return f'<span class="{cls}">{_e(usd_delta(x))}</span>'
 
 
-def to_html(d: Debrief) -> str:
-    c = d.card
-    cols = colours(d)
-    p = [
+def _html_head(d: Debrief) -> list[str]:
+    return [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
@@ -337,17 +425,23 @@ def to_html(d: Debrief) -> str:
         "<body>",
         "<main>",
     ]
-    p.append(f"<h1>Debrief: {_e(d.title)}</h1>")
-    p.append(
+
+
+def _html_title(d: Debrief) -> list[str]:
+    out = [
+        f"<h1>Debrief: {_e(d.title)}</h1>",
         f'<p class="sub">{_e(d.difficulty)} difficulty \u00b7 seed {d.seed} \u00b7 times are the scenario\u2019s clock '
-        f"({_e(d.clock_zone)}) \u00b7 journal <code>{_e(d.journal)}</code></p>"
-    )
-    for w in d.warnings:
-        p.append(f'<div class="warn"><strong>Warning:</strong> {_e(w)}</div>')
+        f"({_e(d.clock_zone)}) \u00b7 journal <code>{_e(d.journal)}</code></p>",
+    ]
+    out += [f'<div class="warn"><strong>Warning:</strong> {_e(w)}</div>' for w in d.warnings]
     if d.pending:
-        p.append(f'<div class="warn">Still computing: {_e("; ".join(d.pending))}</div>')
-    # The hero: the grade and the headline figures, big enough for the back of the room.
-    figs = [
+        out.append(f'<div class="warn">Still computing: {_e("; ".join(d.pending))}</div>')
+    return out
+
+
+def _hero_figures(c: ScoreCard) -> list[tuple[str, str, bool]]:
+    """(name, figure, whether it is bad news) for the hero's tiles."""
+    return [
         ("Score", usd(c.score_usd), c.score_usd > 0),
         ("Loss", usd(c.loss_usd), c.loss_usd > 0),
         ("Collateral", usd(c.collateral_usd), False),
@@ -355,129 +449,191 @@ def to_html(d: Debrief) -> str:
         ("Real incident", usd(c.historical.loss_usd) if c.historical else "n/a", False),
         ("Best play", usd(c.best_play.score_usd) if c.best_play else "\u2026", False),
     ]
-    p.append('<section class="hero">')
-    p.append(
-        f'<div class="grade g-{_e(c.grade)}" aria-label="grade {_e(c.grade)}">{_e(c.grade)}</div><div class="figs">'
-    )
-    for k, v, bad in figs:
-        p.append(
+
+
+def _html_hero(d: Debrief) -> list[str]:
+    """The grade and the headline figures, big enough for the back of the room."""
+    c = d.card
+    out = [
+        '<section class="hero">',
+        f'<div class="grade g-{_e(c.grade)}" aria-label="grade {_e(c.grade)}">{_e(c.grade)}</div><div class="figs">',
+    ]
+    for k, v, bad in _hero_figures(c):
+        out.append(
             f'<div class="fig{" bad" if bad else ""}"><div class="k">{_e(k)}</div><div class="v">{_e(v)}</div></div>'
         )
-    p.append("</div></section>")
+    out.append("</div></section>")
     if c.bankrupt:
-        p.append(
+        out.append(
             f'<div class="warn"><strong>Bankrupt:</strong> the loss is more than the firm\u2019s capital of {_e(usd(c.capital_usd))}.</div>'
         )
-    p.append('<h2>Score card</h2><table class="card">')
-    for k, v in card_rows(d):
-        p.append(f'<tr><th scope="row">{_e(k)}</th><td>{_e(v).replace("`", "")}</td></tr>')
-    p.append("</table>")
-    p.append("<h2>Loss over time</h2>")
-    p.append(f'<figure class="chart">{svg(d, title=False)}</figure>')
+    return out
+
+
+def _html_card(d: Debrief) -> list[str]:
+    rows = [f'<tr><th scope="row">{_e(k)}</th><td>{_e(v).replace("`", "")}</td></tr>' for k, v in card_rows(d)]
+    return ['<h2>Score card</h2><table class="card">', *rows, "</table>"]
+
+
+def _html_chart(d: Debrief) -> list[str]:
+    out = ["<h2>Loss over time</h2>", f'<figure class="chart">{svg(d, title=False)}</figure>']
     if d.markers:
-        p.append('<ol class="marks">')
-        for m in d.markers:
-            p.append(f"<li><code>{_e(m.at)}</code> <code>{_e(m.command)}</code> ({_e(m.status)})</li>")
-        p.append("</ol>")
+        out.append('<ol class="marks">')
+        out += [f"<li><code>{_e(m.at)}</code> <code>{_e(m.command)}</code> ({_e(m.status)})</li>" for m in d.markers]
+        out.append("</ol>")
     if d.steering:
-        p.append(
+        out.append(
             "<p>The facilitator\u2019s commands, replayed as the facilitator\u2019s in every re-simulation and never "
             'edited:</p><ul class="steering">'
         )
-        for m in d.steering:
-            p.append(f"<li><code>{_e(m.at)}</code> <code>{_e(m.command)}</code></li>")
-        p.append("</ul>")
-    p.append("<h2>What it would have cost</h2>")
-    p.append("<p>Each row is a re-simulation of your journal, edited: the same market, the same seed.</p>")
-    p.append(
-        '<table class="cf"><thead><tr><th>Counterfactual</th><th class="num">Loss</th><th class="num">Collateral</th>'
-        '<th class="num">Score</th><th class="num">Against yours</th><th>Contained</th></tr></thead><tbody>'
+        out += [f"<li><code>{_e(m.at)}</code> <code>{_e(m.command)}</code></li>" for m in d.steering]
+        out.append("</ul>")
+    return out
+
+
+def _html_counterfactual(cf: Counterfactual, colour: str | None) -> str:
+    swatch = f'<span class="swatch" style="border-color:{colour}"></span>' if colour else ""
+    note = f"<br><small>{_e(cf.note)}</small>" if cf.note else ""
+    return (
+        f'<tr><td>{swatch}{_e(cf.label)}{note}</td><td class="num">{_e(usd(cf.loss_usd))}</td>'
+        f'<td class="num">{_e(usd(cf.collateral_usd))}</td><td class="num">{_e(usd(cf.score_usd))}</td>'
+        f'<td class="num">{_delta_html(cf.delta_usd)}</td><td>{_e(cf.contained_at or "never")}</td></tr>'
     )
+
+
+def _html_costs(d: Debrief) -> list[str]:
+    c = d.card
+    cols = colours(d)
     you = cols.get("trainee", "#d62728")
-    p.append(
+    return [
+        "<h2>What it would have cost</h2>",
+        "<p>Each row is a re-simulation of your journal, edited: the same market, the same seed.</p>",
+        '<table class="cf"><thead><tr><th>Counterfactual</th><th class="num">Loss</th><th class="num">Collateral</th>'
+        '<th class="num">Score</th><th class="num">Against yours</th><th>Contained</th></tr></thead><tbody>',
         f'<tr class="you"><td><span class="swatch" style="border-color:{you}"></span>Your drill</td>'
         f'<td class="num">{_e(usd(c.loss_usd))}</td><td class="num">{_e(usd(c.collateral_usd))}</td>'
-        f'<td class="num">{_e(usd(c.score_usd))}</td><td class="num"></td><td>{_e(c.contained_at or "never")}</td></tr>'
-    )
-    for cf in d.counterfactuals:
-        sw = cols.get(cf.key)
-        swatch = f'<span class="swatch" style="border-color:{sw}"></span>' if sw else ""
-        note = f"<br><small>{_e(cf.note)}</small>" if cf.note else ""
-        p.append(
-            f'<tr><td>{swatch}{_e(cf.label)}{note}</td><td class="num">{_e(usd(cf.loss_usd))}</td>'
-            f'<td class="num">{_e(usd(cf.collateral_usd))}</td><td class="num">{_e(usd(cf.score_usd))}</td>'
-            f'<td class="num">{_delta_html(cf.delta_usd)}</td><td>{_e(cf.contained_at or "never")}</td></tr>'
-        )
-    p.append("</tbody></table>")
-    if d.candidates:
-        when = next((x.issued_at for x in d.candidates if x.issued_at), None)
-        p.append(
-            f"<details><summary>Containment moves tried at {_e(when or 'never')}, the first moment the fault was visible</summary><ul>"
-        )
-        for x in d.candidates:
-            verdict = f"contains; score {usd(x.score_usd)}" if x.effective else (x.note or "not effective")
-            p.append(f"<li><code>{_e(x.move)}</code>: {_e(verdict)}</li>")
-        p.append("</ul></details>")
-    if d.command_effects:
-        p.append("<details open><summary>What each of your commands was worth</summary><ul>")
-        for effect in d.command_effects:
-            verdict = (
-                f'<span class="worse">made it worse by {_e(usd(effect.cost_usd))}</span>'
-                if effect.cost_usd > 0.5
-                else f'<span class="better">saved {_e(usd(-effect.cost_usd))}</span>'
-                if effect.cost_usd < -0.5
-                else "made no difference"
-            )
-            p.append(
-                f"<li><code>{_e(effect.at)}</code> <code>{_e(effect.command)}</code>{_e(_times(effect))}: {verdict}</li>"
-            )
-        p.append("</ul></details>")
-    for n in d.notes:
-        p.append(f"<p><small>{_e(n)}</small></p>")
-    p.append("<h2>After-action review</h2>")
+        f'<td class="num">{_e(usd(c.score_usd))}</td><td class="num"></td><td>{_e(c.contained_at or "never")}</td></tr>',
+        *(_html_counterfactual(cf, cols.get(cf.key)) for cf in d.counterfactuals),
+        "</tbody></table>",
+    ]
+
+
+def _html_candidates(d: Debrief) -> list[str]:
+    if not d.candidates:
+        return []
+    return [
+        f"<details><summary>Containment moves tried at {_e(_moves_at(d) or 'never')}, the first moment the fault was visible</summary><ul>",
+        *(f"<li><code>{_e(x.move)}</code>: {_e(_candidate_verdict(x))}</li>" for x in d.candidates),
+        "</ul></details>",
+    ]
+
+
+def _html_effect(effect: CommandEffect) -> str:
+    cls, text = _effect_verdict(effect.cost_usd)
+    verdict = f'<span class="{cls}">{_e(text)}</span>' if cls else text
+    return f"<li><code>{_e(effect.at)}</code> <code>{_e(effect.command)}</code>{_e(_times(effect))}: {verdict}</li>"
+
+
+def _html_effects(d: Debrief) -> list[str]:
+    if not d.command_effects:
+        return []
+    return [
+        "<details open><summary>What each of your commands was worth</summary><ul>",
+        *(_html_effect(effect) for effect in d.command_effects),
+        "</ul></details>",
+    ]
+
+
+def _html_lessons(d: Debrief) -> list[str]:
+    out = [f"<p><small>{_e(n)}</small></p>" for n in d.notes]
+    out.append("<h2>After-action review</h2>")
     for lesson in d.lessons:
-        p.append(
+        out.append(
             f'<div class="lesson {_e(lesson.verdict)}"><span class="tag">{_e(lesson.verdict)}</span><h3>{_e(lesson.title)}</h3><dl>'
             f"<dt>Expected</dt><dd>{_e(lesson.expected)}</dd><dt>What happened</dt><dd>{_e(lesson.happened).replace('`', '')}</dd>"
-            f"<dt>Why it matters</dt><dd>{_e(lesson.why)}</dd><dt>{'Keep' if lesson.verdict == 'keep' else 'Change'}</dt>"
+            f"<dt>Why it matters</dt><dd>{_e(lesson.why)}</dd><dt>{_mark(lesson)}</dt>"
             f"<dd>{_e(lesson.advice)}</dd></dl></div>"
         )
-    p.append('<h2>Timeline</h2><table class="tl"><tbody>')
-    for r in timeline_rows(d):
-        e = r.event
-        if r.kind == "command":
-            lines = r.detail.strip().splitlines()
-            fin = f" at {e.finished_at}" if e.finished_at and e.finished_at != r.at else ""
-            body = f'{_e(r.title)} <span class="tag-k">{_e(e.status or "")}{_e(fin)}</span>'
-            if len(lines) == 1:
-                body += f"<br><span>{_e(lines[0])}</span>"
-            elif lines:
-                body += f"<details><summary>{_e(lines[0])}</summary><pre>{_e(chr(10).join(lines))}</pre></details>"
-            p.append(f'<tr class="command"><td class="t">{_e(r.at)}</td><td class="what">{body}</td></tr>')
-        elif r.kind in ("email", "call"):
-            many = f"{r.count} \u00d7 " if r.count > 1 else ""
-            where = " \u00b7 waiting when your clock started" if e.before_start else ""
-            sig = ' <span class="signal">pointed at the fault</span>' if e.signal else ""
-            p.append(
-                f'<tr class="msg"><td class="t">{_e(_when(r))}</td><td><span class="tag-k">{_e(r.kind)}</span>'
-                f"{_e(many)}<strong>{_e(e.sender)}</strong>: \u201c{_e(r.title)}\u201d{_e(where)}{sig}</td></tr>"
-            )
-        elif r.kind == "alert":
-            p.append(
-                f'<tr class="alert"><td class="t">{_e(r.at)}</td><td><span class="tag-k">alert</span>{_e(r.title)} '
-                f"({_e(e.status)})</td></tr>"
-            )
-        elif r.kind == "facilitator":
-            p.append(
-                f'<tr class="facilitator"><td class="t">{_e(r.at)}</td><td><span class="tag-k">facilitator</span>'
-                f"<code>{_e(r.title)}</code> {_e(_first_line(r.detail))}</td></tr>"
-            )
-        else:
-            p.append(f'<tr class="{_e(r.kind)}"><td class="t">{_e(r.at)}</td><td>{_e(r.title)}</td></tr>')
-    p.append("</tbody></table>")
-    p.append(
-        f"<footer>Generated by drill {_e(__version__)} from <code>{_e(d.journal)}</code>. Every counterfactual is a "
-        f"re-simulation of the journal, edited; rules in the project\u2019s docs/debrief.md.</footer>"
+    return out
+
+
+def _html_command_row(r: Row) -> str:
+    lines = r.detail.strip().splitlines()
+    body = f'{_e(r.title)} <span class="tag-k">{_e(r.event.status or "")}{_e(_finished(r))}</span>'
+    if len(lines) == 1:
+        body += f"<br><span>{_e(lines[0])}</span>"
+    elif lines:
+        body += f"<details><summary>{_e(lines[0])}</summary><pre>{_e(chr(10).join(lines))}</pre></details>"
+    return f'<tr class="command"><td class="t">{_e(r.at)}</td><td class="what">{body}</td></tr>'
+
+
+def _html_message_row(r: Row) -> str:
+    e = r.event
+    many = f"{r.count} \u00d7 " if r.count > 1 else ""
+    where = " \u00b7 waiting when your clock started" if e.before_start else ""
+    sig = ' <span class="signal">pointed at the fault</span>' if e.signal else ""
+    return (
+        f'<tr class="msg"><td class="t">{_e(_when(r))}</td><td><span class="tag-k">{_e(r.kind)}</span>'
+        f"{_e(many)}<strong>{_e(e.sender)}</strong>: \u201c{_e(r.title)}\u201d{_e(where)}{sig}</td></tr>"
     )
-    p += ["</main>", "</body>", "</html>"]
-    return "\n".join(p) + "\n"
+
+
+def _html_alert_row(r: Row) -> str:
+    return (
+        f'<tr class="alert"><td class="t">{_e(r.at)}</td><td><span class="tag-k">alert</span>{_e(r.title)} '
+        f"({_e(r.event.status)})</td></tr>"
+    )
+
+
+def _html_facilitator_row(r: Row) -> str:
+    return (
+        f'<tr class="facilitator"><td class="t">{_e(r.at)}</td><td><span class="tag-k">facilitator</span>'
+        f"<code>{_e(r.title)}</code> {_e(_first_line(r.detail))}</td></tr>"
+    )
+
+
+def _html_other_row(r: Row) -> str:
+    return f'<tr class="{_e(r.kind)}"><td class="t">{_e(r.at)}</td><td>{_e(r.title)}</td></tr>'
+
+
+# How each kind of timeline row reads in HTML; any other kind (clock, phase, end) by its class.
+_HTML_ROW = {
+    "command": _html_command_row,
+    "email": _html_message_row,
+    "call": _html_message_row,
+    "alert": _html_alert_row,
+    "facilitator": _html_facilitator_row,
+}
+
+
+def _html_timeline(d: Debrief) -> list[str]:
+    rows = [_HTML_ROW.get(r.kind, _html_other_row)(r) for r in timeline_rows(d)]
+    return ['<h2>Timeline</h2><table class="tl"><tbody>', *rows, "</tbody></table>"]
+
+
+def _html_footer(d: Debrief) -> list[str]:
+    return [
+        f"<footer>Generated by drill {_e(__version__)} from <code>{_e(d.journal)}</code>. Every counterfactual is a "
+        f"re-simulation of the journal, edited; rules in the project\u2019s docs/debrief.md.</footer>",
+        "</main>",
+        "</body>",
+        "</html>",
+    ]
+
+
+def to_html(d: Debrief) -> str:
+    """The page: each section rendered by its own function, in reading order."""
+    sections = [
+        _html_head(d),
+        _html_title(d),
+        _html_hero(d),
+        _html_card(d),
+        _html_chart(d),
+        _html_costs(d),
+        _html_candidates(d),
+        _html_effects(d),
+        _html_lessons(d),
+        _html_timeline(d),
+        _html_footer(d),
+    ]
+    return "\n".join(line for section in sections for line in section) + "\n"

@@ -11,7 +11,7 @@ import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from drill.debrief.sim import SimSpec, mark_worker, prime, run_group, run_sim, warm
+from drill.debrief.sim import SimSpec, mark_worker, prime, prime_here, run_group, run_sim, warm
 
 DEFAULT_WORKERS = 2
 
@@ -50,11 +50,17 @@ class Runner:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def start(self) -> Runner:
+    def start(self, first: SimSpec | None = None) -> Runner:
+        """Start the pool. `first`: the spec of the first re-simulation, when starting for it: with
+        fork, the session at the clock's start it needs is built here, once, and every worker
+        inherits it (each would otherwise build its own: one pre-market per worker)."""
         with self._lock:
             if self._pool is None:
+                ctx = _context()
+                if first is not None and ctx.get_start_method() == "fork":
+                    prime_here(first)
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=_context(), initializer=_init, initargs=(self.nice,)
+                    max_workers=self.workers, mp_context=ctx, initializer=_init, initargs=(self.nice,)
                 )
                 for _ in range(self.workers):
                     self._pool.submit(warm)  # starts every worker now and pays its imports
@@ -78,7 +84,8 @@ class Runner:
         return self._submit(warm)
 
     def _submit(self, fn, *args) -> Future:
-        self.start()
+        first = args[0] if fn is run_sim else args[0][0] if fn is run_group and args[0] else None
+        self.start(first)
         assert self._pool is not None
         try:
             return self._pool.submit(fn, *args)

@@ -214,6 +214,26 @@ def extract(session: Session, events: bool) -> dict:
     return result
 
 
+def own_result(session: Session, spec: SimSpec) -> dict:
+    """The figures a re-simulation of `spec` gives, read off the finished `session` that played it
+    (the drill itself, live or headless): the same dict as `_tail` returns, with nothing
+    re-simulated (elapsed_s and cpu_s 0). Every command of a played journal was issued at its time,
+    which is what a replay of it does too; the tests compare the two."""
+    if not session.finished:
+        raise ValueError("the session has not finished yet")
+    result = extract(session, spec.events)
+    result.update(
+        {
+            "issued": [list(c) for c in spec.commands],
+            "aborted": False,
+            "elapsed_s": 0.0,
+            "cpu_s": 0.0,
+            "branched_at": None,
+        }
+    )
+    return result
+
+
 def run_sim(spec: SimSpec) -> dict:
     """Re-simulate one spec. Returns the figures (see `extract`) plus `issued` (the commands as
     actually placed), `visible` (for probes and containment moves), `aborted` and `elapsed_s`.
@@ -491,6 +511,17 @@ def prime(spec: SimSpec) -> str:
     return engine_fingerprint()
 
 
+def prime_here(spec: SimSpec) -> None:
+    """In a process about to fork its workers (a single-threaded one, such as `drill debrief`): build
+    the session at the clock's start for the spec's scenario, difficulty and seed here, so the
+    workers fork with it. Only a worker forks from it (`_template` is read where `_IN_WORKER`)."""
+    if _FORK_OK:
+        try:
+            _template(spec)
+        except Exception:  # noqa: BLE001 - the workers will fail on it with one clear line each
+            pass
+
+
 def warm() -> str:
     """Run in each worker as it starts: pay the imports and the engine fingerprint up front."""
     return engine_fingerprint()
@@ -508,6 +539,8 @@ __all__ = [
     "mark_worker",
     "run_group",
     "run_fresh",
+    "own_result",
     "prime",
+    "prime_here",
     "STEP_MS",
 ]

@@ -381,7 +381,7 @@ def make_server(
             """Act on one message from the browser; a malformed one is a reason, never an exception."""
             try:
                 envelope = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: a message of nested brackets
                 return "a message that is not JSON, ignored"
             if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
                 return "a message that is not [type, data], ignored"

@@ -146,7 +146,7 @@ class ChannelServer:
                     return
                 try:
                     req = json.loads(line)
-                except json.JSONDecodeError:
+                except (ValueError, RecursionError):  # also bytes that are not UTF-8, and nested brackets
                     await self._send(writer, {"ok": False, "error": "not JSON"})
                     return
                 if not isinstance(req, dict) or not self._authorised(req.get("token")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from drill.commands import VERBS, CommandError
@@ -49,7 +50,9 @@ def run_script(
     lines: list[ScriptLine],
     journal: str | Path | None = None,
     script_name: str = "<actions>",
+    on_end: Callable[[Session], None] | None = None,
 ) -> Outcome:
+    """`on_end`, if given, is called with the finished session once its journal is closed."""
     session = Session(scenario, difficulty, seed, journal)
     try:
         for sl in check_script(session, lines, script_name):
@@ -60,6 +63,9 @@ def run_script(
             session.submit(sl.command, by=VERBS[sl.command.verb].role)
             if session.finished:
                 break
-        return session.run_to_end()
+        outcome = session.run_to_end()
     finally:
         session.close()
+    if on_end is not None:
+        on_end(session)
+    return outcome

@@ -120,6 +120,11 @@ def _outcome_problem(outcome: dict) -> str | None:
     return None
 
 
+def _integer(value: object) -> bool:
+    """A JSON integer: `true` is an int to Python, but a journal's `"seq": true` is no number."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def read(path: str | Path) -> Journal:
     p = Path(path)
     shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(p))
@@ -176,11 +181,7 @@ def read(path: str | Path) -> Journal:
             if kind in ("end", "command", "result"):
                 continue
         if kind == "command":
-            if (
-                not isinstance(rec.get("t"), int)
-                or not isinstance(rec.get("command"), str)
-                or not isinstance(rec.get("seq"), int)
-            ):
+            if not _integer(rec.get("t")) or not isinstance(rec.get("command"), str) or not _integer(rec.get("seq")):
                 raise JournalError(f"{shown}: line {n}: command: needs seq, t (integer ms) and command")
             if journal.commands and rec["t"] < journal.commands[-1]["t"]:
                 raise JournalError(f"{shown}: line {n}: command: time goes backwards")

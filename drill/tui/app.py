@@ -149,12 +149,21 @@ class DrillApp(App[int]):
         self.console_screen = ConsoleScreen(self.drill, blink=self.blink, frame_s=self.frame_s)
         self.push_screen(self.console_screen)
         if self.counterfactuals:
-            self._warm_debrief(loaded, self.drill.session.difficulty, self.drill.session.seed)
-            if not self.served:  # (twenty served tabs would hold sixty idle workers: theirs start at the end)
-                self._start_debrief_runner(loaded, self.drill.session.difficulty, self.drill.session.seed)
+            # After the console's first frame: the warmer's and the pool's threads import the debrief
+            # and start processes, which would hold the interpreter while the first frame is drawn.
+            self.call_after_refresh(
+                self._start_debrief_work, loaded, self.drill.session.difficulty, self.drill.session.seed
+            )
         if self.facilitation is not None:
             self.run_worker(self._open_channel(), name="facilitator-channel", group="channel", exit_on_error=False)
         return self.console_screen
+
+    def _start_debrief_work(self, loaded, difficulty: str, seed: int) -> None:
+        if self.debrief is not None:
+            return  # the drill ended before its first frame: the debrief starts what it needs
+        self._warm_debrief(loaded, difficulty, seed)
+        if not self.served:  # (twenty served tabs would hold sixty idle workers: theirs start at the end)
+            self._start_debrief_runner(loaded, difficulty, seed)
 
     @work(thread=True, exclusive=True, group="warm-debrief", exit_on_error=False)
     def _warm_debrief(self, loaded, difficulty: str, seed: int) -> None:

@@ -60,7 +60,9 @@ def _journal(shared_data: Path, name: str, play: str, extra: str = "") -> Path:
     actions.parent.mkdir(parents=True, exist_ok=True)
     actions.write_text((PLAYS / f"{play}.actions").read_text().replace("{faulty_server}", STALE) + extra)
     j = shared_data / "journals" / f"{name}.jsonl"
-    p = drill("run", "knightmare", "--actions", actions, "--journal", j, "--json", data_dir=shared_data)
+    # A data directory of its own: `drill run` caches the drill's own figures for its debrief, and the
+    # debriefs here re-simulate the trainee's drill (and warn if the replay differs from the journal).
+    p = drill("run", "knightmare", "--actions", actions, "--journal", j, "--json", data_dir=shared_data / "runs")
     assert p.returncode == 0, p.stderr
     return j
 

@@ -10,6 +10,7 @@ import pytest
 
 from drill.debrief import plan
 from drill.debrief.build import open_journal
+from drill.debrief.figures import Visible
 from drill.debrief.sim import _fresh, _run, run_fresh
 from drill.scenario import load
 from drill.session import Session
@@ -61,9 +62,9 @@ def _every_what_if(path) -> list[plan.Job]:
     jobs = [plan.Job("trainee", "trainee", "", trainee), plan.probe_job(sc, difficulty, seed),
             *plan.play_jobs(sc, difficulty, seed), *plan.without_jobs(trainee, facts),
             *plan.earlier_jobs(sc, trainee, facts)]
-    visible = _run(plan.probe_job(sc, difficulty, seed).spec, _fresh(trainee))["visible"]
+    visible = Visible.from_dict(_run(plan.probe_job(sc, difficulty, seed).spec, _fresh(trainee))["visible"])
     assert visible is not None
-    prefix = tuple(c for c in plan.market_commands(facts) if c[0] < visible["t"])
+    prefix = tuple(c for c in plan.market_commands(facts) if c[0] < visible.t)
     jobs += plan.candidate_jobs(sc, difficulty, seed, visible, prefix, plan.world_steering(facts))
     return jobs
 

@@ -7,16 +7,18 @@ from pathlib import Path
 
 from drill.debrief import plan
 from drill.scenario import load
+from drill.debrief.figures import Visible
 from drill.timefmt import parse_clock
+
+from .records import command, outcome
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def facts(commands, phases, contained=True, contained_at="09:31:00"):
-    cmds = tuple({"seq": i, "t": parse_clock(at), "command": c, "status": st,
-                  "finished_t": parse_clock(fin) if fin else None} for i, (at, c, st, fin) in enumerate(commands, 1))
-    return plan.Facts(cmds, {"contained": contained, "contained_at": contained_at},
-                      tuple((parse_clock(t), p) for t, p in phases))
+    cmds = tuple(command(i, parse_clock(at), c, st, parse_clock(fin) if fin else None)
+                 for i, (at, c, st, fin) in enumerate(commands, 1))
+    return plan.Facts(cmds, outcome(contained, contained_at), tuple((parse_clock(t), p) for t, p in phases))
 
 
 def spec():
@@ -33,8 +35,8 @@ def test_without_skips_diagnostics_refusals_and_commands_that_cannot_touch_the_m
                ("09:33:00", "resolve", "done", "09:33:00")],
               [("09:30:01", "incident"), ("09:32:20", "contained")])
     jobs = plan.without_jobs(base, f)
-    assert [j.meta["command"] for j in jobs] == ["stop smars-8"]
-    assert jobs[0].spec.commands == tuple((c["t"], c["command"]) for c in f.commands if c["command"] != "stop smars-8")
+    assert [j.meta.command for j in jobs] == ["stop smars-8"]
+    assert jobs[0].spec.commands == tuple((c.t, c.command) for c in f.commands if c.command != "stop smars-8")
 
 
 def test_the_containing_command_is_the_last_market_command_done_by_containment():
@@ -42,7 +44,7 @@ def test_the_containing_command_is_the_last_market_command_done_by_containment()
                ("09:30:40", "stop smars-8", "done", "09:31:00"),
                ("09:31:10", "deploy smars-8", "done", "09:34:10")],
               [("09:30:01", "incident"), ("09:31:00", "contained"), ("09:34:40", "recovered")])
-    assert plan.containing_command(f)["command"] == "stop smars-8"
+    assert plan.containing_command(f).command == "stop smars-8"
     reopened = facts([("09:33:00", "stop smars-8", "done", "09:33:20"), ("09:45:00", "start smars-8", "done", "09:45:20")],
                      [("09:30:01", "incident"), ("09:33:20", "contained"), ("09:45:20", "re-opened")],
                      contained=False, contained_at=None)
@@ -54,18 +56,18 @@ def test_moving_containment_earlier_clamps_to_the_clock_start_once():
     f = facts([("09:23:00", "stop smars-8", "done", "09:23:20")], [("09:23:20", "contained")], contained_at="09:23:20")
     jobs = plan.earlier_jobs(sc, base, f)
     # 1 minute earlier is 09:22:00; 5 and 10 minutes both clamp to the start (09:20:00): one job.
-    assert [(j.meta["minutes"], j.spec.commands) for j in jobs] == [
+    assert [(j.meta.minutes, j.spec.commands) for j in jobs] == [
         (1, ((parse_clock("09:22:00"), "stop smars-8"),)),
         (5, ((parse_clock("09:20:00"), "stop smars-8"),)),
     ]
-    assert jobs[1].meta["clamped"] and "the clock's start" in jobs[1].label
+    assert jobs[1].meta.clamped and "the clock's start" in jobs[1].label
 
 
 def test_a_moved_command_keeps_the_others_in_time_order():
     sc, base = spec()
     f = facts([("09:31:00", "logs smars-3", "done", "09:31:20"), ("09:34:00", "inspect smars-1", "done", "09:34:15"),
                ("09:36:00", "stop smars-8", "done", "09:36:20")], [("09:36:20", "contained")], contained_at="09:36:19")
-    five = [j for j in plan.earlier_jobs(sc, base, f) if j.meta["minutes"] == 5][0]
+    five = [j for j in plan.earlier_jobs(sc, base, f) if j.meta.minutes == 5][0]
     assert [c for _, c in five.spec.commands] == ["logs smars-3", "stop smars-8", "inspect smars-1"]
     assert [t for t, _ in five.spec.commands] == sorted(t for t, _ in five.spec.commands)
 
@@ -93,7 +95,7 @@ def test_the_containing_command_is_the_one_at_work_when_containment_came():
     # A deploy takes the server out as it starts: containment comes while it runs.
     f = facts([("09:31:10", "deploy smars-8", "done", "09:34:10")], [("09:30:01", "incident"), ("09:31:11", "contained")],
               contained_at="09:31:10")
-    assert plan.containing_command(f)["command"] == "deploy smars-8"
+    assert plan.containing_command(f).command == "deploy smars-8"
     # Containment long after the last command finished came from no command (the order ran out).
     late = facts([("09:32:00", "stop gw-1", "done", "09:32:20")], [("09:27:00", "incident"), ("09:46:20", "contained")],
                  contained_at="09:46:19")
@@ -104,12 +106,12 @@ def test_containment_moves_replay_the_trainee_only_when_the_trainee_touched_the_
     f = facts([("09:20:30", "inspect smars-8", "done", "09:20:45"), ("09:31:00", "stop smars-8", "done", "09:31:20")],
               [("09:30:01", "incident"), ("09:31:20", "contained")])
     # The fault showed at 09:20 untouched; the trainee only looked before then: the shared moves apply.
-    assert not plan.touched_before(f, {"t": parse_clock("09:20:00")})
+    assert not plan.touched_before(f, Visible(parse_clock("09:20:00"), "message", ""))
     # It showed at 09:35 untouched, and the trainee stopped a server at 09:31: their world differs.
-    assert plan.touched_before(f, {"t": parse_clock("09:35:00")})
+    assert plan.touched_before(f, Visible(parse_clock("09:35:00"), "message", ""))
     assert plan.touched_before(f, None)  # it never showed untouched: only the trainee's world can say
     sc, _ = spec()
-    moves = {j.label: j for j in plan.candidate_jobs(sc, "historical", sc.spec.seed, {"t": parse_clock("09:25:00")},
+    moves = {j.label: j for j in plan.candidate_jobs(sc, "historical", sc.spec.seed, Visible(parse_clock("09:25:00"), "message", ""),
                                                      plan.market_commands(f))}
     # An edited journal: the trainee's market commands before the moment, then the move's steps in turn.
     flag = moves["disable-flag RLP, then cancel-open"].spec

@@ -14,7 +14,10 @@ from drill.scenario import load
 from drill.session import Session
 from drill.timefmt import fmt_clock, parse_clock
 
+from drill.debrief.figures import Visible
+
 from .conftest import STALE
+from .records import command, figures, outcome
 
 HEALTHY = next(s for s in load("knightmare").spec.fleet.servers if s != STALE)
 
@@ -97,7 +100,7 @@ def test_a_moved_containment_that_does_not_contain_earlier_is_not_titled_so():
     mine = f.outcome
 
     def result(contained, at, phases):
-        return {"outcome": {"contained": contained, "contained_at": at}, "phases": [[parse_clock(t), p] for t, p in phases]}
+        return figures(contained, at, [(parse_clock(t), p) for t, p in phases])
 
     title, ok = plan.earlier_title(job, result(False, None, [("09:30:01", "incident")]), mine)
     assert not ok and title.startswith("Not contained")
@@ -110,25 +113,23 @@ def test_a_moved_containment_that_does_not_contain_earlier_is_not_titled_so():
 
 
 def facts(commands, phases, contained=True, contained_at="09:31:00", by=None):
-    cmds = tuple({"seq": i, "t": parse_clock(at), "command": c, "status": st,
-                  "finished_t": parse_clock(fin) if fin else None, "by": (by or {}).get(i, "trainee")}
+    cmds = tuple(command(i, parse_clock(at), c, st, parse_clock(fin) if fin else None, (by or {}).get(i, "trainee"))
                  for i, (at, c, st, fin) in enumerate(commands, 1))
-    return plan.Facts(cmds, {"contained": contained, "contained_at": contained_at},
-                      tuple((parse_clock(t), p) for t, p in phases))
+    return plan.Facts(cmds, outcome(contained, contained_at), tuple((parse_clock(t), p) for t, p in phases))
 
 
 def test_the_containing_commands_are_those_that_changed_the_world_in_the_tick_before_containment():
     # The deploy to a healthy server was submitted last and still running: it is not what contained.
     f = facts([("09:33:00", f"stop {STALE}", "done", "09:33:20"), ("09:33:10", f"deploy {HEALTHY}", "done", "09:36:10")],
               [("09:30:01", "incident"), ("09:33:20", "contained")], contained_at="09:33:19")
-    assert [c["command"] for c in plan.containing_commands(f)] == [f"stop {STALE}"]
+    assert [c.command for c in plan.containing_commands(f)] == [f"stop {STALE}"]
     # A deploy of the stale server contains as it starts (it takes the server out).
     f = facts([("09:33:10", f"deploy {STALE}", "done", "09:36:10")], [("09:30:01", "incident"), ("09:33:10", "contained")])
-    assert [c["command"] for c in plan.containing_commands(f)] == [f"deploy {STALE}"]
+    assert [c.command for c in plan.containing_commands(f)] == [f"deploy {STALE}"]
     # ... even when the drill ended (a resolve) before the deploy finished.
     f = facts([("09:33:10", f"deploy {STALE}", "unfinished", None), ("09:34:00", "resolve", "done", "09:34:00")],
               [("09:30:01", "incident"), ("09:33:10", "contained")])
-    assert [c["command"] for c in plan.containing_commands(f)] == [f"deploy {STALE}"]
+    assert [c.command for c in plan.containing_commands(f)] == [f"deploy {STALE}"]
 
 
 def test_what_a_containing_command_depends_on_moves_with_it_in_order():
@@ -138,9 +139,9 @@ def test_what_a_containing_command_depends_on_moves_with_it_in_order():
     f = facts([("09:31:00", "disable-flag RLP", "done", "09:32:00"), ("09:31:30", f"inspect {STALE}", "done", "09:31:45"),
                ("09:32:10", "cancel-open", "done", "09:32:20"), ("09:34:00", f"stop {HEALTHY}", "done", "09:34:20")],
               [("09:30:01", "incident"), ("09:32:20", "contained")], contained_at="09:32:19")
-    assert [c["command"] for c in plan.containing_commands(f)] == ["cancel-open"]
-    assert [c["command"] for c in plan.moved_block(f, 5)] == ["disable-flag RLP", "cancel-open"]
-    five = next(j for j in plan.earlier_jobs(sc, plan.base(sc, "historical", sc.spec.seed), f) if j.meta["minutes"] == 5)
+    assert [c.command for c in plan.containing_commands(f)] == ["cancel-open"]
+    assert [c.command for c in plan.moved_block(f, 5)] == ["disable-flag RLP", "cancel-open"]
+    five = next(j for j in plan.earlier_jobs(sc, plan.base(sc, "historical", sc.spec.seed), f) if j.meta.minutes == 5)
     assert five.spec.commands == ((parse_clock("09:26:00"), "disable-flag RLP"), (parse_clock("09:27:10"), "cancel-open"),
                                   (parse_clock("09:31:30"), f"inspect {STALE}"), (parse_clock("09:34:00"), f"stop {HEALTHY}"))
     assert "disable-flag" in five.label and "cancel-open" in five.label
@@ -211,17 +212,16 @@ def many_commands(n):
     for i in range(n):
         at = parse_clock("09:30:00") + i * 5_000
         text = verbs[i % len(verbs)].format(s=servers[i // len(verbs) % len(servers)])
-        rows.append({"seq": i + 1, "t": at, "command": text, "status": "done", "finished_t": at + 20_000, "by": "trainee"})
-    rows.append({"seq": n + 1, "t": parse_clock("09:31:00"), "command": "speed 10", "status": "done",
-                 "finished_t": parse_clock("09:31:00"), "by": "facilitator"})
-    return plan.Facts(tuple(sorted(rows, key=lambda r: r["t"])), {"contained": False, "contained_at": None}, ())
+        rows.append(command(i + 1, at, text, "done", at + 20_000, "trainee"))
+    rows.append(command(n + 1, parse_clock("09:31:00"), "speed 10", "done", parse_clock("09:31:00"), "facilitator"))
+    return plan.Facts(tuple(sorted(rows, key=lambda r: r.t)), outcome(False, None), ())
 
 
 def contained_by_the_last(f):
     """The same commands, contained by the last one's finishing (so the earlier what-ifs are planned
     and what moves with it is worked out over the whole journal)."""
-    tc = f.commands[-1]["finished_t"] if f.commands[-1]["by"] == "trainee" else f.commands[-2]["finished_t"]
-    return plan.Facts(f.commands, {"contained": True, "contained_at": fmt_clock(tc - 1000)}, ((tc, "contained"),))
+    tc = f.commands[-1].finished_t if f.commands[-1].by == "trainee" else f.commands[-2].finished_t
+    return plan.Facts(f.commands, outcome(True, fmt_clock(tc - 1000)), ((tc, "contained"),))
 
 
 @pytest.mark.parametrize("contained", [False, True])
@@ -231,12 +231,12 @@ def test_the_plan_stays_within_its_budget_whatever_the_journals_length(contained
     for n in (1, 10, 300, 20_000):  # journals may hold 20,000
         f = contained_by_the_last(many_commands(n)) if contained else many_commands(n)
         jobs = plan.without_jobs(trainee, f, curve=[]) + plan.earlier_jobs(sc, trainee, f)
-        jobs += plan.candidate_jobs(sc, "standard", sc.spec.seed, {"t": parse_clock("09:30:00")}, plan.market_commands(f),
+        jobs += plan.candidate_jobs(sc, "standard", sc.spec.seed, Visible(parse_clock("09:30:00"), "message", ""), plan.market_commands(f),
                                     plan.world_steering(f))
         jobs += plan.play_jobs(sc, "standard", sc.spec.seed)
         assert 2 + len(jobs) <= plan.MAX_RESIMULATIONS, n  # + the trainee's own drill and the probe
         assert bool([j for j in jobs if j.kind == "earlier"]) == contained
-        removed = [set(j.meta["seqs"]) for j in jobs if j.kind == "without"]
+        removed = [set(j.meta.seqs) for j in jobs if j.kind == "without"]
         assert len(removed) <= plan.MAX_WITHOUT
         assert all(not a & b for a in removed for b in removed if a is not b)  # each command in one group
         assert n + 1 not in set().union(*removed)  # the facilitator's speed is never removed
@@ -245,9 +245,8 @@ def test_the_plan_stays_within_its_budget_whatever_the_journals_length(contained
 
 
 def test_identical_commands_are_one_group_and_the_ranking_keeps_what_moved_the_curve():
-    f = plan.Facts(tuple({"seq": i + 1, "t": parse_clock("09:30:00") + i * 10_000, "command": "cancel-open",
-                          "status": "done", "finished_t": parse_clock("09:30:10") + i * 10_000, "by": "trainee"}
-                         for i in range(300)), {"contained": False, "contained_at": None}, ())
+    f = plan.Facts(tuple(command(i + 1, parse_clock("09:30:00") + i * 10_000, "cancel-open", "done",
+                                 parse_clock("09:30:10") + i * 10_000) for i in range(300)), outcome(False, None), ())
     groups = plan.command_groups(f)
     assert len(groups) == 1 and len(groups[0].seqs) == 300
     assert groups[0].label == "Without cancel-open \u00d7300 (09:30:00\u201310:19:50)"
@@ -255,10 +254,10 @@ def test_identical_commands_are_one_group_and_the_ranking_keeps_what_moved_the_c
     # Ranking: of groups beyond the budget, those across which the loss curve turned are kept.
     verbs = ["cancel-open", "stop smars-1", "start smars-1", "deploy smars-1", "stop-all", "start-all", "rollback",
              "disable-flag RLP", "enable-flag RLP", "offset", "rollout 50", "kill-switch"]
-    spread = plan.Facts(tuple({"seq": i + 1, "t": parse_clock("09:30:00") + i * 300_000, "command": v, "status": "done",
-                               "finished_t": parse_clock("09:30:20") + i * 300_000, "by": "trainee"}
-                              for i, v in enumerate(verbs)), {"contained": False, "contained_at": None}, ())
-    turn = spread.commands[-1]["finished_t"]  # the loss stops growing when the kill switch is thrown
+    spread = plan.Facts(tuple(command(i + 1, parse_clock("09:30:00") + i * 300_000, v, "done",
+                                      parse_clock("09:30:20") + i * 300_000) for i, v in enumerate(verbs)),
+                        outcome(False, None), ())
+    turn = spread.commands[-1].finished_t  # the loss stops growing when the kill switch is thrown
     curve = [[t, min(t, turn) - parse_clock("09:30:00"), 0.0] for t in range(parse_clock("09:30:00"), turn + 600_000, 10_000)]
     kept = {g.name for g in plan.without_groups(spread, curve)}
     assert len(kept) == plan.MAX_WITHOUT and "kill-switch" in kept

@@ -50,6 +50,26 @@ def test_wrong_or_missing_token_is_refused(hosted):
     _run(go())
 
 
+@pytest.mark.parametrize("line", [b"\xff\xfe not UTF-8\n", b"[" * 20_000 + b"\n"], ids=["not-utf8", "nested"])
+def test_a_line_that_is_not_json_is_answered_not_json_before_any_token(line):
+    # Bytes that are not UTF-8 raise UnicodeDecodeError and deep nesting RecursionError, neither a
+    # JSONDecodeError: they escaped the handler, and the client got no answer.
+    async def go():
+        server = ChannelServer(DrillHost(None), new_token())
+        port = await server.start()
+        try:
+            reader, writer = await asyncio.open_connection(LOOPBACK, port)
+            writer.write(line)
+            await writer.drain()
+            reply = await asyncio.wait_for(reader.readline(), 30)
+            writer.close()
+            assert json.loads(reply) == {"ok": False, "error": "not JSON"}
+        finally:
+            await server.close()
+
+    _run(go())
+
+
 def test_only_loopback_is_bound():
     async def go():
         server = ChannelServer(DrillHost(None), new_token())

@@ -278,3 +278,23 @@ async def test_nothing_serve_started_outlives_it(serve, data_dir):
             break
         await asyncio.sleep(0.1)
     assert _processes_with(marker) == []
+
+
+@pytest.mark.slow
+async def test_a_message_of_nested_brackets_is_one_line_and_the_tab_plays_on(serve):
+    # Within the size limit, 20,000 nested brackets make json.loads raise RecursionError, not
+    # ValueError: it escaped the message handler and closed the tab's connection.
+    s = serve("knightmare")
+    c = TabClient(s.url)
+    await c.connect()
+    try:
+        await c.wait_for("Team", timeout=60)
+        await c._ws.send_str("[" * 20_000)
+        m = c.mark()
+        await c.type("nested")
+        await c.wait_for("nested", since=m, timeout=60)
+    finally:
+        await c.close()
+    out = s.output()
+    assert "Traceback" not in out and "RecursionError" not in out, out
+    assert any(line.startswith("drill serve: tab ") and "not JSON" in line for line in out.splitlines()), out

@@ -121,3 +121,14 @@ def test_debrief_of_a_hostile_end_outcome_is_one_line(base, tmp_path, outcome):
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr[-800:]
     assert "outcome" in lines[0]
+
+
+@pytest.mark.parametrize("field", ["seq", "t"])
+def test_a_boolean_where_a_command_needs_an_integer_is_refused(base, tmp_path, field):
+    # JSON `true` reads as the integer 1 in Python: a command numbered `true` replayed as
+    # "reproduced exactly" before the reader refused it.
+    _, recs = base
+    recs = json.loads(json.dumps(recs))
+    next(r for r in recs if r["type"] == "command")[field] = True
+    with pytest.raises(JournalError, match="command: needs seq, t"):
+        read(_write(tmp_path, recs))

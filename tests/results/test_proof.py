@@ -144,6 +144,19 @@ def test_a_changed_outcome_fails_verify_naming_the_field(journals, tmp_path, cap
     assert rc == 1 and "outcome.executions" in out
 
 
+def test_a_swapped_stored_journal_fails_verify_even_with_the_file_on_disk(journals, tmp_path, capsys):
+    # The journal that travels with the row is what `--journal ID` and a debrief elsewhere read:
+    # replacing it with another drill's must not pass because the file here is still the original.
+    db = tmp_path / "r.sqlite"
+    (jb, ob), (js, _) = journals["best"], journals["stop-at-open"]
+    green = results.record(ob, jb, team="green", path=db)
+    _tamper(db, "UPDATE results SET journal_text = ? WHERE id = ?", js.read_text(encoding="utf-8"), green)
+    v = results.verify(green, db)
+    assert not v.ok and v.field == "journal_text", v
+    rc, out, _ = _cli(["results", "--results", db, "--verify", green], capsys)
+    assert rc == 1 and "journal_text" in out, out
+
+
 def test_a_changed_journal_fails_verify(journals, tmp_path):
     db = tmp_path / "r.sqlite"
     src, o = journals["best"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 from drill.timefmt import parse_clock
 from drill.tui.screens.debrief import DebriefScreen
@@ -25,7 +26,10 @@ async def test_counterfactuals_fill_in_and_export_writes_the_files(make_app, tmp
         await pilot.press("colon")
         await type_text(pilot, "resolve")
         await pilot.press("enter")
-        for _ in range(600):  # the resolve worker, then the re-simulations (real processes)
+        # The resolve worker, then the re-simulations (real processes): a generous deadline, since on
+        # a loaded two-core machine fourteen mornings can take minutes.
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
             await asyncio.sleep(0.1)
             screen = app.screen
             if isinstance(screen, DebriefScreen) and screen.debrief is not None and screen.debrief.complete:
