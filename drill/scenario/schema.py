@@ -409,6 +409,20 @@ class Scoring(Strict):
     cancelled_notional_pct: float = Field(
         0.0, ge=0, le=100, description="cost of cancelling a customer order, as a share of its unfilled notional"
     )
+    needless_change_usd: Usd = Field(
+        0.0,
+        description=(
+            "cost of each deploy to a server already on the intended release: a change to production that "
+            "fixed nothing (its risk, its review, the orders held while it restarts)"
+        ),
+    )
+    minutes_after_end: Annotated[int, Field(ge=0, le=24 * 60)] = Field(
+        0,
+        description=(
+            "minutes of business after the drill's end that what is still switched off at the end keeps "
+            "costing, at the end's collateral rate: a fleet stopped in the drill's last minute is not restored"
+        ),
+    )
     uncontained_best_grade: Annotated[str, Field(min_length=1, max_length=3)] = Field(
         "D", description="the best grade a drill may earn when the fault is still live at its end"
     )

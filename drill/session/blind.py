@@ -37,11 +37,15 @@ def first_moment(spec: Scenario) -> int:
     return max(spec.clock.start, spec.clock.open)
 
 
-def _every(spec: Scenario, period_ms: int, *commands: Command, gap_ms: int = 0) -> list[tuple[int, Command]]:
-    """The commands repeated every period from the first moment to the end (each `gap_ms` apart)."""
+def _every(
+    spec: Scenario, period_ms: int, *commands: Command, gap_ms: int = 0, end: int | None = None
+) -> list[tuple[int, Command]]:
+    """The commands repeated every period from the first moment to `end` (by default the
+    scenario's end), each `gap_ms` apart."""
     out = []
     t = first_moment(spec)
-    while t + gap_ms * (len(commands) - 1) < spec.clock.end:
+    stop = spec.clock.end if end is None else end
+    while t + gap_ms * (len(commands) - 1) < stop:
         out += [(t + i * gap_ms, c) for i, c in enumerate(commands)]
         t += period_ms
     return out
@@ -116,6 +120,23 @@ POLICIES: tuple[BlindPolicy, ...] = (
         ("rollback", "stop-all"),
         False,
         lambda s, _: [(first_moment(s), _cmd("rollback")), (first_moment(s) + 3 * MINUTE_MS, _cmd("stop-all"))],
+    ),
+    BlindPolicy(
+        "redeploy-everything",
+        "deploy the intended release to every server at once, whatever it runs",
+        ("deploy",),
+        False,
+        lambda s, _: [(first_moment(s) + i * 1_000, _cmd(f"deploy {name}")) for i, name in enumerate(s.fleet.servers)],
+    ),
+    BlindPolicy(
+        "cancel-loop-then-stop-late",
+        "cancel every open order every 30 seconds, then stop everything in the last minute",
+        ("cancel-open", "stop-all"),
+        False,
+        lambda s, _: [
+            *_every(s, 30_000, _cmd("cancel-open"), end=s.clock.end - MINUTE_MS),
+            (s.clock.end - MINUTE_MS, _cmd("stop-all")),
+        ],
     ),
     BlindPolicy("random-stops", "stop half the fleet, chosen at random, and walk away", ("stop",), True, _random_half),
     BlindPolicy(

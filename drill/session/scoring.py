@@ -136,6 +136,9 @@ def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> 
     loss = round(world.loss_usd, 2)
     # The firm's own orders left unfilled (a hedge left undone) are business not done.
     collateral_usd += world.unfilled_firm_lots() * world.spec.scoring.unfilled_lot_usd
+    # What is still switched off when the drill ends stays off after it: containing by stopping
+    # everything in the last minute must cost what walking away from a stopped fleet costs.
+    collateral_usd += world.collateral_rate_per_min() * world.spec.scoring.minutes_after_end
     collateral = round(collateral_usd, 2)
     total = round(loss + collateral, 2)
     long_usd, long_n, short_usd, short_n = world.ledger.long_short()

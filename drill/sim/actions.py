@@ -201,6 +201,9 @@ def _deploy(world: World, a: Action):
     s.release = world.fleet.current
     s.outages -= 1
     f = world.fleet
+    if old == f.current:
+        # Nothing was wrong with this server: the change cost what any change to production costs.
+        world.collateral_usd += world.spec.scoring.needless_change_usd
     a.result = (
         f"{s.name}: {f.release_label(s.release)} installed (was {f.release_label(old)}); "
         f"{'back in service' if f.in_service(s) else 'left ' + f.state_label(s)}"
