@@ -147,6 +147,28 @@ class TestScoringRules:
         s.advance(11_000)
         assert s.world.cancelled_customer_orders == 0  # every runaway parent was filled long ago
 
+    def test_a_deploy_to_a_server_already_on_the_release_costs_a_change_and_the_fix_does_not(self):
+        s = session_at("09:20:00", "standard")
+        faulty = s.world.missed[0]
+        healthy = next(name for name in s.scenario.spec.fleet.servers if name != faulty)
+        before = s.world.collateral_usd
+        s.submit(f"deploy {faulty}")
+        s.advance(200_000)
+        assert s.world.collateral_usd == before  # the fix changed something: no charge
+        s.submit(f"deploy {healthy}")
+        s.advance(200_000)
+        assert s.world.collateral_usd - before == s.scenario.spec.scoring.needless_change_usd > 0
+
+    def test_what_is_still_stopped_at_the_end_costs_its_business_to_the_close(self):
+        scoring = knightmare().spec.scoring
+        s = session_at("10:13:00", "standard", (("09:20:05", f"deploy {session_at('09:20:00').world.missed[0]}"),))
+        s.submit("stop smars-1")
+        out = s.run_to_end()
+        # One healthy server stopped at 10:13: its minutes in the drill, then the rest of the day.
+        tail = scoring.server_minute_usd * scoring.minutes_after_end
+        assert out.contained and out.collateral_usd >= tail
+        assert out.collateral_usd < tail + 3 * scoring.server_minute_usd
+
     def test_a_drill_quit_mid_incident_is_dnf(self):
         s = session_at("09:31:00", "standard")
         out = s.abandon()
