@@ -273,11 +273,18 @@ class World:
         are the book's newest rows; counting them when asked (the tick's end, or a reader of a
         server's total) costs one bincount, not one per arrival."""
         n, counted = self.book.n, self._parents_counted
-        if n > counted:
+        if n == counted:
+            return
+        this_tick, totals = self.rates.parents_this_tick, self.fleet.tally.parents
+        if n - counted <= 4:  # a tick brings a parent or two: cheaper one by one than a bincount
+            for s in self.book.server[counted:n].tolist():
+                this_tick[s] += 1
+                totals[s] += 1
+        else:
             new = np.bincount(self.book.server[counted:n], minlength=len(self.fleet.servers))
-            self.rates.parents_this_tick += new
-            self.fleet.tally.parents += new
-            self._parents_counted = n
+            this_tick += new
+            totals += new
+        self._parents_counted = n
 
     def _routing(self) -> tuple[np.ndarray, np.ndarray]:
         """The servers in service and their cumulative routing weights, rebuilt only when the
