@@ -81,6 +81,10 @@ def order_times(spec: Scenario, seed: int) -> list[int]:
     return times
 
 
+# A timeline message as planned: (at, kind, sender, subject, body, signal).
+Planned = tuple[int, str, str, str, str, bool]
+
+
 @dataclass
 class FlowDraws:
     """One flow's orders for the whole drill, drawn up front (World._draw_flow)."""
@@ -125,7 +129,12 @@ class World:
         self.monitor = RiskMonitor(spec.market.universe, rm.capacity_execs_per_s, rm.base_lag_s, TICK_MS)
         self._rng_tape = stream(seed, "tape")
         self.tape = Tape(
-            self.fleet.names, self.market.symbols, spec.market.lot_shares, self._rng_tape, self._tape_chunk, TAPE_PER_TICK
+            self.fleet.names,
+            self.market.symbols,
+            spec.market.lot_shares,
+            self._rng_tape,
+            self._tape_chunk,
+            TAPE_PER_TICK,
         )
         self.curve = Curve()
         self.messages: list[Message] = []
@@ -445,8 +454,21 @@ class World:
         erroneous, firm = self._fill_parents(ids, path, on_path, qty, filled, children, fills)
         n_children, n_fills = self._count_tick(now, srv, children, fills, erroneous)
         self._book_firm(now, ids, sym, firm)
-        self.tape.record(n_children, len(ids), (now, ids, srv, children, fills, erroneous, n_children,
-                                                self.market.fair.copy(), self.market.pressure.copy()))
+        self.tape.record(
+            n_children,
+            len(ids),
+            (
+                now,
+                ids,
+                srv,
+                children,
+                fills,
+                erroneous,
+                n_children,
+                self.market.fair.copy(),
+                self.market.pressure.copy(),
+            ),
+        )
         return n_fills
 
     def _children(self, now, ids, sym, path, on_path, qty, filled) -> np.ndarray:
@@ -487,7 +509,9 @@ class World:
         book.filled[ids] = after
         book.runaway[ids[erroneous]] = True
         if on_path[OVERFILL]:
-            done = np.where(path == OVERFILL, after >= np.ceil(qty * self.spec.behaviours.overfill_factor), after >= qty)
+            done = np.where(
+                path == OVERFILL, after >= np.ceil(qty * self.spec.behaviours.overfill_factor), after >= qty
+            )
         else:
             done = after >= qty
         if on_path[RUNAWAY]:
@@ -530,7 +554,9 @@ class World:
         """The firm's own fills into its ledger and the market's prices; the loss they leave."""
         if firm.any():
             self.firm_shares += int(firm.sum())
-            flow = np.bincount(sym, weights=firm * self.book.side[ids], minlength=len(self.market.fair)).astype(np.int64)
+            flow = np.bincount(sym, weights=firm * self.book.side[ids], minlength=len(self.market.fair)).astype(
+                np.int64
+            )
             self.ledger.book(flow)
         else:
             flow = self._zeros_sym
@@ -835,7 +861,9 @@ class World:
         if gross is None:
             gross = tick["gross"] = float(np.abs(self.ledger.inventory_usd()).sum())
         if gross > rule.threshold and (rule.kind, "") not in self._alerted:
-            self._raise(now, rule.kind, "", rule.label, f"firm gross position ${gross:,.0f} (limit ${rule.threshold:,.0f})")
+            self._raise(
+                now, rule.kind, "", rule.label, f"firm gross position ${gross:,.0f} (limit ${rule.threshold:,.0f})"
+            )
 
     def _alert_loss(self, now: int, rule, seen: dict, tick: dict) -> None:
         if self.loss_usd > rule.threshold and (rule.kind, "") not in self._alerted:
@@ -898,12 +926,12 @@ class World:
     def _plays_here(self, difficulties) -> bool:
         return not difficulties or self.difficulty_name in difficulties
 
-    def _planned_streams(self) -> list[tuple[int, str, str, str, str, bool]]:
+    def _planned_streams(self) -> list[Planned]:
         """The timeline's streams of background messages: how many (moved by the seed's variant),
         when, and which subject and server each names."""
         rng = self._rng_timeline
         variant = self.seed != self.spec.seed
-        planned = []
+        planned: list[Planned] = []
         for st in self.spec.timeline.streams:
             if not self._plays_here(st.difficulties):
                 continue
@@ -920,11 +948,11 @@ class World:
                 planned.append((int(t), st.kind, st.sender, subject, body, st.signal))
         return planned
 
-    def _planned_events(self) -> list[tuple[int, str, str, str, str, bool]]:
+    def _planned_events(self) -> list[Planned]:
         """The timeline's one-off messages, each moved by up to its jitter in a seed's variant."""
         rng, clock = self._rng_timeline, self.clock
         variant = self.seed != self.spec.seed
-        planned = []
+        planned: list[Planned] = []
         for ev in self.spec.timeline.events:
             if not self._plays_here(ev.difficulties):
                 continue

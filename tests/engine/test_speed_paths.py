@@ -44,8 +44,7 @@ def hazard_the_long_way(world) -> bool:
 
 
 def test_hazard_shortcut_agrees_with_every_parent_checked():
-    for script in ((), (("09:20:05", "deploy smars-8"),), (("09:32:00", "stop smars-8"),),
-                   (("09:31:00", "rollback"),)):
+    for script in ((), (("09:20:05", "deploy smars-8"),), (("09:32:00", "stop smars-8"),), (("09:31:00", "rollback"),)):
         world = at_0935(script=script).world
         assert world.hazard() == hazard_the_long_way(world), script
 
