@@ -123,11 +123,29 @@ class World:
         self.fleet = Fleet.build(spec, self.missed)
         self.book = ob.ParentBook()
         self.ledger = Ledger(self.market, spec.market.haircut_pct)
-        n_srv = len(self.fleet.servers)
-        self.rates = FlowRates(n_srv)
+        self._init_telemetry()
+        self.incident = Incident()
+        # Noise by seed: servers do not carry equal shares of the flow, so a busy or quiet server
+        # is not by itself the odd one out.
+        spread = spec.fleet.routing_spread_pct / 100
+        self.route_weight = 1 + stream(seed, "routing").uniform(-spread, spread, size=len(spec.fleet.servers))
+        # One trainee has two hands: where the difficulty limits them, commands wait their turn.
+        ops = self.difficulty.operators
+        self.hands = simpy.Resource(self.env, capacity=ops) if ops else None
+        self.halted_at: int | None = None  # set when bankruptcy ends a scenario that ends on it
+        self.actions_log: list = []  # drill.sim.actions.Action, in submission order
+        self._init_totals()
+        self._init_tick_state()
+        self.incident.hazard = self.hazard()  # a scenario may start with no live fault at all
+        self._start_processes()
+
+    def _init_telemetry(self) -> None:
+        """What the firm's screens show: rates, the risk monitor, the tape, the curve, the inbox."""
+        spec = self.spec
+        self.rates = FlowRates(len(self.fleet.servers))
         rm = self.difficulty.risk_monitor
         self.monitor = RiskMonitor(spec.market.universe, rm.capacity_execs_per_s, rm.base_lag_s, TICK_MS)
-        self._rng_tape = stream(seed, "tape")
+        self._rng_tape = stream(self.seed, "tape")
         self.tape = Tape(
             self.fleet.names,
             self.market.symbols,
@@ -140,18 +158,12 @@ class World:
         self.messages: list[Message] = []
         self.alerts: list[Alert] = []
         self._alerted: set[tuple[str, str]] = set()
-        self.incident = Incident()
+
+    def _init_totals(self) -> None:
+        """What the drill has cost and sent so far, for scoring and calibration."""
         self.collateral_usd = 0.0
         self.cancelled_customer_orders = 0  # customers' orders cancelled or offset before they were filled as meant
-        # Noise by seed: servers do not carry equal shares of the flow, so a busy or quiet server
-        # is not by itself the odd one out.
-        spread = spec.fleet.routing_spread_pct / 100
-        self.route_weight = 1 + stream(seed, "routing").uniform(-spread, spread, size=len(spec.fleet.servers))
-        # One trainee has two hands: where the difficulty limits them, commands wait their turn.
-        ops = self.difficulty.operators
-        self.hands = simpy.Resource(self.env, capacity=ops) if ops else None
-        # Aggregates of the erroneous (runaway) flow, for scoring and calibration.
-        self.runaway_executions = 0
+        self.runaway_executions = 0  # of the erroneous (runaway) flow
         self.runaway_shares = 0
         self.total_sent_shares = 0
         self.total_filled_shares = 0
@@ -159,11 +171,13 @@ class World:
         self.firm_shares = 0
         self.loss_usd = 0.0
         self.max_move_bps = 0.0  # the furthest the firm's flow pushed any price from fair
+
+    def _init_tick_state(self) -> None:
+        """The tick's random streams, constants and what it keeps between ticks."""
+        spec = self.spec
         self._opened = False
-        self.halted_at: int | None = None  # set when bankruptcy ends a scenario that ends on it
-        self.actions_log: list = []  # drill.sim.actions.Action, in submission order
-        self._rng_fill = stream(seed, "fills")
-        self._rng_timeline = stream(seed, "timeline")
+        self._rng_fill = stream(self.seed, "fills")
+        self._rng_timeline = stream(self.seed, "timeline")
         self._lot = spec.market.lot_shares
         self._p_fill = spec.market.fill_probability
         self._route_lots = spec.behaviours.route_child_lots_per_s * TICK_MS // 1000
@@ -182,11 +196,14 @@ class World:
         self._paths_version = -1
         self._paths_upto = 0  # book rows whose path _path_of holds
         self.fleet.tally.count_parents = self._count_arrivals
-        self.incident.hazard = self.hazard()  # a scenario may start with no live fault at all
+
+    def _start_processes(self) -> None:
+        """The world's SimPy processes, always in this order (their order of creation is the
+        order of their events at one instant, which journals replay)."""
         self._schedule_timeline()
-        for flow in spec.flows:
+        for flow in self.spec.flows:
             self.env.process(self._flow(flow))
-        if spec.orders:
+        if self.spec.orders:
             self.env.process(self._orders())
         self.env.process(self._ticker())
         if self.difficulty.hints and self.difficulty.stuck_hint_after_s:
