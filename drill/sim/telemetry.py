@@ -163,11 +163,12 @@ class Tape:
         self._pending: deque[tuple[int, tuple]] = deque()  # (orders to sample, the tick's record)
         self._pending_parents = 0
         self._owed = 0  # draws of ticks dropped unsampled, still to be taken from the stream
+        self.kept = True  # a world whose tape nobody will see (a re-simulation) keeps none: hide()
 
     def record(self, children_total: int, parents: int, tick: tuple) -> None:
         """One tick that sent `children_total` child orders from `parents` parents (nothing to
         sample when it sent none): `tick` is what `sample` needs to draw its rows later."""
-        if children_total == 0:
+        if children_total == 0 or not self.kept:
             return
         if len(self._pending) == self.size:
             self._owed += 2 * self._pending.popleft()[0]
@@ -175,6 +176,11 @@ class Tape:
         self._pending_parents += parents
         if self._pending_parents > TAPE_PENDING_MAX:
             self._sample_pending()
+
+    def hide(self) -> None:
+        """Keep no tape from now on: for a world nobody will watch. The tape draws from its own
+        stream and never changes the market, so no other figure moves."""
+        self.kept = False
 
     def _sample_pending(self) -> None:
         k_all = [k for k, _ in self._pending]

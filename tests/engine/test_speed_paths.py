@@ -138,3 +138,15 @@ def test_walk_drawn_in_blocks_is_the_walk_drawn_tick_by_tick():
         blocks.walk()
         by_tick.fair *= np.exp(by_tick._step_sigma * by_tick._rng.standard_normal(len(by_tick.fair)))
     assert np.array_equal(blocks.fair, by_tick.fair)
+
+
+def test_a_hidden_tape_changes_nothing_else():
+    """Re-simulations hide the tape (drill.debrief.sim): the drill must be the same without it."""
+    shown, hidden = Session(knightmare(), "standard"), Session(knightmare(), "standard")
+    hidden.world.tape.hide()
+    for s in (shown, hidden):
+        s.advance_to(parse_clock("09:35:00"))
+    assert hidden.world.tape.rows(400) == [] and len(shown.world.tape.rows(400)) == 400
+    assert hidden.outcome() == shown.outcome()
+    assert np.array_equal(hidden.world.ledger.cash, shown.world.ledger.cash)
+    assert np.array_equal(hidden.world.book.filled, shown.world.book.filled)
