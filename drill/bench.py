@@ -5,6 +5,7 @@ machine loaded by other work it is the steadier of the two)."""
 
 from __future__ import annotations
 
+import os
 import resource
 import statistics
 import sys
@@ -37,6 +38,7 @@ def simpy_baseline(n: int) -> float:
 
 
 def bench_engine(repeat: int = 3) -> dict:
+    load_before = os.getloadavg()[0]
     scenario = load("knightmare")
     script = read_script(scenario.directory / "historical.actions")
     drill_times, base_times, drill_cpu, base_cpu, outcome = [], [], [], [], None
@@ -67,4 +69,7 @@ def bench_engine(repeat: int = 3) -> dict:
         "executions": outcome.executions,
         "sim_minutes": round((scenario.spec.clock.end - scenario.spec.clock.world_start) / 60_000, 1),
         "peak_rss_mb": round(peak, 1),
+        # The machine's load (1-minute average) as the bench began and ended: on a shared machine
+        # the ratio is measured in one run, but a load far above the cores makes every figure noisy.
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from operator import attrgetter
 
 import numpy as np
 
@@ -17,20 +16,78 @@ RESTING, OVERFILL = code("resting_order"), code("overfill")
 FAULTY = np.array([b.faulty for b in BY_CODE])  # indexed by code: does this path send erroneous orders?
 
 
-@dataclass
+# What of a server the fleet's cached masks depend on: setting one of these counts as a change.
+_STATE_FIELDS = frozenset({"wanted_running", "outages", "release"})
+
+
+class Tally:
+    """Per server since the start: parents in, children out and fills, as numpy counts a tick adds
+    to in one operation; and `version`, a count of changes to anything the fleet's cached masks
+    depend on (a server's state, a flag, the connection), so a cache is checked with one compare."""
+
+    def __init__(self, n_servers: int):
+        self.version = 0
+        self.parents = np.zeros(n_servers, dtype=np.int64)
+        self.children = np.zeros(n_servers, dtype=np.int64)
+        self.fills = np.zeros(n_servers, dtype=np.int64)
+        # Brings `parents` up to date: the world counts arrivals from its book when asked.
+        self.count_parents = lambda: None
+
+
+@dataclass(eq=False)
 class Server:
     name: str
     release: int  # index into Fleet.releases
     wanted_running: bool = True
     outages: int = 0  # deploys/restarts in progress: out of service while > 0
-    parents_in: int = 0
-    children_out: int = 0
-    fills: int = 0
     activity: str = ""  # what an outage is doing ("deploying", "restarting")
+    index: int = 0  # its place in the fleet
+    tally: Tally = field(default_factory=lambda: Tally(1), repr=False)
+
+    def __setattr__(self, name: str, value) -> None:
+        object.__setattr__(self, name, value)
+        if name in _STATE_FIELDS and "tally" in self.__dict__:
+            self.tally.version += 1
+
+    @property
+    def parents_in(self) -> int:
+        self.tally.count_parents()
+        return int(self.tally.parents[self.index])
+
+    @property
+    def children_out(self) -> int:
+        return int(self.tally.children[self.index])
+
+    @property
+    def fills(self) -> int:
+        return int(self.tally.fills[self.index])
 
 
-# What of a server the cached masks depend on (attrgetter: the key is built many times a tick).
-_SERVER_STATE = attrgetter("wanted_running", "outages", "release")
+class _Flags(list):
+    """The flags' on/off list: setting one counts as a change of the fleet (Tally.version)."""
+
+    def __init__(self, values, tally: Tally):
+        super().__init__(values)
+        self.tally = tally
+
+    def __setitem__(self, i, value) -> None:
+        super().__setitem__(i, value)
+        self.tally.version += 1
+
+
+def _path_tables(spec: Scenario, flag_names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """path[release, flag + 1] and the customer split (mod_m, mod_r) of every release's flags."""
+    shape = (len(spec.releases), len(flag_names) + 1)
+    path = np.zeros(shape, dtype=np.int8)
+    mod_m = np.zeros(shape, dtype=np.int32)
+    mod_r = np.zeros(shape, dtype=np.int32)
+    for ri, rel in enumerate(spec.releases):
+        for fname, cp in rel.flags.items():
+            j = flag_names.index(fname) + 1
+            path[ri, j] = code(cp.behaviour)
+            if cp.customers_mod:
+                mod_m[ri, j], mod_r[ri, j] = cp.customers_mod
+    return path, mod_m, mod_r
 
 
 @dataclass
@@ -49,27 +106,30 @@ class Fleet:
     flowing_flags: frozenset = frozenset()  # flags some flow sets on its orders
     _cache: dict = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        self.tally = Tally(len(self.servers))
+        for i, s in enumerate(self.servers):
+            s.index, s.tally = i, self.tally
+        self.flag_enabled = self.flag_enabled  # now as _Flags, which count a change
+
+    def __setattr__(self, name: str, value) -> None:
+        tally = self.__dict__.get("tally")
+        if name == "flag_enabled" and tally is not None:
+            value = _Flags(value, tally)
+        object.__setattr__(self, name, value)
+        if name in ("connected", "flag_enabled") and tally is not None:
+            tally.version += 1
+
     @classmethod
     def build(cls, spec: Scenario, missed: list[str]) -> Fleet:
         release_ids = [r.id for r in spec.releases]
         flag_names = list(spec.flags)
-        shape = (len(release_ids), len(flag_names) + 1)
-        path = np.zeros(shape, dtype=np.int8)
-        mod_m = np.zeros(shape, dtype=np.int32)
-        mod_r = np.zeros(shape, dtype=np.int32)
-        for ri, rel in enumerate(spec.releases):
-            for fname, cp in rel.flags.items():
-                j = flag_names.index(fname) + 1
-                path[ri, j] = code(cp.behaviour)
-                if cp.customers_mod:
-                    mod_m[ri, j], mod_r[ri, j] = cp.customers_mod
-        cur = release_ids.index(spec.fleet.current_release)
+        path, mod_m, mod_r = _path_tables(spec, flag_names)
         prev = release_ids.index(spec.fleet.previous_release)
-        start = cur if spec.deploy.initial == "current" else prev
-        servers = [Server(name, prev if name in missed else start) for name in spec.fleet.servers]
+        start = release_ids.index(spec.fleet.current_release) if spec.deploy.initial == "current" else prev
         return cls(
             spec,
-            servers,
+            [Server(name, prev if name in missed else start) for name in spec.fleet.servers],
             flag_names,
             [spec.flags[f].enabled for f in flag_names],
             release_ids=release_ids,
@@ -98,17 +158,13 @@ class Fleet:
         return self.connected and s.wanted_running and s.outages == 0
 
     # The masks below are asked for every tick but change only when an action lands, so they are
-    # cached on a key of everything they depend on (cheaper to build than the masks themselves).
-    def _key(self) -> tuple:
-        return (self.connected, tuple(self.flag_enabled), tuple(map(_SERVER_STATE, self.servers)))
-
+    # cached until the fleet's state changes (Tally.version: one compare, not a key to build).
     def _cached(self, name: str, build):
-        key = self._key()
         hit = self._cache.get(name)
-        if hit is not None and hit[0] == key:
+        if hit is not None and hit[0] == self.tally.version:
             return hit[1]
         value = build()
-        self._cache[name] = (key, value)
+        self._cache[name] = (self.tally.version, value)
         return value
 
     def in_service_mask(self) -> np.ndarray:
@@ -116,6 +172,13 @@ class Fleet:
 
     def release_of(self) -> np.ndarray:
         return self._cached("release_of", lambda: np.array([s.release for s in self.servers], dtype=np.int16))
+
+    def all_in_service(self) -> bool:
+        return self._cached("all_in_service", lambda: bool(self.in_service_mask().all()))
+
+    def armed(self) -> bool:
+        """Whether any server in service would turn an enabled flag into faulty code."""
+        return self._cached("armed_any", lambda: bool(self.armed_mask().any()))
 
     def armed_mask(self) -> np.ndarray:
         """Per server: in service with a release that turns an enabled flag into runaway code."""

@@ -32,8 +32,8 @@ class Ledger:
         price = self.market.exec_price(syms, side, self.market.pressure[syms] + f / 2)
         self.cash[syms] -= f * price
         self.position[syms] += f
-        self.bought[syms] += np.where(f > 0, f, 0)
-        self.sold[syms] += np.where(f < 0, -f, 0)
+        self.bought[syms] += np.maximum(f, 0)
+        self.sold[syms] += np.maximum(-f, 0)
         self.touched[syms] = True
 
     def inventory_usd(self) -> np.ndarray:

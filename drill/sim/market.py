@@ -22,6 +22,7 @@ import numpy as np
 from drill.scenario.schema import Market as MarketSpec
 
 VOLUME_WINDOW = 60  # ticks of market volume a participation algorithm looks back on
+WALK_BLOCK = 256  # ticks of the fair-value walk drawn at once
 
 
 def tickers(n: int, rng: np.random.Generator) -> list[str]:
@@ -52,6 +53,8 @@ class Market:
         # Retail flow in a name tends to lean one way for the morning.
         self.symbol_side = np.where(rng.random(n) < spec.buy_fraction, 1, -1).astype(np.int8)
         self._rng = rng
+        self._shocks = np.zeros((0, n))  # the walk's draws for the ticks ahead (_next_shocks)
+        self._shock_i = 0
         self._step_sigma = spec.volatility_bps_per_min / 1e4 * math.sqrt(tick_ms / 60_000)
         self.half_spread = spec.half_spread_bps / 1e4
         self._impact = spec.impact_bps_per_pct_adv / 1e4 * 100  # per unit fraction of ADV
@@ -66,6 +69,7 @@ class Market:
         self._ticks = 0
         self.pressure = np.zeros(n, dtype=np.float64)  # shares, signed
         self.halted = np.zeros(n, dtype=np.bool_)
+        self.any_halted = False  # halted.any(), kept as it changes (asked every tick)
         # Everyone else's volume per tick, in shares: the day's volume spread over its seconds.
         self.base_volume = self.adv_usd / self.fair / spec.trading_seconds_per_day * tick_ms / 1000
         self._normal_volume = self.base_volume.copy()
@@ -90,11 +94,21 @@ class Market:
         """One tick of the fair-value random walk, of pressure decaying, and of halts running out."""
         self._ticks += 1
         if self._step_sigma:
-            self.fair *= np.exp(self._step_sigma * self._rng.standard_normal(len(self.fair)))
+            self.fair *= np.exp(self._step_sigma * self._next_shocks())
         self.pressure *= self._decay
-        if self.halted.any():
+        if self.any_halted:
             self.halt_ticks_left[self.halted] -= 1
             self._reopen(np.flatnonzero(self.halted & (self.halt_ticks_left <= 0)))
+
+    def _next_shocks(self) -> np.ndarray:
+        """This tick's standard normal draw per symbol. They are drawn WALK_BLOCK ticks at a time
+        (one call, not one a tick): a block holds the very numbers that drawing tick by tick from
+        the market's stream gives, as nothing else draws from it."""
+        if self._shock_i == len(self._shocks):
+            self._shocks = self._rng.standard_normal((WALK_BLOCK, len(self.fair)))
+            self._shock_i = 0
+        self._shock_i += 1
+        return self._shocks[self._shock_i - 1]
 
     def _check_halts(self, touched: np.ndarray, moved: np.ndarray) -> None:
         """The circuit breaker: a symbol pushed across the limit stops trading for a pause. It
@@ -107,6 +121,7 @@ class Market:
         self._beyond_limit[touched] = beyond
         if len(trip):
             self.halted[trip] = True
+            self.any_halted = True
             self.halt_ticks_left[trip] = self._halt_ticks
             self.halts.extend((int(i), self._ticks) for i in trip)
 
@@ -116,20 +131,26 @@ class Market:
         if len(syms) == 0:
             return
         self.halted[syms] = False
+        self.any_halted = bool(self.halted.any())
         self._decay[syms] = self._reopen_decay
         self.base_volume[syms] = self._normal_volume[syms] * self.spec.reopen_volume_factor
 
-    def displacement(self, syms: np.ndarray, pressure_shares: np.ndarray) -> np.ndarray:
-        """How far the firm's pressure has pushed the traded price from fair (a signed fraction)."""
-        linear = self._impact * pressure_shares * self.fair[syms] / self.adv_usd[syms]
+    def displacement(self, syms, pressure_shares: np.ndarray, fair: np.ndarray | None = None) -> np.ndarray:
+        """How far the firm's pressure has pushed the traded price from fair (a signed fraction);
+        `fair`: the fair values of another moment (the tape prices a tick after it)."""
+        fair = self.fair if fair is None else fair
+        linear = self._impact * pressure_shares * fair[syms] / self.adv_usd[syms]
         if self._dryup:
             linear = linear * (1.0 + self._dryup * np.abs(linear))
         # np.clip's Python wrapper costs more than the two ufuncs it amounts to (a tick calls this
         # several times on a few dozen symbols).
         return np.minimum(np.maximum(linear, -self._max_disp), self._max_disp)
 
-    def exec_price(self, syms: np.ndarray, side: np.ndarray, pressure_shares: np.ndarray) -> np.ndarray:
-        return self.fair[syms] * (1.0 + side * self.half_spread + self.displacement(syms, pressure_shares))
+    def exec_price(
+        self, syms: np.ndarray, side: np.ndarray, pressure_shares: np.ndarray, fair: np.ndarray | None = None
+    ) -> np.ndarray:
+        fair = self.fair if fair is None else fair
+        return fair[syms] * (1.0 + side * self.half_spread + self.displacement(syms, pressure_shares, fair))
 
     def traded_price(self, syms: np.ndarray) -> np.ndarray:
         return self.fair[syms] * (1.0 + self.displacement(syms, self.pressure[syms]))
@@ -140,12 +161,25 @@ class Market:
         self.pressure += flow
         traded = np.abs(flow)
         volume = self.base_volume + traded * (1.0 + self._hot_potato)
-        if self.halted.any():
+        if self.any_halted:
             volume = np.where(self.halted, 0.0, volume)
         self.volume[self._vi] = volume
         self._vi = (self._vi + 1) % VOLUME_WINDOW
         self.session_volume += volume
         self.firm_volume += traded
+        if self.spec.halt_at_move_bps is None:
+            self._track_moves()
+        else:
+            self._track_moves_and_halts()
+
+    def _track_moves(self) -> None:
+        """The furthest each price stands from fair, over every symbol at once: a symbol without
+        pressure is not displaced (its move is 0), so this is the same as over the pressed ones."""
+        moved = np.abs(self.displacement(slice(None), self.pressure))
+        np.maximum(self.max_move, moved, out=self.max_move)
+        self.last_max_move = float(moved.max())
+
+    def _track_moves_and_halts(self) -> None:
         touched = np.flatnonzero(self.pressure)
         self.last_max_move = 0.0
         if len(touched):

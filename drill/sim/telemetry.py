@@ -4,6 +4,7 @@ positions, a sample of the order tape, the loss history, and the inbox, calls an
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,9 +53,9 @@ class FlowRates:
     (what a canary dashboard compares between releases)."""
 
     def __init__(self, n_servers: int):
-        self.children = np.zeros((RATE_WINDOW, n_servers), dtype=np.int64)
-        self.fills = np.zeros((RATE_WINDOW, n_servers), dtype=np.int64)
-        self.errors = np.zeros((RATE_WINDOW, n_servers), dtype=np.int64)
+        # children, fills and errors in one block, so a tick with nothing sent is one write
+        self._sent = np.zeros((3, RATE_WINDOW, n_servers), dtype=np.int64)
+        self.children, self.fills, self.errors = self._sent
         self.parents = np.zeros((RATE_WINDOW, n_servers), dtype=np.int64)
         self.parents_this_tick = np.zeros(n_servers, dtype=np.int64)
         self._i = 0
@@ -64,6 +65,14 @@ class FlowRates:
         self.children[i] = children
         self.fills[i] = fills
         self.errors[i] = 0 if errors is None else errors
+        self.parents[i] = self.parents_this_tick
+        self.parents_this_tick[:] = 0
+        self._i = (i + 1) % RATE_WINDOW
+
+    def push_idle(self) -> None:
+        """A tick with nothing sent (the market closed): only the parents that arrived."""
+        i = self._i
+        self._sent[:, i] = 0
         self.parents[i] = self.parents_this_tick
         self.parents_this_tick[:] = 0
         self._i = (i + 1) % RATE_WINDOW
@@ -120,35 +129,73 @@ class RiskMonitor:
         return want, np.zeros_like(self._positions[oldest])
 
 
-class Tape:
-    """The last few hundred sampled child orders. A tick's sample is kept as it was drawn, in
-    numpy arrays (one chunk per tick, the newest `size` chunks: at least one order each, so
-    always enough for `size` rows); `rows()` turns the few asked for into entries. Building
-    tuples and names for every sampled order, every tick, cost more than the sampling."""
+TAPE_PENDING_MAX = 1 << 18  # parents' worth of unsampled ticks the tape holds before it samples them
 
-    def __init__(self, servers: list[str], symbols: list[str], lot: int, size: int = 400):
+
+class Tape:
+    """The last few hundred sampled child orders. Each tick is recorded as it traded (its arrays,
+    and the prices it traded at) and sampled only when rows are asked for, or when the unsampled
+    ticks would hold too much: a tick that is no longer among the newest `size` by then is never
+    sampled, though its draws are still taken from the tape's own random stream, in order, so the
+    rows are those an eager sample would give. A sampled tick is one chunk (at least one order:
+    so the newest `size` chunks always hold `size` rows); `rows()` turns the few asked for into
+    entries. Sampling and naming every order, every tick, cost more than the market it shows."""
+
+    def __init__(
+        self,
+        servers: list[str],
+        symbols: list[str],
+        lot: int,
+        rng: np.random.Generator,
+        sample: Callable[[tuple, np.ndarray, np.ndarray], tuple],
+        per_tick: int,
+        size: int = 400,
+    ):
         self.size = size
         self._servers = servers
         self._symbols = symbols
         self._lot = lot
-        # (at, server, parent, symbol, side, price, filled, runaway): the arrays of one tick
+        self._rng = rng
+        self._sample = sample  # (a tick's record, its draws to pick orders, its draws to fill them) -> chunk
+        self._per_tick = per_tick
+        # (at, server, parent, symbol, side, price, filled, runaway): one sampled tick's arrays
         self._chunks: deque[tuple] = deque(maxlen=size)
+        self._pending: deque[tuple[int, tuple]] = deque()  # (orders to sample, the tick's record)
+        self._pending_parents = 0
+        self._owed = 0  # draws of ticks dropped unsampled, still to be taken from the stream
+        self.kept = True  # a world whose tape nobody will see (a re-simulation) keeps none: hide()
 
-    def add(
-        self,
-        at: int,
-        server: np.ndarray,
-        parent: np.ndarray,
-        symbol: np.ndarray,
-        side: np.ndarray,
-        price: np.ndarray,
-        filled: np.ndarray,
-        runaway: np.ndarray,
-    ) -> None:
-        self._chunks.append((at, server, parent, symbol, side, price, filled, runaway))
+    def record(self, children_total: int, parents: int, tick: tuple) -> None:
+        """One tick that sent `children_total` child orders from `parents` parents (nothing to
+        sample when it sent none): `tick` is what `sample` needs to draw its rows later."""
+        if children_total == 0 or not self.kept:
+            return
+        if len(self._pending) == self.size:
+            self._owed += 2 * self._pending.popleft()[0]
+        self._pending.append((min(self._per_tick, children_total), tick))
+        self._pending_parents += parents
+        if self._pending_parents > TAPE_PENDING_MAX:
+            self._sample_pending()
+
+    def hide(self) -> None:
+        """Keep no tape from now on: for a world nobody will watch. The tape draws from its own
+        stream and never changes the market, so no other figure moves."""
+        self.kept = False
+
+    def _sample_pending(self) -> None:
+        k_all = [k for k, _ in self._pending]
+        draws = self._rng.random(self._owed + 2 * sum(k_all))
+        at = self._owed
+        for k, tick in self._pending:
+            self._chunks.append(self._sample(tick, draws[at : at + k], draws[at + k : at + 2 * k]))
+            at += 2 * k
+        self._pending.clear()
+        self._pending_parents = self._owed = 0
 
     def rows(self, last: int) -> list[TapeEntry]:
         """The newest `last` rows of the newest `size` (as a list slice `[-last:]` of them would)."""
+        if self._pending:
+            self._sample_pending()
         need = self.size if last <= 0 else min(last, self.size)
         picked: list[tuple] = []
         have = 0
@@ -157,23 +204,25 @@ class Tape:
                 break
             picked.append(chunk)
             have += len(chunk[2])
-        out: list[TapeEntry] = []
-        for at, server, parent, symbol, side, price, filled, runaway in reversed(picked):
-            for j in range(len(parent)):
-                out.append(
-                    TapeEntry(
-                        at,
-                        self._servers[server[j]],
-                        int(parent[j]),
-                        self._symbols[symbol[j]],
-                        "BUY" if side[j] > 0 else "SELL",
-                        self._lot,
-                        round(float(price[j]), 2),
-                        "filled" if filled[j] else "expired",
-                        bool(runaway[j]),
-                    )
-                )
+        out = [entry for chunk in reversed(picked) for entry in self._entries(chunk)]
         return out[-self.size :][-last:]
+
+    def _entries(self, chunk: tuple) -> list[TapeEntry]:
+        at, server, parent, symbol, side, price, filled, runaway = chunk
+        return [
+            TapeEntry(
+                at,
+                self._servers[server[j]],
+                int(parent[j]),
+                self._symbols[symbol[j]],
+                "BUY" if side[j] > 0 else "SELL",
+                self._lot,
+                round(float(price[j]), 2),
+                "filled" if filled[j] else "expired",
+                bool(runaway[j]),
+            )
+            for j in range(len(parent))
+        ]
 
 
 class Curve:

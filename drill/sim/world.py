@@ -5,6 +5,7 @@ here. Nothing in this package reads the wall clock or imports a UI library.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,6 +81,35 @@ def order_times(spec: Scenario, seed: int) -> list[int]:
     return times
 
 
+# A timeline message as planned: (at, kind, sender, subject, body, signal).
+Planned = tuple[int, str, str, str, str, bool]
+
+
+@dataclass
+class FlowDraws:
+    """One flow's orders for the whole drill, drawn up front (World._draw_flow)."""
+
+    first: int  # the first tick boundary at or after the flow starts
+    counts: np.ndarray  # arrivals per tick from `first`
+    pick_server: np.ndarray  # per order, a uniform draw that picks its server by routing weight
+    symbols: np.ndarray
+    sides: np.ndarray
+    qty: np.ndarray
+    customers: np.ndarray
+    flag: int
+    account: int
+
+
+def _route(routing: tuple[np.ndarray, np.ndarray], pick: np.ndarray, start: int) -> np.ndarray:
+    """The server of every order from `start` on, had each arrived under this routing (the rows
+    before `start` are left unset: they arrived under another)."""
+    serving, share = routing
+    routed = np.zeros(len(pick), dtype=np.int64)
+    at_share = pick[start:] * share[-1]
+    routed[start:] = serving[np.minimum(np.searchsorted(share, at_share, side="right"), len(serving) - 1)]
+    return routed
+
+
 class World:
     def __init__(self, spec: Scenario, difficulty: str, seed: int):
         self.spec = spec
@@ -93,18 +123,8 @@ class World:
         self.fleet = Fleet.build(spec, self.missed)
         self.book = ob.ParentBook()
         self.ledger = Ledger(self.market, spec.market.haircut_pct)
-        n_srv = len(self.fleet.servers)
-        self.rates = FlowRates(n_srv)
-        rm = self.difficulty.risk_monitor
-        self.monitor = RiskMonitor(spec.market.universe, rm.capacity_execs_per_s, rm.base_lag_s, TICK_MS)
-        self.tape = Tape(self.fleet.names, self.market.symbols, spec.market.lot_shares)
-        self.curve = Curve()
-        self.messages: list[Message] = []
-        self.alerts: list[Alert] = []
-        self._alerted: set[tuple[str, str]] = set()
+        self._init_telemetry()
         self.incident = Incident()
-        self.collateral_usd = 0.0
-        self.cancelled_customer_orders = 0  # customers' orders cancelled or offset before they were filled as meant
         # Noise by seed: servers do not carry equal shares of the flow, so a busy or quiet server
         # is not by itself the odd one out.
         spread = spec.fleet.routing_spread_pct / 100
@@ -112,9 +132,38 @@ class World:
         # One trainee has two hands: where the difficulty limits them, commands wait their turn.
         ops = self.difficulty.operators
         self.hands = simpy.Resource(self.env, capacity=ops) if ops else None
-        # Aggregates of the erroneous (runaway) flow, for scoring and calibration.
-        self.runaway_parents = 0
-        self.runaway_executions = 0
+        self.halted_at: int | None = None  # set when bankruptcy ends a scenario that ends on it
+        self.actions_log: list = []  # drill.sim.actions.Action, in submission order
+        self._init_totals()
+        self._init_tick_state()
+        self.incident.hazard = self.hazard()  # a scenario may start with no live fault at all
+        self._start_processes()
+
+    def _init_telemetry(self) -> None:
+        """What the firm's screens show: rates, the risk monitor, the tape, the curve, the inbox."""
+        spec = self.spec
+        self.rates = FlowRates(len(self.fleet.servers))
+        rm = self.difficulty.risk_monitor
+        self.monitor = RiskMonitor(spec.market.universe, rm.capacity_execs_per_s, rm.base_lag_s, TICK_MS)
+        self._rng_tape = stream(self.seed, "tape")
+        self.tape = Tape(
+            self.fleet.names,
+            self.market.symbols,
+            spec.market.lot_shares,
+            self._rng_tape,
+            self._tape_chunk,
+            TAPE_PER_TICK,
+        )
+        self.curve = Curve()
+        self.messages: list[Message] = []
+        self.alerts: list[Alert] = []
+        self._alerted: set[tuple[str, str]] = set()
+
+    def _init_totals(self) -> None:
+        """What the drill has cost and sent so far, for scoring and calibration."""
+        self.collateral_usd = 0.0
+        self.cancelled_customer_orders = 0  # customers' orders cancelled or offset before they were filled as meant
+        self.runaway_executions = 0  # of the erroneous (runaway) flow
         self.runaway_shares = 0
         self.total_sent_shares = 0
         self.total_filled_shares = 0
@@ -122,12 +171,13 @@ class World:
         self.firm_shares = 0
         self.loss_usd = 0.0
         self.max_move_bps = 0.0  # the furthest the firm's flow pushed any price from fair
+
+    def _init_tick_state(self) -> None:
+        """The tick's random streams, constants and what it keeps between ticks."""
+        spec = self.spec
         self._opened = False
-        self.halted_at: int | None = None  # set when bankruptcy ends a scenario that ends on it
-        self.actions_log: list = []  # drill.sim.actions.Action, in submission order
-        self._rng_fill = stream(seed, "fills")
-        self._rng_tape = stream(seed, "tape")
-        self._rng_timeline = stream(seed, "timeline")
+        self._rng_fill = stream(self.seed, "fills")
+        self._rng_timeline = stream(self.seed, "timeline")
         self._lot = spec.market.lot_shares
         self._p_fill = spec.market.fill_probability
         self._route_lots = spec.behaviours.route_child_lots_per_s * TICK_MS // 1000
@@ -141,15 +191,28 @@ class World:
         self._mistyped = np.zeros(0, np.int64)  # customers' parents booked for more than was meant
         self._routing_for: np.ndarray | None = None  # the in-service mask _routing_cache was built for
         self._routing_cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0))
-        self.incident.hazard = self.hazard()  # a scenario may start with no live fault at all
+        self._parents_counted = 0  # book rows counted into the rates and the servers' totals
+        self._path_of = np.zeros(0, dtype=np.int8)  # per parent, its code path as of _paths_version
+        self._paths_version = -1
+        self._paths_upto = 0  # book rows whose path _path_of holds
+        self.fleet.tally.count_parents = self._count_arrivals
+
+    def _start_processes(self) -> None:
+        """The world's SimPy processes, always in this order (their order of creation is the
+        order of their events at one instant, which journals replay)."""
         self._schedule_timeline()
-        for flow in spec.flows:
+        for flow in self.spec.flows:
             self.env.process(self._flow(flow))
-        if spec.orders:
+        if self.spec.orders:
             self.env.process(self._orders())
         self.env.process(self._ticker())
         if self.difficulty.hints and self.difficulty.stuck_hint_after_s:
             self.env.process(self._coach())
+
+    @property
+    def runaway_parents(self) -> int:
+        """Parents that sent erroneous orders (a parent is marked so once, and stays so)."""
+        return int(np.count_nonzero(self.book.runaway[: self.book.n]))
 
     # -- time ---------------------------------------------------------------------------------
     @property
@@ -164,12 +227,9 @@ class World:
         return self.clock.open <= self.env.now
 
     # -- flows --------------------------------------------------------------------------------
-    def _flow(self, flow):
-        """Parent orders of one flow: Poisson arrivals, counted per tick, routed to a server in
-        service. Everything random about the flow's orders is drawn up front, in whole arrays;
-        a tick with arrivals only slices them, and empty ticks are skipped."""
+    def _draw_flow(self, flow) -> FlowDraws:
+        """Everything random about one flow's orders, drawn up front in whole arrays."""
         rng = stream(self.seed, f"flow:{flow.name}")
-        flag = self.fleet.flag_names.index(flow.flag) if flow.flag else ob.NO_FLAG
         lo, hi = flow.qty_lots
         first = -(-flow.start // TICK_MS) * TICK_MS  # first tick boundary at or after the start
         n_ticks = max(0, (flow.end - first) // TICK_MS)
@@ -186,42 +246,71 @@ class World:
         else:
             sides = np.where(rng.random(total) < self.spec.market.buy_fraction, 1, -1).astype(np.int8)
         qty = rng.integers(lo, hi + 1, size=total) * self._lot
-        customers = stream(self.seed, f"customers:{flow.name}").integers(0, flow.customers, size=total)
-        account = ob.FIRM if flow.account == "firm" else ob.CUSTOMER
-        n_srv = len(self.fleet.servers)
+        return FlowDraws(
+            first=first,
+            counts=counts,
+            pick_server=pick_server,
+            symbols=symbols,
+            sides=sides,
+            qty=qty,
+            customers=stream(self.seed, f"customers:{flow.name}").integers(0, flow.customers, size=total),
+            flag=self.fleet.flag_names.index(flow.flag) if flow.flag else ob.NO_FLAG,
+            account=ob.FIRM if flow.account == "firm" else ob.CUSTOMER,
+        )
+
+    def _flow(self, flow):
+        """Parent orders of one flow: Poisson arrivals, counted per tick, routed to a server in
+        service. A tick with arrivals only slices the flow's draws (routed for the fleet as it
+        stands, again only when the servers in service change); empty ticks are skipped."""
+        d = self._draw_flow(flow)
+        routed_by: tuple | None = None
+        routed = d.pick_server
         done = 0
-        for i in np.flatnonzero(counts):
-            at = first + int(i) * TICK_MS
+        for i in np.flatnonzero(d.counts):
+            at = d.first + int(i) * TICK_MS
             if at > self.env.now:
                 yield self.env.timeout(at - self.env.now)
             if self.halted_at is not None:
                 return
-            k = int(counts[i])
-            part = slice(done, done + k)
-            done += k
-            serving, share = self._routing()
-            if len(serving) == 0:
+            part = slice(done, done + int(d.counts[i]))
+            done = part.stop
+            routing = self._routing()
+            if len(routing[0]) == 0:
                 continue  # nobody to take them: business lost (scored per server-minute off)
-            at_share = pick_server[part] * share[-1]
-            servers = serving[np.minimum(np.searchsorted(share, at_share, side="right"), len(serving) - 1)]
+            if routed_by is not routing:
+                routed_by, routed = routing, _route(routing, d.pick_server, part.start)
             # The upstream system sets the flag on new orders only while it is enabled.
-            f = flag if flag != ob.NO_FLAG and self.fleet.flag_enabled[flag] else ob.NO_FLAG
-            state = ob.WORKING if self.market_open() else ob.PENDING
+            f = d.flag if d.flag != ob.NO_FLAG and self.fleet.flag_enabled[d.flag] else ob.NO_FLAG
             self.book.add(
                 self.now,
-                servers,
-                symbols[part],
-                sides[part],
+                routed[part],
+                d.symbols[part],
+                d.sides[part],
                 f,
-                qty[part],
-                state,
-                customer=customers[part],
-                account=account,
+                d.qty[part],
+                ob.WORKING if self.market_open() else ob.PENDING,
+                customer=d.customers[part],
+                account=d.account,
             )
-            self.rates.parents_this_tick += np.bincount(servers, minlength=n_srv)
-            fleet_servers = self.fleet.servers
-            for i in servers.tolist():  # a tick brings a parent or two: cheaper than a pass over the fleet
-                fleet_servers[i].parents_in += 1
+
+    def _count_arrivals(self) -> None:
+        """Count the parents booked since the last count, per server: into the rates of the tick
+        under way and the servers' totals. Parents are booked in the order they arrive, so they
+        are the book's newest rows; counting them when asked (the tick's end, or a reader of a
+        server's total) costs one bincount, not one per arrival."""
+        n, counted = self.book.n, self._parents_counted
+        if n == counted:
+            return
+        this_tick, totals = self.rates.parents_this_tick, self.fleet.tally.parents
+        if n - counted <= 4:  # a tick brings a parent or two: cheaper one by one than a bincount
+            for s in self.book.server[counted:n].tolist():
+                this_tick[s] += 1
+                totals[s] += 1
+        else:
+            new = np.bincount(self.book.server[counted:n], minlength=len(self.fleet.servers))
+            this_tick += new
+            totals += new
+        self._parents_counted = n
 
     def _routing(self) -> tuple[np.ndarray, np.ndarray]:
         """The servers in service and their cumulative routing weights, rebuilt only when the
@@ -239,27 +328,7 @@ class World:
         for at, o in planned:
             if at > self.env.now:
                 yield self.env.timeout(at - self.env.now)
-            srv = self.fleet.index(o.server)
-            flag = self.fleet.flag_names.index(o.flag) if o.flag else ob.NO_FLAG
-            if flag != ob.NO_FLAG and not self.fleet.flag_enabled[flag]:
-                flag = ob.NO_FLAG
-            intended = o.qty if o.intended_qty is None else o.intended_qty
-            state = ob.WORKING if self.market_open() else ob.PENDING
-            ids = self.book.add(
-                self.now,
-                np.array([srv]),
-                np.array([self.market.index(o.symbol)]),
-                np.array([1 if o.side == "buy" else -1]),
-                np.array([flag]),
-                np.array([o.qty]),
-                state,
-                intended=np.array([intended]),
-                account=ob.FIRM if o.account == "firm" else ob.CUSTOMER,
-            )
-            if o.qty > intended and o.account != "firm":
-                self._mistyped = np.concatenate((self._mistyped, ids))
-            self.fleet.servers[srv].parents_in += 1
-            self.rates.parents_this_tick[srv] += 1
+            self._book_order(o)
             if o.warning:
                 self.messages.append(
                     Message(
@@ -272,21 +341,33 @@ class World:
                     )
                 )
 
+    def _book_order(self, o) -> None:
+        """One scheduled order into the book (the flag only while the upstream system sets it)."""
+        flag = self.fleet.flag_names.index(o.flag) if o.flag else ob.NO_FLAG
+        if flag != ob.NO_FLAG and not self.fleet.flag_enabled[flag]:
+            flag = ob.NO_FLAG
+        intended = o.qty if o.intended_qty is None else o.intended_qty
+        ids = self.book.add(
+            self.now,
+            np.array([self.fleet.index(o.server)]),
+            np.array([self.market.index(o.symbol)]),
+            np.array([1 if o.side == "buy" else -1]),
+            np.array([flag]),
+            np.array([o.qty]),
+            ob.WORKING if self.market_open() else ob.PENDING,
+            intended=np.array([intended]),
+            account=ob.FIRM if o.account == "firm" else ob.CUSTOMER,
+        )
+        if o.qty > intended and o.account != "firm":
+            self._mistyped = np.concatenate((self._mistyped, ids))
+
     # -- the market tick ------------------------------------------------------------------------
     def _ticker(self):
         while True:
             yield self.env.timeout(TICK_MS)
             now = self.now
-            n_exec = 0
-            if now > self.clock.open:
-                if not self._opened:
-                    self._opened = True  # orders queued for the opening auction start working
-                    self.book.state[self.book.active] = ob.WORKING
-                self.market.walk()
-                n_exec = self._trade(now)
-                self._charge_collateral()
-            else:
-                self.rates.push(self._zeros_srv, self._zeros_srv)
+            self._count_arrivals()
+            n_exec = self._market_tick(now) if now > self.clock.open else self._closed_tick()
             self.monitor.record(now, n_exec, self.ledger.position)
             self._update_incident(now)
             if self.difficulty.alerts:
@@ -295,12 +376,25 @@ class World:
                 self.halted_at = now  # the firm is gone: nothing more trades
                 return
 
+    def _closed_tick(self) -> int:
+        self.rates.push_idle()
+        return 0
+
+    def _market_tick(self, now: int) -> int:
+        if not self._opened:
+            self._opened = True  # orders queued for the opening auction start working
+            self.book.state[self.book.active] = ob.WORKING
+        self.market.walk()
+        n_exec = self._trade(now)
+        self._charge_collateral()
+        return n_exec
+
     def paths(self, ids: np.ndarray) -> np.ndarray:
         """The code path each parent takes now: its server's release and the flag it carries
         (and, for paths that apply to some customers only, its customer id)."""
         return self._paths(ids, self.book.server[ids])
 
-    def _paths(self, ids: np.ndarray, servers: np.ndarray) -> np.ndarray:
+    def _paths(self, ids: np.ndarray | slice, servers: np.ndarray) -> np.ndarray:
         fleet, book = self.fleet, self.book
         rel = fleet.release_of()[servers]
         col = book.flag[ids] + 1
@@ -313,6 +407,23 @@ class World:
                 path = np.where(miss, HEALTHY, path)
         return path
 
+    def _active_paths(self, act: np.ndarray) -> np.ndarray:
+        """The code path of every active parent, kept per parent between ticks: worked out when
+        a parent arrives, and for all the active ones again only when the fleet changes."""
+        book, version = self.book, self.fleet.tally.version
+        if len(self._path_of) < book.n:
+            grown = np.zeros(max(book.n, 2 * len(self._path_of)), dtype=np.int8)
+            grown[: len(self._path_of)] = self._path_of
+            self._path_of = grown
+        if version != self._paths_version:
+            self._path_of[act] = self._paths(act, book.server[act])
+            self._paths_version = version
+        elif book.n > self._paths_upto:
+            new = slice(self._paths_upto, book.n)
+            self._path_of[new] = self._paths(new, book.server[new])
+        self._paths_upto = book.n
+        return self._path_of[act]
+
     def _can_trade(self, ids: np.ndarray, path: np.ndarray) -> np.ndarray:
         """Routed orders trade while their server is in service; an order resting at the exchange
         trades whatever the firm's servers do, until its symbol is halted."""
@@ -320,21 +431,24 @@ class World:
         resting = ~self.market.halted[self.book.symbol[ids]]
         return np.where(path == RESTING, resting, routed)
 
-    def _live(self, servers: np.ndarray, symbols: np.ndarray, path: np.ndarray) -> np.ndarray | None:
-        """Which active parents trade this tick (`_can_trade`, and nothing in a halted symbol);
-        None when all of them do, the usual case, which then costs no masking at all."""
-        in_service = self.fleet.in_service_mask()
-        halted = self.market.halted
-        any_halt = halted.any()
-        if in_service.all() and not any_halt:
+    def _live_parents(self, act: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(ids, servers, symbols, paths) of the active parents that trade this tick
+        (`_can_trade`, and nothing in a halted symbol), or None when none does. When every
+        server is in service and no symbol halted, the usual tick, that costs no masking at all."""
+        book = self.book
+        path = self._active_paths(act)
+        srv, sym = book.server[act], book.symbol[act]
+        if self.fleet.all_in_service() and not self.market.any_halted:
+            return act, srv, sym, path
+        live = self.fleet.in_service_mask()[srv] | (path == RESTING)
+        if self.market.any_halted:
+            live &= ~self.market.halted[sym]
+        if not live.any():
             return None
-        live = in_service[servers] | (path == RESTING)
-        if any_halt:
-            live &= ~halted[symbols]
-        return live
+        return act[live], srv[live], sym[live], path[live]
 
     def _idle_tick(self) -> int:
-        self.rates.push(self._zeros_srv, self._zeros_srv)
+        self.rates.push_idle()
         self.market.record_flow(self._zeros_sym)
         return 0
 
@@ -342,26 +456,42 @@ class World:
         """One tick of the router: every live parent's children and fills, as arrays over the
         active parents (a few dozen to a few thousand), with as few numpy calls as the model
         allows: per-tick Python overhead, not the arithmetic, is what a tick costs."""
-        book, fleet, spec = self.book, self.fleet, self.spec
-        n_srv = len(fleet.servers)
-        act = book.active
-        if len(act) == 0:
+        act = self.book.active
+        live = self._live_parents(act) if len(act) else None
+        if live is None:
             return self._idle_tick()
-        srv = book.server[act]
-        sym = book.symbol[act]
-        path = self._paths(act, srv)
-        live = self._live(srv, sym, path)
-        ids = act
-        if live is not None:
-            if not live.any():
-                return self._idle_tick()
-            ids, srv, sym, path = act[live], srv[live], sym[live], path[live]
-        qty, filled, intended = book.qty[ids], book.filled[ids], book.intended[ids]
-        firm_account = book.account[ids] == ob.FIRM
-        lot = self._lot
-        remaining_lots = np.maximum(qty - filled, 0) // lot
+        ids, srv, sym, path = live
+        qty, filled = self.book.qty[ids], self.book.filled[ids]
         # Each code path decides how many lots it sends this tick.
         on_path = np.bincount(path, minlength=len(FAULTY))
+        children = self._children(now, ids, sym, path, on_path, qty, filled)
+        fills = self._rng_fill.binomial(children, self._p_fill)
+        if on_path[RESTING]:
+            fills = np.where(path == RESTING, children, fills)  # a resting order's children are its matches
+        erroneous, firm = self._fill_parents(ids, path, on_path, qty, filled, children, fills)
+        n_children, n_fills = self._count_tick(now, srv, children, fills, erroneous)
+        self._book_firm(now, ids, sym, firm)
+        self.tape.record(
+            n_children,
+            len(ids),
+            (
+                now,
+                ids,
+                srv,
+                children,
+                fills,
+                erroneous,
+                n_children,
+                self.market.fair.copy(),
+                self.market.pressure.copy(),
+            ),
+        )
+        return n_fills
+
+    def _children(self, now, ids, sym, path, on_path, qty, filled) -> np.ndarray:
+        """How many lots each live parent sends this tick, by its code path."""
+        spec, lot = self.spec, self._lot
+        remaining_lots = np.maximum(qty - filled, 0) // lot
         children = np.minimum(remaining_lots, self._route_lots)  # healthy: stops when filled
         if on_path[RUNAWAY]:
             children = np.where(path == RUNAWAY, self._runaway_lots, children)  # never looks at fills
@@ -371,68 +501,79 @@ class World:
         if on_path[POV]:
             target = spec.behaviours.pov_participation * self.market.volume_last_window(sym) / lot
             children = np.where(path == POV, np.minimum(remaining_lots, np.maximum(1, np.round(target))), children)
-        resting = None
         if on_path[RESTING]:
-            resting = path == RESTING
-            minutes = (now - book.arrived[ids]) / 60_000
+            minutes = (now - self.book.arrived[ids]) / 60_000
             appetite = spec.behaviours.resting_absorb_lots_per_s * (
                 1 + spec.behaviours.resting_absorb_growth_per_min * minutes
             )
             take = self._rng_fill.poisson(appetite * TICK_MS / 1000)
-            children = np.where(resting, np.minimum(remaining_lots, take), children)
-        children = children.astype(np.int64)
-        fills = self._rng_fill.binomial(children, self._p_fill)
-        if resting is not None:
-            fills = np.where(resting, children, fills)  # a resting order's children are its matches
-        sent_sh, fill_sh = children * lot, fills * lot
+            children = np.where(path == RESTING, np.minimum(remaining_lots, take), children)
+        return children.astype(np.int64, copy=False)
+
+    def _fill_parents(self, ids, path, on_path, qty, filled, children, fills) -> tuple[np.ndarray, np.ndarray]:
+        """Book the tick's children and fills on the parents; close those done. Returns, per
+        parent, whether its orders were erroneous and the shares that went to the firm."""
+        book, lot = self.book, self._lot
+        intended = book.intended[ids]
+        firm_account = book.account[ids] == ob.FIRM
+        fill_sh = fills * lot
         after = filled + fill_sh
         # Fills up to what was meant belong to the customer; beyond it, and all of a firm-account
         # order, to the firm's own account.
         customer = np.where(firm_account, 0, np.minimum(after, intended) - np.minimum(filled, intended))
-        firm = fill_sh - customer
         erroneous = FAULTY[path] | ((after > intended) & ~firm_account)
-        book.sent[ids] += sent_sh
+        book.sent[ids] += children * lot
         book.filled[ids] = after
-        newly = ids[erroneous & ~book.runaway[ids]]
-        if len(newly):
-            book.runaway[newly] = True
-            self.runaway_parents += len(newly)
+        book.runaway[ids[erroneous]] = True
         if on_path[OVERFILL]:
-            done = np.where(path == OVERFILL, after >= np.ceil(qty * spec.behaviours.overfill_factor), after >= qty)
+            done = np.where(
+                path == OVERFILL, after >= np.ceil(qty * self.spec.behaviours.overfill_factor), after >= qty
+            )
         else:
             done = after >= qty
         if on_path[RUNAWAY]:
             done &= path != RUNAWAY
         if done.any():
             book.close(ids[done], ob.DONE)
+        self.customer_shares += int(customer.sum())
+        return erroneous, fill_sh - customer
 
+    def _count_tick(self, now, srv, children, fills, erroneous) -> tuple[int, int]:
+        """The tick's children and fills per server and in all, erroneous ones apart; returns
+        (children, fills) in all."""
+        n_srv, lot = len(self.fleet.servers), self._lot
         srv_children = np.bincount(srv, weights=children, minlength=n_srv).astype(np.int64)
         srv_fills = np.bincount(srv, weights=fills, minlength=n_srv).astype(np.int64)
         any_error = erroneous.any()
         srv_errors = (
-            np.bincount(srv, weights=np.where(erroneous, fills, 0), minlength=n_srv).astype(np.int64)
+            np.bincount(srv, weights=fills * erroneous, minlength=n_srv).astype(np.int64)
             if any_error
             else self._zeros_srv
         )
         self.rates.push(srv_children, srv_fills, srv_errors)
-        for s, c, f in zip(fleet.servers, srv_children.tolist(), srv_fills.tolist()):
-            s.children_out += c
-            s.fills += f
-        total_fills = int(fills.sum())
-        self.total_sent_shares += int(sent_sh.sum())
-        self.total_filled_shares += int(fill_sh.sum())
-        self.customer_shares += int(customer.sum())
+        tally = self.fleet.tally
+        tally.children += srv_children
+        tally.fills += srv_fills
+        n_children, n_fills = int(srv_children.sum()), int(srv_fills.sum())
+        self.total_sent_shares += n_children * lot
+        self.total_filled_shares += n_fills * lot
         if any_error:
-            e_children = int(children[erroneous].sum())
-            self.runaway_executions += int(fills[erroneous].sum())
-            self.runaway_shares += int(fill_sh[erroneous].sum())
-            if e_children:
+            n_errors = int(srv_errors.sum())
+            self.runaway_executions += n_errors
+            self.runaway_shares += n_errors * lot
+            if children[erroneous].any():
                 if self.incident.first_error_at is None:
                     self.incident.first_error_at = now
                 self.incident.last_error_at = now
+        return n_children, n_fills
+
+    def _book_firm(self, now: int, ids: np.ndarray, sym: np.ndarray, firm: np.ndarray) -> None:
+        """The firm's own fills into its ledger and the market's prices; the loss they leave."""
         if firm.any():
             self.firm_shares += int(firm.sum())
-            flow = np.bincount(sym, weights=firm * book.side[ids], minlength=len(self.market.fair)).astype(np.int64)
+            flow = np.bincount(sym, weights=firm * self.book.side[ids], minlength=len(self.market.fair)).astype(
+                np.int64
+            )
             self.ledger.book(flow)
         else:
             flow = self._zeros_sym
@@ -441,26 +582,18 @@ class World:
         self.loss_usd = self.ledger.loss_usd()
         if self.curve.due(now):
             self.curve.maybe_add(now, self.loss_usd, float(np.abs(self.ledger.inventory_usd()).sum()))
-        self._sample_tape(now, ids, srv, children, fills, erroneous)
-        return total_fills
 
-    def _sample_tape(self, now, ids, srv, children, fills, erroneous) -> None:
-        """Keep a few child orders per tick for the tape, drawn in proportion to what was sent,
-        from the tape's own random stream (so sampling never changes the market). Arrays
-        here; snapshots turn the few they show into rows."""
-        cum = np.cumsum(children)
-        total = int(cum[-1]) if len(cum) else 0
-        if total == 0:
-            return
-        rng = self._rng_tape
-        k = min(TAPE_PER_TICK, total)
-        picks = np.searchsorted(cum, np.sort(rng.random(k)) * total, side="right")
+    def _tape_chunk(self, tick: tuple, pick_draws: np.ndarray, fill_draws: np.ndarray) -> tuple:
+        """A few of one tick's child orders for the tape, drawn in proportion to what each parent
+        sent, priced as the market stood after the tick (Tape samples a tick when it is shown)."""
+        now, ids, srv, children, fills, erroneous, total, fair, pressure = tick
+        picks = np.searchsorted(np.cumsum(children), np.sort(pick_draws) * total, side="right")
         pids = ids[picks]
         syms = self.book.symbol[pids]
         sides = self.book.side[pids].astype(np.int64)
-        prices = self.market.exec_price(syms, sides, self.market.pressure[syms])
-        filled = rng.random(k) < fills[picks] / children[picks]
-        self.tape.add(now, srv[picks], pids, syms, sides, prices, filled, erroneous[picks])
+        prices = self.market.exec_price(syms, sides, pressure[syms], fair)
+        filled = fill_draws < fills[picks] / children[picks]
+        return (now, srv[picks], pids, syms, sides, prices, filled, erroneous[picks])
 
     def _charge_collateral(self) -> None:
         self.collateral_usd += self.collateral_rate_per_min() * TICK_MS / 60_000
@@ -510,7 +643,7 @@ class World:
         enabled flag into faulty code, or a live parent that can still trade and is on a faulty
         path or already past what was meant (a mistyped quantity)."""
         fleet, book = self.fleet, self.book
-        if fleet.armed_mask().any():
+        if fleet.armed():
             return True
         act = book.active
         if not fleet.may_send_faulty() and not self._mistyped_live():
@@ -537,18 +670,25 @@ class World:
     def _update_incident(self, now: int) -> None:
         inc = self.incident
         hazard = self.hazard()
-        if hazard and not inc.hazard:
+        if hazard != inc.hazard:
+            self._hazard_changed(now, hazard)
+        if inc.first_error_at is not None and not self._incident_marked:
+            self._incident_marked = True
+            if not any(p == "incident" for _, p in inc.phases):
+                inc.phases.insert(0, (inc.first_error_at, "incident"))
+        if not hazard and inc.phases and inc.phases[-1][1] == "contained" and self.healthy_fleet():
+            inc.phases.append((now, "recovered"))
+        inc.hazard = hazard
+
+    def _hazard_changed(self, now: int, hazard: bool) -> None:
+        inc = self.incident
+        if hazard:
             inc.hazard_cleared_at = None
             if inc.phases and inc.phases[-1][1] in ("contained", "recovered"):
                 inc.phases.append((now, "re-opened"))
-        elif not hazard and inc.hazard:
+        else:
             inc.hazard_cleared_at = now
             inc.phases.append((now, "contained"))
-        if inc.first_error_at is not None and not any(p == "incident" for _, p in inc.phases):
-            inc.phases.insert(0, (inc.first_error_at, "incident"))
-        if not hazard and self.healthy_fleet() and inc.phases and inc.phases[-1][1] == "contained":
-            inc.phases.append((now, "recovered"))
-        inc.hazard = hazard
 
     def phase(self) -> str:
         if not self.market_open():
@@ -574,6 +714,7 @@ class World:
                 if fresh is not None:  # nothing fits now: wait, the drill may change
                     self.push_hint(self._give(fresh))
 
+    _incident_marked = False  # the incident's start is in its phases
     _last_hint_at = 0
     _given_hints: tuple[int, ...] = ()  # indexes into spec.hints, in the order given
     # What the trainee has run, read incrementally from the actions log (which may grow long).
@@ -639,23 +780,16 @@ class World:
 
     def hint_state(self, state: str) -> bool:
         """The fleet states a hint can ask for (schema.HINT_STATES)."""
+        check = _HINT_STATES.get(state)
+        if check is None:
+            raise ValueError(f"unknown hint state {state!r}")
+        return check(self)
+
+    def _rolled_back(self) -> bool:
+        """More servers on the previous release than when the drill began."""
         fleet = self.fleet
-        if state == "armed":  # a server in service would turn an enabled flag into faulty code
-            return bool(fleet.armed_mask().any())
-        if state in ("hazard", "contained"):
-            return self.hazard() == (state == "hazard")
-        if state == "server_stopped":
-            return not all(fleet.in_service(s) for s in fleet.servers)
-        if state == "all_stopped":
-            return not fleet.in_service_mask().any()
-        if state == "rolled_back":  # more servers on the previous release than when the drill began
-            at_start = len(self.missed) if self.spec.deploy.initial == "current" else len(fleet.servers)
-            return sum(1 for s in fleet.servers if s.release == fleet.previous) > at_start
-        if state == "flag_disabled":
-            return not all(fleet.flag_enabled)
-        if state == "disconnected":
-            return not fleet.connected
-        raise ValueError(f"unknown hint state {state!r}")
+        at_start = len(self.missed) if self.spec.deploy.initial == "current" else len(fleet.servers)
+        return sum(1 for s in fleet.servers if s.release == fleet.previous) > at_start
 
     def push_hint(self, text: str) -> None:
         self._last_hint_at = self.now
@@ -708,84 +842,79 @@ class World:
         """Every rule, every tick, as numpy over servers, parents and symbols. What already alerted
         is remembered per kind in a mask (the same (kind, key) `_raise` de-duplicates on), so an
         alert's message is built once, when its key first trips, and a hostile file's many rules
-        over many live parents cost a vector comparison each, not a Python loop."""
+        over many live parents cost a vector comparison each, not a Python loop. A figure several
+        rules compare (a ratio per server, a move per symbol) is worked out once a tick."""
         if not self.market_open():
             return
-        rules = self.spec.alerts
         seen = self.__dict__.setdefault("_alert_masks", {})
+        tick: dict[str, object] = {}
+        for rule in self.spec.alerts:
+            check = _ALERT_CHECKS.get(rule.kind)
+            if check is not None:
+                check(self, now, rule, seen, tick)
+
+    def _alert_order_ratio(self, now: int, rule, seen: dict, tick: dict) -> None:
         servers = self.fleet.servers
+        ratio = tick.get("ratio")
+        if ratio is None:
+            self._count_arrivals()
+            tally = self.fleet.tally
+            ins, outs = tally.parents.astype(np.float64), tally.children.astype(np.float64)
+            ratio = tick["ratio"] = np.divide(outs, ins, out=np.zeros_like(outs), where=ins > 0)
+        done = seen.setdefault("order_ratio", np.zeros(len(servers), bool))
+        for i in np.flatnonzero((ratio > rule.threshold) & ~done):
+            s = servers[int(i)]
+            done[i] = True
+            self._raise(
+                now,
+                rule.kind,
+                s.name,
+                rule.label,
+                f"{s.name}: {s.children_out / s.parents_in:,.0f} child orders out per parent in (limit {rule.threshold:,.0f})",
+            )
+
+    def _alert_position_limit(self, now: int, rule, seen: dict, tick: dict) -> None:
+        gross = tick.get("gross")
+        if gross is None:
+            gross = tick["gross"] = float(np.abs(self.ledger.inventory_usd()).sum())
+        if gross > rule.threshold and (rule.kind, "") not in self._alerted:
+            self._raise(
+                now, rule.kind, "", rule.label, f"firm gross position ${gross:,.0f} (limit ${rule.threshold:,.0f})"
+            )
+
+    def _alert_loss(self, now: int, rule, seen: dict, tick: dict) -> None:
+        if self.loss_usd > rule.threshold and (rule.kind, "") not in self._alerted:
+            detail = f"trading loss ${self.loss_usd:,.0f} (threshold ${rule.threshold:,.0f})"
+            self._raise(now, rule.kind, "", rule.label, detail)
+
+    def _alert_order_size(self, now: int, rule, seen: dict, tick: dict) -> None:
         book, market = self.book, self.market
-        ratio = moved = gross = None
-        for rule in rules:
-            if rule.kind == "order_ratio":
-                if ratio is None:
-                    ins = np.array([s.parents_in for s in servers], dtype=np.float64)
-                    outs = np.array([s.children_out for s in servers], dtype=np.float64)
-                    ratio = np.divide(outs, ins, out=np.zeros_like(outs), where=ins > 0)
-                done = seen.setdefault("order_ratio", np.zeros(len(servers), bool))
-                for i in np.flatnonzero((ratio > rule.threshold) & ~done):
-                    s = servers[int(i)]
-                    done[i] = True
-                    self._raise(
-                        now,
-                        rule.kind,
-                        s.name,
-                        rule.label,
-                        f"{s.name}: {s.children_out / s.parents_in:,.0f} child orders out per parent in (limit {rule.threshold:,.0f})",
-                    )
-            elif rule.kind == "position_limit":
-                if gross is None:
-                    gross = float(np.abs(self.ledger.inventory_usd()).sum())
-                if gross > rule.threshold and (rule.kind, "") not in self._alerted:
-                    self._raise(
-                        now,
-                        rule.kind,
-                        "",
-                        rule.label,
-                        f"firm gross position ${gross:,.0f} (limit ${rule.threshold:,.0f})",
-                    )
-            elif rule.kind == "loss":
-                if self.loss_usd > rule.threshold and (rule.kind, "") not in self._alerted:
-                    self._raise(
-                        now,
-                        rule.kind,
-                        "",
-                        rule.label,
-                        f"trading loss ${self.loss_usd:,.0f} (threshold ${rule.threshold:,.0f})",
-                    )
-            elif rule.kind == "order_size":
-                done = seen.get("order_size")
-                if done is None or len(done) < book.n:  # parents are only ever added: grow to the book
-                    grown = np.zeros(max(book.n, 2 * len(done) if done is not None else 1024), bool)
-                    if done is not None:
-                        grown[: len(done)] = done
-                    done = seen["order_size"] = grown
-                act = book.active
-                new = act[(book.qty[act] >= rule.threshold) & ~done[act]]
-                done[new] = True
-                for pid in new.tolist():
-                    sym = market.symbols[int(book.symbol[pid])]
-                    side = "BUY" if book.side[pid] > 0 else "SELL"
-                    self._raise(
-                        now,
-                        rule.kind,
-                        str(pid),
-                        rule.label,
-                        f"order {pid}: {side} {int(book.qty[pid]):,} {sym} (size limit {rule.threshold:,.0f})",
-                    )
-            elif rule.kind == "price_move":
-                if moved is None:
-                    moved = np.abs(market.displacement(np.arange(len(market.fair)), market.pressure)) * 1e4
-                done = seen.setdefault("price_move", np.zeros(len(market.fair), bool))
-                for i in np.flatnonzero((moved > rule.threshold) & ~done):
-                    done[i] = True
-                    self._raise(
-                        now,
-                        rule.kind,
-                        market.symbols[int(i)],
-                        rule.label,
-                        f"{market.symbols[int(i)]} traded {moved[i]:,.0f} bps away from fair value (limit {rule.threshold:,.0f})",
-                    )
+        done = seen.get("order_size")
+        if done is None or len(done) < book.n:  # parents are only ever added: grow to the book
+            grown = np.zeros(max(book.n, 2 * len(done) if done is not None else 1024), bool)
+            if done is not None:
+                grown[: len(done)] = done
+            done = seen["order_size"] = grown
+        act = book.active
+        new = act[(book.qty[act] >= rule.threshold) & ~done[act]]
+        done[new] = True
+        for pid in new.tolist():
+            sym = market.symbols[int(book.symbol[pid])]
+            side = "BUY" if book.side[pid] > 0 else "SELL"
+            detail = f"order {pid}: {side} {int(book.qty[pid]):,} {sym} (size limit {rule.threshold:,.0f})"
+            self._raise(now, rule.kind, str(pid), rule.label, detail)
+
+    def _alert_price_move(self, now: int, rule, seen: dict, tick: dict) -> None:
+        market = self.market
+        moved = tick.get("moved")
+        if moved is None:
+            moved = tick["moved"] = np.abs(market.displacement(np.arange(len(market.fair)), market.pressure)) * 1e4
+        done = seen.setdefault("price_move", np.zeros(len(market.fair), bool))
+        for i in np.flatnonzero((moved > rule.threshold) & ~done):
+            done[i] = True
+            name = market.symbols[int(i)]
+            detail = f"{name} traded {moved[i]:,.0f} bps away from fair value (limit {rule.threshold:,.0f})"
+            self._raise(now, rule.kind, name, rule.label, detail)
 
     # -- the timeline -------------------------------------------------------------------------------
     def _fill(self, text: str, any_server: str = "") -> str:
@@ -806,11 +935,22 @@ class World:
         return text.replace("{hot_symbols}", names)
 
     def _schedule_timeline(self) -> None:
+        planned = self._planned_streams()
+        planned += self._planned_events()
+        planned.sort(key=lambda p: p[0])
+        self.env.process(self._deliver(planned))
+
+    def _plays_here(self, difficulties) -> bool:
+        return not difficulties or self.difficulty_name in difficulties
+
+    def _planned_streams(self) -> list[Planned]:
+        """The timeline's streams of background messages: how many (moved by the seed's variant),
+        when, and which subject and server each names."""
         rng = self._rng_timeline
         variant = self.seed != self.spec.seed
-        planned: list[tuple[int, str, str, str, str, bool]] = []
+        planned: list[Planned] = []
         for st in self.spec.timeline.streams:
-            if st.difficulties and self.difficulty_name not in st.difficulties:
+            if not self._plays_here(st.difficulties):
                 continue
             count = st.count
             if variant and st.count_jitter_pct:
@@ -821,29 +961,23 @@ class World:
             servers = rng.integers(0, len(self.fleet.servers), size=count)
             for t, si, srv in zip(times, subjects, servers):
                 any_server = self.fleet.servers[int(srv)].name
-                planned.append(
-                    (
-                        int(t),
-                        st.kind,
-                        st.sender,
-                        self._fill(st.subjects[si], any_server),
-                        self._fill(st.body, any_server),
-                        st.signal,
-                    )
-                )
+                subject, body = self._fill(st.subjects[si], any_server), self._fill(st.body, any_server)
+                planned.append((int(t), st.kind, st.sender, subject, body, st.signal))
+        return planned
+
+    def _planned_events(self) -> list[Planned]:
+        """The timeline's one-off messages, each moved by up to its jitter in a seed's variant."""
+        rng, clock = self._rng_timeline, self.clock
+        variant = self.seed != self.spec.seed
+        planned: list[Planned] = []
         for ev in self.spec.timeline.events:
-            if ev.difficulties and self.difficulty_name not in ev.difficulties:
+            if not self._plays_here(ev.difficulties):
                 continue
             at = ev.at
             if variant and ev.jitter_s:
-                at = int(
-                    np.clip(
-                        at + rng.integers(-ev.jitter_s, ev.jitter_s + 1) * 1000, self.clock.world_start, self.clock.end
-                    )
-                )
+                at = int(np.clip(at + rng.integers(-ev.jitter_s, ev.jitter_s + 1) * 1000, clock.world_start, clock.end))
             planned.append((at, ev.kind, ev.sender, self._fill(ev.subject), self._fill(ev.body), False))
-        planned.sort(key=lambda p: p[0])
-        self.env.process(self._deliver(planned))
+        return planned
 
     def _deliver(self, planned):
         for at, kind, sender, subject, body, signal in planned:
@@ -857,3 +991,25 @@ class World:
 
     def emails_before_open(self) -> int:
         return sum(1 for m in self.messages if m.kind == "email" and m.signal and m.at < self.clock.open)
+
+
+# The fleet states a hint can ask for (schema.HINT_STATES), each a question to the world.
+_HINT_STATES: dict[str, Callable[[World], bool]] = {
+    "armed": lambda w: w.fleet.armed(),  # a server in service would turn an enabled flag into faulty code
+    "hazard": lambda w: w.hazard(),
+    "contained": lambda w: not w.hazard(),
+    "server_stopped": lambda w: not all(w.fleet.in_service(s) for s in w.fleet.servers),
+    "all_stopped": lambda w: not w.fleet.in_service_mask().any(),
+    "rolled_back": World._rolled_back,
+    "flag_disabled": lambda w: not all(w.fleet.flag_enabled),
+    "disconnected": lambda w: not w.fleet.connected,
+}
+
+# What each kind of alert rule checks (World._check_alerts).
+_ALERT_CHECKS = {
+    "order_ratio": World._alert_order_ratio,
+    "position_limit": World._alert_position_limit,
+    "loss": World._alert_loss,
+    "order_size": World._alert_order_size,
+    "price_move": World._alert_price_move,
+}
