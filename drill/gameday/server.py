@@ -14,7 +14,7 @@ import logging
 from aiohttp import WSMsgType, web
 from textual_serve.server import Server
 
-from drill.gameday.serve import (
+from drill.gameday.protocol import (
     MAX_LOGGED,
     MAX_MESSAGE,
     RATE_PER_S,

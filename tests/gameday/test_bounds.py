@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from drill.hosting.channel import ChannelServer, request, running_drills
-from drill.gameday.serve import Bucket, host_refusal
+from drill.gameday.protocol import Bucket, host_refusal
 from drill.gameday.tabs import MAX_COLS, MAX_ROWS, MIN_COLS, MIN_ROWS, clamp_size
 from drill.gameday.webclient import TabClient
+from drill.hosting.channel import ChannelServer, request, running_drills
 
 from .conftest import start_tab, wait_registered
 
