@@ -9,6 +9,11 @@ TOKEN_ARG = re.compile(r"^([0-9a-f]{8})=([A-Za-z0-9_-]{16,64})$")
 
 
 def add_parsers(subparsers) -> None:
+    _add_serve_parser(subparsers)
+    _add_facilitate_parser(subparsers)
+
+
+def _add_serve_parser(subparsers) -> None:
     from drill.cli.args import seed as _seed
     from drill.cli.args import speed as _speed
     from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT
@@ -48,6 +53,8 @@ def add_parsers(subparsers) -> None:
         help="ranked play: the speed is fixed and only the facilitator pauses (drill facilitate)",
     )
 
+
+def _add_facilitate_parser(subparsers) -> None:
     s = subparsers.add_parser(
         "facilitate",
         help="the facilitator's console: running drills, hidden truth, injects, leaderboard",

@@ -33,7 +33,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="drill", description="Incident-response drills on a simulated live market.")
     p.add_argument("--version", action="version", version=f"drill {__version__}")
     sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
+    _add_drill_parsers(sub)
+    _add_scenario_check_parsers(sub)
+    _add_bench_parser(sub)
+    debrief_cmd.add_parser(sub)
+    results_cmd.add_parser(sub)
+    gameday_cmd.add_parsers(sub)
+    watch_cmd.add_parser(sub)
+    return p
 
+
+def _add_drill_parsers(sub) -> None:
+    """list, play, run and replay: choosing, playing and re-simulating drills."""
     s = sub.add_parser("list", help="show the bundled scenarios")
     s.add_argument("--json", action="store_true")
 
@@ -65,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("journal")
     s.add_argument("--json", action="store_true")
 
+
+def _add_scenario_check_parsers(sub) -> None:
+    """validate, calibrate and selftest: checking a scenario before anyone plays it."""
     s = sub.add_parser("validate", help="check scenario directories, scenario.toml files or actions files")
     s.add_argument("paths", nargs="+")
 
@@ -85,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--seeds", type=int, default=20, help="how many seeds: the scenario's own and variants 1..N-1 (default 20)"
     )
     s.add_argument("--json", action="store_true")
+
+
+def _add_bench_parser(sub) -> None:
     s = sub.add_parser("bench", help="measure the engine (or, with --tui, the console)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--tui", action="store_true")
@@ -95,12 +112,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="a cold `drill debrief` of a ten-command knightmare journal against its `drill run` (the ratio), and in the console, the drill's end to its last what-if",
     )
     s.add_argument("--repeat", type=int, default=3, help="runs to take the median of (engine and debrief benches)")
-
-    debrief_cmd.add_parser(sub)
-    results_cmd.add_parser(sub)
-    gameday_cmd.add_parsers(sub)
-    watch_cmd.add_parser(sub)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,52 +33,42 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[k]
 
 
+class _DisplayCounter:
+    """Counts the app's screen updates by wrapping its `_display` (where Textual has one)."""
+
+    def __init__(self, app) -> None:
+        self.count = 0
+        original = getattr(app, "_display", None)
+        if original is None:
+            return
+
+        def counting(*args, **kwargs):
+            self.count += 1
+            return original(*args, **kwargs)
+
+        app._display = counting
+
+
 async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: float) -> dict:
     from drill.tui.app import DrillApp
 
     app = DrillApp("knightmare", "historical", None, speed=60.0, journal=str(journal))
-    displays = 0
-    original = getattr(app, "_display", None)
-    if original is not None:
-
-        def counting(*args, **kwargs):
-            nonlocal displays
-            displays += 1
-            return original(*args, **kwargs)
-
-        app._display = counting  # type: ignore[method-assign]
-
+    displays = _DisplayCounter(app)
     async with app.run_test(size=size) as pilot:
         while app.console_screen is None or app.console_screen.frames < 1:
             await asyncio.sleep(0.001)
         await pilot.pause()
         startup = time.perf_counter() - t_enter
         console = app.console_screen
-        frames0, displays0 = console.frames, displays
-        sim0 = console.snap.now
-        cpu0 = time.process_time()
-        lags: list[float] = []
-        t0 = time.perf_counter()
-        end = t0 + seconds
-        next_tab = t0 + seconds / len(TAB_CYCLE)
-        tab_i = 0
-        while (now := time.perf_counter()) < end and not console.ended:
-            if now >= next_tab:
-                console.action_show_tab(TAB_CYCLE[tab_i % len(TAB_CYCLE)])
-                tab_i += 1
-                next_tab += seconds / len(TAB_CYCLE)
-            t = time.perf_counter()
-            await asyncio.sleep(PROBE_S)
-            lags.append(max(0.0, time.perf_counter() - t - PROBE_S))
+        frames0, displays0, sim0 = console.frames, displays.count, console.snap.now
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        lags = await _probe_while_touring_tabs(console, seconds)
         wall = time.perf_counter() - t0
         cpu = time.process_time() - cpu0
-        frames = console.frames - frames0
-        shown = displays - displays0
+        frames, shown = console.frames - frames0, displays.count - displays0
         snap = console.snap
-        sim_s = (snap.now - sim0) / 1000
         await pilot.press("ctrl+q")
         await pilot.press("y")
-    lag_ms = [x * 1000 for x in lags]
     return {
         "scenario": "knightmare",
         "difficulty": "historical",
@@ -87,17 +77,46 @@ async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: 
         "wall_s": round(wall, 2),
         "sim_from": None,
         "sim_to": snap.clock,
-        "sim_s_per_wall_s": round(sim_s / wall, 1) if wall else 0.0,
+        "sim_s_per_wall_s": _per_s((snap.now - sim0) / 1000, wall),
+        **_lag_figures([x * 1000 for x in lags]),
+        "updates_per_s": _per_s(frames, wall),
+        "screen_updates_per_s": _per_s(shown, wall),
+        "startup_s": round(startup, 3),
+        "cpu_share": round(cpu / wall, 2) if wall else 0.0,
+        "phase_at_end": snap.phase,
+    }
+
+
+async def _probe_while_touring_tabs(console, seconds: float) -> list[float]:
+    """How late the event loop wakes a short sleep, probed for `seconds` while the console shows
+    each tab of TAB_CYCLE in turn; stops early when the drill ends."""
+    lags: list[float] = []
+    t0 = time.perf_counter()
+    end = t0 + seconds
+    next_tab = t0 + seconds / len(TAB_CYCLE)
+    tab_i = 0
+    while (now := time.perf_counter()) < end and not console.ended:
+        if now >= next_tab:
+            console.action_show_tab(TAB_CYCLE[tab_i % len(TAB_CYCLE)])
+            tab_i += 1
+            next_tab += seconds / len(TAB_CYCLE)
+        t = time.perf_counter()
+        await asyncio.sleep(PROBE_S)
+        lags.append(max(0.0, time.perf_counter() - t - PROBE_S))
+    return lags
+
+
+def _per_s(count: float, wall: float) -> float:
+    return round(count / wall, 1) if wall else 0.0
+
+
+def _lag_figures(lag_ms: list[float]) -> dict:
+    return {
         "lag_p50_ms": round(_pct(lag_ms, 50), 2),
         "lag_p99_ms": round(_pct(lag_ms, 99), 2),
         "lag_max_ms": round(max(lag_ms, default=0.0), 2),
         "lag_mean_ms": round(statistics.fmean(lag_ms), 2) if lag_ms else 0.0,
         "probes": len(lag_ms),
-        "updates_per_s": round(frames / wall, 1) if wall else 0.0,
-        "screen_updates_per_s": round(shown / wall, 1) if wall else 0.0,
-        "startup_s": round(startup, 3),
-        "cpu_share": round(cpu / wall, 2) if wall else 0.0,
-        "phase_at_end": snap.phase,
     }
 
 
