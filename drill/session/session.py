@@ -48,35 +48,61 @@ def check_command(scenario: LoadedScenario, command: Command) -> Command:
     verb = VERBS[command.verb]
     args = list(command.args)
     for i, (spec, value) in enumerate(zip(verb.args, args)):
-        if spec.kind == "server":
-            names = {s.lower(): s for s in scenario.spec.fleet.servers}
-            if value.lower() not in names:
-                raise CommandError(
-                    f"{command.verb}: unknown server {value!r} (servers: {', '.join(scenario.spec.fleet.servers)})"
-                )
-            args[i] = names[value.lower()]
-        elif spec.kind == "flag":
-            names = {f.lower(): f for f in scenario.spec.flags}
-            if value.lower() not in names:
-                raise CommandError(
-                    f"{command.verb}: unknown flag {value!r} (flags: {', '.join(scenario.spec.flags) or 'none'})"
-                )
-            args[i] = names[value.lower()]
-        elif spec.kind == "alert":
-            args[i] = value.upper()
-        elif spec.kind == "inject":
-            ids = [i.id for i in scenario.spec.injects]
-            if value not in ids:
-                raise CommandError(f"{command.verb}: unknown inject {value!r} (catalogue: {', '.join(ids) or 'empty'})")
-        elif spec.kind == "speed":
-            if value not in {str(x) for x in SPEEDS}:
-                raise CommandError(f"{command.verb}: speed must be one of {', '.join(map(str, SPEEDS))}")
-        elif spec.kind == "percent":
-            text = value.rstrip("%")
-            if not text.isdigit() or not 1 <= int(text) <= 100:
-                raise CommandError(f"{command.verb}: {value!r} is not a percentage from 1 to 100")
-            args[i] = str(int(text))
+        canonical = _CANONICAL.get(spec.kind)
+        if canonical is not None:
+            args[i] = canonical(scenario, command.verb, value)
     return Command(command.verb, tuple(args))
+
+
+def _named(verb: str, what: str, value: str, names: list[str] | tuple[str, ...]) -> str:
+    """A server or flag as the scenario spells it, whatever the case it was typed in."""
+    by_lower = {n.lower(): n for n in names}
+    if value.lower() not in by_lower:
+        raise CommandError(f"{verb}: unknown {what} {value!r} ({what}s: {', '.join(names) or 'none'})")
+    return by_lower[value.lower()]
+
+
+def _server_arg(scenario: LoadedScenario, verb: str, value: str) -> str:
+    return _named(verb, "server", value, scenario.spec.fleet.servers)
+
+
+def _flag_arg(scenario: LoadedScenario, verb: str, value: str) -> str:
+    return _named(verb, "flag", value, list(scenario.spec.flags))
+
+
+def _alert_arg(scenario: LoadedScenario, verb: str, value: str) -> str:
+    return value.upper()
+
+
+def _inject_arg(scenario: LoadedScenario, verb: str, value: str) -> str:
+    ids = [i.id for i in scenario.spec.injects]
+    if value not in ids:
+        raise CommandError(f"{verb}: unknown inject {value!r} (catalogue: {', '.join(ids) or 'empty'})")
+    return value
+
+
+def _speed_arg(scenario: LoadedScenario, verb: str, value: str) -> str:
+    if value not in {str(x) for x in SPEEDS}:
+        raise CommandError(f"{verb}: speed must be one of {', '.join(map(str, SPEEDS))}")
+    return value
+
+
+def _percent_arg(scenario: LoadedScenario, verb: str, value: str) -> str:
+    text = value.rstrip("%")
+    if not text.isdigit() or not 1 <= int(text) <= 100:
+        raise CommandError(f"{verb}: {value!r} is not a percentage from 1 to 100")
+    return str(int(text))
+
+
+# How each kind of argument is checked against the scenario and spelled canonically.
+_CANONICAL = {
+    "server": _server_arg,
+    "flag": _flag_arg,
+    "alert": _alert_arg,
+    "inject": _inject_arg,
+    "speed": _speed_arg,
+    "percent": _percent_arg,
+}
 
 
 class Session:

@@ -96,26 +96,26 @@ class FleetTable(DataTable):
 
     def show(self, rows: Sequence[ServerRow]) -> int:
         """Bring the table up to date; returns how many cells changed."""
-        changed = 0
-        seen = set()
-        for row in rows:
-            seen.add(row.name)
-            cells = {k: v for k, v in _cells(row).items() if k in self._widths}
-            before = self._shown.get(row.name)
-            if before is None:
-                self.add_row(*(self._cell(k, cells[k]) for k, *_ in self._columns), key=row.name)
-                changed += len(cells)
-            else:
-                for key, value in cells.items():
-                    if before[key] != value:
-                        self.update_cell(row.name, key, self._cell(key, value))
-                        changed += 1
-            self._shown[row.name] = cells
+        changed = sum(self._show_row(row) for row in rows)
+        seen = {row.name for row in rows}
         for name in [n for n in self._shown if n not in seen]:
             self.remove_row(name)
             del self._shown[name]
             changed += 1
         return changed
+
+    def _show_row(self, row: ServerRow) -> int:
+        """Add a server's row, or update the cells that changed; how many cells that was."""
+        cells = {k: v for k, v in _cells(row).items() if k in self._widths}
+        before = self._shown.get(row.name)
+        self._shown[row.name] = cells
+        if before is None:
+            self.add_row(*(self._cell(k, cells[k]) for k, *_ in self._columns), key=row.name)
+            return len(cells)
+        changed = [(key, value) for key, value in cells.items() if before[key] != value]
+        for key, value in changed:
+            self.update_cell(row.name, key, self._cell(key, value))
+        return len(changed)
 
     @property
     def selected_server(self) -> str | None:
