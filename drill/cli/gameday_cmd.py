@@ -123,25 +123,8 @@ def _grace(text: str) -> float:
 
 def run_serve(args) -> int:
     from drill.cli.args import UsageError
-    from drill.scenario import ScenarioError, bundled_ids, load
 
-    if args.scenario is None and (args.difficulty is not None or args.seed is not None):
-        raise UsageError("drill serve: --difficulty and --seed need a scenario")
-    if args.scenario is not None:
-        if args.scenario not in bundled_ids():
-            raise UsageError(
-                f"drill serve: {args.scenario!r}: a served drill plays a bundled scenario "
-                f"(have: {', '.join(bundled_ids())}); no paths"
-            )
-        try:
-            spec = load(args.scenario).spec
-        except ScenarioError as exc:
-            raise UsageError(str(exc).splitlines()[0]) from None
-        if args.difficulty is not None and args.difficulty not in spec.difficulties:
-            raise UsageError(
-                f"drill serve: --difficulty: {args.difficulty!r} is not a difficulty of {spec.id} "
-                f"(have: {', '.join(spec.difficulties)})"
-            )
+    _check_served_scenario(args)
     if not args.host or any(c.isspace() for c in args.host):
         raise UsageError(f"drill serve: --host: not an address: {args.host!r}")
     if args.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", args.public_url):
@@ -170,6 +153,31 @@ def run_serve(args) -> int:
         )
     except OSError as exc:  # socket.gaierror (an unknown name) is one too
         raise UsageError(f"drill serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
+
+
+def _check_served_scenario(args) -> None:
+    """A served drill plays a bundled scenario (no paths), and a difficulty or seed needs one."""
+    from drill.cli.args import UsageError
+    from drill.scenario import ScenarioError, bundled_ids, load
+
+    if args.scenario is None:
+        if args.difficulty is not None or args.seed is not None:
+            raise UsageError("drill serve: --difficulty and --seed need a scenario")
+        return
+    if args.scenario not in bundled_ids():
+        raise UsageError(
+            f"drill serve: {args.scenario!r}: a served drill plays a bundled scenario "
+            f"(have: {', '.join(bundled_ids())}); no paths"
+        )
+    try:
+        spec = load(args.scenario).spec
+    except ScenarioError as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    if args.difficulty is not None and args.difficulty not in spec.difficulties:
+        raise UsageError(
+            f"drill serve: --difficulty: {args.difficulty!r} is not a difficulty of {spec.id} "
+            f"(have: {', '.join(spec.difficulties)})"
+        )
 
 
 def _share_results(command: str, target: str | None):

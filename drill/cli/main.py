@@ -223,14 +223,7 @@ def _cmd_run(args) -> int:
     # Every headless drill keeps a journal (the debrief and --verify need one) and is recorded.
     journal = args.journal or str(default_journal_path(sc.id))
     _check_writable(journal)
-    try:
-        db = results.check(args.results)
-        if args.team is not None and not (
-            0 < len(args.team.strip()) <= results.MAX_TEAM_CHARS and args.team.isprintable()
-        ):
-            raise UsageError(f"drill run: --team: must be 1 to {results.MAX_TEAM_CHARS} printable characters")
-    except results.ResultsError as exc:
-        raise UsageError(f"drill run: --results: {exc}") from None
+    db = _results_store_for_run(args)
     try:
         outcome = run_script(sc, diff, args.seed, lines, journal, args.actions or "<actions>")
     except ScriptError as exc:
@@ -247,6 +240,19 @@ def _cmd_run(args) -> int:
     where = f"  journal       {journal}\n  recorded      result #{rid} in {db}"
     print(where, file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
+
+
+def _results_store_for_run(args):
+    """The results store `drill run` records into, and its --team, checked before the drill runs."""
+    from drill import results
+
+    try:
+        db = results.check(args.results)
+    except results.ResultsError as exc:
+        raise UsageError(f"drill run: --results: {exc}") from None
+    if args.team is not None and not (0 < len(args.team.strip()) <= results.MAX_TEAM_CHARS and args.team.isprintable()):
+        raise UsageError(f"drill run: --team: must be 1 to {results.MAX_TEAM_CHARS} printable characters")
+    return db
 
 
 def _check_writable(path: str) -> None:
