@@ -12,7 +12,7 @@ its widget, and its `Panel` in drill/tui/panels.py (docs/architecture.md)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -60,11 +60,24 @@ class ServerRow:
     out_in: float  # children out per parent in, since the start
 
 
+# What each fleet column of a difficulty's view holds: a column not shown is blanked in the
+# snapshot itself, not merely hidden by the console.
+_FLEET_COLUMN_FIELDS: dict[str, dict[str, Any]] = {
+    "release": {"release": ""},
+    "flags": {"flags": ()},
+    "parents": {"parents_in": 0, "parents_open": 0},
+    "children": {"children_per_s": 0.0},
+    "fills": {"fills_per_s": 0.0},
+    "out_in": {"out_in": 0.0},
+}
+
+
 @source
 def fleet_rows(w: World) -> dict[str, Any]:
     """The fleet as this difficulty lets the trainee see it: a figure the firm's staff did not
     have that day is not in the snapshot at all (not merely hidden by the console)."""
     fleet, shown = w.fleet, set(w.difficulty.view.fleet_columns)
+    blank = {k: v for col, fields in _FLEET_COLUMN_FIELDS.items() if col not in shown for k, v in fields.items()}
     children, fills = w.rates.per_second(1.0)
     open_by_server = np.bincount(w.book.server[w.book.active], minlength=len(fleet.servers))
     rows = []
@@ -72,19 +85,18 @@ def fleet_rows(w: World) -> dict[str, Any]:
         known = tuple(
             f for j, f in enumerate(fleet.flag_names) if fleet.flag_enabled[j] and f in w.spec.releases[s.release].flags
         )
-        rows.append(
-            ServerRow(
-                s.name,
-                fleet.release_label(s.release) if "release" in shown else "",
-                known if "flags" in shown else (),
-                fleet.state_label(s),
-                s.parents_in if "parents" in shown else 0,
-                int(open_by_server[i]) if "parents" in shown else 0,
-                float(children[i]) if "children" in shown else 0.0,
-                float(fills[i]) if "fills" in shown else 0.0,
-                (s.children_out / s.parents_in if s.parents_in else 0.0) if "out_in" in shown else 0.0,
-            )
+        row = ServerRow(
+            s.name,
+            fleet.release_label(s.release),
+            known,
+            fleet.state_label(s),
+            s.parents_in,
+            int(open_by_server[i]),
+            float(children[i]),
+            float(fills[i]),
+            s.children_out / s.parents_in if s.parents_in else 0.0,
         )
+        rows.append(replace(row, **blank) if blank else row)
     return {"fleet": tuple(rows), "fleet_columns": tuple(w.difficulty.view.fleet_columns)}
 
 
