@@ -49,6 +49,19 @@ def _cells(row: ServerRow) -> dict[str, str]:
     }
 
 
+def _fitted_width(
+    key: str, label: str, width: int, servers: Sequence[str], releases: Sequence[str], flags: Sequence[str]
+) -> int:
+    """A column's width, the name columns widened for scenarios with longer names than knightmare's."""
+    if key == "server":
+        return max([width, *map(len, servers)])
+    if key == "release" and releases:
+        return max([len(label), *map(len, releases)])
+    if key == "flags":
+        return max(width, len(",".join(flags)))
+    return width
+
+
 class FleetTable(DataTable):
     DEFAULT_CSS = """
     FleetTable {
@@ -73,15 +86,8 @@ class FleetTable(DataTable):
         self._widths: dict[str, int] = {}
         self._columns = [c for c in COLUMNS if c[0] == "server" or columns is None or c[0] in columns]
         for key, label, width, right in self._columns:
-            # Widen the name columns for scenarios with longer names than knightmare's.
-            if key == "server":
-                width = max([width, *map(len, servers)])
-            elif key == "release" and releases:
-                width = max([len(label), *map(len, releases)])
-            elif key == "flags":
-                width = max(width, len(",".join(flags)))
-            self._widths[key] = width
-            self.add_column(self._fit(key, label, right, "bold"), width=width + 1, key=key)
+            self._widths[key] = _fitted_width(key, label, width, servers, releases, flags)
+            self.add_column(self._fit(key, label, right, "bold"), width=self._widths[key] + 1, key=key)
         self._shown: dict[str, dict[str, str]] = {}
 
     def _fit(self, key: str, value: str, right: bool, style: str = "") -> Text:
