@@ -38,12 +38,17 @@ def special_file(path: str | os.PathLike, *, writing: bool) -> str | None:
         return None if writing else "not found"
     except (OSError, ValueError) as exc:
         return getattr(exc, "strerror", None) or str(exc)
-    if stat.S_ISDIR(st.st_mode):
+    return _not_regular(st.st_mode)
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file of this mode is, when it is not a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
         return "is a directory"
-    if not stat.S_ISREG(st.st_mode):
-        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
-        return f"not a regular file ({kind})"
-    return None
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"not a regular file ({kind})"
 
 
 def open_for_writing(path: str | os.PathLike, mode: str = "w"):

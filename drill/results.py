@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, type_coerce
 from sqlalchemy.engine import Connection
@@ -44,6 +45,9 @@ from drill.store import engine
 from drill.store.errors import ResultsError, Unreachable
 from drill.store.location import Location
 from drill.store.tables import results as _results_table
+
+if TYPE_CHECKING:
+    from drill.session.replay import ReplayReport  # imported where a verify needs it: replays are heavy
 
 SCHEMA_VERSION = engine.SCHEMA_VERSION
 MAX_WAIT_S = 10.0  # the longest one open of the store waits on another process's lock, all told
@@ -290,59 +294,14 @@ def record(
     """Record one finished drill; returns its id. `outcome` is an Outcome (or its to_dict()).
     `source` says how it was produced (SOURCES; default: "served" when a signing key is given,
     else "live"). With `signing_key` (`signing_key(serve_key)`), the row is signed."""
-    o = outcome.to_dict() if hasattr(outcome, "to_dict") else dict(outcome)
-    for key in (
-        "scenario",
-        "difficulty",
-        "seed",
-        "contained",
-        "loss_usd",
-        "collateral_usd",
-        "score_usd",
-        "grade",
-        "bankrupt",
-        "ended_at",
-        "ended_by",
-    ):
-        if key not in o:
-            raise ResultsError(f"outcome: missing {key!r}")
+    o = _outcome_fields(outcome)
     source = source or (SOURCE_SERVED if signing_key is not None else SOURCE_LIVE)
     if source not in SOURCES:
         raise ResultsError(f"source: must be one of {', '.join(SOURCES)}, not {_shown(source)}")
-    if team is not None:
-        team = " ".join(str(team).split())
-        if not team or len(team) > MAX_TEAM_CHARS or not team.isprintable():
-            raise ResultsError(f"team: must be 1 to {MAX_TEAM_CHARS} printable characters")
-    seed = o["seed"]
-    if not is_seed(seed):
-        raise ResultsError(f"outcome: seed: not a seed ({_shown(seed)})")
-    ranked = {
-        "scenario": _text(o, "scenario"),
-        "difficulty": _text(o, "difficulty"),
-        "seed": seed,
-        "contained": int(bool(o["contained"])),
-        "contained_at": _text(o, "contained_at", optional=True),
-        "loss_usd": _finite(o, "loss_usd"),
-        "collateral_usd": _finite(o, "collateral_usd"),
-        "score_usd": _finite(o, "score_usd"),
-        "grade": _text(o, "grade"),
-        "bankrupt": int(bool(o["bankrupt"])),
-        "ended_at": _text(o, "ended_at"),
-        "ended_by": _text(o, "ended_by"),
-    }
+    team = _team_name(team)
+    ranked = _ranked(o)
     journal = Path(journal_path).resolve() if journal_path is not None else None
-    digest = journal_text = None
-    if journal is not None:
-        try:
-            data = journal_bytes(journal)
-        except (OSError, ValueError):
-            data = None  # /dev/null, or nothing written: the row has no journal to prove it
-        if data is not None:
-            digest = hashlib.sha256(data).hexdigest()
-            try:
-                journal_text = data.decode("utf-8")  # travels with the result: a debrief needs no host's disk
-            except UnicodeDecodeError:
-                journal_text = None
+    digest, journal_text = _journal_proof(journal)
     recorded_at, scenario_hash = _now(), _journal_header_hash(journal)
     outcome_json = json.dumps(o, separators=(",", ":"))
     signed_by = signature = None
@@ -365,7 +324,81 @@ def record(
         "signature": signature,
         "journal_text": journal_text,
     }
-    loc = _resolve(path)
+    return _store(_resolve(path), row)
+
+
+_REQUIRED_OUTCOME_KEYS = (
+    "scenario",
+    "difficulty",
+    "seed",
+    "contained",
+    "loss_usd",
+    "collateral_usd",
+    "score_usd",
+    "grade",
+    "bankrupt",
+    "ended_at",
+    "ended_by",
+)
+
+
+def _outcome_fields(outcome) -> dict:
+    """An Outcome (or its to_dict()) as the dict stored, with every key a row needs."""
+    o = outcome.to_dict() if hasattr(outcome, "to_dict") else dict(outcome)
+    for key in _REQUIRED_OUTCOME_KEYS:
+        if key not in o:
+            raise ResultsError(f"outcome: missing {key!r}")
+    return o
+
+
+def _team_name(team: str | None) -> str | None:
+    """A team's name with its whitespace collapsed, or a clear error."""
+    if team is None:
+        return None
+    team = " ".join(str(team).split())
+    if not team or len(team) > MAX_TEAM_CHARS or not team.isprintable():
+        raise ResultsError(f"team: must be 1 to {MAX_TEAM_CHARS} printable characters")
+    return team
+
+
+def _ranked(o: Mapping) -> dict:
+    """The outcome's columns a leaderboard ranks and filters by, each type-checked."""
+    seed = o["seed"]
+    if not is_seed(seed):
+        raise ResultsError(f"outcome: seed: not a seed ({_shown(seed)})")
+    return {
+        "scenario": _text(o, "scenario"),
+        "difficulty": _text(o, "difficulty"),
+        "seed": seed,
+        "contained": int(bool(o["contained"])),
+        "contained_at": _text(o, "contained_at", optional=True),
+        "loss_usd": _finite(o, "loss_usd"),
+        "collateral_usd": _finite(o, "collateral_usd"),
+        "score_usd": _finite(o, "score_usd"),
+        "grade": _text(o, "grade"),
+        "bankrupt": int(bool(o["bankrupt"])),
+        "ended_at": _text(o, "ended_at"),
+        "ended_by": _text(o, "ended_by"),
+    }
+
+
+def _journal_proof(journal: Path | None) -> tuple[str | None, str | None]:
+    """The journal's SHA-256 and its text, which travels with the result (a debrief needs no
+    host's disk); neither for /dev/null or a journal never written, and no text if not UTF-8."""
+    if journal is None:
+        return None, None
+    try:
+        data = journal_bytes(journal)
+    except (OSError, ValueError):
+        return None, None
+    try:
+        return hashlib.sha256(data).hexdigest(), data.decode("utf-8")
+    except UnicodeDecodeError:
+        return hashlib.sha256(data).hexdigest(), None
+
+
+def _store(loc: Location, row: dict) -> int:
+    """Insert one row; on an unreachable PostgreSQL server, keep it in this host's outbox."""
     if loc.kind != store.POSTGRESQL:
         with _open(loc, create=True, write=True) as con:
             return _insert(con, row)
@@ -431,32 +464,49 @@ def deliver_pending(loc: Location) -> int:
     """Deliver the rows kept for this store while it was away, oldest first; how many were
     delivered. A row already there (delivered before its file could be removed) is not written
     twice. Raises Unreachable when the server is still away."""
-    d = outbox_dir()
-    try:
-        files = sorted(f for f in d.iterdir() if f.suffix == ".json")
-    except OSError:
-        return 0
     delivered = 0
-    for f in files:
-        try:
-            kept = json.loads(f.read_text())
-        except (OSError, ValueError):
-            continue
-        row = kept.get("row") if isinstance(kept, dict) else None
-        if kept.get("store") != loc.shown or not isinstance(row, dict) or set(row) != set(_ROW_KEYS):
-            continue  # another store's, or not a row this program wrote
+    for f in _kept_files():
+        row = _kept_row(f, loc)
+        if row is None:
+            continue  # unreadable, another store's, or not a row this program wrote
         with _open(loc, create=True, write=True) as con:
-            same = select(_results_table.c.id).where(
-                *(
-                    _results_table.c[k] == row[k] if row[k] is not None else _results_table.c[k].is_(None)
-                    for k in ("recorded_at", "team", "journal_sha256", "signature", "outcome_json")
-                )
-            )
-            if con.execute(same).first() is None:
+            if not _already_stored(con, row):
                 _insert(con, row)
         f.unlink()
         delivered += 1
     return delivered
+
+
+def _kept_files() -> list[Path]:
+    """The outbox's rows, oldest first (their names start with the time they were kept)."""
+    try:
+        return sorted(f for f in outbox_dir().iterdir() if f.suffix == ".json")
+    except OSError:
+        return []
+
+
+def _kept_row(f: Path, loc: Location) -> dict | None:
+    """The row a kept file holds for this store, or None."""
+    try:
+        kept = json.loads(f.read_text())
+    except (OSError, ValueError):
+        return None
+    row = kept.get("row") if isinstance(kept, dict) else None
+    if kept.get("store") != loc.shown or not isinstance(row, dict) or set(row) != set(_ROW_KEYS):
+        return None
+    return row
+
+
+def _already_stored(con: Connection, row: dict) -> bool:
+    """Whether the row was delivered before (its file could not be removed then)."""
+    c = _results_table.c
+    same = select(c.id).where(
+        *(
+            c[k] == row[k] if row[k] is not None else c[k].is_(None)
+            for k in ("recorded_at", "team", "journal_sha256", "signature", "outcome_json")
+        )
+    )
+    return con.execute(same).first() is not None
 
 
 # -- reading ------------------------------------------------------------------------------------------
@@ -481,7 +531,7 @@ _NAMES = (
 # Read back as stored (no type processing): the checks below, not the driver, decide what a value is.
 _SELECT = select(*(type_coerce(_results_table.c[n], NullType()).label(n) for n in _NAMES))
 _TEXT_OR_NONE = (str, type(None))
-_TYPES = {
+_TYPES: dict[str, type | tuple[type, ...]] = {
     "id": int,
     "recorded_at": str,
     "team": _TEXT_OR_NONE,
@@ -515,20 +565,11 @@ class _Row:
 
 
 def _row(values, p: Location) -> _Row:
-    d = dict(zip(_NAMES, values))
-    rid = d["id"]
-    for name, typ in _TYPES.items():
-        v = d[name]
-        want = typ if isinstance(typ, tuple) else (typ,)
-        if typ is float and isinstance(v, int) and not isinstance(v, bool):
-            v = d[name] = float(v)  # SQLite hands back a whole REAL as an integer only if stored as one
-        if isinstance(v, bool) or not isinstance(v, want) or (isinstance(v, float) and not math.isfinite(v)):
-            kind = "a number" if typ in (int, float) else "text"
-            raise ResultsError(f"{p}: result #{_shown(rid)}: {name}: holds {_shown(v)}, not {kind}")
+    d = _checked_columns(dict(zip(_NAMES, values)), p)
     score = {name: d[name] for name in Score.names()}
     score.update(contained=bool(d["contained"]), bankrupt=bool(d["bankrupt"]))
     e = Entry(
-        rid,
+        d["id"],
         d["recorded_at"],
         d["team"],
         d["scenario"],
@@ -543,6 +584,25 @@ def _row(values, p: Location) -> _Row:
         **score,
     )
     return _Row(e, d["signature"], d["outcome_json"], d)
+
+
+def _checked_columns(d: dict, p: Location) -> dict:
+    """The stored columns, each of the type it should hold (a whole REAL read back as a float):
+    anything else is a clear error naming the store, the row and the column."""
+    for name, typ in _TYPES.items():
+        v = d[name]
+        if typ is float and isinstance(v, int) and not isinstance(v, bool):
+            v = d[name] = float(v)  # SQLite hands back a whole REAL as an integer only if stored as one
+        if not _holds(v, typ):
+            kind = "a number" if typ in (int, float) else "text"
+            raise ResultsError(f"{p}: result #{_shown(d['id'])}: {name}: holds {_shown(v)}, not {kind}")
+    return d
+
+
+def _holds(v: object, typ: type | tuple[type, ...]) -> bool:
+    """A value of the type (never a bool for a number, never an infinite float)."""
+    want = typ if isinstance(typ, tuple) else (typ,)
+    return not isinstance(v, bool) and isinstance(v, want) and not (isinstance(v, float) and not math.isfinite(v))
 
 
 def _where(query, scenario, difficulty, seed, team):
@@ -693,25 +753,41 @@ def leaderboard(
     for r in rows:
         e = r.entry
         groups.setdefault((e.scenario, e.difficulty, e.seed), []).append(r)
-    boards = []
-    for (sc, diff, seed_), rs in sorted(groups.items()):
-        rs.sort(key=lambda r: entry_rank_key(r.entry))
-        ranked, apart, flagged = [], [], []
-        for r in rs:
-            problem = signature_problem(r, signing_key)
-            if problem is None and r.entry.id in shared:
-                problem = f"journal: the same journal backs result #{shared[r.entry.id]}"
-            if problem is not None:
-                flagged.append(Flagged(r.entry, problem))
-            elif r.entry.source in sources:
-                ranked.append(r.entry)
-            else:
-                apart.append(r.entry)
-        if best_per_team:
-            ranked, apart = _best_per_team(ranked), _best_per_team(apart)
-        cut = (lambda xs: xs[:limit]) if limit else (lambda xs: xs)
-        boards.append(Board(sc, diff, seed_, tuple(cut(ranked)), tuple(cut(apart)), tuple(cut(flagged))))
-    return boards
+    return [_board(key, rs, shared, signing_key, sources, best_per_team, limit) for key, rs in sorted(groups.items())]
+
+
+def _board(
+    key: tuple[str, str, int],
+    rows: list[_Row],
+    shared: dict[int, int],
+    signing_key: bytes | None,
+    sources: tuple[str, ...],
+    best_per_team: bool,
+    limit: int | None,
+) -> Board:
+    """One scenario, difficulty and seed's board: ranked, listed apart, or flagged by its proof."""
+    rows.sort(key=lambda r: entry_rank_key(r.entry))
+    ranked, apart, flagged = [], [], []
+    for r in rows:
+        problem = _proof_problem(r, signing_key, shared)
+        if problem is not None:
+            flagged.append(Flagged(r.entry, problem))
+        elif r.entry.source in sources:
+            ranked.append(r.entry)
+        else:
+            apart.append(r.entry)
+    if best_per_team:
+        ranked, apart = _best_per_team(ranked), _best_per_team(apart)
+    cut = slice(None, limit or None)
+    return Board(*key, tuple(ranked[cut]), tuple(apart[cut]), tuple(flagged[cut]))
+
+
+def _proof_problem(r: _Row, signing_key: bytes | None, shared: dict[int, int]) -> str | None:
+    """Why a row cannot be ranked: its signature, or a journal that also backs another row."""
+    problem = signature_problem(r, signing_key)
+    if problem is None and r.entry.id in shared:
+        problem = f"journal: the same journal backs result #{shared[r.entry.id]}"
+    return problem
 
 
 def _best_per_team(es: list[Entry]) -> list[Entry]:
@@ -767,86 +843,106 @@ def verify(
     journal, every ranked column of the row and the outcome stored with it; that the journal is
     the one recorded (its content hash) and backs no other row; and, given the serve's signing
     key, the row's signature. Raises ResultsError when there is nothing to replay."""
-    from drill.scenario import ScenarioError
-    from drill.session.journal import JournalError
-    from drill.session.replay import replay
-    from drill.session.session import SessionError
-
     p = _resolve(path)
     r = _one(entry_id, p)
     e = r.entry
     stored = _parse_outcome(r, p)
-
-    def fail(field: str, message: str) -> Verification:
-        return Verification(e, False, message, field)
-
     problem = signature_problem(r, signing_key)
     if problem is not None:
-        return fail("signature", problem)
+        return Verification(e, False, problem, "signature")
     if not e.journal:
         raise ResultsError(f"result #{entry_id}: no journal was recorded with it")
     stored_text = r.stored.get("journal_text")
     with _replayable(e, stored_text) as journal:
-        if e.journal_sha256 is not None:
-            try:
-                now = journal_sha256(journal)
-            except FileNotFoundError:
-                raise ResultsError(f"result #{entry_id}: {_shown(journal, 200)}: file: not found") from None
-            except (OSError, ValueError) as exc:
-                raise ResultsError(
-                    f"result #{entry_id}: {_shown(journal, 200)}: file: cannot read "
-                    f"({getattr(exc, 'strerror', None) or exc})"
-                ) from None
-            if now != e.journal_sha256:
-                return fail(
-                    "journal",
-                    "journal: its content hash is not the one recorded with this result "
-                    "(another journal, or this one changed since)",
-                )
-            others = [x for x in _rows(p) if x.entry.journal_sha256 == e.journal_sha256 and x.entry.id != e.id]
-            if others:
-                return fail(
-                    "journal",
-                    f"journal: the same journal backs result #{others[0].entry.id}: a journal proves one result",
-                )
-            # The copy that travels with the row (what `--journal ID` and a debrief on another host
-            # read) must be the journal verified here, even when the file on this disk is replayed.
-            if stored_text is not None and e.journal_sha256 != _text_sha256(stored_text):
-                return fail("journal_text", "journal_text: its content hash is not the one recorded with this result")
-        try:
-            report = replay(journal)
-        except (JournalError, SessionError) as exc:
-            raise ResultsError(f"result #{entry_id}: {exc}") from None
-        except ScenarioError as exc:
-            raise ResultsError(f"result #{entry_id}: {journal}: header.scenario: {str(exc).splitlines()[0]}") from None
-        if not report.ok:
-            return fail("journal", f"the journal does not reproduce: {report.divergence}")
-        if report.cut_short or report.outcome is None:
-            return fail("journal", "the journal was cut short: it has no outcome to check the result against")
-        replayed = report.outcome.to_dict()
-        column = {**{k: getattr(e, k) for k, _ in _RANKED}, "contained": e.contained, "bankrupt": e.bankrupt}
-        for key, _ in _RANKED:
-            if not _same(column[key], replayed.get(key)):
-                return fail(
-                    key,
-                    f"the journal reproduces, but not this result: {key} recorded "
-                    f"{_shown(column[key])}, replayed {_shown(replayed.get(key))}",
-                )
-        if e.scenario_hash is not None and e.scenario_hash != _journal_header_hash(Path(journal)):
-            return fail(
-                "scenario_hash", "the journal reproduces, but not this result: scenario_hash differs from the journal's"
-            )
-        for key in sorted(set(stored) | set(replayed)):
-            if not _same(stored.get(key, "<missing>"), replayed.get(key, "<missing>")):
-                return fail(
-                    f"outcome.{key}",
-                    f"the journal reproduces, but not this result: outcome.{key} recorded "
-                    f"{_shown(stored.get(key, '<missing>'))}, replayed "
-                    f"{_shown(replayed.get(key, '<missing>'))}",
-                )
+        mismatch = _journal_hash_mismatch(e, journal, p, stored_text)
+        if mismatch is None:
+            report = _replay_for(entry_id, journal)
+            mismatch = _replay_mismatch(report)
+        if mismatch is None:
+            assert report.outcome is not None  # _replay_mismatch refuses a report without one
+            replayed = report.outcome.to_dict()
+            mismatch = _result_mismatch(e, stored, replayed, journal)
+        if mismatch is not None:
+            field, message = mismatch
+            return Verification(e, False, message, field)
         signed = f", signed by {e.signed_by}" if signing_key is not None else ""
         return Verification(
             e,
             True,
             f"reproduced exactly: {report.checked_commands} commands, score {replayed['score_usd']:,.2f}{signed}",
         )
+
+
+Mismatch = tuple[str, str]  # the field that differs, and what a person reads about it
+
+
+def _journal_hash_mismatch(e: Entry, journal: str, p: Location, stored_text: str | None) -> Mismatch | None:
+    """The journal must be the one recorded with the result (its content hash) and back no other;
+    so must the copy that travels with the row (what `--journal ID` and a debrief on another host
+    read), even when the file on this disk is the one replayed."""
+    if e.journal_sha256 is None:
+        return None
+    try:
+        now = journal_sha256(journal)
+    except FileNotFoundError:
+        raise ResultsError(f"result #{e.id}: {_shown(journal, 200)}: file: not found") from None
+    except (OSError, ValueError) as exc:
+        raise ResultsError(
+            f"result #{e.id}: {_shown(journal, 200)}: file: cannot read ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
+    if now != e.journal_sha256:
+        return (
+            "journal",
+            "journal: its content hash is not the one recorded with this result "
+            "(another journal, or this one changed since)",
+        )
+    others = [x for x in _rows(p) if x.entry.journal_sha256 == e.journal_sha256 and x.entry.id != e.id]
+    if others:
+        return "journal", f"journal: the same journal backs result #{others[0].entry.id}: a journal proves one result"
+    if stored_text is not None and e.journal_sha256 != _text_sha256(stored_text):
+        return "journal_text", "journal_text: its content hash is not the one recorded with this result"
+    return None
+
+
+def _replay_for(entry_id: int, journal: str) -> ReplayReport:
+    """Re-simulate a result's journal; a journal or scenario that cannot be replayed is an error."""
+    from drill.scenario import ScenarioError
+    from drill.session.journal import JournalError
+    from drill.session.replay import replay
+    from drill.session.session import SessionError
+
+    try:
+        return replay(journal)
+    except (JournalError, SessionError) as exc:
+        raise ResultsError(f"result #{entry_id}: {exc}") from None
+    except ScenarioError as exc:
+        raise ResultsError(f"result #{entry_id}: {journal}: header.scenario: {str(exc).splitlines()[0]}") from None
+
+
+def _replay_mismatch(report: ReplayReport) -> Mismatch | None:
+    if not report.ok:
+        return "journal", f"the journal does not reproduce: {report.divergence}"
+    if report.cut_short or report.outcome is None:
+        return "journal", "the journal was cut short: it has no outcome to check the result against"
+    return None
+
+
+def _result_mismatch(e: Entry, stored: dict, replayed: dict, journal: str) -> Mismatch | None:
+    """The replayed outcome against the row's ranked columns, its scenario's hash and the
+    outcome stored with it: the first that differs."""
+    column = {**{k: getattr(e, k) for k, _ in _RANKED}, "contained": e.contained, "bankrupt": e.bankrupt}
+    for key, _ in _RANKED:
+        if not _same(column[key], replayed.get(key)):
+            return key, (
+                f"the journal reproduces, but not this result: {key} recorded "
+                f"{_shown(column[key])}, replayed {_shown(replayed.get(key))}"
+            )
+    if e.scenario_hash is not None and e.scenario_hash != _journal_header_hash(Path(journal)):
+        return "scenario_hash", "the journal reproduces, but not this result: scenario_hash differs from the journal's"
+    for key in sorted(set(stored) | set(replayed)):
+        was, now = stored.get(key, "<missing>"), replayed.get(key, "<missing>")
+        if not _same(was, now):
+            return f"outcome.{key}", (
+                f"the journal reproduces, but not this result: outcome.{key} recorded {_shown(was)}, replayed {_shown(now)}"
+            )
+    return None

@@ -16,16 +16,18 @@ def parse_clock(value: object) -> int:
     """'HH:MM:SS' (or 'HH:MM', or a TOML local time) -> ms since midnight."""
     if isinstance(value, _dt.time):
         return ((value.hour * 60 + value.minute) * 60 + value.second) * MS
-    if not isinstance(value, str):
-        raise ValueError(f"expected a time as HH:MM:SS, got {value!r}")
-    parts = value.strip().split(":")
-    if len(parts) not in (2, 3) or not all(p.isdigit() and 1 <= len(p) <= 2 for p in parts):
-        raise ValueError(f"expected a time as HH:MM:SS, got {value!r}")
-    h, m = int(parts[0]), int(parts[1])
-    s = int(parts[2]) if len(parts) == 3 else 0
+    h, m, s = _clock_parts(value)
     if h > 23 or m > 59 or s > 59:
         raise ValueError(f"not a time of day: {value!r}")
     return ((h * 60 + m) * 60 + s) * MS
+
+
+def _clock_parts(value: object) -> tuple[int, int, int]:
+    """Hours, minutes and seconds of 'HH:MM:SS' or 'HH:MM' (one or two digits each)."""
+    parts = value.strip().split(":") if isinstance(value, str) else []
+    if len(parts) not in (2, 3) or not all(p.isdigit() and 1 <= len(p) <= 2 for p in parts):
+        raise ValueError(f"expected a time as HH:MM:SS, got {value!r}")
+    return int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) == 3 else 0
 
 
 def fmt_clock(ms: float) -> str:

@@ -56,8 +56,6 @@ def _write(path: Path, text: str, what: str) -> None:
 def run(args) -> int:
     from drill.cli.args import EXIT_OK, UsageError
     from drill.debrief import DebriefError, build
-    from drill.debrief.chart import svg
-    from drill.debrief.export import to_html, to_json, to_markdown
 
     journal = Path(args.journal)
     out = Path(args.out) if args.out else None
@@ -83,33 +81,51 @@ def run(args) -> int:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
     for w in d.warnings:
         print(f"drill debrief: warning: {w}", file=sys.stderr)
-    written = []
-    if args.format == "json":
-        text = to_json(d)
-        if out is None:
-            sys.stdout.write(text)
-        else:
-            _write(out, text, "--out")
-            written.append(out)
-    elif args.format == "md":
-        if out is None:
-            chart = _beside(journal, ".svg")
-            ref = str(chart.resolve())  # stdout may land anywhere: point at the chart absolutely
-        else:
-            chart = out.with_suffix(".svg") if out.suffix != ".svg" else out.with_name(out.name + ".chart.svg")
-            ref = chart.name  # beside the Markdown: a relative link survives moving both
-        _write(chart, svg(d), "chart")
-        written.append(chart)
-        text = to_markdown(d, ref)
-        if out is None:
-            sys.stdout.write(text)
-        else:
-            _write(out, text, "--out")
-            written.insert(0, out)
-    else:
-        target = out or _beside(journal, ".html")
-        _write(target, to_html(d), "--out" if out else "html")
-        written.append(target)
+    written = _EXPORTS[args.format](d, journal, out)
     for p in written:
         print(f"drill debrief: wrote {p}", file=sys.stderr)
     return EXIT_OK
+
+
+def _export_json(d, journal: Path, out: Path | None) -> list[Path]:
+    from drill.debrief.export import to_json
+
+    return _emit(to_json(d), out)
+
+
+def _export_markdown(d, journal: Path, out: Path | None) -> list[Path]:
+    """The Markdown and its chart: beside the journal when the Markdown goes to stdout (linked
+    absolutely: stdout may land anywhere), else beside --out (linked relatively: moving both
+    keeps the link)."""
+    from drill.debrief.chart import svg
+    from drill.debrief.export import to_markdown
+
+    if out is None:
+        chart = _beside(journal, ".svg")
+        ref = str(chart.resolve())
+    else:
+        chart = out.with_suffix(".svg") if out.suffix != ".svg" else out.with_name(out.name + ".chart.svg")
+        ref = chart.name
+    _write(chart, svg(d), "chart")
+    return [*_emit(to_markdown(d, ref), out), chart]
+
+
+def _export_html(d, journal: Path, out: Path | None) -> list[Path]:
+    from drill.debrief.export import to_html
+
+    target = out or _beside(journal, ".html")
+    _write(target, to_html(d), "--out" if out else "html")
+    return [target]
+
+
+def _emit(text: str, out: Path | None) -> list[Path]:
+    """Text to stdout, or to --out (then the one file written)."""
+    if out is None:
+        sys.stdout.write(text)
+        return []
+    _write(out, text, "--out")
+    return [out]
+
+
+# What `--format` writes, and where: each returns the files it wrote.
+_EXPORTS = {"json": _export_json, "md": _export_markdown, "html": _export_html}

@@ -9,6 +9,11 @@ TOKEN_ARG = re.compile(r"^([0-9a-f]{8})=([A-Za-z0-9_-]{16,64})$")
 
 
 def add_parsers(subparsers) -> None:
+    _add_serve_parser(subparsers)
+    _add_facilitate_parser(subparsers)
+
+
+def _add_serve_parser(subparsers) -> None:
     from drill.cli.args import seed as _seed
     from drill.cli.args import speed as _speed
     from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT
@@ -48,6 +53,8 @@ def add_parsers(subparsers) -> None:
         help="ranked play: the speed is fixed and only the facilitator pauses (drill facilitate)",
     )
 
+
+def _add_facilitate_parser(subparsers) -> None:
     s = subparsers.add_parser(
         "facilitate",
         help="the facilitator's console: running drills, hidden truth, injects, leaderboard",
@@ -116,25 +123,8 @@ def _grace(text: str) -> float:
 
 def run_serve(args) -> int:
     from drill.cli.args import UsageError
-    from drill.scenario import ScenarioError, bundled_ids, load
 
-    if args.scenario is None and (args.difficulty is not None or args.seed is not None):
-        raise UsageError("drill serve: --difficulty and --seed need a scenario")
-    if args.scenario is not None:
-        if args.scenario not in bundled_ids():
-            raise UsageError(
-                f"drill serve: {args.scenario!r}: a served drill plays a bundled scenario "
-                f"(have: {', '.join(bundled_ids())}); no paths"
-            )
-        try:
-            spec = load(args.scenario).spec
-        except ScenarioError as exc:
-            raise UsageError(str(exc).splitlines()[0]) from None
-        if args.difficulty is not None and args.difficulty not in spec.difficulties:
-            raise UsageError(
-                f"drill serve: --difficulty: {args.difficulty!r} is not a difficulty of {spec.id} "
-                f"(have: {', '.join(spec.difficulties)})"
-            )
+    _check_served_scenario(args)
     if not args.host or any(c.isspace() for c in args.host):
         raise UsageError(f"drill serve: --host: not an address: {args.host!r}")
     if args.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", args.public_url):
@@ -163,6 +153,31 @@ def run_serve(args) -> int:
         )
     except OSError as exc:  # socket.gaierror (an unknown name) is one too
         raise UsageError(f"drill serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
+
+
+def _check_served_scenario(args) -> None:
+    """A served drill plays a bundled scenario (no paths), and a difficulty or seed needs one."""
+    from drill.cli.args import UsageError
+    from drill.scenario import ScenarioError, bundled_ids, load
+
+    if args.scenario is None:
+        if args.difficulty is not None or args.seed is not None:
+            raise UsageError("drill serve: --difficulty and --seed need a scenario")
+        return
+    if args.scenario not in bundled_ids():
+        raise UsageError(
+            f"drill serve: {args.scenario!r}: a served drill plays a bundled scenario "
+            f"(have: {', '.join(bundled_ids())}); no paths"
+        )
+    try:
+        spec = load(args.scenario).spec
+    except ScenarioError as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    if args.difficulty is not None and args.difficulty not in spec.difficulties:
+        raise UsageError(
+            f"drill serve: --difficulty: {args.difficulty!r} is not a difficulty of {spec.id} "
+            f"(have: {', '.join(spec.difficulties)})"
+        )
 
 
 def _share_results(command: str, target: str | None):

@@ -33,7 +33,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="drill", description="Incident-response drills on a simulated live market.")
     p.add_argument("--version", action="version", version=f"drill {__version__}")
     sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
+    _add_drill_parsers(sub)
+    _add_scenario_check_parsers(sub)
+    _add_bench_parser(sub)
+    debrief_cmd.add_parser(sub)
+    results_cmd.add_parser(sub)
+    gameday_cmd.add_parsers(sub)
+    watch_cmd.add_parser(sub)
+    return p
 
+
+def _add_drill_parsers(sub) -> None:
+    """list, play, run and replay: choosing, playing and re-simulating drills."""
     s = sub.add_parser("list", help="show the bundled scenarios")
     s.add_argument("--json", action="store_true")
 
@@ -65,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("journal")
     s.add_argument("--json", action="store_true")
 
+
+def _add_scenario_check_parsers(sub) -> None:
+    """validate, calibrate and selftest: checking a scenario before anyone plays it."""
     s = sub.add_parser("validate", help="check scenario directories, scenario.toml files or actions files")
     s.add_argument("paths", nargs="+")
 
@@ -85,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--seeds", type=int, default=20, help="how many seeds: the scenario's own and variants 1..N-1 (default 20)"
     )
     s.add_argument("--json", action="store_true")
+
+
+def _add_bench_parser(sub) -> None:
     s = sub.add_parser("bench", help="measure the engine (or, with --tui, the console)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--tui", action="store_true")
@@ -95,12 +112,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="a cold `drill debrief` of a ten-command knightmare journal against its `drill run` (the ratio), and in the console, the drill's end to its last what-if",
     )
     s.add_argument("--repeat", type=int, default=3, help="runs to take the median of (engine and debrief benches)")
-
-    debrief_cmd.add_parser(sub)
-    results_cmd.add_parser(sub)
-    gameday_cmd.add_parsers(sub)
-    watch_cmd.add_parser(sub)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,14 +223,7 @@ def _cmd_run(args) -> int:
     # Every headless drill keeps a journal (the debrief and --verify need one) and is recorded.
     journal = args.journal or str(default_journal_path(sc.id))
     _check_writable(journal)
-    try:
-        db = results.check(args.results)
-        if args.team is not None and not (
-            0 < len(args.team.strip()) <= results.MAX_TEAM_CHARS and args.team.isprintable()
-        ):
-            raise UsageError(f"drill run: --team: must be 1 to {results.MAX_TEAM_CHARS} printable characters")
-    except results.ResultsError as exc:
-        raise UsageError(f"drill run: --results: {exc}") from None
+    db = _results_store_for_run(args)
     try:
         outcome = run_script(
             sc, diff, args.seed, lines, journal, args.actions or "<actions>", on_end=_for_debrief(journal)
@@ -250,6 +254,19 @@ def _for_debrief(journal: str):
         cache_own_drill(session, journal)
 
     return store
+
+
+def _results_store_for_run(args):
+    """The results store `drill run` records into, and its --team, checked before the drill runs."""
+    from drill import results
+
+    try:
+        db = results.check(args.results)
+    except results.ResultsError as exc:
+        raise UsageError(f"drill run: --results: {exc}") from None
+    if args.team is not None and not (0 < len(args.team.strip()) <= results.MAX_TEAM_CHARS and args.team.isprintable()):
+        raise UsageError(f"drill run: --team: must be 1 to {results.MAX_TEAM_CHARS} printable characters")
+    return db
 
 
 def _check_writable(path: str) -> None:

@@ -95,66 +95,90 @@ def _board_lines(b, clean) -> list[str]:
 
 def run(args) -> int:
     from drill import results
-    from drill.cli.args import EXIT_FAIL, EXIT_OK, UsageError
-    from drill.cli.args import printable as clean
+    from drill.cli.args import UsageError
 
     key = results.signing_key(args.key) if args.key else None
     try:
         path = results.locate(args.results)  # str(path) names it for a person, any password masked
         if args.verify is not None:
-            v = results.verify(args.verify, path, signing_key=key)
-            if args.json:
-                print(
-                    json.dumps(
-                        {
-                            "id": v.entry.id,
-                            "ok": v.ok,
-                            "field": v.field,
-                            "message": v.message,
-                            "journal": v.entry.journal,
-                        },
-                        indent=2,
-                    )
-                )
-            else:
-                print(clean(f"result #{v.entry.id} ({v.entry.journal}): {'' if v.ok else 'FAILED: '}{v.message}"))
-            return EXIT_OK if v.ok else EXIT_FAIL
+            return _verify(args, path, key)
         if args.journal is not None:
-            text = results.stored_journal(args.journal, path)
-            print("\n".join(clean(line) for line in text.splitlines()))  # a journal's JSON is ASCII: unchanged
-            return EXIT_OK
-        filters = dict(scenario=args.scenario, difficulty=args.difficulty, seed=args.seed, team=args.team)
+            return _print_journal(args, path)
         if args.leaderboard:
-            sources = results.SOURCES if args.include_scripted else results.PLAYED
-            boards = results.leaderboard(
-                path, best_per_team=args.best_per_team, limit=args.limit, signing_key=key, sources=sources, **filters
-            )
-            if args.json:
-                print(json.dumps([b.to_dict() for b in boards], indent=2))
-                return EXIT_OK
-            if not boards:
-                print(clean(f"no results in {path}"))
-            for b in boards:
-                print("\n".join(_board_lines(b, clean)))
-            return EXIT_OK
-        rows = results.entries(path, limit=args.limit, **filters)
-        if args.json:
-            print(json.dumps([e.to_dict() for e in rows], indent=2))
-            return EXIT_OK
-        if not rows:
-            print(clean(f"no results in {path}"))
-            return EXIT_OK
-        print(
-            f"{'id':>5}  {'recorded':<25}  {'team':<14}  {'scenario':<12}  {'difficulty':<10}  {'seed':>10}  "
-            f"{'score':>10}  grade  {'contained':<9}  {'source':<7}  journal"
-        )
-        for e in rows:
-            grade = "DNF" if e.dnf else e.grade
-            print(
-                f"{e.id:>5}  {clean(e.recorded_at)[:25]:<25}  {clean(e.team or '-')[:14]:<14}  {clean(e.scenario)[:12]:<12}  "
-                f"{clean(e.difficulty)[:10]:<10}  {e.seed:>10}  {usd(e.score_usd):>10}  {clean(grade)[:5]:^5}  "
-                f"{clean(e.contained_at or 'never')[:9]:<9}  {clean(e.source)[:7]:<7}  {clean(e.journal or '-')}"
-            )
-        return EXIT_OK
+            return _print_leaderboard(args, path, key)
+        return _print_entries(args, path)
     except results.ResultsError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _filters(args) -> dict:
+    return dict(scenario=args.scenario, difficulty=args.difficulty, seed=args.seed, team=args.team)
+
+
+def _verify(args, path, key: bytes | None) -> int:
+    from drill import results
+    from drill.cli.args import EXIT_FAIL, EXIT_OK
+    from drill.cli.args import printable as clean
+
+    v = results.verify(args.verify, path, signing_key=key)
+    if args.json:
+        shown = {"id": v.entry.id, "ok": v.ok, "field": v.field, "message": v.message, "journal": v.entry.journal}
+        print(json.dumps(shown, indent=2))
+    else:
+        print(clean(f"result #{v.entry.id} ({v.entry.journal}): {'' if v.ok else 'FAILED: '}{v.message}"))
+    return EXIT_OK if v.ok else EXIT_FAIL
+
+
+def _print_journal(args, path) -> int:
+    from drill import results
+    from drill.cli.args import EXIT_OK
+    from drill.cli.args import printable as clean
+
+    text = results.stored_journal(args.journal, path)
+    print("\n".join(clean(line) for line in text.splitlines()))  # a journal's JSON is ASCII: unchanged
+    return EXIT_OK
+
+
+def _print_leaderboard(args, path, key: bytes | None) -> int:
+    from drill import results
+    from drill.cli.args import EXIT_OK
+    from drill.cli.args import printable as clean
+
+    sources = results.SOURCES if args.include_scripted else results.PLAYED
+    boards = results.leaderboard(
+        path, best_per_team=args.best_per_team, limit=args.limit, signing_key=key, sources=sources, **_filters(args)
+    )
+    if args.json:
+        print(json.dumps([b.to_dict() for b in boards], indent=2))
+        return EXIT_OK
+    if not boards:
+        print(clean(f"no results in {path}"))
+    for b in boards:
+        print("\n".join(_board_lines(b, clean)))
+    return EXIT_OK
+
+
+def _print_entries(args, path) -> int:
+    from drill import results
+    from drill.cli.args import EXIT_OK
+    from drill.cli.args import printable as clean
+
+    rows = results.entries(path, limit=args.limit, **_filters(args))
+    if args.json:
+        print(json.dumps([e.to_dict() for e in rows], indent=2))
+        return EXIT_OK
+    if not rows:
+        print(clean(f"no results in {path}"))
+        return EXIT_OK
+    print(
+        f"{'id':>5}  {'recorded':<25}  {'team':<14}  {'scenario':<12}  {'difficulty':<10}  {'seed':>10}  "
+        f"{'score':>10}  grade  {'contained':<9}  {'source':<7}  journal"
+    )
+    for e in rows:
+        grade = "DNF" if e.dnf else e.grade
+        print(
+            f"{e.id:>5}  {clean(e.recorded_at)[:25]:<25}  {clean(e.team or '-')[:14]:<14}  {clean(e.scenario)[:12]:<12}  "
+            f"{clean(e.difficulty)[:10]:<10}  {e.seed:>10}  {usd(e.score_usd):>10}  {clean(grade)[:5]:^5}  "
+            f"{clean(e.contained_at or 'never')[:9]:<9}  {clean(e.source)[:7]:<7}  {clean(e.journal or '-')}"
+        )
+    return EXIT_OK

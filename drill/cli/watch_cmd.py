@@ -76,21 +76,28 @@ def check_journal(path: Path) -> None:
         )
 
 
-def run(args) -> int:
-    from drill.cli.args import EXIT_OK, UsageError
-    from drill.cli.args import printable as _printable
+def _checked_start(args) -> int | None:
+    """Check the arguments that need no file; where to start watching (--at), if given."""
+    from drill.cli.args import UsageError
     from drill.timefmt import parse_clock
 
     if (args.journal is None) == (args.live is None):
         raise UsageError("drill watch: give a JOURNAL, or --live DRILL (not both)")
     if not 1 <= args.speed <= MAX_WATCH_SPEED:
         raise UsageError(f"drill watch: --speed: must be from 1 to {MAX_WATCH_SPEED:g}")
-    at = None
-    if args.at is not None:
-        try:
-            at = parse_clock(args.at)
-        except ValueError:
-            raise UsageError(f"drill watch: --at: not a time (HH:MM or HH:MM:SS): {args.at!r}") from None
+    if args.at is None:
+        return None
+    try:
+        return parse_clock(args.at)
+    except ValueError:
+        raise UsageError(f"drill watch: --at: not a time (HH:MM or HH:MM:SS): {args.at!r}") from None
+
+
+def run(args) -> int:
+    from drill.cli.args import EXIT_OK, UsageError
+    from drill.cli.args import printable as _printable
+
+    at = _checked_start(args)
     path = live_journal(args.live) if args.live is not None else Path(args.journal)
     check_journal(path)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -88,24 +88,41 @@ def _sqlite_uri_path(name: str) -> str | None:
 def _inside(root: str, path: Any, dir_fd: object = None, *, uri: bool = False) -> bool:
     if isinstance(path, int):
         return True  # an already open descriptor: its opening was checked
-    try:
-        name = os.fsdecode(path)  # str, bytes or PathLike
-    except TypeError:
+    name = _name_of(path, uri)
+    if name is None:
         return False
+    if name in _ALWAYS or name == ":memory:" or name == "":
+        return True
+    base = _base_dir(dir_fd)
+    if base is None:
+        return False
+    real = os.path.realpath(os.path.join(base, name))
+    return real == root or real.startswith(root + os.sep)
+
+
+def _name_of(path: Any, uri: bool) -> str | None:
+    """The file name an audited call was given (str, bytes or PathLike; a SQLite URI's path),
+    or None for anything else."""
+    try:
+        name = os.fsdecode(path)
+    except TypeError:
+        return None
     if uri:
         resolved = _sqlite_uri_path(name)
         if resolved is not None:
-            name = resolved
-    if name in _ALWAYS or name == ":memory:" or name == "":
-        return True
-    base = os.getcwd()
-    if isinstance(dir_fd, int) and dir_fd >= 0:  # AT_FDCWD (-100) and -1 mean the working directory
-        try:
-            base = os.readlink(f"/proc/self/fd/{dir_fd}")
-        except OSError:
-            return False
-    real = os.path.realpath(os.path.join(base, name))
-    return real == root or real.startswith(root + os.sep)
+            return resolved
+    return name
+
+
+def _base_dir(dir_fd: object) -> str | None:
+    """The directory a relative name is opened in: dir_fd's, else the working directory (AT_FDCWD
+    (-100) and -1 mean that too); None when dir_fd cannot be read."""
+    if not (isinstance(dir_fd, int) and dir_fd >= 0):
+        return os.getcwd()
+    try:
+        return os.readlink(f"/proc/self/fd/{dir_fd}")
+    except OSError:
+        return None
 
 
 def _shared_inode(path: Any, dir_fd: object = None) -> bool:

@@ -26,7 +26,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Sta
 from drill import money
 from drill.commands import SPEEDS
 from drill.gameday.roster import Roster, Watched, rank_key
-from drill.gameday.status import CommandRow
+from drill.gameday.status import CommandRow, DrillStatus
 from drill.hosting.channel import ChannelError
 from drill.scenario.loader import printable
 from drill.store.errors import ResultsError
@@ -60,36 +60,55 @@ def truth_text(w: Watched) -> Text:
     if not s:
         t.append("\nNo status yet.", style="dim")
         return t
+    for part in (_where_it_stands, _faulty_servers, _true_loss, _score_line, _console_health):
+        part(t, s)
+    return t
+
+
+def _where_it_stands(t: Text, s: DrillStatus) -> None:
     t.append("\n")
     t.append(printable(f"{s.scenario} · {s.difficulty} · seed {s.seed}   {s.clock} {s.zone} · {s.phase} · "))
     t.append("PAUSED" if s.paused else f"{s.speed:g}x", style="bold yellow" if s.paused else "")
     if s.busy:
         t.append("  (simulating a resolve)", style="dim")
+
+
+def _faulty_servers(t: Text, s: DrillStatus) -> None:
     t.append("\nFaulty servers  ", style="dim")
     t.append(printable(", ".join(s.faulty_servers)) or "none", style="bold red")
     t.append("   (hidden from the trainee)", style="dim")
+
+
+def _true_loss(t: Text, s: DrillStatus) -> None:
+    """The true loss, and beside it what the trainee's screen shows instead."""
     t.append("\nTrue loss       ", style="dim")
     t.append(usd(s.true_loss_usd), style="bold")
     screen = s.screen
-    if screen:
-        t.append("   trainee sees: ", style="dim")
-        if screen.loss_usd is None:
-            t.append(
-                printable(
-                    f"no loss; exposure {usd(screen.exposure_usd)} as of {screen.monitor_as_of} "
-                    f"({screen.monitor_lag_s:.0f}s behind)"
-                )
+    if not screen:
+        return
+    t.append("   trainee sees: ", style="dim")
+    if screen.loss_usd is None:
+        t.append(
+            printable(
+                f"no loss; exposure {usd(screen.exposure_usd)} as of {screen.monitor_as_of} "
+                f"({screen.monitor_lag_s:.0f}s behind)"
             )
-        else:
-            t.append(printable(f"{usd(screen.loss_usd)} at {screen.clock}"))
+        )
+    else:
+        t.append(printable(f"{usd(screen.loss_usd)} at {screen.clock}"))
+
+
+def _score_line(t: Text, s: DrillStatus) -> None:
     t.append("\nScore           ", style="dim")
     t.append(printable(f"{usd(s.score_usd)} (collateral {usd(s.collateral_usd)})  grade {s.grade}  "))
     t.append("contained" if s.contained else "NOT contained", style="green" if s.contained else "bold red")
+
+
+def _console_health(t: Text, s: DrillStatus) -> None:
     if s.health and s.health.samples:
         t.append(
             f"\nConsole         loop lag p99 {s.health.lag_p99_ms} ms · {s.health.frames_per_s} frames/s", style="dim"
         )
-    return t
 
 
 def recorded_board(boards) -> Table | Text:
@@ -100,26 +119,23 @@ def recorded_board(boards) -> Table | Text:
         table.add_column(col)
     for b in boards:
         for i, e in enumerate(b.entries, 1):
-            table.add_row(
-                data(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if i == 1 else ""),
-                str(i),
-                data(e.team or "-"),
-                usd(e.score_usd),
-                data(e.grade),
-                data(e.contained_at or "never"),
-                data(e.ended_by),
-            )
+            table.add_row(_board_name(b) if i == 1 else "", str(i), *_entry_cells(e, data(e.ended_by)))
         for f in b.flagged:  # failed their proof (a signature, a borrowed journal): shown, never ranked
             table.add_row(
-                data(f"{b.scenario} · {b.difficulty} · seed {b.seed}" if not b.entries else ""),
+                _board_name(b) if not b.entries else "",
                 Text("✗", style="bold red"),
-                data(f.entry.team or "-"),
-                usd(f.entry.score_usd),
-                data(f.entry.grade),
-                data(f.entry.contained_at or "never"),
-                data(f"unranked: {f.reason}"),
+                *_entry_cells(f.entry, data(f"unranked: {f.reason}")),
             )
     return table
+
+
+def _board_name(b) -> Text:
+    return data(f"{b.scenario} · {b.difficulty} · seed {b.seed}")
+
+
+def _entry_cells(e, last: Text) -> tuple:
+    """A recorded result's team, score, grade and containment, then `last`."""
+    return data(e.team or "-"), usd(e.score_usd), data(e.grade), data(e.contained_at or "never"), last
 
 
 def _outcome(w: Watched) -> dict:
@@ -403,12 +419,7 @@ class FacilitatorApp(App[None]):
         _fill(table, rows, keys=[s.drill_id for s in self.roster.standings()])
 
     def _render_current(self) -> None:
-        w = self.roster.watched.get(self.current) if self.current else None
-        if w is None:
-            attached = self.roster.attached()
-            if attached:
-                self.current = attached[0].drill_id
-                w = attached[0]
+        w = self._current_watched()
         if w is None:
             self.desk.query_one("#truth", Static).update(
                 Text(
@@ -420,18 +431,31 @@ class FacilitatorApp(App[None]):
             return
         self.desk.query_one("#truth", Static).update(truth_text(w))
         status = w.view
-        if self._speed_shown != w.drill_id and status is not None:
-            # Each drill's own speed, not the last one's: choosing a speed then always sends it.
-            self._speed_shown = w.drill_id
-            speed = f"{status.speed:g}"
-            select = self.desk.query_one("#speed", Select)
-            with select.prevent(Select.Changed):
-                select.value = speed if speed in SPEED_CHOICES else Select.NULL
+        if status is not None and self._speed_shown != w.drill_id:
+            self._show_speed_of(w.drill_id, status)
         injects = status.injects if status is not None else ()
         if self._injects_shown != (w.drill_id, injects):
             self._injects_shown = (w.drill_id, injects)
             self.desk.query_one("#inject", Select).set_options([(data(f"{iid}: {desc}"), iid) for iid, desc in injects])
         self._render_commands(w.drill_id, status.commands if status is not None else ())
+
+    def _current_watched(self) -> Watched | None:
+        """The drill the desk shows: the one chosen, else the first attached (which becomes chosen)."""
+        w = self.roster.watched.get(self.current) if self.current else None
+        if w is None:
+            attached = self.roster.attached()
+            if attached:
+                self.current = attached[0].drill_id
+                w = attached[0]
+        return w
+
+    def _show_speed_of(self, drill_id: str, status: DrillStatus) -> None:
+        """Each drill's own speed, not the last one's: choosing a speed then always sends it."""
+        self._speed_shown = drill_id
+        speed = f"{status.speed:g}"
+        select = self.desk.query_one("#speed", Select)
+        with select.prevent(Select.Changed):
+            select.value = speed if speed in SPEED_CHOICES else Select.NULL
 
     def _render_commands(self, drill_id: str, commands: tuple[CommandRow, ...]) -> None:
         """Append new commands and update those whose status changed; a new drill redraws."""

@@ -162,17 +162,20 @@ class Roster:
         if read:
             from_db = {d["id"] for d in self.db_running}
             self.running = [d for d in running_drills() if d.get("id") not in from_db] + self.db_running
+        self._attach_served_under_known_keys()
         ids = {d.get("id") for d in self.running}
-        for d in self.running:
-            fp = d.get("served_by")
-            if fp in self.keys and d["id"] not in self.watched:
-                self.attach(d["id"], token_for(self.keys[fp], d["id"]))
         for w in self.watched.values():
             if w.drill_id in ids:
                 self._place(w)
             elif w.state in ("live", "attaching", "ended") and w.info:
                 w.state = "gone"
         return self.running
+
+    def _attach_served_under_known_keys(self) -> None:
+        for d in self.running:
+            fp = d.get("served_by")
+            if fp in self.keys and d["id"] not in self.watched:
+                self.attach(d["id"], token_for(self.keys[fp], d["id"]))
 
     # -- talking to the drills ------------------------------------------------------------------------
     async def read_store(self) -> None:
@@ -193,20 +196,31 @@ class Roster:
 
     async def poll_one(self, w: Watched) -> None:
         if w.info.get("via") == "db":
-            from drill.hosting.dbchannel import status_mac
+            self._read_published_status(w)
+        else:
+            await self._ask_for_status(w)
 
-            status, text, mac = w.info.get("status"), w.info.get("status_json"), w.info.get("status_mac")
-            if text is None:
-                return  # registered, nothing published yet
-            if not isinstance(mac, str) or not hmac.compare_digest(mac, status_mac(w.token, w.drill_id, text)):
-                # As the loopback channel refuses a wrong token: this token did not sign that status.
-                w.state, w.error = "refused", "refused: its status is not signed with this token"
-                return
-            if isinstance(status, dict):
-                w.status = status
-            w.state = {"ended": "ended", "gone": "gone"}.get(w.info.get("db_state", ""), "live")
-            w.error = None if w.state != "gone" else "its host stopped publishing"
+    @staticmethod
+    def _read_published_status(w: Watched) -> None:
+        """A drill steered through the shared database: the status its host last published,
+        trusted only when signed with this token."""
+        from drill.hosting.dbchannel import status_mac
+
+        status, text, mac = w.info.get("status"), w.info.get("status_json"), w.info.get("status_mac")
+        if text is None:
+            return  # registered, nothing published yet
+        if not isinstance(mac, str) or not hmac.compare_digest(mac, status_mac(w.token, w.drill_id, text)):
+            # As the loopback channel refuses a wrong token: this token did not sign that status.
+            w.state, w.error = "refused", "refused: its status is not signed with this token"
             return
+        if isinstance(status, dict):
+            w.status = status
+        w.state = {"ended": "ended", "gone": "gone"}.get(w.info.get("db_state", ""), "live")
+        w.error = None if w.state != "gone" else "its host stopped publishing"
+
+    @staticmethod
+    async def _ask_for_status(w: Watched) -> None:
+        """A drill on this machine: ask its channel for its status."""
         port = w.info.get("port")
         if w.state in ("refused", "gone") or not port:
             if not port and w.state == "attaching":

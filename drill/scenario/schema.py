@@ -838,11 +838,27 @@ class Scenario(Strict):
             ),
         )
 
+    def _messages_at_most(self) -> float:
+        """The most emails and calls a drill can hold: every stream at its jittered count, every
+        event, order and inject."""
+        messages = sum(st.count * (1 + st.count_jitter_pct / 100) for st in self.timeline.streams)
+        return messages + len(self.timeline.events) + len(self.orders) + len(self.injects)
+
+    def _alerts_at_most(self) -> float:
+        """The most alerts a drill can raise: one per order its order_size rules catch (flows at
+        their rate over their span), plus a bound on those about servers and symbols."""
+        alerts = 0.0
+        if self._size_rules():
+            lot = self.market.lot_shares
+            low = min(a.threshold for a in self.alerts if a.kind == "order_size")
+            alerts += sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows if f.qty_lots[1] * lot >= low)
+            alerts += sum(1 for o in self.orders if o.qty >= low)
+        return alerts + len(self.fleet.servers) + self.market.universe + 2
+
     def _message_bound(self) -> Iterator[tuple[str, str]]:
         # Every message and alert is kept for the console, which copies them into each frame's
         # snapshot: bound them together. Alerts de-duplicate per parent, server and symbol.
-        messages = sum(st.count * (1 + st.count_jitter_pct / 100) for st in self.timeline.streams)
-        messages += len(self.timeline.events) + len(self.orders) + len(self.injects)
+        messages = self._messages_at_most()
         if messages > MAX_MESSAGES:
             yield (
                 "timeline.streams",
@@ -852,13 +868,7 @@ class Scenario(Strict):
                 ),
             )
             return
-        alerts = 0.0
-        if self._size_rules():
-            lot = self.market.lot_shares
-            low = min(a.threshold for a in self.alerts if a.kind == "order_size")
-            alerts += sum(f.rate_per_min * (f.end - f.start) / 60_000 for f in self.flows if f.qty_lots[1] * lot >= low)
-            alerts += sum(1 for o in self.orders if o.qty >= low)
-        alerts += len(self.fleet.servers) + self.market.universe + 2
+        alerts = self._alerts_at_most()
         if messages + alerts > MAX_MESSAGES:
             yield (
                 "alerts",

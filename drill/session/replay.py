@@ -104,100 +104,98 @@ def replay(path: str | Path) -> ReplayReport:
     return report
 
 
+class _Diverged(Exception):
+    """The replay parted from the journal: why, and the drill's outcome where it is worth showing."""
+
+    def __init__(self, why: str, outcome: Outcome | None = None):
+        super().__init__(why)
+        self.why, self.outcome = why, outcome
+
+
 def _replay(path: str | Path) -> ReplayReport:
     j = read(path)
     sc = scenario_for(j)
     name = str(path)
     session = Session(sc, j.header["difficulty"], j.header["seed"])
-    if not sc.replays(j.header["scenario_hash"]):
-        return ReplayReport(
-            name,
-            False,
-            j.end is None,
-            f"scenario {sc.id!r} differs from the one journaled (content hash changed)",
-            0,
-            None,
-        )
-    structural = _structure_problem(j)
-    if structural is not None:
-        session.close()
-        return ReplayReport(name, False, j.end is None, structural, 0, None)
     checked = 0
     try:
+        if not sc.replays(j.header["scenario_hash"]):
+            raise _Diverged(f"scenario {sc.id!r} differs from the one journaled (content hash changed)")
+        structural = _structure_problem(j)
+        if structural is not None:
+            raise _Diverged(structural)
         for rec in j.commands:
-            session.advance_to(rec["t"])
-            if session.finished:
-                return ReplayReport(
-                    name,
-                    False,
-                    j.end is None,
-                    f"command {rec['seq']} ({rec['command']}) at {fmt_clock(rec['t'])}: the replayed drill had already ended at {session.outcome().ended_at}",
-                    checked,
-                    session.outcome(),
-                )
-            if session.now != rec["t"]:
-                return ReplayReport(
-                    name,
-                    False,
-                    j.end is None,
-                    f"command {rec['seq']} ({rec['command']}): journaled at {fmt_clock(rec['t'])}, past the scenario's end",
-                    checked,
-                    None,
-                )
-            try:
-                sub = session.submit(rec["command"], by=rec.get("by", "trainee"))
-            except CommandError as exc:
-                return ReplayReport(name, False, j.end is None, f"command {rec['seq']}: {exc}", checked, None)
-            if sub.action_id != rec["seq"]:
-                # Sequence numbers are the session's own count: a duplicate, a gap or a reordering
-                # is a journal edited after the fact.
-                return ReplayReport(
-                    name,
-                    False,
-                    j.end is None,
-                    f"command {rec['seq']} ({rec['command']}): journaled as seq {rec['seq']}, "
-                    f"the replay numbers it {sub.action_id}",
-                    checked,
-                    None,
-                )
+            _replay_command(session, rec)
             checked += 1
-        if j.end is not None:
-            if j.end.get("reason") == "abandoned":
-                session.advance_to(j.end["t"])
-                session.abandon()
-            else:
-                session.run_to_end()
-        else:
-            last = max(
-                [r["t"] for r in j.commands] + [r.get("t", 0) for r in j.results if isinstance(r.get("t"), int)],
-                default=session.now,
-            )
-            # +1 ms: run(until=t) stops before events at t, and the last result landed at t.
-            session.advance_to(last + 1)
-        log = {a.id: a for a in session.world.actions_log}
-        for rec in sorted(j.results, key=lambda r: r.get("seq", 0)):
-            a = log.get(rec.get("seq"))
-            if a is None:
-                return ReplayReport(
-                    name,
-                    False,
-                    j.end is None,
-                    f"result {rec.get('seq')}: no such command in the replay",
-                    checked,
-                    session.outcome(),
-                )
-            got = {"status": a.status, "t": a.finished_at, "result": a.result}
-            want = {"status": rec.get("status"), "t": rec.get("t"), "result": rec.get("result")}
-            if got != want:
-                diff = _first_difference(want, got, prefix=f"result of command {a.id} ({a.command.text})")
-                return ReplayReport(name, False, j.end is None, diff, checked, session.outcome())
+        _run_as_journaled(session, j)
+        _check_results(session, j)
         outcome = session.outcome()
         if j.end is None:
             return ReplayReport(name, True, True, None, checked, outcome)
         diff = _end_difference(j.end, session, outcome) or _first_difference(j.end["outcome"], outcome.to_dict())
         return ReplayReport(name, diff is None, False, diff, checked, outcome)
+    except _Diverged as d:
+        return ReplayReport(name, False, j.end is None, d.why, checked, d.outcome)
     finally:
         session.close()
+
+
+def _replay_command(session: Session, rec: dict) -> None:
+    """Advance to a journaled command's instant and submit it, as the console did."""
+    session.advance_to(rec["t"])
+    if session.finished:
+        raise _Diverged(
+            f"command {rec['seq']} ({rec['command']}) at {fmt_clock(rec['t'])}: "
+            f"the replayed drill had already ended at {session.outcome().ended_at}",
+            session.outcome(),
+        )
+    if session.now != rec["t"]:
+        raise _Diverged(
+            f"command {rec['seq']} ({rec['command']}): journaled at {fmt_clock(rec['t'])}, past the scenario's end"
+        )
+    try:
+        sub = session.submit(rec["command"], by=rec.get("by", "trainee"))
+    except CommandError as exc:
+        raise _Diverged(f"command {rec['seq']}: {exc}") from None
+    if sub.action_id != rec["seq"]:
+        # Sequence numbers are the session's own count: a duplicate, a gap or a reordering is a
+        # journal edited after the fact.
+        raise _Diverged(
+            f"command {rec['seq']} ({rec['command']}): journaled as seq {rec['seq']}, "
+            f"the replay numbers it {sub.action_id}"
+        )
+
+
+def _run_as_journaled(session: Session, j: Journal) -> None:
+    """Run on after the last command as the drill did: abandoned at its end record's time, to the
+    scenario's end, or (no end record: a killed drill) just past its last record."""
+    if j.end is not None:
+        if j.end.get("reason") == "abandoned":
+            session.advance_to(j.end["t"])
+            session.abandon()
+        else:
+            session.run_to_end()
+        return
+    last = max(
+        [r["t"] for r in j.commands] + [r.get("t", 0) for r in j.results if isinstance(r.get("t"), int)],
+        default=session.now,
+    )
+    session.advance_to(last + 1)  # +1 ms: run(until=t) stops before events at t, and the last result landed at t
+
+
+def _check_results(session: Session, j: Journal) -> None:
+    """Every journaled result against the replayed action's status, time and text."""
+    log = {a.id: a for a in session.world.actions_log}
+    for rec in sorted(j.results, key=lambda r: r.get("seq", 0)):
+        a = log.get(rec.get("seq"))
+        if a is None:
+            raise _Diverged(f"result {rec.get('seq')}: no such command in the replay", session.outcome())
+        got = {"status": a.status, "t": a.finished_at, "result": a.result}
+        want = {"status": rec.get("status"), "t": rec.get("t"), "result": rec.get("result")}
+        if got != want:
+            diff = _first_difference(want, got, prefix=f"result of command {a.id} ({a.command.text})")
+            assert diff is not None  # got != want
+            raise _Diverged(diff, session.outcome())
 
 
 # -- watching: a journal re-simulated forward on demand --------------------------------------------

@@ -65,14 +65,8 @@ def _run(job: tuple[str, str, str, int]) -> tuple[str, int, str, float, bool]:
 
 
 def run_selftest(sc: LoadedScenario, seeds: list[int], workers: int = 2) -> list[Run]:
-    path = str(sc.directory)
-    shared: dict[tuple, list[str]] = {}  # (policy, mechanics) -> difficulties that share the runs
-    for diff in sc.spec.difficulties:
-        for p in policies_for(sc.spec, diff):
-            shared.setdefault((p.name, mechanics(sc, diff, p)), []).append(diff)
-    jobs = [(path, diffs[0], name, seed) for (name, _), diffs in shared.items() for seed in seeds]
-    for diff in sc.spec.difficulties:
-        jobs += [(path, diff, f"play:{name}", seed) for name in plays_with_role(sc, "best", diff) for seed in seeds]
+    shared = _shared_runs(sc)
+    jobs = _jobs(sc, seeds, shared)
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             done = list(pool.map(_run, jobs, chunksize=4))
@@ -80,13 +74,34 @@ def run_selftest(sc: LoadedScenario, seeds: list[int], workers: int = 2) -> list
         done = [_run(j) for j in jobs]
     runs = []
     for (_, diff, _, _), (policy, seed, grade, score, contained) in zip(jobs, done):
-        targets = (
-            [diff]
-            if policy.startswith("play:")
-            else next(ds for (name, _), ds in shared.items() if name == policy and diff in ds)
-        )
-        runs += [Run(d, policy, seed, grade, score, contained) for d in targets]
+        runs += [Run(d, policy, seed, grade, score, contained) for d in _judged_for(policy, diff, shared)]
     return runs
+
+
+def _shared_runs(sc: LoadedScenario) -> dict[tuple, list[str]]:
+    """(policy, mechanics) -> the difficulties whose runs of that blind policy are the same runs:
+    a blind policy looks at nothing, so difficulties that differ only in what they show share them."""
+    shared: dict[tuple, list[str]] = {}
+    for diff in sc.spec.difficulties:
+        for p in policies_for(sc.spec, diff):
+            shared.setdefault((p.name, mechanics(sc, diff, p)), []).append(diff)
+    return shared
+
+
+def _jobs(sc: LoadedScenario, seeds: list[int], shared: dict[tuple, list[str]]) -> list[tuple[str, str, str, int]]:
+    """Each shared blind run once per seed, and each difficulty's best plays per seed."""
+    path = str(sc.directory)
+    jobs = [(path, diffs[0], name, seed) for (name, _), diffs in shared.items() for seed in seeds]
+    for diff in sc.spec.difficulties:
+        jobs += [(path, diff, f"play:{name}", seed) for name in plays_with_role(sc, "best", diff) for seed in seeds]
+    return jobs
+
+
+def _judged_for(policy: str, diff: str, shared: dict[tuple, list[str]]) -> list[str]:
+    """The difficulties a run counts for: a play's own; a blind policy's, every one sharing it."""
+    if policy.startswith("play:"):
+        return [diff]
+    return next(ds for (name, _), ds in shared.items() if name == policy and diff in ds)
 
 
 def _rank(sc: LoadedScenario, grade: str) -> int:
@@ -103,23 +118,39 @@ def judge(sc: LoadedScenario, runs: list[Run]) -> list[Verdict]:
     """A deterministic blind policy fails where any seed grades above the scenario's
     blind_best_grade; a randomised one where its mean score does (a lucky guess is luck). The
     best play fails where any seed grades no better than that."""
-    cap = _rank(sc, sc.spec.scoring.blind_best_grade)
     random_names = {p.name for d in sc.spec.difficulties for p in policies_for(sc.spec, d) if p.randomised}
     groups: dict[tuple[str, str], list[Run]] = {}
     for r in runs:
         groups.setdefault((r.difficulty, r.policy), []).append(r)
-    verdicts = []
-    for (diff, policy), rs in sorted(groups.items()):
-        grades = "".join(r.grade if len(r.grade) == 1 else "?" for r in sorted(rs, key=lambda r: r.seed))
-        if policy.startswith("play:"):
-            bad = [r for r in rs if _rank(sc, r.grade) >= cap]
-            why = f"no better than {sc.spec.scoring.blind_best_grade} at seeds {[r.seed for r in bad]}" if bad else ""
-        elif policy in random_names:
-            mean = sum(r.score_usd for r in rs) / len(rs)
-            bad = [rs[0]] if _rank(sc, grade_of_score(sc, mean)) < cap else []
-            why = f"mean score ${mean:,.0f} grades {grade_of_score(sc, mean)}" if bad else ""
-        else:
-            bad = [r for r in rs if _rank(sc, r.grade) < cap]
-            why = f"above {sc.spec.scoring.blind_best_grade} at seeds {[r.seed for r in bad]}" if bad else ""
-        verdicts.append(Verdict(diff, policy, not bad, f"{grades}" + (f": {why}" if why else "")))
-    return verdicts
+    return [_verdict(sc, diff, policy, rs, random_names) for (diff, policy), rs in sorted(groups.items())]
+
+
+def _verdict(sc: LoadedScenario, diff: str, policy: str, rs: list[Run], random_names: set[str]) -> Verdict:
+    grades = "".join(r.grade if len(r.grade) == 1 else "?" for r in sorted(rs, key=lambda r: r.seed))
+    if policy.startswith("play:"):
+        why = _best_play_problem(sc, rs)
+    elif policy in random_names:
+        why = _randomised_problem(sc, rs)
+    else:
+        why = _blind_problem(sc, rs)
+    return Verdict(diff, policy, not why, f"{grades}" + (f": {why}" if why else ""))
+
+
+def _cap(sc: LoadedScenario) -> int:
+    return _rank(sc, sc.spec.scoring.blind_best_grade)
+
+
+def _best_play_problem(sc: LoadedScenario, rs: list[Run]) -> str:
+    bad = [r.seed for r in rs if _rank(sc, r.grade) >= _cap(sc)]
+    return f"no better than {sc.spec.scoring.blind_best_grade} at seeds {bad}" if bad else ""
+
+
+def _randomised_problem(sc: LoadedScenario, rs: list[Run]) -> str:
+    mean = sum(r.score_usd for r in rs) / len(rs)
+    grade = grade_of_score(sc, mean)
+    return f"mean score ${mean:,.0f} grades {grade}" if _rank(sc, grade) < _cap(sc) else ""
+
+
+def _blind_problem(sc: LoadedScenario, rs: list[Run]) -> str:
+    bad = [r.seed for r in rs if _rank(sc, r.grade) < _cap(sc)]
+    return f"above {sc.spec.scoring.blind_best_grade} at seeds {bad}" if bad else ""

@@ -11,8 +11,6 @@ import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from drill import __version__
 from drill.commands import SPEEDS, VERBS, Command, CommandError, parse_command
 from drill.scenario.loader import LoadedScenario
@@ -24,9 +22,6 @@ from drill.session.scoring import Outcome, score
 from drill.sim import actions as act
 from drill.sim.world import World
 from drill.timefmt import fmt_clock
-
-POSITIONS_SHOWN = 12
-TAPE_SHOWN = 60
 
 
 class SessionError(ValueError):
@@ -53,35 +48,61 @@ def check_command(scenario: LoadedScenario, command: Command) -> Command:
     verb = VERBS[command.verb]
     args = list(command.args)
     for i, (spec, value) in enumerate(zip(verb.args, args)):
-        if spec.kind == "server":
-            names = {s.lower(): s for s in scenario.spec.fleet.servers}
-            if value.lower() not in names:
-                raise CommandError(
-                    f"{command.verb}: unknown server {value!r} (servers: {', '.join(scenario.spec.fleet.servers)})"
-                )
-            args[i] = names[value.lower()]
-        elif spec.kind == "flag":
-            names = {f.lower(): f for f in scenario.spec.flags}
-            if value.lower() not in names:
-                raise CommandError(
-                    f"{command.verb}: unknown flag {value!r} (flags: {', '.join(scenario.spec.flags) or 'none'})"
-                )
-            args[i] = names[value.lower()]
-        elif spec.kind == "alert":
-            args[i] = value.upper()
-        elif spec.kind == "inject":
-            ids = [i.id for i in scenario.spec.injects]
-            if value not in ids:
-                raise CommandError(f"{command.verb}: unknown inject {value!r} (catalogue: {', '.join(ids) or 'empty'})")
-        elif spec.kind == "speed":
-            if value not in {str(x) for x in SPEEDS}:
-                raise CommandError(f"{command.verb}: speed must be one of {', '.join(map(str, SPEEDS))}")
-        elif spec.kind == "percent":
-            text = value.rstrip("%")
-            if not text.isdigit() or not 1 <= int(text) <= 100:
-                raise CommandError(f"{command.verb}: {value!r} is not a percentage from 1 to 100")
-            args[i] = str(int(text))
+        canonical = _CANONICAL.get(spec.kind)
+        if canonical is not None:
+            args[i] = canonical(scenario, command.verb, value)
     return Command(command.verb, tuple(args))
+
+
+def _named(verb: str, what: str, value: str, names: list[str] | tuple[str, ...]) -> str:
+    """A server or flag as the scenario spells it, whatever the case it was typed in."""
+    by_lower = {n.lower(): n for n in names}
+    if value.lower() not in by_lower:
+        raise CommandError(f"{verb}: unknown {what} {value!r} ({what}s: {', '.join(names) or 'none'})")
+    return by_lower[value.lower()]
+
+
+def _server_arg(scenario: LoadedScenario, verb: str, value: str) -> str:
+    return _named(verb, "server", value, scenario.spec.fleet.servers)
+
+
+def _flag_arg(scenario: LoadedScenario, verb: str, value: str) -> str:
+    return _named(verb, "flag", value, list(scenario.spec.flags))
+
+
+def _alert_arg(scenario: LoadedScenario, verb: str, value: str) -> str:
+    return value.upper()
+
+
+def _inject_arg(scenario: LoadedScenario, verb: str, value: str) -> str:
+    ids = [i.id for i in scenario.spec.injects]
+    if value not in ids:
+        raise CommandError(f"{verb}: unknown inject {value!r} (catalogue: {', '.join(ids) or 'empty'})")
+    return value
+
+
+def _speed_arg(scenario: LoadedScenario, verb: str, value: str) -> str:
+    if value not in {str(x) for x in SPEEDS}:
+        raise CommandError(f"{verb}: speed must be one of {', '.join(map(str, SPEEDS))}")
+    return value
+
+
+def _percent_arg(scenario: LoadedScenario, verb: str, value: str) -> str:
+    text = value.rstrip("%")
+    if not text.isdigit() or not 1 <= int(text) <= 100:
+        raise CommandError(f"{verb}: {value!r} is not a percentage from 1 to 100")
+    return str(int(text))
+
+
+# How each kind of argument is checked against the scenario and spelled canonically.
+_CANONICAL = {
+    "server": _server_arg,
+    "flag": _flag_arg,
+    "alert": _alert_arg,
+    "inject": _inject_arg,
+    "speed": _speed_arg,
+    "percent": _percent_arg,
+}
 
 
 class Session:
@@ -303,37 +324,7 @@ class Session:
         if self._journal:
             self._journal.close()
 
-    # -- snapshots --------------------------------------------------------------------------------
-    def _fleet_rows(self) -> tuple[snap.ServerRow, ...]:
-        """The fleet as this difficulty lets the trainee see it: a figure the firm's staff did not
-        have that day is not in the snapshot at all (not merely hidden by the console)."""
-        w, spec = self.world, self.scenario.spec
-        fleet = w.fleet
-        shown = set(w.difficulty.view.fleet_columns)
-        children, fills = w.rates.per_second(1.0)
-        open_by_server = np.bincount(w.book.server[w.book.active], minlength=len(fleet.servers))
-        rows = []
-        for i, s in enumerate(fleet.servers):
-            known = tuple(
-                f
-                for j, f in enumerate(fleet.flag_names)
-                if fleet.flag_enabled[j] and f in spec.releases[s.release].flags
-            )
-            rows.append(
-                snap.ServerRow(
-                    s.name,
-                    fleet.release_label(s.release) if "release" in shown else "",
-                    known if "flags" in shown else (),
-                    fleet.state_label(s),
-                    s.parents_in if "parents" in shown else 0,
-                    int(open_by_server[i]) if "parents" in shown else 0,
-                    float(children[i]) if "children" in shown else 0.0,
-                    float(fills[i]) if "fills" in shown else 0.0,
-                    (s.children_out / s.parents_in if s.parents_in else 0.0) if "out_in" in shown else 0.0,
-                )
-            )
-        return tuple(rows)
-
+    # -- snapshots ---------------------------------------------------------------------------------
     def _phase(self) -> str:
         if self.finished:
             return "ended"
@@ -343,78 +334,10 @@ class Session:
         return phase
 
     def snapshot(self) -> snap.Snapshot:
-        w = self.world
-        spec = self.scenario.spec
-        fleet = w.fleet
-        rows = self._fleet_rows()
-        sums = w.rates.window_sums()
-        span_s = len(w.rates.children) * 1.0
-        releases = []
-        for ri, rel in enumerate(spec.releases if w.difficulty.release_dashboard else ()):
-            on = [i for i, s in enumerate(fleet.servers) if s.release == ri]
-            if not on and ri not in (fleet.current, fleet.previous):
-                continue
-            parents = float(sums["parents"][on].sum())
-            children_sum = float(sums["children"][on].sum())
-            releases.append(
-                snap.ReleaseRow(
-                    rel.id,
-                    ri == fleet.current,
-                    len(on),
-                    parents / span_s,
-                    children_sum / span_s,
-                    float(sums["fills"][on].sum()) / span_s,
-                    float(sums["errors"][on].sum()) / span_s,
-                    children_sum / parents if parents else (float("inf") if children_sum else 0.0),
-                )
-            )
-        named = w.difficulty.view.tape_names_server
-        tape = tuple(
-            snap.TapeRow(
-                e.at,
-                fmt_clock(e.at),
-                e.server if named else "",
-                e.parent,
-                e.symbol,
-                e.side,
-                e.shares,
-                e.price,
-                e.status,
-            )
-            for e in w.tape.rows(TAPE_SHOWN)
-        )
-        msgs = [snap.MessageRow(m.id, m.at, fmt_clock(m.at), m.kind, m.sender, m.subject, m.body) for m in w.messages]
-        as_of, pos = w.monitor.view(self.now)
-        positions: tuple[snap.PositionRow, ...] = ()
-        exposure = 0.0
-        if pos is not None:
-            usd = pos * w.market.fair
-            exposure = float(np.abs(usd).sum())
-            top = np.argsort(-np.abs(usd), kind="stable")[:POSITIONS_SHOWN]
-            positions = tuple(snap.PositionRow(w.market.symbols[i], int(pos[i]), float(usd[i])) for i in top if pos[i])
-        visible = self.world.difficulty.loss_visible
-        loss = w.loss_usd if visible else None
-        actions = []
-        for a in w.actions_log:
-            if a.by != "trainee":
-                continue  # steering is invisible: an inject reaches the trainee as its call or email
-            if a.status == act.RUNNING and a.duration_ms and a.started_at is not None:
-                progress = min(1.0, (self.now - a.started_at) / a.duration_ms)
-            else:
-                progress = 0.0 if a.status in (act.RUNNING, act.QUEUED) else 1.0
-            actions.append(
-                snap.ActionRow(
-                    a.id,
-                    a.command.text,
-                    a.submitted_at,
-                    fmt_clock(a.submitted_at),
-                    a.duration_ms,
-                    progress,
-                    a.status,
-                    a.result,
-                )
-            )
-        curve = tuple(snap.CurvePoint(t, loss if visible else 0.0, e) for t, loss, e in w.curve.points)
+        """This instant as the trainee's difficulty shows it: the drill's own figures here, every
+        panel's data from the sources registered in drill/session/snapshot.py."""
+        w, spec = self.world, self.scenario.spec
+        visible = w.difficulty.loss_visible
         return snap.Snapshot(
             scenario_id=spec.id,
             title=spec.title,
@@ -429,24 +352,10 @@ class Session:
             phase=self._phase(),
             finished=self.finished,
             capital_usd=spec.firm.capital_usd,
-            loss_usd=loss,
+            loss_usd=w.loss_usd if visible else None,
             capital_left_usd=spec.firm.capital_usd - w.loss_usd if visible else None,
-            exposure_usd=exposure,
-            monitor_as_of=fmt_clock(as_of),
-            monitor_lag_s=max(0, self.now - as_of) / 1000,
             collateral_usd=w.collateral_usd,
-            fleet=rows,
-            fleet_columns=tuple(w.difficulty.view.fleet_columns),
-            releases=tuple(releases),
-            tape=tape,
-            inbox=tuple(m for m in msgs if m.kind == "email"),
-            calls=tuple(m for m in msgs if m.kind == "call"),
-            alerts=tuple(
-                snap.AlertRow(a.id, a.at, fmt_clock(a.at), a.label, a.detail, a.acked_at is not None) for a in w.alerts
-            ),
-            positions=positions,
-            curve=curve,
-            actions=tuple(actions),
+            **snap.panel_data(w),
         )
 
     def setup(self) -> snap.ConsoleSetup:

@@ -135,6 +135,21 @@ def check_file(p: Path) -> None:
 def lock_holders(p: Path) -> list[str]:
     """Which other processes hold a lock on the database or its WAL files ("pid 123 (python3)"),
     from /proc/locks where the system has one; empty when it cannot tell."""
+    inodes = _inodes(p)
+    try:
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return []
+    found: dict[int, str] = {}
+    for line in lines:
+        holder = _lock_holder(line)
+        if holder is not None and holder[1] in inodes and holder[0] != os.getpid():
+            found.setdefault(holder[0], _process_name(holder[0]))
+    return sorted(found.values())
+
+
+def _inodes(p: Path) -> set[tuple[int, int, int]]:
+    """(major, minor, inode) of the database and its WAL files, those that exist."""
     inodes = set()
     for suffix in ("", "-wal", "-shm"):
         try:
@@ -142,28 +157,28 @@ def lock_holders(p: Path) -> list[str]:
         except OSError:
             continue
         inodes.add((os.major(st.st_dev), os.minor(st.st_dev), st.st_ino))
-    found: dict[int, str] = {}
+    return inodes
+
+
+def _lock_holder(line: str) -> tuple[int, tuple[int, int, int]] | None:
+    """The pid holding a lock in one /proc/locks line, and the file's (major, minor, inode);
+    None for a request still waiting for its lock, or a line not understood."""
+    parts = line.split()
+    if "->" in parts:
+        return None
     try:
-        lines = Path("/proc/locks").read_text().splitlines()
+        maj, mn, ino = parts[5].split(":")
+        return int(parts[4]), (int(maj, 16), int(mn, 16), int(ino))
+    except (IndexError, ValueError):
+        return None
+
+
+def _process_name(pid: int) -> str:
+    try:
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
-        return []
-    for line in lines:
-        parts = line.split()
-        if "->" in parts:  # a request waiting for the lock, not a holder
-            continue
-        try:
-            pid = int(parts[4])
-            maj, mn, ino = parts[5].split(":")
-            where = (int(maj, 16), int(mn, 16), int(ino))
-        except (IndexError, ValueError):
-            continue
-        if where in inodes and pid != os.getpid() and pid not in found:
-            try:
-                name = Path(f"/proc/{pid}/comm").read_text().strip()
-            except OSError:
-                name = "?"
-            found[pid] = f"pid {pid} ({''.join(ch for ch in name if ch.isprintable())})"
-    return sorted(found.values())
+        name = "?"
+    return f"pid {pid} ({''.join(ch for ch in name if ch.isprintable())})"
 
 
 def _locked_error(loc: Location, wait_s: float) -> ResultsError:
@@ -320,22 +335,26 @@ def _translated(loc: Location, wait_s: float, connecting: bool = False) -> Itera
     except _Locked:
         raise _locked_error(loc, wait_s) from None
     except DBAPIError as exc:
-        orig = exc.orig
-        if isinstance(orig, sqlite3.OperationalError) and is_lock(orig):
-            raise _locked_error(loc, wait_s) from None
-        if loc.kind == POSTGRESQL and (connecting or exc.connection_invalidated or _lost(orig)):
-            raise Unreachable(f"{loc}: cannot connect to the results database ({first_line(exc, loc)})") from None
-        if loc.kind == POSTGRESQL and "lock timeout" in str(orig).lower():
-            raise ResultsError(
-                f"{loc}: locked: waited {wait_s:g} s for the results database; try again when it lets go"
-            ) from None
-        if isinstance(orig, sqlite3.DatabaseError) and connecting:
-            raise ResultsError(f"{loc}: not a usable results database ({first_line(exc, loc)})") from None
-        raise ResultsError(f"{loc}: {first_line(exc, loc)}") from None
+        raise _driver_error(exc, loc, wait_s, connecting) from None
     except sqlite3.DatabaseError as exc:  # raised by our own connect, before SQLAlchemy wraps it
         raise ResultsError(f"{loc}: not a usable results database ({first_line(exc, loc)})") from None
     except SQLAlchemyError as exc:
         raise ResultsError(f"{loc}: {first_line(exc, loc)}") from None
+
+
+def _driver_error(exc: DBAPIError, loc: Location, wait_s: float, connecting: bool) -> ResultsError:
+    """A driver's error as one line for a person: a lock waited out, a server out of reach, a
+    file that is no database, or the driver's own first line."""
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError) and is_lock(orig):
+        return _locked_error(loc, wait_s)
+    if loc.kind == POSTGRESQL and (connecting or exc.connection_invalidated or _lost(orig)):
+        return Unreachable(f"{loc}: cannot connect to the results database ({first_line(exc, loc)})")
+    if loc.kind == POSTGRESQL and "lock timeout" in str(orig).lower():
+        return ResultsError(f"{loc}: locked: waited {wait_s:g} s for the results database; try again when it lets go")
+    if isinstance(orig, sqlite3.DatabaseError) and connecting:
+        return ResultsError(f"{loc}: not a usable results database ({first_line(exc, loc)})")
+    return ResultsError(f"{loc}: {first_line(exc, loc)}")
 
 
 def _lost(orig: BaseException | None) -> bool:

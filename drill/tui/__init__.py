@@ -26,52 +26,66 @@ def run_console(
     once, before the console takes the screen (with a team, the console waits for Enter so the
     facilitator can copy them). By default only a team's drill opens one: a solo drill has no
     facilitator, and a token printed for nobody is noise."""
+    problem = _argument_problem(scenario, difficulty, seed, speed)
+    if problem is not None:
+        print(f"drill: {problem}", file=sys.stderr)
+        return 2
+    if journal is not None:
+        Path(journal).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+    from drill.tui.app import DrillApp
+
+    if channel is None:
+        channel = team is not None  # by default only a team's drill has a facilitator
+    facilitation = _open_channel(team) if channel else None
+    app = DrillApp(scenario, difficulty, seed, speed, journal, paused, team=team, facilitation=facilitation)
+    code = play(app)
+    _print_where_it_went(app, team)
+    return code
+
+
+def _argument_problem(scenario: str | None, difficulty: str | None, seed: int | None, speed: float) -> str | None:
+    """What is wrong with the drill asked for, in one line, before any screen opens."""
     from drill.scenario import ScenarioError, load
     from drill.seeds import SEED_RANGE, is_seed
 
     if speed <= 0:
-        print(f"drill: speed must be positive, got {speed}", file=sys.stderr)
-        return 2
+        return f"speed must be positive, got {speed}"
     if seed is not None and not is_seed(seed):
-        print(f"drill: seed must be {SEED_RANGE}, got {seed}", file=sys.stderr)
-        return 2
-    if scenario is not None:
-        try:
-            spec = load(scenario).spec
-        except ScenarioError as exc:
-            more = (
-                f" (and {len(exc.problems) - 1} more: drill validate lists them all)" if len(exc.problems) > 1 else ""
-            )
-            print(f"drill: {exc.problems[0]}{more}", file=sys.stderr)
-            return 2
-        if difficulty is not None and difficulty not in spec.difficulties:
-            print(
-                f"drill: unknown difficulty {difficulty!r} for {spec.id} (have: {', '.join(spec.difficulties)})",
-                file=sys.stderr,
-            )
-            return 2
-    if journal is not None:
-        Path(journal).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return f"seed must be {SEED_RANGE}, got {seed}"
+    if scenario is None:
+        return None  # the picker offers only what exists
+    try:
+        spec = load(scenario).spec
+    except ScenarioError as exc:
+        more = f" (and {len(exc.problems) - 1} more: drill validate lists them all)" if len(exc.problems) > 1 else ""
+        return f"{exc.problems[0]}{more}"
+    if difficulty is not None and difficulty not in spec.difficulties:
+        return f"unknown difficulty {difficulty!r} for {spec.id} (have: {', '.join(spec.difficulties)})"
+    return None
 
+
+def _open_channel(team: str | None):
+    """A fresh facilitator's channel, its id and token printed once; a team's console waits for
+    Enter so the facilitator can copy them."""
     from drill.hosting.hosted import Facilitation
-    from drill.tui.app import DrillApp
 
-    if channel is None:
-        channel = team is not None
-    facilitation = Facilitation.fresh() if channel else None
-    if facilitation is not None:
-        print(
-            f"drill: facilitator channel: drill {facilitation.drill_id}, token {facilitation.token}\n"
-            f"drill: (shown once, stored nowhere) attach with: drill facilitate, then type the token",
-            file=sys.stderr,
-        )
-        if team is not None and sys.stdin.isatty() and sys.stderr.isatty():
-            try:
-                input(f"drill: team {team}: press Enter to start the drill ")
-            except EOFError:
-                pass
-    app = DrillApp(scenario, difficulty, seed, speed, journal, paused, team=team, facilitation=facilitation)
-    code = play(app)
+    facilitation = Facilitation.fresh()
+    print(
+        f"drill: facilitator channel: drill {facilitation.drill_id}, token {facilitation.token}\n"
+        f"drill: (shown once, stored nowhere) attach with: drill facilitate, then type the token",
+        file=sys.stderr,
+    )
+    if team is not None and sys.stdin.isatty() and sys.stderr.isatty():
+        try:
+            input(f"drill: team {team}: press Enter to start the drill ")
+        except EOFError:
+            pass
+    return facilitation
+
+
+def _print_where_it_went(app, team: str | None) -> None:
+    """The journal's path and the recorded result (or why it was not) once the console is gone."""
     from drill.tui.format import literal  # what a participant chose is printed, never obeyed
 
     if app.drill is not None and app.drill.journal_path is not None:
@@ -80,7 +94,6 @@ def run_console(
         print(literal(f"result: #{app.result_id}{' for team ' + team if team else ''} (drill results --leaderboard)"))
     elif app.result_error:
         print(literal(f"drill: result not recorded: {app.result_error}"), file=sys.stderr)
-    return code
 
 
 def play(app) -> int:

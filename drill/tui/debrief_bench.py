@@ -40,16 +40,8 @@ async def _drive(case: str, journal: Path, speed: float, size: tuple[int, int]) 
     async with app.run_test(size=size) as pilot:
         while app.console_screen is None or app.console_screen.frames < 1:
             await asyncio.sleep(POLL_S)
-        console = app.console_screen
         t_start = time.perf_counter()
-        for line in lines:
-            while console.snap.now < line.at and not isinstance(app.screen, DebriefScreen):
-                await asyncio.sleep(POLL_S)
-            if isinstance(app.screen, DebriefScreen):
-                break
-            await pilot.press("colon")
-            await pilot.press(*("space" if ch == " " else ch for ch in line.command.text))
-            await pilot.press("enter")
+        await _type_commands_at_their_times(app, pilot, lines)
         while not isinstance(app.screen, DebriefScreen):
             await asyncio.sleep(POLL_S)
         t_end, ended_wall = time.perf_counter(), time.time()  # the drill has ended: the debrief screen is up
@@ -71,6 +63,22 @@ async def _drive(case: str, journal: Path, speed: float, size: tuple[int, int]) 
             "idle_makespan_s": round(_makespan(after, DEFAULT_WORKERS), 3),
             "warnings": list(d.warnings) if d else [],
         }
+
+
+async def _type_commands_at_their_times(app, pilot, lines) -> None:
+    """Type each command at the console's prompt once the drill's clock reaches its time; stop
+    if the drill ends first."""
+    from drill.tui.screens.debrief import DebriefScreen
+
+    console = app.console_screen
+    for line in lines:
+        while console.snap.now < line.at and not isinstance(app.screen, DebriefScreen):
+            await asyncio.sleep(POLL_S)
+        if isinstance(app.screen, DebriefScreen):
+            return
+        await pilot.press("colon")
+        await pilot.press(*("space" if ch == " " else ch for ch in line.command.text))
+        await pilot.press("enter")
 
 
 def _computed_since(wall: float) -> list[float]:

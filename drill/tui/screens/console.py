@@ -207,13 +207,17 @@ class ConsoleScreen(Screen[None]):
             return
         self.wide = wide
         self.set_class(wide, "-wide")
+        self._place_side_panels(wide)
+        self.render_snapshot(self.snap)
+
+    def _place_side_panels(self, wide: bool) -> None:
+        """On a wide screen the side panels leave the tabs (a tab showing one gives way to the
+        first that stays); on a narrow one they come back as tabs."""
         tabs = self.query_one("#tabs", TabbedContent)
-        for panel in self.panels:
-            if panel.side:
-                (tabs.hide_tab if wide else tabs.show_tab)(panel.id)
+        for panel in (p for p in self.panels if p.side):
+            (tabs.hide_tab if wide else tabs.show_tab)(panel.id)
         if wide and BY_ID[tabs.active].side:
             tabs.active = next(p.id for p in self.panels if not p.side)
-        self.render_snapshot(self.snap)
 
     # -- the frame --------------------------------------------------------------------------------
     def frame(self) -> None:

@@ -41,15 +41,28 @@ def cell(text: str) -> str:
 def help_markdown(fixed: ConsoleSetup, panels: Sequence[Panel], keys: Sequence[tuple[str, str]]) -> str:
     """Help for this drill: the console's working `keys`, its `panels` and the commands the
     difficulty offers; nothing else."""
+    return "\n".join([*_keys_section(panels, keys), *_panels_section(panels), *_commands_section(fixed)])
+
+
+def _keys_section(panels: Sequence[Panel], keys: Sequence[tuple[str, str]]) -> list[str]:
     tabs = ", ".join(p.title.lower() for p in panels)
     lines = ["# Help", "", "## Keys", "", "| key | does |", "| --- | --- |"]
     lines += [f"| `{k}` | {d} |" for k, d in keys]
     lines += [f"| `{key_range(tuple(panels))}` | switch tabs ({tabs}) |"]
     lines += [f"| `{k}` | {d} |" for k, d in WIDGET_KEYS]
-    lines += ["", "## Panels", "", "| panel | key | shows |", "| --- | --- | --- |"]
+    return lines
+
+
+def _panels_section(panels: Sequence[Panel]) -> list[str]:
+    lines = ["", "## Panels", "", "| panel | key | shows |", "| --- | --- | --- |"]
     lines += [f"| {name} | | {d} |" for name, d in REGIONS]
     lines += [f"| {p.title} | `{p.key}` | {p.help} |" for p in panels]
-    lines += ["", f"## Commands in this drill ({cell(fixed.difficulty)})", "", "| command | does |", "| --- | --- |"]
+    return lines
+
+
+def _commands_section(fixed: ConsoleSetup) -> list[str]:
+    """The commands this difficulty offers, the ones it does not, and what they act on."""
+    lines = ["", f"## Commands in this drill ({cell(fixed.difficulty)})", "", "| command | does |", "| --- | --- |"]
     lines += [f"| `{VERBS[v].usage}` | {VERBS[v].summary} |" for v in fixed.controls if v in TRAINEE_VERBS]
     missing = [v for v in TRAINEE_VERBS if v not in fixed.controls]
     if missing:
@@ -61,7 +74,7 @@ def help_markdown(fixed: ConsoleSetup, panels: Sequence[Panel], keys: Sequence[t
         "Every command takes simulated time; the market does not wait. A command still running "
         "is not queued again: wait for its result.",
     ]
-    return "\n".join(lines)
+    return lines
 
 
 class HelpScreen(ModalScreen[None]):

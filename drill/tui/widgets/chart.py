@@ -62,16 +62,26 @@ def draw(
     text = Text(no_wrap=True, overflow="crop")
     if width < AXIS_W + 4 or height < 1:
         return text
+    latest = series[-1][1] if series else None
+    text.append(f"{title}: {fmt.usd(latest, unknown='no data yet')}"[:width], style="bold")
+    if height == 1:
+        return text
     plot_w = width - AXIS_W
+    _draw_bars(text, series, x0, x1, plot_w, max(1, height - 2), style)
+    if height >= 3:
+        text.append("\n")
+        left, right = fmt_clock(x0)[:5], fmt_clock(x1)[:5]
+        gap = max(1, plot_w - len(left) - len(right))
+        text.append(" " * (AXIS_W - 1) + "└" + left + "─" * gap + right, style="dim")
+    return text
+
+
+def _draw_bars(
+    text: Text, series: Sequence[tuple[int, float]], x0: int, x1: int, plot_w: int, rows: int, style: str
+) -> None:
+    """The plot's rows, top first: each column a bar in eighths of a row, under a round top."""
     peak = max((v for _, v in series), default=0.0)
     top = nice_ceiling(peak)
-    latest = series[-1][1] if series else None
-    head = f"{title}: {fmt.usd(latest, unknown='no data yet')}"
-    if height == 1:
-        text.append(head[:width], style="bold")
-        return text
-    text.append(head[:width], style="bold")
-    rows = max(1, height - 2)
     cols = columns(series, x0, x1, plot_w)
     for r in range(rows, 0, -1):
         text.append("\n")
@@ -80,15 +90,9 @@ def draw(
         for v in cols:
             if v is None:
                 text.append(" ")
-                continue
-            eighths = int(round(max(0.0, v) / top * rows * 8)) - (r - 1) * 8
-            text.append(BLOCKS[max(0, min(8, eighths))], style=style)
-    if height >= 3:
-        text.append("\n")
-        left, right = fmt_clock(x0)[:5], fmt_clock(x1)[:5]
-        gap = max(1, plot_w - len(left) - len(right))
-        text.append(" " * (AXIS_W - 1) + "└" + left + "─" * gap + right, style="dim")
-    return text
+            else:
+                eighths = int(round(max(0.0, v) / top * rows * 8)) - (r - 1) * 8
+                text.append(BLOCKS[max(0, min(8, eighths))], style=style)
 
 
 class Chart(Widget):

@@ -49,6 +49,19 @@ def _cells(row: ServerRow) -> dict[str, str]:
     }
 
 
+def _fitted_width(
+    key: str, label: str, width: int, servers: Sequence[str], releases: Sequence[str], flags: Sequence[str]
+) -> int:
+    """A column's width, the name columns widened for scenarios with longer names than knightmare's."""
+    if key == "server":
+        return max([width, *map(len, servers)])
+    if key == "release" and releases:
+        return max([len(label), *map(len, releases)])
+    if key == "flags":
+        return max(width, len(",".join(flags)))
+    return width
+
+
 class FleetTable(DataTable):
     DEFAULT_CSS = """
     FleetTable {
@@ -73,15 +86,8 @@ class FleetTable(DataTable):
         self._widths: dict[str, int] = {}
         self._columns = [c for c in COLUMNS if c[0] == "server" or columns is None or c[0] in columns]
         for key, label, width, right in self._columns:
-            # Widen the name columns for scenarios with longer names than knightmare's.
-            if key == "server":
-                width = max([width, *map(len, servers)])
-            elif key == "release" and releases:
-                width = max([len(label), *map(len, releases)])
-            elif key == "flags":
-                width = max(width, len(",".join(flags)))
-            self._widths[key] = width
-            self.add_column(self._fit(key, label, right, "bold"), width=width + 1, key=key)
+            self._widths[key] = _fitted_width(key, label, width, servers, releases, flags)
+            self.add_column(self._fit(key, label, right, "bold"), width=self._widths[key] + 1, key=key)
         self._shown: dict[str, dict[str, str]] = {}
 
     def _fit(self, key: str, value: str, right: bool, style: str = "") -> Text:
@@ -96,26 +102,26 @@ class FleetTable(DataTable):
 
     def show(self, rows: Sequence[ServerRow]) -> int:
         """Bring the table up to date; returns how many cells changed."""
-        changed = 0
-        seen = set()
-        for row in rows:
-            seen.add(row.name)
-            cells = {k: v for k, v in _cells(row).items() if k in self._widths}
-            before = self._shown.get(row.name)
-            if before is None:
-                self.add_row(*(self._cell(k, cells[k]) for k, *_ in self._columns), key=row.name)
-                changed += len(cells)
-            else:
-                for key, value in cells.items():
-                    if before[key] != value:
-                        self.update_cell(row.name, key, self._cell(key, value))
-                        changed += 1
-            self._shown[row.name] = cells
+        changed = sum(self._show_row(row) for row in rows)
+        seen = {row.name for row in rows}
         for name in [n for n in self._shown if n not in seen]:
             self.remove_row(name)
             del self._shown[name]
             changed += 1
         return changed
+
+    def _show_row(self, row: ServerRow) -> int:
+        """Add a server's row, or update the cells that changed; how many cells that was."""
+        cells = {k: v for k, v in _cells(row).items() if k in self._widths}
+        before = self._shown.get(row.name)
+        self._shown[row.name] = cells
+        if before is None:
+            self.add_row(*(self._cell(k, cells[k]) for k, *_ in self._columns), key=row.name)
+            return len(cells)
+        changed = [(key, value) for key, value in cells.items() if before[key] != value]
+        for key, value in changed:
+            self.update_cell(row.name, key, self._cell(key, value))
+        return len(changed)
 
     @property
     def selected_server(self) -> str | None:

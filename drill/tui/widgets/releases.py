@@ -12,40 +12,51 @@ from textual.widgets import Static
 
 from drill.session.snapshot import ReleaseRow
 
+_COLUMNS: tuple[tuple[str, JustifyMethod], ...] = (
+    ("release", "left"),
+    ("servers", "right"),
+    ("parents/s", "right"),
+    ("child/s", "right"),
+    ("fills/s", "right"),
+    ("bad fills/s", "right"),
+    ("out:in", "right"),
+)
+OUT_IN_ALARM = 1.5  # a release sending this many times the baseline's children per parent is red
+
 
 def releases_table(rows: tuple[ReleaseRow, ...]) -> Table:
     table = Table(box=None, expand=False, pad_edge=False, show_edge=False, padding=(0, 1))
-    columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("release", "left"),
-        ("servers", "right"),
-        ("parents/s", "right"),
-        ("child/s", "right"),
-        ("fills/s", "right"),
-        ("bad fills/s", "right"),
-        ("out:in", "right"),
-    )
-    for name, justify in columns:
+    for name, justify in _COLUMNS:
         table.add_column(name, justify=justify)
-    base = next((r for r in rows if not r.current and r.servers), None)
+    base = next((r for r in rows if not r.current and r.servers), None)  # what the others are read against
     for r in rows:
-        label = Text(r.release, style="bold")
-        if r.current:
-            label.append(" new", style="cyan")
-        bad = Text(f"{r.erroneous_fills_per_s:,.1f}", style="bold red" if r.erroneous_fills_per_s else "")
-        ratio = "∞" if r.out_in == float("inf") else f"{r.out_in:,.1f}" if r.servers else "-"
-        out_in = Text(ratio)
-        if base is not None and r is not base and r.servers and r.out_in > 1.5 * max(base.out_in, 0.1):
-            out_in.stylize("bold red")
         table.add_row(
-            label,
+            _release_label(r),
             str(r.servers),
             f"{r.parents_per_s:,.1f}",
             f"{r.children_per_s:,.1f}",
             f"{r.fills_per_s:,.1f}",
-            bad,
-            out_in,
+            Text(f"{r.erroneous_fills_per_s:,.1f}", style="bold red" if r.erroneous_fills_per_s else ""),
+            _out_in(r, base),
         )
     return table
+
+
+def _release_label(r: ReleaseRow) -> Text:
+    label = Text(r.release, style="bold")
+    if r.current:
+        label.append(" new", style="cyan")
+    return label
+
+
+def _out_in(r: ReleaseRow, base: ReleaseRow | None) -> Text:
+    """Children out per parent in; red where it is well above the baseline release's."""
+    if not r.servers:
+        return Text("∞" if r.out_in == float("inf") else "-")
+    out_in = Text("∞" if r.out_in == float("inf") else f"{r.out_in:,.1f}")
+    if base is not None and r is not base and r.out_in > OUT_IN_ALARM * max(base.out_in, 0.1):
+        out_in.stylize("bold red")
+    return out_in
 
 
 class ReleasesView(Static):
