@@ -39,19 +39,6 @@ def test_ruff_format_leaves_drill_unchanged():
 
 
 MAX_FUNCTION_LINES = 60  # issue 14: no function in drill/ longer than this (decorators not counted)
-# Files whose long functions other engineers are splitting at the same time (issue 14, part 3):
-# temporary, to be emptied once their branches are merged. Every other file holds to the limit.
-LONG_FUNCTIONS_ALLOWED_FOR_NOW = (
-    "drill/debrief/",
-    "drill/sim/",
-    "drill/gameday/serve.py",
-    "drill/gameday/served.py",
-    "drill/gameday/warm.py",
-    "drill/gameday/tabs.py",
-    "drill/gameday/bench.py",
-    "drill/gameday/webclient.py",
-    "drill/session/rewind.py",
-)
 
 
 def long_functions(root: Path, limit: int) -> list[str]:
@@ -72,5 +59,5 @@ def test_long_functions_are_caught():
 
 
 def test_no_function_in_drill_is_longer_than_sixty_lines():
-    too_long = [f for f in long_functions(ROOT / "drill", MAX_FUNCTION_LINES) if not f.startswith(LONG_FUNCTIONS_ALLOWED_FOR_NOW)]
+    too_long = long_functions(ROOT / "drill", MAX_FUNCTION_LINES)
     assert not too_long, "split these into functions whose names say what they do:\n" + "\n".join(too_long)
