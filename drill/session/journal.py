@@ -186,6 +186,9 @@ def read(path: str | Path) -> Journal:
                 raise JournalError(f"{shown}: line {n}: command: time goes backwards")
             if rec.get("by", "trainee") not in ("trainee", "facilitator"):
                 raise JournalError(f"{shown}: line {n}: command.by: must be trainee or facilitator")
+            problem = _crew_problem(rec)
+            if problem is not None:
+                raise JournalError(f"{shown}: line {n}: command.{problem}")
             journal.commands.append(rec)
             if len(journal.commands) > MAX_JOURNAL_COMMANDS:
                 raise JournalError(f"{shown}: line {n}: more than {MAX_JOURNAL_COMMANDS:,} commands, refused")
@@ -213,3 +216,17 @@ def read(path: str | Path) -> Journal:
     if journal is None:
         raise JournalError(f"{shown}: line 1: empty journal (no header)")
     return journal
+
+
+def _crew_problem(rec: dict) -> str | None:
+    """A command of a crew member names the member and the role, both text; a command of nobody's
+    crew (every journal from before crews) has neither."""
+    if "member" not in rec and "role" not in rec:
+        return None
+    if rec.get("by", "trainee") != "trainee":
+        return "member: only the trainee's side has a crew"
+    for key in ("member", "role"):
+        value = rec.get(key)
+        if not isinstance(value, str) or not value or len(value) > 40 or not value.isprintable():
+            return f"{key}: missing, or not 1 to 40 printable characters"
+    return None

@@ -8,6 +8,7 @@ from pathlib import Path
 from drill.commands import CommandError
 from drill.scenario.loader import LoadedScenario, ScenarioError, load, printable
 from drill.session import snapshot as snapshot_mod
+from drill.session.crew import CrewMember
 from drill.session.journal import Journal, read
 from drill.session.scoring import Outcome
 from drill.session.session import Session, SessionError
@@ -145,7 +146,7 @@ def _replay(path: str | Path) -> ReplayReport:
                     None,
                 )
             try:
-                sub = session.submit(rec["command"], by=rec.get("by", "trainee"))
+                sub = session.submit(rec["command"], by=rec.get("by", "trainee"), crew=crew_of(rec))
             except CommandError as exc:
                 return ReplayReport(name, False, j.end is None, f"command {rec['seq']}: {exc}", checked, None)
             if sub.action_id != rec["seq"]:
@@ -218,10 +219,19 @@ class Mark:
     by: str
 
 
+def crew_of(rec: dict) -> CrewMember | None:
+    """The crew member a journaled command names (journal.read checked both fields), or None."""
+    return CrewMember(rec["member"], rec["role"]) if "member" in rec else None
+
+
+def who_of(rec: dict) -> str:
+    """Who gave a journaled command, in words: "Ann (operator)", else its side."""
+    member = crew_of(rec)
+    return member.label if member is not None else rec.get("by", "trainee")
+
+
 def marks_of(journal: Journal) -> tuple[Mark, ...]:
-    return tuple(
-        Mark(r["seq"], r["t"], fmt_clock(r["t"]), r["command"], r.get("by", "trainee")) for r in journal.commands
-    )
+    return tuple(Mark(r["seq"], r["t"], fmt_clock(r["t"]), r["command"], who_of(r)) for r in journal.commands)
 
 
 def known_until(journal: Journal) -> int | None:
@@ -302,7 +312,7 @@ class Player:
 
     def _submit(self, rec: dict) -> None:
         try:
-            sub = self.session.submit(rec["command"], by=rec.get("by", "trainee"))
+            sub = self.session.submit(rec["command"], by=rec.get("by", "trainee"), crew=crew_of(rec))
         except CommandError as exc:
             self.problems.append(f"command {rec['seq']}: {exc}")
             return

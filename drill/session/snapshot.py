@@ -91,6 +91,7 @@ class ActionRow:
     progress: float  # 0..1
     status: str  # running, done, refused
     result: str
+    who: str = ""  # a drill worked by a crew: "Ann (operator)"; empty for a trainee alone
 
 
 @dataclass(frozen=True)
