@@ -15,6 +15,7 @@ from drill.cli import (  # light: their heavy imports are inside their handlers
     debrief_cmd,
     gameday_cmd,
     results_cmd,
+    crew_cmd,
     watch_cmd,
 )
 from drill.cli.args import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError
@@ -45,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--journal")
     s.add_argument("--paused", action="store_true", help="start with the clock paused")
     s.add_argument("--team", help="the team name to tag the registry and the result with")
+    s.add_argument(
+        "--crew",
+        metavar="NAME",
+        help="open the drill to a crew (drill join, with the join code printed here); you play as NAME",
+    )
 
     s = sub.add_parser("run", help="run a drill headless and print the outcome")
     s.add_argument("scenario")
@@ -100,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     results_cmd.add_parser(sub)
     gameday_cmd.add_parsers(sub)
     watch_cmd.add_parser(sub)
+    crew_cmd.add_parser(sub)
     return p
 
 
@@ -128,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             "serve": gameday_cmd.run_serve,
             "facilitate": gameday_cmd.run_facilitate,
             "watch": watch_cmd.run,
+            "join": crew_cmd.run,
         }[args.cmd]
         return handler(args)
     except UsageError as exc:
@@ -424,7 +432,20 @@ def _cmd_play(args) -> int:
         journal,
         paused=getattr(args, "paused", False),
         team=team,
+        crew=_crew_name(getattr(args, "crew", None)),
     )
+
+
+def _crew_name(name: str | None) -> str | None:
+    """--crew NAME, checked as a crew member's name is (one line and exit code 2 if not)."""
+    if name is None:
+        return None
+    from drill.session.crew import CrewError, clean_name
+
+    try:
+        return clean_name(name)
+    except CrewError as exc:
+        raise UsageError(f"drill play: --crew: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ def run_console(
     paused: bool = False,
     team: str | None = None,
     channel: bool | None = None,
+    crew: str | None = None,
 ) -> int:
     """Play a drill in the terminal. Without a scenario, a picker comes first. Returns an exit code.
 
@@ -57,20 +58,27 @@ def run_console(
     from drill.tui.app import DrillApp
 
     if channel is None:
-        channel = team is not None
-    facilitation = Facilitation.fresh() if channel else None
+        channel = team is not None or crew is not None
+    facilitation = Facilitation.fresh(crew=crew is not None) if channel else None
     if facilitation is not None:
         print(
             f"drill: facilitator channel: drill {facilitation.drill_id}, token {facilitation.token}\n"
             f"drill: (shown once, stored nowhere) attach with: drill facilitate, then type the token",
             file=sys.stderr,
         )
-        if team is not None and sys.stdin.isatty() and sys.stderr.isatty():
+        if facilitation.crew_code is not None:
+            print(
+                f"drill: crew join code {facilitation.crew_code}: others join with "
+                f"drill join {facilitation.drill_id} --name NAME --role ROLE",
+                file=sys.stderr,
+            )
+        if (team is not None or crew is not None) and sys.stdin.isatty() and sys.stderr.isatty():
             try:
-                input(f"drill: team {team}: press Enter to start the drill ")
+                input(f"drill: {'team ' + team if team else 'crew'}: press Enter to start the drill ")
             except EOFError:
                 pass
     app = DrillApp(scenario, difficulty, seed, speed, journal, paused, team=team, facilitation=facilitation)
+    app.crew_name = crew
     code = play(app)
     from drill.tui.format import literal  # what a participant chose is printed, never obeyed
 

@@ -1,0 +1,144 @@
+"""A crew member's console: the drill's own console, following its journal, with a command door.
+
+Several people work one drill (issue 16): the console that started it owns the world; everyone
+else joins with the crew's join code and a role. This screen is the watcher's (the same panels,
+rendered from the journal re-simulated as it grows) with one difference: what is typed goes to
+the owner's console over its channel (drill.hosting.crew.CrewDoor), which submits it as this
+member, journals it with the member's name and role, and refuses it there if the role may not
+give it. Nothing here submits to a session; the answer is shown on the status line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+
+from drill.commands import CommandError, parse_command
+from drill.hosting.channel import ChannelError
+from drill.hosting.crew import CrewDoor, Joined, Reply
+from drill.session.rewind import Rewinder
+from drill.tui.screens.console import FRAME_S
+from drill.tui.screens.watch import Recording, WatchScreen
+from drill.tui.widgets.status_line import Feedback
+
+TIME_WORDS = ("seek", "next", "prev", "previous")  # the watcher's own, answered here
+CATCH_UP_MS = 1_000  # behind the owner's clock by more than this after a command: jump to it
+
+
+@dataclass
+class Answered(Message):
+    """The owner's console answered a command (or could not be reached)."""
+
+    text: str
+    reply: Reply | None
+    error: str | None
+
+
+class CrewScreen(WatchScreen):
+    """The console of one crew member: the drill as it happens, and commands sent to its owner."""
+
+    BINDINGS = [b for b in WatchScreen.BINDINGS if not (isinstance(b, Binding) and b.key == "q")] + [
+        Binding("q", "leave", "Leave", tooltip="leave the crew (the drill goes on)"),
+    ]
+
+    def __init__(self, recording: Recording, door: CrewDoor, joined: Joined, **kwargs):
+        super().__init__(recording, **kwargs)
+        self.door = door
+        self.joined = joined
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        member = self.door.member
+        self._w.line.placeholder = f"a command, given as {member.label}"
+        owner = f" with {self.joined.owner}" if self.joined.owner else ""
+        self._w.feedback.say(f"Joined as {member.label}{owner}: : and a command, ? help, q leaves.")
+
+    def submit_command(self, text: str) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if text.split()[0].lower() in TIME_WORDS:
+            super().submit_command(text)  # seek, next, prev: this console's own view
+            return
+        feedback = self.query_one(Feedback)
+        try:
+            parse_command(text)
+        except CommandError as exc:
+            feedback.say(str(exc), "error")
+            return
+        feedback.say(f"{text}: sent to the drill…", "info")
+        self._send(text)
+
+    @work(thread=True, group="crew-command")
+    def _send(self, text: str) -> None:
+        try:
+            reply, error = self.door.send(text), None
+        except ChannelError as exc:
+            reply, error = None, str(exc)
+        self.post_message(Answered(text, reply, error))
+
+    @on(Answered)
+    def _answered(self, event: Answered) -> None:
+        feedback = self.query_one(Feedback)
+        if event.reply is None:
+            feedback.say(event.error or "refused", "refused")
+            return
+        feedback.say(event.reply.message, "ok" if event.reply.accepted else "refused")
+        self._catch_up(event.reply.t)
+
+    def _catch_up(self, owner_now: int) -> None:
+        """Take in the journal's news at once, and come up to the owner's clock if behind it: the
+        command just given shows here as it does on the owner's console."""
+        rec = self.recording
+        rec.reload_now()
+        if owner_now - rec.now > CATCH_UP_MS:
+            rec.advance(owner_now - rec.now)
+        self._dirty = True
+        self.refresh_now()
+
+    def action_help(self) -> None:
+        from drill.tui.screens.help import HelpScreen, help_markdown
+
+        console_help = help_markdown(self.fixed, self.panels, self.active_keys())
+        only = "".join(
+            f"- `{verb}`: only the {' or the '.join(roles)}\n" for verb, roles in sorted(self.joined.only.items())
+        )
+        note = (
+            f"# Help: one of the crew ({self.door.member.label})\n\nEvery command typed here is given to the "
+            "drill as you, and the journal names you. Roles of this drill: "
+            f"{', '.join(self.joined.roles)}.\n\n{only or 'Every role may give every command.'}\n"
+        )
+        self.app.push_screen(HelpScreen(console_help.replace("# Help\n", note, 1)))
+
+
+class CrewApp(App[int]):
+    """`drill join`: one member's console on a drill another console owns."""
+
+    TITLE = "drill join"
+    CSS = """
+    Screen { background: $background; }
+    """
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(
+        self,
+        source: Rewinder,
+        door: CrewDoor,
+        joined: Joined,
+        *,
+        blink: bool = True,
+        frame_s: float = FRAME_S,
+        wall: Callable[[], float] = time.monotonic,
+    ):
+        super().__init__()
+        self.recording = Recording(source, speed=joined.speed, paused=joined.paused, live=True, wall=wall)
+        self.crew_screen = CrewScreen(self.recording, door, joined, blink=blink, frame_s=frame_s)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.crew_screen, lambda _: self.exit(0))
