@@ -230,15 +230,15 @@ class ChannelServer:
             member = CrewMember.of(name, role)
         except CrewError as exc:
             return {"ok": False, "error": str(exc)}
-        if op == "join":
-            return {"ok": True, "join": self.host.crew_join(member)}
         text = req.get("command")
-        if not isinstance(text, str):
+        if op == "crew-command" and not isinstance(text, str):
             return {"ok": False, "error": "command: expected a string"}
         try:
+            if op == "join":
+                return {"ok": True, "join": self.host.crew_join(member)}
             if VERBS[parse_command(text).verb].role != "trainee":
                 return {"ok": False, "error": "the facilitator steers the exercise; the crew plays it"}
-            return {"ok": True, **self.host.crew_command(member, text)}
+            return {"ok": True, **self.host.crew_command(member, str(text))}
         except CommandError as exc:
             return {"ok": False, "error": str(exc)}
 
