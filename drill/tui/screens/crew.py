@@ -14,14 +14,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on, work
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
 
 from drill.commands import CommandError, parse_command
 from drill.hosting.channel import ChannelError
 from drill.hosting.crew import CrewDoor, Joined, Reply
+from drill.session.crew import MAX_NAME_CHARS, CrewError, CrewMember
 from drill.session.rewind import Rewinder
 from drill.tui.screens.console import FRAME_S
 from drill.tui.screens.watch import Recording, WatchScreen
@@ -53,7 +59,11 @@ class CrewScreen(WatchScreen):
         self.joined = joined
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # Textual runs the watcher's and the console's on_mount after this one (each class's
+        # handler in turn): what is said here is said once theirs have run.
+        self.call_after_refresh(self._introduce)
+
+    def _introduce(self) -> None:
         member = self.door.member
         self._w.line.placeholder = f"a command, given as {member.label}"
         owner = f" with {self.joined.owner}" if self.joined.owner else ""
@@ -115,6 +125,61 @@ class CrewScreen(WatchScreen):
             f"{', '.join(self.joined.roles)}.\n\n{only or 'Every role may give every command.'}\n"
         )
         self.app.push_screen(HelpScreen(console_help.replace("# Help\n", note, 1)))
+
+
+class JoinScreen(Screen[CrewMember | None]):
+    """Joining a drill that is already being played: your name, then your role (Enter on each)."""
+
+    DEFAULT_CSS = """
+    JoinScreen { align: center middle; }
+    JoinScreen > Vertical { width: 64; max-width: 95%; height: auto; border: thick $accent; padding: 1 2; }
+    JoinScreen .join--title { text-style: bold; height: auto; }
+    JoinScreen .join--detail { color: $text-muted; height: auto; margin: 1 0; }
+    JoinScreen OptionList { height: auto; max-height: 8; }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, roles: tuple[str, ...], only: dict[str, list[str]], **kwargs):
+        super().__init__(**kwargs)
+        self._title, self.roles, self.only = title, roles, only
+
+    def compose(self) -> ComposeResult:
+        reserved = "; ".join(f"{verb}: only the {' or the '.join(r)}" for verb, r in sorted(self.only.items()))
+        with Vertical():
+            yield Static(Text(f"Join the drill: {self._title}"), classes="join--title")
+            yield Static(
+                Text(
+                    "Your team's drill is already running: join it as one of its crew. Type your name "
+                    f"(Enter), then choose your role (Enter). {reserved or 'Every role may give every command.'}"
+                ),
+                classes="join--detail",
+            )
+            yield Input(placeholder="your name", max_length=MAX_NAME_CHARS, id="crew-name")
+            yield OptionList(*(Option(Text(role), id=role) for role in self.roles), id="crew-role")
+            yield Static("", id="crew-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#crew-name", Input).focus()
+
+    @on(Input.Submitted, "#crew-name")
+    def _named(self) -> None:
+        roles = self.query_one("#crew-role", OptionList)
+        roles.focus()
+        roles.highlighted = 0
+
+    @on(OptionList.OptionSelected, "#crew-role")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        try:
+            member = CrewMember.of(self.query_one("#crew-name", Input).value, str(event.option.id))
+        except CrewError as exc:
+            self.query_one("#crew-error", Static).update(Text(str(exc), style="bold red"))
+            self.query_one("#crew-name", Input).focus()
+            return
+        self.dismiss(member)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class CrewApp(App[int]):
