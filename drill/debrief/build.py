@@ -569,7 +569,7 @@ class Assembler:
                     texts.get(c["seq"]) or "",
                     status=c["status"],
                     finished_at=fmt_clock(c["finished_t"]) if c["finished_t"] is not None else None,
-                    by=by,
+                    by=c.get("who", by),  # who gave it: a crew member by name and role
                 )
             )
         ev.sort(key=lambda e: (e.t, _RANK.get(e.kind, 9)))

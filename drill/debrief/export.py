@@ -232,7 +232,8 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         if r.kind == "command":
             status = e.status or ""
             fin = f" at {e.finished_at}" if e.finished_at and e.finished_at != r.at else ""
-            out.append(f"- `{r.at}` \u25b6 {_code(r.title)}: {_md(status)}{fin}")
+            who = f" ({_md(e.by)})" if e.by not in (None, "trainee") else ""  # a crew member
+            out.append(f"- `{r.at}` \u25b6 {_code(r.title)}{who}: {_md(status)}{fin}")
             lines = r.detail.strip().splitlines()
             if len(lines) == 1:
                 out[-1] += f": {_md(lines[0])}"
@@ -448,7 +449,8 @@ def to_html(d: Debrief) -> str:
         if r.kind == "command":
             lines = r.detail.strip().splitlines()
             fin = f" at {e.finished_at}" if e.finished_at and e.finished_at != r.at else ""
-            body = f'{_e(r.title)} <span class="tag-k">{_e(e.status or "")}{_e(fin)}</span>'
+            who = f'<span class="tag-k">{_e(e.by)}</span>' if e.by not in (None, "trainee") else ""  # a crew member
+            body = f'{who}{_e(r.title)} <span class="tag-k">{_e(e.status or "")}{_e(fin)}</span>'
             if len(lines) == 1:
                 body += f"<br><span>{_e(lines[0])}</span>"
             elif lines:

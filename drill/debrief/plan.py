@@ -26,6 +26,7 @@ from drill.debrief.sim import STEP_MS, SimSpec
 from drill.scenario.behaviours import FAULTY_BEHAVIOURS
 from drill.scenario.loader import LoadedScenario
 from drill.session.journal import Journal
+from drill.session.replay import who_of
 from drill.session.plays import play_lines, plays_with_role, substitutions
 from drill.timefmt import fmt_clock, fmt_duration, parse_clock
 
@@ -114,6 +115,7 @@ def facts_from_journal(journal: Journal) -> Facts | None:
                 "status": r.get("status", "unfinished"),
                 "finished_t": r.get("t") if isinstance(r.get("t"), int) else None,
                 "by": c.get("by", "trainee"),
+                "who": who_of(c),  # "Ann (operator)" on a drill worked by a crew
             }
         )
     outcome = journal.end["outcome"]
