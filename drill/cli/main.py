@@ -415,6 +415,7 @@ def _cmd_play(args) -> int:
         team = " ".join(team.split())
         if not (0 < len(team) <= results.MAX_TEAM_CHARS and team.isprintable()):
             raise UsageError(f"drill play: --team: must be 1 to {results.MAX_TEAM_CHARS} printable characters")
+    crew = _crew_name(getattr(args, "crew", None))
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         # The console reads keys from a terminal: without one (a pipe, a service) it would run
         # unseen, or wait for input that never comes.
@@ -432,7 +433,7 @@ def _cmd_play(args) -> int:
         journal,
         paused=getattr(args, "paused", False),
         team=team,
-        crew=_crew_name(getattr(args, "crew", None)),
+        crew=crew,
     )
 
 
