@@ -12,10 +12,10 @@ from typing import NoReturn, cast
 
 from drill import __version__
 from drill.cli import (  # light: their heavy imports are inside their handlers
+    crew_cmd,
     debrief_cmd,
     gameday_cmd,
     results_cmd,
-    crew_cmd,
     watch_cmd,
 )
 from drill.cli.args import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError

@@ -26,8 +26,8 @@ from drill.debrief.sim import STEP_MS, SimSpec
 from drill.scenario.behaviours import FAULTY_BEHAVIOURS
 from drill.scenario.loader import LoadedScenario
 from drill.session.journal import Journal
-from drill.session.replay import who_of
 from drill.session.plays import play_lines, plays_with_role, substitutions
+from drill.session.replay import who_of
 from drill.timefmt import fmt_clock, fmt_duration, parse_clock
 
 # Commands that cannot change the market: no need to re-simulate a play without them.

@@ -122,9 +122,9 @@ def served_app_class():
                     self._pick()
                     return
                 choice = dataclasses.replace(choice, team=name)
-            if choice is not None and self.crew_code_of is not None:
-                if join_if_live(self, choice.team, self.served_by, self.crew_code_of):
-                    return
+            code_of = self.crew_code_of
+            if choice is not None and code_of is not None and join_if_live(self, choice.team, self.served_by, code_of):
+                return
             super()._picked(choice)
 
     return ServedApp

@@ -231,14 +231,14 @@ class ChannelServer:
         except CrewError as exc:
             return {"ok": False, "error": str(exc)}
         text = req.get("command")
-        if op == "crew-command" and not isinstance(text, str):
-            return {"ok": False, "error": "command: expected a string"}
         try:
             if op == "join":
                 return {"ok": True, "join": self.host.crew_join(member)}
+            if not isinstance(text, str):
+                return {"ok": False, "error": "command: expected a string"}
             if VERBS[parse_command(text).verb].role != "trainee":
                 return {"ok": False, "error": "the facilitator steers the exercise; the crew plays it"}
-            return {"ok": True, **self.host.crew_command(member, str(text))}
+            return {"ok": True, **self.host.crew_command(member, text)}
         except CommandError as exc:
             return {"ok": False, "error": str(exc)}
 

@@ -88,9 +88,7 @@ class CrewDoor:
     def _ask(self, op: str, timeout: float, **fields) -> dict:
         try:
             return asyncio.run(
-                crew_request(
-                    self.port, self.code, op, timeout, name=self.member.name, role=self.member.role, **fields
-                )
+                crew_request(self.port, self.code, op, timeout, name=self.member.name, role=self.member.role, **fields)
             )
         except (OSError, TimeoutError) as exc:
             raise ChannelError(f"the drill's console did not answer ({exc.__class__.__name__})") from None

@@ -40,7 +40,9 @@ class DrillHost:
         with self.drill.lock:
             crew = self.drill.loaded.spec.crew
             if member.role not in crew.roles:
-                raise CommandError(f"role: {member.role!r} is not a role of this drill (roles: {', '.join(crew.roles)})")
+                raise CommandError(
+                    f"role: {member.role!r} is not a role of this drill (roles: {', '.join(crew.roles)})"
+                )
             if self.drill.owner is None:
                 # The first to join makes this a crew drill: from now on the owner's commands are
                 # journaled with a name too (those given alone before stay the trainee's).
