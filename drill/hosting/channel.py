@@ -12,12 +12,14 @@ Facilitator commands go through Session.submit(by="facilitator"), so they are jo
 replay reproduces them; pause, resume and speed also move the drill's own clock.
 
 A drill opened to a crew also takes its crew's join code in place of the token, for the crew's
-own two operations and nothing else (never status, never a facilitator's command):
+own three operations and nothing else (never status, never a facilitator's command):
 
   -> {"crew": C, "op": "join", "name": "Ann", "role": "operator"}
                                                      <- {"ok": true, "join": {journal, roles, ...}}
   -> {"crew": C, "op": "crew-command", "name": "Ann", "role": "operator", "command": "stop s3"}
                                                      <- {"ok": true, "result": "...", "t": ms}
+  -> {"crew": C, "op": "clock", "name": "Ann", "role": "operator"}
+                                                     <- {"ok": true, "t": ms, "speed": 1.0, "paused": false}
 A crew command goes through Session.submit(crew=...) on a worker thread (a resolve simulates on),
 so it is journaled with who gave it, and refused there if the member's role may not give it.
 """
@@ -51,9 +53,10 @@ class Host(Protocol):
     def truth(self) -> dict: ...
     def crew_join(self, member: CrewMember) -> dict: ...
     def crew_command(self, member: CrewMember, text: str) -> dict: ...
+    def crew_clock(self) -> dict: ...
 
 
-CREW_OPS = ("join", "crew-command")
+CREW_OPS = ("join", "crew-command", "clock")
 
 
 def new_token() -> str:
@@ -222,7 +225,10 @@ class ChannelServer:
         """One request of a crew member (the join code already checked): join, or a command."""
         op = req.get("op")
         if op not in CREW_OPS:
-            return {"ok": False, "error": f"a crew member may only join and give commands, not {op!r}"}
+            return {
+                "ok": False,
+                "error": f"a crew member may only join, give commands and follow the clock, not {op!r}",
+            }
         name, role = req.get("name"), req.get("role")
         if not isinstance(name, str) or not isinstance(role, str):
             return {"ok": False, "error": "name and role: expected text"}
@@ -234,6 +240,8 @@ class ChannelServer:
         try:
             if op == "join":
                 return {"ok": True, "join": self.host.crew_join(member)}
+            if op == "clock":
+                return {"ok": True, **self.host.crew_clock()}
             if not isinstance(text, str):
                 return {"ok": False, "error": "command: expected a string"}
             if VERBS[parse_command(text).verb].role != "trainee":

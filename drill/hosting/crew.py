@@ -46,6 +46,15 @@ class Reply:
     t: int
 
 
+@dataclass(frozen=True)
+class OwnerClock:
+    """The owner's clock as a crew member's console follows it."""
+
+    t: int
+    speed: float
+    paused: bool
+
+
 def find_drill(drill: str, served_by: str | None = None) -> dict:
     """A running drill open to a crew, by its id or its team's name (the newest, if a team has
     several); `served_by`: only drills started by that `drill serve`."""
@@ -84,6 +93,11 @@ class CrewDoor:
         """Give a command; ChannelError with the owner's reason where it was not taken."""
         reply = self._ask("crew-command", COMMAND_TIMEOUT_S, command=text)
         return Reply(str(reply.get("result", "")), bool(reply.get("accepted", True)), int(reply.get("t", 0)))
+
+    def clock(self) -> OwnerClock:
+        """Where the owner's clock is now, how fast it runs and whether it is paused."""
+        reply = self._ask("clock", JOIN_TIMEOUT_S)
+        return OwnerClock(int(reply.get("t", 0)), float(reply.get("speed", 1.0)), bool(reply.get("paused", False)))
 
     def _ask(self, op: str, timeout: float, **fields) -> dict:
         try:

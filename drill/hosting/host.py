@@ -63,6 +63,9 @@ class DrillHost:
         sub = self.drill.submit_as(member, text)
         return {"result": sub.message, "accepted": sub.accepted, **self._clock()}
 
+    def crew_clock(self) -> dict:
+        return self._clock()
+
     def _clock(self) -> dict:
         """Where the owner's clock is, so a crew member's console can keep up with it."""
         with self.drill.lock:

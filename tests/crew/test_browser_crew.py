@@ -51,8 +51,12 @@ async def test_two_tabs_work_one_drill_as_commander_and_operator(tmp_path, data_
     shots.mkdir()
     async with async_playwright() as pw:
         browser = await pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, args=args, headless=True,
-            viewport={"width": 1280, "height": 800})
+            str(tmp_path / "chromium-profile"),
+            executable_path=CHROMIUM,
+            args=args,
+            headless=True,
+            viewport={"width": 1280, "height": 800},
+        )
         try:
             # The commander: the team's first tab starts the drill.
             lead, lead_screen = await open_tab(browser, s.url, "blue")

@@ -62,8 +62,10 @@ def test_a_crew_member_joins_gives_commands_and_is_refused_what_the_role_may_not
             with pytest.raises(ChannelError, match="only the commander may give it"):
                 await crew_request(port, CODE, "crew-command", name="Ann", role="operator", command="stop-all")
             with pytest.raises(ChannelError, match="steers the exercise"):
-                await crew_request(port, CODE, "crew-command", name="Ann", role="operator", command="inject second-fault")
-            with pytest.raises(ChannelError, match="only join and give commands"):
+                await crew_request(
+                    port, CODE, "crew-command", name="Ann", role="operator", command="inject second-fault"
+                )
+            with pytest.raises(ChannelError, match="only join, give commands and follow the clock"):
                 await crew_request(port, CODE, "status", name="Ann", role="operator")
             with pytest.raises(ChannelError, match="token"):
                 await request(port, CODE, "status")  # the crew's code is not the facilitator's token
@@ -79,7 +81,11 @@ def test_a_crew_member_joins_gives_commands_and_is_refused_what_the_role_may_not
     drill.abandon()
     commands = [json.loads(x) for x in drill.journal_path.read_text().splitlines() if '"command"' in x and '"seq"' in x]
     commands = [c for c in commands if c["type"] == "command"]
-    assert [(c.get("member"), c.get("role")) for c in commands] == [(None, None), ("Ann", "operator"), ("Bo", "commander")]
+    assert [(c.get("member"), c.get("role")) for c in commands] == [
+        (None, None),
+        ("Ann", "operator"),
+        ("Bo", "commander"),
+    ]
     report = replay(drill.journal_path)
     assert report.ok, report.divergence
 
@@ -110,7 +116,14 @@ def test_a_hosted_drill_registers_that_a_crew_may_join_and_the_door_finds_it_by_
             assert facilitation.crew_code not in json.dumps(entry)
             door = CrewDoor(entry["port"], facilitation.crew_code, member)
             joined = await asyncio.to_thread(door.join)
-            assert joined.journal == str(drill.journal_path) and joined.roles == ("commander", "operator", "communications")
+            assert joined.journal == str(drill.journal_path) and joined.roles == (
+                "commander",
+                "operator",
+                "communications",
+            )
+            drill.clock.set_speed(5)
+            clock = await asyncio.to_thread(door.clock)
+            assert (clock.t, clock.speed, clock.paused) == (drill.session.now, 5.0, True)
             reply = await asyncio.to_thread(door.send, "stop smars-8")
             assert reply.accepted and "started" in reply.message
             with pytest.raises(ChannelError, match="only the commander"):

@@ -92,7 +92,7 @@ def test_by_default_a_crew_works_as_one_trainee_does():
         ('[crew]\nonly = { "explode" = ["commander"] }\n', "crew.only"),
         ('[crew]\nonly = { "stop-all" = ["chef"] }\n', "crew"),
         ('[crew]\nowner = "chef"\n', "crew"),
-        ('[crew]\nroles = []\n', "crew.roles"),
+        ("[crew]\nroles = []\n", "crew.roles"),
     ],
 )
 def test_a_bad_crew_table_is_one_problem_naming_its_field(tmp_path, table, field):

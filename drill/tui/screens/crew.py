@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 
 from drill.commands import CommandError, parse_command
 from drill.hosting.channel import ChannelError
-from drill.hosting.crew import CrewDoor, Joined, Reply
+from drill.hosting.crew import CrewDoor, Joined, OwnerClock, Reply
 from drill.session.crew import MAX_NAME_CHARS, CrewError, CrewMember
 from drill.session.rewind import Rewinder
 from drill.tui.screens.console import FRAME_S
@@ -34,7 +34,9 @@ from drill.tui.screens.watch import Recording, WatchScreen
 from drill.tui.widgets.status_line import Feedback
 
 TIME_WORDS = ("seek", "next", "prev", "previous")  # the watcher's own, answered here
-CATCH_UP_MS = 1_000  # behind the owner's clock by more than this after a command: jump to it
+CATCH_UP_MS = 1_000  # behind the owner's clock by more than this: jump to it
+AHEAD_MS = 3_000  # ahead of the owner's clock by more than this (the owner paused): go back to it
+FOLLOW_EVERY_S = 2.0  # how often the owner's clock is asked for
 
 
 @dataclass
@@ -44,6 +46,13 @@ class Answered(Message):
     text: str
     reply: Reply | None
     error: str | None
+
+
+@dataclass
+class OwnerTicked(Message):
+    """Where the owner's clock was a moment ago."""
+
+    clock: OwnerClock
 
 
 class CrewScreen(WatchScreen):
@@ -64,6 +73,7 @@ class CrewScreen(WatchScreen):
         self.call_after_refresh(self._introduce)
 
     def _introduce(self) -> None:
+        self.set_interval(FOLLOW_EVERY_S, self._ask_clock, name="crew-follow")
         member = self.door.member
         self._w.line.placeholder = f"a command, given as {member.label}"
         owner = f" with {self.joined.owner}" if self.joined.owner else ""
@@ -101,6 +111,30 @@ class CrewScreen(WatchScreen):
             return
         feedback.say(event.reply.message, "ok" if event.reply.accepted else "refused")
         self._catch_up(event.reply.t)
+
+    @work(thread=True, exclusive=True, group="crew-follow", exit_on_error=False)
+    def _ask_clock(self) -> None:
+        try:
+            self.post_message(OwnerTicked(self.door.clock()))
+        except ChannelError:
+            pass  # the owner's console is busy or gone: the journal still says what happened
+
+    @on(OwnerTicked)
+    def _follow(self, event: OwnerTicked) -> None:
+        """Run as the owner's clock runs: its speed and pause, and its instant (the member's own
+        view may drift between looks, by the wall time a frame takes here and there)."""
+        if self.lost or self.ended or self.recording.at_end:
+            return
+        owner, clock = event.clock, self.recording.clock
+        clock.set_speed(owner.speed)
+        if owner.paused and not clock.paused:
+            clock.pause()
+        elif not owner.paused and clock.paused:
+            clock.resume()
+        if self.recording.now - owner.t > AHEAD_MS:
+            self.seek_to(owner.t)
+        else:
+            self._catch_up(owner.t)
 
     def _catch_up(self, owner_now: int) -> None:
         """Take in the journal's news at once, and come up to the owner's clock if behind it: the
