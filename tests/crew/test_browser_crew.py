@@ -79,12 +79,15 @@ async def test_two_tabs_work_one_drill_as_commander_and_operator(tmp_path, data_
             assert len(await wait_registered(1)) == 1  # still one drill
 
             # The operator's stop reaches the commander's console.
+            await op.keyboard.press(":")
+            await op.keyboard.type("stop smars-8")
+            await op_screen.wait_for("stop smars-8")  # typed: what is timed is from its Enter on
             m = lead_screen.mark()
             sent = time.monotonic()
-            await command(op, "stop smars-8")
+            await op.keyboard.press("Enter")
             await lead_screen.wait_for("Ann (operator)", since=m, timeout=30)
             shown_after = time.monotonic() - sent
-            print(f"the operator's stop on the commander's console after {shown_after:.2f} s")
+            print(f"the operator's stop on the commander's console {shown_after:.2f} s after the operator's Enter")
             await op_screen.wait_for("stop smars-8: started", timeout=30)
             await lead.screenshot(path=str(shots / "crew-2-commander-sees-the-stop.png"))
 
@@ -95,9 +98,15 @@ async def test_two_tabs_work_one_drill_as_commander_and_operator(tmp_path, data_
             await op.screenshot(path=str(shots / "crew-3-operator-refused.png"))
 
             # The commander gives one of their own: from now on named too.
+            await lead.keyboard.press(":")
+            await lead.keyboard.type("inspect smars-1")
+            await lead_screen.wait_for("inspect smars-1")
             m = lead_screen.mark()
-            await command(lead, "inspect smars-1")
+            sent = time.monotonic()
+            await lead.keyboard.press("Enter")
             await lead_screen.wait_for("blue (commander)", since=m, timeout=30)
+            own = time.monotonic() - sent
+            print(f"the commander's own command on their console {own:.2f} s after their Enter (the floor)")
             await lead.screenshot(path=str(shots / "crew-4-commander-named.png"))
 
             [journal] = sorted((data_dir / "journals").glob("*.jsonl"))

@@ -172,11 +172,18 @@ class JoinScreen(Screen[CrewMember | None]):
     JoinScreen OptionList { height: auto; max-height: 8; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    # Up and down reach the roles from the name field too: keys typed in a burst (a paste, a
+    # browser's keys sent at once) arrive before the focus has moved to the roles.
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("down", "role(1)", "Next role", show=False),
+        Binding("up", "role(-1)", "Previous role", show=False),
+    ]
 
     def __init__(self, title: str, roles: tuple[str, ...], only: dict[str, list[str]], **kwargs):
         super().__init__(**kwargs)
         self._title, self.roles, self.only = title, roles, only
+        self._named_once = False
 
     def compose(self) -> ComposeResult:
         reserved = "; ".join(f"{verb}: only the {' or the '.join(r)}" for verb, r in sorted(self.only.items()))
@@ -199,14 +206,27 @@ class JoinScreen(Screen[CrewMember | None]):
     @on(Input.Submitted, "#crew-name")
     def _named(self) -> None:
         roles = self.query_one("#crew-role", OptionList)
+        if self._named_once:  # a second Enter that reached the name field: the role highlighted
+            self._choose(self.roles[roles.highlighted or 0])
+            return
+        self._named_once = True
         roles.focus()
-        roles.highlighted = 0
+        if roles.highlighted is None:
+            roles.highlighted = 0
+
+    def action_role(self, step: int) -> None:
+        roles = self.query_one("#crew-role", OptionList)
+        roles.highlighted = max(0, min(len(self.roles) - 1, (roles.highlighted or 0) + step))
 
     @on(OptionList.OptionSelected, "#crew-role")
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._choose(str(event.option.id))
+
+    def _choose(self, role: str) -> None:
         try:
-            member = CrewMember.of(self.query_one("#crew-name", Input).value, str(event.option.id))
+            member = CrewMember.of(self.query_one("#crew-name", Input).value, role)
         except CrewError as exc:
+            self._named_once = False
             self.query_one("#crew-error", Static).update(Text(str(exc), style="bold red"))
             self.query_one("#crew-name", Input).focus()
             return
