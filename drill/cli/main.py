@@ -12,6 +12,7 @@ from typing import NoReturn, cast
 
 from drill import __version__
 from drill.cli import (  # light: their heavy imports are inside their handlers
+    crew_cmd,
     debrief_cmd,
     gameday_cmd,
     results_cmd,
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     results_cmd.add_parser(sub)
     gameday_cmd.add_parsers(sub)
     watch_cmd.add_parser(sub)
+    crew_cmd.add_parser(sub)
     return p
 
 
@@ -56,6 +58,11 @@ def _add_drill_parsers(sub) -> None:
     s.add_argument("--journal")
     s.add_argument("--paused", action="store_true", help="start with the clock paused")
     s.add_argument("--team", help="the team name to tag the registry and the result with")
+    s.add_argument(
+        "--crew",
+        metavar="NAME",
+        help="open the drill to a crew (drill join, with the join code printed here); you play as NAME",
+    )
 
     s = sub.add_parser("run", help="run a drill headless and print the outcome")
     s.add_argument("scenario")
@@ -139,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             "serve": gameday_cmd.run_serve,
             "facilitate": gameday_cmd.run_facilitate,
             "watch": watch_cmd.run,
+            "join": crew_cmd.run,
         }[args.cmd]
         return handler(args)
     except UsageError as exc:
@@ -438,6 +446,7 @@ def _cmd_play(args) -> int:
         team = " ".join(team.split())
         if not (0 < len(team) <= results.MAX_TEAM_CHARS and team.isprintable()):
             raise UsageError(f"drill play: --team: must be 1 to {results.MAX_TEAM_CHARS} printable characters")
+    crew = _crew_name(getattr(args, "crew", None))
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         # The console reads keys from a terminal: without one (a pipe, a service) it would run
         # unseen, or wait for input that never comes.
@@ -455,7 +464,20 @@ def _cmd_play(args) -> int:
         journal,
         paused=getattr(args, "paused", False),
         team=team,
+        crew=crew,
     )
+
+
+def _crew_name(name: str | None) -> str | None:
+    """--crew NAME, checked as a crew member's name is (one line and exit code 2 if not)."""
+    if name is None:
+        return None
+    from drill.session.crew import CrewError, clean_name
+
+    try:
+        return clean_name(name)
+    except CrewError as exc:
+        raise UsageError(f"drill play: --crew: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -635,7 +635,7 @@ def _command_event(c: Command) -> TimelineEvent:
         c.result,
         status=c.status,
         finished_at=_clock(c.finished_t),
-        by=c.by,
+        by=c.who or c.by,  # who gave it: a crew member by name and role
     )
 
 

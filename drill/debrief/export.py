@@ -291,7 +291,9 @@ def _code_block(text: str, lines: list[str]) -> list[str]:
 
 
 def _md_command_row(r: Row) -> list[str]:
-    line = f"- `{r.at}` \u25b6 {_code(r.title)}: {_md(r.event.status or '')}{_finished(r)}"
+    by = r.event.by
+    who = f" ({_md(by)})" if by not in (None, "trainee") else ""  # a crew member
+    line = f"- `{r.at}` \u25b6 {_code(r.title)}{who}: {_md(r.event.status or '')}{_finished(r)}"
     lines = r.detail.strip().splitlines()
     if len(lines) == 1:
         return [line + f": {_md(lines[0])}"]
@@ -559,7 +561,9 @@ def _html_lessons(d: Debrief) -> list[str]:
 
 def _html_command_row(r: Row) -> str:
     lines = r.detail.strip().splitlines()
-    body = f'{_e(r.title)} <span class="tag-k">{_e(r.event.status or "")}{_e(_finished(r))}</span>'
+    by = r.event.by
+    who = f'<span class="tag-k">{_e(by)}</span>' if by not in (None, "trainee") else ""  # a crew member
+    body = f'{who}{_e(r.title)} <span class="tag-k">{_e(r.event.status or "")}{_e(_finished(r))}</span>'
     if len(lines) == 1:
         body += f"<br><span>{_e(lines[0])}</span>"
     elif lines:

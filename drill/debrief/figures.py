@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields
 
 from drill.debrief.sim import visible_in
 from drill.session.journal import Journal
+from drill.session.replay import crew_label
 from drill.session.scoring import Outcome
 
 FACILITATOR = "facilitator"  # who issued a command: the trainee (the default) or the facilitator
@@ -42,6 +43,7 @@ class Command:
     finished_t: int | None
     by: str  # trainee or facilitator
     result: str = ""  # what the command printed
+    who: str = ""  # on a drill worked by a crew, who gave it: "Ann (operator)"
 
     @property
     def verb(self) -> str:
@@ -181,7 +183,6 @@ def commands_of_journal(journal: Journal) -> tuple[Command, ...]:
         r = results.get(c["seq"], {})
         finished = r.get("t") if isinstance(r.get("t"), int) else None
         by = c.get("by", "trainee")
-        out.append(
-            Command(c["seq"], c["t"], c["command"], r.get("status", "unfinished"), finished, by, r.get("result") or "")
-        )
+        status, result = r.get("status", "unfinished"), r.get("result") or ""
+        out.append(Command(c["seq"], c["t"], c["command"], status, finished, by, result, crew_label(c)))
     return tuple(out)

@@ -13,14 +13,16 @@ inherit it.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from typing import NoReturn
 
 from drill.commands import MAX_SPEED
 from drill.gameday.confine import confine_writes
-from drill.hosting.hosted import KEY_ENV, Facilitation
+from drill.hosting.hosted import KEY_ENV, Facilitation, crew_code_for, fingerprint
 from drill.paths import data_dir
 from drill.seeds import SEED_RANGE, is_seed
 
@@ -85,6 +87,10 @@ def run(args: argparse.Namespace, key: str | None) -> int:
     # Its result is signed with a key derived from serve's (the row says "served"; a row changed
     # afterwards fails its signature and is not ranked).
     signing = results.signing_key(key) if key else None
+    # A second tab of a team whose drill is live joins it (drill.gameday.crewjoin): the crew's
+    # code of a drill of this serve is derived from the key, which the partial keeps.
+    crew_code_of = functools.partial(crew_code_for, key) if key else None
+    served_by = fingerprint(key) if key else None
     del key
 
     from drill.tui import play
@@ -100,6 +106,7 @@ def run(args: argparse.Namespace, key: str | None) -> int:
         ranked=args.ranked,
     )
     app.signing_key = signing
+    app.served_by, app.crew_code_of = served_by, crew_code_of
     return play(app)
 
 
@@ -109,9 +116,13 @@ def served_app_class():
     import dataclasses
 
     from drill.gameday import teams
+    from drill.gameday.crewjoin import join_if_live
     from drill.tui.app import DrillApp
 
     class ServedApp(DrillApp):
+        served_by: str | None = None  # the fingerprint of serve's key
+        crew_code_of: Callable[[str], str] | None = None  # a drill id -> its crew's join code
+
         def _picked(self, choice) -> None:
             known = teams.load()
             if choice is not None and known:
@@ -127,6 +138,9 @@ def served_app_class():
                     self._pick()
                     return
                 choice = dataclasses.replace(choice, team=name)
+            code_of = self.crew_code_of
+            if choice is not None and code_of is not None and join_if_live(self, choice.team, self.served_by, code_of):
+                return
             super()._picked(choice)
 
     return ServedApp

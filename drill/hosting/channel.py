@@ -10,6 +10,18 @@ per-drill token the drill printed when it started. One JSON object per line each
 Anything without the right token gets {"ok": false, "error": "..."} and the connection closes.
 Facilitator commands go through Session.submit(by="facilitator"), so they are journaled and a
 replay reproduces them; pause, resume and speed also move the drill's own clock.
+
+A drill opened to a crew also takes its crew's join code in place of the token, for the crew's
+own three operations and nothing else (never status, never a facilitator's command):
+
+  -> {"crew": C, "op": "join", "name": "Ann", "role": "operator"}
+                                                     <- {"ok": true, "join": {journal, roles, ...}}
+  -> {"crew": C, "op": "crew-command", "name": "Ann", "role": "operator", "command": "stop s3"}
+                                                     <- {"ok": true, "result": "...", "t": ms}
+  -> {"crew": C, "op": "clock", "name": "Ann", "role": "operator"}
+                                                     <- {"ok": true, "t": ms, "speed": 1.0, "paused": false}
+A crew command goes through Session.submit(crew=...) on a worker thread (a resolve simulates on),
+so it is journaled with who gave it, and refused there if the member's role may not give it.
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ from typing import Protocol
 
 from drill.commands import VERBS, CommandError, parse_command
 from drill.paths import data_dir
+from drill.session.crew import CrewError, CrewMember
 
 MAX_LINE = 64 * 1024
 IDLE_S = 5.0  # a connection that sends nothing for this long is closed
@@ -38,6 +51,12 @@ class Host(Protocol):
 
     def facilitate(self, text: str) -> str: ...
     def truth(self) -> dict: ...
+    def crew_join(self, member: CrewMember) -> dict: ...
+    def crew_command(self, member: CrewMember, text: str) -> dict: ...
+    def crew_clock(self) -> dict: ...
+
+
+CREW_OPS = ("join", "crew-command", "clock")
 
 
 def new_token() -> str:
@@ -103,11 +122,19 @@ def _well_formed(info: object) -> bool:
 
 
 class ChannelServer:
-    def __init__(self, host: Host, token: str, idle_s: float = IDLE_S, max_connections: int = MAX_CONNECTIONS):
+    def __init__(
+        self,
+        host: Host,
+        token: str,
+        idle_s: float = IDLE_S,
+        max_connections: int = MAX_CONNECTIONS,
+        crew_code: str | None = None,
+    ):
         self.host = host
         self.idle_s = idle_s
         self.max_connections = max_connections
         self._token = token.encode()
+        self._crew_code = crew_code.encode() if crew_code else None  # None: no crew may join
         self.server: asyncio.AbstractServer | None = None
         self.port: int | None = None
         self.connections = 0
@@ -125,6 +152,13 @@ class ChannelServer:
 
     def _authorised(self, token: object) -> bool:
         return isinstance(token, str) and hmac.compare_digest(token.encode(), self._token)
+
+    def _crew_authorised(self, code: object) -> bool:
+        return (
+            self._crew_code is not None
+            and isinstance(code, str)
+            and hmac.compare_digest(code.encode(), self._crew_code)
+        )
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One connection: requests answered in turn; idle ones and ones beyond MAX_CONNECTIONS
@@ -149,6 +183,14 @@ class ChannelServer:
                 except (ValueError, RecursionError):  # also bytes that are not UTF-8, and nested brackets
                     await self._send(writer, {"ok": False, "error": "not JSON"})
                     return
+                if isinstance(req, dict) and "crew" in req and "token" not in req:
+                    if not self._crew_authorised(req.get("crew")):
+                        await self._send(writer, {"ok": False, "error": "refused: wrong join code"})
+                        return
+                    # A crew's commands run on a worker thread: a resolve simulates to the end, and
+                    # the console that owns this loop keeps drawing meanwhile.
+                    await self._send(writer, await asyncio.to_thread(self.handle_crew, req))
+                    continue
                 if not isinstance(req, dict) or not self._authorised(req.get("token")):
                     await self._send(writer, {"ok": False, "error": "refused: wrong or missing token"})
                     return
@@ -179,6 +221,35 @@ class ChannelServer:
                 return {"ok": False, "error": str(exc)}
         return {"ok": False, "error": f"unknown op {op!r}"}
 
+    def handle_crew(self, req: dict) -> dict:
+        """One request of a crew member (the join code already checked): join, or a command."""
+        op = req.get("op")
+        if op not in CREW_OPS:
+            return {
+                "ok": False,
+                "error": f"a crew member may only join, give commands and follow the clock, not {op!r}",
+            }
+        name, role = req.get("name"), req.get("role")
+        if not isinstance(name, str) or not isinstance(role, str):
+            return {"ok": False, "error": "name and role: expected text"}
+        try:
+            member = CrewMember.of(name, role)
+        except CrewError as exc:
+            return {"ok": False, "error": str(exc)}
+        text = req.get("command")
+        try:
+            if op == "join":
+                return {"ok": True, "join": self.host.crew_join(member)}
+            if op == "clock":
+                return {"ok": True, **self.host.crew_clock()}
+            if not isinstance(text, str):
+                return {"ok": False, "error": "command: expected a string"}
+            if VERBS[parse_command(text).verb].role != "trainee":
+                return {"ok": False, "error": "the facilitator steers the exercise; the crew plays it"}
+            return {"ok": True, **self.host.crew_command(member, text)}
+        except CommandError as exc:
+            return {"ok": False, "error": str(exc)}
+
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, obj: dict) -> None:
         writer.write(json.dumps(obj).encode() + b"\n")
@@ -191,9 +262,18 @@ class ChannelError(Exception):
 
 async def request(port: int, token: str, op: str, timeout: float = 5.0, **fields) -> dict:
     """One request to a drill's channel (the facilitator's side)."""
+    return await _exchange(port, {"token": token, "op": op, **fields}, timeout)
+
+
+async def crew_request(port: int, code: str, op: str, timeout: float = 5.0, **fields) -> dict:
+    """One request of a crew member, with the crew's join code."""
+    return await _exchange(port, {"crew": code, "op": op, **fields}, timeout)
+
+
+async def _exchange(port: int, message: dict, timeout: float) -> dict:
     reader, writer = await asyncio.wait_for(asyncio.open_connection(LOOPBACK, port), timeout)
     try:
-        writer.write(json.dumps({"token": token, "op": op, **fields}).encode() + b"\n")
+        writer.write(json.dumps(message).encode() + b"\n")
         await writer.drain()
         line = await asyncio.wait_for(reader.readline(), timeout)
     finally:

@@ -3,7 +3,8 @@ facilitator's commands (which also steer the drill's clock)."""
 
 from __future__ import annotations
 
-from drill.commands import parse_command
+from drill.commands import CommandError, parse_command
+from drill.session.crew import CrewMember
 
 
 class DrillHost:
@@ -31,6 +32,45 @@ class DrillHost:
                     clock.set_speed(float(cmd.args[0]))
                     clock.speed_held = True
             return sub.message
+
+    def crew_join(self, member: CrewMember) -> dict:
+        """What a joining console needs to follow this drill: its journal (the console follows it
+        as `drill watch --live` does), the clock it should run at, and the roles there are.
+        CommandError if the role is not one of the scenario's."""
+        with self.drill.lock:
+            crew = self.drill.loaded.spec.crew
+            if member.role not in crew.roles:
+                raise CommandError(
+                    f"role: {member.role!r} is not a role of this drill (roles: {', '.join(crew.roles)})"
+                )
+            if self.drill.owner is None:
+                # The first to join makes this a crew drill: from now on the owner's commands are
+                # journaled with a name too (those given alone before stay the trainee's).
+                self.drill.owner = CrewMember.of(self.drill.owner_name or self.team or "owner", crew.owner)
+            journal = self.drill.journal_path
+            return {
+                "journal": str(journal) if journal else None,
+                "roles": list(crew.roles),
+                "only": {verb: list(roles) for verb, roles in crew.only.items()},
+                "owner": self.drill.owner.label if self.drill.owner else None,
+                "team": self.team,
+                **self._clock(),
+            }
+
+    def crew_command(self, member: CrewMember, text: str) -> dict:
+        """A crew member's command, given as if typed at the owner's console (CommandError where
+        it is malformed or the member's role may not give it)."""
+        sub = self.drill.submit_as(member, text)
+        return {"result": sub.message, "accepted": sub.accepted, **self._clock()}
+
+    def crew_clock(self) -> dict:
+        return self._clock()
+
+    def _clock(self) -> dict:
+        """Where the owner's clock is, so a crew member's console can keep up with it."""
+        with self.drill.lock:
+            clock = self.drill.clock
+            return {"t": self.drill.session.now, "speed": clock.speed, "paused": clock.paused}
 
     def truth(self) -> dict:
         """What the trainee's screen may hide (the faulty servers, the true loss, the real
@@ -60,7 +100,7 @@ class DrillHost:
                 "contained_at": t.contained_at,
                 "ended_by": t.ended_by,
                 "commands": [
-                    {"at": a.at, "by": a.by, "command": a.command, "status": a.status, "result": a.first_line}
+                    {"at": a.at, "by": a.who, "command": a.command, "status": a.status, "result": a.first_line}
                     for a in t.commands
                 ],
                 "injects": [{"id": i, "description": d} for i, d in t.injects],

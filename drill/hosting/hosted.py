@@ -55,22 +55,36 @@ def fingerprint(key: str) -> str:
     return hmac.new(key.encode(), b"drill serve id", hashlib.sha256).hexdigest()[:12]
 
 
+def crew_code_for(key: str, drill_id: str) -> str:
+    """The crew's join code of a served drill, from its serve's key: a second tab of the same team
+    (which has the key too, and finds the drill id in the registry) derives it to join."""
+    mac = hmac.new(key.encode(), b"drill crew code\0" + drill_id.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")[:32]
+
+
+def new_crew_code() -> str:
+    """A join code for a drill opened to a crew from a terminal: short enough to read out."""
+    return secrets.token_hex(4).upper()
+
+
 @dataclass(frozen=True)
 class Facilitation:
-    """Who may steer a drill: its id and token (never shown by repr, never written anywhere)."""
+    """Who may steer a drill: its id and token (never shown by repr, never written anywhere), and
+    the join code of its crew when it is open to one."""
 
     drill_id: str
     token: str = field(repr=False)
     served_by: str | None = None  # the fingerprint of the `drill serve` key that made the token
+    crew_code: str | None = field(default=None, repr=False)
 
     @classmethod
-    def fresh(cls) -> Facilitation:
-        return cls(new_drill_id(), new_token())
+    def fresh(cls, crew: bool = False) -> Facilitation:
+        return cls(new_drill_id(), new_token(), crew_code=new_crew_code() if crew else None)
 
     @classmethod
     def served(cls, key: str) -> Facilitation:
         drill_id = new_drill_id()
-        return cls(drill_id, token_for(key, drill_id), fingerprint(key))
+        return cls(drill_id, token_for(key, drill_id), fingerprint(key), crew_code_for(key, drill_id))
 
 
 class LoopProbe:
@@ -142,6 +156,14 @@ class GameDayHost(DrillHost):
         self.after_command = after_command
         self.health = health
         self._last: dict | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # the console's, once the channel is open
+
+    def crew_command(self, member, text: str) -> dict:
+        reply = super().crew_command(member, text)
+        # On the channel's worker thread: the console redraws on its own loop, at once.
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.after_command)
+        return reply
 
     def facilitate(self, text: str) -> str:
         if not self.drill.lock.acquire(blocking=False):
@@ -202,12 +224,13 @@ class HostedDrill:
         self.host = GameDayHost(
             drill, team, facilitation.drill_id, shown=shown, after_command=after_command, health=self.probe.summary
         )
-        self.server = ChannelServer(self.host, facilitation.token)
+        self.server = ChannelServer(self.host, facilitation.token, crew_code=facilitation.crew_code)
         self.port: int | None = None
         self.registration: Registration | None = None
         self.db_channel: DbChannel | None = None  # when the results store is PostgreSQL
 
     async def open(self) -> int:
+        self.host.loop = asyncio.get_running_loop()
         self.port = await self.server.start()
         spec = self.drill.loaded.spec
         session = self.drill.session
@@ -223,6 +246,8 @@ class HostedDrill:
                 "served_by": self.facilitation.served_by,
                 # For `drill watch --live`, which follows the drill by reading its journal.
                 "journal": str(self.drill.journal_path) if self.drill.journal_path else None,
+                # A crew joins with a code (never written here); this says one may.
+                "crew": self.facilitation.crew_code is not None,
                 "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             },
         )

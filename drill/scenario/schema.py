@@ -588,6 +588,58 @@ def _hint(value: object) -> object:
     return {"text": value} if isinstance(value, str) else value
 
 
+class Crew(Strict):
+    """Who may work one drill together (issue 16): the roles a crew member joins with, the one the
+    drill's owner plays, and which commands only some roles may give. The default restricts no
+    command, so a crew works as one trainee does; a drill played alone never meets these."""
+
+    roles: list[Name] = Field(
+        default_factory=lambda: ["commander", "operator", "communications"],
+        min_length=1,
+        max_length=10,
+        description="the roles a crew member can take",
+    )
+    owner: Name = Field("commander", description="the role of whoever started the drill (the one who owns its world)")
+    only: dict[str, list[Name]] = Field(
+        default_factory=dict,
+        max_length=30,
+        description="commands only some roles may give, by command: the roles that may (unlisted: every role)",
+    )
+
+    @field_validator("only")
+    @classmethod
+    def _only_names_commands(cls, only: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = [v for v in only if v not in VERBS or VERBS[v].role != "trainee"]
+        if unknown:
+            raise ValueError(
+                f"unknown commands {unknown} (known: {', '.join(v for v in VERBS if VERBS[v].role == 'trainee')})"
+            )
+        return only
+
+    @model_validator(mode="after")
+    def _roles_known(self) -> Crew:
+        if len(set(self.roles)) != len(self.roles):
+            raise ValueError("roles: names must be unique")
+        if self.owner not in self.roles:
+            raise ValueError(f"owner: {self.owner!r} is not one of the roles ({', '.join(self.roles)})")
+        for verb, roles in self.only.items():
+            strangers = [r for r in roles if r not in self.roles]
+            if strangers:
+                raise ValueError(f"only.{verb}: {strangers} are not roles (have: {', '.join(self.roles)})")
+            if not roles:
+                raise ValueError(f"only.{verb}: name at least one role")
+        return self
+
+    def refusal(self, role: str, verb: str) -> str | None:
+        """Why a crew member in `role` may not give `verb`, or None."""
+        if role not in self.roles:
+            return f"{role!r} is not a role of this drill (roles: {', '.join(self.roles)})"
+        allowed = self.only.get(verb)
+        if allowed is not None and role not in allowed:
+            return f"{verb}: only the {' or the '.join(allowed)} may give it (you are the {role})"
+        return None
+
+
 class Scenario(Strict):
     id: Name
     title: Annotated[str, Field(min_length=1, max_length=120)]
@@ -617,6 +669,7 @@ class Scenario(Strict):
     calibration: list[CalibrationTarget] = Field(default_factory=list, max_length=30)
     injects: list[Inject] = Field(default_factory=list, max_length=30)
     historical_loss_usd: Usd | None = Field(None, description="what the real incident cost, for the debrief")
+    crew: Crew = Field(default_factory=Crew, description="roles when several people work one drill together")
     refusals: dict[str, Text] = Field(
         default_factory=dict,
         max_length=30,
@@ -630,7 +683,8 @@ class Scenario(Strict):
         max_length=50,
         description=(
             "content hashes of earlier versions of this scenario whose journals replay under this one: "
-            "an edit that moved words but no mechanics (the maintainer replayed their journals to check)"
+            "edits that moved words, or changed what some drills cost; a replay still checks every "
+            "figure, so a journal the edit changed is reported as not reproducing"
         ),
     )
 

@@ -238,6 +238,9 @@ def _take_command(journal: Journal, rec: dict) -> None:
         raise _BadLine("command: time goes backwards")
     if rec.get("by", "trainee") not in ("trainee", "facilitator"):
         raise _BadLine("command.by: must be trainee or facilitator")
+    problem = _crew_problem(rec)
+    if problem is not None:
+        raise _BadLine(f"command.{problem}")
     journal.commands.append(rec)
     if len(journal.commands) > MAX_JOURNAL_COMMANDS:
         raise _BadLine(f"more than {MAX_JOURNAL_COMMANDS:,} commands, refused")
@@ -263,3 +266,17 @@ def _take_end(journal: Journal, rec: dict) -> None:
 
 
 _TAKERS = {"command": _take_command, "result": _take_result, "end": _take_end}
+
+
+def _crew_problem(rec: dict) -> str | None:
+    """A command of a crew member names the member and the role, both text; a command of nobody's
+    crew (every journal from before crews) has neither."""
+    if "member" not in rec and "role" not in rec:
+        return None
+    if rec.get("by", "trainee") != "trainee":
+        return "member: only the trainee's side has a crew"
+    for key in ("member", "role"):
+        value = rec.get(key)
+        if not isinstance(value, str) or not value or len(value) > 40 or not value.isprintable():
+            return f"{key}: missing, or not 1 to 40 printable characters"
+    return None

@@ -8,6 +8,7 @@ from pathlib import Path
 from drill.commands import CommandError
 from drill.scenario.loader import LoadedScenario, ScenarioError, load, printable
 from drill.session import snapshot as snapshot_mod
+from drill.session.crew import CrewMember
 from drill.session.journal import Journal, read
 from drill.session.scoring import Outcome
 from drill.session.session import Session, SessionError
@@ -154,7 +155,7 @@ def _replay_command(session: Session, rec: dict) -> None:
             f"command {rec['seq']} ({rec['command']}): journaled at {fmt_clock(rec['t'])}, past the scenario's end"
         )
     try:
-        sub = session.submit(rec["command"], by=rec.get("by", "trainee"))
+        sub = session.submit(rec["command"], by=rec.get("by", "trainee"), crew=crew_of(rec))
     except CommandError as exc:
         raise _Diverged(f"command {rec['seq']}: {exc}") from None
     if sub.action_id != rec["seq"]:
@@ -216,10 +217,24 @@ class Mark:
     by: str
 
 
+def crew_of(rec: dict) -> CrewMember | None:
+    """The crew member a journaled command names (journal.read checked both fields), or None."""
+    return CrewMember(rec["member"], rec["role"]) if "member" in rec else None
+
+
+def crew_label(rec: dict) -> str:
+    """The crew member who gave a journaled command, in words ("Ann (operator)"); "" for none."""
+    member = crew_of(rec)
+    return member.label if member is not None else ""
+
+
+def who_of(rec: dict) -> str:
+    """Who gave a journaled command, in words: "Ann (operator)", else its side."""
+    return crew_label(rec) or rec.get("by", "trainee")
+
+
 def marks_of(journal: Journal) -> tuple[Mark, ...]:
-    return tuple(
-        Mark(r["seq"], r["t"], fmt_clock(r["t"]), r["command"], r.get("by", "trainee")) for r in journal.commands
-    )
+    return tuple(Mark(r["seq"], r["t"], fmt_clock(r["t"]), r["command"], who_of(r)) for r in journal.commands)
 
 
 def known_until(journal: Journal) -> int | None:
@@ -300,7 +315,7 @@ class Player:
 
     def _submit(self, rec: dict) -> None:
         try:
-            sub = self.session.submit(rec["command"], by=rec.get("by", "trainee"))
+            sub = self.session.submit(rec["command"], by=rec.get("by", "trainee"), crew=crew_of(rec))
         except CommandError as exc:
             self.problems.append(f"command {rec['seq']}: {exc}")
             return

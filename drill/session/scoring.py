@@ -20,11 +20,36 @@ class ActionResult:
     result: str
     finished_at: str | None
     by: str  # trainee or facilitator
+    member: str | None = None  # a drill worked by a crew: the member of the trainee's side who gave it
+    role: str | None = None  # and their role
 
     @classmethod
     def from_dict(cls, d: dict) -> ActionResult:
-        # Journals written before facilitators existed carry no `by`: every command was the trainee's.
-        return cls(d["at"], d["command"], d["status"], d["result"], d.get("finished_at"), d.get("by", "trainee"))
+        # Journals written before facilitators existed carry no `by`: every command was the trainee's;
+        # those written before crews carry no member or role.
+        return cls(
+            d["at"],
+            d["command"],
+            d["status"],
+            d["result"],
+            d.get("finished_at"),
+            d.get("by", "trainee"),
+            d.get("member"),
+            d.get("role"),
+        )
+
+    def to_dict(self) -> dict:
+        """As journals and the results store keep it: a command of no crew member has no member or
+        role fields at all, so a drill played alone records exactly what it did before crews."""
+        d = asdict(self)
+        if self.member is None:
+            del d["member"], d["role"]
+        return d
+
+    @property
+    def who(self) -> str:
+        """Who gave it, as the debrief and the facilitator show it: "Ann (operator)", else the side."""
+        return f"{self.member} ({self.role})" if self.member is not None else self.by
 
     @property
     def first_line(self) -> str:
@@ -71,7 +96,7 @@ class Outcome(Score):
 
     def to_dict(self) -> dict:
         """The outcome as journals and the results store keep it (phases and actions as objects)."""
-        return asdict(self)
+        return {**asdict(self), "actions": [a.to_dict() for a in self.actions]}
 
     @classmethod
     def from_dict(cls, d: dict) -> Outcome:
@@ -155,6 +180,8 @@ def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> 
                 result=a.result if done or a.status == "refused" else "(still running when the drill ended)",
                 finished_at=fmt_clock(a.finished_at) if done else None,
                 by=a.by,
+                member=a.member,
+                role=a.role,
             )
         )
     return Outcome(

@@ -17,6 +17,7 @@ from drill.scenario.loader import LoadedScenario
 from drill.score import Score
 from drill.seeds import SEED_RANGE, is_seed
 from drill.session import snapshot as snap
+from drill.session.crew import CrewMember
 from drill.session.journal import FORMAT, JournalWriter
 from drill.session.scoring import Outcome, score
 from drill.sim import actions as act
@@ -190,24 +191,33 @@ class Session:
         """Validate a command against this scenario; return it with canonical names."""
         return check_command(self.scenario, command)
 
-    def submit(self, command: str | Command, by: str = "trainee") -> Submission:
-        """Submit a command now, as the trainee or the facilitator. Malformed commands (and a
-        trainee using a facilitator's verb) raise CommandError and nothing is journaled; refused
-        ones are journaled with their reason, like any other action."""
+    def submit(self, command: str | Command, by: str = "trainee", crew: CrewMember | None = None) -> Submission:
+        """Submit a command now, as the trainee or the facilitator; `crew`, on a drill worked by
+        several people, is the member of the trainee's side who gave it. Malformed commands (a
+        trainee using a facilitator's verb, a crew member's role that may not give this one)
+        raise CommandError and nothing is journaled; refused ones are journaled with their
+        reason, like any other action."""
         cmd = parse_command(command) if isinstance(command, str) else command
-        if by not in ("trainee", "facilitator"):
-            raise ValueError(f"by must be trainee or facilitator, not {by!r}")
-        if VERBS[cmd.verb].role == "facilitator" and by != "facilitator":
-            raise CommandError(f"{cmd.verb}: only the facilitator can do that")
+        self._check_who(cmd, by, crew)
         cmd = self.check(cmd)
         if self.finished:
             return Submission(False, cmd, "the drill has ended")
         world = self.world
-        action = act.Action(len(world.actions_log) + 1, cmd, self.now, 0, by=by)
+        action = act.Action(
+            len(world.actions_log) + 1,
+            cmd,
+            self.now,
+            0,
+            by=by,
+            member=crew.name if crew else None,
+            role=crew.role if crew else None,
+        )
         world.actions_log.append(action)
         record = {"type": "command", "seq": action.id, "t": self.now, "at": self.clock, "command": cmd.text}
         if by != "trainee":
             record["by"] = by
+        if crew is not None:  # a drill played alone journals exactly what it did before crews
+            record["member"], record["role"] = crew.name, crew.role
         self._write(record)
         if VERBS[cmd.verb].role == "facilitator":
             return self._facilitate(action)
@@ -221,6 +231,20 @@ class Session:
             return self._resolve(action)
         world.env.process(act.start(world, action))
         return Submission(True, cmd, f"{cmd.text}: started, takes {action.duration_ms // 1000}s", action.id)
+
+    def _check_who(self, cmd: Command, by: str, crew: CrewMember | None) -> None:
+        """Raise where the side (or the crew member's role) may not give this command."""
+        if by not in ("trainee", "facilitator"):
+            raise ValueError(f"by must be trainee or facilitator, not {by!r}")
+        if VERBS[cmd.verb].role == "facilitator" and by != "facilitator":
+            raise CommandError(f"{cmd.verb}: only the facilitator can do that")
+        if crew is None:
+            return
+        if by != "trainee":
+            raise ValueError("a crew member plays on the trainee's side")
+        why_not = self.scenario.spec.crew.refusal(crew.role, cmd.verb)
+        if why_not is not None:
+            raise CommandError(why_not)
 
     def _already_running(self, action: act.Action) -> str | None:
         """A command is not queued behind an identical one still running (the same verb on the

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from drill.score import Score
+from drill.session.crew import CrewMember
 from drill.session.scoring import ActionResult
 from drill.sim import actions as act
 from drill.timefmt import fmt_clock
@@ -242,6 +243,7 @@ class ActionRow:
     progress: float  # 0..1
     status: str  # running, done, refused
     result: str
+    who: str = ""  # a drill worked by a crew: "Ann (operator)"; empty for a trainee alone
 
 
 def _progress(a: act.Action, now: int) -> float:
@@ -264,6 +266,7 @@ def action_rows(w: World) -> dict[str, Any]:
             _progress(a, w.now),
             a.status,
             a.result,
+            CrewMember(a.member, a.role or "").label if a.member is not None else "",
         )
         for a in w.actions_log
         if a.by == "trainee"

@@ -28,6 +28,8 @@ class Action:
     finished_at: int | None = None
     by: str = "trainee"  # or "facilitator"
     started_at: int | None = None  # later than submitted_at when it waited for free hands
+    member: str | None = None  # on a drill worked by a crew: who of the trainee's side gave it
+    role: str | None = None  # and in which role
 
 
 # Why a control a difficulty lacks is refused, when the scenario tells no story of its own

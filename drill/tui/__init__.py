@@ -19,6 +19,7 @@ def run_console(
     paused: bool = False,
     team: str | None = None,
     channel: bool | None = None,
+    crew: str | None = None,
 ) -> int:
     """Play a drill in the terminal. Without a scenario, a picker comes first. Returns an exit code.
 
@@ -36,9 +37,11 @@ def run_console(
     from drill.tui.app import DrillApp
 
     if channel is None:
-        channel = team is not None  # by default only a team's drill has a facilitator
-    facilitation = _open_channel(team) if channel else None
+        # By default only a team's drill has a facilitator, and a crew's drill a channel to join by.
+        channel = team is not None or crew is not None
+    facilitation = _open_channel(team, crew) if channel else None
     app = DrillApp(scenario, difficulty, seed, speed, journal, paused, team=team, facilitation=facilitation)
+    app.crew_name = crew
     code = play(app)
     _print_where_it_went(app, team)
     return code
@@ -65,20 +68,26 @@ def _argument_problem(scenario: str | None, difficulty: str | None, seed: int | 
     return None
 
 
-def _open_channel(team: str | None):
-    """A fresh facilitator's channel, its id and token printed once; a team's console waits for
-    Enter so the facilitator can copy them."""
+def _open_channel(team: str | None, crew: str | None = None):
+    """A fresh facilitator's channel, its id and token printed once (and a crew's join code, when
+    the drill is open to a crew); a team's or crew's console waits for Enter so they can be copied."""
     from drill.hosting.hosted import Facilitation
 
-    facilitation = Facilitation.fresh()
+    facilitation = Facilitation.fresh(crew=crew is not None)
     print(
         f"drill: facilitator channel: drill {facilitation.drill_id}, token {facilitation.token}\n"
         f"drill: (shown once, stored nowhere) attach with: drill facilitate, then type the token",
         file=sys.stderr,
     )
-    if team is not None and sys.stdin.isatty() and sys.stderr.isatty():
+    if facilitation.crew_code is not None:
+        print(
+            f"drill: crew join code {facilitation.crew_code}: others join with "
+            f"drill join {facilitation.drill_id} --name NAME --role ROLE",
+            file=sys.stderr,
+        )
+    if (team is not None or crew is not None) and sys.stdin.isatty() and sys.stderr.isatty():
         try:
-            input(f"drill: team {team}: press Enter to start the drill ")
+            input(f"drill: {'team ' + team if team else 'crew'}: press Enter to start the drill ")
         except EOFError:
             pass
     return facilitation

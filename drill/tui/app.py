@@ -95,6 +95,7 @@ class DrillApp(App[int]):
         self.result_id: int | None = None  # the drill's entry in the results store, once recorded
         self.signing_key: bytes | None = None  # a served drill signs its result (drill.results.signing_key)
         self.result_error: str | None = None
+        self.crew_name: str | None = None  # drill play --crew NAME: the owner's name once a crew joins
 
     def on_mount(self) -> None:
         if self.scenario_id is None or self.served:
@@ -143,6 +144,7 @@ class DrillApp(App[int]):
         Path(journal).parent.mkdir(parents=True, exist_ok=True)
         self.drill = Drill(loaded, difficulty, seed, journal, self.speed, self.start_paused, self.wall)
         self.drill.clock.ranked = self.ranked
+        self.drill.owner_name = self.crew_name
         if self.start_at is not None:
             at = parse_clock(self.start_at) if isinstance(self.start_at, str) else int(self.start_at)
             self.drill.advance_to(at)

@@ -15,6 +15,7 @@ from pathlib import Path
 from drill.commands import SPEEDS
 from drill.scenario import LoadedScenario, load
 from drill.session import Session, Submission
+from drill.session.crew import CrewMember
 from drill.session.scoring import Outcome
 from drill.session.snapshot import ConsoleSetup, Snapshot
 
@@ -122,6 +123,10 @@ class Drill:
         self.clock = SimClock(speed, paused, wall)
         self.lock = threading.RLock()
         self.journal_path = self.session.journal_path
+        # Once the drill is opened to a crew, whoever started it is a member too (the scenario's
+        # owner role), so the journal names everyone; a drill played alone has none.
+        self.owner: CrewMember | None = None
+        self.owner_name: str | None = None  # the name the owner goes by then (else the team's)
 
     @property
     def scenario_id(self) -> str:
@@ -157,7 +162,12 @@ class Drill:
 
     def submit(self, text: str) -> Submission:
         with self.lock:
-            return self.session.submit(text)
+            return self.session.submit(text, crew=self.owner)
+
+    def submit_as(self, member: CrewMember, text: str) -> Submission:
+        """A command another member of the crew gave from their own console."""
+        with self.lock:
+            return self.session.submit(text, crew=member)
 
     def snapshot(self) -> Snapshot:
         with self.lock:

@@ -85,7 +85,8 @@ def timeline(outcome: Outcome) -> list[tuple[str, str, Text, str | None]]:
         status = a.status
         style = {"done": "green", "refused": "bold yellow"}.get(status, "bold red")
         lines = (a.result or "").splitlines()
-        prompt = Text.assemble((a.at + " ", "dim"), (a.command, "bold"), "  ", (status, style))
+        who = (a.who + " ", "magenta") if a.member is not None else ""  # a crew member, by name and role
+        prompt = Text.assemble((a.at + " ", "dim"), who, (a.command, "bold"), "  ", (status, style))
         if a.finished_at and a.finished_at != a.at:
             prompt.append(f" {a.finished_at}", style="dim")
         if lines:

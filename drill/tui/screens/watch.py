@@ -111,6 +111,11 @@ class Recording:
     def advance(self, ms: int) -> None:
         self._frame = self.source.advance_to(min(self.now + int(ms), self.limit))
 
+    def reload_now(self) -> None:
+        """Take in what a live drill's journal gained, without waiting for the next look."""
+        self._reloaded = self._wall()
+        self._frame = self.source.reload()
+
     def seek(self, at: int) -> None:
         self._frame = self.source.seek(at)
 

@@ -30,6 +30,8 @@ def progress_bar(progress: float, width: int = BAR) -> str:
 def action_prompt(a: ActionRow) -> Text:
     text = Text()
     text.append(f"{a.clock} ", style="dim")
+    if a.who:  # a drill worked by a crew: who gave it (a name someone typed: literal)
+        text.append(literal(a.who) + " ", style="magenta")
     text.append(literal(a.command), style="bold")
     if a.status == "running":
         text.append(f"  {progress_bar(a.progress)} {a.progress:4.0%}", style="cyan")
