@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -67,6 +66,7 @@ def run(args) -> int:
         raise UsageError(f"drill join: {exc}") from None
     from drill.cli.watch_cmd import check_journal
     from drill.session.rewind import Rewinder, RewindError
+    from drill.tui import unwinding_on_hangup
     from drill.tui.screens.crew import CrewApp
 
     check_journal(Path(joined.journal))
@@ -75,17 +75,12 @@ def run(args) -> int:
     except RewindError as exc:
         raise UsageError(str(exc)) from None
 
-    def hang_up(signum, _frame):
-        raise SystemExit(128 + signum)  # unwind, so the helper processes are ended below
-
-    previous = {sig: signal.signal(sig, hang_up) for sig in (signal.SIGHUP, signal.SIGTERM)}
     try:
-        CrewApp(source, door, joined).run()
+        with unwinding_on_hangup():  # so the helper processes are ended below
+            CrewApp(source, door, joined).run()
     except RewindError as exc:
         print(_printable(f"drill join: {exc}"), file=sys.stderr)
         return 1
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         source.close()
     return EXIT_OK

@@ -3,7 +3,6 @@ recorded drill (seek, pause, 1x to 60x) or a drill still being played (following
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
 
@@ -103,6 +102,7 @@ def run(args) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("drill watch: no terminal to watch in ('drill replay JOURNAL' checks a journal headless)")
     from drill.session.rewind import Rewinder, RewindError
+    from drill.tui import unwinding_on_hangup
     from drill.tui.screens.watch import WatchApp
 
     try:
@@ -110,18 +110,13 @@ def run(args) -> int:
     except RewindError as exc:
         raise UsageError(str(exc)) from None
 
-    def hang_up(signum, _frame):
-        raise SystemExit(128 + signum)  # unwind, so the helper processes are ended below
-
-    previous = {sig: signal.signal(sig, hang_up) for sig in (signal.SIGHUP, signal.SIGTERM)}
     try:
-        app = WatchApp(source, speed=args.speed, paused=args.paused, live=args.live is not None, at=at)
-        app.run()
+        with unwinding_on_hangup():  # so the helper processes are ended below
+            app = WatchApp(source, speed=args.speed, paused=args.paused, live=args.live is not None, at=at)
+            app.run()
     except RewindError as exc:
         print(_printable(f"drill watch: {exc}"), file=sys.stderr)
         return 1
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         source.close()
     return EXIT_OK

@@ -5,9 +5,28 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["run_console", "play", "bench_console"]
+__all__ = ["run_console", "play", "bench_console", "unwinding_on_hangup"]
+
+
+@contextmanager
+def unwinding_on_hangup() -> Iterator[None]:
+    """A closed terminal (SIGHUP) or a polite kill (SIGTERM) unwinds like a quit while the block
+    runs, so `finally` clauses still end drills, journals and helper processes. (SIGKILL cannot be
+    caught: journals are flushed per line for that.)"""
+
+    def hang_up(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, hang_up) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_console(
@@ -110,18 +129,10 @@ def play(app) -> int:
     recorded, however it stopped (a quit, an exception, ctrl+c as KeyboardInterrupt, a closed
     terminal or a SIGTERM)."""
 
-    def hang_up(signum, _frame):
-        # A closed terminal (SIGHUP) or a polite kill (SIGTERM): unwind like a quit, so the
-        # drill still gets its end record. (SIGKILL cannot be caught: the journal, flushed per
-        # line, already holds every command.)
-        raise SystemExit(128 + signum)
-
-    previous = {sig: signal.signal(sig, hang_up) for sig in (signal.SIGHUP, signal.SIGTERM)}
     try:
-        code = app.run()
+        with unwinding_on_hangup():
+            code = app.run()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         # However the app stopped, a drill still running is ended so its journal gets its end
         # record, and the result is recorded.
         if app.drill is not None and not app.drill.finished:
