@@ -1,4 +1,9 @@
+import hashlib
 import os
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,3 +16,37 @@ def _data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("DRILL_DATA_DIR", str(tmp_path / "drill-data"))
     monkeypatch.delenv("DRILL_RESULTS_URL", raising=False)  # nor a results database named outside
     os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
+class SharedRuns:
+    """Results of full drills computed once per test session and read by every xdist worker: a
+    drill is deterministic given its scenario, play, difficulty and seed, and the scenarios and
+    the code cannot change during a session, so a second worker asking for the same drill reads
+    the first one's result instead of simulating the morning again. Each result is a pickle
+    written under a temporary name and renamed into place: a reader sees a whole file or none
+    (two workers racing both compute it and the second rename wins with an equal result)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        path = self.directory / f"{hashlib.sha256(repr(key).encode()).hexdigest()}.pickle"
+        try:
+            return pickle.loads(path.read_bytes())
+        except FileNotFoundError:
+            pass
+        value = compute()
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_bytes(pickle.dumps(value))
+        os.replace(partial, path)
+        return value
+
+
+@pytest.fixture(scope="session")
+def shared_runs(tmp_path_factory) -> SharedRuns:
+    # Under xdist each worker's base temporary directory lies inside the session's: its parent
+    # is the one place all the workers of this session (and no other session) share.
+    base = tmp_path_factory.getbasetemp()
+    session_dir = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return SharedRuns(session_dir / "shared-runs")

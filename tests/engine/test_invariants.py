@@ -1,5 +1,6 @@
 """Model invariants over random action scripts (Hypothesis)."""
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,9 +32,7 @@ def commands(draw):
 scripts = st.lists(st.tuples(st.integers(START, STOP), commands()), max_size=8).map(lambda xs: sorted(xs, key=lambda x: x[0]))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(script=scripts, difficulty=st.sampled_from(["historical", "standard"]))
-def test_every_share_is_accounted_for_under_any_script(script, difficulty):
+def check_every_share_accounted_for(script, difficulty):
     s = Session(knightmare(), difficulty)
     for at, cmd in script:
         s.advance_to(at)
@@ -48,9 +47,21 @@ def test_every_share_is_accounted_for_under_any_script(script, difficulty):
     assert [a.command for a in o.actions] == [c for _, c in script]
 
 
-@settings(max_examples=10, deadline=None)
-@given(script=scripts)
-def test_same_seed_and_actions_same_outcome(script):
+# Each example is a drill to 09:55: ten in the default run, thirty under `-m heavy` (docs/testing.md).
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(script=scripts, difficulty=st.sampled_from(["historical", "standard"]))
+def test_every_share_is_accounted_for_under_any_script(script, difficulty):
+    check_every_share_accounted_for(script, difficulty)
+
+
+@pytest.mark.heavy
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(script=scripts, difficulty=st.sampled_from(["historical", "standard"]))
+def test_every_share_is_accounted_for_under_any_script_thirty_examples(script, difficulty):
+    check_every_share_accounted_for(script, difficulty)
+
+
+def check_same_outcome_twice(script):
     def play():
         s = Session(knightmare(), "standard")
         for at, cmd in script:
@@ -60,6 +71,20 @@ def test_same_seed_and_actions_same_outcome(script):
         return s.outcome().to_dict()
 
     assert play() == play()
+
+
+# Two drills to 09:50 per example: four examples in the default run, ten under `-m heavy`.
+@settings(max_examples=4, deadline=None)
+@given(script=scripts)
+def test_same_seed_and_actions_same_outcome(script):
+    check_same_outcome_twice(script)
+
+
+@pytest.mark.heavy
+@settings(max_examples=10, deadline=None)
+@given(script=scripts)
+def test_same_seed_and_actions_same_outcome_ten_examples(script):
+    check_same_outcome_twice(script)
 
 
 def test_chunked_advance_equals_one_jump():

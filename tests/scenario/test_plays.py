@@ -2,8 +2,6 @@
 difficulties, lands inside its expected bounds, under the scenario's seed and (in the default
 difficulty) a variant's."""
 
-import functools
-
 import pytest
 
 from drill.scenario import bundled_ids, load
@@ -13,13 +11,17 @@ CASES = [(sid, name, diff) for sid in bundled_ids() for name in load(sid).spec.p
          for diff in play_difficulties(load(sid), name)]
 
 
-@functools.lru_cache(maxsize=None)
-def outcome(sid, play, difficulty, seed=None):
-    return run_play(load(sid), play, difficulty, seed)
+@pytest.fixture
+def outcome(shared_runs):
+    """A play's outcome, simulated once per test session: the best-play comparison below reads
+    every play's run from the bounds tests, whichever worker ran them (tests/conftest.py)."""
+    def play_outcome(sid, play, difficulty, seed=None):
+        return shared_runs.get(("run_play", sid, play, difficulty, seed), lambda: run_play(load(sid), play, difficulty, seed))
+    return play_outcome
 
 
 @pytest.mark.parametrize("sid, play, difficulty", CASES, ids=[f"{s}-{p}-{d}" for s, p, d in CASES])
-def test_play_lands_inside_its_bounds(sid, play, difficulty):
+def test_play_lands_inside_its_bounds(sid, play, difficulty, outcome):
     sc = load(sid)
     assert check_expectations(sc, play, outcome(sid, play, difficulty)) == []
     if difficulty == sc.spec.default_difficulty:  # and in another seed's variant
@@ -27,7 +29,7 @@ def test_play_lands_inside_its_bounds(sid, play, difficulty):
 
 
 @pytest.mark.parametrize("sid", bundled_ids())
-def test_the_best_play_is_never_worse_than_the_other_plays(sid):
+def test_the_best_play_is_never_worse_than_the_other_plays(sid, outcome):
     sc = load(sid)
     for diff in sc.spec.difficulties:
         scores = {n: outcome(sid, n, diff).score_usd for n in sc.spec.plays if diff in play_difficulties(sc, n)}

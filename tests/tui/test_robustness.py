@@ -24,8 +24,7 @@ GARBAGE = ["\x00\x01\x1b[31m", "stop " + "smars-" * 200, "rollback; rm -rf /", "
            "deploy", "ack A999999999999", "speed 1e309", ":::", "%s%n%x", "inject second-fault", "resolve now please"]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_mashing_keys_resizing_and_pasting_garbage_never_crash(make_app, tmp_path, seed):
+async def mash_keys_resize_and_paste_garbage(make_app, tmp_path, seed: int) -> None:
     rng = random.Random(seed)
     journal = tmp_path / f"mash-{seed}.jsonl"
     app = make_app("knightmare", "standard", start_at="09:29:30", journal=str(journal))
@@ -53,15 +52,23 @@ async def test_mashing_keys_resizing_and_pasting_garbage_never_crash(make_app, t
         assert report.ok, report.divergence
 
 
-LAST = 150  # minutes of trading from 09:30: to 12:00
+# One seed in the default run; the other two under `-m heavy` (docs/testing.md): each is 250 keys.
+async def test_mashing_keys_resizing_and_pasting_garbage_never_crash(make_app, tmp_path):
+    await mash_keys_resize_and_paste_garbage(make_app, tmp_path, seed=1)
 
 
-@pytest.mark.slow
-async def test_hours_in_the_console_keep_memory_flat(make_app, tmp_path):
-    """A soak: knightmare stretched to 2.5 hours of trading (the longest a scenario's work bound
-    lets its flows run; four hours is now refused as more than a drill may take), stepped
-    through the console ten simulated seconds at a time with a render every minute. Peak
-    memory at 1 hour and at the end."""
+@pytest.mark.heavy
+@pytest.mark.parametrize("seed", [2, 3])
+async def test_mashing_keys_resizing_and_pasting_garbage_never_crash_more_seeds(make_app, tmp_path, seed):
+    await mash_keys_resize_and_paste_garbage(make_app, tmp_path, seed)
+
+
+async def soak_the_console(make_app, tmp_path, last: int, period: int) -> None:
+    """Knightmare stretched to 12:00 (2.5 hours of trading, the longest a scenario's work bound
+    lets its flows run; four hours is now refused as more than a drill may take), stepped through
+    the console from 09:30 to `last` minutes later, ten simulated seconds at a time with a render
+    every minute. The Python heap after the first `period` minutes and at the end; the CPU time
+    of each `period` minutes."""
     src = load("knightmare").directory
     soak = tmp_path / "soak"
     shutil.copytree(src, soak)
@@ -75,20 +82,32 @@ async def test_hours_in_the_console_keep_memory_flat(make_app, tmp_path):
         console = app.screen
         assert isinstance(console, ConsoleScreen)
         began = time.process_time()
-        for minute in range(1, LAST + 1):
+        for minute in range(1, last + 1):
             for _ in range(6):
                 console.step(10_000)
             if minute % 10 == 0:
                 await pilot.pause()
-            if minute in (60, LAST):
+            if minute in (period, last):
                 marks[minute] = (tracemalloc.get_traced_memory()[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-            if minute % 60 == 0:
+            if minute % period == 0:
                 hour_s.append(time.process_time() - began)
                 began = time.process_time()
     tracemalloc.stop()
-    (py1, rss1), (py4, rss4) = marks[60], marks[LAST]
-    print(f"console soak: python heap {py1 / 1e6:.1f} MB at 1 h, {py4 / 1e6:.1f} MB at {LAST / 60:g} h; "
-          f"peak RSS {rss1 / 1024:.0f} MB at 1 h, {rss4 / 1024:.0f} MB at {LAST / 60:g} h; "
-          f"CPU s per simulated hour {', '.join(f'{h:.1f}' for h in hour_s)}")
+    (py1, rss1), (py4, rss4) = marks[period], marks[last]
+    print(f"console soak: python heap {py1 / 1e6:.1f} MB at {period} min, {py4 / 1e6:.1f} MB at {last} min; "
+          f"peak RSS {rss1 / 1024:.0f} MB at {period} min, {rss4 / 1024:.0f} MB at {last} min; "
+          f"CPU s per {period} simulated minutes {', '.join(f'{h:.1f}' for h in hour_s)}")
     assert py4 < 1.5 * py1 + 20e6  # flat: bounded histories, no per-event growth
-    assert hour_s[-1] < 2.0 * hour_s[0] + 2.0  # no slowdown: the last hour costs what the first did
+    assert hour_s[-1] < 2.0 * hour_s[0] + 2.0  # no slowdown: the last period costs what the first did
+
+
+@pytest.mark.slow
+async def test_an_hour_in_the_console_keeps_memory_flat(make_app, tmp_path):
+    """The soak's default run: an hour of trading, the heap and CPU compared half-hour by half-hour."""
+    await soak_the_console(make_app, tmp_path, last=60, period=30)
+
+
+@pytest.mark.heavy
+async def test_hours_in_the_console_keep_memory_flat(make_app, tmp_path):
+    """The full soak (`-m heavy`): 2.5 hours of trading, compared hour by hour."""
+    await soak_the_console(make_app, tmp_path, last=150, period=60)
