@@ -157,13 +157,31 @@ def contained_at(world: World) -> int | None:
     return world.clock.start  # there never was a live fault
 
 
+# The drills that ran to the scenario's end: only theirs has an "after" to charge. A quit drill is
+# DNF and compared on its own horizon; one still running is scored as it stands.
+_RAN_TO_THE_END = ("end", "resolve", "bankruptcy")
+
+
+def _after_the_end(world: World, ended_by: str) -> float:
+    """What is still switched off when the drill ends stays off after it, for the scenario's
+    `minutes_after_end`: containing by stopping everything in the last minute must cost what
+    walking away from a stopped fleet costs. A server kept out because it still carries the fault
+    is containment, not business switched off: it costs nothing after the end."""
+    if ended_by not in _RAN_TO_THE_END:
+        return 0.0
+    fleet = world.fleet
+    still_faulty = sum(
+        1 for s in fleet.servers if not fleet.in_service(s) and s.name in world.missed and s.release != fleet.current
+    )
+    rate = world.collateral_rate_per_min() - still_faulty * world.spec.scoring.server_minute_usd
+    return rate * world.spec.scoring.minutes_after_end
+
+
 def score(world: World, ended_at: int, ended_by: str, collateral_usd: float) -> Outcome:
     loss = round(world.loss_usd, 2)
     # The firm's own orders left unfilled (a hedge left undone) are business not done.
     collateral_usd += world.unfilled_firm_lots() * world.spec.scoring.unfilled_lot_usd
-    # What is still switched off when the drill ends stays off after it: containing by stopping
-    # everything in the last minute must cost what walking away from a stopped fleet costs.
-    collateral_usd += world.collateral_rate_per_min() * world.spec.scoring.minutes_after_end
+    collateral_usd += _after_the_end(world, ended_by)
     collateral = round(collateral_usd, 2)
     total = round(loss + collateral, 2)
     long_usd, long_n, short_usd, short_n = world.ledger.long_short()

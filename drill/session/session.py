@@ -378,7 +378,8 @@ class Session:
             capital_usd=spec.firm.capital_usd,
             loss_usd=w.loss_usd if visible else None,
             capital_left_usd=spec.firm.capital_usd - w.loss_usd if visible else None,
-            collateral_usd=w.collateral_usd,
+            # Once finished, the outcome's figure: it adds what the end leaves switched off (one figure).
+            collateral_usd=self._outcome.collateral_usd if self._outcome is not None else w.collateral_usd,
             **snap.panel_data(w),
         )
 

@@ -75,17 +75,6 @@ def test_drill_run_caches_the_drills_own_figures_where_the_debrief_looks(tmp_pat
     assert (tmp_path / "data" / "cache" / "debrief" / f"{key}.json").is_file()
 
 
-def test_the_runner_is_imported_without_the_rest_of_the_debrief():
-    code = (
-        "import sys\n"
-        "import drill.debrief.runner\n"
-        "print(sorted(m for m in sys.modules if m.startswith('drill.debrief')))\n"
-    )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == str(["drill.debrief", "drill.debrief.runner", "drill.debrief.sim"])
-
-
 def test_the_package_still_offers_every_name_and_build_is_the_function():
     code = (
         "import sys\n"

@@ -169,6 +169,14 @@ class TestScoringRules:
         assert out.contained and out.collateral_usd >= tail
         assert out.collateral_usd < tail + 3 * scoring.server_minute_usd
 
+    def test_a_server_kept_out_because_it_still_carries_the_fault_costs_nothing_after_the_end(self):
+        scoring = knightmare().spec.scoring
+        s = session_at("09:31:00", "standard")
+        s.submit(f"stop {s.world.missed[0]}")
+        out = s.run_to_end()
+        # Its minutes out of service in the drill (about 44), nothing for the rest of the day.
+        assert out.contained and out.collateral_usd < 50 * scoring.server_minute_usd
+
     def test_a_drill_quit_mid_incident_is_dnf(self):
         s = session_at("09:31:00", "standard")
         out = s.abandon()

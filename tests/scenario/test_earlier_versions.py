@@ -6,6 +6,7 @@ its scenario file (commit f715381), including a refused kill switch."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,11 @@ from drill.session.replay import replay
 BEFORE = Path(__file__).resolve().parents[1] / "fixtures" / "knightmare-before-refusals-moved.jsonl"
 
 
-def test_a_journal_from_before_the_refusals_moved_replays_exactly(tmp_path):
+def test_a_journal_from_before_the_refusals_moved_is_replayed_and_checked_figure_by_figure(tmp_path):
+    """The listed version is re-simulated, not refused: every command reproduces, refusal words
+    included. This fixture stopped the whole fleet and resolved, and what a fleet left stopped
+    costs after the drill's end was priced since (`scoring.minutes_after_end`): the replay
+    reports that figure, and only that one, by exactly that price."""
     journal = tmp_path / "old.jsonl"
     lines = BEFORE.read_text().splitlines()
     header = json.loads(lines[0])
@@ -27,7 +32,13 @@ def test_a_journal_from_before_the_refusals_moved_replays_exactly(tmp_path):
     assert header["scenario_hash"] != sc.content_hash and sc.replays(header["scenario_hash"])
     assert "nobody ever built one" in journal.read_text()  # the refusal, in the words now in the scenario
     report = replay(journal)
-    assert report.ok, report.divergence
+    assert report.checked_commands == 3
+    found = re.fullmatch(r"outcome\.collateral_usd: journal ([\d.]+), replay ([\d.]+)", report.divergence or "")
+    assert not report.ok and found, report.divergence
+    scoring = sc.spec.scoring
+    # Seven healthy servers stopped; the stale one, still carrying the fault, costs nothing after the end.
+    after_end = (len(sc.spec.fleet.servers) - 1) * scoring.server_minute_usd * scoring.minutes_after_end
+    assert float(found[2]) - float(found[1]) == after_end
 
 
 def test_a_version_the_scenario_does_not_list_is_still_refused(tmp_path):
