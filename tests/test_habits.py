@@ -5,6 +5,7 @@ project root so that it reads the project's configuration; its own report is the
 """
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,18 @@ def test_mypy_reports_no_errors_in_drill():
 def test_ruff_check_reports_nothing_in_drill():
     done = _run("ruff", "check", "--no-cache", "drill")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+MAX_AVERAGE_COMPLEXITY = 3.2  # issue 14: radon's average over every function, method and class
+
+
+def test_the_average_complexity_of_drill_is_at_most_three_point_two():
+    done = _run("radon", "cc", "--average", "drill")
+    found = re.search(r"Average complexity: [A-F] \(([\d.]+)\)", done.stdout)
+    assert done.returncode == 0 and found, done.stdout[-2000:] + done.stderr
+    assert float(found[1]) <= MAX_AVERAGE_COMPLEXITY, (
+        f"average complexity {float(found[1]):.2f}: split the most complex functions (radon cc -s -n C drill)"
+    )
 
 
 def test_ruff_format_leaves_drill_unchanged():
