@@ -281,7 +281,7 @@ class Assembler:
     def facts(self) -> plan.Facts | None:
         trainee = self.figures("trainee")
         if trainee is not None:
-            return plan.facts_from_result(trainee)
+            return plan.facts_from_result(trainee, self.ctx.journal)
         return plan.facts_from_journal(self.ctx.journal)
 
     def visible(self) -> Visible | None:

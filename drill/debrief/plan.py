@@ -166,8 +166,11 @@ def facts_from_journal(journal: Journal) -> Facts | None:
     return Facts(commands_of_journal(journal), outcome, phases)
 
 
-def facts_from_result(result: Figures) -> Facts:
-    return Facts(result.actions, result.outcome, result.phases)
+def facts_from_result(result: Figures, journal: Journal) -> Facts:
+    """The trainee's re-simulation's facts, each command with who gave it as the journal names it
+    (a re-simulation replays what was done, not who did it)."""
+    who = {c.seq: c.who for c in commands_of_journal(journal)}
+    return Facts(tuple(replace(a, who=who.get(a.seq, "")) for a in result.actions), result.outcome, result.phases)
 
 
 def can_change_market(cmd: Command) -> bool:

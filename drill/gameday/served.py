@@ -58,9 +58,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # A Unix socket's path is at most 107 bytes. The debrief's worker pool (a multiprocessing fork
-# server) binds one at TMP/pymp-XXXXXXXX/listener-XXXXXXXX: 32 bytes after the temporary directory.
+# server) binds one in a directory "pymp-" plus 8 random characters under the temporary directory,
+# named "listener-" plus 8 random characters: 32 bytes after the temporary directory's own path.
 SOCKET_PATH_MAX = 107
-FORK_SERVER_SOCKET_TAIL = len("/pymp-XXXXXXXX/listener-XXXXXXXX")
+RANDOM_NAME_CHARS = 8  # what multiprocessing's mkdtemp and its listener add to their prefixes
+FORK_SERVER_SOCKET_TAIL = len("/pymp-") + RANDOM_NAME_CHARS + len("/listener-") + RANDOM_NAME_CHARS
 
 
 def confine() -> None:

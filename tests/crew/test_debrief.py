@@ -47,6 +47,15 @@ def test_the_debrief_lists_each_command_with_who_gave_it(tmp_path):
     assert '<span class="tag-k">Ann (operator)</span>stop smars-8' in html
 
 
+def test_who_gave_each_command_stays_once_the_re_simulations_are_in(tmp_path):
+    """The timeline takes its commands from the trainee's re-simulation once it is in: the names
+    and roles come from the journal all the same."""
+    *_, d = stream(_played(tmp_path, crew=True), workers=1, cache=False)
+    assert d.complete
+    md = to_markdown(d, "chart.svg")
+    assert "`stop smars-8` (Ann (operator))" in md and "`inspect smars-1` (Bo (commander))" in md
+
+
 def test_a_drill_played_alone_names_nobody_in_its_debrief(tmp_path):
     md = to_markdown(_first_debrief(_played(tmp_path, crew=False)), "chart.svg")
     assert "`stop smars-8`:" in md and "operator" not in md and "trainee)" not in md
