@@ -5,6 +5,7 @@ types of options more than one subcommand takes (--seed, --speed). Imported by m
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from drill.commands import MAX_SPEED
 from drill.seeds import SEED_RANGE, is_seed
@@ -20,6 +21,22 @@ def printable(text: str) -> str:
     """Control characters escaped, newlines included: a hostile file name must not drive the
     terminal or break the one-line contract."""
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def integer_between(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer from `low` to `high`, else one line naming the range (and at
+    most 40 characters of what was typed)."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text[:40]!r}") from None
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}: {text[:40]!r}")
+        return n
+
+    return parse
 
 
 def seed(text: str) -> int:

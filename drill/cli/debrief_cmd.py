@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from drill.cli.args import integer_between
+
 FORMATS = ("md", "json", "html")
 
 
@@ -22,16 +24,7 @@ def add_parser(subparsers) -> None:
     s.add_argument("--no-cache", action="store_true", help="re-simulate everything, ignoring cached results")
 
 
-def _workers(text: str) -> int:
-    import argparse
-
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if not 1 <= n <= 16:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 16: {text!r}")
-    return n
+_workers = integer_between(1, 16)  # re-simulation processes
 
 
 def _beside(path: Path, suffix: str) -> Path:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from drill.cli.args import integer_between
+
 TOKEN_ARG = re.compile(r"^([0-9a-f]{8})=([A-Za-z0-9_-]{16,64})$")
 
 
@@ -84,28 +86,10 @@ def _add_facilitate_parser(subparsers) -> None:
     )
 
 
-def _port(text: str) -> int:
-    import argparse
-
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if not 1 <= n <= 65535:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 65535: {text!r}")
-    return n
+_port = integer_between(1, 65535)
 
 
-def _drills(text: str) -> int:
-    import argparse
-
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if not 1 <= n <= 200:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 200: {text!r}")
-    return n
+_drills = integer_between(1, 200)
 
 
 def _grace(text: str) -> float:
