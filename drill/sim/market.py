@@ -53,7 +53,7 @@ class Market:
         # Retail flow in a name tends to lean one way for the morning.
         self.symbol_side = np.where(rng.random(n) < spec.buy_fraction, 1, -1).astype(np.int8)
         self._rng = rng
-        self._shocks = np.zeros((0, n))  # the walk's draws for the ticks ahead (_next_shocks)
+        self._shocks = np.zeros((0, n))  # the walk's factors for the ticks ahead (_next_steps)
         self._shock_i = 0
         self._step_sigma = spec.volatility_bps_per_min / 1e4 * math.sqrt(tick_ms / 60_000)
         self.half_spread = spec.half_spread_bps / 1e4
@@ -94,18 +94,19 @@ class Market:
         """One tick of the fair-value random walk, of pressure decaying, and of halts running out."""
         self._ticks += 1
         if self._step_sigma:
-            self.fair *= np.exp(self._step_sigma * self._next_shocks())
+            self.fair *= self._next_steps()
         self.pressure *= self._decay
         if self.any_halted:
             self.halt_ticks_left[self.halted] -= 1
             self._reopen(np.flatnonzero(self.halted & (self.halt_ticks_left <= 0)))
 
-    def _next_shocks(self) -> np.ndarray:
-        """This tick's standard normal draw per symbol. They are drawn WALK_BLOCK ticks at a time
-        (one call, not one a tick): a block holds the very numbers that drawing tick by tick from
-        the market's stream gives, as nothing else draws from it."""
+    def _next_steps(self) -> np.ndarray:
+        """This tick's factor per symbol, exp(sigma * a standard normal draw). The draws are taken
+        WALK_BLOCK ticks at a time (one call, not one a tick): a block holds the very numbers that
+        drawing tick by tick from the market's stream gives, as nothing else draws from it, and
+        each factor is the same element-wise arithmetic on the same draw."""
         if self._shock_i == len(self._shocks):
-            self._shocks = self._rng.standard_normal((WALK_BLOCK, len(self.fair)))
+            self._shocks = np.exp(self._step_sigma * self._rng.standard_normal((WALK_BLOCK, len(self.fair))))
             self._shock_i = 0
         self._shock_i += 1
         return self._shocks[self._shock_i - 1]
@@ -160,10 +161,9 @@ class Market:
         by intermediaries, market volume."""
         self.pressure += flow
         traded = np.abs(flow)
-        volume = self.base_volume + traded * (1.0 + self._hot_potato)
+        volume = np.add(self.base_volume, traded * (1.0 + self._hot_potato), out=self.volume[self._vi])
         if self.any_halted:
-            volume = np.where(self.halted, 0.0, volume)
-        self.volume[self._vi] = volume
+            volume[self.halted] = 0.0
         self._vi = (self._vi + 1) % VOLUME_WINDOW
         self.session_volume += volume
         self.firm_volume += traded
@@ -177,7 +177,7 @@ class Market:
         pressure is not displaced (its move is 0), so this is the same as over the pressed ones."""
         moved = np.abs(self.displacement(slice(None), self.pressure))
         np.maximum(self.max_move, moved, out=self.max_move)
-        self.last_max_move = float(moved.max())
+        self.last_max_move = float(np.maximum.reduce(moved))  # moved.max() without its wrapper
 
     def _track_moves_and_halts(self) -> None:
         touched = np.flatnonzero(self.pressure)

@@ -34,8 +34,21 @@ class ParentBook:
             ("account", np.int8),  # account: CUSTOMER or FIRM
         ):
             self._cols[name] = np.zeros(capacity, dtype=dtype)
-        # Ids of parents not yet done or cancelled: the only rows a tick touches.
-        self.active = np.zeros(0, dtype=np.int64)
+        self.__dict__.update(self._cols)  # book.qty is a plain attribute: a tick reads a dozen columns
+        # Ids of parents not yet done or cancelled, the only rows a tick touches: the first
+        # _n_active of _active. Arrivals are written after them (room doubles when it runs out),
+        # so the thousands queued before the open are not copied again at every arrival.
+        self._active = np.zeros(0, dtype=np.int64)
+        self._n_active = 0
+        # Whether every parent so far is a customer's, booked for what was meant (what flows book):
+        # then a tick need not tell the firm's fills from the customers' parent by parent.
+        self.plain = True
+
+    @property
+    def active(self) -> np.ndarray:
+        """The active ids. Rows are only ever written after the ones a caller was given, and a
+        close makes a new array, so an array once returned never changes under its holder."""
+        return self._active[: self._n_active]
 
     def __getattr__(self, name: str) -> np.ndarray:
         try:
@@ -65,6 +78,7 @@ class ParentBook:
                 grown = np.zeros(new_cap, dtype=col.dtype)
                 grown[: self.n] = col[: self.n]
                 self._cols[name] = grown
+            self.__dict__.update(self._cols)
         ids = np.arange(self.n, need, dtype=np.int64)
         rows = slice(self.n, need)  # new rows are contiguous: slices, not fancy indexing
         c = self._cols
@@ -78,15 +92,27 @@ class ParentBook:
         c["intended"][rows] = qty if intended is None else intended
         c["customer"][rows] = 0 if customer is None else customer
         c["account"][rows] = account
+        if account != CUSTOMER or (intended is not None and np.any(intended != qty)):
+            self.plain = False
         self.n = need
-        self.active = np.concatenate((self.active, ids))
+        self._append_active(ids)
         return ids
+
+    def _append_active(self, ids: np.ndarray) -> None:
+        na, k = self._n_active, len(ids)
+        if na + k > len(self._active):
+            grown = np.empty(max(na + k, 2 * len(self._active), 256), dtype=np.int64)
+            grown[:na] = self._active[:na]
+            self._active = grown
+        self._active[na : na + k] = ids
+        self._n_active = na + k
 
     def close(self, ids: np.ndarray, state: int) -> None:
         if len(ids) == 0:
             return
         self._cols["state"][ids] = state
-        self.active = self.active[self._cols["state"][self.active] <= WORKING]
+        self._active = self.active[self._cols["state"][self.active] <= WORKING]
+        self._n_active = len(self._active)
 
     def rows(self) -> slice:
         return slice(0, self.n)

@@ -60,7 +60,11 @@ class FlowRates:
         self.parents_this_tick = np.zeros(n_servers, dtype=np.int64)
         self._i = 0
 
-    def push(self, children: np.ndarray, fills: np.ndarray, errors: np.ndarray | None = None) -> None:
+    def push(
+        self, children: np.ndarray, fills: np.ndarray, errors: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One tick's counts per server (whole numbers, of any numeric dtype); returns the children
+        and fills as the integer rows they were written to."""
         i = self._i
         self.children[i] = children
         self.fills[i] = fills
@@ -68,6 +72,7 @@ class FlowRates:
         self.parents[i] = self.parents_this_tick
         self.parents_this_tick[:] = 0
         self._i = (i + 1) % RATE_WINDOW
+        return self.children[i], self.fills[i]
 
     def push_idle(self) -> None:
         """A tick with nothing sent (the market closed): only the parents that arrived."""

@@ -20,6 +20,9 @@ from drill.sim.rng import stream
 from drill.sim.telemetry import Alert, Curve, FlowRates, Message, RiskMonitor, Tape
 
 TICK_MS = 1000
+# What ndarray.sum() and .any() call, without their Python wrappers: a trading tick makes a dozen
+# such reductions on small arrays, where the wrapper costs as much as the work.
+_sum, _any = np.add.reduce, np.logical_or.reduce
 TAPE_PER_TICK = 6
 # How often the coach looks whether the trainee is stuck: a hint arrives at most this late after
 # Difficulty.stuck_hint_after_s (at least 10 s) has passed. Journals replay only at this value.
@@ -508,20 +511,16 @@ class World:
             )
             take = self._rng_fill.poisson(appetite * TICK_MS / 1000)
             children = np.where(path == RESTING, np.minimum(remaining_lots, take), children)
-        return children.astype(np.int64, copy=False)
+        # Whole lots; only the overfill and participation paths compute them as floats.
+        return children if children.dtype == np.int64 else children.astype(np.int64)
 
     def _fill_parents(self, ids, path, on_path, qty, filled, children, fills) -> tuple[np.ndarray, np.ndarray]:
         """Book the tick's children and fills on the parents; close those done. Returns, per
         parent, whether its orders were erroneous and the shares that went to the firm."""
         book, lot = self.book, self._lot
-        intended = book.intended[ids]
-        firm_account = book.account[ids] == ob.FIRM
         fill_sh = fills * lot
         after = filled + fill_sh
-        # Fills up to what was meant belong to the customer; beyond it, and all of a firm-account
-        # order, to the firm's own account.
-        customer = np.where(firm_account, 0, np.minimum(after, intended) - np.minimum(filled, intended))
-        erroneous = FAULTY[path] | ((after > intended) & ~firm_account)
+        customer, erroneous = self._split_fills(ids, path, qty, filled, after)
         book.sent[ids] += children * lot
         book.filled[ids] = after
         book.runaway[ids[erroneous]] = True
@@ -533,35 +532,47 @@ class World:
             done = after >= qty
         if on_path[RUNAWAY]:
             done &= path != RUNAWAY
-        if done.any():
+        if _any(done):
             book.close(ids[done], ob.DONE)
-        self.customer_shares += int(customer.sum())
+        self.customer_shares += int(_sum(customer))
         return erroneous, fill_sh - customer
+
+    def _split_fills(self, ids, path, qty, filled, after) -> tuple[np.ndarray, np.ndarray]:
+        """(the customer's shares of each parent's fills this tick, whether its orders were
+        erroneous). Fills up to what was meant belong to the customer; beyond it, and all of a
+        firm-account order, to the firm's own account."""
+        if self.book.plain:  # every parent a customer's, for what was meant: qty is what was meant
+            return np.minimum(after, qty) - np.minimum(filled, qty), FAULTY[path] | (after > qty)
+        intended = self.book.intended[ids]
+        firm_account = self.book.account[ids] == ob.FIRM
+        customer = np.where(firm_account, 0, np.minimum(after, intended) - np.minimum(filled, intended))
+        return customer, FAULTY[path] | ((after > intended) & ~firm_account)
 
     def _count_tick(self, now, srv, children, fills, erroneous) -> tuple[int, int]:
         """The tick's children and fills per server and in all, erroneous ones apart; returns
         (children, fills) in all."""
         n_srv, lot = len(self.fleet.servers), self._lot
-        srv_children = np.bincount(srv, weights=children, minlength=n_srv).astype(np.int64)
-        srv_fills = np.bincount(srv, weights=fills, minlength=n_srv).astype(np.int64)
-        any_error = erroneous.any()
-        srv_errors = (
-            np.bincount(srv, weights=fills * erroneous, minlength=n_srv).astype(np.int64)
-            if any_error
-            else self._zeros_srv
+        # Per server, as floats holding whole numbers: the rates' integer rows take them as they are.
+        srv_errors = self._zeros_srv
+        any_error = _any(erroneous)
+        if any_error:
+            srv_errors = np.bincount(srv, weights=fills * erroneous, minlength=n_srv)
+        sent, filled = self.rates.push(
+            np.bincount(srv, weights=children, minlength=n_srv),
+            np.bincount(srv, weights=fills, minlength=n_srv),
+            srv_errors,
         )
-        self.rates.push(srv_children, srv_fills, srv_errors)
         tally = self.fleet.tally
-        tally.children += srv_children
-        tally.fills += srv_fills
-        n_children, n_fills = int(srv_children.sum()), int(srv_fills.sum())
+        tally.children += sent
+        tally.fills += filled
+        n_children, n_fills = int(_sum(sent)), int(_sum(filled))
         self.total_sent_shares += n_children * lot
         self.total_filled_shares += n_fills * lot
         if any_error:
-            n_errors = int(srv_errors.sum())
+            n_errors = int(_sum(srv_errors))
             self.runaway_executions += n_errors
             self.runaway_shares += n_errors * lot
-            if children[erroneous].any():
+            if _any(children[erroneous]):
                 if self.incident.first_error_at is None:
                     self.incident.first_error_at = now
                 self.incident.last_error_at = now
@@ -569,8 +580,8 @@ class World:
 
     def _book_firm(self, now: int, ids: np.ndarray, sym: np.ndarray, firm: np.ndarray) -> None:
         """The firm's own fills into its ledger and the market's prices; the loss they leave."""
-        if firm.any():
-            self.firm_shares += int(firm.sum())
+        if _any(firm):
+            self.firm_shares += int(_sum(firm))
             flow = np.bincount(sym, weights=firm * self.book.side[ids], minlength=len(self.market.fair)).astype(
                 np.int64
             )
@@ -855,13 +866,15 @@ class World:
 
     def _alert_order_ratio(self, now: int, rule, seen: dict, tick: dict) -> None:
         servers = self.fleet.servers
+        done = seen.setdefault("order_ratio", np.zeros(len(servers), bool))
+        if done.all():
+            return  # every server has raised it
         ratio = tick.get("ratio")
         if ratio is None:
             self._count_arrivals()
             tally = self.fleet.tally
             ins, outs = tally.parents.astype(np.float64), tally.children.astype(np.float64)
             ratio = tick["ratio"] = np.divide(outs, ins, out=np.zeros_like(outs), where=ins > 0)
-        done = seen.setdefault("order_ratio", np.zeros(len(servers), bool))
         for i in np.flatnonzero((ratio > rule.threshold) & ~done):
             s = servers[int(i)]
             done[i] = True
@@ -874,10 +887,12 @@ class World:
             )
 
     def _alert_position_limit(self, now: int, rule, seen: dict, tick: dict) -> None:
+        if (rule.kind, "") in self._alerted:
+            return  # raised once for the whole drill: nothing left to work out
         gross = tick.get("gross")
         if gross is None:
             gross = tick["gross"] = float(np.abs(self.ledger.inventory_usd()).sum())
-        if gross > rule.threshold and (rule.kind, "") not in self._alerted:
+        if gross > rule.threshold:
             self._raise(
                 now, rule.kind, "", rule.label, f"firm gross position ${gross:,.0f} (limit ${rule.threshold:,.0f})"
             )
