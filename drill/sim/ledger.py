@@ -17,20 +17,23 @@ class Ledger:
         self.haircut = haircut_pct / 100
         self.position = np.zeros(n, dtype=np.int64)  # shares, signed
         self.cash = np.zeros(n, dtype=np.float64)  # usd, signed
-        self.traded = np.zeros(n, dtype=np.int64)  # shares bought and sold
 
     def book(self, flow: np.ndarray) -> None:
         """Book one tick of the firm's net flow per symbol (signed shares). Over every symbol at
         once: a symbol without flow adds nothing (its cash is left as it was), and a few dense
         operations on a few hundred symbols cost less than picking out the traded ones first."""
-        traded = flow != 0
         # Price the tick's flow at the displacement half-way through it.
         price = self.market.exec_price(slice(None), np.sign(flow), self.market.pressure + flow / 2)
-        np.subtract(self.cash, flow * price, out=self.cash, where=traded)
+        np.subtract(self.cash, flow * price, out=self.cash, where=flow != 0)
         self.position += flow
-        self.traded += np.abs(flow)
 
     # Bought and sold follow from the net and the gross: asked for by reports, never by a tick.
+    @property
+    def traded(self) -> np.ndarray:
+        """Shares bought and sold per symbol: the firm's own volume, which the market keeps (every
+        tick's flow is booked here and recorded there; whole shares, exact as floats)."""
+        return self.market.firm_volume.astype(np.int64)
+
     @property
     def bought(self) -> np.ndarray:
         return (self.traded + self.position) // 2

@@ -148,8 +148,9 @@ class Market:
         return np.minimum(np.maximum(linear, -self._max_disp), self._max_disp)
 
     def exec_price(
-        self, syms: np.ndarray, side: np.ndarray, pressure_shares: np.ndarray, fair: np.ndarray | None = None
+        self, syms: np.ndarray | slice, side: np.ndarray, pressure_shares: np.ndarray, fair: np.ndarray | None = None
     ) -> np.ndarray:
+        """The price of the firm's orders in `syms` (an index array, or every symbol as a slice)."""
         fair = self.fair if fair is None else fair
         return fair[syms] * (1.0 + side * self.half_spread + self.displacement(syms, pressure_shares, fair))
 
