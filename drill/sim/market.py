@@ -91,11 +91,13 @@ class Market:
         return self.symbols.index(name)
 
     def walk(self) -> None:
-        """One tick of the fair-value random walk, of pressure decaying, and of halts running out."""
+        """One tick of the fair-value random walk, of pressure decaying, and of halts running out.
+        `fair` and `pressure` are new arrays every tick, never changed in place: whoever keeps a
+        tick's (the tape, to price its rows later) keeps it without a copy."""
         self._ticks += 1
         if self._step_sigma:
-            self.fair *= self._next_steps()
-        self.pressure *= self._decay
+            self.fair = self.fair * self._next_steps()
+        self.pressure = self.pressure * self._decay
         if self.any_halted:
             self.halt_ticks_left[self.halted] -= 1
             self._reopen(np.flatnonzero(self.halted & (self.halt_ticks_left <= 0)))
@@ -160,7 +162,7 @@ class Market:
     def record_flow(self, flow: np.ndarray) -> None:
         """The firm's net flow this tick (shares): it adds pressure and, passed from hand to hand
         by intermediaries, market volume."""
-        self.pressure += flow
+        self.pressure = self.pressure + flow
         traded = np.abs(flow)
         volume = np.add(self.base_volume, traded * (1.0 + self._hot_potato), out=self.volume[self._vi])
         if self.any_halted:

@@ -269,13 +269,13 @@ class World:
         routed_by: tuple | None = None
         routed = d.pick_server
         done = 0
-        for i in np.flatnonzero(d.counts):
-            at = d.first + int(i) * TICK_MS
+        ticks = np.flatnonzero(d.counts)  # as plain ints: the loop runs once per arrival
+        for at, count in zip((d.first + ticks * TICK_MS).tolist(), d.counts[ticks].tolist()):
             if at > self.env.now:
                 yield self.env.timeout(at - self.env.now)
             if self.halted_at is not None:
                 return
-            part = slice(done, done + int(d.counts[i]))
+            part = slice(done, done + count)
             done = part.stop
             routing = self._routing()
             if len(routing[0]) == 0:
@@ -485,8 +485,8 @@ class World:
                 fills,
                 erroneous,
                 n_children,
-                self.market.fair.copy(),
-                self.market.pressure.copy(),
+                self.market.fair,  # new arrays every tick (Market.walk): kept as they are
+                self.market.pressure,
             ),
         )
         return n_fills
@@ -873,8 +873,9 @@ class World:
         if ratio is None:
             self._count_arrivals()
             tally = self.fleet.tally
-            ins, outs = tally.parents.astype(np.float64), tally.children.astype(np.float64)
-            ratio = tick["ratio"] = np.divide(outs, ins, out=np.zeros_like(outs), where=ins > 0)
+            ins = tally.parents  # divided as floats (the counts convert exactly), 0 where no parent came
+            ratio = np.divide(tally.children, ins, out=np.zeros(len(ins)), where=ins > 0)
+            tick["ratio"] = ratio
         for i in np.flatnonzero((ratio > rule.threshold) & ~done):
             s = servers[int(i)]
             done[i] = True
