@@ -78,12 +78,12 @@ def _side_by_side(fn: Callable, items: list) -> list:
     """[fn(item) for item in items], the items in forked processes, as many at once as there are
     cores. Where forking is not safe (no fork, or threads running) or a child gives no answer, the
     item runs here instead, so a failure raises just as it would have."""
-    if len(items) < 2 or not _can_fork():
-        return [fn(item) for item in items]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if len(items) < 2 or cores < 2 or not _can_fork():
+        return [fn(item) for item in items]
     out = []
-    for start in range(0, len(items), max(1, cores)):
-        batch = items[start : start + max(1, cores)]
+    for start in range(0, len(items), cores):
+        batch = items[start : start + cores]
         children = [_fork(fn, item) for item in batch]
         out += [_answer(child) or [fn(item)] for child, item in zip(children, batch)]
     return [value for (value,) in out]

@@ -208,7 +208,8 @@ def test_validate_runs_its_drills_side_by_side_in_order_and_a_failure_raises_as_
     parent = os.getpid()
     found = _side_by_side(lambda n: (n * n, os.getpid()), [1, 2, 3, 4, 5])
     assert [value for value, _ in found] == [1, 4, 9, 16, 25]  # in the order given, batch after batch
-    assert all(pid != parent for _, pid in found)  # each in a process of its own
+    if len(os.sched_getaffinity(0)) >= 2:  # one core: they run here, one after another
+        assert all(pid != parent for _, pid in found)  # each in a process of its own
 
     def fails_on_three(n):
         if n == 3:
