@@ -224,7 +224,7 @@ def validate_ratio(repeat: int = 3, scenario: str = "knightmare") -> dict:
     difficulty, no commands: the drill a new author runs first), back to back as two fresh processes,
     `repeat` pairs; CPU of each process and every process it started."""
     directory = str(load(scenario).directory)
-    runs = []
+    runs: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="drill-validate-") as tmp:
         env = dict(os.environ, DRILL_DATA_DIR=tmp)
         for i in range(repeat):
