@@ -3,6 +3,7 @@
     python -m drill.debrief.bench [--repeat 5] [--json]
     python -m drill.debrief.bench --ratio cancel-loop [--repeat 3]   # cold `drill debrief` / `drill run`
     python -m drill.debrief.bench --sharing ten-commands [--repeat 2] # CPU: branching tree / each alone
+    python -m drill.debrief.bench --validate [--repeat 3]             # `drill validate` / `drill run`
 
 Cases: the rollback-trap journal (historical) and a typical console trainee (standard difficulty:
 diagnose, stop, fix, restart, resolve). Each is timed cold (empty cache), with the cache holding
@@ -218,6 +219,51 @@ def ratio(case: str, repeat: int = 3, workers: int = 2) -> dict:
     }
 
 
+def validate_ratio(repeat: int = 3, scenario: str = "knightmare") -> dict:
+    """Wall time of `drill validate SCENARIO_DIR` against one `drill run SCENARIO` (its default
+    difficulty, no commands: the drill a new author runs first), back to back as two fresh processes,
+    `repeat` pairs; CPU of each process and every process it started."""
+    directory = str(load(scenario).directory)
+    runs: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="drill-validate-") as tmp:
+        env = dict(os.environ, DRILL_DATA_DIR=tmp)
+        for i in range(repeat):
+            run_s, run_cpu = _timed(env, "run", scenario, "--journal", str(Path(tmp) / f"run-{i}.jsonl"))
+            validate_s, validate_cpu = _timed(env, "validate", directory)
+            runs.append(
+                {
+                    "run_s": round(run_s, 3),
+                    "validate_s": round(validate_s, 3),
+                    "ratio": round(validate_s / run_s, 2),
+                    "run_cpu_s": round(run_cpu, 3),
+                    "validate_cpu_s": round(validate_cpu, 3),
+                    "cpu_ratio": round(validate_cpu / run_cpu, 2) if run_cpu else None,
+                }
+            )
+    return {
+        "scenario": scenario,
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "runs": runs,
+        "median_ratio": statistics.median(r["ratio"] for r in runs),
+        "median_cpu_ratio": statistics.median(r["cpu_ratio"] or 0.0 for r in runs),
+    }
+
+
+def validate_lines(r: dict) -> list[str]:
+    """The validate bench, as lines to print."""
+    lines = [
+        f"drill validate {r['scenario']} / drill run {r['scenario']}; {r['cpus']} CPUs, load average {r['load_average']}"
+    ]
+    for x in r["runs"]:
+        lines.append(
+            f"  drill run {x['run_s']:6.2f} s   drill validate {x['validate_s']:6.2f} s   ratio {x['ratio']:5.2f}   "
+            f"(CPU {x['run_cpu_s']:.2f} s / {x['validate_cpu_s']:.2f} s = {x['cpu_ratio']})"
+        )
+    lines.append(f"  median ratio {r['median_ratio']:.2f} (wall), {r['median_cpu_ratio']:.2f} (CPU)")
+    return lines
+
+
 def sharing(case: str = "ten-commands", repeat: int = 2) -> dict:
     """CPU of one journal's trainee-dependent what-ifs and its plays, run as one branching tree
     (`Runner.submit_group`) against each on its own (forked from the clock's start): each way in a
@@ -329,8 +375,12 @@ def main() -> None:
     ap.add_argument(
         "--sharing", choices=sorted(RATIO_CASES), help="CPU of the what-ifs as one branching tree, and each alone"
     )
+    ap.add_argument("--validate", action="store_true", help="time `drill validate` against one `drill run`")
     args = ap.parse_args()
-    if args.sharing:
+    if args.validate:
+        r = validate_ratio(args.repeat, args.scenario)
+        print(json.dumps(r, indent=2) if args.json else "\n".join(validate_lines(r)))
+    elif args.sharing:
         _print_sharing(sharing(args.sharing, args.repeat), args.json)
     elif args.ratio:
         _print_ratio(ratio(args.ratio, args.repeat, args.workers), args.json)

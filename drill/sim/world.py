@@ -660,7 +660,7 @@ class World:
         if not fleet.may_send_faulty() and not self._mistyped_live():
             return False  # no parent can be on a faulty path, and none is past what was meant
         if len(act):
-            path = self.paths(act)
+            path = self._active_paths(act)  # kept per parent between ticks, as the router keeps them
             live = self._can_trade(act, path)
             if live.any():
                 over = (book.qty[act] > book.intended[act]) & (book.account[act] == ob.CUSTOMER)

@@ -149,29 +149,42 @@ def test_a_refusal_text_may_name_only_a_trainee_command(tmp_path):
     assert any(p.where == "refusals" and "format-disk" in p.message for p in err.value.problems), str(err.value)
 
 
-def counting_runs(monkeypatch) -> list[tuple[str, str]]:
+class Runs:
+    """Every drill validate runs (play, difficulty), each appended to a file as it starts: validate
+    runs them in forked processes, whose lists the test would never see."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __call__(self) -> list[tuple[str, str]]:
+        text = self.path.read_text() if self.path.exists() else ""
+        return [tuple(line.split(" ", 1)) for line in text.splitlines()]  # type: ignore[misc]
+
+
+def counting_runs(monkeypatch, tmp_path) -> Runs:
     """Record every drill validate runs (play, difficulty), running them as it would."""
     import drill.session.validate as validate
 
-    runs: list[tuple[str, str]] = []
+    runs = Runs(tmp_path / "runs.txt")
     real = validate.run_play
 
     def run_play(sc, name, difficulty=None, seed=None, journal=None):
-        runs.append((name, difficulty))
+        with runs.path.open("a") as fh:
+            fh.write(f"{name} {difficulty}\n")
         return real(sc, name, difficulty, seed, journal)
 
     monkeypatch.setattr(validate, "run_play", run_play)
     return runs
 
 
-def test_validate_runs_one_drill_per_difficulty_that_moves_the_world_differently(monkeypatch):
+def test_validate_runs_one_drill_per_difficulty_that_moves_the_world_differently(monkeypatch, tmp_path):
     # Knightmare's standard and tutorial differ only in what the trainee is shown and told (the
     # coach, `hint`): the best play runs once for both; historical (one operator, slow inspect) apart.
     from drill.session.validate import validate_scenario
 
-    runs = counting_runs(monkeypatch)
+    runs = counting_runs(monkeypatch, tmp_path)
     assert validate_scenario(SOURCE) == []
-    assert sorted(runs) == [("best", "historical"), ("best", "standard")]
+    assert sorted(runs()) == [("best", "historical"), ("best", "standard")]
 
 
 def test_validate_keeps_apart_a_difficulty_that_refuses_a_command_of_the_play(tmp_path, monkeypatch):
@@ -180,7 +193,37 @@ def test_validate_keeps_apart_a_difficulty_that_refuses_a_command_of_the_play(tm
 
     controls = ('"rollback", "disable-flag", "enable-flag", "cancel-open", "kill-switch", "ack", "hint", "resolve"]')
     d = broken(tmp_path, '"start-all", "deploy",\n            ' + controls, '"start-all",\n            ' + controls)
-    runs = counting_runs(monkeypatch)
+    runs = counting_runs(monkeypatch, tmp_path)
     problems = validate_scenario(d)
-    assert sorted(runs) == [("best", "historical"), ("best", "standard"), ("best", "tutorial")]
+    assert sorted(runs()) == [("best", "historical"), ("best", "standard"), ("best", "tutorial")]
     assert problems == [f"{d / 'scenario.toml'}: plays.best: the best play does not contain the incident (tutorial difficulty)"]
+
+
+def test_validate_runs_its_drills_side_by_side_in_order_and_a_failure_raises_as_it_would_alone():
+    import os
+    import threading
+
+    from drill.session.validate import _side_by_side
+
+    parent = os.getpid()
+    found = _side_by_side(lambda n: (n * n, os.getpid()), [1, 2, 3, 4, 5])
+    assert [value for value, _ in found] == [1, 4, 9, 16, 25]  # in the order given, batch after batch
+    if len(os.sched_getaffinity(0)) >= 2:  # one core: they run here, one after another
+        assert all(pid != parent for _, pid in found)  # each in a process of its own
+
+    def fails_on_three(n):
+        if n == 3:
+            raise ValueError("three")
+        return n
+
+    with pytest.raises(ValueError, match="three"):  # the failed item ran again here, and raised
+        _side_by_side(fails_on_three, [1, 2, 3])
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:  # a thread is running: forking is not safe, everything runs here
+        assert _side_by_side(lambda n: os.getpid(), [1, 2]) == [parent, parent]
+    finally:
+        stop.set()
+        other.join()
