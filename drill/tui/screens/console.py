@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize, ScreenResume
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from drill.commands import TRAINEE_VERBS, VERBS, CommandError, parse_command
 from drill.session.snapshot import Snapshot
@@ -32,6 +32,7 @@ from drill.tui.screens.text_view import TextScreen
 from drill.tui.widgets.action_log import PREVIEW_LINES, ActionLog
 from drill.tui.widgets.command_line import CommandLine
 from drill.tui.widgets.fleet import FleetTable
+from drill.tui.widgets.footer import KeyFooter
 from drill.tui.widgets.message_list import AlertList, MessageList
 from drill.tui.widgets.status_header import StatusHeader
 from drill.tui.widgets.status_line import Feedback, JournalLabel
@@ -170,7 +171,7 @@ class ConsoleScreen(Screen[None]):
             with Horizontal(id="status-row"):
                 yield Feedback(id="feedback")
                 yield JournalLabel(fixed.journal_path or "(none)", id="journal")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         q = self.query_one
