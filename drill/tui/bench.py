@@ -50,9 +50,12 @@ class _DisplayCounter:
 
 
 async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: float) -> dict:
-    from drill.tui.app import DrillApp
+    from drill.tui import starting_up
 
-    app = DrillApp("knightmare", "historical", None, speed=60.0, journal=str(journal))
+    with starting_up():  # as `drill play` starts
+        from drill.tui.app import DrillApp
+
+        app = DrillApp("knightmare", "historical", None, speed=60.0, journal=str(journal))
     displays = _DisplayCounter(app)
     async with app.run_test(size=size) as pilot:
         while app.console_screen is None or app.console_screen.frames < 1:

@@ -51,6 +51,13 @@ class Panel(ABC):
     side: int = 0  # on a wide screen it sits beside the tabs instead of in them: 1 on top, 2 below
     side_style: str = "height: 1fr;"  # CSS for its copy beside the tabs
 
+    @property
+    def deferred(self) -> bool:
+        """Its tab's content is mounted when the tab is first shown, not with the console: a
+        panel nobody has looked at costs the first frame nothing (the runbook's Markdown alone is
+        half the console's widgets). A panel rendered while hidden must exist from the start."""
+        return not self.while_hidden
+
     def available(self, fixed: ConsoleSetup) -> bool:
         return True
 

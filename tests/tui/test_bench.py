@@ -9,7 +9,7 @@ from drill.tui.bench import report, run_bench
 
 
 def test_bench_reports_its_figures(data_dir):
-    result = run_bench(seconds=1.0, size=(80, 24))
+    result = run_bench(seconds=2.0, size=(80, 24))  # two seconds: a loaded machine still runs ten probes
     for key in ("lag_p50_ms", "lag_p99_ms", "updates_per_s", "startup_s", "screen_updates_per_s"):
         assert isinstance(result[key], float) and result[key] >= 0
     assert result["probes"] > 10 and result["updates_per_s"] > 0

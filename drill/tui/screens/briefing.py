@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Markdown, Static
+
+from drill.tui.widgets.footer import KeyFooter
 
 
 class BriefingScreen(Screen[bool]):
@@ -41,12 +43,12 @@ class BriefingScreen(Screen[bool]):
                 else "Enter or Esc back to the console"
             )
             yield Static(keys, classes="briefing--keys")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if not self._starting:
             # Seen again from the console: both keys just go back.
-            self.query_one(Footer).display = False
+            self.query_one(KeyFooter).display = False
         self.query_one(VerticalScroll).focus()
 
     def action_go(self) -> None:

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize, ScreenResume
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from drill.commands import TRAINEE_VERBS, VERBS, CommandError, parse_command
 from drill.session.snapshot import Snapshot
@@ -32,6 +32,7 @@ from drill.tui.screens.text_view import TextScreen
 from drill.tui.widgets.action_log import PREVIEW_LINES, ActionLog
 from drill.tui.widgets.command_line import CommandLine
 from drill.tui.widgets.fleet import FleetTable
+from drill.tui.widgets.footer import KeyFooter
 from drill.tui.widgets.message_list import AlertList, MessageList
 from drill.tui.widgets.status_header import StatusHeader
 from drill.tui.widgets.status_line import Feedback, JournalLabel
@@ -132,6 +133,7 @@ class ConsoleScreen(Screen[None]):
         self._dirty = False
         self._timer: Timer | None = None
         self._unread: dict[str, int] = {}
+        self._focus_when_shown: str | None = None  # a deferred panel chosen by key, until it is mounted
         self._ticks = 0
         self._status: dict[int, str] = {}  # action id -> status last rendered
         self._w: SimpleNamespace = SimpleNamespace()
@@ -151,7 +153,8 @@ class ConsoleScreen(Screen[None]):
                 with TabbedContent(id="tabs", initial=self.panels[0].id):
                     for panel in self.panels:
                         with TabPane(panel.title, id=panel.id):  # our own words: no markup to fear
-                            yield from panel.compose(fixed, panel.widget_id)
+                            if not panel.deferred:
+                                yield from panel.compose(fixed, panel.widget_id)
             with Vertical(id="side"):
                 for panel in sorted((p for p in self.panels if p.side), key=lambda p: p.side):
                     yield Static(Text(panel.title), classes="side-title")
@@ -168,7 +171,7 @@ class ConsoleScreen(Screen[None]):
             with Horizontal(id="status-row"):
                 yield Feedback(id="feedback")
                 yield JournalLabel(fixed.journal_path or "(none)", id="journal")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         q = self.query_one
@@ -179,7 +182,8 @@ class ConsoleScreen(Screen[None]):
             feedback=q(Feedback),
             line=q(CommandLine),
         )
-        self._panel_widgets = {p.id: q(f"#{p.widget_id}") for p in self.panels}
+        # A deferred panel's widget joins these when its tab is first shown (`_tab_activated`).
+        self._panel_widgets = {p.id: q(f"#{p.widget_id}") for p in self.panels if not p.deferred}
         self._side_widgets = {p.id: q(f"#{side_id(p)}") for p in self.panels if p.side}
         self._w.feedback.say(
             "The clock is paused: space starts it."
@@ -277,7 +281,7 @@ class ConsoleScreen(Screen[None]):
         for panel in self.panels:
             if panel.side and self.wide:
                 yield panel, self._side_widgets[panel.id]
-            elif panel.id == active or panel.while_hidden:
+            elif (panel.id == active or panel.while_hidden) and panel.id in self._panel_widgets:
                 yield panel, self._panel_widgets[panel.id]
 
     def _report_finished(self, snap: Snapshot) -> None:
@@ -294,7 +298,8 @@ class ConsoleScreen(Screen[None]):
     def _label_tabs(self) -> None:
         tabs = self._w.tabs
         for panel in self.panels:
-            n = panel.unread(self._panel_widgets[panel.id])
+            widget = self._panel_widgets.get(panel.id)
+            n = panel.unread(widget) if widget is not None else 0  # (a panel never shown has counted nothing)
             if self._unread.get(panel.id, 0) != n:
                 self._unread[panel.id] = n
                 label = Text(panel.title)
@@ -303,14 +308,23 @@ class ConsoleScreen(Screen[None]):
                 tabs.get_tab(panel.id).label = label
 
     @on(TabbedContent.TabActivated, "#tabs")
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        # A panel that waited while hidden catches up the moment it is shown.
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # A panel that waited while hidden catches up the moment it is shown; a deferred one is
+        # mounted first. The screen draws nothing while this handler awaits the mount, so the
+        # pane's first frame already shows the live data.
         panel = BY_ID.get(event.pane.id or "")
-        if panel is not None and panel.id in self._panel_widgets:
-            clock = self.drill.clock
-            widget = self._panel_widgets[panel.id]
-            panel.show(widget, Frame(self._money, clock.speed, clock.paused))  # what the header shows
-            panel.revealed(widget)
+        if panel is None or panel not in self.panels:
+            return
+        if panel.id not in self._panel_widgets:
+            await event.pane.mount_all(panel.compose(self.fixed, panel.widget_id))
+            self._panel_widgets[panel.id] = event.pane.query_one(f"#{panel.widget_id}")
+        clock = self.drill.clock
+        widget = self._panel_widgets[panel.id]
+        panel.show(widget, Frame(self._money, clock.speed, clock.paused))  # what the header shows
+        panel.revealed(widget)
+        if self._focus_when_shown == panel.id:
+            self._focus_when_shown = None
+            self._focus_panel(panel)
 
     def _finish(self, snap: Snapshot) -> None:
         if self.ended:
@@ -505,11 +519,18 @@ class ConsoleScreen(Screen[None]):
                 widget.focus()
             return
         self._w.tabs.active = name
-        if panel.focus is not None:
-            widget = self._panel_widgets[name]
-            target = widget.query_one(panel.focus) if panel.focus else widget
-            # The pane is displayed on the next refresh; only then can its widget take focus.
-            self.call_after_refresh(target.focus)
+        if panel.focus is None:
+            return
+        if name in self._panel_widgets:
+            self._focus_panel(panel)
+        else:
+            self._focus_when_shown = name  # a deferred panel takes focus once it is mounted
+
+    def _focus_panel(self, panel: Panel) -> None:
+        widget = self._panel_widgets[panel.id]
+        target = widget.query_one(panel.focus) if panel.focus else widget
+        # The pane is displayed on the next refresh; only then can its widget take focus.
+        self.call_after_refresh(target.focus)
 
     # Keys the facilitator may take from the trainee (ranked play, a held pause or speed).
     CLOCK_KEYS = {"toggle_pause": "pause", "faster": "speed", "slower": "speed"}

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from drill.results import MAX_TEAM_CHARS  # as the results store allows
 from drill.scenario import LoadedScenario, ScenarioError, bundled_ids, load
 from drill.seeds import SEED_RANGE, is_seed
+from drill.tui.widgets.footer import KeyFooter
 
 FLAGSHIP = "knightmare"  # the drill the picker opens on, first in the list
 
@@ -126,7 +127,7 @@ class PickerScreen(Screen[Choice]):
                 yield seed
                 yield Button("Briefing", id="start", variant="primary")
             yield Static(id="problem")
-        yield Footer()
+        yield KeyFooter()
 
     @staticmethod
     def _scenario_option(sid: str, sc: LoadedScenario) -> Option:
