@@ -49,6 +49,9 @@ STDERR_KEPT = 64 * 1024  # the tail of a tab's stderr kept for the log line when
 BOX = "│┃║╭╮╰╯─━═┌┐└┘├┤┬┴┼╷╵╶╴▔▁"  # Rich's traceback frames
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning|Fault)\b.*")
 MAX_PACKET = 16 * 1024 * 1024  # one frame of output from the app (a full 400x160 redraw is ~2 MB)
+# The terminal modes an app sets as it starts (alternate screen, mouse reporting, bracketed
+# paste...): short private-mode sequences, each its own packet before the first frame.
+MODE_SEQUENCE = re.compile(rb"^(?:\x1b\[\?[0-9;]*\$?[hlp])+$")
 
 Writer = Callable[[bytes], Awaitable[None]]
 
@@ -116,6 +119,11 @@ class TabProcess:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     stopping: bool = False
     size: tuple[int, int] = (80, 24)
+    # What the app wrote to set up its terminal before its first frame: replayed to a browser
+    # that attaches after it (a pre-started tab's first browser, a reloaded page), whose terminal
+    # is new.
+    modes: bytearray = field(default_factory=bytearray)
+    drawn: asyncio.Event = field(default_factory=asyncio.Event)  # its first frame is out
     _reader: asyncio.Task | None = None
     _stderr: bytearray = field(default_factory=bytearray)
 
@@ -204,6 +212,7 @@ class TabProcess:
     async def _deliver(self, kind: bytes, payload: bytes) -> None:
         try:
             if kind == b"D":
+                self._note_output(payload)
                 if self.write_bytes is not None:
                     try:
                         await asyncio.wait_for(self.write_bytes(payload), BROWSER_WAIT_S)
@@ -227,6 +236,24 @@ class TabProcess:
             self.detach()  # the browser went away mid-write: keep draining for the next one
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             log.warning("tab %s: a malformed packet from the app (%s)", self.pid, type(exc).__name__)
+
+    def _note_output(self, payload: bytes) -> None:
+        if self.drawn.is_set():
+            return
+        if MODE_SEQUENCE.match(payload):
+            self.modes += payload
+        else:
+            self.drawn.set()
+
+    async def greet(self) -> None:
+        """Bring a browser that attached after the app started up to date: the app's terminal
+        modes, then a full redraw at the browser's size."""
+        if self.modes and self.write_bytes is not None:
+            try:
+                await asyncio.wait_for(self.write_bytes(bytes(self.modes)), BROWSER_WAIT_S)
+            except (TimeoutError, ConnectionError, RuntimeError):
+                return
+        await self.resize(*self.size)
 
     async def _on_meta(self, meta: dict) -> None:
         kind = meta.get("type")
