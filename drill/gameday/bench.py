@@ -360,9 +360,7 @@ def _pool_private_mb(serve_pid: int) -> float | None:
     return round(_pct(sizes, 50), 1) if sizes else None
 
 
-async def _bench(
-    drills: int, seconds: float, speed: float, size: tuple[int, int], data: Path, pool: int
-) -> dict:
+async def _bench(drills: int, seconds: float, speed: float, size: tuple[int, int], data: Path, pool: int) -> dict:
     width, height = size
     port = _free_port()
     os.environ["DRILL_DATA_DIR"] = str(data)  # the registry the bench reads (run() restores it)

@@ -202,9 +202,7 @@ class DrillServer(Server):
         tab.start_reading()
         return tab
 
-    async def _hold(
-        self, ws, tab: TabProcess, tab_id: str | None, size, came: tuple[bool, bool], peer: str
-    ) -> None:
+    async def _hold(self, ws, tab: TabProcess, tab_id: str | None, size, came: tuple[bool, bool], peer: str) -> None:
         """The browser holds the tab until its websocket closes; then the tab is released.
         `came`: (the browser came back to its drill, the app started before this browser came)."""
         reattached, started = came

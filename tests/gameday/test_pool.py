@@ -65,3 +65,54 @@ async def test_the_pool_stays_within_max_drills(serve):
         assert len(tab_processes(s.proc.pid)) == 1, "no tab is pre-started beyond --max-drills"
     finally:
         await client.close()
+
+
+class _Screen:
+    is_mounted = False
+
+
+class _Timer:
+    def __init__(self, callback):
+        self.callback, self.stopped = callback, False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+class _App:
+    """What a turn touches of the app: its current screen and its timers."""
+
+    def __init__(self):
+        self.screen = _Screen()
+        self.timers: list[_Timer] = []
+
+    def set_interval(self, interval, callback, name=None):
+        self.timers.append(_Timer(callback))
+        return self.timers[-1]
+
+
+def test_a_start_turn_is_held_until_the_screen_it_built_is_mounted():
+    import pytest
+
+    from drill.gameday.served import StartTurns
+
+    turns = StartTurns(1)
+    app = _App()
+    built = []
+    assert turns.run(app, lambda: built.append("briefing") or "pushed") == "pushed"
+    assert built == ["briefing"]
+    (timer,) = app.timers
+    timer.callback()
+    assert not turns._sem.acquire(block=False), "held while the screen mounts"
+    app.screen.is_mounted = True
+    timer.callback()
+    assert timer.stopped
+    assert turns._sem.acquire(block=False), "given back once it is mounted"
+    turns._sem.release()
+
+    def fails():
+        raise RuntimeError("no screen")
+
+    with pytest.raises(RuntimeError):
+        turns.run(app, fails)
+    assert turns._sem.acquire(block=False), "a step that fails gives its turn back"

@@ -236,24 +236,22 @@ class ConsoleScreen(Screen[None]):
         # What is owed is rendered when enough of it has built up, or when the sim stops moving
         # (a pause, the end): the last moments are never left unshown.
         if self._dirty or self._owed_ms >= RENDER_AFTER_SIM_MS or (self._owed_ms and not advanced):
-            self.refresh_now(full=True if self._dirty else None)
+            self.refresh_now(full=self._dirty or self._heavy_due())
 
-    def _heavy_due(self, snap: Snapshot) -> bool:
+    def _heavy_due(self) -> bool:
         """The heavy panels (the fleet's rates, the chart, the header's money) redraw at most every
         SLOW_EVERY timer frames, and only once the sim shows a new second: once a second at 1x,
         five times a second at 60x."""
-        return self._ticks - self._full_at_tick >= SLOW_EVERY and snap.now // 1000 != self._money.now // 1000
+        now = self.snap.now + self._owed_ms  # where this frame's snapshot will be
+        return self._ticks - self._full_at_tick >= SLOW_EVERY and now // 1000 != self._money.now // 1000
 
-    def refresh_now(self, full: bool | None = True) -> None:
-        """Take one snapshot and render it (and go to the debrief if the drill has ended);
-        `full` None: the heavy panels too if they are due."""
+    def refresh_now(self, full: bool = True) -> None:
+        """Take one snapshot and render it (and go to the debrief if the drill has ended)."""
         if self.ended or self.busy:
             return
         self._dirty = False
         self._owed_ms = 0
         snap = self.drill.snapshot()
-        if full is None:
-            full = self._heavy_due(snap)
         with self.app.batch_update():
             self.render_snapshot(snap, full)
         if snap.finished:
