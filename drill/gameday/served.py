@@ -112,57 +112,6 @@ def run(args: argparse.Namespace, key: str | None) -> int:
     return play(app)
 
 
-TURN_WAIT_S = 3.0  # the longest a tab waits for a turn (a tab killed holding one costs no more)
-TURN_HOLD_S = 3.0  # the longest a tab holds one
-
-
-class StartTurns:
-    """Turns at the heavy steps of a tab's start-up (building the briefing, building the console),
-    as many at once as the machine has cores, shared by every tab forked from the warm process.
-    Twenty tabs opened together all need a core for the same second or so each: taken all at once,
-    every one of them reaches its console at the end; taken in turns, they arrive pair after pair
-    (the median tab in about half the time, the last no later). A turn ends when the screen it
-    built is mounted, or after TURN_HOLD_S."""
-
-    def __init__(self, cores: int):
-        import multiprocessing
-
-        self._sem = multiprocessing.get_context("fork").Semaphore(max(1, cores))
-
-    def run(self, app, step: Callable[[], object]) -> object:
-        """Run `step` (which pushes a screen) in a turn, which ends once that screen is mounted."""
-        import time
-
-        if not self._sem.acquire(timeout=TURN_WAIT_S):
-            return step()  # the turns are stuck (a holder gone): go on without one
-        held = True
-        try:
-            result = step()
-        except BaseException:
-            self._sem.release()
-            raise
-        built, since = app.screen, time.monotonic()
-
-        def check() -> None:
-            nonlocal held
-            if held and (built.is_mounted or time.monotonic() - since > TURN_HOLD_S):
-                held = False
-                self._sem.release()
-                timer.stop()
-
-        timer = app.set_interval(0.02, check, name="start-turn")
-        return result
-
-
-# Set in the warm process before it forks any tab (drill.gameday.warm); a tab started as a fresh
-# interpreter has no turns to share.
-TURNS: StartTurns | None = None
-
-
-def _in_turn(app, step: Callable[[], object]) -> object:
-    return step() if TURNS is None else TURNS.run(app, step)
-
-
 def served_app_class():
     """The console app of a served tab: where the facilitator has created teams (drill.gameday.teams),
     the picker's team field takes a join code and the drill plays under that code's team."""
@@ -194,13 +143,7 @@ def served_app_class():
             code_of = self.crew_code_of
             if choice is not None and code_of is not None and join_if_live(self, choice.team, self.served_by, code_of):
                 return
-            if choice is None:
-                super()._picked(choice)
-                return
-            _in_turn(self, lambda: super(ServedApp, self)._picked(choice))
-
-        def start_drill(self, scenario: str, difficulty: str | None, seed: int | None):
-            return _in_turn(self, lambda: super(ServedApp, self).start_drill(scenario, difficulty, seed))
+            super()._picked(choice)
 
     return ServedApp
 

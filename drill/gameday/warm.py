@@ -42,9 +42,6 @@ def prepare(args: argparse.Namespace) -> None:
     # multiprocessing's resource tracker, started once here: every forked tab finds it running
     # (its descriptor is inherited) instead of starting an interpreter of its own.
     prepare_before_ui()
-    from drill.gameday import served
-
-    served.TURNS = served.StartTurns(len(os.sched_getaffinity(0)))  # one semaphore, inherited by every tab
 
     if args.scenario is None:
         return
