@@ -53,6 +53,9 @@ MAX_PACKET = 16 * 1024 * 1024  # one frame of output from the app (a full 400x16
 # paste...): short private-mode sequences, each its own packet before the first frame.
 MODE_SEQUENCE = re.compile(rb"^(?:\x1b\[\?[0-9;]*\$?[hlp])+$")
 
+FORK_ANSWER_S = 10.0  # the warm process answers a fork request within this
+WARM_READY_S = 180.0  # ...and its first one once prepared (the imports, the served drill's morning)
+
 Writer = Callable[[bytes], Awaitable[None]]
 
 
@@ -414,6 +417,7 @@ class WarmLauncher:
         self.control: socket.socket | None = None
         self.process: subprocess.Popen | None = None
         self._lock = asyncio.Lock()
+        self._answered = False  # the warm process has answered once (it is past its preparation)
 
     def start(self) -> None:
         import socket
@@ -460,10 +464,14 @@ class WarmLauncher:
 
                 def ask() -> dict:
                     socket.send_fds(control, [request], [stdin_r, stdout_w, stderr_w])
-                    control.settimeout(10.0)
+                    # Its first answer waits for its imports and the morning (a pool's first tab
+                    # is asked for at once, and a loaded machine took more than 10 s); a warm
+                    # process that dies meanwhile answers nothing (EOF) at once.
+                    control.settimeout(FORK_ANSWER_S if self._answered else WARM_READY_S)
                     return json.loads(control.recv(4096) or b"{}")
 
                 answer = await asyncio.to_thread(ask)
+                self._answered = True
         except BaseException:
             for fd in (stdin_w, stdout_r, stderr_r):
                 os.close(fd)
