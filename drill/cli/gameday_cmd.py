@@ -18,7 +18,7 @@ def add_parsers(subparsers) -> None:
 def _add_serve_parser(subparsers) -> None:
     from drill.cli.args import seed as _seed
     from drill.cli.args import speed as _speed
-    from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT
+    from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_POOL, DEFAULT_PORT
 
     s = subparsers.add_parser(
         "serve",
@@ -34,6 +34,14 @@ def _add_serve_parser(subparsers) -> None:
     s.add_argument("--port", type=_port, default=DEFAULT_PORT)
     s.add_argument("--public-url", help="the URL browsers use, if not http://HOST:PORT (a proxy, a name)")
     s.add_argument("--max-drills", type=_drills, default=DEFAULT_MAX_DRILLS, help="tabs playing at once")
+    s.add_argument(
+        "--pool",
+        type=_pool,
+        default=DEFAULT_POOL,
+        metavar="N",
+        help=f"tabs started ahead of their browsers, at their picker (default {DEFAULT_POOL}; at most "
+        "--max-drills; each holds memory: see docs/gameday.md)",
+    )
     s.add_argument(
         "--grace",
         type=_grace,
@@ -90,6 +98,7 @@ _port = integer_between(1, 65535)
 
 
 _drills = integer_between(1, 200)
+_pool = integer_between(0, 200)
 
 
 def _grace(text: str) -> float:
@@ -134,6 +143,7 @@ def run_serve(args) -> int:
             args.ranked,
             args.grace,
             results=str(loc) if loc.kind == POSTGRESQL or args.results is not None else None,
+            pool=args.pool,
         )
     except OSError as exc:  # socket.gaierror (an unknown name) is one too
         raise UsageError(f"drill serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None

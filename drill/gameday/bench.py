@@ -125,10 +125,11 @@ async def _tab_cpu_s(team: str) -> float | None:
     return None
 
 
-async def _wait_warm(serve_pid: int, timeout: float = 300.0) -> float:
+async def _wait_warm(serve_pid: int, data: Path, pool: int, timeout: float = 300.0) -> float:
     """Wait until serve's warm process has imported everything, run the morning and filled the
-    debrief cache (it is then idle, waiting for tabs, with no child): a game day's server is up
-    before its teams open the page. Returns the seconds waited."""
+    debrief cache (it is then idle, waiting for tabs), and serve has pre-started its pool of tabs
+    (it says so): a game day's server is up before its teams open the page. Returns the seconds
+    waited."""
     t0 = time.monotonic()
     last = None
     while time.monotonic() < t0 + timeout:
@@ -138,18 +139,27 @@ async def _wait_warm(serve_pid: int, timeout: float = 300.0) -> float:
             if d.name.isdigit() and b"drill.gameday.warm" in _read(d / "cmdline") and _ppid(d) == serve_pid
         ]
         if warm:
-            # Its forked children (the cache warmer) count, not multiprocessing's resource tracker.
+            # Its forked cache warmer counts (the one child it runs at nice 10; the pre-started
+            # tabs are its children too, at nice 0), not multiprocessing's resource tracker.
             busy = any(
-                _ppid(d) == warm[0] and b"drill.gameday.warm" in _read(d / "cmdline")
+                _ppid(d) == warm[0] and b"drill.gameday.warm" in _read(d / "cmdline") and _nice(d) > 0
                 for d in Path("/proc").iterdir()
                 if d.name.isdigit()
             )
             now = _cpu_s(warm[0])
-            if last is not None and now == last and not busy:
+            pooled = not pool or "tabs pre-started, waiting for their browsers" in _read(data / "serve.out").decode()
+            if last is not None and now == last and not busy and pooled:
                 break
             last = now
         await asyncio.sleep(0.5)
     return time.monotonic() - t0
+
+
+def _nice(d: Path) -> int:
+    try:
+        return int((d / "stat").read_text().rsplit(")", 1)[1].split()[16])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _read(p: Path) -> bytes:
@@ -183,11 +193,11 @@ async def _echo_probe(tab, until: float, out: list[float]) -> None:
         await asyncio.sleep(2.0)
 
 
-def _start_serve(data: Path, port: int, drills: int, speed: float) -> subprocess.Popen:
+def _start_serve(data: Path, port: int, drills: int, speed: float, pool: int) -> subprocess.Popen:
     """A real `drill serve` of the fixed drill, its output in DATA/serve.out."""
     env = {**os.environ, "DRILL_DATA_DIR": str(data)}
     argv = [sys.executable, "-m", "drill", "serve", "knightmare", "--difficulty", "standard", "--seed", "1"]
-    argv += ["--speed", f"{speed:g}", "--port", str(port), "--max-drills", str(drills + 2)]
+    argv += ["--speed", f"{speed:g}", "--port", str(port), "--max-drills", str(drills + 2), "--pool", str(pool)]
     with open(data / "serve.out", "w") as out:  # the server holds its own copy of the descriptor
         return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
@@ -336,16 +346,32 @@ def _echo_figures(echoes: list[float]) -> dict:
     }
 
 
-async def _bench(drills: int, seconds: float, speed: float, width: int, height: int, data: Path) -> dict:
+def _pool_private_mb(serve_pid: int) -> float | None:
+    """The memory of its own (not shared with the warm process) of each pre-started tab, p50:
+    what one more tab in the pool costs."""
+    warm = {int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _ppid(d) == serve_pid}
+    sizes = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and _ppid(d) in warm and _nice(d) == 0:
+            rollup = _read(d / "smaps_rollup").decode()
+            kb = sum(int(m) for m in re.findall(r"^Private_(?:Clean|Dirty):\s+(\d+)", rollup, re.M))
+            if kb:
+                sizes.append(kb / 1024)
+    return round(_pct(sizes, 50), 1) if sizes else None
+
+
+async def _bench(drills: int, seconds: float, speed: float, size: tuple[int, int], data: Path, pool: int) -> dict:
+    width, height = size
     port = _free_port()
     os.environ["DRILL_DATA_DIR"] = str(data)  # the registry the bench reads (run() restores it)
-    serve = _start_serve(data, port, drills, speed)
+    serve = _start_serve(data, port, drills, speed, pool)
     tabs: list = []
     try:
         key = await _serve_key(serve, data)
         import aiohttp  # noqa: F401  (the client's own import is not the tab's start-up)
 
-        ready_s = await _wait_warm(serve.pid)
+        ready_s = await _wait_warm(serve.pid, data, pool)
+        pool_mb = _pool_private_mb(serve.pid) if pool else None
         load_at_start = round(os.getloadavg()[0], 1)
         tabs, start_figures = await _open_tabs(f"http://127.0.0.1:{port}", drills, width, height)
         roster, pids = await _attach_facilitator(key, data, drills)
@@ -357,6 +383,8 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
             "size": f"{width}x{height}",
             "cpus": os.cpu_count(),
             "serve_ready_s": round(ready_s, 1),
+            "pool": pool,
+            "pool_tab_private_mb_p50": pool_mb,
             "load_average_at_start": load_at_start,
             **start_figures,
             **measured,
@@ -370,11 +398,21 @@ async def _bench(drills: int, seconds: float, speed: float, width: int, height: 
         _stop_serve(serve)
 
 
-def run(drills: int = 10, seconds: float = 30.0, speed: float = 1.0, width: int = 120, height: int = 36) -> dict:
+def run(
+    drills: int = 10,
+    seconds: float = 30.0,
+    speed: float = 1.0,
+    width: int = 120,
+    height: int = 36,
+    pool: int | None = None,
+) -> dict:
+    """`pool`: serve's --pool (default: one pre-started tab per drill, as a facilitator sizes it
+    for the room)."""
     old = os.environ.get("DRILL_DATA_DIR")
     with tempfile.TemporaryDirectory(prefix="drill-gameday-bench-") as tmp:
         try:
-            return asyncio.run(_bench(drills, seconds, speed, width, height, Path(tmp)))
+            size = (width, height)
+            return asyncio.run(_bench(drills, seconds, speed, size, Path(tmp), drills if pool is None else pool))
         finally:
             if old is None:
                 os.environ.pop("DRILL_DATA_DIR", None)
@@ -387,6 +425,8 @@ def report(r: dict) -> str:
         [
             f"{r['drills']} served drills at {r['speed']:g}x, {r['size']}, {r['wall_s']} s measured on {r['cpus']} CPUs "
             f"(sim {r['from']} -> {r['to']}, the incident)",
+            f"  pool             {r['pool']} tabs pre-started at their picker before the tabs opened"
+            + (f", {r['pool_tab_private_mb_p50']} MB of their own each (p50)" if r["pool_tab_private_mb_p50"] else ""),
             f"  start            serve ready after {r['serve_ready_s']} s; {r['drills']} tabs opened at once, all at "
             f"their console after {r['all_started_s']} s (per tab p50 {r['start_p50_s']} s, max {r['start_max_s']} s); "
             f"load average {r['load_average_at_start']} at the start",
@@ -410,9 +450,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--drills", type=int, default=10)
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--speed", type=float, default=1.0)
+    p.add_argument("--pool", type=int, help="serve's --pool (default: --drills)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    result = run(args.drills, args.seconds, args.speed)
+    result = run(args.drills, args.seconds, args.speed, pool=args.pool)
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0
 

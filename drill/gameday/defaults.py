@@ -4,3 +4,4 @@ building the parser for any command must not import the server (aiohttp, the tab
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_DRILLS = 24
+DEFAULT_POOL = 0  # tabs started ahead of their browsers (drill.gameday.server): sized to the room

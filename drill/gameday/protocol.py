@@ -165,6 +165,7 @@ class ServeOptions:
     args: tuple[str, ...] = ()
     warm: bool = True
     grace_s: float = GRACE_S
+    pool: int = 0  # tabs started ahead of their browsers (drill.gameday.server), within max_drills
 
 
 def page_html(title: str, base: str, font: object) -> str:

@@ -15,7 +15,7 @@ import os
 import shlex
 import sys
 
-from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_PORT
+from drill.gameday.defaults import DEFAULT_HOST, DEFAULT_MAX_DRILLS, DEFAULT_POOL, DEFAULT_PORT
 from drill.gameday.protocol import GRACE_S, ServeOptions, is_loopback
 from drill.hosting.channel import new_token
 from drill.hosting.hosted import KEY_ENV, fingerprint
@@ -56,13 +56,17 @@ def make_server(
     args: list[str] | None = None,
     warm: bool = True,
     grace_s: float = GRACE_S,
+    pool: int = 0,
 ):
     """A textual-serve Server with our page, our tab processes (drill.gameday.tabs: bounded sizes,
-    bounded stops, re-attachable within `grace_s`), Host and Origin checks and a cap on tabs.
-    (aiohttp and textual-serve are imported here: only serving needs them.)"""
+    bounded stops, re-attachable within `grace_s`), Host and Origin checks and a cap on tabs;
+    `pool` tabs started ahead of their browsers. (aiohttp and textual-serve are imported here:
+    only serving needs them.)"""
     from drill.gameday.server import DrillServer
 
-    options = ServeOptions(command, host, port, public_url, max_drills, title, tuple(args or ()), warm, grace_s)
+    options = ServeOptions(
+        command, host, port, public_url, max_drills, title, tuple(args or ()), warm, grace_s, min(pool, max_drills)
+    )
     return DrillServer(options)
 
 
@@ -133,8 +137,10 @@ def serve(
     ranked: bool = False,
     grace_s: float | None = None,
     results: str | None = None,
+    pool: int = DEFAULT_POOL,
 ) -> int:
-    """`results`: the shared results store, as shown (its password masked), when one was named."""
+    """`results`: the shared results store, as shown (its password masked), when one was named;
+    `pool`: tabs started ahead of their browsers (at most `max_drills`)."""
     from drill.paths import data_dir
 
     check_bindable(host, port)
@@ -154,6 +160,7 @@ def serve(
         max_drills,
         args=served_args(scenario, difficulty, seed, speed, ranked),
         grace_s=GRACE_S if grace_s is None else grace_s,
+        pool=pool,
     )
     print(
         banner(

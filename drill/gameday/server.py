@@ -31,6 +31,10 @@ from drill.scenario.loader import printable
 
 log = logging.getLogger("drill.serve")
 
+POOL_SIZE = (120, 36)  # a pre-started tab's terminal until its browser says its own
+POOL_START_WAIT_S = 60.0  # a pre-started tab not at its picker by then is given up (and the pool)
+POOL_REFILL_AFTER_S = 2.0  # the pool refills once browsers have stopped taking tabs this long
+
 
 class Warner:
     """One-line warnings about one connection: at most MAX_LOGGED, then quiet."""
@@ -55,11 +59,58 @@ class DrillServer(Server):
         self.attached: set[TabProcess] = set()  # tabs a browser holds now
         self.waiting: dict[str, tuple[TabProcess, asyncio.TimerHandle]] = {}  # tab id -> detached, in grace
         self.every: set[TabProcess] = set()
+        self.pool: list[TabProcess] = []  # pre-started tabs at their picker, waiting for a browser
+        self._refilling: asyncio.Task | None = None
+        self._last_taken = 0.0  # when a browser last took a pre-started tab (loop time)
 
     @property
     def live(self) -> int:
         """Slots in use: tabs a browser holds, and drills waiting for their tab to come back."""
         return len(self.attached) + len(self.waiting)
+
+    # -- pre-started tabs ---------------------------------------------------------------------------
+    def _refill_soon(self) -> None:
+        if self.options.pool and (self._refilling is None or self._refilling.done()):
+            self._refilling = asyncio.get_running_loop().create_task(self._refill())
+
+    def _pool_has_room(self) -> bool:
+        # Pre-started tabs are processes too: with the live ones they stay within --max-drills.
+        return len(self.pool) < self.options.pool and self.live + len(self.pool) < self.options.max_drills
+
+    async def _refill(self) -> None:
+        """Start tabs up to the pool's size, one at a time (one core's work: the other stays for
+        the live tabs), each to its first frame; and not while browsers are taking tabs (a room
+        opening its pages at the facilitator's "go" has the machine to itself)."""
+        loop = asyncio.get_running_loop()
+        while self._pool_has_room():
+            quiet = self._last_taken + POOL_REFILL_AFTER_S - loop.time()
+            if quiet > 0:
+                await asyncio.sleep(quiet)
+                continue
+            tab = await self._start_tab(POOL_SIZE)
+            if tab is None:
+                return
+            await _first_of(tab.drawn.wait(), tab.ended.wait(), timeout=POOL_START_WAIT_S)
+            if tab.ended.is_set() or not tab.drawn.is_set():
+                log.warning("tab %s: a pre-started tab did not reach its first frame; the pool stops", tab.pid)
+                await self._discard(tab)
+                return
+            self.pool.append(tab)
+            if len(self.pool) == self.options.pool:
+                log.info("%d tabs pre-started, waiting for their browsers", len(self.pool))
+
+    def _take_pooled(self) -> TabProcess | None:
+        while self.pool:
+            tab = self.pool.pop(0)
+            if not tab.ended.is_set():
+                self._last_taken = asyncio.get_running_loop().time()
+                return tab
+            self.every.discard(tab)
+        return None
+
+    async def _discard(self, tab: TabProcess) -> None:
+        await tab.stop()
+        self.every.discard(tab)
 
     def initialize_logging(self) -> None:
         # One line per event: no tracebacks (let alone their locals) in the serving terminal,
@@ -77,8 +128,11 @@ class DrillServer(Server):
     async def on_startup(self, app) -> None:  # the banner is ours, printed before serving
         if self.options.warm:
             self.launcher.start()
+        self._refill_soon()
 
     async def on_shutdown(self, app) -> None:
+        if self._refilling is not None:
+            self._refilling.cancel()
         await asyncio.gather(*(t.stop() for t in list(self.every)))
         self.launcher.close()
 
@@ -114,37 +168,52 @@ class DrillServer(Server):
         await ws.prepare(request)
         size = clamp_size(request.query.get("width"), request.query.get("height"))
         reattached = tab is not None
+        started = False  # the tab's app started before this browser came (pre-started, or reattached)
         if tab is None:
-            tab = await self._new_tab(ws, size)
+            tab, started = await self._new_tab(ws, size)
             if tab is None:
                 return ws
-        await self._hold(ws, tab, tab_id, size, reattached, request.remote or "?")
+        await self._hold(ws, tab, tab_id, size, (reattached, reattached or started), request.remote or "?")
         return ws
 
-    async def _new_tab(self, ws, size: tuple[int, int]) -> TabProcess | None:
-        """Start a tab's drill process, or close the websocket saying why (None)."""
+    async def _new_tab(self, ws, size: tuple[int, int]) -> tuple[TabProcess | None, bool]:
+        """A pre-started tab (True), else a tab's drill process started now (False); or close the
+        websocket saying why (None)."""
         if self.live >= self.options.max_drills:  # taken while this one was shaking hands
             await ws.close(code=1013, message=b"too many drills")
-            return None
+            return None, False
+        tab = self._take_pooled()
+        self._refill_soon()
+        if tab is not None:
+            return tab, True
+        tab = await self._start_tab(size)
+        if tab is None:
+            await ws.close(code=1011, message=b"could not start")
+        return tab, False
+
+    async def _start_tab(self, size: tuple[int, int]) -> TabProcess | None:
         try:
             started = await self.launcher.launch(*size)
         except OSError as exc:
             log.warning("could not start a tab's drill: %s", exc.strerror or exc)
-            await ws.close(code=1011, message=b"could not start")
             return None
         tab = TabProcess(started, self.download_manager, size=size)
         self.every.add(tab)
         tab.start_reading()
         return tab
 
-    async def _hold(self, ws, tab: TabProcess, tab_id: str | None, size, reattached: bool, peer: str) -> None:
-        """The browser holds the tab until its websocket closes; then the tab is released."""
+    async def _hold(self, ws, tab: TabProcess, tab_id: str | None, size, came: tuple[bool, bool], peer: str) -> None:
+        """The browser holds the tab until its websocket closes; then the tab is released.
+        `came`: (the browser came back to its drill, the app started before this browser came)."""
+        reattached, started = came
         tab.attach(ws.send_bytes, ws.send_str, ws.close)
         self.attached.add(tab)
         try:
             if reattached:
                 log.info("tab %s: its browser came back; the same drill goes on", tab.pid)
-                await tab.resize(*size)  # a full redraw, for the new browser
+            if started:
+                tab.size = size
+                await tab.greet()  # its terminal's modes and a full redraw, for this browser
             await self._messages(ws, tab, Warner(tab, peer))
         except Exception as exc:  # noqa: BLE001  (one line in the serving terminal, never a traceback)
             log.warning("tab %s: %s: %s", tab.pid, type(exc).__name__, printable(str(exc))[:200])
@@ -229,6 +298,16 @@ class DrillServer(Server):
         else:
             return f"an unknown message type {printable(kind[:20])!r}, ignored"
         return None
+
+
+async def _first_of(*waits, timeout: float) -> None:
+    """Wait until the first of `waits` (coroutines) is done, or `timeout`; cancel the rest."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()
 
 
 def _log_unexpected_close(ws, tab: TabProcess) -> None:

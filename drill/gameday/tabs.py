@@ -49,6 +49,12 @@ STDERR_KEPT = 64 * 1024  # the tail of a tab's stderr kept for the log line when
 BOX = "│┃║╭╮╰╯─━═┌┐└┘├┤┬┴┼╷╵╶╴▔▁"  # Rich's traceback frames
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning|Fault)\b.*")
 MAX_PACKET = 16 * 1024 * 1024  # one frame of output from the app (a full 400x160 redraw is ~2 MB)
+# The terminal modes an app sets as it starts (alternate screen, mouse reporting, bracketed
+# paste...): short private-mode sequences, each its own packet before the first frame.
+MODE_SEQUENCE = re.compile(rb"^(?:\x1b\[\?[0-9;]*\$?[hlp])+$")
+
+FORK_ANSWER_S = 10.0  # the warm process answers a fork request within this
+WARM_READY_S = 180.0  # ...and its first one once prepared (the imports, the served drill's morning)
 
 Writer = Callable[[bytes], Awaitable[None]]
 
@@ -116,6 +122,11 @@ class TabProcess:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     stopping: bool = False
     size: tuple[int, int] = (80, 24)
+    # What the app wrote to set up its terminal before its first frame: replayed to a browser
+    # that attaches after it (a pre-started tab's first browser, a reloaded page), whose terminal
+    # is new.
+    modes: bytearray = field(default_factory=bytearray)
+    drawn: asyncio.Event = field(default_factory=asyncio.Event)  # its first frame is out
     _reader: asyncio.Task | None = None
     _stderr: bytearray = field(default_factory=bytearray)
 
@@ -204,6 +215,7 @@ class TabProcess:
     async def _deliver(self, kind: bytes, payload: bytes) -> None:
         try:
             if kind == b"D":
+                self._note_output(payload)
                 if self.write_bytes is not None:
                     try:
                         await asyncio.wait_for(self.write_bytes(payload), BROWSER_WAIT_S)
@@ -227,6 +239,24 @@ class TabProcess:
             self.detach()  # the browser went away mid-write: keep draining for the next one
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             log.warning("tab %s: a malformed packet from the app (%s)", self.pid, type(exc).__name__)
+
+    def _note_output(self, payload: bytes) -> None:
+        if self.drawn.is_set():
+            return
+        if MODE_SEQUENCE.match(payload):
+            self.modes += payload
+        else:
+            self.drawn.set()
+
+    async def greet(self) -> None:
+        """Bring a browser that attached after the app started up to date: the app's terminal
+        modes, then a full redraw at the browser's size."""
+        if self.modes and self.write_bytes is not None:
+            try:
+                await asyncio.wait_for(self.write_bytes(bytes(self.modes)), BROWSER_WAIT_S)
+            except (TimeoutError, ConnectionError, RuntimeError):
+                return
+        await self.resize(*self.size)
 
     async def _on_meta(self, meta: dict) -> None:
         kind = meta.get("type")
@@ -387,6 +417,7 @@ class WarmLauncher:
         self.control: socket.socket | None = None
         self.process: subprocess.Popen | None = None
         self._lock = asyncio.Lock()
+        self._answered = False  # the warm process has answered once (it is past its preparation)
 
     def start(self) -> None:
         import socket
@@ -433,10 +464,14 @@ class WarmLauncher:
 
                 def ask() -> dict:
                     socket.send_fds(control, [request], [stdin_r, stdout_w, stderr_w])
-                    control.settimeout(10.0)
+                    # Its first answer waits for its imports and the morning (a pool's first tab
+                    # is asked for at once, and a loaded machine took more than 10 s); a warm
+                    # process that dies meanwhile answers nothing (EOF) at once.
+                    control.settimeout(FORK_ANSWER_S if self._answered else WARM_READY_S)
                     return json.loads(control.recv(4096) or b"{}")
 
                 answer = await asyncio.to_thread(ask)
+                self._answered = True
         except BaseException:
             for fd in (stdin_w, stdout_r, stderr_r):
                 os.close(fd)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from drill.gameday.bench import report, run
+from drill.tui.screens.console import RENDER_AFTER_SIM_MS
 
 
 def idle_share(seconds: float = 2.0) -> float | None:
@@ -38,5 +39,7 @@ def test_ten_served_drills_keep_pace_and_answer_keys():
     print(report(r))
     assert r["sim_pace_min"] >= 0.85  # every drill's clock keeps up with the wall at 1x
     assert r["echo_p50_ms"] <= 250 and r["echo_samples"] >= 30  # a keystroke shows within a frame or so
-    assert r["console_frames_per_s_min"] >= 10
+    # At 1x a console renders once 100 ms of sim time are owed (issue 11 part 6): ten frames a
+    # second at most, where it drew up to 30 before; at least half of them, as it was 10 of 30.
+    assert r["console_frames_per_s_min"] >= 1000 / RENDER_AFTER_SIM_MS / 2
     assert r["lag_p99_ms_median"] <= 500

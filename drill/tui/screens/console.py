@@ -39,6 +39,10 @@ from drill.tui.widgets.status_line import Feedback, JournalLabel
 
 FRAME_S = 1 / 30
 SLOW_EVERY = 6  # timer frames between redraws of the heavy panels (5 a second at 30 frames)
+# A frame renders once the sim has moved this much since the last render: every timer frame from
+# 5x up, ten a second at 1x (the clock shows whole seconds; a served tab at 1x drew 30 frames a
+# second that mostly showed the same screen). The heavy panels also wait for a new sim second.
+RENDER_AFTER_SIM_MS = 100
 WIDE_AT = 110  # columns from which the side panels (the action log and the chart) get a column of their own
 
 
@@ -135,6 +139,8 @@ class ConsoleScreen(Screen[None]):
         self._unread: dict[str, int] = {}
         self._focus_when_shown: str | None = None  # a deferred panel chosen by key, until it is mounted
         self._ticks = 0
+        self._full_at_tick = 0  # the timer frame of the last redraw of the heavy panels
+        self._owed_ms = 0  # sim ms advanced since the last render
         self._status: dict[int, str] = {}  # action id -> status last rendered
         self._w: SimpleNamespace = SimpleNamespace()
         self._money: Snapshot = self.snap  # the snapshot the header's money row and the chart read
@@ -228,16 +234,27 @@ class ConsoleScreen(Screen[None]):
         """The timer's tick: advance by the wall time elapsed, then render one snapshot."""
         if self.ended or self.busy:
             return
+        self._ticks += 1
         advanced = self.drill.frame()
-        if advanced or self._dirty:
-            self._ticks += 1
-            self.refresh_now(full=self._dirty or self._ticks % SLOW_EVERY == 0)
+        self._owed_ms += advanced
+        # What is owed is rendered when enough of it has built up, or when the sim stops moving
+        # (a pause, the end): the last moments are never left unshown.
+        if self._dirty or self._owed_ms >= RENDER_AFTER_SIM_MS or (self._owed_ms and not advanced):
+            self.refresh_now(full=self._dirty or self._heavy_due())
+
+    def _heavy_due(self) -> bool:
+        """The heavy panels (the fleet's rates, the chart, the header's money) redraw at most every
+        SLOW_EVERY timer frames, and only once the sim shows a new second: once a second at 1x,
+        five times a second at 60x."""
+        now = self.snap.now + self._owed_ms  # where this frame's snapshot will be
+        return self._ticks - self._full_at_tick >= SLOW_EVERY and now // 1000 != self._money.now // 1000
 
     def refresh_now(self, full: bool = True) -> None:
         """Take one snapshot and render it (and go to the debrief if the drill has ended)."""
         if self.ended or self.busy:
             return
         self._dirty = False
+        self._owed_ms = 0
         snap = self.drill.snapshot()
         with self.app.batch_update():
             self.render_snapshot(snap, full)
@@ -265,6 +282,7 @@ class ConsoleScreen(Screen[None]):
         frame = Frame(snap, clock.speed, clock.paused)
         if full:
             self._money = snap  # the header's figures change when the chart's do, from this snapshot
+            self._full_at_tick = self._ticks
         w.header.show(snap, clock.speed, clock.paused, money=self._money)
         if full:
             w.fleet.show(snap.fleet)

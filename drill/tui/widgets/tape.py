@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Log, Static
 
 from drill.session.snapshot import TapeRow
@@ -43,6 +45,20 @@ class TapeLog(Log):
     measuring. (Private hooks of Textual 8's Log: if they go, the stock behaviour remains.)"""
 
     held = False  # the trainee scrolled back: hold the view until they return to the end
+
+    # Every write grows a Log's virtual size, which Textual treats as a layout change: the whole
+    # screen reflowed and every widget on it repainted, once a simulated second at 1x (a third of
+    # a served tab's CPU at 1x). The tape's box never changes with its content; only its scrollbar
+    # does. So a new size repaints the tape and moves its scrollbar, and lays out only when the
+    # scrollbar comes or goes.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        needs_bar = size.height > self.container_size.height
+        if needs_bar != self.show_vertical_scrollbar or not hasattr(self, "_scroll_update"):
+            self.refresh(layout=True)
+        else:
+            self._scroll_update(size)  # the scrollbar's thumb (Textual 8, as layout would)
 
     if hasattr(Log, "_update_maximum_width"):
 
