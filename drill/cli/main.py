@@ -345,9 +345,9 @@ def _cmd_validate(args) -> int:
         found = validate_actions_file(p) if p.suffix == ".actions" else validate_scenario(p)
         problems.extend(found)
         if not found:
-            print(f"{p / SCENARIO_FILE if p.is_dir() else p}: ok")
-    for line in problems:
-        print(line, file=sys.stderr)
+            print(_printable(f"{p / SCENARIO_FILE if p.is_dir() else p}: ok"))
+    for line in problems:  # a path is whatever was typed: its control characters escaped
+        print(_printable(line), file=sys.stderr)
     return EXIT_USAGE if problems else EXIT_OK
 
 
