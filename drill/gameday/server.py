@@ -155,9 +155,10 @@ class DrillServer(Server):
             await self._let_go(ws, tab, tab_id)
 
     async def _let_go(self, ws, tab: TabProcess, tab_id: str | None) -> None:
-        if tab_id is not None and self.holding.get(tab_id, (None, None))[1] is not ws:
-            return  # the same tab came back on a newer connection, which holds the drill now
-        self.holding.pop(tab_id, None)
+        if tab_id is not None:
+            if self.holding.get(tab_id, (tab, None))[1] is not ws:
+                return  # the same tab came back on a newer connection, which holds the drill now
+            del self.holding[tab_id]
         self.attached.discard(tab)
         tab.detach()
         _log_unexpected_close(ws, tab)
