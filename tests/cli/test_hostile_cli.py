@@ -109,3 +109,20 @@ def test_validate_never_prints_a_control_character_of_a_path(tmp_path):
     p = _drill_quick("validate", ok_dir, timeout=180)
     assert p.returncode == 0, p.stderr
     assert "\x1b" not in p.stdout and "evil\\x1b[2Jscenario" in p.stdout, repr(p.stdout)
+
+
+@pytest.mark.parametrize("args", [
+    ["results", "--verify", "x" * 100_000],
+    ["results", "--limit", "x" * 100_000],
+    ["run", "knightmare", "--seed", "x" * 100_000],
+    ["run", "knightmare", "--seed", "9" * 100_000],
+    ["play", "knightmare", "--speed", "x" * 100_000],
+    ["serve", "--port", "x" * 100_000],
+    ["run", "knightmare", "--no-such-option", "x" * 100_000],
+])
+def test_a_huge_argument_is_quoted_short_in_its_one_line(args, tmp_path):
+    # 100,000 characters typed (or pasted) into an option: the one line names the option and
+    # quotes a short part of what was typed, not all of it.
+    store = ["--results", tmp_path / "r.sqlite"] if args[0] in ("results", "run") else []
+    line = one_line_error(_drill_quick(*args, *store), args[-2])
+    assert len(line) < 300, len(line)
