@@ -15,6 +15,8 @@ from aiohttp import WSMsgType, web
 from textual_serve.server import Server
 
 from drill.gameday.protocol import (
+    BYTES_BURST,
+    BYTES_PER_S,
     MAX_LOGGED,
     MAX_MESSAGE,
     RATE_PER_S,
@@ -203,7 +205,7 @@ class DrillServer(Server):
         self.every.discard(tab)
 
     async def _messages(self, ws, tab: TabProcess, warn: Warner) -> None:
-        bucket = Bucket()
+        bucket, typed = Bucket(), Bucket(BYTES_PER_S, BYTES_BURST)
         async for msg in ws:
             if tab.ended.is_set():
                 break
@@ -213,6 +215,10 @@ class DrillServer(Server):
             if not bucket.take():
                 warn(f"more than {RATE_PER_S:g} messages a second; closing")
                 await ws.close(code=1008, message=b"too many messages")
+                break
+            if msg.type == WSMsgType.TEXT and not typed.take(len(msg.data)):
+                warn(f"more than {BYTES_PER_S / 1024:g} KB of input a second; closing")
+                await ws.close(code=1008, message=b"too much input")
                 break
             if msg.type != WSMsgType.TEXT:
                 warn("a binary message, ignored")
