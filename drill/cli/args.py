@@ -43,9 +43,9 @@ def seed(text: str) -> int:
     try:
         value = int(text, 0)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not an integer: {text[:40]!r}") from None
     if not is_seed(value):
-        raise argparse.ArgumentTypeError(f"must be {SEED_RANGE}: {text!r}")
+        raise argparse.ArgumentTypeError(f"must be {SEED_RANGE}: {text[:40]!r}")
     return value
 
 
@@ -53,7 +53,7 @@ def speed(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not a number: {text[:40]!r}") from None
     if not 0 < value <= MAX_SPEED:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most {MAX_SPEED:g}: {text!r}")
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most {MAX_SPEED:g}: {text[:40]!r}")
     return value

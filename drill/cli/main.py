@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import sys
 from pathlib import Path
 from typing import NoReturn, cast
@@ -27,6 +28,8 @@ from drill.money import usd
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
+        # argparse quotes what was typed whole: a pasted 100,000 characters would be the line.
+        message = re.sub(r"\S{200,}", lambda m: m.group()[:40] + "\u2026", message)
         raise UsageError(f"{self.prog}: {message}")
 
 
@@ -345,9 +348,9 @@ def _cmd_validate(args) -> int:
         found = validate_actions_file(p) if p.suffix == ".actions" else validate_scenario(p)
         problems.extend(found)
         if not found:
-            print(f"{p / SCENARIO_FILE if p.is_dir() else p}: ok")
-    for line in problems:
-        print(line, file=sys.stderr)
+            print(_printable(f"{p / SCENARIO_FILE if p.is_dir() else p}: ok"))
+    for line in problems:  # a path is whatever was typed: its control characters escaped
+        print(_printable(line), file=sys.stderr)
     return EXIT_USAGE if problems else EXIT_OK
 
 

@@ -63,7 +63,7 @@ def _positive(text: str) -> int:
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not an integer: {text[:40]!r}") from None
     if not 1 <= n <= MAX_LIMIT:
         raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_LIMIT:,}: {text[:40]!r}")
     return n

@@ -22,6 +22,7 @@ from drill.debrief.model import (
     ScoreCard,
     TimelineEvent,
 )
+from drill.scenario.loader import printable
 from drill.session.scoring import ENDED_BY
 
 FORMAT = 1
@@ -348,7 +349,9 @@ def to_markdown(d: Debrief, chart_ref: str) -> str:
         _md_lessons(d),
         _md_timeline(d),
     ]
-    return "\n".join(line for section in sections for line in section) + "\n"
+    # Every line without its control characters: the Markdown goes to a terminal by default, and
+    # a journal's text (a pushed hint, a command) must not drive it.
+    return "\n".join(printable(line) for section in sections for line in section) + "\n"
 
 
 # -- HTML -----------------------------------------------------------------------------------------

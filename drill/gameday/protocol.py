@@ -85,6 +85,9 @@ body.-closed #ended {{ display: flex; }}
 
 MAX_MESSAGE = 64 * 1024  # one websocket message from a browser (a paste is a few KB)
 RATE_PER_S, RATE_BURST = 200.0, 1000.0  # messages per second per tab (a mouse drag is ~100/s)
+# Bytes a tab sends per second (each byte typed is a key event for its drill to handle: 5 MB in
+# 5 s kept one busy for minutes); a burst holds a few large pastes.
+BYTES_PER_S, BYTES_BURST = 16 * 1024.0, 256 * 1024.0
 GRACE_S = 30.0  # a reload or reconnect within this re-attaches to the same running drill
 TAB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_LOGGED = 5  # one-line warnings per connection before it goes quiet
@@ -109,13 +112,13 @@ class Bucket:
         self.rate, self.burst, self.now = rate, burst, now
         self.tokens, self.at = burst, now()
 
-    def take(self) -> bool:
+    def take(self, n: float = 1) -> bool:
         t = self.now()
         self.tokens = min(self.burst, self.tokens + (t - self.at) * self.rate)
         self.at = t
-        if self.tokens < 1:
+        if self.tokens < n:
             return False
-        self.tokens -= 1
+        self.tokens -= n
         return True
 
 

@@ -15,6 +15,8 @@ from aiohttp import WSMsgType, web
 from textual_serve.server import Server
 
 from drill.gameday.protocol import (
+    BYTES_BURST,
+    BYTES_PER_S,
     MAX_LOGGED,
     MAX_MESSAGE,
     RATE_PER_S,
@@ -58,6 +60,7 @@ class DrillServer(Server):
         self.launcher = WarmLauncher(list(o.args), tab_environment())
         self.attached: set[TabProcess] = set()  # tabs a browser holds now
         self.waiting: dict[str, tuple[TabProcess, asyncio.TimerHandle]] = {}  # tab id -> detached, in grace
+        self.holding: dict[str, tuple[TabProcess, web.WebSocketResponse]] = {}  # tab id -> its browser now
         self.every: set[TabProcess] = set()
         self.pool: list[TabProcess] = []  # pre-started tabs at their picker, waiting for a browser
         self._refilling: asyncio.Task | None = None
@@ -161,7 +164,7 @@ class DrillServer(Server):
         tab_id = request.match_info.get("tab")
         if tab_id is not None and not TAB_ID.match(tab_id):
             raise web.HTTPBadRequest(text="drill serve: not a tab id")
-        tab = self._take_waiting(tab_id)
+        tab = self._take_waiting(tab_id) or self._take_held(tab_id)
         if tab is None and self.live >= self.options.max_drills:
             raise web.HTTPServiceUnavailable(text=f"drill serve: {self.options.max_drills} drills already running")
         ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
@@ -208,6 +211,8 @@ class DrillServer(Server):
         reattached, started = came
         tab.attach(ws.send_bytes, ws.send_str, ws.close)
         self.attached.add(tab)
+        if tab_id is not None:
+            self.holding[tab_id] = (tab, ws)
         try:
             if reattached:
                 log.info("tab %s: its browser came back; the same drill goes on", tab.pid)
@@ -218,10 +223,26 @@ class DrillServer(Server):
         except Exception as exc:  # noqa: BLE001  (one line in the serving terminal, never a traceback)
             log.warning("tab %s: %s: %s", tab.pid, type(exc).__name__, printable(str(exc))[:200])
         finally:
-            self.attached.discard(tab)
-            tab.detach()
-            _log_unexpected_close(ws, tab)
-            await self._release(tab, tab_id)
+            await self._let_go(ws, tab, tab_id)
+
+    async def _let_go(self, ws, tab: TabProcess, tab_id: str | None) -> None:
+        if tab_id is not None:
+            if self.holding.get(tab_id, (tab, None))[1] is not ws:
+                return  # the same tab came back on a newer connection, which holds the drill now
+            del self.holding[tab_id]
+        self.attached.discard(tab)
+        tab.detach()
+        _log_unexpected_close(ws, tab)
+        await self._release(tab, tab_id)
+
+    def _take_held(self, tab_id: str | None) -> TabProcess | None:
+        """The tab came back while serve still holds its old connection (a browser whose network
+        dropped is found dead only at a heartbeat): the new connection takes the drill over."""
+        if tab_id is None or tab_id not in self.holding:
+            return None
+        tab, old = self.holding.pop(tab_id)
+        asyncio.get_running_loop().create_task(old.close(code=1001, message=b"the tab reconnected"))
+        return None if tab.ended.is_set() else tab
 
     def _take_waiting(self, tab_id: str | None) -> TabProcess | None:
         if tab_id is None or tab_id not in self.waiting:
@@ -253,7 +274,7 @@ class DrillServer(Server):
         self.every.discard(tab)
 
     async def _messages(self, ws, tab: TabProcess, warn: Warner) -> None:
-        bucket = Bucket()
+        bucket, typed = Bucket(), Bucket(BYTES_PER_S, BYTES_BURST)
         async for msg in ws:
             if tab.ended.is_set():
                 break
@@ -263,6 +284,10 @@ class DrillServer(Server):
             if not bucket.take():
                 warn(f"more than {RATE_PER_S:g} messages a second; closing")
                 await ws.close(code=1008, message=b"too many messages")
+                break
+            if msg.type == WSMsgType.TEXT and not typed.take(len(msg.data)):
+                warn(f"more than {BYTES_PER_S / 1024:g} KB of input a second; closing")
+                await ws.close(code=1008, message=b"too much input")
                 break
             if msg.type != WSMsgType.TEXT:
                 warn("a binary message, ignored")

@@ -43,6 +43,7 @@ from drill.session.crew import CrewError, CrewMember
 MAX_LINE = 64 * 1024
 IDLE_S = 5.0  # a connection that sends nothing for this long is closed
 MAX_CONNECTIONS = 64  # open at once; a facilitator needs one at a time per drill
+BUSY = "busy:"  # how a turned-away connection's answer begins (ChannelBusy on the asking side)
 LOOPBACK = "127.0.0.1"
 
 
@@ -166,7 +167,7 @@ class ChannelServer:
         self.connections += 1
         try:
             if self.connections > self.max_connections:
-                await self._send(writer, {"ok": False, "error": "busy: too many connections"})
+                await self._send(writer, {"ok": False, "error": f"{BUSY} too many connections"})
                 return
             while True:
                 try:
@@ -260,6 +261,11 @@ class ChannelError(Exception):
     pass
 
 
+class ChannelBusy(ConnectionError):
+    """The drill could not take the request at this moment (its connections at their cap, or the
+    connection closed unanswered): a connection problem to try again, not a refusal of the token."""
+
+
 async def request(port: int, token: str, op: str, timeout: float = 5.0, **fields) -> dict:
     """One request to a drill's channel (the facilitator's side)."""
     return await _exchange(port, {"token": token, "op": op, **fields}, timeout)
@@ -279,8 +285,9 @@ async def _exchange(port: int, message: dict, timeout: float) -> dict:
     finally:
         writer.close()
     if not line:
-        raise ChannelError("the drill closed the connection")
+        raise ChannelBusy("the drill closed the connection")
     reply = json.loads(line)
     if not reply.get("ok"):
-        raise ChannelError(reply.get("error", "refused"))
+        error = str(reply.get("error", "refused"))
+        raise (ChannelBusy if error.startswith(BUSY) else ChannelError)(error)
     return reply

@@ -91,3 +91,38 @@ def test_calibrate_a_scenario_whose_play_does_not_fit_its_clock_is_one_line(tmp_
         pytest.skip("built on knightmare")
     d = support.write_scenario("knightmare", support.tiny_data("knightmare"), tmp_path / "tiny")
     one_line_error(drill("calibrate", d), "historical.actions", "line")
+
+
+def test_validate_never_prints_a_control_character_of_a_path(tmp_path):
+    # A path that does not exist, and a scenario directory that validates, both named with escape
+    # sequences: validate's lines name them with the control characters escaped, so a hostile
+    # name cannot retitle or clear the terminal that runs it.
+    evil = "nope\x1b]0;pwn\x07[/x]"
+    p = _drill_quick("validate", evil)
+    assert p.returncode == 2
+    assert "\x1b" not in p.stderr and "\x07" not in p.stderr, repr(p.stderr)
+    assert "nope\\x1b]0;pwn\\x07[/x]: file: not found" in p.stderr
+    ok_dir = tmp_path / "evil\x1b[2Jscenario"
+    import shutil
+
+    shutil.copytree(ROOT / "scenarios" / "knightmare", ok_dir)
+    p = _drill_quick("validate", ok_dir, timeout=180)
+    assert p.returncode == 0, p.stderr
+    assert "\x1b" not in p.stdout and "evil\\x1b[2Jscenario" in p.stdout, repr(p.stdout)
+
+
+@pytest.mark.parametrize("args", [
+    ["results", "--verify", "x" * 100_000],
+    ["results", "--limit", "x" * 100_000],
+    ["run", "knightmare", "--seed", "x" * 100_000],
+    ["run", "knightmare", "--seed", "9" * 100_000],
+    ["play", "knightmare", "--speed", "x" * 100_000],
+    ["serve", "--port", "x" * 100_000],
+    ["run", "knightmare", "--no-such-option", "x" * 100_000],
+])
+def test_a_huge_argument_is_quoted_short_in_its_one_line(args, tmp_path):
+    # 100,000 characters typed (or pasted) into an option: the one line names the option and
+    # quotes a short part of what was typed, not all of it.
+    store = ["--results", tmp_path / "r.sqlite"] if args[0] in ("results", "run") else []
+    line = one_line_error(_drill_quick(*args, *store), args[-2])
+    assert len(line) < 300, len(line)

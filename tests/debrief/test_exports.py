@@ -130,3 +130,25 @@ def test_the_chart_renders_and_the_trainee_curve_climbs(tmp_path, rollback_debri
     from drill.debrief.chart import PALETTE
 
     assert len(_near(im, _rgb(PALETTE[1]), tol=30)) > 100  # without the rollback
+
+
+def test_markdown_carries_no_control_character_of_a_journal(rollback_debrief):
+    # The Markdown goes to a terminal by default (stdout): a journal's text (a hint the
+    # facilitator pushed, a command, an email) with escape sequences must not drive that terminal.
+    # They show escaped; markup shows as typed; the HTML escapes them its own way.
+    from dataclasses import replace
+
+    from drill.debrief.export import to_markdown
+
+    hostile = "\x1b]0;pwn\x07 \x1b[2J \x9b31m [/x] [@click=app.quit]"
+    timeline = tuple(
+        replace(e, title=f"push-hint {hostile}", detail=f"hint sent: {hostile}", kind="facilitator", by="facilitator")
+        if e.kind == "command" else replace(e, title=e.title + hostile) if e.kind == "email" else e
+        for e in rollback_debrief.timeline)
+    d = replace(rollback_debrief, timeline=timeline)
+    md = to_markdown(d, "chart.svg")
+    controls = {c for c in md if not c.isprintable() and c != "\n"}
+    assert not controls, controls
+    assert "\\x1b]0;pwn\\x07" in md and "[/x] [@click=app.quit]" in md
+    page = to_html(d)  # a file for a browser, not a terminal: the markup is escaped as HTML
+    assert "[/x] [@click=app.quit]" in page and "<script" not in page

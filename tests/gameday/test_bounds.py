@@ -298,3 +298,25 @@ async def test_a_message_of_nested_brackets_is_one_line_and_the_tab_plays_on(ser
     out = s.output()
     assert "Traceback" not in out and "RecursionError" not in out, out
     assert any(line.startswith("drill serve: tab ") and "not JSON" in line for line in out.splitlines()), out
+
+
+@pytest.mark.slow
+async def test_a_flood_of_typed_bytes_closes_the_connection(serve):
+    # Within both other limits (messages under 64 KB, fewer than 200 a second), megabytes of
+    # "keystrokes" kept a tab's drill busy for minutes on a shared machine: what a tab types is
+    # limited in bytes a second too (a paste of a few KB is nothing to it).
+    s = serve("knightmare")
+    c = TabClient(s.url)
+    await c.connect()
+    try:
+        await c.wait_for("Team", timeout=60)
+        for _ in range(40):  # 2.4 MB at once
+            if c.closed.is_set():
+                break
+            await c._ws.send_json(["stdin", "x" * 60_000])
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(c.closed.wait(), 30)
+    finally:
+        await c.close()
+    out = await s.output_with("of input a second")
+    assert "of input a second; closing" in out and "Traceback" not in out

@@ -306,3 +306,38 @@ def test_a_status_reads_typed_and_a_field_of_the_wrong_type_reads_as_its_default
     assert s.screen.loss_usd is None and s.screen.exposure_usd == 1e6 and s.health.samples == 0
     assert Watched("d1", "t", status={}).view is None and Watched("d1", "t").team is None
     assert Watched("d1", "t", info={"team": "blue"}, status={"clock": "09:30:00"}).team == "blue"
+
+
+async def test_a_drill_whose_channel_is_busy_for_a_moment_stays_attached(tmp_path):
+    # A drill's channel turns connections beyond its cap away ("busy"): that is a moment's
+    # crowding (sockets held open by anyone on the machine), not a refused token. The drill stays
+    # on the facilitator's board and is polled again, instead of dropping off it for good.
+    import asyncio
+
+    from drill.gameday.roster import Roster
+
+    h = await host(tmp_path, "red", Facilitation.fresh())
+    h.server.max_connections = 2
+    roster = Roster(tokens={h.facilitation.drill_id: h.facilitation.token})
+    w = roster.watched[h.facilitation.drill_id]
+    held = []
+    try:
+        roster.refresh_registry()
+        await roster.poll()
+        assert w.state == "live"
+        for _ in range(2):  # the cap, taken by idle sockets
+            held.append(await asyncio.open_connection("127.0.0.1", h.port))
+        await asyncio.sleep(0.1)
+        await roster.poll()
+        assert w.state == "live" and "busy" in (w.error or "").lower(), (w.state, w.error)
+        for _, writer in held:
+            writer.close()
+        held.clear()
+        await asyncio.sleep(0.2)
+        await roster.poll()
+        assert w.state == "live" and w.error is None
+        assert [s.team for s in roster.standings()] == ["red"]
+    finally:
+        for _, writer in held:
+            writer.close()
+        await h.close()

@@ -85,3 +85,24 @@ async def test_an_inject_reaches_the_trainee_as_the_call_it_stands_for(tmp_path)
         assert [(a.by, a.command) for a in outcome.actions] == [
             ("facilitator", "inject nyse-call"), ("facilitator", "push-hint look at the releases"),
             ("trainee", "inspect smars-1")]
+
+
+def test_the_consoles_debrief_names_the_facilitators_commands(tmp_path):
+    # The trainee's own debrief (the console's, after the end) lists every command of the drill:
+    # the facilitator's must read as the facilitator's, not as the trainee's.
+    from drill.scenario import load
+    from drill.session import Session
+    from drill.timefmt import parse_clock
+    from drill.tui.screens.debrief import timeline
+
+    s = Session(load("knightmare"), "standard", None, journal=tmp_path / "j.jsonl")
+    s.advance_to(parse_clock("09:30:10"))
+    s.submit("inject nyse-call", by="facilitator")
+    s.submit("inspect smars-1")
+    s.advance_to(parse_clock("09:31:00"))
+    prompts = {str(p).split("\n")[0] for _, _, p, _ in timeline(s.outcome())}
+    s.close()
+    [inject] = [p for p in prompts if "inject nyse-call" in p]
+    [inspect] = [p for p in prompts if "inspect smars-1" in p]
+    assert "facilitator" in inject, inject
+    assert "facilitator" not in inspect, inspect

@@ -127,3 +127,28 @@ async def test_e_in_a_browser_downloads_the_export(serve):
     assert [e.id for e in board.entries] == [entry.id]
     [board] = results.leaderboard(signing_key=results.signing_key("another serve's key, 0123"))
     assert board.entries == () and [f.entry.id for f in board.flagged] == [entry.id]
+
+
+@pytest.mark.slow
+async def test_a_reconnect_while_serve_still_holds_the_old_connection_reattaches(serve, data_dir):
+    # A tab whose network dropped comes back before serve has noticed (its old websocket is only
+    # found dead at a heartbeat, seconds later): the same tab id is the same drill, not a new one.
+    s = serve("knightmare", "--seed", "2", "--speed", "10", "--grace", "60")
+    tab_id = secrets.token_urlsafe(18)
+    first = await open_tab(s.url, tab_id, "red")
+    [drill] = await wait_registered(1)
+    await first.type(":inspect smars-2")
+    await first.send(ENTER)
+    await first.wait_for("inspect smars-2", timeout=60)
+    again = TabClient(s.url, tab_id=tab_id)  # the old connection still open on serve's side
+    await again.connect()
+    try:
+        await again.wait_for("inspect smars-2", timeout=60)  # the same console, redrawn
+        assert [d["id"] for d in running_drills()] == [drill["id"]]
+        assert len(list((data_dir / "journals").glob("*.jsonl"))) == 1
+        await asyncio.wait_for(first.closed.wait(), 30)  # the stale connection let go
+        await asyncio.sleep(1)
+        assert alive(drill["pid"]) and not again.closed.is_set()
+    finally:
+        await first.close()
+        await again.close()

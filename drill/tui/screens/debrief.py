@@ -86,6 +86,8 @@ def timeline(outcome: Outcome) -> list[tuple[str, str, Text, str | None]]:
         style = {"done": "green", "refused": "bold yellow"}.get(status, "bold red")
         lines = (a.result or "").splitlines()
         who = (a.who + " ", "magenta") if a.member is not None else ""  # a crew member, by name and role
+        if a.by == "facilitator":  # steering is the facilitator's, never the trainee's own move
+            who = ("facilitator ", "cyan")
         prompt = Text.assemble((a.at + " ", "dim"), who, (a.command, "bold"), "  ", (status, style))
         if a.finished_at and a.finished_at != a.at:
             prompt.append(f" {a.finished_at}", style="dim")
