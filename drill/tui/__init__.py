@@ -3,40 +3,15 @@
 
 from __future__ import annotations
 
-import gc
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from drill.tui.startup import freeze_inherited_heap, starting_up
+
 __all__ = ["run_console", "play", "bench_console", "unwinding_on_hangup", "starting_up"]
-
-
-@contextmanager
-def starting_up() -> Iterator[None]:
-    """Imports and the console's construction without the cyclic garbage collector; at the end
-    of the block, everything made so far (modules, classes, the scenario, the morning's world) is
-    frozen out of every later collection. Start-up allocates hundreds of thousands of objects
-    that live as long as the process: collecting them found nothing to free and cost the first
-    frame a full collection (about 0.1 CPU-s), and each later full collection would walk them
-    all again. (The recipe of Python's `gc.freeze` documentation.)"""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-
-def freeze_inherited_heap() -> None:
-    """Leave what this process holds already out of later collections. A served tab is forked from
-    a warm process that imported everything and ran the morning: its first full collections walked
-    all of that (about 0.15 CPU-s per tab before its console) and, touching every object, copied
-    the parent's memory pages into the tab."""
-    gc.freeze()
 
 
 @contextmanager

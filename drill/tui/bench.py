@@ -50,7 +50,7 @@ class _DisplayCounter:
 
 
 async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: float) -> dict:
-    from drill.tui import starting_up
+    from drill.tui.startup import starting_up
 
     with starting_up():  # as `drill play` starts
         from drill.tui.app import DrillApp
