@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.ordering import pytest_collection_modifyitems  # noqa: F401  (the long tests first, on every worker)
 from tests.pgcluster import postgres  # noqa: F401  (the session's PostgreSQL server, for any test asking)
 
 
