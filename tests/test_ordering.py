@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 from xdist.scheduler.worksteal import WorkStealingScheduling
 
+from tests.durations import totals
 from tests.ordering import DURATIONS, arrange, known_durations, run_sizes
 
 
@@ -84,3 +85,12 @@ def test_the_durations_file_names_tests_with_seconds():
     durations = known_durations(DURATIONS)
     assert durations, f"{DURATIONS} is empty"
     assert all("::" in nodeid and seconds > 0 for nodeid, seconds in durations.items())
+
+
+def test_a_durations_report_adds_up_each_tests_phases():
+    report = ("============ slowest durations ============\n"
+              "40.12s call     tests/tui/test_robustness.py::test_soak[a b]\n"
+              "2.00s setup    tests/tui/test_robustness.py::test_soak[a b]\n"
+              "0.50s teardown tests/x.py::test_y\n"
+              "(3 durations < 0.005s hidden.)\n")
+    assert totals(report) == {"tests/tui/test_robustness.py::test_soak[a b]": 42.12, "tests/x.py::test_y": 0.5}
