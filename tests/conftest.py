@@ -1,3 +1,4 @@
+import fcntl
 import hashlib
 import os
 import pickle
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.ordering import pytest_collection_modifyitems  # noqa: F401  (the long tests first, on every worker)
 from tests.pgcluster import postgres  # noqa: F401  (the session's PostgreSQL server, for any test asking)
 
 
@@ -23,8 +25,10 @@ class SharedRuns:
     drill is deterministic given its scenario, play, difficulty and seed, and the scenarios and
     the code cannot change during a session, so a second worker asking for the same drill reads
     the first one's result instead of simulating the morning again. Each result is a pickle
-    written under a temporary name and renamed into place: a reader sees a whole file or none
-    (two workers racing both compute it and the second rename wins with an equal result)."""
+    written under a temporary name and renamed into place: a reader sees a whole file or none.
+    A worker that finds another computing the same drill waits for it (a lock per key) instead of
+    simulating it too: on two cores a second copy of the same morning costs as much as the wait.
+    `compute` must not ask for another key (two workers could then wait on each other)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -32,15 +36,17 @@ class SharedRuns:
 
     def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
         path = self.directory / f"{hashlib.sha256(repr(key).encode()).hexdigest()}.pickle"
-        try:
-            return pickle.loads(path.read_bytes())
-        except FileNotFoundError:
-            pass
-        value = compute()
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        partial.write_bytes(pickle.dumps(value))
-        os.replace(partial, path)
-        return value
+        with open(path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            try:
+                return pickle.loads(path.read_bytes())
+            except FileNotFoundError:
+                pass
+            value = compute()
+            partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+            partial.write_bytes(pickle.dumps(value))
+            os.replace(partial, path)
+            return value
 
 
 @pytest.fixture(scope="session")

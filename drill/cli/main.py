@@ -208,33 +208,42 @@ def _cmd_list(args) -> int:
 def _session_args(args):
     from drill.session import Session, SessionError
 
+    sc, diff = _scenario_and_difficulty(args)
+    return sc, diff, Session, SessionError
+
+
+def _scenario_and_difficulty(args):
+    """The scenario named on the command line and the difficulty to play it in (its default when
+    none is given); one line and exit code 2 for either that is wrong."""
     sc = _load(args.scenario)
     diff = args.difficulty or sc.spec.default_difficulty
     if diff not in sc.spec.difficulties:
         raise UsageError(
             f"drill: --difficulty: {diff!r} is not a difficulty of {sc.id} (have: {', '.join(sc.spec.difficulties)})"
         )
-    return sc, diff, Session, SessionError
+    return sc, diff
 
 
 def _cmd_run(args) -> int:
-    from drill.session.headless import run_script
+    # Everything typed is checked (scenario, actions, journal, results store) before the engine,
+    # the session and the debrief's cache are imported: a mistake costs a fraction of a drill.
+    from drill.paths import default_journal_path
     from drill.session.script import ScriptError, read_script
 
-    sc, diff, _, _ = _session_args(args)
+    sc, diff = _scenario_and_difficulty(args)
     lines = []
     if args.actions:
         try:
             lines = read_script(args.actions)
         except ScriptError as exc:
             raise UsageError(str(exc)) from None
-    from drill import results
-    from drill.paths import default_journal_path
-
     # Every headless drill keeps a journal (the debrief and --verify need one) and is recorded.
     journal = args.journal or str(default_journal_path(sc.id))
     _check_writable(journal)
     db = _results_store_for_run(args)
+    from drill import results
+    from drill.session.headless import run_script
+
     try:
         outcome = run_script(
             sc, diff, args.seed, lines, journal, args.actions or "<actions>", on_end=_for_debrief(journal)

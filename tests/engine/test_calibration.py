@@ -29,9 +29,11 @@ SEEDS = 20
 
 
 @pytest.fixture(scope="module")
-def over_seeds():
-    """`drill calibrate knightmare --seeds 20`, run once for every assertion below."""
-    return {r.field: r for r in calibrate(knightmare(), seeds=SEEDS)}
+def over_seeds(shared_runs):
+    """`drill calibrate knightmare --seeds 20`, run once for every assertion below (and once per
+    session: whichever worker runs a test of this module first simulates the 21 mornings)."""
+    rows = shared_runs.get(("calibrate", "knightmare", SEEDS), lambda: calibrate(knightmare(), seeds=SEEDS))
+    return {r.field: r for r in rows}
 
 
 @pytest.mark.parametrize("figure", list(RECORD))
