@@ -56,3 +56,11 @@ def shared_runs(tmp_path_factory) -> SharedRuns:
     base = tmp_path_factory.getbasetemp()
     session_dir = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     return SharedRuns(session_dir / "shared-runs")
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (the default run): one worker more than the cores. A third of a two-worker run
+    waited (servers starting, browsers, a PostgreSQL outage held for 20 s, the pause between
+    frames): on this 2-core machine the same suite took 8:26 on two workers and 7:16 on three
+    (docs/BENCHMARKS.md, test suite)."""
+    return len(os.sched_getaffinity(0)) + 1
