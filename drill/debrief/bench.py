@@ -186,14 +186,20 @@ def _ratio_run(case: str, root: Path, i: int, workers: int) -> dict:
     debrief_s, debrief_cpu = _timed(
         env, "debrief", str(journal), "--format", "json", "--out", str(out), "--workers", str(workers)
     )
+    pair = _pair("debrief", run_s, run_cpu, debrief_s, debrief_cpu)
+    return {**pair, "resimulations": json.loads(out.read_text())["total"]}
+
+
+def _pair(name: str, run_s: float, run_cpu: float, other_s: float, other_cpu: float) -> dict:
+    """One `drill run` and the command timed against it (`name`: debrief, validate): wall and CPU
+    of each, and the other's over the run's."""
     return {
         "run_s": round(run_s, 3),
-        "debrief_s": round(debrief_s, 3),
-        "ratio": round(debrief_s / run_s, 2),
+        f"{name}_s": round(other_s, 3),
+        "ratio": round(other_s / run_s, 2),
         "run_cpu_s": round(run_cpu, 3),
-        "debrief_cpu_s": round(debrief_cpu, 3),
-        "cpu_ratio": round(debrief_cpu / run_cpu, 2) if run_cpu else None,
-        "resimulations": json.loads(out.read_text())["total"],
+        f"{name}_cpu_s": round(other_cpu, 3),
+        "cpu_ratio": round(other_cpu / run_cpu, 2) if run_cpu else None,
     }
 
 
@@ -230,16 +236,7 @@ def validate_ratio(repeat: int = 3, scenario: str = "knightmare") -> dict:
         for i in range(repeat):
             run_s, run_cpu = _timed(env, "run", scenario, "--journal", str(Path(tmp) / f"run-{i}.jsonl"))
             validate_s, validate_cpu = _timed(env, "validate", directory)
-            runs.append(
-                {
-                    "run_s": round(run_s, 3),
-                    "validate_s": round(validate_s, 3),
-                    "ratio": round(validate_s / run_s, 2),
-                    "run_cpu_s": round(run_cpu, 3),
-                    "validate_cpu_s": round(validate_cpu, 3),
-                    "cpu_ratio": round(validate_cpu / run_cpu, 2) if run_cpu else None,
-                }
-            )
+            runs.append(_pair("validate", run_s, run_cpu, validate_s, validate_cpu))
     return {
         "scenario": scenario,
         "cpus": os.cpu_count(),
