@@ -118,6 +118,7 @@ def run_serve(args) -> int:
     from drill.cli.args import UsageError
 
     _check_served_scenario(args)
+    _check_teams()
     if not args.host or any(c.isspace() for c in args.host):
         raise UsageError(f"drill serve: --host: not an address: {args.host!r}")
     if args.public_url is not None and not re.match(r"^https?://[^\s/]+/?$", args.public_url):
@@ -147,6 +148,17 @@ def run_serve(args) -> int:
         )
     except OSError as exc:  # socket.gaierror (an unknown name) is one too
         raise UsageError(f"drill serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
+
+
+def _check_teams() -> None:
+    """A damaged teams file stops serve before it starts (tabs would refuse every join code)."""
+    from drill.cli.args import UsageError
+    from drill.gameday.teams import TeamError, load
+
+    try:
+        load()
+    except TeamError as exc:
+        raise UsageError(f"drill serve: {exc}") from None
 
 
 def _check_served_scenario(args) -> None:

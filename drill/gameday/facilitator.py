@@ -546,7 +546,11 @@ class FacilitatorApp(App[None]):
     def _render_teams(self) -> None:
         from drill.gameday import teams
 
-        names = [t.name for t in teams.load()]
+        try:
+            names = [t.name for t in teams.load()]
+        except teams.TeamError as exc:
+            self.desk.query_one("#teams", Static).update(data(f"damaged: {exc}", "bold red"))
+            return
         self.desk.query_one("#teams", Static).update(
             data(", ".join(names)) if names else Text("none: served tabs take any team name", style="dim")
         )

@@ -126,7 +126,18 @@ def served_app_class():
         crew_code_of: Callable[[str], str] | None = None  # a drill id -> its crew's join code
 
         def _picked(self, choice) -> None:
-            known = teams.load()
+            try:
+                known = teams.load()
+            except teams.TeamError:
+                # Closed, not open: a damaged file must not let anyone play as any team.
+                self.notify(
+                    "The game day's teams file is damaged: tell the facilitator.",
+                    title="Cannot check join codes",
+                    severity="error",
+                    timeout=10,
+                )
+                self._pick()
+                return
             if choice is not None and known:
                 name = teams.team_for(choice.team or "", known)
                 if name is None:

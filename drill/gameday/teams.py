@@ -54,19 +54,34 @@ def new_code() -> str:
 
 
 def load(path: Path | None = None) -> list[Team]:
-    """The teams, or [] when there are none (or the file is not one this program wrote)."""
+    """The teams, or [] when the facilitator has created none (no file).
+
+    A file that is there but is not one this program wrote raises TeamError naming the file and
+    the field: reading it as "no teams" would let any tab play under any name, and the next team
+    created would overwrite the ones it held."""
     p = path or teams_path()
     try:
-        raw = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return []
+    except (OSError, ValueError) as exc:
+        raise TeamError(f"{p}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raise TeamError(f"{p}: not JSON") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("teams"), list):
-        return []
-    return [
-        Team(t["name"], t["code_hash"])
-        for t in raw["teams"]
-        if isinstance(t, dict) and isinstance(t.get("name"), str) and isinstance(t.get("code_hash"), str)
-    ]
+        raise TeamError(f"{p}: teams: expected a list of teams")
+    return [_team(p, i, t) for i, t in enumerate(raw["teams"])]
+
+
+def _team(path: Path, i: int, entry: object) -> Team:
+    if not isinstance(entry, dict):
+        raise TeamError(f"{path}: teams[{i}]: expected an object with name and code_hash")
+    for field in ("name", "code_hash"):
+        if not isinstance(entry.get(field), str):
+            raise TeamError(f"{path}: teams[{i}].{field}: expected a string")
+    return Team(entry["name"], entry["code_hash"])
 
 
 def create(name: str, path: Path | None = None) -> str:

@@ -12,7 +12,7 @@ from drill.gameday.facilitator import FacilitatorApp
 from drill.gameday.webclient import ENTER, TabClient
 from textual.widgets import Input
 
-from .conftest import wait_registered
+from .conftest import free_port, wait_registered
 from .test_facilitator import text_of, until
 
 
@@ -33,8 +33,61 @@ def test_codes_open_their_team_and_are_not_stored(data_dir):
     for bad in ("", "x" * 61, "bell\x07"):
         with pytest.raises(teams.TeamError):
             teams.create(bad)
-    teams.teams_path().write_text("[not, json")
-    assert teams.load() == []
+
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        ("[not, json", "not JSON"),
+        ('{"teams": 3}', "teams: expected a list"),
+        ('{"teams": [{"name": "red"}]}', "teams[0].code_hash"),
+        ('{"teams": ["red"]}', "teams[0]:"),
+    ],
+)
+def test_a_damaged_teams_file_is_named_never_read_as_no_teams(data_dir, content, field):
+    """Read as "no teams", a damaged file would let any tab play as any team, and the next team
+    created would overwrite the ones it held."""
+    path = teams.teams_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    with pytest.raises(teams.TeamError, match=re.escape(field)) as err:
+        teams.load()
+    assert str(path) in str(err.value)
+    with pytest.raises(teams.TeamError):
+        teams.create("blue")
+    assert path.read_text() == content  # nothing lost
+
+
+def test_drill_serve_refuses_a_damaged_teams_file_in_one_line(data_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = teams.teams_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"teams": [{"name": 7, "code_hash": "x"}]}')
+    env = {**os.environ, "DRILL_DATA_DIR": str(path.parent)}
+    done = subprocess.run(
+        [sys.executable, "-m", "drill", "serve", "--port", str(free_port())], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "teams[0].name" in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+async def test_the_facilitator_names_a_damaged_teams_file(data_dir):
+    path = teams.teams_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[not, json")
+    app = FacilitatorApp(poll_s=0.5)
+    async with app.run_test(size=(160, 44)) as pilot:
+        await until(pilot, lambda: "damaged" in text_of(app, "#teams"))
+        assert "not JSON" in text_of(app, "#teams")
+        app.query_one("#new-team", Input).focus()
+        await pilot.press(*"blue", "enter")
+        await until(pilot, lambda: "Team not created" in text_of(app, "#feedback"))
+    assert path.read_text() == "[not, json"
 
 
 async def test_the_facilitator_creates_a_team_and_sees_its_code_once(data_dir):
@@ -70,3 +123,23 @@ async def test_a_served_tab_plays_under_the_team_of_its_join_code(serve, data_di
     finally:
         await c.close()
 
+
+
+@pytest.mark.slow
+async def test_a_served_tab_refuses_every_name_while_the_teams_file_is_damaged(serve, data_dir):
+    teams.create("red")
+    s = serve("knightmare")
+    teams.teams_path().write_text('{"teams": "red"}')  # damaged after serve checked it
+    c = TabClient(s.url)
+    await c.connect()
+    try:
+        await c.wait_for("Team", timeout=60)
+        await c.type("red")
+        await c.send(ENTER)
+        await c.wait_for("Cannot check join codes", timeout=60)
+        assert str(data_dir) not in c.text()  # the server's paths stay on the server
+        from drill.hosting.channel import running_drills
+
+        assert running_drills() == []  # no drill started under a name nobody checked
+    finally:
+        await c.close()
