@@ -83,5 +83,7 @@ def read_bounded(path: Path, limit: int) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UnreadableFile("not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:  # its strerror: str(exc) repeats the (maybe huge) file name
+        raise UnreadableFile(f"cannot read ({exc.strerror or type(exc).__name__})") from None
+    except UnicodeDecodeError as exc:
         raise UnreadableFile(f"cannot read ({exc})") from None

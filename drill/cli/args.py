@@ -8,6 +8,7 @@ import argparse
 from collections.abc import Callable
 
 from drill.commands import MAX_SPEED
+from drill.printable import printable
 from drill.seeds import SEED_RANGE, is_seed
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -17,10 +18,18 @@ class UsageError(Exception):
     """Bad input: printed as one line, exit code 2."""
 
 
-def printable(text: str) -> str:
-    """Control characters escaped, newlines included: a hostile file name must not drive the
-    terminal or break the one-line contract."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+# At most this much of one error line: a 100,000-character file name is still one readable line.
+MAX_ERROR_CHARS = 400
+
+
+def error_line(text: str) -> str:
+    """One line for the terminal: control characters escaped, and a huge value cut in the middle,
+    so the start (what was typed) and the end (the field and the reason) both stay."""
+    line = printable(text)
+    if len(line) <= MAX_ERROR_CHARS:
+        return line
+    head, tail = MAX_ERROR_CHARS // 2, MAX_ERROR_CHARS // 2 - 40
+    return f"{line[:head]}…({len(line) - head - tail:,} characters)…{line[-tail:]}"
 
 
 def integer_between(low: int, high: int) -> Callable[[str], int]:

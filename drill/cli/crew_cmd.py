@@ -43,8 +43,7 @@ def _code() -> str:
 
 
 def run(args) -> int:
-    from drill.cli.args import EXIT_OK, UsageError
-    from drill.cli.args import printable as _printable
+    from drill.cli.args import EXIT_OK, UsageError, error_line
     from drill.hosting.channel import ChannelError
     from drill.hosting.crew import CrewDoor, JoinError, find_drill
     from drill.session.crew import CrewError, CrewMember
@@ -79,7 +78,7 @@ def run(args) -> int:
         with unwinding_on_hangup():  # so the helper processes are ended below
             CrewApp(source, door, joined).run()
     except RewindError as exc:
-        print(_printable(f"drill join: {exc}"), file=sys.stderr)
+        print(error_line(f"drill join: {exc}"), file=sys.stderr)
         return 1
     finally:
         source.close()

@@ -19,7 +19,7 @@ from drill.cli import (  # light: their heavy imports are inside their handlers
     results_cmd,
     watch_cmd,
 )
-from drill.cli.args import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError
+from drill.cli.args import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, error_line
 from drill.cli.args import printable as _printable
 from drill.cli.args import seed as _seed
 from drill.cli.args import speed as _speed
@@ -153,13 +153,13 @@ def main(argv: list[str] | None = None) -> int:
         }[args.cmd]
         return handler(args)
     except UsageError as exc:
-        print(_printable(str(exc)), file=sys.stderr)
+        print(error_line(str(exc)), file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
         # A file the command could not use (a name too long, a directory where a file should
         # be): one line naming it, never a traceback.
         name = exc.filename if exc.filename is not None else "drill"
-        print(_printable(f"{name}: {exc.strerror or exc}"), file=sys.stderr)
+        print(error_line(f"{name}: {exc.strerror or exc}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("drill: interrupted", file=sys.stderr)
@@ -359,7 +359,7 @@ def _cmd_validate(args) -> int:
         if not found:
             print(_printable(f"{p / SCENARIO_FILE if p.is_dir() else p}: ok"))
     for line in problems:  # a path is whatever was typed: its control characters escaped
-        print(_printable(line), file=sys.stderr)
+        print(error_line(line), file=sys.stderr)
     return EXIT_USAGE if problems else EXIT_OK
 
 

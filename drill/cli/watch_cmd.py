@@ -93,8 +93,7 @@ def _checked_start(args) -> int | None:
 
 
 def run(args) -> int:
-    from drill.cli.args import EXIT_OK, UsageError
-    from drill.cli.args import printable as _printable
+    from drill.cli.args import EXIT_OK, UsageError, error_line
 
     at = _checked_start(args)
     path = live_journal(args.live) if args.live is not None else Path(args.journal)
@@ -115,7 +114,7 @@ def run(args) -> int:
             app = WatchApp(source, speed=args.speed, paused=args.paused, live=args.live is not None, at=at)
             app.run()
     except RewindError as exc:
-        print(_printable(f"drill watch: {exc}"), file=sys.stderr)
+        print(error_line(f"drill watch: {exc}"), file=sys.stderr)
         return 1
     finally:
         source.close()

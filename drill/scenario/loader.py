@@ -11,17 +11,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from drill.paths import UnreadableFile, read_bounded
+from drill.printable import printable
 from drill.scenario.schema import Problems, Scenario
 
 SCENARIO_FILE = "scenario.toml"
 # Refuse absurd files before parsing them: real scenarios are a few kilobytes.
 MAX_FILE_BYTES = 1_000_000
-
-
-def printable(text: str) -> str:
-    """Control characters (newlines, terminal escapes) shown escaped: a problem is one line, and a
-    hostile file must not drive the reader's terminal."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 @dataclass(frozen=True)

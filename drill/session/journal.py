@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drill.paths import UnreadableFile, open_for_writing, read_bounded
+from drill.printable import printable
 from drill.score import Score
 
 FORMAT = 1
@@ -150,7 +151,7 @@ _HEADER_FIELDS = (("scenario", str), ("scenario_hash", str), ("difficulty", str)
 
 def read(path: str | Path) -> Journal:
     p = Path(path)
-    shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(p))
+    shown = printable(str(p))
     try:
         text = read_bounded(p, MAX_JOURNAL_BYTES)
     except UnreadableFile as why:

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from drill.printable import printable
 from drill.store.errors import ResultsError, Unreachable
 from drill.store.location import POSTGRESQL, Location
 from drill.store.tables import schema_version
@@ -50,7 +51,7 @@ def now() -> str:
 def shown(value: object, width: int = 40) -> str:
     """A stored value quoted for a one-line message, control characters escaped."""
     text = repr(value)
-    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    text = printable(text)
     return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
@@ -281,7 +282,7 @@ def first_line(exc: BaseException, loc: Location) -> str:
         password = make_url(loc.url).password
         if password:
             text = text.replace(str(password), "***")
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return printable(text)
 
 
 # -- opening ------------------------------------------------------------------------------------------

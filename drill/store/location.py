@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drill.paths import data_dir
+from drill.printable import printable
 from drill.store.errors import ResultsError
 
 ENV_URL = "DRILL_RESULTS_URL"
@@ -34,7 +35,7 @@ class LocationError(ResultsError):
 def masked(text: str) -> str:
     """A URL with any password replaced by ***, control characters escaped: safe to print."""
     text = _QUERY_PASSWORD.sub(r"\1***", _USERINFO_PASSWORD.sub(r"\1***@", text))
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return printable(text)
 
 
 @dataclass(frozen=True)

@@ -126,3 +126,17 @@ def test_a_huge_argument_is_quoted_short_in_its_one_line(args, tmp_path):
     store = ["--results", tmp_path / "r.sqlite"] if args[0] in ("results", "run") else []
     line = one_line_error(_drill_quick(*args, *store), args[-2])
     assert len(line) < 300, len(line)
+
+
+@pytest.mark.parametrize("args", [
+    ["debrief", "a" * 100_000],
+    ["replay", "a" * 100_000],
+    ["validate", "a" * 100_000],
+    ["watch", "a" * 100_000],
+    ["validate", "b/" * 50_000],
+])
+def test_a_huge_file_name_is_cut_in_the_middle_of_its_one_line(args):
+    # The start of what was typed and the end of the line (the field and the reason) both stay.
+    line = one_line_error(_drill_quick(*args), args[-1][:20], "characters)")
+    assert len(line) <= 400, len(line)
+    assert line.endswith(("File name too long)", "File name too long", "not found")), line[-60:]
