@@ -93,6 +93,7 @@ async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: 
         await pilot.pause()
         settled = time.perf_counter() - t_enter
         console = app.console_screen
+        assert console is not None  # its first screen update went out
         frames0, displays0, sim0 = console.frames, displays.count, console.snap.now
         cpu0, t0 = time.process_time(), time.perf_counter()
         lags = await _probe_while_touring_tabs(console, seconds)
