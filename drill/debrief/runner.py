@@ -107,15 +107,3 @@ class Runner:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def prepare_before_ui() -> None:
-    """Start multiprocessing's resource tracker now, while sys.stderr is still the real one.
-
-    A Textual app replaces sys.stderr with a capture whose fileno() is -1, and the tracker passes
-    sys.stderr's descriptor to its process: started later it fails ("bad value(s) in
-    fds_to_keep"). Started before the app runs (a few milliseconds), it is simply reused; the
-    fork server passes no such descriptor and can start lazily, in the worker that needs it."""
-    from multiprocessing import resource_tracker
-
-    resource_tracker.ensure_running()

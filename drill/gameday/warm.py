@@ -37,7 +37,7 @@ def prepare(args: argparse.Namespace) -> None:
     import drill.tui.app
     import drill.tui.screens.briefing
     import drill.tui.screens.picker  # noqa: F401
-    from drill.debrief.runner import prepare_before_ui
+    from drill.tui.startup import prepare_before_ui
 
     # multiprocessing's resource tracker, started once here: every forked tab finds it running
     # (its descriptor is inherited) instead of starting an interpreter of its own.

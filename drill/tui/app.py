@@ -18,6 +18,7 @@ from drill.timefmt import parse_clock
 from drill.tui.controller import Drill
 from drill.tui.screens.confirm import ConfirmScreen
 from drill.tui.screens.console import FRAME_S, ConsoleScreen
+from drill.tui.startup import prepare_before_ui
 
 if TYPE_CHECKING:  # the facilitator's channel is imported when a drill opens one
     from drill.hosting.hosted import Facilitation, HostedDrill
@@ -88,8 +89,6 @@ class DrillApp(App[int]):
         # move at the moment the fault showed), so the debrief is ready within seconds.
         self.counterfactuals = counterfactuals
         if counterfactuals:
-            from drill.debrief.runner import prepare_before_ui
-
             prepare_before_ui()
         self.hosted: HostedDrill | None = None  # the facilitator's channel, while the drill runs
         self.result_id: int | None = None  # the drill's entry in the results store, once recorded

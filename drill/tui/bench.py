@@ -6,7 +6,13 @@ Measured in the app's own event loop:
 - updates/s: frames the console rendered (one coalesced snapshot each) per wall second, and the
   screen updates Textual composited;
 - startup: from entering the bench (Textual not yet imported, in a fresh process) to the
-  console's first frame on screen.
+  console's first frame on screen: the first screen update Textual composited for the console and
+  handed to its driver (`startup_s`, with the CPU spent by then). `startup_settled_s` is the older
+  figure: that frame, then a Pilot's `pause()`, which waits until the process looks idle (at most
+  a second) and so also counts the drill's first 60x frames and the debrief's warm-up starting.
+- compiled_from_source: the project's modules imported so far that had no bytecode cache (under
+  PYTHONDONTWRITEBYTECODE an editable install compiles each one at every start; `pip install .`
+  and `python -m compileall drill` write the caches).
 Headless runs skip only the final write of escape codes to a terminal; compositing is done.
 """
 
@@ -34,19 +40,39 @@ def _pct(values: list[float], q: float) -> float:
 
 
 class _DisplayCounter:
-    """Counts the app's screen updates by wrapping its `_display` (where Textual has one)."""
+    """Counts the app's screen updates by wrapping its `_display` (where Textual has one), and
+    notes when the console's first one went out: (wall since `t_enter`, process CPU)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, t_enter: float) -> None:
         self.count = 0
+        self.console_first: tuple[float, float] | None = None
         original = getattr(app, "_display", None)
-        if original is None:
-            return
+        if original is None:  # (the bench would wait for a first frame it cannot see)
+            raise RuntimeError("this Textual has no App._display: the console bench cannot time its first frame")
 
-        def counting(*args, **kwargs):
+        def counting(screen, renderable, *args, **kwargs):
             self.count += 1
-            return original(*args, **kwargs)
+            shown = renderable is not None and not getattr(app, "_batch_count", 0)
+            if self.console_first is None and shown and screen is app.console_screen:
+                self.console_first = (time.perf_counter() - t_enter, time.process_time())
+            return original(screen, renderable, *args, **kwargs)
 
         app._display = counting
+
+
+def compiled_from_source() -> int:
+    """How many of the project's imported modules have no bytecode cache on disk. Where none may
+    be written (PYTHONDONTWRITEBYTECODE, as in this environment), each of them was compiled from
+    its source at this start, and will be at every start."""
+    import importlib.util
+    import sys
+
+    count = 0
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if (name == "drill" or name.startswith("drill.")) and path and path.endswith(".py"):
+            count += not os.path.exists(importlib.util.cache_from_source(path))
+    return count
 
 
 async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: float) -> dict:
@@ -56,16 +82,18 @@ async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: 
         from drill.tui.app import DrillApp
 
         app = DrillApp("knightmare", "historical", None, speed=60.0, journal=str(journal))
-    displays = _DisplayCounter(app)
+    displays = _DisplayCounter(app, t_enter)
     async with app.run_test(size=size) as pilot:
-        while app.console_screen is None or app.console_screen.frames < 1:
+        while displays.console_first is None:
             await asyncio.sleep(0.001)
+        # The CPU (this process since it began, every thread) is the steadier figure when the
+        # machine is loaded, where the wall time measures the contention.
+        startup, startup_cpu = displays.console_first
+        from_source = compiled_from_source()
         await pilot.pause()
-        startup = time.perf_counter() - t_enter
-        # The same in CPU (this process since it began, every thread): the steadier figure when
-        # the machine is loaded, where the wall time measures the contention.
-        startup_cpu = time.process_time()
+        settled = time.perf_counter() - t_enter
         console = app.console_screen
+        assert console is not None  # its first screen update went out
         frames0, displays0, sim0 = console.frames, displays.count, console.snap.now
         cpu0, t0 = time.process_time(), time.perf_counter()
         lags = await _probe_while_touring_tabs(console, seconds)
@@ -89,6 +117,8 @@ async def _bench(seconds: float, size: tuple[int, int], journal: Path, t_enter: 
         "screen_updates_per_s": _per_s(shown, wall),
         "startup_s": round(startup, 3),
         "startup_cpu_s": round(startup_cpu, 3),
+        "startup_settled_s": round(settled, 3),
+        "compiled_from_source": from_source,
         "cpu_share": round(cpu / wall, 2) if wall else 0.0,
         "phase_at_end": snap.phase,
     }
@@ -161,6 +191,8 @@ def report(result: dict, json_out: bool) -> str:
         f"{result['screen_updates_per_s']}/s screen updates   (target >= {TARGETS['updates_per_s']}/s)",
         f"  startup          {result['startup_s']} s to the first frame, {result['startup_cpu_s']} CPU s since the "
         f"process began   (target <= {TARGETS['startup_s']} s)",
+        f"                   {result['startup_settled_s']} s until the process looked idle after it (a Pilot's pause); "
+        f"{result['compiled_from_source']} of the project's modules compiled from source",
         f"  sim pace         {result['sim_s_per_wall_s']} sim s per wall s; CPU {result['cpu_share']:.0%} of one core",
         f"  {'all targets met' if result['ok'] else 'TARGETS MISSED'}",
     ]

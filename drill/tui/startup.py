@@ -33,3 +33,17 @@ def freeze_inherited_heap() -> None:
     all of that (about 0.15 CPU-s per tab before its console) and, touching every object, copied
     the parent's memory pages into the tab."""
     gc.freeze()
+
+
+def prepare_before_ui() -> None:
+    """Start multiprocessing's resource tracker now, while sys.stderr is still the real one.
+
+    A Textual app replaces sys.stderr with a capture whose fileno() is -1, and the tracker passes
+    sys.stderr's descriptor to its process: started later (by the debrief's workers, after the
+    first frame) it fails ("bad value(s) in fds_to_keep"). Started before the app runs (a few
+    milliseconds), it is simply reused; the fork server passes no such descriptor and can start
+    lazily, in the worker that needs it. It lives here, not beside the debrief's pool, so that
+    starting it does not import the debrief before the console's first frame."""
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()

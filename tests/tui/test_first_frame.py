@@ -11,6 +11,7 @@ from textual.widgets import Markdown
 from textual.widgets._footer import FooterKey
 
 from drill.tui.screens.console import ConsoleScreen
+from drill.tui.widgets.action_log import ActionLog
 from drill.tui.widgets.chart import Chart
 from drill.tui.widgets.footer import KeyFooter
 from drill.tui.widgets.positions import PositionsView
@@ -54,6 +55,24 @@ async def test_the_charts_tab_copy_waits_for_a_narrow_screen_to_show_it(make_app
         chart = console.query_one("#chart-tab", Chart)
         side = console.query_one("#chart-side", Chart)
         assert chart._series == side._series and chart._title == side._title  # the same frame as the header's
+
+
+
+async def test_the_action_logs_tab_copy_waits_for_a_narrow_screen_to_show_it(make_app):
+    app = make_app("knightmare", "standard", start_at="09:45:00")
+    async with app.run_test(size=(120, 36)) as pilot:
+        console = app.screen
+        assert [log.id for log in console.query(ActionLog)] == ["actions-side"]  # wide: only the copy beside the tabs
+        assert console.query_one("#tabs").active == "tape"
+        console.submit_command("inspect smars-1")
+        console.step(5_000)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.press("1")
+        await pilot.pause()
+        tab, side = console.query_one("#actions-tab", ActionLog), console.query_one("#actions-side", ActionLog)
+        assert [o.prompt for o in tab._options] == [o.prompt for o in side._options]  # the same actions, as shown beside
+        assert tab.option_count == 1 and "inspect smars-1" in str(tab.get_option_at_index(0).prompt)
 
 
 class _KeysScreen(Screen[None]):

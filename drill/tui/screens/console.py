@@ -137,6 +137,7 @@ class ConsoleScreen(Screen[None]):
         self._dirty = False
         self._timer: Timer | None = None
         self._unread: dict[str, int] = {}
+        self._composed_in_tabs: set[str] = set()  # the panels whose tab copy compose built
         self._focus_when_shown: str | None = None  # a deferred panel chosen by key, until it is mounted
         self._ticks = 0
         self._full_at_tick = 0  # the timer frame of the last redraw of the heavy panels
@@ -149,17 +150,20 @@ class ConsoleScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         snap, fixed = self.snap, self.fixed
         # The width's class before the children mount: set after, it restyles every one of them.
-        self.set_class(self.app.size.width >= WIDE_AT, "-wide")
+        wide = self.app.size.width >= WIDE_AT
+        self.set_class(wide, "-wide")
         yield StatusHeader(id="header")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 with Vertical(id="fleet-panel"):
                     releases = sorted({r.release for r in snap.fleet})
                     yield FleetTable(fixed.servers, releases, columns=snap.fleet_columns, flags=fixed.flags, id="fleet")
-                with TabbedContent(id="tabs", initial=self.panels[0].id):
+                # On a wide screen the side panels' tabs are hidden: the first shown is the first other.
+                first = next((p for p in self.panels if not (wide and p.side)), self.panels[0])
+                with TabbedContent(id="tabs", initial=first.id):
                     for panel in self.panels:
                         with TabPane(panel.title, id=panel.id):  # our own words: no markup to fear
-                            if not panel.deferred:
+                            if self._in_tab_from_the_start(panel, wide):
                                 yield from panel.compose(fixed, panel.widget_id)
             with Vertical(id="side"):
                 for panel in sorted((p for p in self.panels if p.side), key=lambda p: p.side):
@@ -179,6 +183,16 @@ class ConsoleScreen(Screen[None]):
                 yield JournalLabel(fixed.journal_path or "(none)", id="journal")
         yield KeyFooter()
 
+    def _in_tab_from_the_start(self, panel: Panel, wide: bool) -> bool:
+        """Whether a panel's widget is composed into its tab with the console. A deferred panel
+        waits for its tab's first showing; so does a side panel's tab copy on a wide screen,
+        where its tab is hidden and the copy beside the tabs is the one shown (it is mounted if
+        the screen narrows and its tab is chosen, and renders the live frame then)."""
+        composed = not panel.deferred and not (panel.side and wide)
+        if composed:
+            self._composed_in_tabs.add(panel.id)
+        return composed
+
     def on_mount(self) -> None:
         q = self.query_one
         self._w = SimpleNamespace(
@@ -189,7 +203,7 @@ class ConsoleScreen(Screen[None]):
             line=q(CommandLine),
         )
         # A deferred panel's widget joins these when its tab is first shown (`_tab_activated`).
-        self._panel_widgets = {p.id: q(f"#{p.widget_id}") for p in self.panels if not p.deferred}
+        self._panel_widgets = {p.id: q(f"#{p.widget_id}") for p in self.panels if p.id in self._composed_in_tabs}
         self._side_widgets = {p.id: q(f"#{side_id(p)}") for p in self.panels if p.side}
         self._w.feedback.say(
             "The clock is paused: space starts it."
