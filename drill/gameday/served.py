@@ -42,6 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int)
     p.add_argument("--speed", type=float, default=1.0)
     p.add_argument("--ranked", action="store_true", help="only the facilitator pauses or changes the speed")
+    p.add_argument("--pooled", action="store_true", help="a pre-started tab: build the drill before its browser comes")
     args = p.parse_args(argv)
     if args.difficulty is not None and args.scenario is None:
         p.error("--difficulty needs --scenario")
@@ -109,21 +110,34 @@ def run(args: argparse.Namespace, key: str | None) -> int:
     )
     app.signing_key = signing
     app.served_by, app.crew_code_of = served_by, crew_code_of
+    app.pooled = args.pooled
     return play(app)
 
 
 def served_app_class():
     """The console app of a served tab: where the facilitator has created teams (drill.gameday.teams),
-    the picker's team field takes a join code and the drill plays under that code's team."""
+    the picker's team field takes a join code and the drill plays under that code's team. A
+    pre-started tab (`pooled`) builds the served drill before its browser comes (drill.gameday.ahead)."""
     import dataclasses
 
-    from drill.gameday import teams
+    from drill.gameday import ahead, teams
     from drill.gameday.crewjoin import join_if_live
     from drill.tui.app import DrillApp
+    from drill.tui.screens.picker import Choice
 
     class ServedApp(DrillApp):
         served_by: str | None = None  # the fingerprint of serve's key
         crew_code_of: Callable[[str], str] | None = None  # a drill id -> its crew's join code
+        pooled = False  # a pre-started tab: build ahead, and tell serve when ready
+        built: ahead.BuiltAhead | None = None  # the drill built ahead, until it begins or is discarded
+        chosen: Choice | None = None  # the choice that uncovered the briefing built ahead
+
+        def _pick(self):
+            if not self.pooled:
+                return super()._pick()
+            self.pooled = False  # the first picker only: later ones come as they always have
+            self.built = ahead.build(self) if self.scenario_id is not None and self.start_at is None else None
+            return self.run_worker(ahead.stack(self, self.built, self._briefed_ahead, super()._pick), name="ahead")
 
         def _picked(self, choice) -> None:
             known = teams.load()
@@ -143,7 +157,48 @@ def served_app_class():
             code_of = self.crew_code_of
             if choice is not None and code_of is not None and join_if_live(self, choice.team, self.served_by, code_of):
                 return
+            if choice is not None and self._uncover_briefing(choice):
+                return
             super()._picked(choice)
+
+        def _uncover_briefing(self, choice: Choice) -> bool:
+            """The picker has gone: the briefing built ahead is showing. True if it is the chosen
+            drill's; else it goes (and False)."""
+            built = self.built
+            if built is None or self.screen is not built.briefing:
+                return False
+            if not built.matches(choice):
+                self.pop_screen()
+                return False
+            self.team, self.chosen = choice.team, choice
+            return True
+
+        def _briefed_ahead(self, start: bool | None) -> None:
+            choice = self.chosen
+            if start and choice is not None:
+                self.start_drill(choice.scenario, choice.difficulty, choice.seed)
+            else:
+                self._pick()
+
+        def start_drill(self, scenario: str, difficulty: str | None, seed: int | None):
+            built, self.built = self.built, None
+            if built is not None and self.screen is built.console:
+                if built.matches(Choice(scenario, difficulty or "", seed)):
+                    return self._begin_ahead(built)
+                self.pop_screen()  # built for another drill
+            if built is not None:
+                built.discard()
+            return super().start_drill(scenario, difficulty, seed)
+
+        def _begin_ahead(self, built: ahead.BuiltAhead):
+            """The trainee starts the drill built ahead: its journal opens and its clock starts now."""
+            drill, console = built.drill, built.console
+            drill.open_journal(self.journal_for(built.loaded))
+            if not self.start_paused:
+                drill.clock.resume()
+            console.begin()
+            self.drill_started(built.loaded, drill, console)
+            return console
 
     return ServedApp
 

@@ -103,6 +103,7 @@ def become_tab(
             os.close(fd)
         os.environ["COLUMNS"] = str(int(request["columns"]))
         os.environ["ROWS"] = str(int(request["rows"]))
+        args.pooled = bool(request.get("pooled"))  # (this child's own copy of the arguments)
         from drill.gameday.served import run
 
         code = run(args, key)
