@@ -75,10 +75,12 @@ async def settle(screen: Screen) -> None:
     when uncovered, in front of the trainee."""
     markdown: list[Markdown] = list(screen.query("Markdown"))  # type: ignore[arg-type]
     for _ in range(200):  # (a Markdown with no blocks after 200 refreshes has none to mount)
-        if all(m.children for m in markdown):
+        if all(m.children for m in markdown) or not screen.is_running:
             break
         await screen.wait_for_refresh()
     for _ in range(SETTLE_REFRESHES):
+        if not screen.is_running:
+            return  # gone already (a test's picker answered at once)
         await screen.wait_for_refresh()
         await asyncio.sleep(0)
 
@@ -94,7 +96,7 @@ async def stack(app: DrillApp, ahead: BuiltAhead | None, briefed, pick) -> None:
         await app.push_screen(ahead.briefing, briefed)
         await settle(ahead.briefing)
     await pick()
-    await settle(app.screen)
+    await settle(app.screen)  # the picker
     gc.freeze()  # (as at start-up: what lives as long as the tab is not walked again)
     write_meta = getattr(app._driver, "write_meta", None)  # the web driver's (a test's has none)
     if write_meta is not None:
