@@ -91,7 +91,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _start_tab(url: str, team: str, width: int, height: int):
+async def _start_tab(url: str, team: str, width: int, height: int, before: dict[int, float]):
+    """Open one tab and take it to its console: (client, seconds to the console, seconds to the
+    picker, CPU-s of its process from its fork, CPU-s of it from this browser's arrival)."""
     from drill.gameday.webclient import ENTER, TabClient
 
     t0 = time.perf_counter()
@@ -106,21 +108,22 @@ async def _start_tab(url: str, team: str, width: int, height: int):
     await c.send(ENTER)
     await c.wait_for("smars", since=m, timeout=120)
     at_console = time.perf_counter() - t0
-    cpu = await _tab_cpu_s(team)
+    pid = await _tab_pid(team)
+    cpu = _cpu_s(pid) if pid is not None else None
     await c.send(":")  # the command line, for the echo probe
-    return c, at_console, first_frame, cpu
+    since_browser = cpu - before.get(pid, 0.0) if cpu is not None else None
+    return c, at_console, first_frame, cpu, since_browser
 
 
-async def _tab_cpu_s(team: str) -> float | None:
-    """CPU seconds used so far by the process of the tab playing as `team` (found in the drills'
-    registry, which the drill joins as its console starts): the start-up's cost, whatever the
-    machine's load."""
+async def _tab_pid(team: str) -> int | None:
+    """The process of the tab playing as `team` (found in the drills' registry, which the drill
+    joins as its console starts): its CPU so far is the start-up's cost, whatever the load."""
     from drill.hosting.channel import running_drills
 
     for _ in range(50):
         pids = [d["pid"] for d in running_drills() if d.get("team") == team]
         if pids:
-            return _cpu_s(pids[0])
+            return int(pids[0])
         await asyncio.sleep(0.1)
     return None
 
@@ -229,14 +232,16 @@ def _stop_serve(serve: subprocess.Popen) -> None:
             serve.wait(10)
 
 
-async def _open_tabs(url: str, drills: int, width: int, height: int) -> tuple[list, dict]:
-    """As a room of teams at the facilitator's "go": every tab opened at once."""
+async def _open_tabs(url: str, drills: int, size: tuple[int, int], pooled: dict[int, float]) -> tuple[list, dict]:
+    """As a room of teams at the facilitator's "go": every tab opened at once. `pooled`: the CPU-s
+    each pre-started tab had used before (what its browser's arrival does not pay)."""
     t0 = time.perf_counter()
-    results = await asyncio.gather(*(_start_tab(url, f"team-{i + 1}", width, height) for i in range(drills)))
+    results = await asyncio.gather(*(_start_tab(url, f"team-{i + 1}", *size, pooled) for i in range(drills)))
     all_up_s = time.perf_counter() - t0
-    startup = [s for _, s, _, _ in results]
-    first_frames = [f for _, _, f, _ in results]
-    cpu = [c for _, _, _, c in results if c is not None]
+    startup = [r[1] for r in results]
+    first_frames = [r[2] for r in results]
+    cpu = [r[3] for r in results if r[3] is not None]
+    since_browser = [r[4] for r in results if r[4] is not None]
     figures = {
         "all_started_s": round(all_up_s, 1),
         "start_p50_s": round(_pct(startup, 50), 2),
@@ -244,8 +249,9 @@ async def _open_tabs(url: str, drills: int, width: int, height: int) -> tuple[li
         "first_frame_p50_s": round(_pct(first_frames, 50), 2),
         "first_frame_max_s": round(max(first_frames), 2),
         "tab_cpu_s_to_console_p50": round(_pct(cpu, 50), 2) if cpu else None,
+        "tab_cpu_s_browser_to_console_p50": round(_pct(since_browser, 50), 3) if since_browser else None,
     }
-    return [c for c, _, _, _ in results], figures
+    return [r[0] for r in results], figures
 
 
 async def _attach_facilitator(key: str, data: Path, drills: int):
@@ -346,17 +352,22 @@ def _echo_figures(echoes: list[float]) -> dict:
     }
 
 
+def _pool_tabs(serve_pid: int) -> list[Path]:
+    """The /proc entries of the pre-started tabs (the warm process's children at nice 0; its
+    debrief cache warmer runs at nice 10)."""
+    warm = {int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _ppid(d) == serve_pid}
+    return [d for d in Path("/proc").iterdir() if d.name.isdigit() and _ppid(d) in warm and _nice(d) == 0]
+
+
 def _pool_private_mb(serve_pid: int) -> float | None:
     """The memory of its own (not shared with the warm process) of each pre-started tab, p50:
     what one more tab in the pool costs."""
-    warm = {int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _ppid(d) == serve_pid}
     sizes = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit() and _ppid(d) in warm and _nice(d) == 0:
-            rollup = _read(d / "smaps_rollup").decode()
-            kb = sum(int(m) for m in re.findall(r"^Private_(?:Clean|Dirty):\s+(\d+)", rollup, re.M))
-            if kb:
-                sizes.append(kb / 1024)
+    for d in _pool_tabs(serve_pid):
+        rollup = _read(d / "smaps_rollup").decode()
+        kb = sum(int(m) for m in re.findall(r"^Private_(?:Clean|Dirty):\s+(\d+)", rollup, re.M))
+        if kb:
+            sizes.append(kb / 1024)
     return round(_pct(sizes, 50), 1) if sizes else None
 
 
@@ -372,8 +383,9 @@ async def _bench(drills: int, seconds: float, speed: float, size: tuple[int, int
 
         ready_s = await _wait_warm(serve.pid, data, pool)
         pool_mb = _pool_private_mb(serve.pid) if pool else None
+        pooled_cpu = {int(d.name): _cpu_s(int(d.name)) for d in _pool_tabs(serve.pid)} if pool else {}
         load_at_start = round(os.getloadavg()[0], 1)
-        tabs, start_figures = await _open_tabs(f"http://127.0.0.1:{port}", drills, width, height)
+        tabs, start_figures = await _open_tabs(f"http://127.0.0.1:{port}", drills, size, pooled_cpu)
         roster, pids = await _attach_facilitator(key, data, drills)
         await _to_the_incident(roster, speed)
         measured = await _measure(roster, tabs, pids, serve.pid, seconds)
@@ -431,7 +443,8 @@ def report(r: dict) -> str:
             f"their console after {r['all_started_s']} s (per tab p50 {r['start_p50_s']} s, max {r['start_max_s']} s); "
             f"load average {r['load_average_at_start']} at the start",
             f"  first frame      the picker on screen after p50 {r['first_frame_p50_s']} s, max {r['first_frame_max_s']} s; "
-            f"{r['tab_cpu_s_to_console_p50']} CPU-s per tab (p50) from its fork to its console",
+            f"{r['tab_cpu_s_to_console_p50']} CPU-s per tab (p50) from its fork to its console, "
+            f"{r['tab_cpu_s_browser_to_console_p50']} from its browser's arrival",
             f"  event-loop lag   p50 {r['lag_p50_ms_median']} ms, p99 {r['lag_p99_ms_median']} ms (median drill), "
             f"worst drill p99 {r['lag_p99_ms_worst']} ms, max {r['lag_max_ms_worst']} ms",
             f"  console frames   {r['console_frames_per_s_median']}/s median, {r['console_frames_per_s_min']}/s slowest drill",
