@@ -122,22 +122,10 @@ def served_app_class():
 
     from drill.gameday import ahead, teams
     from drill.gameday.crewjoin import join_if_live
-    from drill.tui.app import DrillApp
-    from drill.tui.screens.picker import Choice
 
-    class ServedApp(DrillApp):
+    class ServedApp(ahead.BuildsAhead):
         served_by: str | None = None  # the fingerprint of serve's key
         crew_code_of: Callable[[str], str] | None = None  # a drill id -> its crew's join code
-        pooled = False  # a pre-started tab: build ahead, and tell serve when ready
-        built: ahead.BuiltAhead | None = None  # the drill built ahead, until it begins or is discarded
-        chosen: Choice | None = None  # the choice that uncovered the briefing built ahead
-
-        def _pick(self):
-            if not self.pooled:
-                return super()._pick()
-            self.pooled = False  # the first picker only: later ones come as they always have
-            self.built = ahead.build(self) if self.scenario_id is not None and self.start_at is None else None
-            return self.run_worker(ahead.stack(self, self.built, self._briefed_ahead, super()._pick), name="ahead")
 
         def _picked(self, choice) -> None:
             known = teams.load()
@@ -157,48 +145,7 @@ def served_app_class():
             code_of = self.crew_code_of
             if choice is not None and code_of is not None and join_if_live(self, choice.team, self.served_by, code_of):
                 return
-            if choice is not None and self._uncover_briefing(choice):
-                return
             super()._picked(choice)
-
-        def _uncover_briefing(self, choice: Choice) -> bool:
-            """The picker has gone: the briefing built ahead is showing. True if it is the chosen
-            drill's; else it goes (and False)."""
-            built = self.built
-            if built is None or self.screen is not built.briefing:
-                return False
-            if not built.matches(choice):
-                self.pop_screen()
-                return False
-            self.team, self.chosen = choice.team, choice
-            return True
-
-        def _briefed_ahead(self, start: bool | None) -> None:
-            choice = self.chosen
-            if start and choice is not None:
-                self.start_drill(choice.scenario, choice.difficulty, choice.seed)
-            else:
-                self._pick()
-
-        def start_drill(self, scenario: str, difficulty: str | None, seed: int | None):
-            built, self.built = self.built, None
-            if built is not None and self.screen is built.console:
-                if built.matches(Choice(scenario, difficulty or "", seed)):
-                    return self._begin_ahead(built)
-                self.pop_screen()  # built for another drill
-            if built is not None:
-                built.discard()
-            return super().start_drill(scenario, difficulty, seed)
-
-        def _begin_ahead(self, built: ahead.BuiltAhead):
-            """The trainee starts the drill built ahead: its journal opens and its clock starts now."""
-            drill, console = built.drill, built.console
-            drill.open_journal(self.journal_for(built.loaded))
-            if not self.start_paused:
-                drill.clock.resume()
-            console.begin()
-            self.drill_started(built.loaded, drill, console)
-            return console
 
     return ServedApp
 

@@ -34,6 +34,7 @@ def prepare(args: argparse.Namespace) -> None:
     """Import what a tab's first frames need, and run the fixed drill's morning once."""
     import textual.drivers.web_driver  # noqa: F401  (what TEXTUAL_DRIVER names)
 
+    import drill.gameday.ahead
     import drill.tui.app
     import drill.tui.screens.briefing
     import drill.tui.screens.picker  # noqa: F401
