@@ -26,16 +26,15 @@ from typing import TYPE_CHECKING
 
 from drill.gameday.protocol import BUILT_META
 from drill.scenario import LoadedScenario, load
+from drill.tui.app import DrillApp
 from drill.tui.controller import Drill
 from drill.tui.screens.briefing import BriefingScreen
 from drill.tui.screens.console import ConsoleScreen
+from drill.tui.screens.picker import Choice
 
 if TYPE_CHECKING:
     from textual.screen import Screen
     from textual.widgets import Markdown
-
-    from drill.tui.app import DrillApp
-    from drill.tui.screens.picker import Choice
 
 SETTLE_REFRESHES = 2  # refreshes a screen gets, once its widgets are all mounted, before it is covered
 
@@ -101,3 +100,62 @@ async def stack(app: DrillApp, ahead: BuiltAhead | None, briefed, pick) -> None:
     write_meta = getattr(app._driver, "write_meta", None)  # the web driver's (a test's has none)
     if write_meta is not None:
         write_meta(BUILT_META)
+
+
+class BuildsAhead(DrillApp):
+    """A served tab's app that, pre-started (`pooled`), builds the served drill under its first
+    picker and begins it when the trainee starts it."""
+
+    pooled = False  # a pre-started tab: build ahead, and tell serve when ready
+    built: BuiltAhead | None = None  # the drill built ahead, until it begins or is discarded
+    chosen: Choice | None = None  # the choice that uncovered the briefing built ahead
+
+    def _pick(self):
+        if not self.pooled:
+            return super()._pick()
+        self.pooled = False  # the first picker only: later ones come as they always have
+        self.built = build(self) if self.scenario_id is not None and self.start_at is None else None
+        return self.run_worker(stack(self, self.built, self._briefed_ahead, super()._pick), name="ahead")
+
+    def _picked(self, choice) -> None:
+        if choice is None or not self._uncover_briefing(choice):
+            super()._picked(choice)
+
+    def _uncover_briefing(self, choice: Choice) -> bool:
+        """The picker has gone: the briefing built ahead is showing. True if it is the chosen
+        drill's; else it goes (and False)."""
+        built = self.built
+        if built is None or self.screen is not built.briefing:
+            return False
+        if not built.matches(choice):
+            self.pop_screen()
+            return False
+        self.team, self.chosen = choice.team, choice
+        return True
+
+    def _briefed_ahead(self, start: bool | None) -> None:
+        choice = self.chosen
+        if start and choice is not None:
+            self.start_drill(choice.scenario, choice.difficulty, choice.seed)
+        else:
+            self._pick()
+
+    def start_drill(self, scenario: str, difficulty: str | None, seed: int | None) -> ConsoleScreen:
+        built, self.built = self.built, None
+        if built is not None and self.screen is built.console:
+            if built.matches(Choice(scenario, difficulty or "", seed)):
+                return self._begin_ahead(built)
+            self.pop_screen()  # built for another drill
+        if built is not None:
+            built.discard()
+        return super().start_drill(scenario, difficulty, seed)
+
+    def _begin_ahead(self, built: BuiltAhead) -> ConsoleScreen:
+        """The trainee starts the drill built ahead: its journal opens and its clock starts now."""
+        drill, console = built.drill, built.console
+        drill.open_journal(self.journal_for(built.loaded))
+        if not self.start_paused:
+            drill.clock.resume()
+        console.begin()
+        self.drill_started(built.loaded, drill, console)
+        return console

@@ -1,6 +1,6 @@
 """One browser tab's drill: the program `drill serve` has textual-serve start for each connection.
 
-    python -B -m drill.gameday.served [--scenario ID] [--difficulty NAME] [--seed N] [--speed X] [--ranked]
+    python -B -m drill.gameday.served [--scenario ID] [--difficulty NAME] [--seed N] [--speed X] [--ranked] [--pooled]
 
 It accepts no paths: the scenario is a bundled id, the journal goes to the data directory, and
 before anything else the process confines its writes there (drill.gameday.confine). The tab

@@ -192,3 +192,19 @@ async def test_a_tab_stopped_while_pooled_records_nothing(data_dir):
     app.record_result()
     assert app.result_id is None
     assert journals(data_dir) == [] and running_drills() == []
+
+
+async def test_a_browser_narrower_than_the_pools_terminal_gets_the_narrow_console(data_dir):
+    app = served_app(True, FakeWall())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _until(pilot, lambda: _built(app))
+        built = app.built
+        assert built.console.wide, "built at the pool's 120 columns: the side panels beside the tabs"
+        await pilot.resize_terminal(90, 30)  # the browser's own size, sent as it takes the tab
+        await pilot.press(*"blue", "enter")
+        await _until(pilot, lambda: app.screen is built.briefing)
+        await pilot.press("enter")
+        await _until(pilot, lambda: app.hosted is not None and app.screen is built.console)
+        await _until(pilot, lambda: not built.console.wide and not built.console.has_class("-wide"))
+        assert built.console.size.width == 90
+        await pilot.press("ctrl+q", "y")
