@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from drill.gameday.protocol import BUILT_META
+from drill.paths import default_journal_path
 from drill.scenario import LoadedScenario, load
 from drill.tui.app import DrillApp
 from drill.tui.controller import Drill
@@ -91,6 +92,9 @@ async def stack(app: DrillApp, ahead: BuiltAhead | None, briefed, pick) -> None:
     collections."""
     if ahead is not None:
         await app.push_screen(ahead.console)
+        # Where a journal started now would go: its name is as long as the one the drill gets
+        # when it begins, which then repaints the status line instead of laying out the console.
+        ahead.console.show_journal(str(default_journal_path(ahead.loaded.spec.id)))
         await settle(ahead.console)
         await app.push_screen(ahead.briefing, briefed)
         await settle(ahead.briefing)
