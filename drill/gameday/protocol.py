@@ -25,6 +25,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# What a pre-started tab tells serve (a meta packet) once its drill is built and its picker drawn
+# (drill.gameday.ahead): only then is it in the pool.
+BUILT_META = {"type": "built-ahead"}
+
 PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -1,6 +1,6 @@
 """One browser tab's drill: the program `drill serve` has textual-serve start for each connection.
 
-    python -B -m drill.gameday.served [--scenario ID] [--difficulty NAME] [--seed N] [--speed X] [--ranked]
+    python -B -m drill.gameday.served [--scenario ID] [--difficulty NAME] [--seed N] [--speed X] [--ranked] [--pooled]
 
 It accepts no paths: the scenario is a bundled id, the journal goes to the data directory, and
 before anything else the process confines its writes there (drill.gameday.confine). The tab
@@ -42,6 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int)
     p.add_argument("--speed", type=float, default=1.0)
     p.add_argument("--ranked", action="store_true", help="only the facilitator pauses or changes the speed")
+    p.add_argument("--pooled", action="store_true", help="a pre-started tab: build the drill before its browser comes")
     args = p.parse_args(argv)
     if args.difficulty is not None and args.scenario is None:
         p.error("--difficulty needs --scenario")
@@ -109,19 +110,20 @@ def run(args: argparse.Namespace, key: str | None) -> int:
     )
     app.signing_key = signing
     app.served_by, app.crew_code_of = served_by, crew_code_of
+    app.pooled = args.pooled
     return play(app)
 
 
 def served_app_class():
     """The console app of a served tab: where the facilitator has created teams (drill.gameday.teams),
-    the picker's team field takes a join code and the drill plays under that code's team."""
+    the picker's team field takes a join code and the drill plays under that code's team. A
+    pre-started tab (`pooled`) builds the served drill before its browser comes (drill.gameday.ahead)."""
     import dataclasses
 
-    from drill.gameday import teams
+    from drill.gameday import ahead, teams
     from drill.gameday.crewjoin import join_if_live
-    from drill.tui.app import DrillApp
 
-    class ServedApp(DrillApp):
+    class ServedApp(ahead.BuildsAhead):
         served_by: str | None = None  # the fingerprint of serve's key
         crew_code_of: Callable[[str], str] | None = None  # a drill id -> its crew's join code
 

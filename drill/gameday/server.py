@@ -34,7 +34,7 @@ from drill.scenario.loader import printable
 log = logging.getLogger("drill.serve")
 
 POOL_SIZE = (120, 36)  # a pre-started tab's terminal until its browser says its own
-POOL_START_WAIT_S = 60.0  # a pre-started tab not at its picker by then is given up (and the pool)
+POOL_START_WAIT_S = 60.0  # a pre-started tab not built by then is given up (and the pool)
 POOL_REFILL_AFTER_S = 2.0  # the pool refills once browsers have stopped taking tabs this long
 
 
@@ -90,12 +90,12 @@ class DrillServer(Server):
             if quiet > 0:
                 await asyncio.sleep(quiet)
                 continue
-            tab = await self._start_tab(POOL_SIZE)
+            tab = await self._start_tab(POOL_SIZE, pooled=True)
             if tab is None:
                 return
-            await _first_of(tab.drawn.wait(), tab.ended.wait(), timeout=POOL_START_WAIT_S)
-            if tab.ended.is_set() or not tab.drawn.is_set():
-                log.warning("tab %s: a pre-started tab did not reach its first frame; the pool stops", tab.pid)
+            await _first_of(tab.built.wait(), tab.ended.wait(), timeout=POOL_START_WAIT_S)
+            if tab.ended.is_set() or not tab.built.is_set():
+                log.warning("tab %s: a pre-started tab did not build its drill and picker; the pool stops", tab.pid)
                 await self._discard(tab)
                 return
             self.pool.append(tab)
@@ -194,9 +194,9 @@ class DrillServer(Server):
             await ws.close(code=1011, message=b"could not start")
         return tab, False
 
-    async def _start_tab(self, size: tuple[int, int]) -> TabProcess | None:
+    async def _start_tab(self, size: tuple[int, int], pooled: bool = False) -> TabProcess | None:
         try:
-            started = await self.launcher.launch(*size)
+            started = await self.launcher.launch(*size, pooled=pooled)
         except OSError as exc:
             log.warning("could not start a tab's drill: %s", exc.strerror or exc)
             return None

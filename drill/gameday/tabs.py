@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from drill.gameday.protocol import BUILT_META
+
 if TYPE_CHECKING:
     from textual_serve.download_manager import DownloadManager
 
@@ -127,6 +129,8 @@ class TabProcess:
     # is new.
     modes: bytearray = field(default_factory=bytearray)
     drawn: asyncio.Event = field(default_factory=asyncio.Event)  # its first frame is out
+    # A pre-started tab has built its drill and shows its picker (drill.gameday.ahead says so).
+    built: asyncio.Event = field(default_factory=asyncio.Event)
     _reader: asyncio.Task | None = None
     _stderr: bytearray = field(default_factory=bytearray)
 
@@ -260,7 +264,9 @@ class TabProcess:
 
     async def _on_meta(self, meta: dict) -> None:
         kind = meta.get("type")
-        if kind == "exit":
+        if meta == BUILT_META:
+            self.built.set()
+        elif kind == "exit":
             if self.close_browser is not None:
                 await self.close_browser()
         elif kind == "open_url" and self.write_str is not None:
@@ -435,28 +441,37 @@ class WarmLauncher:
         theirs.close()
         self.control = ours
 
-    def fresh_argv(self) -> list[str]:
+    def fresh_argv(self, pooled: bool = False) -> list[str]:
         import sys
 
-        return [sys.executable, "-B", "-m", "drill.gameday.served", *self.served_args]
+        return [
+            sys.executable,
+            "-B",
+            "-m",
+            "drill.gameday.served",
+            *self.served_args,
+            *(["--pooled"] if pooled else []),
+        ]
 
-    async def launch(self, columns: int, rows: int) -> Started:
+    async def launch(self, columns: int, rows: int, pooled: bool = False) -> Started:
+        """A tab's process; `pooled`: a pre-started tab, which builds its drill before its
+        browser comes (drill.gameday.ahead) and says when it is ready (TabProcess.built)."""
         if self.control is not None and self.process is not None and self.process.poll() is None:
             try:
-                return await self._fork(columns, rows)
+                return await self._fork(columns, rows, pooled)
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("the warm process failed (%s); tabs start fresh interpreters from now on", exc)
                 self.close()
         env = {**self.env, "COLUMNS": str(columns), "ROWS": str(rows)}
-        return await launch_fresh(self.fresh_argv(), env)
+        return await launch_fresh(self.fresh_argv(pooled), env)
 
-    async def _fork(self, columns: int, rows: int) -> Started:
+    async def _fork(self, columns: int, rows: int, pooled: bool) -> Started:
         import socket
 
         stdin_r, stdin_w = os.pipe()
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()
-        request = json.dumps({"columns": columns, "rows": rows}).encode()
+        request = json.dumps({"columns": columns, "rows": rows, "pooled": pooled}).encode()
         control = self.control
         assert control is not None  # launch() forks only with the warm process's socket
         try:

@@ -34,6 +34,7 @@ def prepare(args: argparse.Namespace) -> None:
     """Import what a tab's first frames need, and run the fixed drill's morning once."""
     import textual.drivers.web_driver  # noqa: F401  (what TEXTUAL_DRIVER names)
 
+    import drill.gameday.ahead
     import drill.tui.app
     import drill.tui.screens.briefing
     import drill.tui.screens.picker  # noqa: F401
@@ -103,6 +104,7 @@ def become_tab(
             os.close(fd)
         os.environ["COLUMNS"] = str(int(request["columns"]))
         os.environ["ROWS"] = str(int(request["rows"]))
+        args.pooled = bool(request.get("pooled"))  # (this child's own copy of the arguments)
         from drill.gameday.served import run
 
         code = run(args, key)

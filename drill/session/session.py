@@ -133,16 +133,27 @@ class Session:
         self._unreported: list = []  # actions submitted but not finished yet
         self._seen = 0  # how much of the actions log _report_results has taken in
         self._ended_by = "end"  # "resolve" once the trainee declared it resolved
-        self.journal_path = Path(journal) if journal else None
-        self._journal = JournalWriter(journal) if journal else None
+        self.journal_path: Path | None = None
+        self._journal: JournalWriter | None = None
+        if journal:
+            self.open_journal(journal)
+
+    def open_journal(self, journal: str | Path) -> None:
+        """Start the journal with its header. A session built without one (a served tab's drill,
+        built before its trainee arrives) opens it as the trainee starts, before anything is done."""
+        if self._journal is not None:
+            raise SessionError("the journal is open already")
+        spec = self.scenario.spec
+        self.journal_path = Path(journal)
+        self._journal = JournalWriter(journal)
         self._write(
             {
                 "type": "header",
                 "format": FORMAT,
                 "program": f"drill {__version__}",
                 "scenario": spec.id,
-                "scenario_hash": scenario.content_hash,
-                "scenario_path": str(scenario.directory),
+                "scenario_hash": self.scenario.content_hash,
+                "scenario_path": str(self.scenario.directory),
                 "difficulty": self.difficulty,
                 "seed": self.seed,
                 "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

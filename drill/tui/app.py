@@ -21,12 +21,15 @@ from drill.tui.screens.console import FRAME_S, ConsoleScreen
 from drill.tui.startup import prepare_before_ui
 
 if TYPE_CHECKING:  # the facilitator's channel is imported when a drill opens one
+    from textual.widget import AwaitMount
+
     from drill.hosting.hosted import Facilitation, HostedDrill
 
 # The picker, the briefing and the debrief (and the Markdown they bring) are imported when first
 # shown: a console started on a scenario reaches its first frame without them.
 if TYPE_CHECKING:
     from drill.debrief import Runner
+    from drill.tui.screens.briefing import BriefingScreen
     from drill.tui.screens.debrief import DebriefScreen
 
 
@@ -103,7 +106,7 @@ class DrillApp(App[int]):
             self.start_drill(self.scenario_id, self.difficulty, self.seed)
 
     # -- before the drill -------------------------------------------------------------------------
-    def _pick(self) -> None:
+    def _pick(self) -> AwaitMount:
         from drill.tui.screens.picker import Choice, PickerScreen
 
         fixed = None
@@ -111,21 +114,17 @@ class DrillApp(App[int]):
             fixed = Choice(
                 self.scenario_id, self.difficulty or load(self.scenario_id).spec.default_difficulty, self.seed
             )
-        self.push_screen(
+        return self.push_screen(
             PickerScreen(blink=self.blink, team_field=self.served, fixed=fixed, team=self.team), self._picked
         )
 
     def _picked(self, choice) -> None:
-        from drill.tui.screens.briefing import BriefingScreen
-
         if choice is None:
             self.exit(0)
             return
         if self.served:
             self.team = choice.team
         loaded = load(choice.scenario)
-        seed = loaded.spec.seed if choice.seed is None else choice.seed
-        detail = f"{choice.difficulty} · seed {seed}"
 
         def go(start: bool | None) -> None:
             if start:
@@ -133,31 +132,50 @@ class DrillApp(App[int]):
             else:
                 self._pick()
 
-        self.push_screen(BriefingScreen(loaded.spec.title, loaded.briefing, starting=True, detail=detail), go)
+        self.push_screen(self.briefing_for(loaded, choice.difficulty, choice.seed), go)
+
+    def briefing_for(self, loaded, difficulty: str, seed: int | None) -> BriefingScreen:
+        """The briefing before a drill of `loaded` starts."""
+        from drill.tui.screens.briefing import BriefingScreen
+
+        detail = f"{difficulty} · seed {loaded.spec.seed if seed is None else seed}"
+        return BriefingScreen(loaded.spec.title, loaded.briefing, starting=True, detail=detail)
 
     # -- the drill --------------------------------------------------------------------------------
     def start_drill(self, scenario: str, difficulty: str | None, seed: int | None) -> ConsoleScreen:
         """Start a drill of `scenario` (a bundled id or a scenario's path) and show its console."""
         loaded = load(scenario)
-        journal = self.journal if self.journal else default_journal_path(loaded.spec.id)
-        Path(journal).parent.mkdir(parents=True, exist_ok=True)
-        self.drill = Drill(loaded, difficulty, seed, journal, self.speed, self.start_paused, self.wall)
-        self.drill.clock.ranked = self.ranked
-        self.drill.owner_name = self.crew_name
+        drill = self.new_drill(loaded, difficulty, seed)
+        drill.open_journal(self.journal_for(loaded))
         if self.start_at is not None:
             at = parse_clock(self.start_at) if isinstance(self.start_at, str) else int(self.start_at)
-            self.drill.advance_to(at)
-        self.console_screen = ConsoleScreen(self.drill, blink=self.blink, frame_s=self.frame_s)
-        self.push_screen(self.console_screen)
+            drill.advance_to(at)
+        console = ConsoleScreen(drill, blink=self.blink, frame_s=self.frame_s)
+        self.push_screen(console)
+        self.drill_started(loaded, drill, console)
+        return console
+
+    def new_drill(self, loaded, difficulty: str | None, seed: int | None) -> Drill:
+        """A drill of `loaded` as this app plays it, its journal not opened yet."""
+        drill = Drill(loaded, difficulty, seed, None, self.speed, self.start_paused, self.wall)
+        drill.clock.ranked = self.ranked
+        drill.owner_name = self.crew_name
+        return drill
+
+    def journal_for(self, loaded) -> Path:
+        journal = Path(self.journal if self.journal else default_journal_path(loaded.spec.id))
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        return journal
+
+    def drill_started(self, loaded, drill: Drill, console: ConsoleScreen) -> None:
+        """`drill` has begun in `console` (shown): the debrief's work and the facilitator's channel start."""
+        self.drill, self.console_screen = drill, console
         if self.counterfactuals:
             # After the console's first frame: the warmer's and the pool's threads import the debrief
             # and start processes, which would hold the interpreter while the first frame is drawn.
-            self.call_after_refresh(
-                self._start_debrief_work, loaded, self.drill.session.difficulty, self.drill.session.seed
-            )
+            self.call_after_refresh(self._start_debrief_work, loaded, drill.session.difficulty, drill.session.seed)
         if self.facilitation is not None:
             self.run_worker(self._open_channel(), name="facilitator-channel", group="channel", exit_on_error=False)
-        return self.console_screen
 
     def _start_debrief_work(self, loaded, difficulty: str, seed: int) -> None:
         if self.debrief is not None:

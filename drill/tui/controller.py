@@ -128,6 +128,12 @@ class Drill:
         self.owner: CrewMember | None = None
         self.owner_name: str | None = None  # the name the owner goes by then (else the team's)
 
+    def open_journal(self, journal: str | Path) -> None:
+        """Journal a drill built without one from now on (drill.session.Session.open_journal)."""
+        with self.lock:
+            self.session.open_journal(journal)
+            self.journal_path = self.session.journal_path
+
     @property
     def scenario_id(self) -> str:
         return self.loaded.spec.id

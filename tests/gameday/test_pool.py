@@ -1,9 +1,12 @@
-"""Pre-started tabs (drill serve --pool): a tab whose app is at its picker before its browser
-comes, the browser brought up to date, the pool refilled within --max-drills."""
+"""Pre-started tabs (drill serve --pool): a tab whose app is at its picker, its drill built (and
+not begun), before its browser comes; the browser brought up to date, the drill journaled from
+the trainee's start, the pool refilled within --max-drills."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from drill.gameday.webclient import TabClient
@@ -33,16 +36,23 @@ def tab_processes(serve_pid: int) -> set[int]:
     }
 
 
-async def test_a_pre_started_tab_is_the_one_its_browser_plays_and_the_pool_refills(serve):
+async def test_a_pre_started_tab_is_the_one_its_browser_plays_and_the_pool_refills(serve, data_dir):
     s = serve("knightmare", "--pool", "1", "--max-drills", "3")
     await s.output_with(POOL_FULL, timeout=90)
     before = tab_processes(s.proc.pid)
     assert len(before) == 1, before
+    await asyncio.sleep(2)  # the pooled tab waits: its drill is built, and has not begun
+    journals = data_dir / "journals"
+    assert not journals.exists() or not list(journals.iterdir()), "a pooled tab's drill is journaled once it begins"
+    opened = datetime.now(UTC).replace(microsecond=0)
 
     client = await start_tab(s.url, "red")
     try:
         (drill,) = await wait_registered(1)
         assert drill["pid"] in before, "the drill plays in the tab started before its browser came"
+        (journal,) = journals.iterdir()
+        header = json.loads(journal.read_text().splitlines()[0])
+        assert datetime.fromisoformat(header["written"]) >= opened, "its journal begins when the trainee starts"
         assert "\x1b[?1049h" in client.received.decode("utf-8", "replace"), (
             "the browser got the app's terminal modes (the alternate screen), set before it came"
         )

@@ -59,7 +59,8 @@ def test_the_served_app_accepts_no_paths(capsys):
     p = subprocess.run([sys.executable, "-m", "drill.gameday.served", "--help"], capture_output=True, text=True,
                        timeout=60, cwd=ROOT)
     options = {w.strip("[],") for w in p.stdout.split() if w.startswith(("--", "[--"))}
-    assert options == {"--help", "--scenario", "--difficulty", "--seed", "--speed", "--ranked"}
+    # (--pooled: a pre-started tab builds its drill ahead, drill.gameday.ahead; a switch, not a path)
+    assert options == {"--help", "--scenario", "--difficulty", "--seed", "--speed", "--ranked", "--pooled"}
 
 
 def test_confinement_refuses_writes_outside_the_data_dir_and_allows_them_inside(tmp_path):

@@ -8,6 +8,7 @@ changed; nothing is pushed to the UI per simulation event.
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 from rich.text import Text
@@ -115,9 +116,12 @@ class ConsoleScreen(Screen[None]):
         *(Binding(p.key, f"show_tab('{p.id}')", p.title, show=False) for p in PANELS),
     ]
 
-    def __init__(self, drill: Drill, *, blink: bool = True, frame_s: float = FRAME_S, **kwargs):
+    def __init__(self, drill: Drill, *, blink: bool = True, frame_s: float = FRAME_S, held: bool = False, **kwargs):
+        """`held`: built before its drill begins (a served tab's console, ready before its trainee
+        comes): no frames until `begin()`."""
         super().__init__(**kwargs)
         self.drill = drill
+        self.held = held
         self.blink = blink
         self.frame_s = frame_s
         self.snap: Snapshot = drill.snapshot()
@@ -205,13 +209,38 @@ class ConsoleScreen(Screen[None]):
         # A deferred panel's widget joins these when its tab is first shown (`_tab_activated`).
         self._panel_widgets = {p.id: q(f"#{p.widget_id}") for p in self.panels if p.id in self._composed_in_tabs}
         self._side_widgets = {p.id: q(f"#{side_id(p)}") for p in self.panels if p.side}
+        self._say_clock()
+        self._apply_layout(self.app.size.width)  # and the first render
+        self._timer = self.set_interval(self.frame_s, self.frame, name="drill-frame", pause=self.held)
+
+    def _say_clock(self) -> None:
         self._w.feedback.say(
             "The clock is paused: space starts it."
             if self.drill.clock.paused
             else "The clock runs. : for the command line, ? for help."
         )
-        self._apply_layout(self.app.size.width)  # and the first render
-        self._timer = self.set_interval(self.frame_s, self.frame, name="drill-frame")
+
+    def begin(self) -> None:
+        """The drill of a console built ahead begins now: its journal (opened by now) is named,
+        its frames start, and it shows the drill as it stands (its clock as the caller set it)."""
+        self.held = False
+        self.fixed = dataclasses.replace(self.fixed, journal_path=self.drill.setup().journal_path)
+        self.show_journal(self.fixed.journal_path or "(none)")
+        self._say_clock()
+        self._dirty = True
+        self.refresh_now()
+        if self._timer is not None:
+            self._timer.resume()
+
+    def show_journal(self, path: str) -> None:
+        """Name the journal on the status line. A name as long as the one shown is repainted in
+        place: a change of width lays out the whole console (about 0.02 CPU-s)."""
+        label, shown = self.query_one(JournalLabel), fmt.literal(path)
+        if len(shown) == len(label.path):
+            label.set_reactive(JournalLabel.path, shown)
+            label.refresh()
+        else:
+            label.path = shown
 
     def on_screen_resume(self, event: ScreenResume) -> None:
         # Its first resume comes right after its mount, which styled every widget: restyling them
