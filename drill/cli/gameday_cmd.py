@@ -169,6 +169,8 @@ def _check_served_scenario(args) -> None:
     if args.scenario is None:
         if args.difficulty is not None or args.seed is not None:
             raise UsageError("drill serve: --difficulty and --seed need a scenario")
+        if args.ranked:
+            raise UsageError("drill serve: --ranked needs a scenario (every ranked team plays the same drill)")
         return
     if args.scenario not in bundled_ids():
         raise UsageError(

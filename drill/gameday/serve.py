@@ -86,6 +86,8 @@ def banner(
     if command_args.get("scenario"):
         what += f" · {command_args.get('difficulty') or 'its default difficulty'}"
         what += f" · seed {command_args['seed']}" if command_args.get("seed") is not None else " · its default seed"
+        if command_args.get("ranked"):
+            what += " (hidden from the trainees; give it to other hosts with --seed)"
     lines = []
     if not is_loopback(host):
         rule = "!" * 78
@@ -144,6 +146,12 @@ def serve(
     from drill.paths import data_dir
 
     check_bindable(host, port)
+    if ranked and seed is None:
+        # A scenario's own seed is published with it, and with the seed its hidden fault: a
+        # ranked game day plays one nobody knows (the banner shows it, for other hosts).
+        from drill.seeds import drawn_seed
+
+        seed = drawn_seed()
     key = new_token()
     # Each tab's process inherits the environment (textual-serve copies it) and removes the key
     # from its own at once; nothing else reads it.

@@ -115,7 +115,8 @@ class DrillApp(App[int]):
                 self.scenario_id, self.difficulty or load(self.scenario_id).spec.default_difficulty, self.seed
             )
         return self.push_screen(
-            PickerScreen(blink=self.blink, team_field=self.served, fixed=fixed, team=self.team), self._picked
+            PickerScreen(blink=self.blink, team_field=self.served, fixed=fixed, team=self.team, hide_seed=self.ranked),
+            self._picked,
         )
 
     def _picked(self, choice) -> None:
@@ -138,7 +139,8 @@ class DrillApp(App[int]):
         """The briefing before a drill of `loaded` starts."""
         from drill.tui.screens.briefing import BriefingScreen
 
-        detail = f"{difficulty} · seed {loaded.spec.seed if seed is None else seed}"
+        shown = "set by the facilitator" if self.ranked else loaded.spec.seed if seed is None else seed
+        detail = f"{difficulty} · seed {shown}"
         return BriefingScreen(loaded.spec.title, loaded.briefing, starting=True, detail=detail)
 
     # -- the drill --------------------------------------------------------------------------------

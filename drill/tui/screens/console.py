@@ -156,7 +156,7 @@ class ConsoleScreen(Screen[None]):
         # The width's class before the children mount: set after, it restyles every one of them.
         wide = self.app.size.width >= WIDE_AT
         self.set_class(wide, "-wide")
-        yield StatusHeader(id="header")
+        yield StatusHeader(id="header", show_seed=not self.drill.clock.ranked)
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 with Vertical(id="fleet-panel"):

@@ -67,15 +67,18 @@ class PickerScreen(Screen[Choice]):
         team_field: bool = False,
         fixed: Choice | None = None,
         team: str | None = None,
+        hide_seed: bool = False,
         **kwargs,
     ):
         """`team_field` asks for a team name too (a served game day); `fixed` offers only that
-        scenario, difficulty and seed (every team plays the same drill)."""
+        scenario, difficulty and seed (every team plays the same drill); `hide_seed` (ranked play)
+        keeps the fixed seed off the screen: with it, a team could look up the hidden fault."""
         super().__init__(**kwargs)
         self._blink = blink
         self._team_field = team_field
         self._fixed = fixed
         self._team = team
+        self._hide_seed = hide_seed and fixed is not None
         self._scenarios: dict[str, LoadedScenario] = {}
         self._problems: dict[str, str] = {}
         ids = [fixed.scenario] if fixed is not None else bundled_ids()
@@ -122,7 +125,8 @@ class PickerScreen(Screen[Choice]):
                 seed = Input(placeholder="the scenario's", type="integer", id="seed")
                 seed.cursor_blink = self._blink
                 if self._fixed is not None:
-                    seed.value = "" if self._fixed.seed is None else str(self._fixed.seed)
+                    shown = self._fixed.seed is not None and not self._hide_seed
+                    seed.value = str(self._fixed.seed) if shown else ""
                     seed.disabled = True
                 yield seed
                 yield Button("Briefing", id="start", variant="primary")
@@ -164,7 +168,8 @@ class PickerScreen(Screen[Choice]):
         diffs.highlighted = names.index(first)
         self._show_difficulty(first)
         # A bare "default 20120834" reads as a date: say it is a seed, and which.
-        self.query_one("#seed", Input).placeholder = f"blank: seed #{spec.seed}"
+        shown = "set by the facilitator" if self._hide_seed else f"blank: seed #{spec.seed}"
+        self.query_one("#seed", Input).placeholder = shown
 
     def _show_difficulty(self, name: str) -> None:
         self._difficulty = name
@@ -213,7 +218,9 @@ class PickerScreen(Screen[Choice]):
                 return
         raw = self.query_one("#seed", Input).value.strip()
         seed: int | None = None
-        if raw:
+        if self._fixed is not None:
+            seed = self._fixed.seed  # the field is only shown (or hidden), never typed in
+        elif raw:
             try:
                 seed = int(raw)
             except ValueError:

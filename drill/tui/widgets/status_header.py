@@ -22,11 +22,11 @@ PHASE_STYLE = {
 }
 
 
-def title_line(snap: Snapshot, width: int | None = None) -> Text:
-    """The scenario's title, then difficulty and seed. Where space is short the title is cut,
-    not the difficulty."""
+def title_line(snap: Snapshot, width: int | None = None, *, seed: bool = True) -> Text:
+    """The scenario's title, then difficulty and seed (not in ranked play: with the seed a team
+    could look up the hidden fault). Where space is short the title is cut, not the difficulty."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    suffix = f" · {snap.difficulty} · seed {snap.seed}"
+    suffix = f" · {snap.difficulty}" + (f" · seed {snap.seed}" if seed else "")
     title = snap.title
     if width is not None and len(title) + len(suffix) > width:
         room = max(8, width - len(suffix))
@@ -148,9 +148,10 @@ class StatusHeader(Widget):
     }
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, show_seed: bool = True, **kwargs):
         super().__init__(**kwargs)
         self._rows: tuple[Snapshot, Snapshot, float, bool] | None = None
+        self._show_seed = show_seed
 
     def show(self, snap: Snapshot, speed: float, paused: bool, money: Snapshot | None = None) -> bool:
         """The clock row from `snap`; the money row from `money` (default `snap`): the console
@@ -178,7 +179,7 @@ class StatusHeader(Widget):
         width = self.content_size.width
         snap, money, speed, paused = self._rows
         clock = clock_line(snap, speed, paused)
-        out = fit_row(title_line(snap, width - clock.cell_len - 1), clock, width)
+        out = fit_row(title_line(snap, width - clock.cell_len - 1, seed=self._show_seed), clock, width)
         out.append("\n")
         out.append_text(money_row(money, width))
         return out
