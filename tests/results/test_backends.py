@@ -174,7 +174,7 @@ WRITERS = textwrap.dedent("""
                  "contained_at": "09:31:00", "loss_usd": float(i), "collateral_usd": 0.0, "score_usd": float(i),
                  "grade": "A", "bankrupt": False, "ended_at": "10:15:00", "ended_by": "end"}
             got = results.record(o, None, team=f"{tag}-{i}", path=url)
-            os.write(1, f"{got}\n".encode())  # one write a line: the writers share the pipe
+            os.write(1, f"{got}\\n".encode())  # one write a line: the writers share the pipe
 
     def child(tag):
         code = 0
