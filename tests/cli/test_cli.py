@@ -2,8 +2,6 @@
 The families of bad inputs run their first case in a real process and the rest through `main` in
 this one (the same parsing and checks, without an interpreter's start each)."""
 
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -11,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.inprocess import drill_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 HISTORICAL = ROOT / "scenarios" / "knightmare" / "historical.actions"
@@ -21,20 +21,6 @@ def drill(*args, env=None, cwd=None):
     e.update(env or {})
     return subprocess.run([sys.executable, "-m", "drill", *map(str, args)], capture_output=True, text=True,
                           env=e, cwd=cwd or ROOT, timeout=120)
-
-
-def drill_in_process(*args) -> subprocess.CompletedProcess:
-    """`drill ARGS` through the CLI's main in this process: its exit code (argparse's exit too) and
-    what it printed, as `drill` returns them."""
-    from drill.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = main([str(a) for a in args])
-        except SystemExit as exc:
-            rc = exc.code if isinstance(exc.code, int) else 1
-    return subprocess.CompletedProcess(["drill", *map(str, args)], rc, out.getvalue(), err.getvalue())
 
 
 def drill_first_in_a_process(case, family, *args) -> subprocess.CompletedProcess:

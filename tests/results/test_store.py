@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from drill import results
+from tests.inprocess import drill_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYS = ROOT / "scenarios" / "knightmare" / "plays"
@@ -282,11 +283,15 @@ def test_verify_catches_a_tampered_journal_a_swapped_result_and_a_missing_journa
 
 
 def test_results_bad_arguments(tmp_path):
+    # The first in a real process (the exit code a shell sees); the rest through main in this one.
+    def in_process(*args):
+        return drill_in_process(*args, env={"DRILL_DATA_DIR": str(tmp_path)})
+
     one_line_error(drill("results", "--verify", "x", data_dir=tmp_path), "--verify")
-    one_line_error(drill("results", "--leaderboard", "--verify", "1", data_dir=tmp_path), "not allowed with")
-    one_line_error(drill("results", "--results", tmp_path, data_dir=tmp_path), "is a directory")
+    one_line_error(in_process("results", "--leaderboard", "--verify", "1"), "not allowed with")
+    one_line_error(in_process("results", "--results", tmp_path), "is a directory")
     junk = tmp_path / "junk.sqlite"
     junk.write_text("not sqlite " * 200)
-    one_line_error(drill("results", "--results", junk, data_dir=tmp_path), "junk.sqlite", "not a usable results database")
-    one_line_error(drill("run", "knightmare", "--results", tmp_path, data_dir=tmp_path), "--results", "is a directory")
-    one_line_error(drill("run", "knightmare", "--team", "", data_dir=tmp_path), "--team")
+    one_line_error(in_process("results", "--results", junk), "junk.sqlite", "not a usable results database")
+    one_line_error(in_process("run", "knightmare", "--results", tmp_path), "--results", "is a directory")
+    one_line_error(in_process("run", "knightmare", "--team", ""), "--team")
