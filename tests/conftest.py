@@ -2,7 +2,8 @@ import fcntl
 import hashlib
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +36,37 @@ class SharedRuns:
         directory.mkdir(parents=True, exist_ok=True)
 
     def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        with self._held(key) as (path, found):
+            if found is not None:
+                return found[0]
+            return self._keep(path, compute())
+
+    async def get_async(self, key: tuple, compute: Callable[[], Awaitable[Any]]) -> Any:
+        """`get` for a result an `async def` computes (a drill played in the console under Pilot).
+        Waiting for another worker's lock blocks this worker's event loop: it has nothing else to do."""
+        with self._held(key) as (path, found):
+            if found is not None:
+                return found[0]
+            return self._keep(path, await compute())
+
+    @contextmanager
+    def _held(self, key: tuple) -> Iterator[tuple[Path, tuple[Any] | None]]:
+        """The key's lock held: its file, and (the value,) when a worker has already computed it."""
         path = self.directory / f"{hashlib.sha256(repr(key).encode()).hexdigest()}.pickle"
         with open(path.with_suffix(".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
             try:
-                return pickle.loads(path.read_bytes())
+                found: tuple[Any] | None = (pickle.loads(path.read_bytes()),)
             except FileNotFoundError:
-                pass
-            value = compute()
-            partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-            partial.write_bytes(pickle.dumps(value))
-            os.replace(partial, path)
-            return value
+                found = None
+            yield path, found
+
+    @staticmethod
+    def _keep(path: Path, value: Any) -> Any:
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_bytes(pickle.dumps(value))
+        os.replace(partial, path)
+        return value
 
 
 @pytest.fixture(scope="session")

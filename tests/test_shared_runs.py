@@ -41,3 +41,19 @@ def test_two_processes_asking_at_once_compute_it_once(tmp_path):
         assert p.exitcode == 0
     assert log.read_text() == "computed\n"
     assert [(tmp_path / f"out{k}").read_text() for k in range(2)] == ["the drill", "the drill"]
+
+
+def test_an_async_result_is_computed_once_and_shared_with_get(tmp_path):
+    import asyncio
+
+    runs = SharedRuns(tmp_path / "shared")
+    calls = []
+
+    async def compute():
+        calls.append(1)
+        return b"journal", {"09:41:00": "snapshot"}
+
+    first = asyncio.run(runs.get_async(("played",), compute))
+    again = asyncio.run(runs.get_async(("played",), compute))
+    assert first == again == (b"journal", {"09:41:00": "snapshot"}) and calls == [1]
+    assert runs.get(("played",), lambda: calls.append(2)) == first and calls == [1]

@@ -1,4 +1,6 @@
-"""The command line as a user (or a script) uses it: real subprocesses, exit codes, one-line errors."""
+"""The command line as a user (or a script) uses it: real subprocesses, exit codes, one-line errors.
+The families of bad inputs run their first case in a real process and the rest through `main` in
+this one (the same parsing and checks, without an interpreter's start each)."""
 
 import json
 import os
@@ -7,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.inprocess import drill_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 HISTORICAL = ROOT / "scenarios" / "knightmare" / "historical.actions"
@@ -17,6 +21,12 @@ def drill(*args, env=None, cwd=None):
     e.update(env or {})
     return subprocess.run([sys.executable, "-m", "drill", *map(str, args)], capture_output=True, text=True,
                           env=e, cwd=cwd or ROOT, timeout=120)
+
+
+def drill_first_in_a_process(case, family, *args) -> subprocess.CompletedProcess:
+    """A family's first case in a real `drill` process (what a user's shell sees: exit code, no
+    traceback); the others in this one."""
+    return (drill if case == family[0] else drill_in_process)(*args)
 
 
 def one_line_error(proc, *needles):
@@ -90,7 +100,7 @@ def test_a_journal_cut_short_replays_up_to_its_end(tmp_path):
     assert json.loads(p.stdout)["cut_short"] is True
 
 
-@pytest.mark.parametrize("content, needles", [
+BAD_ACTION_LINES = [
     ("09:31:00 stop smars-9\n", ["line 1", "unknown server", "smars-9"]),
     ("09:31:00 explode\n", ["line 1", "unknown command"]),
     ("# fine\n09:40:00 stop-all\n09:31:00 stop smars-8\n", ["line 3", "earlier than 09:40:00 on line 2", "must not go backwards"]),
@@ -99,14 +109,18 @@ def test_a_journal_cut_short_replays_up_to_its_end(tmp_path):
     ("08:00:00 stop smars-8\n", ["line 1", "before the drill's clock starts"]),
     ("11:00:00 stop smars-8\n", ["line 1", "after the scenario ends"]),
     ("09:31:00 disable-flag NOPE\n", ["line 1", "unknown flag"]),
-])
+]
+
+
+@pytest.mark.parametrize("content, needles", BAD_ACTION_LINES)
 def test_bad_action_lines_give_one_line_naming_the_file_and_line(tmp_path, content, needles):
     f = tmp_path / "bad.actions"
     f.write_text(content)
-    one_line_error(drill("run", "knightmare", "--actions", f), str(f), *needles)
+    proc = drill_first_in_a_process((content, needles), BAD_ACTION_LINES, "run", "knightmare", "--actions", f)
+    one_line_error(proc, str(f), *needles)
 
 
-@pytest.mark.parametrize("args, needles", [
+BAD_ARGUMENTS = [
     (["run", "nosuch"], ["nosuch", "no such scenario"]),
     (["run", "knightmare", "--difficulty", "nightmare"], ["--difficulty", "nightmare"]),
     (["run", "knightmare", "--seed", "banana"], ["--seed"]),
@@ -114,12 +128,15 @@ def test_bad_action_lines_give_one_line_naming_the_file_and_line(tmp_path, conte
     (["run", "knightmare", "--journal", "/proc/nope/j.jsonl"], ["/proc/nope/j.jsonl", "cannot write"]),
     (["replay", "/nonexistent.jsonl"], ["/nonexistent.jsonl", "not found"]),
     (["frobnicate"], ["invalid choice"]),
-])
+]
+
+
+@pytest.mark.parametrize("args, needles", BAD_ARGUMENTS)
 def test_bad_arguments_give_one_line_and_exit_2(args, needles):
-    one_line_error(drill(*args), *needles)
+    one_line_error(drill_first_in_a_process((args, needles), BAD_ARGUMENTS, *args), *needles)
 
 
-@pytest.mark.parametrize("content, needles", [
+BAD_JOURNALS = [
     ("not json\n", ["line 1", "not valid JSON"]),
     ('{"type": "command", "t": 1, "seq": 1, "command": "hint"}\n{}\n', ["line 1", "header"]),
     ('{"type": "header", "format": 1, "scenario": "knightmare", "scenario_hash": "x", "difficulty": "historical"}\n', ["header.seed"]),
@@ -127,11 +144,14 @@ def test_bad_arguments_give_one_line_and_exit_2(args, needles):
     ('{"type": "header", "format": 1, "scenario": "knightmare", "scenario_hash": "x", "difficulty": "hard", "seed": 1}\n', ["unknown difficulty"]),
     ('{"type": "header", "format": 2, "scenario": "knightmare", "scenario_hash": "x", "difficulty": "historical", "seed": 1}\n', ["header.format"]),
     ("", ["empty journal"]),
-])
+]
+
+
+@pytest.mark.parametrize("content, needles", BAD_JOURNALS)
 def test_bad_journals_give_one_line_and_exit_2(tmp_path, content, needles):
     f = tmp_path / "j.jsonl"
     f.write_text(content)
-    one_line_error(drill("replay", f), *needles)
+    one_line_error(drill_first_in_a_process((content, needles), BAD_JOURNALS, "replay", f), *needles)
 
 
 def test_validate_accepts_the_bundled_scenario_and_its_scripts():

@@ -155,19 +155,46 @@ def test_text_in_a_numeric_column_is_one_line_or_impossible(store, capsys):
             store.sql("UPDATE results SET score_usd = 'lots'")
 
 
-WRITER = textwrap.dedent("""
-    import itertools, sys, time
+# One interpreter imports the store and forks the writers, so that they start together and none
+# pays an interpreter's start and the store's imports of its own (0.4 CPU-s each, most of what
+# twenty writers cost). The parent touches no store before forking: the first opens still race to
+# migrate a new one.
+WRITERS = textwrap.dedent("""
+    import itertools, os, sys, time, traceback
     from drill import results
-    url, n, tag = sys.argv[1], sys.argv[2], sys.argv[3]
-    # n: how many results, or "30s": as many as it can for that long
-    until = time.monotonic() + float(n[:-1]) if n.endswith("s") else None
-    for i in (itertools.count() if until else range(int(n))):
-        if until and time.monotonic() > until:
-            break
-        o = {"scenario": "knightmare", "difficulty": "historical", "seed": 1, "contained": True,
-             "contained_at": "09:31:00", "loss_usd": float(i), "collateral_usd": 0.0, "score_usd": float(i),
-             "grade": "A", "bankrupt": False, "ended_at": "10:15:00", "ended_by": "end"}
-        print(results.record(o, None, team=f"{tag}-{i}", path=url), flush=True)
+    url, writers, n = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+
+    def write(tag):
+        # n: how many results, or "30s": as many as it can for that long
+        until = time.monotonic() + float(n[:-1]) if n.endswith("s") else None
+        for i in (itertools.count() if until else range(int(n))):
+            if until and time.monotonic() > until:
+                break
+            o = {"scenario": "knightmare", "difficulty": "historical", "seed": 1, "contained": True,
+                 "contained_at": "09:31:00", "loss_usd": float(i), "collateral_usd": 0.0, "score_usd": float(i),
+                 "grade": "A", "bankrupt": False, "ended_at": "10:15:00", "ended_by": "end"}
+            got = results.record(o, None, team=f"{tag}-{i}", path=url)
+            os.write(1, f"{got}\\n".encode())  # one write a line: the writers share the pipe
+
+    def child(tag):
+        code = 0
+        try:
+            write(tag)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        sys.stderr.flush()
+        os._exit(code)
+
+    pids = []
+    for k in range(writers):
+        pid = os.fork()
+        if pid == 0:
+            child(f"w{k}")
+        pids.append(pid)
+    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
+    print(f"writer exit codes: {codes}", file=sys.stderr)
+    sys.exit(0 if set(codes) == {0} else 1)
 """)
 
 
@@ -175,12 +202,11 @@ def _writers(store: Store, writers: int, each: int | str) -> list[int]:
     """`writers` processes recording `each` results (or for `each` = "30s") at once into a new
     store; the ids they got."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, store.url, str(each), f"w{k}"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env) for k in range(writers)]
-    outs = [p.communicate(timeout=600) for p in procs]
-    for p, (_, err) in zip(procs, outs):
-        assert p.returncode == 0, err
-    return [int(x) for out, _ in outs for x in out.split()]
+    p = subprocess.run([sys.executable, "-c", WRITERS, store.url, str(writers), str(each)], capture_output=True,
+                       text=True, cwd=ROOT, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert f"writer exit codes: {[0] * writers}" in p.stderr  # every one of them forked, ran and ended well
+    return [int(x) for x in p.stdout.split()]
 
 
 def test_concurrent_writers_on_a_new_store_lose_nothing(store):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from drill import results
+from tests.inprocess import drill_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYS = ROOT / "scenarios" / "knightmare" / "plays"
@@ -222,22 +223,28 @@ def test_drill_run_without_journal_or_results_uses_the_data_directory(tmp_path):
 
 def test_results_lists_filters_and_ranks(played):
     base, db, _ = played
+
+    def in_process(*args):  # after the first, through main in this process (tests/inprocess.py)
+        return drill_in_process("results", "--results", *args, env={"DRILL_DATA_DIR": str(base)})
+
+    def results_json(*args):
+        return json.loads(in_process(*args, "--json").stdout)
+
     listing = drill("results", "--results", db, data_dir=base)
     assert listing.returncode == 0 and "red" in listing.stdout and "blue" in listing.stdout
-    rows = json.loads(drill("results", "--results", db, "--team", "red", "--json", data_dir=base).stdout)
+    rows = results_json(db, "--team", "red")
     assert [r["team"] for r in rows] == ["red"] and rows[0]["grade"] == "F"
     # `drill run` is a headless script: listed apart from the ranked (played) drills by default
     # (issue 12: leaderboards rank live play), ranked with them on request.
-    board = json.loads(drill("results", "--results", db, "--leaderboard", "--json", data_dir=base).stdout)
+    board = results_json(db, "--leaderboard")
     assert [(b["scenario"], b["difficulty"]) for b in board] == [("knightmare", "historical")]
     assert board[0]["entries"] == [] and [(e["team"], e["source"]) for e in board[0]["apart"]] == [
         ("blue", "script"), ("red", "script")]
-    board = json.loads(drill("results", "--results", db, "--leaderboard", "--include-scripted", "--json",
-                             data_dir=base).stdout)
+    board = results_json(db, "--leaderboard", "--include-scripted")
     assert [(e["rank"], e["team"]) for e in board[0]["entries"]] == [(1, "blue"), (2, "red")]
-    text = drill("results", "--results", db, "--leaderboard", data_dir=base).stdout
+    text = in_process(db, "--leaderboard").stdout
     assert text.index("blue") < text.index("red") and "scripted runs" in text
-    empty = drill("results", "--results", base / "nothing.sqlite", data_dir=base)
+    empty = in_process(base / "nothing.sqlite")
     assert empty.returncode == 0 and "no results" in empty.stdout
 
 
@@ -282,11 +289,15 @@ def test_verify_catches_a_tampered_journal_a_swapped_result_and_a_missing_journa
 
 
 def test_results_bad_arguments(tmp_path):
+    # The first in a real process (the exit code a shell sees); the rest through main in this one.
+    def in_process(*args):
+        return drill_in_process(*args, env={"DRILL_DATA_DIR": str(tmp_path)})
+
     one_line_error(drill("results", "--verify", "x", data_dir=tmp_path), "--verify")
-    one_line_error(drill("results", "--leaderboard", "--verify", "1", data_dir=tmp_path), "not allowed with")
-    one_line_error(drill("results", "--results", tmp_path, data_dir=tmp_path), "is a directory")
+    one_line_error(in_process("results", "--leaderboard", "--verify", "1"), "not allowed with")
+    one_line_error(in_process("results", "--results", tmp_path), "is a directory")
     junk = tmp_path / "junk.sqlite"
     junk.write_text("not sqlite " * 200)
-    one_line_error(drill("results", "--results", junk, data_dir=tmp_path), "junk.sqlite", "not a usable results database")
-    one_line_error(drill("run", "knightmare", "--results", tmp_path, data_dir=tmp_path), "--results", "is a directory")
-    one_line_error(drill("run", "knightmare", "--team", "", data_dir=tmp_path), "--team")
+    one_line_error(in_process("results", "--results", junk), "junk.sqlite", "not a usable results database")
+    one_line_error(in_process("run", "knightmare", "--results", tmp_path), "--results", "is a directory")
+    one_line_error(in_process("run", "knightmare", "--team", ""), "--team")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,9 +29,30 @@ def stale_server(snap) -> str:
     return next(r.name for r in snap.fleet if releases.count(r.release) == 1)
 
 
-async def record_a_drill(journal) -> dict[str, object]:
+async def record_a_drill(journal, shared_runs) -> dict[str, object]:
+    """The drill below, played once per test session (every worker reads the first one's journal
+    and snapshots, tests/conftest.py), written to `journal`; the console's snapshot at each time
+    in SEEN_AT."""
+    played, seen = await shared_runs.get_async(("watch: the recorded drill",), play_a_drill)
+    journal.write_bytes(played)
+    end = json.loads(journal.read_text().splitlines()[-1])
+    assert (end["type"], end["reason"], end["t"]) == ("end", "abandoned", parse_clock(SEEN_AT[2]))
+    return seen
+
+
+async def play_a_drill() -> tuple[bytes, dict[str, object]]:
     """Play knightmare (standard) in the console: inspect, then stop the stale server, then a
-    refused command; return the console's snapshot at each time in SEEN_AT."""
+    refused command; its journal and the console's snapshot at each time in SEEN_AT."""
+    directory = Path(tempfile.mkdtemp(prefix="drill-watch-"))
+    try:
+        journal = directory / "played.jsonl"
+        seen = await play_in_the_console(journal)
+        return journal.read_bytes(), seen
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+async def play_in_the_console(journal: Path) -> dict[str, object]:
     app = DrillApp("knightmare", "standard", None, 10.0, str(journal), True, start_at="09:38:00",
                    wall=FakeWall(), counterfactuals=False, blink=False)
     seen = {}
@@ -50,16 +73,14 @@ async def record_a_drill(journal) -> dict[str, object]:
         await pilot.pause()
         await pilot.press("y")  # quit: the journal ends, abandoned, at 09:55
         await pilot.pause()
-    end = json.loads(journal.read_text().splitlines()[-1])
-    assert (end["type"], end["reason"], end["t"]) == ("end", "abandoned", parse_clock(SEEN_AT[2]))
     return seen
 
 
-async def test_seeking_shows_exactly_what_the_trainee_saw(tmp_path, watch_app):
+async def test_seeking_shows_exactly_what_the_trainee_saw(tmp_path, watch_app, shared_runs):
     """Seek (typed `seek HH:MM:SS`, out of order, so backwards too): the snapshot the watcher's
     console renders equals the one the trainee's console held at that instant."""
     journal = tmp_path / "played.jsonl"
-    seen = await record_a_drill(journal)
+    seen = await record_a_drill(journal, shared_runs)
     app = watch_app(journal)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = app.watch_screen
@@ -69,9 +90,9 @@ async def test_seeking_shows_exactly_what_the_trainee_saw(tmp_path, watch_app):
             assert screen.snap == seen[at], f"at {at} the watcher's snapshot differs from the trainee's"
 
 
-async def test_typed_commands_are_refused_and_nothing_is_journaled(tmp_path, watch_app):
+async def test_typed_commands_are_refused_and_nothing_is_journaled(tmp_path, watch_app, shared_runs):
     journal = tmp_path / "played.jsonl"
-    await record_a_drill(journal)
+    await record_a_drill(journal, shared_runs)
     before = journal.read_bytes()
     app = watch_app(journal)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -86,9 +107,9 @@ async def test_typed_commands_are_refused_and_nothing_is_journaled(tmp_path, wat
     assert journal.read_bytes() == before
 
 
-async def test_command_keys_jump_between_the_trainees_commands(tmp_path, watch_app):
+async def test_command_keys_jump_between_the_trainees_commands(tmp_path, watch_app, shared_runs):
     journal = tmp_path / "played.jsonl"
-    await record_a_drill(journal)
+    await record_a_drill(journal, shared_runs)
     times = [json.loads(line)["t"] for line in journal.read_text().splitlines() if '"type":"command"' in line]
     app = watch_app(journal)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -110,11 +131,11 @@ async def test_command_keys_jump_between_the_trainees_commands(tmp_path, watch_a
         assert screen.snap.now == times[0] + 120_000
 
 
-async def test_play_speed_and_the_end(tmp_path, watch_app, wall):
+async def test_play_speed_and_the_end(tmp_path, watch_app, shared_runs, wall):
     """Space plays at the chosen speed (the fake wall moves, the sim follows); at the drill's end
     the watcher stays on it, paused, instead of going to a debrief."""
     journal = tmp_path / "played.jsonl"
-    await record_a_drill(journal)
+    await record_a_drill(journal, shared_runs)
     app = watch_app(journal)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.watch_screen
