@@ -18,12 +18,18 @@ class Ledger:
         self.position = np.zeros(n, dtype=np.int64)  # shares, signed
         self.cash = np.zeros(n, dtype=np.float64)  # usd, signed
 
-    def book(self, flow: np.ndarray) -> None:
+    def book(self, flow: np.ndarray, halfway: np.ndarray | None = None) -> None:
         """Book one tick of the firm's net flow per symbol (signed shares). Over every symbol at
         once: a symbol without flow adds nothing (its cash is left as it was), and a few dense
-        operations on a few hundred symbols cost less than picking out the traded ones first."""
+        operations on a few hundred symbols cost less than picking out the traded ones first.
+        `halfway`: every symbol's displacement half-way through the flow, when the caller has it
+        (Market.displacement_through); else worked out here from the market's pressure."""
         # Price the tick's flow at the displacement half-way through it.
-        price = self.market.exec_price(slice(None), np.sign(flow), self.market.pressure + flow / 2)
+        market = self.market
+        if halfway is None:
+            price = market.exec_price(slice(None), np.sign(flow), market.pressure + flow / 2)
+        else:  # exec_price's arithmetic, in its order, on the displacement given
+            price = market.fair * (1.0 + np.sign(flow) * market.half_spread + halfway)
         np.subtract(self.cash, flow * price, out=self.cash, where=flow != 0)
         self.position += flow
 

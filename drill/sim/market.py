@@ -159,10 +159,24 @@ class Market:
     def traded_price(self, syms: np.ndarray) -> np.ndarray:
         return self.fair[syms] * (1.0 + self.displacement(syms, self.pressure[syms]))
 
-    def record_flow(self, flow: np.ndarray) -> None:
+    def displacement_through(self, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(pressures, displacements) over every symbol, half-way through this tick's flow (row 0:
+        what the ledger prices the flow at) and after it (row 1: what `record_flow` makes the
+        pressure, and the move it tracks), worked out for both rows in one pass: the same
+        element-wise arithmetic as two passes, in half the numpy calls."""
+        pressures = np.empty((2, len(flow)))
+        np.add(self.pressure, flow / 2, out=pressures[0])
+        np.add(self.pressure, flow, out=pressures[1])
+        return pressures, self.displacement(slice(None), pressures)
+
+    def record_flow(self, flow: np.ndarray, through: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """The firm's net flow this tick (shares): it adds pressure and, passed from hand to hand
-        by intermediaries, market volume."""
-        self.pressure = self.pressure + flow
+        by intermediaries, market volume. `through`: `displacement_through(flow)`, asked for just
+        before (the pressure after the flow and its displacement are already worked out)."""
+        if through is None:
+            self.pressure = self.pressure + flow
+        else:
+            self.pressure = through[0][1]  # a new array this tick, as `walk` promises
         traded = np.abs(flow)
         volume = np.add(self.base_volume, traded * (1.0 + self._hot_potato), out=self.volume[self._vi])
         if self.any_halted:
@@ -171,14 +185,17 @@ class Market:
         self.session_volume += volume
         self.firm_volume += traded
         if self.spec.halt_at_move_bps is None:
-            self._track_moves()
+            self._track_moves(None if through is None else through[1][1])
         else:
             self._track_moves_and_halts()
 
-    def _track_moves(self) -> None:
+    def _track_moves(self, displaced: np.ndarray | None) -> None:
         """The furthest each price stands from fair, over every symbol at once: a symbol without
-        pressure is not displaced (its move is 0), so this is the same as over the pressed ones."""
-        moved = np.abs(self.displacement(slice(None), self.pressure))
+        pressure is not displaced (its move is 0), so this is the same as over the pressed ones.
+        `displaced`: every symbol's displacement now, when the caller has it already."""
+        if displaced is None:
+            displaced = self.displacement(slice(None), self.pressure)
+        moved = np.abs(displaced)
         np.maximum(self.max_move, moved, out=self.max_move)
         self.last_max_move = float(np.maximum.reduce(moved))  # moved.max() without its wrapper
 

@@ -585,10 +585,11 @@ class World:
             flow = np.bincount(sym, weights=firm * self.book.side[ids], minlength=len(self.market.fair)).astype(
                 np.int64
             )
-            self.ledger.book(flow)
+            through = self.market.displacement_through(flow)
+            self.ledger.book(flow, through[1][0])
+            self.market.record_flow(flow, through)
         else:
-            flow = self._zeros_sym
-        self.market.record_flow(flow)
+            self.market.record_flow(self._zeros_sym)
         self.max_move_bps = max(self.max_move_bps, self.market.last_max_move * 1e4)
         self.loss_usd = self.ledger.loss_usd()
         if self.curve.due(now):
