@@ -30,7 +30,9 @@ class Ledger:
             price = market.exec_price(slice(None), np.sign(flow), market.pressure + flow / 2)
         else:  # exec_price's arithmetic, in its order, on the displacement given
             price = market.fair * (1.0 + np.sign(flow) * market.half_spread + halfway)
-        np.subtract(self.cash, flow * price, out=self.cash, where=flow != 0)
+        # Where there is no flow, flow * price is +0.0 (prices are positive) and cash less +0.0 is
+        # cash, bit for bit (it is never -0.0: it starts at +0.0 and x - x is +0.0), so no mask.
+        self.cash -= flow * price
         self.position += flow
 
     # Bought and sold follow from the net and the gross: asked for by reports, never by a tick.

@@ -62,6 +62,7 @@ class Market:
         self._dryup = spec.dryup
         self._decay = np.full(n, self._decay_for(spec.impact_half_life_s, tick_ms))
         self._reopen_decay = self._decay_for(spec.reopen_half_life_s or spec.impact_half_life_s, tick_ms)
+        self._decaying = spec.impact_half_life_s is not None  # whether some symbol's decay is not 1.0
         self._halt_ticks = int(round(spec.halt_seconds * 1000 / tick_ms))
         self.halt_ticks_left = np.zeros(n, dtype=np.int64)
         self.halts: list[tuple[int, int]] = []  # (symbol, tick index since the open) of each halt
@@ -92,12 +93,14 @@ class Market:
 
     def walk(self) -> None:
         """One tick of the fair-value random walk, of pressure decaying, and of halts running out.
-        `fair` and `pressure` are new arrays every tick, never changed in place: whoever keeps a
-        tick's (the tape, to price its rows later) keeps it without a copy."""
+        `fair` and `pressure` are new arrays every tick (`pressure` by this or by `record_flow`,
+        which every trading tick calls after it), never changed in place: whoever keeps a tick's
+        (the tape, to price its rows later) keeps it without a copy."""
         self._ticks += 1
         if self._step_sigma:
             self.fair = self.fair * self._next_steps()
-        self.pressure = self.pressure * self._decay
+        if self._decaying:  # times 1.0 changes no bit: without decay anywhere, nothing to do
+            self.pressure = self.pressure * self._decay
         if self.any_halted:
             self.halt_ticks_left[self.halted] -= 1
             self._reopen(np.flatnonzero(self.halted & (self.halt_ticks_left <= 0)))
@@ -136,6 +139,7 @@ class Market:
         self.halted[syms] = False
         self.any_halted = bool(self.halted.any())
         self._decay[syms] = self._reopen_decay
+        self._decaying = self._decaying or self._reopen_decay != 1.0
         self.base_volume[syms] = self._normal_volume[syms] * self.spec.reopen_volume_factor
 
     def displacement(self, syms, pressure_shares: np.ndarray, fair: np.ndarray | None = None) -> np.ndarray:

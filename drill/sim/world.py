@@ -465,13 +465,15 @@ class World:
             return self._idle_tick()
         ids, srv, sym, path = live
         qty, filled = self.book.qty[ids], self.book.filled[ids]
+        parents = (qty, filled, np.maximum(qty - filled, 0))  # the last: shares still to fill
         # Each code path decides how many lots it sends this tick.
         on_path = np.bincount(path, minlength=len(FAULTY))
-        children = self._children(now, ids, sym, path, on_path, qty, filled)
+        runaway = path == RUNAWAY if on_path[RUNAWAY] else None  # the parents that never look at fills
+        children = self._children(now, ids, sym, path, on_path, parents, runaway)
         fills = self._rng_fill.binomial(children, self._p_fill)
         if on_path[RESTING]:
             fills = np.where(path == RESTING, children, fills)  # a resting order's children are its matches
-        erroneous, firm = self._fill_parents(ids, path, on_path, qty, filled, children, fills)
+        erroneous, firm = self._fill_parents(ids, path, on_path, parents, children, fills, runaway)
         n_children, n_fills = self._count_tick(now, srv, children, fills, erroneous)
         self._book_firm(now, ids, sym, firm)
         self.tape.record(
@@ -491,13 +493,15 @@ class World:
         )
         return n_fills
 
-    def _children(self, now, ids, sym, path, on_path, qty, filled) -> np.ndarray:
-        """How many lots each live parent sends this tick, by its code path."""
+    def _children(self, now, ids, sym, path, on_path, parents, runaway) -> np.ndarray:
+        """How many lots each live parent sends this tick, by its code path. `parents`: their
+        (qty, filled, remaining) shares; `runaway`: the mask of those on the runaway path."""
         spec, lot = self.spec, self._lot
-        remaining_lots = np.maximum(qty - filled, 0) // lot
+        qty, filled, remaining = parents
+        remaining_lots = remaining // lot
         children = np.minimum(remaining_lots, self._route_lots)  # healthy: stops when filled
-        if on_path[RUNAWAY]:
-            children = np.where(path == RUNAWAY, self._runaway_lots, children)  # never looks at fills
+        if runaway is not None:
+            children = np.where(runaway, self._runaway_lots, children)  # never looks at fills
         if on_path[OVERFILL]:
             over = np.maximum(np.ceil(qty * spec.behaviours.overfill_factor) - filled, 0) // lot
             children = np.where(path == OVERFILL, np.minimum(over, self._route_lots), children)
@@ -514,13 +518,15 @@ class World:
         # Whole lots; only the overfill and participation paths compute them as floats.
         return children if children.dtype == np.int64 else children.astype(np.int64)
 
-    def _fill_parents(self, ids, path, on_path, qty, filled, children, fills) -> tuple[np.ndarray, np.ndarray]:
-        """Book the tick's children and fills on the parents; close those done. Returns, per
-        parent, whether its orders were erroneous and the shares that went to the firm."""
+    def _fill_parents(self, ids, path, on_path, parents, children, fills, runaway) -> tuple[np.ndarray, np.ndarray]:
+        """Book the tick's children and fills on the parents; close those done. `parents`: their
+        (qty, filled, remaining) before the tick. Returns, per parent, whether its orders were
+        erroneous and the shares that went to the firm."""
         book, lot = self.book, self._lot
+        qty, filled, remaining = parents
         fill_sh = fills * lot
         after = filled + fill_sh
-        customer, erroneous = self._split_fills(ids, path, qty, filled, after)
+        customer, erroneous = self._split_fills(ids, path, parents, fill_sh, after)
         book.sent[ids] += children * lot
         book.filled[ids] = after
         book.runaway[ids[erroneous]] = True
@@ -530,19 +536,21 @@ class World:
             )
         else:
             done = after >= qty
-        if on_path[RUNAWAY]:
-            done &= path != RUNAWAY
+        if runaway is not None:
+            done &= ~runaway
         if _any(done):
-            book.close(ids[done], ob.DONE)
+            book.close_done(ids, done, ob.DONE)
         self.customer_shares += int(_sum(customer))
         return erroneous, fill_sh - customer
 
-    def _split_fills(self, ids, path, qty, filled, after) -> tuple[np.ndarray, np.ndarray]:
+    def _split_fills(self, ids, path, parents, fill_sh, after) -> tuple[np.ndarray, np.ndarray]:
         """(the customer's shares of each parent's fills this tick, whether its orders were
         erroneous). Fills up to what was meant belong to the customer; beyond it, and all of a
         firm-account order, to the firm's own account."""
+        qty, filled, remaining = parents
         if self.book.plain:  # every parent a customer's, for what was meant: qty is what was meant
-            return np.minimum(after, qty) - np.minimum(filled, qty), FAULTY[path] | (after > qty)
+            # min(after, qty) - min(filled, qty), in whole shares: the fill, up to what was left
+            return np.minimum(fill_sh, remaining), FAULTY[path] | (after > qty)
         intended = self.book.intended[ids]
         firm_account = self.book.account[ids] == ob.FIRM
         customer = np.where(firm_account, 0, np.minimum(after, intended) - np.minimum(filled, intended))
