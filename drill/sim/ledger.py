@@ -17,6 +17,7 @@ class Ledger:
         self.haircut = haircut_pct / 100
         self.position = np.zeros(n, dtype=np.int64)  # shares, signed
         self.cash = np.zeros(n, dtype=np.float64)  # usd, signed
+        self.booked = False  # whether any flow was booked (until then the position is all zeros)
 
     def book(self, flow: np.ndarray, halfway: np.ndarray | None = None) -> None:
         """Book one tick of the firm's net flow per symbol (signed shares). Over every symbol at
@@ -33,6 +34,7 @@ class Ledger:
         # Where there is no flow, flow * price is +0.0 (prices are positive) and cash less +0.0 is
         # cash, bit for bit (it is never -0.0: it starts at +0.0 and x - x is +0.0), so no mask.
         self.cash -= flow * price
+        self.booked = True
         self.position += flow
 
     # Bought and sold follow from the net and the gross: asked for by reports, never by a tick.

@@ -145,7 +145,7 @@ class World:
     def _init_telemetry(self) -> None:
         """What the firm's screens show: rates, the risk monitor, the tape, the curve, the inbox."""
         spec = self.spec
-        self.rates = FlowRates(len(self.fleet.servers))
+        self.rates = FlowRates(len(self.fleet.servers), self._parents_per_server)
         rm = self.difficulty.risk_monitor
         self.monitor = RiskMonitor(spec.market.universe, rm.capacity_execs_per_s, rm.base_lag_s, TICK_MS)
         self._rng_tape = stream(self.seed, "tape")
@@ -297,23 +297,17 @@ class World:
             )
 
     def _count_arrivals(self) -> None:
-        """Count the parents booked since the last count, per server: into the rates of the tick
-        under way and the servers' totals. Parents are booked in the order they arrive, so they
-        are the book's newest rows; counting them when asked (the tick's end, or a reader of a
-        server's total) costs one bincount, not one per arrival."""
+        """Count the parents booked since the last count into the servers' totals. Parents are
+        booked in the order they arrive, so they are the book's newest rows; counting them when
+        a total is asked for costs one bincount, not one per arrival or per tick."""
         n, counted = self.book.n, self._parents_counted
-        if n == counted:
-            return
-        this_tick, totals = self.rates.parents_this_tick, self.fleet.tally.parents
-        if n - counted <= 4:  # a tick brings a parent or two: cheaper one by one than a bincount
-            for s in self.book.server[counted:n].tolist():
-                this_tick[s] += 1
-                totals[s] += 1
-        else:
-            new = np.bincount(self.book.server[counted:n], minlength=len(self.fleet.servers))
-            this_tick += new
-            totals += new
-        self._parents_counted = n
+        if n > counted:
+            self.fleet.tally.parents += self._parents_per_server(counted, n)
+            self._parents_counted = n
+
+    def _parents_per_server(self, start: int, stop: int) -> np.ndarray:
+        """Parents in per server among the book's rows [start, stop)."""
+        return np.bincount(self.book.server[start:stop], minlength=len(self.fleet.servers))
 
     def _routing(self) -> tuple[np.ndarray, np.ndarray]:
         """The servers in service and their cumulative routing weights, rebuilt only when the
@@ -369,9 +363,8 @@ class World:
         while True:
             yield self.env.timeout(TICK_MS)
             now = self.now
-            self._count_arrivals()
             n_exec = self._market_tick(now) if now > self.clock.open else self._closed_tick()
-            self.monitor.record(now, n_exec, self.ledger.position)
+            self.monitor.record(now, n_exec, self.ledger.position if self.ledger.booked else None)
             self._update_incident(now)
             if self.difficulty.alerts:
                 self._check_alerts(now)
@@ -380,7 +373,7 @@ class World:
                 return
 
     def _closed_tick(self) -> int:
-        self.rates.push_idle()
+        self.rates.push_idle(self.book.n)
         return 0
 
     def _market_tick(self, now: int) -> int:
@@ -451,7 +444,7 @@ class World:
         return act[live], srv[live], sym[live], path[live]
 
     def _idle_tick(self) -> int:
-        self.rates.push_idle()
+        self.rates.push_idle(self.book.n)
         self.market.record_flow(self._zeros_sym)
         return 0
 
@@ -569,6 +562,7 @@ class World:
             np.bincount(srv, weights=children, minlength=n_srv),
             np.bincount(srv, weights=fills, minlength=n_srv),
             srv_errors,
+            self.book.n,
         )
         tally = self.fleet.tally
         tally.children += sent
