@@ -182,7 +182,9 @@ class Market:
         else:
             self.pressure = through[0][1]  # a new array this tick, as `walk` promises
         traded = np.abs(flow)
-        volume = np.add(self.base_volume, traded * (1.0 + self._hot_potato), out=self.volume[self._vi])
+        # Whole shares, exact as floats: without hot potato (a factor of 1.0) added as they are.
+        passed = traded * (1.0 + self._hot_potato) if self._hot_potato else traded
+        volume = np.add(self.base_volume, passed, out=self.volume[self._vi])
         if self.any_halted:
             volume[self.halted] = 0.0
         self._vi = (self._vi + 1) % VOLUME_WINDOW

@@ -582,8 +582,9 @@ class World:
 
     def _book_firm(self, now: int, ids: np.ndarray, sym: np.ndarray, firm: np.ndarray) -> None:
         """The firm's own fills into its ledger and the market's prices; the loss they leave."""
-        if _any(firm):
-            self.firm_shares += int(_sum(firm))
+        firm_shares = int(_sum(firm))  # each parent's is >= 0 (its fill less the customer's part)
+        if firm_shares:
+            self.firm_shares += firm_shares
             flow = np.bincount(sym, weights=firm * self.book.side[ids], minlength=len(self.market.fair)).astype(
                 np.int64
             )
