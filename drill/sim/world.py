@@ -414,11 +414,20 @@ class World:
         if version != self._paths_version:
             self._path_of[act] = self._paths(act, book.server[act])
             self._paths_version = version
+        elif book.n - self._paths_upto <= 3 and not self._partial_paths:
+            self._few_paths(self._paths_upto, book.n)
         elif book.n > self._paths_upto:
             new = slice(self._paths_upto, book.n)
             self._path_of[new] = self._paths(new, book.server[new])
         self._paths_upto = book.n
         return self._path_of[act]
+
+    def _few_paths(self, start: int, stop: int) -> None:
+        """`_paths` of the rows [start, stop) one by one (a tick brings a parent or two: four
+        array calls cost more than a lookup each), where no path applies to some customers only."""
+        book, release, table = self.book, self.fleet.release_of(), self.fleet.path
+        for j in range(start, stop):
+            self._path_of[j] = table[release[book.server[j]], book.flag[j] + 1]
 
     def _can_trade(self, ids: np.ndarray, path: np.ndarray) -> np.ndarray:
         """Routed orders trade while their server is in service; an order resting at the exchange
