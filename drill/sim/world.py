@@ -525,7 +525,7 @@ class World:
         (qty, filled, remaining) before the tick. Returns, per parent, whether its orders were
         erroneous and the shares that went to the firm."""
         book, lot = self.book, self._lot
-        qty, filled, remaining = parents
+        qty, filled = parents[0], parents[1]
         fill_sh = fills * lot
         after = filled + fill_sh
         customer, erroneous = self._split_fills(ids, path, parents, fill_sh, after)
