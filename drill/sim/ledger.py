@@ -17,14 +17,24 @@ class Ledger:
         self.haircut = haircut_pct / 100
         self.position = np.zeros(n, dtype=np.int64)  # shares, signed
         self.cash = np.zeros(n, dtype=np.float64)  # usd, signed
+        self.booked = False  # whether any flow was booked (until then the position is all zeros)
 
-    def book(self, flow: np.ndarray) -> None:
+    def book(self, flow: np.ndarray, halfway: np.ndarray | None = None) -> None:
         """Book one tick of the firm's net flow per symbol (signed shares). Over every symbol at
         once: a symbol without flow adds nothing (its cash is left as it was), and a few dense
-        operations on a few hundred symbols cost less than picking out the traded ones first."""
+        operations on a few hundred symbols cost less than picking out the traded ones first.
+        `halfway`: every symbol's displacement half-way through the flow, when the caller has it
+        (Market.displacement_through); else worked out here from the market's pressure."""
         # Price the tick's flow at the displacement half-way through it.
-        price = self.market.exec_price(slice(None), np.sign(flow), self.market.pressure + flow / 2)
-        np.subtract(self.cash, flow * price, out=self.cash, where=flow != 0)
+        market = self.market
+        if halfway is None:
+            price = market.exec_price(slice(None), np.sign(flow), market.pressure + flow / 2)
+        else:  # exec_price's arithmetic, in its order, on the displacement given
+            price = market.fair * (1.0 + np.sign(flow) * market.half_spread + halfway)
+        # Where there is no flow, flow * price is +0.0 (prices are positive) and cash less +0.0 is
+        # cash, bit for bit (it is never -0.0: it starts at +0.0 and x - x is +0.0), so no mask.
+        self.cash -= flow * price
+        self.booked = True
         self.position += flow
 
     # Bought and sold follow from the net and the gross: asked for by reports, never by a tick.

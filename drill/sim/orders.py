@@ -87,11 +87,16 @@ class ParentBook:
         c["side"][rows] = side
         c["flag"][rows] = flag
         c["qty"][rows] = qty
-        c["state"][rows] = state
         c["arrived"][rows] = at
         c["intended"][rows] = qty if intended is None else intended
-        c["customer"][rows] = 0 if customer is None else customer
-        c["account"][rows] = account
+        # Rows past `n` were never written (the columns start as zeros and grow with zeros): a
+        # zero need not be written again, and an arrival a second counts (flows book thousands).
+        if state:
+            c["state"][rows] = state
+        if customer is not None:
+            c["customer"][rows] = customer
+        if account:
+            c["account"][rows] = account
         if account != CUSTOMER or (intended is not None and np.any(intended != qty)):
             self.plain = False
         self.n = need
@@ -106,6 +111,16 @@ class ParentBook:
             self._active = grown
         self._active[na : na + k] = ids
         self._n_active = na + k
+
+    def close_done(self, ids: np.ndarray, done: np.ndarray, state: int) -> None:
+        """Close ids[done]. When `ids` are all the active ids, in order (the usual tick: every
+        active parent traded), the ones left active are ids[~done], with no look at the states."""
+        if len(ids) == self._n_active and ids.base is self._active:
+            self._cols["state"][ids[done]] = state
+            self._active = ids[~done]
+            self._n_active = len(self._active)
+        else:
+            self.close(ids[done], state)
 
     def close(self, ids: np.ndarray, state: int) -> None:
         if len(ids) == 0:

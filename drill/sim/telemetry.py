@@ -50,37 +50,56 @@ class TapeEntry:
 
 class FlowRates:
     """Per server over the last few ticks: parents in, children out, fills, and erroneous fills
-    (what a canary dashboard compares between releases)."""
+    (what a canary dashboard compares between releases).
 
-    def __init__(self, n_servers: int):
+    Parents are booked in the order they arrive, so the ones a tick took in are a range of the
+    book's rows: a tick notes where its range ends, and the parents per server are counted from
+    the book (`count_rows(start, stop)`) only when asked, not at every tick."""
+
+    def __init__(self, n_servers: int, count_rows: Callable[[int, int], np.ndarray]):
         # children, fills and errors in one block, so a tick with nothing sent is one write
         self._sent = np.zeros((3, RATE_WINDOW, n_servers), dtype=np.int64)
         self.children, self.fills, self.errors = self._sent
-        self.parents = np.zeros((RATE_WINDOW, n_servers), dtype=np.int64)
-        self.parents_this_tick = np.zeros(n_servers, dtype=np.int64)
+        self._rows = [(0, 0)] * RATE_WINDOW  # per slot, the book rows its tick took in: [start, stop)
+        self._rows_upto = 0  # book rows taken in by the ticks so far
+        self._count_rows = count_rows
+        self._n_servers = n_servers
+        self._sent_clear = True  # nothing was ever sent: an idle tick has no slot to clear
         self._i = 0
 
     def push(
-        self, children: np.ndarray, fills: np.ndarray, errors: np.ndarray | None = None
+        self, children: np.ndarray, fills: np.ndarray, errors: np.ndarray | None, rows_upto: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """One tick's counts per server (whole numbers, of any numeric dtype); returns the children
-        and fills as the integer rows they were written to."""
+        """One tick's counts per server (whole numbers, of any numeric dtype), and the book rows
+        booked by then; returns the children and fills as the integer rows they were written to."""
         i = self._i
         self.children[i] = children
         self.fills[i] = fills
         self.errors[i] = 0 if errors is None else errors
-        self.parents[i] = self.parents_this_tick
-        self.parents_this_tick[:] = 0
-        self._i = (i + 1) % RATE_WINDOW
+        self._sent_clear = False
+        self._take_rows(i, rows_upto)
         return self.children[i], self.fills[i]
 
-    def push_idle(self) -> None:
+    def push_idle(self, rows_upto: int) -> None:
         """A tick with nothing sent (the market closed): only the parents that arrived."""
         i = self._i
-        self._sent[:, i] = 0
-        self.parents[i] = self.parents_this_tick
-        self.parents_this_tick[:] = 0
+        if not self._sent_clear:
+            self._sent[:, i] = 0
+        self._take_rows(i, rows_upto)
+
+    def _take_rows(self, i: int, rows_upto: int) -> None:
+        self._rows[i] = (self._rows_upto, rows_upto)
+        self._rows_upto = rows_upto
         self._i = (i + 1) % RATE_WINDOW
+
+    @property
+    def parents(self) -> np.ndarray:
+        """Parents in per tick and server, in the ring's slots (counted now, from the book)."""
+        out = np.zeros((RATE_WINDOW, self._n_servers), dtype=np.int64)
+        for i, (start, stop) in enumerate(self._rows):
+            if stop > start:
+                out[i] = self._count_rows(start, stop)
+        return out
 
     def per_second(self, tick_s: float) -> tuple[np.ndarray, np.ndarray]:
         span = RATE_WINDOW * tick_s
@@ -91,7 +110,8 @@ class FlowRates:
             "children": self.children.sum(axis=0),
             "fills": self.fills.sum(axis=0),
             "errors": self.errors.sum(axis=0),
-            "parents": self.parents.sum(axis=0),
+            # the ticks' rows are consecutive: the window's are one range, from its oldest tick's
+            "parents": self._count_rows(min(start for start, _ in self._rows), self._rows_upto),
         }
 
 
@@ -108,11 +128,14 @@ class RiskMonitor:
         self._positions = np.zeros((HISTORY_TICKS, n_symbols), dtype=np.int64)
         self._count = 0
 
-    def record(self, at: int, executions: int, position: np.ndarray) -> None:
+    def record(self, at: int, executions: int, position: np.ndarray | None) -> None:
+        """`position` None: the firm has held nothing yet (as every row recorded so far, and as
+        the rows never written: zeros), so there is nothing to copy (every tick before the open)."""
         self.backlog = max(0.0, self.backlog + executions - self.capacity_per_tick)
         i = self._count % HISTORY_TICKS
         self._times[i] = at
-        self._positions[i] = position
+        if position is not None:
+            self._positions[i] = position
         self._count += 1
 
     def lag_ms(self) -> int:

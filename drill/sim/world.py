@@ -145,7 +145,7 @@ class World:
     def _init_telemetry(self) -> None:
         """What the firm's screens show: rates, the risk monitor, the tape, the curve, the inbox."""
         spec = self.spec
-        self.rates = FlowRates(len(self.fleet.servers))
+        self.rates = FlowRates(len(self.fleet.servers), self._parents_per_server)
         rm = self.difficulty.risk_monitor
         self.monitor = RiskMonitor(spec.market.universe, rm.capacity_execs_per_s, rm.base_lag_s, TICK_MS)
         self._rng_tape = stream(self.seed, "tape")
@@ -297,23 +297,17 @@ class World:
             )
 
     def _count_arrivals(self) -> None:
-        """Count the parents booked since the last count, per server: into the rates of the tick
-        under way and the servers' totals. Parents are booked in the order they arrive, so they
-        are the book's newest rows; counting them when asked (the tick's end, or a reader of a
-        server's total) costs one bincount, not one per arrival."""
+        """Count the parents booked since the last count into the servers' totals. Parents are
+        booked in the order they arrive, so they are the book's newest rows; counting them when
+        a total is asked for costs one bincount, not one per arrival or per tick."""
         n, counted = self.book.n, self._parents_counted
-        if n == counted:
-            return
-        this_tick, totals = self.rates.parents_this_tick, self.fleet.tally.parents
-        if n - counted <= 4:  # a tick brings a parent or two: cheaper one by one than a bincount
-            for s in self.book.server[counted:n].tolist():
-                this_tick[s] += 1
-                totals[s] += 1
-        else:
-            new = np.bincount(self.book.server[counted:n], minlength=len(self.fleet.servers))
-            this_tick += new
-            totals += new
-        self._parents_counted = n
+        if n > counted:
+            self.fleet.tally.parents += self._parents_per_server(counted, n)
+            self._parents_counted = n
+
+    def _parents_per_server(self, start: int, stop: int) -> np.ndarray:
+        """Parents in per server among the book's rows [start, stop)."""
+        return np.bincount(self.book.server[start:stop], minlength=len(self.fleet.servers))
 
     def _routing(self) -> tuple[np.ndarray, np.ndarray]:
         """The servers in service and their cumulative routing weights, rebuilt only when the
@@ -369,9 +363,8 @@ class World:
         while True:
             yield self.env.timeout(TICK_MS)
             now = self.now
-            self._count_arrivals()
             n_exec = self._market_tick(now) if now > self.clock.open else self._closed_tick()
-            self.monitor.record(now, n_exec, self.ledger.position)
+            self.monitor.record(now, n_exec, self.ledger.position if self.ledger.booked else None)
             self._update_incident(now)
             if self.difficulty.alerts:
                 self._check_alerts(now)
@@ -380,7 +373,7 @@ class World:
                 return
 
     def _closed_tick(self) -> int:
-        self.rates.push_idle()
+        self.rates.push_idle(self.book.n)
         return 0
 
     def _market_tick(self, now: int) -> int:
@@ -421,11 +414,20 @@ class World:
         if version != self._paths_version:
             self._path_of[act] = self._paths(act, book.server[act])
             self._paths_version = version
+        elif book.n - self._paths_upto <= 3 and not self._partial_paths:
+            self._few_paths(self._paths_upto, book.n)
         elif book.n > self._paths_upto:
             new = slice(self._paths_upto, book.n)
             self._path_of[new] = self._paths(new, book.server[new])
         self._paths_upto = book.n
         return self._path_of[act]
+
+    def _few_paths(self, start: int, stop: int) -> None:
+        """`_paths` of the rows [start, stop) one by one (a tick brings a parent or two: four
+        array calls cost more than a lookup each), where no path applies to some customers only."""
+        book, release, table = self.book, self.fleet.release_of(), self.fleet.path
+        for j in range(start, stop):
+            self._path_of[j] = table[release[book.server[j]], book.flag[j] + 1]
 
     def _can_trade(self, ids: np.ndarray, path: np.ndarray) -> np.ndarray:
         """Routed orders trade while their server is in service; an order resting at the exchange
@@ -451,7 +453,7 @@ class World:
         return act[live], srv[live], sym[live], path[live]
 
     def _idle_tick(self) -> int:
-        self.rates.push_idle()
+        self.rates.push_idle(self.book.n)
         self.market.record_flow(self._zeros_sym)
         return 0
 
@@ -465,13 +467,15 @@ class World:
             return self._idle_tick()
         ids, srv, sym, path = live
         qty, filled = self.book.qty[ids], self.book.filled[ids]
+        parents = (qty, filled, np.maximum(qty - filled, 0))  # the last: shares still to fill
         # Each code path decides how many lots it sends this tick.
         on_path = np.bincount(path, minlength=len(FAULTY))
-        children = self._children(now, ids, sym, path, on_path, qty, filled)
+        runaway = path == RUNAWAY if on_path[RUNAWAY] else None  # the parents that never look at fills
+        children = self._children(now, ids, sym, path, on_path, parents, runaway)
         fills = self._rng_fill.binomial(children, self._p_fill)
         if on_path[RESTING]:
             fills = np.where(path == RESTING, children, fills)  # a resting order's children are its matches
-        erroneous, firm = self._fill_parents(ids, path, on_path, qty, filled, children, fills)
+        erroneous, firm = self._fill_parents(ids, path, on_path, parents, children, fills, runaway)
         n_children, n_fills = self._count_tick(now, srv, children, fills, erroneous)
         self._book_firm(now, ids, sym, firm)
         self.tape.record(
@@ -491,13 +495,15 @@ class World:
         )
         return n_fills
 
-    def _children(self, now, ids, sym, path, on_path, qty, filled) -> np.ndarray:
-        """How many lots each live parent sends this tick, by its code path."""
+    def _children(self, now, ids, sym, path, on_path, parents, runaway) -> np.ndarray:
+        """How many lots each live parent sends this tick, by its code path. `parents`: their
+        (qty, filled, remaining) shares; `runaway`: the mask of those on the runaway path."""
         spec, lot = self.spec, self._lot
-        remaining_lots = np.maximum(qty - filled, 0) // lot
+        qty, filled, remaining = parents
+        remaining_lots = remaining // lot
         children = np.minimum(remaining_lots, self._route_lots)  # healthy: stops when filled
-        if on_path[RUNAWAY]:
-            children = np.where(path == RUNAWAY, self._runaway_lots, children)  # never looks at fills
+        if runaway is not None:
+            children = np.where(runaway, self._runaway_lots, children)  # never looks at fills
         if on_path[OVERFILL]:
             over = np.maximum(np.ceil(qty * spec.behaviours.overfill_factor) - filled, 0) // lot
             children = np.where(path == OVERFILL, np.minimum(over, self._route_lots), children)
@@ -514,13 +520,15 @@ class World:
         # Whole lots; only the overfill and participation paths compute them as floats.
         return children if children.dtype == np.int64 else children.astype(np.int64)
 
-    def _fill_parents(self, ids, path, on_path, qty, filled, children, fills) -> tuple[np.ndarray, np.ndarray]:
-        """Book the tick's children and fills on the parents; close those done. Returns, per
-        parent, whether its orders were erroneous and the shares that went to the firm."""
+    def _fill_parents(self, ids, path, on_path, parents, children, fills, runaway) -> tuple[np.ndarray, np.ndarray]:
+        """Book the tick's children and fills on the parents; close those done. `parents`: their
+        (qty, filled, remaining) before the tick. Returns, per parent, whether its orders were
+        erroneous and the shares that went to the firm."""
         book, lot = self.book, self._lot
+        qty, filled = parents[0], parents[1]
         fill_sh = fills * lot
         after = filled + fill_sh
-        customer, erroneous = self._split_fills(ids, path, qty, filled, after)
+        customer, erroneous = self._split_fills(ids, path, parents, fill_sh, after)
         book.sent[ids] += children * lot
         book.filled[ids] = after
         book.runaway[ids[erroneous]] = True
@@ -530,19 +538,21 @@ class World:
             )
         else:
             done = after >= qty
-        if on_path[RUNAWAY]:
-            done &= path != RUNAWAY
+        if runaway is not None:
+            done &= ~runaway
         if _any(done):
-            book.close(ids[done], ob.DONE)
+            book.close_done(ids, done, ob.DONE)
         self.customer_shares += int(_sum(customer))
         return erroneous, fill_sh - customer
 
-    def _split_fills(self, ids, path, qty, filled, after) -> tuple[np.ndarray, np.ndarray]:
+    def _split_fills(self, ids, path, parents, fill_sh, after) -> tuple[np.ndarray, np.ndarray]:
         """(the customer's shares of each parent's fills this tick, whether its orders were
         erroneous). Fills up to what was meant belong to the customer; beyond it, and all of a
         firm-account order, to the firm's own account."""
+        qty, filled, remaining = parents
         if self.book.plain:  # every parent a customer's, for what was meant: qty is what was meant
-            return np.minimum(after, qty) - np.minimum(filled, qty), FAULTY[path] | (after > qty)
+            # min(after, qty) - min(filled, qty), in whole shares: the fill, up to what was left
+            return np.minimum(fill_sh, remaining), FAULTY[path] | (after > qty)
         intended = self.book.intended[ids]
         firm_account = self.book.account[ids] == ob.FIRM
         customer = np.where(firm_account, 0, np.minimum(after, intended) - np.minimum(filled, intended))
@@ -561,6 +571,7 @@ class World:
             np.bincount(srv, weights=children, minlength=n_srv),
             np.bincount(srv, weights=fills, minlength=n_srv),
             srv_errors,
+            self.book.n,
         )
         tally = self.fleet.tally
         tally.children += sent
@@ -580,15 +591,17 @@ class World:
 
     def _book_firm(self, now: int, ids: np.ndarray, sym: np.ndarray, firm: np.ndarray) -> None:
         """The firm's own fills into its ledger and the market's prices; the loss they leave."""
-        if _any(firm):
-            self.firm_shares += int(_sum(firm))
+        firm_shares = int(_sum(firm))  # each parent's is >= 0 (its fill less the customer's part)
+        if firm_shares:
+            self.firm_shares += firm_shares
             flow = np.bincount(sym, weights=firm * self.book.side[ids], minlength=len(self.market.fair)).astype(
                 np.int64
             )
-            self.ledger.book(flow)
+            through = self.market.displacement_through(flow)
+            self.ledger.book(flow, through[1][0])
+            self.market.record_flow(flow, through)
         else:
-            flow = self._zeros_sym
-        self.market.record_flow(flow)
+            self.market.record_flow(self._zeros_sym)
         self.max_move_bps = max(self.max_move_bps, self.market.last_max_move * 1e4)
         self.loss_usd = self.ledger.loss_usd()
         if self.curve.due(now):

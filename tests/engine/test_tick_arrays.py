@@ -88,3 +88,54 @@ def test_a_ticks_prices_are_never_changed_by_the_next_tick():
     assert world.market.fair is not fair and world.market.pressure is not pressure
     assert np.array_equal(fair, kept[0]) and np.array_equal(pressure, kept[1])
     assert not np.array_equal(world.market.fair, kept[0])  # the walk did move on
+
+
+def test_the_flow_priced_and_tracked_in_one_pass_is_what_two_passes_give():
+    spec = knightmare().spec
+    one = Market(spec.market, stream(5, "market"), 1000)
+    two = Market(spec.market, stream(5, "market"), 1000)
+    fused, apart = Ledger(one, spec.market.haircut_pct), Ledger(two, spec.market.haircut_pct)
+    rng = np.random.default_rng(9)
+    n = len(one.fair)
+    for _ in range(40):
+        flow = np.where(rng.random(n) < 0.3, rng.integers(-5000, 5000, n), 0)
+        one.walk()
+        two.walk()
+        through = one.displacement_through(flow)
+        fused.book(flow, through[1][0])
+        one.record_flow(flow, through)
+        apart.book(flow)
+        two.record_flow(flow)
+        assert one.pressure.tobytes() == two.pressure.tobytes()
+        assert one.max_move.tobytes() == two.max_move.tobytes() and one.last_max_move == two.last_max_move
+        assert fused.cash.tobytes() == apart.cash.tobytes() and np.array_equal(fused.position, apart.position)
+    assert one.max_move.any() and fused.cash.any()  # the flow moved prices and cost money
+
+
+def test_closing_among_all_active_ids_is_closing_them_one_way_or_the_other():
+    fast, slow = ob.ParentBook(capacity=8), ob.ParentBook(capacity=8)
+    for book in (fast, slow):
+        _add(book, 20)
+    done = np.zeros(20, bool)
+    done[[0, 3, 4, 19]] = True
+    fast.close_done(fast.active, done, ob.DONE)  # the whole active array: no look at the states
+    slow.close(slow.active[done], ob.DONE)
+    assert np.array_equal(fast.active, slow.active) and np.array_equal(fast.state, slow.state)
+    part = fast.active[2:9]  # not the whole active array: closed the usual way
+    fast.close_done(part, np.ones(7, bool), ob.CANCELLED)
+    assert len(fast.active) == 9 and not np.isin(part, fast.active).any()
+
+
+def test_parents_in_over_the_window_are_the_parents_that_arrived_in_its_ticks():
+    world = session_at("09:31:00").world  # the ticks up to 09:30:59 have run, not 09:31:00's
+    rates, book = world.rates, world.book
+    last_tick = world.now - 1000
+    rows = book.rows()
+    arrived = book.arrived[rows]
+    in_window = (arrived > last_tick - 10_000) & (arrived <= last_tick)  # flows come before the tick
+    expected = np.bincount(book.server[rows][in_window], minlength=len(world.fleet.servers))
+    assert np.array_equal(rates.window_sums()["parents"], expected) and expected.sum() > 0
+    per_tick = rates.parents
+    assert np.array_equal(per_tick.sum(axis=0), expected)
+    newest = per_tick[(rates._i - 1) % len(per_tick)]
+    assert np.array_equal(newest, np.bincount(book.server[rows][arrived == last_tick], minlength=len(expected)))
