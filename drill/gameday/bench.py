@@ -323,9 +323,15 @@ async def _measure(roster, tabs: list, pids: list[int], serve_pid: int, seconds:
 async def _clock_edges(roster, timeout: float = 3.0) -> dict[str, tuple[float, int]]:
     """For each drill, when its clock (whole seconds, in its status) was seen turning to a new
     second, and that second (ms). A pace between two such edges is exact to the polling interval;
-    between two plain readings it was off by up to a second of sim time: 3% over 30 s."""
+    between two plain readings it was off by up to a second of sim time: 3% over 30 s.
+
+    The clock it turns from is read here, by a poll of its own: a status left from an earlier poll
+    (at the end of the measurement, up to three seconds old, while the echo probes finished) made
+    the first poll "see" a turn that had happened up to a second before, so the measurement ended
+    up to a second late: a pace of 0.985 for a drill that kept exact time."""
     from drill.timefmt import parse_clock
 
+    await roster.poll()
     before = {w.drill_id: _status(w)["clock"] for w in roster.watched.values()}
     edges: dict[str, tuple[float, int]] = {}
     end = time.perf_counter() + timeout

@@ -6,6 +6,7 @@ of the machine's CPU when it starts, it skips and says so (the figures would mea
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -43,3 +44,75 @@ def test_ten_served_drills_keep_pace_and_answer_keys():
     # second at most, where it drew up to 30 before; at least half of them, as it was 10 of 30.
     assert r["console_frames_per_s_min"] >= 1000 / RENDER_AFTER_SIM_MS / 2
     assert r["lag_p99_ms_median"] <= 500
+
+
+class _VirtualWall:
+    """The bench's wall clock in a test: it moves only when a poll takes time."""
+
+    def __init__(self, t: float):
+        self.t = t
+
+    def perf_counter(self) -> float:
+        return self.t
+
+
+class _Drill:
+    def __init__(self, drill_id: str):
+        self.drill_id = self.label = drill_id
+        self.status: dict | None = None
+
+
+class _RosterAtExactPace:
+    """Drills whose sim clock is exactly the wall clock (1x): each poll costs 62.5 ms of wall time
+    and reads their whole-second clock, as a drill's status shows it."""
+
+    POLL_S = 0.0625  # (binary fractions: the virtual clock adds them exactly)
+
+    def __init__(self, wall: _VirtualWall, offsets_s: list[float]):
+        self.wall = wall
+        self.offsets = offsets_s
+        self.watched = {f"d{i}": _Drill(f"d{i}") for i in range(len(offsets_s))}
+
+    def read(self, at: float) -> None:
+        from drill.timefmt import fmt_clock
+
+        for w, off in zip(self.watched.values(), self.offsets):
+            w.status = {"clock": fmt_clock((at + off) * 1000)}
+
+    async def poll(self) -> None:
+        self.wall.t += self.POLL_S
+        self.read(self.wall.t)
+
+
+def test_the_clocks_edges_are_seen_when_they_turn_even_after_a_stale_status(monkeypatch):
+    """The pace is measured between two seen turns of each drill's clock. A status left from a
+    poll seconds before (as at the end of the measurement, after the echo probes) must not count
+    as a turn: that measured a drill keeping exact time at 0.985."""
+    import drill.gameday.bench as bench
+
+    wall = _VirtualWall(100.25)
+    monkeypatch.setattr(bench.time, "perf_counter", wall.perf_counter)
+    roster = _RosterAtExactPace(wall, [34_200.0, 34_200.5, 34_200.75])
+    roster.read(wall.t - 2.75)  # the last poll, 2.75 s ago
+    edges = asyncio.run(bench._clock_edges(roster))
+    assert set(edges) == set(roster.watched)
+    for drill_id, off in zip(roster.watched, roster.offsets):
+        seen, clock_ms = edges[drill_id]
+        turned = clock_ms / 1000 - off  # the wall time at which that second began
+        assert turned <= seen <= turned + roster.POLL_S, (seen, turned)
+
+
+def test_the_pace_between_two_edges_of_an_exact_clock_is_one(monkeypatch):
+    import drill.gameday.bench as bench
+
+    wall = _VirtualWall(100.25)
+    monkeypatch.setattr(bench.time, "perf_counter", wall.perf_counter)
+    roster = _RosterAtExactPace(wall, [34_200.0, 34_200.75])
+    roster.read(wall.t)
+    first = asyncio.run(bench._clock_edges(roster))
+    roster.read(wall.t)
+    wall.t += 30.0  # the measurement: nobody polls; the status kept is then 30 s old
+    last = asyncio.run(bench._clock_edges(roster))
+    for i in first:
+        pace = (last[i][1] - first[i][1]) / 1000 / (last[i][0] - first[i][0])
+        assert abs(pace - 1.0) <= 2 * roster.POLL_S / 30, pace
