@@ -34,6 +34,7 @@ from drill.tui.screens.console import ConsoleScreen
 from drill.tui.screens.picker import Choice
 
 if TYPE_CHECKING:
+    from textual.events import AppBlur
     from textual.screen import Screen
     from textual.widgets import Markdown
 
@@ -111,6 +112,8 @@ class BuildsAhead(DrillApp):
     picker and begins it when the trainee starts it."""
 
     pooled = False  # a pre-started tab: build ahead, and tell serve when ready
+    prestarted = False  # started ahead of its browser (`pooled` is cleared once its picker comes)
+    start_blur_seen = False
     built: BuiltAhead | None = None  # the drill built ahead, until it begins or is discarded
     chosen: Choice | None = None  # the choice that uncovered the briefing built ahead
 
@@ -118,8 +121,20 @@ class BuildsAhead(DrillApp):
         if not self.pooled:
             return super()._pick()
         self.pooled = False  # the first picker only: later ones come as they always have
+        self.prestarted = True
         self.built = build(self) if self.scenario_id is not None and self.start_at is None else None
         return self.run_worker(stack(self, self.built, self._briefed_ahead, super()._pick), name="ahead")
+
+    def _on_app_blur(self, event: AppBlur) -> None:
+        """A pre-started tab keeps its terminal's focus through the web driver's blur at start
+        (the one blur no browser sent). Its page focuses the terminal as it loads (the served
+        page's script), so a browser finds the app as it will be: the screens built ahead have
+        their focus already, and the first key restyles nothing (textual's app-focus watcher
+        restyled the whole picker, and each screen built ahead took its focus as it was
+        uncovered, restyling what it holds, in front of the trainee)."""
+        first, self.start_blur_seen = not self.start_blur_seen, True
+        if first and (self.pooled or self.prestarted):
+            event.prevent_default()
 
     def _picked(self, choice) -> None:
         if choice is None or not self._uncover_briefing(choice):

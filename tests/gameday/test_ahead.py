@@ -208,3 +208,53 @@ async def test_a_browser_narrower_than_the_pools_terminal_gets_the_narrow_consol
         await _until(pilot, lambda: not built.console.wide and not built.console.has_class("-wide"))
         assert built.console.size.width == 90
         await pilot.press("ctrl+q", "y")
+
+
+async def test_a_pooled_tab_keeps_its_focus_through_the_drivers_blur_at_start(data_dir):
+    """The web driver blurs the app as it starts, before any browser; the served page focuses the
+    terminal as it loads. A pre-started tab ignores that one blur, so its browser's first key does
+    not restyle the picker (nor each screen built ahead as it is uncovered); a blur the browser
+    sends later counts. A tab started for its browser keeps textual's way."""
+    from textual import events
+
+    for pooled in (True, False):
+        app = served_app(pooled, FakeWall())
+        async with app.run_test(size=(120, 36)) as pilot:
+            app.post_message(events.AppBlur())  # the driver's, at start (a test's driver sends none)
+            await pilot.pause(0.2)
+            await _until(pilot, lambda: isinstance(app.screen, PickerScreen) and (not pooled or _built(app)))
+            assert app.app_focus is pooled
+            if pooled:
+                assert app.built.briefing.focused is not None and app.built.console.focused is not None
+                app.post_message(events.AppBlur())  # the browser's window lost focus
+                await _until(pilot, lambda: not app.app_focus)
+            await pilot.press("ctrl+q")
+
+
+async def test_leaving_the_briefing_restyles_none_of_its_blocks(data_dir, monkeypatch):
+    """Enter at the briefing goes straight to the console: the blur of the briefing's scroller as
+    the screen goes restyled every block of its Markdown, for a screen nobody sees again."""
+    from textual.widgets import Markdown
+
+    app = served_app(True, FakeWall())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _until(pilot, lambda: _built(app))
+        built = app.built
+        await pilot.press(*"blue", "enter")
+        await _until(pilot, lambda: app.screen is built.briefing)
+        blocks = set(built.briefing.query_one(Markdown).walk_children(with_self=True))
+        assert len(blocks) > 5
+        restyled: list = []
+        update_nodes = app.stylesheet.update_nodes
+
+        def recording(nodes, animate=False):
+            nodes = list(nodes)
+            restyled.extend(nodes)
+            return update_nodes(nodes, animate=animate)
+
+        monkeypatch.setattr(app.stylesheet, "update_nodes", recording)
+        await pilot.press("enter")
+        await _until(pilot, lambda: app.hosted is not None and app.screen is built.console)
+        await pilot.pause(0.2)
+        assert not blocks & set(restyled), "the briefing's blocks were restyled as it went"
+        await pilot.press("ctrl+q", "y")
