@@ -210,25 +210,35 @@ async def test_a_browser_narrower_than_the_pools_terminal_gets_the_narrow_consol
         await pilot.press("ctrl+q", "y")
 
 
+async def _focus_through_start_blur(pooled: bool) -> tuple[bool, bool, bool | None]:
+    """(the app's focus after the driver's blur at start, the screens built ahead hold a focused
+    widget, the app's focus after a later blur: None for a tab not pooled)."""
+    from textual import events
+
+    app = served_app(pooled, FakeWall())
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.post_message(events.AppBlur())  # the driver's, at start (a test's driver sends none)
+        await pilot.pause(0.2)
+        await _until(pilot, lambda: isinstance(app.screen, PickerScreen) and (not pooled or _built(app)))
+        focused_at_start = app.app_focus
+        built = app.built
+        held = built is not None and built.briefing.focused is not None and built.console.focused is not None
+        later = None
+        if pooled:
+            app.post_message(events.AppBlur())  # the browser's window lost focus
+            await _until(pilot, lambda: not app.app_focus)
+            later = app.app_focus
+        await pilot.press("ctrl+q")
+    return focused_at_start, held, later
+
+
 async def test_a_pooled_tab_keeps_its_focus_through_the_drivers_blur_at_start(data_dir):
     """The web driver blurs the app as it starts, before any browser; the served page focuses the
     terminal as it loads. A pre-started tab ignores that one blur, so its browser's first key does
     not restyle the picker (nor each screen built ahead as it is uncovered); a blur the browser
     sends later counts. A tab started for its browser keeps textual's way."""
-    from textual import events
-
-    for pooled in (True, False):
-        app = served_app(pooled, FakeWall())
-        async with app.run_test(size=(120, 36)) as pilot:
-            app.post_message(events.AppBlur())  # the driver's, at start (a test's driver sends none)
-            await pilot.pause(0.2)
-            await _until(pilot, lambda: isinstance(app.screen, PickerScreen) and (not pooled or _built(app)))
-            assert app.app_focus is pooled
-            if pooled:
-                assert app.built.briefing.focused is not None and app.built.console.focused is not None
-                app.post_message(events.AppBlur())  # the browser's window lost focus
-                await _until(pilot, lambda: not app.app_focus)
-            await pilot.press("ctrl+q")
+    assert await _focus_through_start_blur(True) == (True, True, False)
+    assert (await _focus_through_start_blur(False))[0] is False
 
 
 async def test_leaving_the_briefing_restyles_none_of_its_blocks(data_dir, monkeypatch):
