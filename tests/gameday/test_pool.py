@@ -75,3 +75,17 @@ async def test_the_pool_stays_within_max_drills(serve):
         assert len(tab_processes(s.proc.pid)) == 1, "no tab is pre-started beyond --max-drills"
     finally:
         await client.close()
+
+
+async def test_a_browser_at_the_pools_own_size_gets_the_whole_picker(serve):
+    """Serve greets a browser with a resize to its size for a full redraw: a browser whose terminal
+    is the pool's own 120x36 (a resize to the size the app has) still gets the whole picker, its
+    title too, not only what changes after it came (the Team field)."""
+    s = serve("knightmare", "--pool", "1", "--max-drills", "2")
+    await s.output_with(POOL_FULL, timeout=90)
+    client = TabClient(s.url, 120, 36)
+    await client.connect()
+    try:
+        await client.wait_for("choose a drill", timeout=30)
+    finally:
+        await client.close()
