@@ -125,7 +125,7 @@ class BuildsAhead(DrillApp):
         self.built = build(self) if self.scenario_id is not None and self.start_at is None else None
         return self.run_worker(stack(self, self.built, self._briefed_ahead, super()._pick), name="ahead")
 
-    def _on_app_blur(self, event: AppBlur) -> None:
+    async def _on_app_blur(self, event: AppBlur) -> None:
         """A pre-started tab keeps its terminal's focus through the web driver's blur at start
         (the one blur no browser sent). Its page focuses the terminal as it loads (the served
         page's script), so a browser finds the app as it will be: the screens built ahead have
