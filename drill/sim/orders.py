@@ -12,6 +12,7 @@ import numpy as np
 PENDING, WORKING, DONE, CANCELLED = 0, 1, 2, 3
 NO_FLAG = -1
 CUSTOMER, FIRM = 0, 1
+_QTY_INTENDED = ("qty", "intended")  # the two rows of ParentBook._qty_intended
 
 
 class ParentBook:
@@ -23,17 +24,18 @@ class ParentBook:
             ("symbol", np.int32),
             ("side", np.int8),
             ("flag", np.int16),
-            ("qty", np.int64),
             ("sent", np.int64),
             ("filled", np.int64),
             ("state", np.int8),
             ("arrived", np.int64),
             ("runaway", np.bool_),
-            ("intended", np.int64),  # what was meant: fills beyond it are erroneous (the firm's)
             ("customer", np.int32),
             ("account", np.int8),  # account: CUSTOMER or FIRM
         ):
             self._cols[name] = np.zeros(capacity, dtype=dtype)
+        # qty, and intended: what was meant (fills beyond it are erroneous, the firm's)
+        self._set_qty_intended(np.zeros((2, capacity), dtype=np.int64))
+        self._capacity = capacity
         self.__dict__.update(self._cols)  # book.qty is a plain attribute: a tick reads a dozen columns
         # Ids of parents not yet done or cancelled, the only rows a tick touches: the first
         # _n_active of _active. Arrivals are written after them (room doubles when it runs out),
@@ -69,48 +71,66 @@ class ParentBook:
         customer: np.ndarray | None = None,
         account: int = CUSTOMER,
     ) -> np.ndarray:
-        k = len(server)
-        need = self.n + k
-        cap = len(self._cols["qty"])
-        if need > cap:
-            new_cap = max(need, cap * 2)
-            for name, col in self._cols.items():
-                grown = np.zeros(new_cap, dtype=col.dtype)
-                grown[: self.n] = col[: self.n]
-                self._cols[name] = grown
-            self.__dict__.update(self._cols)
-        ids = np.arange(self.n, need, dtype=np.int64)
-        rows = slice(self.n, need)  # new rows are contiguous: slices, not fancy indexing
-        c = self._cols
-        c["server"][rows] = server
-        c["symbol"][rows] = symbol
-        c["side"][rows] = side
-        c["flag"][rows] = flag
-        c["qty"][rows] = qty
-        c["arrived"][rows] = at
-        c["intended"][rows] = qty if intended is None else intended
+        n = self.n
+        need = n + len(server)
+        if need > self._capacity:
+            self._grow(need)
+        rows = slice(n, need)  # new rows are contiguous: slices, not fancy indexing
+        self.server[rows] = server
+        self.symbol[rows] = symbol
+        self.side[rows] = side
+        self.flag[rows] = flag
+        self.arrived[rows] = at
+        if intended is None:  # what was meant is what was booked: both rows in one write
+            self._qty_intended[:, rows] = qty
+        else:
+            self.qty[rows] = qty
+            self.intended[rows] = intended
+            if np.any(intended != qty):
+                self.plain = False
         # Rows past `n` were never written (the columns start as zeros and grow with zeros): a
         # zero need not be written again, and an arrival a second counts (flows book thousands).
         if state:
-            c["state"][rows] = state
+            self.state[rows] = state
         if customer is not None:
-            c["customer"][rows] = customer
+            self.customer[rows] = customer
         if account:
-            c["account"][rows] = account
-        if account != CUSTOMER or (intended is not None and np.any(intended != qty)):
+            self.account[rows] = account
             self.plain = False
         self.n = need
-        self._append_active(ids)
-        return ids
+        return self._append_active(n, need)
 
-    def _append_active(self, ids: np.ndarray) -> None:
-        na, k = self._n_active, len(ids)
+    def _grow(self, need: int) -> None:
+        """Room for at least `need` rows (doubling), the rows so far kept."""
+        new_cap = max(need, self._capacity * 2)
+        for name, col in self._cols.items():
+            if name not in _QTY_INTENDED:
+                grown = np.zeros(new_cap, dtype=col.dtype)
+                grown[: self.n] = col[: self.n]
+                self._cols[name] = grown
+        grown2 = np.zeros((2, new_cap), dtype=np.int64)
+        grown2[:, : self.n] = self._qty_intended[:, : self.n]
+        self._set_qty_intended(grown2)
+        self._capacity = new_cap
+        self.__dict__.update(self._cols)
+
+    def _set_qty_intended(self, block: np.ndarray) -> None:
+        """What was booked and what was meant, as the two rows of one block: a flow's arrivals
+        (what was meant is what was booked) write both in one call."""
+        self._qty_intended = block
+        self._cols["qty"], self._cols["intended"] = block
+
+    def _append_active(self, start: int, stop: int) -> np.ndarray:
+        """The new rows [start, stop) into the active ids; returns their ids."""
+        na, k = self._n_active, stop - start
         if na + k > len(self._active):
             grown = np.empty(max(na + k, 2 * len(self._active), 256), dtype=np.int64)
             grown[:na] = self._active[:na]
             self._active = grown
+        ids = np.arange(start, stop, dtype=np.int64)
         self._active[na : na + k] = ids
         self._n_active = na + k
+        return ids
 
     def close_done(self, ids: np.ndarray, done: np.ndarray, state: int) -> None:
         """Close ids[done]. When `ids` are all the active ids, in order (the usual tick: every
