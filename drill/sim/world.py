@@ -195,6 +195,8 @@ class World:
         self._routing_for: np.ndarray | None = None  # the in-service mask _routing_cache was built for
         self._routing_cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0))
         self._routing_version = -1  # the fleet's version _routing_cache was last checked at
+        self._fleet_version = -1  # the fleet's version _fleet_state holds (_fleet_now)
+        self._fleet_state = (False, False, 0.0)
         self._parents_counted = 0  # book rows counted into the rates and the servers' totals
         self._path_of = np.zeros(0, dtype=np.int8)  # per parent, its code path as of _paths_version
         self._paths_version = -1
@@ -453,7 +455,7 @@ class World:
         book = self.book
         path = self._active_paths(act)
         srv, sym = book.server[act], book.symbol[act]
-        if self.fleet.all_in_service() and not self.market.any_halted:
+        if self._fleet_now()[1] and not self.market.any_halted:
             return act, srv, sym, path
         live = self.fleet.in_service_mask()[srv] | (path == RESTING)
         if self.market.any_halted:
@@ -633,7 +635,18 @@ class World:
         return (now, srv[picks], pids, syms, sides, prices, filled, erroneous[picks])
 
     def _charge_collateral(self) -> None:
-        self.collateral_usd += self.collateral_rate_per_min() * TICK_MS / 60_000
+        self.collateral_usd += self._fleet_now()[2] * TICK_MS / 60_000
+
+    def _fleet_now(self) -> tuple[bool, bool, float]:
+        """(fleet.armed(), fleet.all_in_service(), collateral_rate_per_min()), asked every tick:
+        each is cached on the fleet's version, so while the version stands all three do, and one
+        compare here spares three cache lookups."""
+        version = self.fleet.tally.version
+        if version != self._fleet_version:
+            fleet = self.fleet
+            self._fleet_state = (fleet.armed(), fleet.all_in_service(), self.collateral_rate_per_min())
+            self._fleet_version = version
+        return self._fleet_state
 
     def collateral_rate_per_min(self) -> float:
         """Healthy business switched off, per minute: servers out of service, flags turned off,
@@ -680,7 +693,7 @@ class World:
         enabled flag into faulty code, or a live parent that can still trade and is on a faulty
         path or already past what was meant (a mistyped quantity)."""
         fleet, book = self.fleet, self.book
-        if fleet.armed():
+        if self._fleet_now()[0]:
             return True
         act = book.active
         if not fleet.may_send_faulty() and not self._mistyped_live():
