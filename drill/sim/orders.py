@@ -12,7 +12,7 @@ import numpy as np
 PENDING, WORKING, DONE, CANCELLED = 0, 1, 2, 3
 NO_FLAG = -1
 CUSTOMER, FIRM = 0, 1
-_QTY_INTENDED = ("qty", "intended")  # the two rows of ParentBook._qty_intended
+_QUANTITIES = ("qty", "intended", "filled", "sent")  # the rows of ParentBook._quantities
 
 
 class ParentBook:
@@ -24,8 +24,6 @@ class ParentBook:
             ("symbol", np.int32),
             ("side", np.int8),
             ("flag", np.int16),
-            ("sent", np.int64),
-            ("filled", np.int64),
             ("state", np.int8),
             ("arrived", np.int64),
             ("runaway", np.bool_),
@@ -33,8 +31,8 @@ class ParentBook:
             ("account", np.int8),  # account: CUSTOMER or FIRM
         ):
             self._cols[name] = np.zeros(capacity, dtype=dtype)
-        # qty, and intended: what was meant (fills beyond it are erroneous, the firm's)
-        self._set_qty_intended(np.zeros((2, capacity), dtype=np.int64))
+        # qty; intended: what was meant (fills beyond it are erroneous, the firm's); filled; sent
+        self._set_quantities(np.zeros((len(_QUANTITIES), capacity), dtype=np.int64))
         self._capacity = capacity
         self.__dict__.update(self._cols)  # book.qty is a plain attribute: a tick reads a dozen columns
         # Ids of parents not yet done or cancelled, the only rows a tick touches: the first
@@ -82,7 +80,7 @@ class ParentBook:
         self.flag[rows] = flag
         self.arrived[rows] = at
         if intended is None:  # what was meant is what was booked: both rows in one write
-            self._qty_intended[:, rows] = qty
+            self._quantities[:2, rows] = qty
         else:
             self.qty[rows] = qty
             self.intended[rows] = intended
@@ -98,39 +96,46 @@ class ParentBook:
             self.account[rows] = account
             self.plain = False
         self.n = need
-        return self._append_active(n, need)
+        # The new ids after the active ones (inline: an arrival a second, each a method call)
+        ids = np.arange(n, need, dtype=np.int64)
+        na = self._n_active
+        if na + len(ids) > len(self._active):
+            self._grow_active(na + len(ids))
+        self._active[na : na + len(ids)] = ids
+        self._n_active = na + len(ids)
+        return ids
 
     def _grow(self, need: int) -> None:
         """Room for at least `need` rows (doubling), the rows so far kept."""
         new_cap = max(need, self._capacity * 2)
         for name, col in self._cols.items():
-            if name not in _QTY_INTENDED:
+            if name not in _QUANTITIES:
                 grown = np.zeros(new_cap, dtype=col.dtype)
                 grown[: self.n] = col[: self.n]
                 self._cols[name] = grown
-        grown2 = np.zeros((2, new_cap), dtype=np.int64)
-        grown2[:, : self.n] = self._qty_intended[:, : self.n]
-        self._set_qty_intended(grown2)
+        grown2 = np.zeros((len(_QUANTITIES), new_cap), dtype=np.int64)
+        grown2[:, : self.n] = self._quantities[:, : self.n]
+        self._set_quantities(grown2)
         self._capacity = new_cap
         self.__dict__.update(self._cols)
 
-    def _set_qty_intended(self, block: np.ndarray) -> None:
-        """What was booked and what was meant, as the two rows of one block: a flow's arrivals
-        (what was meant is what was booked) write both in one call."""
-        self._qty_intended = block
-        self._cols["qty"], self._cols["intended"] = block
+    def _set_quantities(self, block: np.ndarray) -> None:
+        """What was booked, what was meant, filled and sent, as the rows of one block: a flow's
+        arrivals (what was meant is what was booked) write two in one call, and a tick gathers
+        its parents' four in one (`quantities`)."""
+        self._quantities = block
+        for name, row in zip(_QUANTITIES, block):
+            self._cols[name] = row
 
-    def _append_active(self, start: int, stop: int) -> np.ndarray:
-        """The new rows [start, stop) into the active ids; returns their ids."""
-        na, k = self._n_active, stop - start
-        if na + k > len(self._active):
-            grown = np.empty(max(na + k, 2 * len(self._active), 256), dtype=np.int64)
-            grown[:na] = self._active[:na]
-            self._active = grown
-        ids = np.arange(start, stop, dtype=np.int64)
-        self._active[na : na + k] = ids
-        self._n_active = na + k
-        return ids
+    def quantities(self, ids: np.ndarray) -> np.ndarray:
+        """(qty, intended, filled, sent) of the parents `ids`, as four rows gathered in one call."""
+        return self._quantities[:, ids]
+
+    def _grow_active(self, need: int) -> None:
+        """Room for at least `need` active ids (doubling), the active ones kept."""
+        grown = np.empty(max(need, 2 * len(self._active), 256), dtype=np.int64)
+        grown[: self._n_active] = self._active[: self._n_active]
+        self._active = grown
 
     def close_done(self, ids: np.ndarray, done: np.ndarray, state: int) -> None:
         """Close ids[done]. When `ids` are all the active ids, in order (the usual tick: every

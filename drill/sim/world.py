@@ -478,10 +478,10 @@ class World:
         if live is None:
             return self._idle_tick()
         ids, srv, sym, path = live
-        qty, filled = self.book.qty[ids], self.book.filled[ids]
-        parents = (qty, filled, np.maximum(qty - filled, 0))  # the last: shares still to fill
+        qty, _, filled, sent = self.book.quantities(ids)
+        parents = (qty, filled, np.maximum(qty - filled, 0), sent)  # the third: shares still to fill
         # Each code path decides how many lots it sends this tick.
-        on_path = np.bincount(path, minlength=len(FAULTY))
+        on_path = np.bincount(path, minlength=len(FAULTY)).tolist()  # as ints: read a few times
         runaway = path == RUNAWAY if on_path[RUNAWAY] else None  # the parents that never look at fills
         children = self._children(now, ids, sym, path, on_path, parents, runaway)
         fills = self._rng_fill.binomial(children, self._p_fill)
@@ -509,9 +509,9 @@ class World:
 
     def _children(self, now, ids, sym, path, on_path, parents, runaway) -> np.ndarray:
         """How many lots each live parent sends this tick, by its code path. `parents`: their
-        (qty, filled, remaining) shares; `runaway`: the mask of those on the runaway path."""
+        (qty, filled, remaining, sent) shares; `runaway`: the mask of those on the runaway path."""
         spec, lot = self.spec, self._lot
-        qty, filled, remaining = parents
+        qty, filled, remaining, _ = parents
         remaining_lots = remaining // lot
         children = np.minimum(remaining_lots, self._route_lots)  # healthy: stops when filled
         if runaway is not None:
@@ -536,14 +536,14 @@ class World:
         self, ids, path, on_path, parents, children, fills, runaway
     ) -> tuple[np.ndarray, np.ndarray, bool]:
         """Book the tick's children and fills on the parents; close those done. `parents`: their
-        (qty, filled, remaining) before the tick. Returns, per parent, whether its orders were
+        (qty, filled, remaining, sent) before the tick. Returns, per parent, whether its orders were
         erroneous and the shares that went to the firm; and whether any parent's were erroneous."""
         book, lot = self.book, self._lot
         qty, filled = parents[0], parents[1]
         fill_sh = fills * lot
         after = filled + fill_sh
         customer, erroneous = self._split_fills(ids, path, parents, fill_sh, after)
-        book.sent[ids] += children * lot
+        book.sent[ids] = parents[3] + children * lot
         book.filled[ids] = after
         any_error = bool(_any(erroneous))
         if any_error:
@@ -565,7 +565,7 @@ class World:
         """(the customer's shares of each parent's fills this tick, whether its orders were
         erroneous). Fills up to what was meant belong to the customer; beyond it, and all of a
         firm-account order, to the firm's own account."""
-        qty, filled, remaining = parents
+        qty, filled, remaining, _ = parents
         if self.book.plain:  # every parent a customer's, for what was meant: qty is what was meant
             # min(after, qty) - min(filled, qty), in whole shares: the fill, up to what was left
             return np.minimum(fill_sh, remaining), FAULTY[path] | (after > qty)

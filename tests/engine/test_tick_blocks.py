@@ -46,7 +46,7 @@ def test_booked_and_meant_quantities_stay_one_block_as_the_book_grows():
         meant = None if i % 3 else one * 50
         book.add(i, one * 0, one, one, ob.NO_FLAG, one * (100 + i), ob.WORKING, intended=meant)
     rows = book.rows()
-    assert book.qty.base is not None and book.qty.base is book.intended.base  # rows of one block
+    assert book.qty.base is not None and book.qty.base is book.intended.base is book.sent.base  # one block
     assert book._cols["qty"] is book.qty and book._cols["intended"] is book.intended
     expected_qty = np.repeat(100 + np.arange(40), 3)
     expected_meant = np.where(np.repeat(np.arange(40) % 3, 3) == 0, 50, expected_qty)
