@@ -129,7 +129,7 @@ class ParentBook:
 
     def quantities(self, ids: np.ndarray) -> np.ndarray:
         """(qty, intended, filled, sent) of the parents `ids`, as four rows gathered in one call."""
-        return self._quantities[:, ids]
+        return self._quantities.take(ids, axis=1)  # not [:, ids]: numpy's 2-D fancy index is several times slower
 
     def _grow_active(self, need: int) -> None:
         """Room for at least `need` active ids (doubling), the active ones kept."""
