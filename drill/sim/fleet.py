@@ -28,8 +28,9 @@ class Tally:
     def __init__(self, n_servers: int):
         self.version = 0
         self.parents = np.zeros(n_servers, dtype=np.int64)
-        self.children = np.zeros(n_servers, dtype=np.int64)
-        self.fills = np.zeros(n_servers, dtype=np.int64)
+        # children and fills: the two rows of one block, which a tick adds to in one operation
+        self.sent = np.zeros((2, n_servers), dtype=np.int64)
+        self.children, self.fills = self.sent
         # Brings `parents` up to date: the world counts arrivals from its book when asked.
         self.count_parents = lambda: None
 

@@ -15,9 +15,18 @@ class Ledger:
         n = len(market.fair)
         self.market = market
         self.haircut = haircut_pct / 100
+        # 1.0 + side * half_spread for a side of 0, 1 and -1 (indexed by np.sign of the flow): the
+        # same floats as the product and sum worked out per symbol (-1 * h is -h, and 1.0 + -h is
+        # 1.0 - h), looked up in one call.
+        hs = market.half_spread
+        self._side_factor = np.array([1.0 + 0 * hs, 1.0 + 1 * hs, 1.0 + -1 * hs])
         self.position = np.zeros(n, dtype=np.int64)  # shares, signed
-        self.cash = np.zeros(n, dtype=np.float64)  # usd, signed
+        # Per symbol: cash (usd, signed), and inventory at fair value and its size, as the last
+        # `loss_usd` left them: three rows of one block, so the loss sums them in one call.
+        self._valued = np.zeros((3, n), dtype=np.float64)
+        self.cash = self._valued[0]
         self.booked = False  # whether any flow was booked (until then the position is all zeros)
+        self.inventory_abs_usd = 0.0  # the inventory's size at fair value, as of the last loss_usd
 
     def book(self, flow: np.ndarray, halfway: np.ndarray | None = None) -> None:
         """Book one tick of the firm's net flow per symbol (signed shares). Over every symbol at
@@ -30,7 +39,7 @@ class Ledger:
         if halfway is None:
             price = market.exec_price(slice(None), np.sign(flow), market.pressure + flow / 2)
         else:  # exec_price's arithmetic, in its order, on the displacement given
-            price = market.fair * (1.0 + np.sign(flow) * market.half_spread + halfway)
+            price = market.fair * (self._side_factor[np.sign(flow)] + halfway)
         # Where there is no flow, flow * price is +0.0 (prices are positive) and cash less +0.0 is
         # cash, bit for bit (it is never -0.0: it starts at +0.0 and x - x is +0.0), so no mask.
         self.cash -= flow * price
@@ -61,10 +70,15 @@ class Ledger:
         return self.position * self.market.fair
 
     def loss_usd(self) -> float:
-        inv = self.inventory_usd()
-        add = np.add.reduce  # what .sum() calls, without its Python wrapper (asked every tick)
-        value = float(add(self.cash) + add(inv) - self.haircut * add(np.abs(inv)))
-        return max(0.0, -value)
+        """What liquidating now would lose, and `inventory_abs_usd` with it (asked every tick).
+        Each row's sum is the sum of that row alone (a reduction along the last axis sums each
+        row as it would sum the row by itself), so the figure is the same to the bit."""
+        valued = self._valued
+        np.multiply(self.position, self.market.fair, out=valued[1])
+        np.absolute(valued[1], out=valued[2])
+        cash, inv, size = np.add.reduce(valued, axis=1).tolist()
+        self.inventory_abs_usd = size
+        return max(0.0, -(cash + inv - self.haircut * size))
 
     def long_short(self) -> tuple[float, int, float, int]:
         inv = self.inventory_usd()

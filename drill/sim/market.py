@@ -23,6 +23,7 @@ from drill.scenario.schema import Market as MarketSpec
 
 VOLUME_WINDOW = 60  # ticks of market volume a participation algorithm looks back on
 WALK_BLOCK = 256  # ticks of the fair-value walk drawn at once
+EVERY_SYMBOL = slice(None)  # `syms` for every symbol at once (the tick's pass over the market)
 
 
 def tickers(n: int, rng: np.random.Generator) -> list[str]:
@@ -146,7 +147,10 @@ class Market:
         """How far the firm's pressure has pushed the traded price from fair (a signed fraction);
         `fair`: the fair values of another moment (the tape prices a tick after it)."""
         fair = self.fair if fair is None else fair
-        linear = self._impact * pressure_shares * fair[syms] / self.adv_usd[syms]
+        if syms is EVERY_SYMBOL:  # the arrays themselves: the same numbers, two calls fewer
+            linear = self._impact * pressure_shares * fair / self.adv_usd
+        else:
+            linear = self._impact * pressure_shares * fair[syms] / self.adv_usd[syms]
         if self._dryup:
             linear = linear * (1.0 + self._dryup * np.abs(linear))
         # np.clip's Python wrapper costs more than the two ufuncs it amounts to (a tick calls this
@@ -171,7 +175,7 @@ class Market:
         pressures = np.empty((2, len(flow)))
         np.add(self.pressure, flow / 2, out=pressures[0])
         np.add(self.pressure, flow, out=pressures[1])
-        return pressures, self.displacement(slice(None), pressures)
+        return pressures, self.displacement(EVERY_SYMBOL, pressures)
 
     def record_flow(self, flow: np.ndarray, through: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """The firm's net flow this tick (shares): it adds pressure and, passed from hand to hand
@@ -200,7 +204,7 @@ class Market:
         pressure is not displaced (its move is 0), so this is the same as over the pressed ones.
         `displaced`: every symbol's displacement now, when the caller has it already."""
         if displaced is None:
-            displaced = self.displacement(slice(None), self.pressure)
+            displaced = self.displacement(EVERY_SYMBOL, self.pressure)
         moved = np.abs(displaced)
         np.maximum(self.max_move, moved, out=self.max_move)
         self.last_max_move = float(np.maximum.reduce(moved))  # moved.max() without its wrapper

@@ -12,6 +12,7 @@ import numpy as np
 PENDING, WORKING, DONE, CANCELLED = 0, 1, 2, 3
 NO_FLAG = -1
 CUSTOMER, FIRM = 0, 1
+_QUANTITIES = ("qty", "intended", "filled", "sent")  # the rows of ParentBook._quantities
 
 
 class ParentBook:
@@ -23,17 +24,16 @@ class ParentBook:
             ("symbol", np.int32),
             ("side", np.int8),
             ("flag", np.int16),
-            ("qty", np.int64),
-            ("sent", np.int64),
-            ("filled", np.int64),
             ("state", np.int8),
             ("arrived", np.int64),
             ("runaway", np.bool_),
-            ("intended", np.int64),  # what was meant: fills beyond it are erroneous (the firm's)
             ("customer", np.int32),
             ("account", np.int8),  # account: CUSTOMER or FIRM
         ):
             self._cols[name] = np.zeros(capacity, dtype=dtype)
+        # qty; intended: what was meant (fills beyond it are erroneous, the firm's); filled; sent
+        self._set_quantities(np.zeros((len(_QUANTITIES), capacity), dtype=np.int64))
+        self._capacity = capacity
         self.__dict__.update(self._cols)  # book.qty is a plain attribute: a tick reads a dozen columns
         # Ids of parents not yet done or cancelled, the only rows a tick touches: the first
         # _n_active of _active. Arrivals are written after them (room doubles when it runs out),
@@ -69,48 +69,73 @@ class ParentBook:
         customer: np.ndarray | None = None,
         account: int = CUSTOMER,
     ) -> np.ndarray:
-        k = len(server)
-        need = self.n + k
-        cap = len(self._cols["qty"])
-        if need > cap:
-            new_cap = max(need, cap * 2)
-            for name, col in self._cols.items():
-                grown = np.zeros(new_cap, dtype=col.dtype)
-                grown[: self.n] = col[: self.n]
-                self._cols[name] = grown
-            self.__dict__.update(self._cols)
-        ids = np.arange(self.n, need, dtype=np.int64)
-        rows = slice(self.n, need)  # new rows are contiguous: slices, not fancy indexing
-        c = self._cols
-        c["server"][rows] = server
-        c["symbol"][rows] = symbol
-        c["side"][rows] = side
-        c["flag"][rows] = flag
-        c["qty"][rows] = qty
-        c["arrived"][rows] = at
-        c["intended"][rows] = qty if intended is None else intended
+        n = self.n
+        need = n + len(server)
+        if need > self._capacity:
+            self._grow(need)
+        rows = slice(n, need)  # new rows are contiguous: slices, not fancy indexing
+        self.server[rows] = server
+        self.symbol[rows] = symbol
+        self.side[rows] = side
+        self.flag[rows] = flag
+        self.arrived[rows] = at
+        if intended is None:  # what was meant is what was booked: both rows in one write
+            self._quantities[:2, rows] = qty
+        else:
+            self.qty[rows] = qty
+            self.intended[rows] = intended
+            if np.any(intended != qty):
+                self.plain = False
         # Rows past `n` were never written (the columns start as zeros and grow with zeros): a
         # zero need not be written again, and an arrival a second counts (flows book thousands).
         if state:
-            c["state"][rows] = state
+            self.state[rows] = state
         if customer is not None:
-            c["customer"][rows] = customer
+            self.customer[rows] = customer
         if account:
-            c["account"][rows] = account
-        if account != CUSTOMER or (intended is not None and np.any(intended != qty)):
+            self.account[rows] = account
             self.plain = False
         self.n = need
-        self._append_active(ids)
+        # The new ids after the active ones (inline: an arrival a second, each a method call)
+        ids = np.arange(n, need, dtype=np.int64)
+        na = self._n_active
+        if na + len(ids) > len(self._active):
+            self._grow_active(na + len(ids))
+        self._active[na : na + len(ids)] = ids
+        self._n_active = na + len(ids)
         return ids
 
-    def _append_active(self, ids: np.ndarray) -> None:
-        na, k = self._n_active, len(ids)
-        if na + k > len(self._active):
-            grown = np.empty(max(na + k, 2 * len(self._active), 256), dtype=np.int64)
-            grown[:na] = self._active[:na]
-            self._active = grown
-        self._active[na : na + k] = ids
-        self._n_active = na + k
+    def _grow(self, need: int) -> None:
+        """Room for at least `need` rows (doubling), the rows so far kept."""
+        new_cap = max(need, self._capacity * 2)
+        for name, col in self._cols.items():
+            if name not in _QUANTITIES:
+                grown = np.zeros(new_cap, dtype=col.dtype)
+                grown[: self.n] = col[: self.n]
+                self._cols[name] = grown
+        grown2 = np.zeros((len(_QUANTITIES), new_cap), dtype=np.int64)
+        grown2[:, : self.n] = self._quantities[:, : self.n]
+        self._set_quantities(grown2)
+        self._capacity = new_cap
+        self.__dict__.update(self._cols)
+
+    def _set_quantities(self, block: np.ndarray) -> None:
+        """What was booked, what was meant, filled and sent, as the rows of one block: a flow's
+        arrivals (what was meant is what was booked) write two in one call, and a tick gathers
+        its parents' four in one (`quantities`)."""
+        self._quantities = block
+        for name, row in zip(_QUANTITIES, block):
+            self._cols[name] = row
+
+    def quantities(self, ids: np.ndarray) -> np.ndarray:
+        """(qty, intended, filled, sent) of the parents `ids`, as four rows gathered in one call."""
+        return self._quantities.take(ids, axis=1)  # not [:, ids]: numpy's 2-D fancy index is several times slower
+
+    def _grow_active(self, need: int) -> None:
+        """Room for at least `need` active ids (doubling), the active ones kept."""
+        grown = np.empty(max(need, 2 * len(self._active), 256), dtype=np.int64)
+        grown[: self._n_active] = self._active[: self._n_active]
+        self._active = grown
 
     def close_done(self, ids: np.ndarray, done: np.ndarray, state: int) -> None:
         """Close ids[done]. When `ids` are all the active ids, in order (the usual tick: every

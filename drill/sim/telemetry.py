@@ -67,18 +67,17 @@ class FlowRates:
         self._sent_clear = True  # nothing was ever sent: an idle tick has no slot to clear
         self._i = 0
 
-    def push(
-        self, children: np.ndarray, fills: np.ndarray, errors: np.ndarray | None, rows_upto: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def push(self, children: np.ndarray, fills: np.ndarray, errors: np.ndarray | None, rows_upto: int) -> np.ndarray:
         """One tick's counts per server (whole numbers, of any numeric dtype), and the book rows
-        booked by then; returns the children and fills as the integer rows they were written to."""
+        booked by then; returns the children and fills as the two integer rows (children, fills)
+        they were written to."""
         i = self._i
         self.children[i] = children
         self.fills[i] = fills
         self.errors[i] = 0 if errors is None else errors
         self._sent_clear = False
         self._take_rows(i, rows_upto)
-        return self.children[i], self.fills[i]
+        return self._sent[:2, i]
 
     def push_idle(self, rows_upto: int) -> None:
         """A tick with nothing sent (the market closed): only the parents that arrived."""

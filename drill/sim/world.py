@@ -194,6 +194,9 @@ class World:
         self._mistyped = np.zeros(0, np.int64)  # customers' parents booked for more than was meant
         self._routing_for: np.ndarray | None = None  # the in-service mask _routing_cache was built for
         self._routing_cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0))
+        self._routing_version = -1  # the fleet's version _routing_cache was last checked at
+        self._fleet_version = -1  # the fleet's version _fleet_state holds (_fleet_now)
+        self._fleet_state = (False, False, 0.0)
         self._parents_counted = 0  # book rows counted into the rates and the servers' totals
         self._path_of = np.zeros(0, dtype=np.int8)  # per parent, its code path as of _paths_version
         self._paths_version = -1
@@ -266,34 +269,36 @@ class World:
         service. A tick with arrivals only slices the flow's draws (routed for the fleet as it
         stands, again only when the servers in service change); empty ticks are skipped."""
         d = self._draw_flow(flow)
+        env, book, opens = self.env, self.book, self.clock.open
         routed_by: tuple | None = None
         routed = d.pick_server
         done = 0
         ticks = np.flatnonzero(d.counts)  # as plain ints: the loop runs once per arrival
         for at, count in zip((d.first + ticks * TICK_MS).tolist(), d.counts[ticks].tolist()):
-            if at > self.env.now:
-                yield self.env.timeout(at - self.env.now)
+            if at > env.now:
+                yield env.timeout(at - env.now)
             if self.halted_at is not None:
                 return
-            part = slice(done, done + count)
-            done = part.stop
+            start, done = done, done + count
             routing = self._routing()
             if len(routing[0]) == 0:
                 continue  # nobody to take them: business lost (scored per server-minute off)
             if routed_by is not routing:
-                routed_by, routed = routing, _route(routing, d.pick_server, part.start)
+                routed_by, routed = routing, _route(routing, d.pick_server, start)
             # The upstream system sets the flag on new orders only while it is enabled.
             f = d.flag if d.flag != ob.NO_FLAG and self.fleet.flag_enabled[d.flag] else ob.NO_FLAG
-            self.book.add(
-                self.now,
-                routed[part],
-                d.symbols[part],
-                d.sides[part],
+            now = int(env.now)
+            book.add(
+                now,
+                routed[start:done],
+                d.symbols[start:done],
+                d.sides[start:done],
                 f,
-                d.qty[part],
-                ob.WORKING if self.market_open() else ob.PENDING,
-                customer=d.customers[part],
-                account=d.account,
+                d.qty[start:done],
+                ob.WORKING if opens <= now else ob.PENDING,
+                None,
+                d.customers[start:done],
+                d.account,
             )
 
     def _count_arrivals(self) -> None:
@@ -311,12 +316,17 @@ class World:
 
     def _routing(self) -> tuple[np.ndarray, np.ndarray]:
         """The servers in service and their cumulative routing weights, rebuilt only when the
-        fleet's in-service mask changes (the fleet caches the mask, so its identity says so)."""
+        fleet's in-service mask changes (the fleet caches the mask, so its identity says so).
+        Asked at every arrival: while the fleet's version stands, the mask does too."""
+        version = self.fleet.tally.version
+        if version == self._routing_version:
+            return self._routing_cache
         mask = self.fleet.in_service_mask()
         if self._routing_for is not mask:
             serving = np.flatnonzero(mask)
             self._routing_cache = (serving, np.cumsum(self.route_weight[serving]))
             self._routing_for = mask
+        self._routing_version = version
         return self._routing_cache
 
     def _orders(self):
@@ -360,21 +370,23 @@ class World:
 
     # -- the market tick ------------------------------------------------------------------------
     def _ticker(self):
+        env, opens, ledger, alerts = self.env, self.clock.open, self.ledger, self.difficulty.alerts
+        bankrupt_at = self.spec.firm.capital_usd if self.spec.scoring.ends_on_bankruptcy else None
         while True:
-            yield self.env.timeout(TICK_MS)
-            now = self.now
-            n_exec = self._market_tick(now) if now > self.clock.open else self._closed_tick()
-            self.monitor.record(now, n_exec, self.ledger.position if self.ledger.booked else None)
+            yield env.timeout(TICK_MS)
+            now = int(env.now)
+            if now > opens:
+                n_exec = self._market_tick(now)
+            else:  # the market closed: only the parents that arrived
+                self.rates.push_idle(self.book.n)
+                n_exec = 0
+            self.monitor.record(now, n_exec, ledger.position if ledger.booked else None)
             self._update_incident(now)
-            if self.difficulty.alerts:
+            if alerts:
                 self._check_alerts(now)
-            if self.spec.scoring.ends_on_bankruptcy and self.loss_usd > self.spec.firm.capital_usd:
+            if bankrupt_at is not None and self.loss_usd > bankrupt_at:
                 self.halted_at = now  # the firm is gone: nothing more trades
                 return
-
-    def _closed_tick(self) -> int:
-        self.rates.push_idle(self.book.n)
-        return 0
 
     def _market_tick(self, now: int) -> int:
         if not self._opened:
@@ -443,7 +455,7 @@ class World:
         book = self.book
         path = self._active_paths(act)
         srv, sym = book.server[act], book.symbol[act]
-        if self.fleet.all_in_service() and not self.market.any_halted:
+        if self._fleet_now()[1] and not self.market.any_halted:
             return act, srv, sym, path
         live = self.fleet.in_service_mask()[srv] | (path == RESTING)
         if self.market.any_halted:
@@ -466,17 +478,17 @@ class World:
         if live is None:
             return self._idle_tick()
         ids, srv, sym, path = live
-        qty, filled = self.book.qty[ids], self.book.filled[ids]
-        parents = (qty, filled, np.maximum(qty - filled, 0))  # the last: shares still to fill
+        qty, _, filled, sent = self.book.quantities(ids)
+        parents = (qty, filled, np.maximum(qty - filled, 0), sent)  # the third: shares still to fill
         # Each code path decides how many lots it sends this tick.
-        on_path = np.bincount(path, minlength=len(FAULTY))
+        on_path = np.bincount(path, minlength=len(FAULTY)).tolist()  # as ints: read a few times
         runaway = path == RUNAWAY if on_path[RUNAWAY] else None  # the parents that never look at fills
         children = self._children(now, ids, sym, path, on_path, parents, runaway)
         fills = self._rng_fill.binomial(children, self._p_fill)
         if on_path[RESTING]:
             fills = np.where(path == RESTING, children, fills)  # a resting order's children are its matches
-        erroneous, firm = self._fill_parents(ids, path, on_path, parents, children, fills, runaway)
-        n_children, n_fills = self._count_tick(now, srv, children, fills, erroneous)
+        erroneous, firm, any_error = self._fill_parents(ids, path, on_path, parents, children, fills, runaway)
+        n_children, n_fills = self._count_tick(now, srv, children, fills, erroneous if any_error else None)
         self._book_firm(now, ids, sym, firm)
         self.tape.record(
             n_children,
@@ -497,9 +509,9 @@ class World:
 
     def _children(self, now, ids, sym, path, on_path, parents, runaway) -> np.ndarray:
         """How many lots each live parent sends this tick, by its code path. `parents`: their
-        (qty, filled, remaining) shares; `runaway`: the mask of those on the runaway path."""
+        (qty, filled, remaining, sent) shares; `runaway`: the mask of those on the runaway path."""
         spec, lot = self.spec, self._lot
-        qty, filled, remaining = parents
+        qty, filled, remaining, _ = parents
         remaining_lots = remaining // lot
         children = np.minimum(remaining_lots, self._route_lots)  # healthy: stops when filled
         if runaway is not None:
@@ -520,18 +532,22 @@ class World:
         # Whole lots; only the overfill and participation paths compute them as floats.
         return children if children.dtype == np.int64 else children.astype(np.int64)
 
-    def _fill_parents(self, ids, path, on_path, parents, children, fills, runaway) -> tuple[np.ndarray, np.ndarray]:
+    def _fill_parents(
+        self, ids, path, on_path, parents, children, fills, runaway
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
         """Book the tick's children and fills on the parents; close those done. `parents`: their
-        (qty, filled, remaining) before the tick. Returns, per parent, whether its orders were
-        erroneous and the shares that went to the firm."""
+        (qty, filled, remaining, sent) before the tick. Returns, per parent, whether its orders were
+        erroneous and the shares that went to the firm; and whether any parent's were erroneous."""
         book, lot = self.book, self._lot
         qty, filled = parents[0], parents[1]
         fill_sh = fills * lot
         after = filled + fill_sh
         customer, erroneous = self._split_fills(ids, path, parents, fill_sh, after)
-        book.sent[ids] += children * lot
+        book.sent[ids] = parents[3] + children * lot
         book.filled[ids] = after
-        book.runaway[ids[erroneous]] = True
+        any_error = bool(_any(erroneous))
+        if any_error:
+            book.runaway[ids[erroneous]] = True
         if on_path[OVERFILL]:
             done = np.where(
                 path == OVERFILL, after >= np.ceil(qty * self.spec.behaviours.overfill_factor), after >= qty
@@ -539,17 +555,17 @@ class World:
         else:
             done = after >= qty
         if runaway is not None:
-            done &= ~runaway
+            done = np.greater(done, runaway)  # done and not on the runaway path, in one call
         if _any(done):
             book.close_done(ids, done, ob.DONE)
         self.customer_shares += int(_sum(customer))
-        return erroneous, fill_sh - customer
+        return erroneous, fill_sh - customer, any_error
 
     def _split_fills(self, ids, path, parents, fill_sh, after) -> tuple[np.ndarray, np.ndarray]:
         """(the customer's shares of each parent's fills this tick, whether its orders were
         erroneous). Fills up to what was meant belong to the customer; beyond it, and all of a
         firm-account order, to the firm's own account."""
-        qty, filled, remaining = parents
+        qty, filled, remaining, _ = parents
         if self.book.plain:  # every parent a customer's, for what was meant: qty is what was meant
             # min(after, qty) - min(filled, qty), in whole shares: the fill, up to what was left
             return np.minimum(fill_sh, remaining), FAULTY[path] | (after > qty)
@@ -559,31 +575,30 @@ class World:
         return customer, FAULTY[path] | ((after > intended) & ~firm_account)
 
     def _count_tick(self, now, srv, children, fills, erroneous) -> tuple[int, int]:
-        """The tick's children and fills per server and in all, erroneous ones apart; returns
-        (children, fills) in all."""
+        """The tick's children and fills per server and in all, erroneous ones apart (`erroneous`:
+        the mask of parents whose orders were, None when none's were); returns (children, fills)
+        in all."""
         n_srv, lot = len(self.fleet.servers), self._lot
         # Per server, as floats holding whole numbers: the rates' integer rows take them as they are.
         srv_errors = self._zeros_srv
-        any_error = _any(erroneous)
+        any_error = erroneous is not None
         if any_error:
             srv_errors = np.bincount(srv, weights=fills * erroneous, minlength=n_srv)
-        sent, filled = self.rates.push(
+        sent = self.rates.push(  # (children, fills) per server, as two integer rows
             np.bincount(srv, weights=children, minlength=n_srv),
             np.bincount(srv, weights=fills, minlength=n_srv),
             srv_errors,
             self.book.n,
         )
-        tally = self.fleet.tally
-        tally.children += sent
-        tally.fills += filled
-        n_children, n_fills = int(_sum(sent)), int(_sum(filled))
+        self.fleet.tally.sent += sent
+        n_children, n_fills = _sum(sent, 1).tolist()
         self.total_sent_shares += n_children * lot
         self.total_filled_shares += n_fills * lot
         if any_error:
             n_errors = int(_sum(srv_errors))
             self.runaway_executions += n_errors
             self.runaway_shares += n_errors * lot
-            if _any(children[erroneous]):
+            if np.dot(children, erroneous):  # children are >= 0: some erroneous parent sent one
                 if self.incident.first_error_at is None:
                     self.incident.first_error_at = now
                 self.incident.last_error_at = now
@@ -605,7 +620,7 @@ class World:
         self.max_move_bps = max(self.max_move_bps, self.market.last_max_move * 1e4)
         self.loss_usd = self.ledger.loss_usd()
         if self.curve.due(now):
-            self.curve.maybe_add(now, self.loss_usd, float(np.abs(self.ledger.inventory_usd()).sum()))
+            self.curve.maybe_add(now, self.loss_usd, self.ledger.inventory_abs_usd)  # as loss_usd left it
 
     def _tape_chunk(self, tick: tuple, pick_draws: np.ndarray, fill_draws: np.ndarray) -> tuple:
         """A few of one tick's child orders for the tape, drawn in proportion to what each parent
@@ -620,7 +635,18 @@ class World:
         return (now, srv[picks], pids, syms, sides, prices, filled, erroneous[picks])
 
     def _charge_collateral(self) -> None:
-        self.collateral_usd += self.collateral_rate_per_min() * TICK_MS / 60_000
+        self.collateral_usd += self._fleet_now()[2] * TICK_MS / 60_000
+
+    def _fleet_now(self) -> tuple[bool, bool, float]:
+        """(fleet.armed(), fleet.all_in_service(), collateral_rate_per_min()), asked every tick:
+        each is cached on the fleet's version, so while the version stands all three do, and one
+        compare here spares three cache lookups."""
+        version = self.fleet.tally.version
+        if version != self._fleet_version:
+            fleet = self.fleet
+            self._fleet_state = (fleet.armed(), fleet.all_in_service(), self.collateral_rate_per_min())
+            self._fleet_version = version
+        return self._fleet_state
 
     def collateral_rate_per_min(self) -> float:
         """Healthy business switched off, per minute: servers out of service, flags turned off,
@@ -667,7 +693,7 @@ class World:
         enabled flag into faulty code, or a live parent that can still trade and is on a faulty
         path or already past what was meant (a mistyped quantity)."""
         fleet, book = self.fleet, self.book
-        if fleet.armed():
+        if self._fleet_now()[0]:
             return True
         act = book.active
         if not fleet.may_send_faulty() and not self._mistyped_live():
