@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from textual.widgets import Input, Static
 
 from drill.cli.main import main
 from drill.gameday.serve import banner
@@ -15,10 +16,10 @@ from drill.tui.screens.briefing import BriefingScreen
 from drill.tui.screens.console import ConsoleScreen
 from drill.tui.screens.picker import PickerScreen
 from drill.tui.widgets.status_header import StatusHeader
-from textual.widgets import Input, Static
 from tests.tui.conftest import FakeWall
 
-from .conftest import wait_registered
+from .conftest import start_tab, wait_registered
+from .test_facilitator import until
 
 SEED = 4242
 
@@ -32,14 +33,6 @@ def served_app(ranked: bool):
     )
 
 
-async def _until(pilot, condition, timeout=30.0):
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
-
-
 def _screen_text(app) -> str:
     """Every Static's and Input's text on the active screen, and the header's render."""
     screen = app.screen
@@ -51,13 +44,13 @@ def _screen_text(app) -> str:
 
 async def _walk_to_console(app, pilot) -> dict[str, str]:
     seen = {}
-    await _until(pilot, lambda: isinstance(app.screen, PickerScreen))
+    await until(pilot, lambda: isinstance(app.screen, PickerScreen))
     seen["picker"] = _screen_text(app)
     await pilot.press(*"red", "enter")
-    await _until(pilot, lambda: isinstance(app.screen, BriefingScreen))
+    await until(pilot, lambda: isinstance(app.screen, BriefingScreen))
     seen["briefing"] = _screen_text(app)
     await pilot.press("enter")
-    await _until(pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.drill is not None)
+    await until(pilot, lambda: isinstance(app.screen, ConsoleScreen) and app.drill is not None)
     await pilot.pause(0.3)
     seen["console"] = _screen_text(app)
     seen["header"] = str(app.screen.query_one(StatusHeader).render())
@@ -93,20 +86,13 @@ def test_the_banner_says_the_ranked_seed_is_hidden_from_trainees():
 
 @pytest.mark.slow
 async def test_ranked_serve_without_a_seed_draws_one_and_every_tab_plays_it(serve, data_dir):
-    from drill.gameday.webclient import ENTER, TabClient
     from drill.scenario import load
 
     s = serve("knightmare", "--ranked")
     drawn = int(re.search(r"seed (\d+) \(hidden", s.output()).group(1))
     assert drawn != load("knightmare").spec.seed
-    c = TabClient(s.url)
-    await c.connect()
+    c = await start_tab(s.url, team="red")
     try:
-        await c.wait_for("Team", timeout=60)
-        await c.type("red")
-        await c.send(ENTER)
-        await c.wait_for("Esc back", timeout=60)
-        await c.send(ENTER)
         [drill] = await wait_registered(1, timeout=60)
         assert drill["seed"] == drawn
         assert str(drawn) not in c.text()
