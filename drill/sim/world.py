@@ -271,7 +271,7 @@ class World:
         d = self._draw_flow(flow)
         env, book, opens = self.env, self.book, self.clock.open
         routed_by: tuple | None = None
-        routed = d.pick_server
+        source = None  # the draws as routed by `routed_by`
         done = 0
         ticks = np.flatnonzero(d.counts)  # as plain ints: the loop runs once per arrival
         for at, count in zip((d.first + ticks * TICK_MS).tolist(), d.counts[ticks].tolist()):
@@ -284,22 +284,13 @@ class World:
             if len(routing[0]) == 0:
                 continue  # nobody to take them: business lost (scored per server-minute off)
             if routed_by is not routing:
-                routed_by, routed = routing, _route(routing, d.pick_server, start)
+                routed_by = routing
+                routed = _route(routing, d.pick_server, start)
+                source = ob.Drawn(routed, d.symbols, d.sides, d.qty, d.customers, d.account)
             # The upstream system sets the flag on new orders only while it is enabled.
             f = d.flag if d.flag != ob.NO_FLAG and self.fleet.flag_enabled[d.flag] else ob.NO_FLAG
             now = int(env.now)
-            book.add(
-                now,
-                routed[start:done],
-                d.symbols[start:done],
-                d.sides[start:done],
-                f,
-                d.qty[start:done],
-                ob.WORKING if opens <= now else ob.PENDING,
-                None,
-                d.customers[start:done],
-                d.account,
-            )
+            book.arrive(now, source, start, done, f, ob.WORKING if opens <= now else ob.PENDING)
 
     def _count_arrivals(self) -> None:
         """Count the parents booked since the last count into the servers' totals. Parents are
