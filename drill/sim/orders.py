@@ -36,6 +36,21 @@ class Drawn(NamedTuple):
 
 
 class ParentBook:
+    # The columns, one entry per parent (each a plain attribute: a tick reads a dozen of them)
+    server: np.ndarray
+    symbol: np.ndarray
+    side: np.ndarray
+    flag: np.ndarray
+    state: np.ndarray
+    arrived: np.ndarray
+    runaway: np.ndarray
+    customer: np.ndarray
+    account: np.ndarray
+    qty: np.ndarray
+    intended: np.ndarray
+    filled: np.ndarray
+    sent: np.ndarray
+
     def __init__(self, capacity: int = 4096):
         self.n = 0  # rows booked, queued ones included
         self._cols: dict[str, np.ndarray] = {}

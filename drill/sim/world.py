@@ -13,6 +13,7 @@ import simpy
 
 from drill.scenario.schema import Difficulty, Scenario
 from drill.sim import orders as ob
+from drill.sim.binomial import SmallBinomial
 from drill.sim.fleet import FAULTY, HEALTHY, OVERFILL, POV, RESTING, RUNAWAY, Fleet
 from drill.sim.ledger import Ledger
 from drill.sim.market import Market
@@ -183,6 +184,7 @@ class World:
         self._rng_timeline = stream(self.seed, "timeline")
         self._lot = spec.market.lot_shares
         self._p_fill = spec.market.fill_probability
+        self._fill_draws = SmallBinomial(self._rng_fill, self._p_fill)  # rng_fill.binomial's, in fewer calls
         self._route_lots = spec.behaviours.route_child_lots_per_s * TICK_MS // 1000
         self._runaway_lots = spec.behaviours.runaway_child_lots_per_s * TICK_MS // 1000
         # Read-only zeros for the ticks with nothing to book (never written to: push copies).
@@ -475,7 +477,7 @@ class World:
         on_path = np.bincount(path, minlength=len(FAULTY)).tolist()  # as ints: read a few times
         runaway = path == RUNAWAY if on_path[RUNAWAY] else None  # the parents that never look at fills
         children = self._children(now, ids, sym, path, on_path, parents, runaway)
-        fills = self._rng_fill.binomial(children, self._p_fill)
+        fills = self._fill_draws.draw(children)
         if on_path[RESTING]:
             fills = np.where(path == RESTING, children, fills)  # a resting order's children are its matches
         erroneous, firm, any_error = self._fill_parents(ids, path, on_path, parents, children, fills, runaway)
