@@ -26,14 +26,24 @@ WALK_BLOCK = 256  # ticks of the fair-value walk drawn at once
 EVERY_SYMBOL = slice(None)  # `syms` for every symbol at once (the tick's pass over the market)
 
 
+TICKER_LENGTHS = (3, 4)
+TICKER_LENGTH_ODDS = (0.6, 0.4)
+
+
 def tickers(n: int, rng: np.random.Generator) -> list[str]:
-    """Made-up tickers (no real company is implied), unique, stable for a seed."""
-    letters = np.array(list(string.ascii_uppercase))
+    """Made-up tickers (no real company is implied), unique, stable for a seed. Each is a length
+    drawn by its odds, then that many letters: the draws `rng.choice(TICKER_LENGTHS,
+    p=TICKER_LENGTH_ODDS)` and `rng.choice(letters, size=length)` make, made directly (one uniform
+    against the odds' normalised running sum; the letters' indexes as `integers`), without
+    `choice`'s checks of its arguments (a world has hundreds of symbols)."""
+    letters = string.ascii_uppercase
+    cdf = np.cumsum(TICKER_LENGTH_ODDS)
+    cdf /= cdf[-1]
     seen: set[str] = set()
     out: list[str] = []
     while len(out) < n:
-        length = int(rng.choice([3, 4], p=[0.6, 0.4]))
-        t = "".join(rng.choice(letters, size=length))
+        length = TICKER_LENGTHS[int(cdf.searchsorted(rng.random(), side="right"))]
+        t = "".join([letters[i] for i in rng.integers(0, len(letters), size=length, dtype=np.int64).tolist()])
         if t not in seen:
             seen.add(t)
             out.append(t)
