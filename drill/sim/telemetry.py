@@ -156,7 +156,10 @@ class RiskMonitor:
         return want, np.zeros_like(self._positions[oldest])
 
 
-TAPE_PENDING_MAX = 1 << 18  # parents' worth of unsampled ticks the tape holds before it samples them
+# Parents' worth of unsampled ticks the tape holds before it samples them (about 27 bytes each):
+# more than a knightmare morning's newest `size` ticks hold, so a drill nobody watches (`drill
+# run`, the bench) samples none, and one that is watched samples only what a frame asks for.
+TAPE_PENDING_MAX = 1 << 19
 
 
 class Tape:

@@ -114,6 +114,21 @@ def _route(routing: tuple[np.ndarray, np.ndarray], pick: np.ndarray, start: int)
     return routed
 
 
+_FAULTY_PATHS = np.flatnonzero(FAULTY).tolist()  # the codes of the paths that send erroneous orders
+
+
+def _faulty(path: np.ndarray, on_path: list[int], runaway: np.ndarray | None) -> np.ndarray | None:
+    """FAULTY[path], the parents on a path that sends erroneous orders, or None when none is. In
+    the usual tick the runaway path is the only faulty one present, and its mask is made already:
+    no lookup per parent."""
+    faulty_here = sum([on_path[c] for c in _FAULTY_PATHS])
+    if faulty_here == 0:
+        return None
+    if faulty_here == on_path[RUNAWAY]:
+        return runaway
+    return FAULTY[path]
+
+
 class World:
     def __init__(self, spec: Scenario, difficulty: str, seed: int):
         self.spec = spec
@@ -535,7 +550,7 @@ class World:
         qty, filled = parents[0], parents[1]
         fill_sh = fills * lot
         after = filled + fill_sh
-        customer, erroneous = self._split_fills(ids, path, parents, fill_sh, after)
+        customer, erroneous = self._split_fills(ids, _faulty(path, on_path, runaway), parents, fill_sh, after)
         book.sent[ids] = parents[3] + children * lot
         book.filled[ids] = after
         any_error = bool(_any(erroneous))
@@ -554,18 +569,20 @@ class World:
         self.customer_shares += int(_sum(customer))
         return erroneous, fill_sh - customer, any_error
 
-    def _split_fills(self, ids, path, parents, fill_sh, after) -> tuple[np.ndarray, np.ndarray]:
+    def _split_fills(self, ids, faulty, parents, fill_sh, after) -> tuple[np.ndarray, np.ndarray]:
         """(the customer's shares of each parent's fills this tick, whether its orders were
         erroneous). Fills up to what was meant belong to the customer; beyond it, and all of a
-        firm-account order, to the firm's own account."""
+        firm-account order, to the firm's own account. `faulty`: `_faulty`'s mask."""
         qty, filled, remaining, _ = parents
         if self.book.plain:  # every parent a customer's, for what was meant: qty is what was meant
             # min(after, qty) - min(filled, qty), in whole shares: the fill, up to what was left
-            return np.minimum(fill_sh, remaining), FAULTY[path] | (after > qty)
+            beyond = after > qty
+            return np.minimum(fill_sh, remaining), beyond if faulty is None else faulty | beyond
         intended = self.book.intended[ids]
         firm_account = self.book.account[ids] == ob.FIRM
         customer = np.where(firm_account, 0, np.minimum(after, intended) - np.minimum(filled, intended))
-        return customer, FAULTY[path] | ((after > intended) & ~firm_account)
+        beyond = (after > intended) & ~firm_account
+        return customer, beyond if faulty is None else faulty | beyond
 
     def _count_tick(self, now, srv, children, fills, erroneous) -> tuple[int, int]:
         """The tick's children and fills per server and in all, erroneous ones apart (`erroneous`:
