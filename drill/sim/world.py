@@ -291,9 +291,11 @@ class World:
         source = None  # the draws as routed by `routed_by`
         done = 0
         ticks = np.flatnonzero(d.counts)  # as plain ints: the loop runs once per arrival
+        now = int(env.now)
         for at, count in zip((d.first + ticks * TICK_MS).tolist(), d.counts[ticks].tolist()):
-            if at > env.now:
-                yield env.timeout(at - env.now)
+            if at > now:
+                yield env.timeout(at - now)
+                now = at  # where the timeout ends, exactly (times are whole milliseconds)
             if self.halted_at is not None:
                 return
             start, done = done, done + count
@@ -306,7 +308,6 @@ class World:
                 source = ob.Drawn(routed, d.symbols, d.sides, d.qty, d.customers, d.account)
             # The upstream system sets the flag on new orders only while it is enabled.
             f = d.flag if d.flag != ob.NO_FLAG and self.fleet.flag_enabled[d.flag] else ob.NO_FLAG
-            now = int(env.now)
             book.arrive(now, source, start, done, f, ob.WORKING if opens <= now else ob.PENDING)
 
     def _count_arrivals(self) -> None:
@@ -379,16 +380,18 @@ class World:
     # -- the market tick ------------------------------------------------------------------------
     def _ticker(self):
         env, opens, ledger, alerts = self.env, self.clock.open, self.ledger, self.difficulty.alerts
+        rates, monitor, book = self.rates, self.monitor, self.book  # read every tick, changed never
         bankrupt_at = self.spec.firm.capital_usd if self.spec.scoring.ends_on_bankruptcy else None
+        now = int(env.now)
         while True:
             yield env.timeout(TICK_MS)
-            now = int(env.now)
+            now += TICK_MS  # where the timeout ends, exactly
             if now > opens:
                 n_exec = self._market_tick(now)
             else:  # the market closed: only the parents that arrived
-                self.rates.push_idle(self.book.n)
+                rates.push_idle(book.n)
                 n_exec = 0
-            self.monitor.record(now, n_exec, ledger.position if ledger.booked else None)
+            monitor.record(now, n_exec, ledger.position if ledger.booked else None)
             self._update_incident(now)
             if alerts:
                 self._check_alerts(now)
