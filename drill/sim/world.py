@@ -499,7 +499,11 @@ class World:
         if on_path[RESTING]:
             fills = np.where(path == RESTING, children, fills)  # a resting order's children are its matches
         erroneous, firm, any_error = self._fill_parents(ids, path, on_path, parents, children, fills, runaway)
-        n_children, n_fills = self._count_tick(now, srv, children, fills, erroneous if any_error else None)
+        # A runaway parent sends its lots every tick, and its orders are erroneous.
+        runaway_sent = bool(on_path[RUNAWAY]) and self._runaway_lots > 0
+        n_children, n_fills = self._count_tick(
+            now, srv, children, fills, erroneous if any_error else None, runaway_sent
+        )
         self._book_firm(now, ids, sym, firm)
         self.tape.record(
             n_children,
@@ -587,10 +591,10 @@ class World:
         beyond = (after > intended) & ~firm_account
         return customer, beyond if faulty is None else faulty | beyond
 
-    def _count_tick(self, now, srv, children, fills, erroneous) -> tuple[int, int]:
+    def _count_tick(self, now, srv, children, fills, erroneous, runaway_sent) -> tuple[int, int]:
         """The tick's children and fills per server and in all, erroneous ones apart (`erroneous`:
-        the mask of parents whose orders were, None when none's were); returns (children, fills)
-        in all."""
+        the mask of parents whose orders were, None when none's were; `runaway_sent`: whether a
+        runaway parent sent orders, which are erroneous); returns (children, fills) in all."""
         n_srv, lot = len(self.fleet.servers), self._lot
         # Per server, as floats holding whole numbers: the rates' integer rows take them as they are.
         srv_errors = self._zeros_srv
@@ -611,7 +615,7 @@ class World:
             n_errors = int(_sum(srv_errors))
             self.runaway_executions += n_errors
             self.runaway_shares += n_errors * lot
-            if np.dot(children, erroneous):  # children are >= 0: some erroneous parent sent one
+            if runaway_sent or np.dot(children, erroneous):  # children are >= 0: some erroneous parent sent one
                 if self.incident.first_error_at is None:
                     self.incident.first_error_at = now
                 self.incident.last_error_at = now
