@@ -156,10 +156,10 @@ class RiskMonitor:
         return want, np.zeros_like(self._positions[oldest])
 
 
-# Parents' worth of unsampled ticks the tape holds before it samples them (about 27 bytes each):
-# more than a knightmare morning's newest `size` ticks hold, so a drill nobody watches (`drill
-# run`, the bench) samples none, and one that is watched samples only what a frame asks for.
-TAPE_PENDING_MAX = 1 << 19
+# Parents' worth of unsampled ticks the tape holds before it samples them (about 27 bytes each).
+# The newest `size` ticks of a shipped morning hold a fifth of it at most, so a drill nobody
+# watches (`drill run`, the bench) samples none, and one that is watched only what a frame asks.
+TAPE_PENDING_MAX = 1 << 18
 
 
 class Tape:
@@ -190,7 +190,7 @@ class Tape:
         self._per_tick = per_tick
         # (at, server, parent, symbol, side, price, filled, runaway): one sampled tick's arrays
         self._chunks: deque[tuple] = deque(maxlen=size)
-        self._pending: deque[tuple[int, tuple]] = deque()  # (orders to sample, the tick's record)
+        self._pending: deque[tuple[int, int, tuple]] = deque()  # (orders to sample, parents, the tick's record)
         self._pending_parents = 0
         self._owed = 0  # draws of ticks dropped unsampled, still to be taken from the stream
         self.kept = True  # a world whose tape nobody will see (a re-simulation) keeps none: hide()
@@ -200,9 +200,11 @@ class Tape:
         sample when it sent none): `tick` is what `sample` needs to draw its rows later."""
         if children_total == 0 or not self.kept:
             return
-        if len(self._pending) == self.size:
-            self._owed += 2 * self._pending.popleft()[0]
-        self._pending.append((min(self._per_tick, children_total), tick))
+        if len(self._pending) == self.size:  # the oldest can no longer be shown: its draws are owed
+            k, dropped, _ = self._pending.popleft()
+            self._owed += 2 * k
+            self._pending_parents -= dropped
+        self._pending.append((min(self._per_tick, children_total), parents, tick))
         self._pending_parents += parents
         if self._pending_parents > TAPE_PENDING_MAX:
             self._sample_pending()
@@ -213,10 +215,10 @@ class Tape:
         self.kept = False
 
     def _sample_pending(self) -> None:
-        k_all = [k for k, _ in self._pending]
+        k_all = [k for k, _, _ in self._pending]
         draws = self._rng.random(self._owed + 2 * sum(k_all))
         at = self._owed
-        for k, tick in self._pending:
+        for k, _, tick in self._pending:
             self._chunks.append(self._sample(tick, draws[at : at + k], draws[at + k : at + 2 * k]))
             at += 2 * k
         self._pending.clear()
