@@ -25,7 +25,7 @@ _FEW_QUEUED = 4
 
 class Drawn(NamedTuple):
     """Orders drawn up front (a flow's), routed to servers: the columns an arrival's rows are
-    copied from, rows [start, stop) of each (`ParentBook.queue`)."""
+    copied from, rows [start, stop) of each (`ParentBook.arrive`)."""
 
     server: np.ndarray
     symbol: np.ndarray
@@ -78,7 +78,7 @@ class ParentBook:
         # Whether every parent so far is a customer's, booked for what was meant (what flows book):
         # then a tick need not tell the firm's fills from the customers' parent by parent.
         self.plain = True
-        # Arrivals counted but not yet written (`queue`): (first row, source, start, stop, at, flag)
+        # Arrivals counted but not yet written (`_queue`): (first row, source, start, stop, at, flag)
         self._queued: list[tuple[int, Drawn, int, int, int, int]] = []
         self._hidden: dict[str, object] = {}  # what a queue keeps out of __dict__ until it is booked
 
