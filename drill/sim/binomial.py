@@ -94,8 +94,8 @@ class SmallBinomial:
         self._values = np.zeros(0, dtype=np.int64)
 
     def draw(self, n: np.ndarray) -> np.ndarray:
-        """`rng.binomial(n, p)`, for an int64 array n."""
-        if len(n) == 0 or not self._usable:
+        """`rng.binomial(n, p)`, for an array n (drawn here when it is of int64, the keys' type)."""
+        if len(n) == 0 or not self._usable or n.dtype != np.int64:
             return self._rng.binomial(n, self._p)
         lo, hi = int(np.minimum.reduce(n)), int(np.maximum.reduce(n))
         if lo < 1 or hi > self._limit:

@@ -25,8 +25,8 @@ def test_draws_are_numpys_draws_from_the_same_stream(p):
 
 @pytest.mark.parametrize(
     "n",
-    [np.array([3, 0, 5]), np.array([400]), np.zeros(0, dtype=np.int64)],
-    ids=["a zero count", "past inversion", "none"],
+    [np.array([3, 0, 5]), np.array([400]), np.zeros(0, dtype=np.int64), np.array([3, 20, 7], dtype=np.int32)],
+    ids=["a zero count", "past inversion", "none", "not int64"],
 )
 def test_what_the_table_does_not_cover_is_drawn_by_numpy(n):
     ours, numpys = np.random.default_rng(7), np.random.default_rng(7)
