@@ -1,3 +1,4 @@
+import compileall
 import fcntl
 import hashlib
 import os
@@ -76,6 +77,18 @@ def shared_runs(tmp_path_factory) -> SharedRuns:
     base = tmp_path_factory.getbasetemp()
     session_dir = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     return SharedRuns(session_dir / "shared-runs")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile drill/ and tests/ once, before the workers start. The suite starts a few hundred
+    interpreters (its workers, `drill` processes, drivers, served tabs), and where bytecode is not
+    written (PYTHONDONTWRITEBYTECODE, as on the CI machine) each of them compiled every module it
+    imported from source again: 0.15 CPU-s of each `drill run` (docs/testing.md)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # the controller compiled them before starting this worker
+    root = Path(__file__).resolve().parent.parent
+    for tree in ("drill", "tests"):
+        compileall.compile_dir(root / tree, quiet=1)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
