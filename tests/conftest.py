@@ -1,6 +1,5 @@
 import compileall
 import fcntl
-import gc
 import hashlib
 import os
 import pickle
@@ -90,19 +89,6 @@ def pytest_configure(config: pytest.Config) -> None:
     root = Path(__file__).resolve().parent.parent
     for tree in ("drill", "tests"):
         compileall.compile_dir(root / tree, quiet=1)
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """The cyclic collector, tuned for a test process. A worker's heap holds every test module, its
-    items and the imports of the whole suite, and a full collection walked all of them again and
-    again: 13% of a worker's CPU (tests/tui/test_console_reads.py, tests/watch and tests/debrief
-    in one process, `gc.callbacks`). What is built by now is frozen (never collected, never walked)
-    and the youngest generation collected a tenth as often: 1.9 CPU-s of collection where there
-    were 6.1 (docs/testing.md). Cycles are still collected; the memory tests measure the heap with
-    tracemalloc either way."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(7000, 10, 10)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
