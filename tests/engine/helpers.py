@@ -11,12 +11,22 @@ from drill.session import Session
 from drill.session.headless import run_script
 from drill.session.script import parse_script, read_script
 from drill.sim import orders as ob
+from drill.sim.ledger import Ledger
+from drill.sim.market import Market
+from drill.sim.rng import stream
 from drill.timefmt import parse_clock
 
 
 @functools.lru_cache(maxsize=None)
 def knightmare():
     return load("knightmare")
+
+
+def market_and_ledger(seed: int) -> tuple[Market, Ledger]:
+    """Knightmare's market from `seed`'s market stream, and a ledger on it: what the tick's book-keeping tests trade against."""
+    spec = knightmare().spec
+    market = Market(spec.market, stream(seed, "market"), 1000)
+    return market, Ledger(market, spec.market.haircut_pct)
 
 
 def run(text: str = "", difficulty: str | None = None, seed: int | None = None):

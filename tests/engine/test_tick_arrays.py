@@ -8,7 +8,7 @@ from drill.sim import orders as ob
 from drill.sim.ledger import Ledger
 from drill.sim.market import Market
 from drill.sim.rng import stream
-from tests.engine.helpers import knightmare, session_at
+from tests.engine.helpers import knightmare, market_and_ledger, session_at
 
 
 def _add(book, n, at=0):
@@ -48,9 +48,7 @@ def test_a_book_of_customers_orders_as_meant_is_plain_until_one_is_not():
 
 
 def test_bought_and_sold_are_what_each_tick_bought_and_sold():
-    spec = knightmare().spec
-    market = Market(spec.market, stream(7, "market"), 1000)
-    ledger = Ledger(market, spec.market.haircut_pct)
+    market, ledger = market_and_ledger(7)
     rng = np.random.default_rng(3)
     n = len(market.fair)
     bought, sold = np.zeros(n, np.int64), np.zeros(n, np.int64)

@@ -8,9 +8,7 @@ import numpy as np
 from drill.sim import orders as ob
 from drill.sim.fleet import Tally
 from drill.sim.ledger import Ledger
-from drill.sim.market import Market
-from drill.sim.rng import stream
-from tests.engine.helpers import knightmare
+from tests.engine.helpers import market_and_ledger
 
 
 def _loss_summed_one_by_one(ledger: Ledger) -> float:
@@ -20,9 +18,7 @@ def _loss_summed_one_by_one(ledger: Ledger) -> float:
 
 
 def test_the_loss_summed_in_one_call_is_the_loss_summed_row_by_row():
-    spec = knightmare().spec
-    market = Market(spec.market, stream(11, "market"), 1000)
-    ledger = Ledger(market, spec.market.haircut_pct)
+    market, ledger = market_and_ledger(11)
     rng = np.random.default_rng(4)
     n = len(market.fair)
     losses = []
