@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -107,16 +108,56 @@ class ServeProcess:
         self.out.close()
 
 
-@pytest.fixture
-def serve(tmp_path, data_dir):
-    """Start `drill serve ARGS...` (cwd and HOME in scratch directories); stopped at the end."""
-    started: list[ServeProcess] = []
+@pytest.fixture(scope="session")
+def served_cache(tmp_path_factory) -> Path:
+    """One debrief cache for the served drills of the whole test run, every xdist worker's.
 
-    def start(*args: str, env_extra: dict | None = None, port: int | None = None) -> ServeProcess:
+    Each `drill serve` of a scenario forks a warmer that re-simulates what its debriefs will need
+    (about 4 CPU-s for knightmare), and each test's data directory starts empty: thirty served
+    tests computed the same entries thirty times. Entries are named by their content (scenario,
+    difficulty, seed, commands, engine), so a served test starts with what earlier ones computed
+    and leaves what it computed for later ones, as the debrief tests share theirs."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "served-debrief-cache"
+    shared.mkdir(exist_ok=True)
+    return shared
+
+
+def _copy_entries(src: Path, dst: Path) -> None:
+    """Cache entries of `src` that `dst` lacks, each written whole (another worker may be reading)."""
+    if not src.is_dir():
+        return
+    dst.mkdir(parents=True, exist_ok=True)
+    for entry in src.glob("*.json"):
+        if entry.name.startswith(".") or (dst / entry.name).exists():
+            continue
+        tmp = dst / f".tmp-{os.getpid()}-{entry.name}"
+        try:
+            shutil.copyfile(entry, tmp)
+            os.replace(tmp, dst / entry.name)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def serve(tmp_path, data_dir, served_cache):
+    """Start `drill serve ARGS...` (cwd and HOME in scratch directories); stopped at the end.
+    Its debrief cache starts with what earlier served tests computed (`served_cache`);
+    `cold_cache=True` starts it empty, for a test of the warmer itself."""
+    started: list[ServeProcess] = []
+    own_cache = data_dir / "cache" / "debrief"
+    shared = [True]
+
+    def start(*args: str, env_extra: dict | None = None, port: int | None = None,
+              cold_cache: bool = False) -> ServeProcess:
         cwd = tmp_path / "cwd"
         home = tmp_path / "home"
         cwd.mkdir(exist_ok=True)
         home.mkdir(exist_ok=True)
+        if cold_cache:
+            shared[0] = False
+        elif shared[0] and not started:
+            _copy_entries(served_cache, own_cache)
         env = {**os.environ, "DRILL_DATA_DIR": str(data_dir), "HOME": str(home), "PYTHONPATH": str(ROOT),
                **(env_extra or {})}
         s = ServeProcess(list(args), env, cwd, port)
@@ -127,6 +168,8 @@ def serve(tmp_path, data_dir):
     yield start
     for s in started:
         s.stop()
+    if shared[0]:
+        _copy_entries(own_cache, served_cache)
 
 
 async def start_tab(base_url: str, team: str | None = "red", width: int = 120, height: int = 36):

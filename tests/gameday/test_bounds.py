@@ -266,8 +266,9 @@ def _processes_with(marker: bytes) -> list[int]:
 @pytest.mark.slow
 async def test_nothing_serve_started_outlives_it(serve, data_dir):
     """The warm process, the tabs it forked, the debrief cache warmer and its pool's workers all
-    end with serve (a pool worker once outlived its warmer, blocked on its queue for good)."""
-    s = serve("knightmare")
+    end with serve (a pool worker once outlived its warmer, blocked on its queue for good). The
+    cache starts empty, so the warmer and its pool are at work when serve stops."""
+    s = serve("knightmare", cold_cache=True)
     tab = await start_tab(s.url, team="red")
     marker = f"DRILL_DATA_DIR={data_dir}".encode()
     assert len(_processes_with(marker)) >= 3  # serve, the warm process, the tab (and the warmer)
