@@ -109,17 +109,24 @@ class ServeProcess:
 
 
 @pytest.fixture(scope="session")
-def served_cache(tmp_path_factory) -> Path:
+def served_cache(shared_runs) -> Path:
     """One debrief cache for the served drills of the whole test run, every xdist worker's.
 
     Each `drill serve` of a scenario forks a warmer that re-simulates what its debriefs will need
-    (about 4 CPU-s for knightmare), and each test's data directory starts empty: thirty served
-    tests computed the same entries thirty times. Entries are named by their content (scenario,
-    difficulty, seed, commands, engine), so a served test starts with what earlier ones computed
-    and leaves what it computed for later ones, as the debrief tests share theirs."""
-    base = tmp_path_factory.getbasetemp()
-    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "served-debrief-cache"
+    (about 4 CPU-s for knightmare), and each test's data directory starts empty: the thirty-odd
+    served tests computed the same entries again each time (and a short test stopped its warmer
+    half-way). Entries are named by their content (scenario, difficulty, seed, commands, engine),
+    so the served drill most tests start (knightmare at its default difficulty and seed) is warmed
+    here once for the run, by whichever worker asks first; a served test starts with every entry
+    computed so far and leaves what it computed (another difficulty, another seed) for later ones,
+    as the debrief tests share theirs."""
+    from drill.debrief import warm_cache
+    from drill.debrief.cache import Cache
+
+    shared = shared_runs.directory / "served-debrief-cache"
     shared.mkdir(exist_ok=True)
+    shared_runs.get(("served debrief cache", "knightmare"),
+                    lambda: warm_cache("knightmare", workers=2, nice=0, cache=Cache(shared)))
     return shared
 
 
