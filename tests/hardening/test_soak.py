@@ -2,7 +2,8 @@
 figures are the drill's alone) with the fault never contained, a diagnostic command every five
 simulated minutes and a snapshot every ten simulated seconds. Memory stays flat and the last
 hour costs about what the first did. The heavier variant (tracemalloc on, a snapshot every
-simulated second, as a console at 1x takes them) is marked slow."""
+simulated second, as a console at 1x takes them) is marked heavy: it runs before a release
+(`.ci/heavy`, docs/testing.md), the untraced soak in every run."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def test_four_simulated_hours_memory_flat_no_slowdown():
     support.count("soak 4h", "flat")
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_four_simulated_hours_traced_heap_flat_with_console_rate_snapshots():
     result = run_soak("--hours", "4", "--snapshot-every-s", "1", "--command-every-min", "1", "--tracemalloc")
     check_flat(result, max_growth_mb=24, max_slowdown=2.5)
