@@ -3,8 +3,9 @@
 1. Random action scripts for every bundled scenario, dealt over its difficulties
    (DRILL_REPLAY_SCRIPTS per scenario; 200 in the full run), each run in two separate processes with different PYTHONHASHSEED values,
    both writing journals: outcomes byte-identical, journals identical but for the time written.
-   Every journal is then replayed by `drill replay --json` (in a third process, batched) and must
-   reproduce its drill exactly; a few go through real `python -m drill replay` processes too.
+   Every journal is then replayed by `drill replay --json` (in a third process, the test's own,
+   batched) and must reproduce its drill exactly; a few go through real `python -m drill replay`
+   processes too.
 2. Chunking: the same commands at the same sim times give the same outcome and the same journal
    however `advance` is chunked: the console's own SimClock at every speed, with frame jitter,
    pauses, speed changes and late frames, and pathological 1 ms / random chunks.
@@ -25,6 +26,7 @@ from drill.session import Session
 from drill.session.script import parse_script
 from drill.tui.controller import SPEEDS, SimClock
 from tests.hardening import support
+from tests.hardening.drivers import batch_replay
 
 DRIVERS = support.DRIVERS
 
@@ -70,10 +72,10 @@ def test_random_scripts_same_in_two_processes_and_replay_exactly(sid, tmp_path):
         ja, jb = tmp_path / "a" / f"{job['name']}.jsonl", tmp_path / "b" / f"{job['name']}.jsonl"
         assert support.journal_records(ja) == support.journal_records(jb), f"journals differ: {job['name']}\n{job['script']}"
 
+    # Replayed in this test's own process: a third interpreter, whose hash seed is neither
+    # writer's (the batch driver's code, as `drill replay --json` runs it).
     journals = [str(tmp_path / "a" / f"{j['name']}.jsonl") for j in jobs]
-    rep = subprocess.run([sys.executable, str(DRIVERS / "batch_replay.py"), str(tmp_path / "replay.json"), *journals],
-                         env=_env("777"), cwd=tmp_path, capture_output=True, text=True, timeout=3600)
-    assert rep.returncode == 0, rep.stderr[-3000:]
+    assert batch_replay.main(str(tmp_path / "replay.json"), *journals) == 0
     rows = json.loads((tmp_path / "replay.json").read_text())
     for job, row, outcome in zip(jobs, rows, outcomes):
         assert row["rc"] == 0, f"{job['name']} did not replay (seed {job['seed']}):\n{job['script']}\n{row['stdout']}{row['stderr']}"
