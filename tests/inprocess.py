@@ -12,6 +12,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 from unittest import mock
 
 
@@ -19,9 +20,11 @@ def drill_in_process(*args, env: dict[str, str] | None = None) -> subprocess.Com
     """Its exit code (argparse's exit too) and what it printed, as `subprocess.run` returns them;
     `env` is added to the environment while it runs. Its stdin is empty and not a terminal (as a
     subprocess's with stdin=DEVNULL): nothing it does can wait on the test's input or open the
-    console, with or without pytest's capture (-s)."""
+    console, with or without pytest's capture (-s). The threads it started are waited for, as a
+    process's exit waits for them (see _threads_ended)."""
     from drill.cli.main import main
 
+    before = set(threading.enumerate())
     out, err = io.StringIO(), io.StringIO()
     with (
         mock.patch.dict(os.environ, env or {}),
@@ -33,4 +36,19 @@ def drill_in_process(*args, env: dict[str, str] | None = None) -> subprocess.Com
             rc = main([str(a) for a in args])
         except SystemExit as exc:
             rc = exc.code if isinstance(exc.code, int) else 1
+    _threads_ended(before, args)
     return subprocess.CompletedProcess(["drill", *map(str, args)], rc, out.getvalue(), err.getvalue())
+
+
+# Long enough for a re-simulation pool on a loaded machine to let its workers go.
+THREAD_END_S = 120.0
+
+
+def _threads_ended(before: set[threading.Thread], args) -> None:
+    """Wait for the threads the command started (a debrief's pool, shut down without waiting, keeps
+    a thread until its workers have left): one left running would change what the next test in
+    this worker does (forking is only done with one thread), so a thread still alive is a failure."""
+    for thread in set(threading.enumerate()) - before:
+        thread.join(THREAD_END_S)
+    left = [t.name for t in set(threading.enumerate()) - before]
+    assert not left, f"drill {' '.join(map(str, args))[:200]} left threads running: {left}"
