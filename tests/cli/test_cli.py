@@ -1,6 +1,7 @@
-"""The command line as a user (or a script) uses it: real subprocesses, exit codes, one-line errors.
-The families of bad inputs run their first case in a real process and the rest through `main` in
-this one (the same parsing and checks, without an interpreter's start each)."""
+"""The command line as a user (or a script) uses it: exit codes, one-line errors, journals.
+What a shell sees (`python -m drill`, the exit code, hash seeds, no terminal) runs in real
+processes; checks of what was printed run through `main` in this one (tests/inprocess.py). The
+families of bad inputs run their first case in a real process and the rest in this one."""
 
 import json
 import os
@@ -40,16 +41,16 @@ def one_line_error(proc, *needles):
 
 
 def test_list_shows_knightmare_and_json_lists_its_difficulties():
-    p = drill("list")
+    p = drill_in_process("list")
     assert p.returncode == 0 and "knightmare" in p.stdout
-    rows = json.loads(drill("list", "--json").stdout)
+    rows = json.loads(drill_in_process("list", "--json").stdout)
     km = next(r for r in rows if r["id"] == "knightmare")
     assert km["difficulties"] == ["historical", "standard", "tutorial"] and km["summary"]
     assert {r["id"] for r in rows} >= {"knightmare", "sell-program", "fat-finger", "slow-clap"}
 
 
 def test_run_json_has_every_documented_key():
-    p = drill("run", "knightmare", "--actions", HISTORICAL, "--json")
+    p = drill_in_process("run", "knightmare", "--actions", HISTORICAL, "--json")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     for key in ("scenario", "difficulty", "seed", "contained", "contained_at", "loss_usd", "collateral_usd",
@@ -62,6 +63,7 @@ def test_run_json_has_every_documented_key():
 
 
 def test_same_inputs_give_byte_identical_json_across_processes_and_hash_seeds(tmp_path):
+    # Real processes: a hash seed is fixed when an interpreter starts.
     a = drill("run", "knightmare", "--actions", HISTORICAL, "--json", env={"PYTHONHASHSEED": "1"})
     b = drill("run", "knightmare", "--actions", HISTORICAL, "--json", env={"PYTHONHASHSEED": "999"})
     assert a.returncode == 0 and a.stdout == b.stdout
@@ -69,9 +71,10 @@ def test_same_inputs_give_byte_identical_json_across_processes_and_hash_seeds(tm
 
 def test_a_journal_replays_exactly_and_a_tampered_one_diverges(tmp_path):
     journal = tmp_path / "j.jsonl"
-    p = drill("run", "knightmare", "--difficulty", "standard", "--actions", HISTORICAL, "--journal", journal, "--json")
+    p = drill_in_process("run", "knightmare", "--difficulty", "standard", "--actions", HISTORICAL, "--journal", journal,
+                         "--json")
     assert p.returncode == 0, p.stderr
-    ok = drill("replay", journal, "--json")
+    ok = drill_in_process("replay", journal, "--json")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     report = json.loads(ok.stdout)
     assert report["ok"] and report["outcome"] == json.loads(p.stdout)
@@ -83,19 +86,19 @@ def test_a_journal_replays_exactly_and_a_tampered_one_diverges(tmp_path):
         if r["type"] == "command" and r["command"] == "rollback":
             r["t"] += 60_000
     journal.write_text("\n".join(json.dumps(r) for r in recs) + "\n")
-    bad = drill("replay", journal)
+    bad = drill_in_process("replay", journal)  # exit 1 as a shell sees it: tests/hardening/test_fuzz_cli.py
     assert bad.returncode == 1
     assert "DIVERGED" in bad.stdout and "rollback" in bad.stdout
 
 
 def test_a_journal_cut_short_replays_up_to_its_end(tmp_path):
     journal = tmp_path / "j.jsonl"
-    drill("run", "knightmare", "--actions", HISTORICAL, "--journal", journal)
+    assert drill_in_process("run", "knightmare", "--actions", HISTORICAL, "--journal", journal).returncode == 0
     lines = journal.read_text().splitlines()
     # Keep the header and the first two commands with their results, as a killed process would.
     kept = [ln for ln in lines if '"type":"end"' not in ln][:5]
     journal.write_text("\n".join(kept) + "\n" + kept[-1][: len(kept[-1]) // 2])  # and a torn last line
-    p = drill("replay", journal, "--json")
+    p = drill_in_process("replay", journal, "--json")
     assert p.returncode == 0, p.stdout + p.stderr
     assert json.loads(p.stdout)["cut_short"] is True
 
@@ -155,11 +158,12 @@ def test_bad_journals_give_one_line_and_exit_2(tmp_path, content, needles):
 
 
 def test_validate_accepts_the_bundled_scenario_and_its_scripts():
-    p = drill("validate", ROOT / "scenarios" / "knightmare", HISTORICAL)
+    p = drill_in_process("validate", ROOT / "scenarios" / "knightmare", HISTORICAL)
     assert p.returncode == 0, p.stderr
 
 
 def test_python_dash_m_and_version():
+    # A real process: `python -m drill` itself is what is checked.
     p = drill("--version")
     assert p.returncode == 0 and p.stdout.startswith("drill ")
 

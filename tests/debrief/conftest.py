@@ -17,6 +17,7 @@ import pytest
 
 from drill.debrief.plan import faulty_servers
 from drill.scenario import load
+from tests.inprocess import drill_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYS = ROOT / "scenarios" / "knightmare" / "plays"
@@ -26,9 +27,15 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 
 
 def drill(*args, data_dir: Path, timeout=180):
+    """A real `drill` process: the exit code and stderr a shell sees."""
     env = dict(os.environ, DRILL_DATA_DIR=str(data_dir))
     return subprocess.run([sys.executable, "-m", "drill", *map(str, args)], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=timeout)
+
+
+def drill_here(*args, data_dir: Path) -> subprocess.CompletedProcess:
+    """`drill` through main in this process (tests/inprocess.py), for checks of what it printed."""
+    return drill_in_process(*args, env={"DRILL_DATA_DIR": str(data_dir)})
 
 
 def one_line_error(proc, *needles):
@@ -62,7 +69,7 @@ def _journal(shared_data: Path, name: str, play: str, extra: str = "") -> Path:
     j = shared_data / "journals" / f"{name}.jsonl"
     # A data directory of its own: `drill run` caches the drill's own figures for its debrief, and the
     # debriefs here re-simulate the trainee's drill (and warn if the replay differs from the journal).
-    p = drill("run", "knightmare", "--actions", actions, "--journal", j, "--json", data_dir=shared_data / "runs")
+    p = drill_here("run", "knightmare", "--actions", actions, "--journal", j, "--json", data_dir=shared_data / "runs")
     assert p.returncode == 0, p.stderr
     return j
 

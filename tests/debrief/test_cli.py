@@ -1,4 +1,6 @@
-"""`drill debrief` on bad input: one line naming the file and the problem, exit 2, no traceback."""
+"""`drill debrief` on bad input: one line naming the file and the problem, exit 2, no traceback.
+The first check runs in a real process (the exit code a shell sees); the others read only the exit
+code and what was printed, through main in this one (tests/inprocess.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import pytest
 
 from drill.scenario import load
 
-from .conftest import drill, one_line_error
+from .conftest import drill, drill_here, one_line_error
 
 
 def test_a_missing_journal(tmp_path):
@@ -16,7 +18,7 @@ def test_a_missing_journal(tmp_path):
 
 
 def test_a_bad_format(tmp_path, rollback_journal):
-    one_line_error(drill("debrief", rollback_journal, "--format", "pdf", data_dir=tmp_path), "--format", "pdf")
+    one_line_error(drill_here("debrief", rollback_journal, "--format", "pdf", data_dir=tmp_path), "--format", "pdf")
 
 
 @pytest.mark.parametrize("content, needles", [
@@ -31,7 +33,7 @@ def test_a_bad_format(tmp_path, rollback_journal):
 def test_garbage_journals(tmp_path, content, needles):
     f = tmp_path / "j.jsonl"
     f.write_bytes(content.encode("latin-1"))
-    one_line_error(drill("debrief", f, data_dir=tmp_path), str(f), *needles)
+    one_line_error(drill_here("debrief", f, data_dir=tmp_path), str(f), *needles)
 
 
 def test_a_journal_of_a_scenario_that_has_changed_since(tmp_path, rollback_journal):
@@ -41,7 +43,7 @@ def test_a_journal_of_a_scenario_that_has_changed_since(tmp_path, rollback_journ
     head["scenario_path"] = "/nonexistent"
     f = tmp_path / "old.jsonl"
     f.write_text("\n".join([json.dumps(head)] + lines[1:]) + "\n")
-    one_line_error(drill("debrief", f, data_dir=tmp_path), str(f), "scenario_hash", "has changed")
+    one_line_error(drill_here("debrief", f, data_dir=tmp_path), str(f), "scenario_hash", "has changed")
 
 
 def test_a_journal_with_a_command_outside_the_vocabulary(tmp_path, rollback_journal):
@@ -53,7 +55,7 @@ def test_a_journal_with_a_command_outside_the_vocabulary(tmp_path, rollback_jour
             r["command"] = "explode everything"
     f = tmp_path / "bad.jsonl"
     f.write_text("\n".join(json.dumps(r) for r in recs) + "\n")
-    one_line_error(drill("debrief", f, data_dir=tmp_path), str(f), "command 1", "unknown command")
+    one_line_error(drill_here("debrief", f, data_dir=tmp_path), str(f), "command 1", "unknown command")
 
 
 def test_a_journal_naming_a_server_the_scenario_does_not_have(tmp_path, rollback_journal):
@@ -64,16 +66,16 @@ def test_a_journal_naming_a_server_the_scenario_does_not_have(tmp_path, rollback
                     "at": "09:40:00", "command": "stop smars-99"})
     f = tmp_path / "bad.jsonl"
     f.write_text("\n".join(json.dumps(r) for r in recs[:2]) + "\n")
-    one_line_error(drill("debrief", f, data_dir=tmp_path), str(f), "unknown server 'smars-99'")
+    one_line_error(drill_here("debrief", f, data_dir=tmp_path), str(f), "unknown server 'smars-99'")
 
 
 def test_a_directory_for_journal_or_out(tmp_path, rollback_journal):
-    one_line_error(drill("debrief", tmp_path, data_dir=tmp_path), str(tmp_path), "directory")
-    one_line_error(drill("debrief", rollback_journal, "--out", tmp_path, data_dir=tmp_path), "--out", "directory")
+    one_line_error(drill_here("debrief", tmp_path, data_dir=tmp_path), str(tmp_path), "directory")
+    one_line_error(drill_here("debrief", rollback_journal, "--out", tmp_path, data_dir=tmp_path), "--out", "directory")
 
 
 def test_out_may_not_overwrite_the_journal(tmp_path, rollback_journal):
-    one_line_error(drill("debrief", rollback_journal, "--format", "json", "--out", rollback_journal, data_dir=tmp_path),
+    one_line_error(drill_here("debrief", rollback_journal, "--format", "json", "--out", rollback_journal, data_dir=tmp_path),
                    "overwrite the journal")
 
 
@@ -81,7 +83,7 @@ def test_a_journal_cut_short_is_debriefed_as_it_stood(tmp_path, rollback_journal
     """A killed drill leaves no end record: the debrief scores it at its last record, and says so."""
     cut = tmp_path / "cut.jsonl"
     cut.write_text("".join(ln + "\n" for ln in rollback_journal.read_text().splitlines() if '"type":"end"' not in ln))
-    p = drill("debrief", cut, "--format", "json", data_dir=shared_data)
+    p = drill_here("debrief", cut, "--format", "json", data_dir=shared_data)
     assert p.returncode == 0, p.stderr
     data = json.loads(p.stdout)
     assert data["complete"] and data["card"]["ended_by"] == "abandoned" and data["card"]["ended_at"] == "09:42:00"

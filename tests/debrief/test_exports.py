@@ -12,14 +12,14 @@ import pytest
 from drill.debrief.chart import TRAINEE_COLOUR, svg
 from drill.debrief.export import to_html
 
-from .conftest import CHROMIUM, drill, screenshot
+from .conftest import CHROMIUM, drill, drill_here, screenshot
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
 def test_markdown_has_its_chart_beside_it_and_reads_as_a_postmortem(tmp_path, rollback_journal, shared_data):
     out = tmp_path / "report" / "postmortem.md"
-    p = drill("debrief", rollback_journal, "--out", out, data_dir=shared_data)
+    p = drill_here("debrief", rollback_journal, "--out", out, data_dir=shared_data)
     assert p.returncode == 0, p.stderr
     md = out.read_text()
     chart = out.with_suffix(".svg")
@@ -39,7 +39,7 @@ def test_markdown_has_its_chart_beside_it_and_reads_as_a_postmortem(tmp_path, ro
 
 
 def test_markdown_to_stdout_writes_the_chart_next_to_the_journal(rollback_journal, shared_data):
-    p = drill("debrief", rollback_journal, data_dir=shared_data)
+    p = drill("debrief", rollback_journal, data_dir=shared_data)  # a real process: a whole debrief as a shell runs it
     assert p.returncode == 0, p.stderr
     chart = rollback_journal.with_name(rollback_journal.stem + ".debrief.svg")
     assert chart.is_file() and f"]({chart})" in p.stdout and f"wrote {chart}" in p.stderr
@@ -47,7 +47,7 @@ def test_markdown_to_stdout_writes_the_chart_next_to_the_journal(rollback_journa
 
 
 def test_json_has_every_figure(rollback_journal, shared_data, rollback_debrief):
-    p = drill("debrief", rollback_journal, "--format", "json", data_dir=shared_data)
+    p = drill_here("debrief", rollback_journal, "--format", "json", data_dir=shared_data)
     assert p.returncode == 0, p.stderr
     data = json.loads(p.stdout)
     assert data["format"] == 1 and data["complete"] is True and data["done"] == data["total"]
@@ -68,7 +68,7 @@ def test_json_has_every_figure(rollback_journal, shared_data, rollback_debrief):
 
 
 def test_html_is_one_self_contained_page(rollback_journal, shared_data):
-    p = drill("debrief", rollback_journal, "--format", "html", data_dir=shared_data)
+    p = drill_here("debrief", rollback_journal, "--format", "html", data_dir=shared_data)
     assert p.returncode == 0, p.stderr
     page = rollback_journal.with_name(rollback_journal.stem + ".debrief.html")
     assert f"wrote {page}" in p.stderr and p.stdout == ""

@@ -16,6 +16,7 @@ from drill.session.replay import replay
 from drill.session.script import parse_script
 from drill.timefmt import fmt_clock
 from tests.hardening import support
+from tests.inprocess import drill_in_process
 
 
 @pytest.fixture(scope="module")
@@ -109,15 +110,22 @@ def test_an_end_record_with_a_hostile_outcome_is_a_journal_error(base, tmp_path,
     assert field in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("outcome", [{}, {"score_usd": "lots"}])
+HOSTILE_OUTCOMES = [{}, {"score_usd": "lots"}]
+
+
+@pytest.mark.parametrize("outcome", HOSTILE_OUTCOMES)
 def test_debrief_of_a_hostile_end_outcome_is_one_line(base, tmp_path, outcome):
     _, recs = base
     recs = json.loads(json.dumps(recs))
     end = recs[_end(recs)]
     end["outcome"] = outcome if not outcome else {**end["outcome"], **outcome}
     p = _write(tmp_path, recs)
-    proc = subprocess.run([sys.executable, "-m", "drill", "debrief", str(p), "--format", "json", "--no-cache"],
-                          capture_output=True, text=True, cwd=support.ROOT, timeout=300, stdin=subprocess.DEVNULL)
+    args = ["debrief", str(p), "--format", "json", "--no-cache"]
+    if outcome == HOSTILE_OUTCOMES[0]:  # a real process: the exit code a shell sees
+        proc = subprocess.run([sys.executable, "-m", "drill", *args], capture_output=True, text=True, cwd=support.ROOT,
+                              timeout=300, stdin=subprocess.DEVNULL)
+    else:  # only what it printed: through main in this process
+        proc = drill_in_process(*args)
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr[-800:]
     assert "outcome" in lines[0]

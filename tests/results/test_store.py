@@ -1,5 +1,7 @@
 """The results store: records, filters, the leaderboard, concurrent writers, a writer killed
-mid-write, the schema version, and `drill run` / `drill results` as a facilitator uses them."""
+mid-write, the schema version, and `drill run` / `drill results` as a facilitator uses them.
+Writers that race or are killed are real processes, and so is one `drill results` of each exit
+code; the other command lines run through main in this process (tests/inprocess.py)."""
 
 from __future__ import annotations
 
@@ -29,9 +31,15 @@ def outcome(score, scenario="knightmare", difficulty="historical", seed=1, conta
 
 
 def drill(*args, data_dir, timeout=180):
+    """A real `drill` process: the exit code a shell sees."""
     env = dict(os.environ, DRILL_DATA_DIR=str(data_dir))
     return subprocess.run([sys.executable, "-m", "drill", *map(str, args)], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=timeout)
+
+
+def drill_here(*args, data_dir) -> subprocess.CompletedProcess:
+    """`drill` through main in this process (tests/inprocess.py), for checks of what it printed."""
+    return drill_in_process(*args, env={"DRILL_DATA_DIR": str(data_dir)})
 
 
 def actions(tmp: Path, play: str) -> Path:
@@ -197,8 +205,8 @@ def played(tmp_path_factory):
     runs = []
     for team, play in (("red", "rollback-trap"), ("blue", "stop-at-open")):
         j = base / f"{team}.jsonl"
-        p = drill("run", "knightmare", "--actions", actions(base, play), "--journal", j, "--results", db,
-                  "--team", team, data_dir=base)
+        p = drill_here("run", "knightmare", "--actions", actions(base, play), "--journal", j, "--results", db,
+                       "--team", team, data_dir=base)
         assert p.returncode == 0, p.stderr
         runs.append((team, j, p.stdout))
     return base, db, runs
@@ -213,7 +221,7 @@ def test_drill_run_records_its_result_and_says_where(played):
 
 
 def test_drill_run_without_journal_or_results_uses_the_data_directory(tmp_path):
-    p = drill("run", "knightmare", "--actions", actions(tmp_path, "best"), "--json", data_dir=tmp_path)
+    p = drill_here("run", "knightmare", "--actions", actions(tmp_path, "best"), "--json", data_dir=tmp_path)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["grade"] == "A"  # stdout stays the outcome alone
     [e] = results.entries(tmp_path / "results.sqlite")
@@ -225,7 +233,7 @@ def test_results_lists_filters_and_ranks(played):
     base, db, _ = played
 
     def in_process(*args):  # after the first, through main in this process (tests/inprocess.py)
-        return drill_in_process("results", "--results", *args, env={"DRILL_DATA_DIR": str(base)})
+        return drill_here("results", "--results", *args, data_dir=base)
 
     def results_json(*args):
         return json.loads(in_process(*args, "--json").stdout)
@@ -251,7 +259,7 @@ def test_results_lists_filters_and_ranks(played):
 def test_verify_replays_the_entry_journal(played):
     base, db, runs = played
     red = [e for e in results.entries(db) if e.team == "red"][0]
-    ok = drill("results", "--results", db, "--verify", red.id, data_dir=base)
+    ok = drill_here("results", "--results", db, "--verify", red.id, data_dir=base)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "reproduced exactly" in ok.stdout
 
@@ -267,31 +275,31 @@ def test_verify_catches_a_tampered_journal_a_swapped_result_and_a_missing_journa
             r["t"] += 60_000  # the restart a minute later: the journal no longer matches itself
     j.write_text("\n".join(json.dumps(r) for r in recs) + "\n")
     rid = results.record(results.stored_outcome(blue.id, played_db), j, team="blue", path=db)
-    bad = drill("results", "--results", db, "--verify", rid, data_dir=tmp_path)
+    bad = drill("results", "--results", db, "--verify", rid, data_dir=tmp_path)  # a real process: exit 1 as a shell sees it
     assert bad.returncode == 1 and "FAILED" in bad.stdout and "(start smars-" in bad.stdout
     # A journal that reproduces, recorded with someone else's (better) outcome: caught too.
     red = [e for e in results.entries(played_db) if e.team == "red"][0]
     swapped = results.record(results.stored_outcome(blue.id, played_db), red.journal, team="red", path=db)
-    lie = drill("results", "--results", db, "--verify", swapped, data_dir=tmp_path)
+    lie = drill_here("results", "--results", db, "--verify", swapped, data_dir=tmp_path)
     assert lie.returncode == 1 and "reproduces, but not this result" in lie.stdout
     e = results.get(rid, db)
     j.unlink()
     # Issue 15: the journal travels with its result, so with the file gone the stored copy is
     # replayed (and still caught); a row without a stored copy (an older release's) says not found.
-    gone = drill("results", "--results", db, "--verify", e.id, data_dir=tmp_path)
+    gone = drill_here("results", "--results", db, "--verify", e.id, data_dir=tmp_path)
     assert gone.returncode == 1 and "FAILED" in gone.stdout and "(start smars-" in gone.stdout, gone.stdout + gone.stderr
     con = sqlite3.connect(db)
     con.execute("UPDATE results SET journal_text = NULL WHERE id = ?", (e.id,))
     con.commit()
     con.close()
-    one_line_error(drill("results", "--results", db, "--verify", e.id, data_dir=tmp_path), "not found")
-    one_line_error(drill("results", "--results", db, "--verify", 999, data_dir=tmp_path), "no result #999")
+    one_line_error(drill_here("results", "--results", db, "--verify", e.id, data_dir=tmp_path), "not found")
+    one_line_error(drill_here("results", "--results", db, "--verify", 999, data_dir=tmp_path), "no result #999")
 
 
 def test_results_bad_arguments(tmp_path):
     # The first in a real process (the exit code a shell sees); the rest through main in this one.
     def in_process(*args):
-        return drill_in_process(*args, env={"DRILL_DATA_DIR": str(tmp_path)})
+        return drill_here(*args, data_dir=tmp_path)
 
     one_line_error(drill("results", "--verify", "x", data_dir=tmp_path), "--verify")
     one_line_error(in_process("results", "--leaderboard", "--verify", "1"), "not allowed with")

@@ -1,4 +1,7 @@
-"""Broken scenario files: exit 2, one clear line per problem naming the file and the field."""
+"""Broken scenario files: exit 2, one clear line per problem naming the file and the field.
+The first broken case runs `drill validate` in a real process (the exit code a shell sees); the
+other checks read only the exit code and what was printed, through main in this one
+(tests/inprocess.py)."""
 
 import shutil
 import subprocess
@@ -8,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from drill.scenario import ScenarioError, bundled_ids, load
+from tests.inprocess import drill_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "scenarios" / "knightmare"
@@ -49,7 +53,10 @@ def test_broken_scenario_is_refused_with_a_line_naming_file_and_field(tmp_path, 
     with pytest.raises(ScenarioError) as err:
         load(str(d))
     assert any(str(d / "scenario.toml") in str(p) and field in str(p) for p in err.value.problems), str(err.value)
-    p = subprocess.run([sys.executable, "-m", "drill", "validate", str(d)], capture_output=True, text=True, timeout=60)
+    if what == CASES[0][0]:
+        p = subprocess.run([sys.executable, "-m", "drill", "validate", str(d)], capture_output=True, text=True, timeout=60)
+    else:
+        p = drill_in_process("validate", d)
     assert p.returncode == 2
     assert "Traceback" not in p.stderr
     lines = p.stderr.strip().splitlines()
@@ -88,7 +95,7 @@ def test_validate_runs_the_best_play_and_refuses_one_that_does_not_contain(tmp_p
     d = tmp_path / "broken"
     shutil.copytree(SOURCE, d)
     (d / "plays" / "best.actions").write_text("09:25:00 logs {faulty_server}\n")
-    p = subprocess.run([sys.executable, "-m", "drill", "validate", str(d)], capture_output=True, text=True, timeout=120)
+    p = drill_in_process("validate", d)
     assert p.returncode == 2
     assert "plays.best: the best play does not contain the incident" in p.stderr
 
@@ -97,7 +104,7 @@ def test_validate_names_a_play_line_that_breaks(tmp_path):
     d = tmp_path / "broken"
     shutil.copytree(SOURCE, d)
     (d / "plays" / "best.actions").write_text("09:25:00 stop smars-42\n")
-    p = subprocess.run([sys.executable, "-m", "drill", "validate", str(d)], capture_output=True, text=True, timeout=120)
+    p = drill_in_process("validate", d)
     assert p.returncode == 2
     assert p.stderr.strip() == f"{d / 'plays' / 'best.actions'}: line 1: stop: unknown server 'smars-42' (servers: {', '.join(f'smars-{i}' for i in range(1, 9))})"
 
@@ -128,14 +135,14 @@ def test_every_broken_reference_is_reported_not_only_the_first(tmp_path):
         ("deploy.missed", "no server 'smars-99' in fleet.servers"),
         ("default_difficulty", "no difficulty 'nope'"),
     ]
-    p = subprocess.run([sys.executable, "-m", "drill", "validate", str(d)], capture_output=True, text=True, timeout=60)
+    p = drill_in_process("validate", d)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 2, p.stderr
 
 
 def test_a_command_other_than_validate_prints_the_first_problem_and_the_count(tmp_path):
     """The one-line contract: the first problem, and how many more `drill validate` lists."""
     d = _broken_twice(tmp_path)
-    p = subprocess.run([sys.executable, "-m", "drill", "run", str(d)], capture_output=True, text=True, timeout=60)
+    p = drill_in_process("run", d)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     (line,) = p.stderr.strip().splitlines()
     assert line == (f"{d / 'scenario.toml'}: deploy.missed: no server 'smars-99' in fleet.servers "
