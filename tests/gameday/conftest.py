@@ -130,7 +130,7 @@ def served_cache(shared_runs) -> Path:
     return shared
 
 
-def _copy_entries(src: Path, dst: Path) -> None:
+def copy_entries(src: Path, dst: Path) -> None:
     """Cache entries of `src` that `dst` lacks, each written whole (another worker may be reading)."""
     if not src.is_dir():
         return
@@ -164,7 +164,7 @@ def serve(tmp_path, data_dir, served_cache):
         if cold_cache:
             shared[0] = False
         elif shared[0] and not started:
-            _copy_entries(served_cache, own_cache)
+            copy_entries(served_cache, own_cache)
         env = {**os.environ, "DRILL_DATA_DIR": str(data_dir), "HOME": str(home), "PYTHONPATH": str(ROOT),
                **(env_extra or {})}
         s = ServeProcess(list(args), env, cwd, port)
@@ -176,7 +176,7 @@ def serve(tmp_path, data_dir, served_cache):
     for s in started:
         s.stop()
     if shared[0]:
-        _copy_entries(own_cache, served_cache)
+        copy_entries(own_cache, served_cache)
 
 
 async def start_tab(base_url: str, team: str | None = "red", width: int = 120, height: int = 36):

@@ -7,19 +7,22 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from pathlib import Path
 
 import pytest
 
 from drill.store import locate
-from tests.gameday.conftest import ROOT, ServeProcess, start_tab
+from tests.gameday.conftest import ROOT, ServeProcess, copy_entries, start_tab
 
 
 
-def _host(tmp_path, name: str, url: str) -> ServeProcess:
-    """A `drill serve` standing in for one host: its own working and data directories."""
+def _host(tmp_path, name: str, url: str, served_cache: Path) -> ServeProcess:
+    """A `drill serve` standing in for one host: its own working and data directories (its debrief
+    cache as warm as the other served tests', tests/gameday/conftest.py)."""
     base = tmp_path / name
     (base / "cwd").mkdir(parents=True)
     (base / "home").mkdir()
+    copy_entries(served_cache, base / "data" / "cache" / "debrief")
     env = {**os.environ, "DRILL_DATA_DIR": str(base / "data"), "HOME": str(base / "home"), "PYTHONPATH": str(ROOT)}
     env.pop("DRILL_RESULTS_URL", None)
     s = ServeProcess(["knightmare", "--results", url], env, base / "cwd")
@@ -38,11 +41,11 @@ async def _poll_until(roster, check, timeout: float = 60.0):
         await asyncio.sleep(0.3)
 
 
-async def test_two_serve_hosts_and_one_facilitator_share_one_postgres(tmp_path, postgres):
+async def test_two_serve_hosts_and_one_facilitator_share_one_postgres(tmp_path, postgres, served_cache):
     from drill.gameday.roster import Roster
 
     url = postgres.database()
-    hosts = [_host(tmp_path, "host-a", url), _host(tmp_path, "host-b", url)]
+    hosts = [_host(tmp_path, "host-a", url, served_cache), _host(tmp_path, "host-b", url, served_cache)]
     tabs = []
     try:
         assert "postgresql://drill:***@127.0.0.1" in hosts[0].output() and postgres.password not in hosts[0].output()

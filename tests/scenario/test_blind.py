@@ -3,11 +3,11 @@ information about the incident (cancel loops, stopping everything, restart loops
 loops, rollback-then-stop, random stops, resolving at once) grades above the scenario's
 `blind_best_grade` (C), and its informed best play grades above that at every seed.
 
-The default run takes the scenario's own seed and one variant (each seed is a full drill per
-blind policy and per difficulty's best play: about 20 CPU-s a seed over the four scenarios, the
-largest share of the suite); `-m heavy` takes 20 seeds, the set the scenarios' prices were tuned
-against (`drill selftest SCENARIO --seeds 20` is the same run), and `.ci/heavy` runs it before a
-release (docs/testing.md).
+The default run takes the scenario's own seed, the one its drills are played at unless a
+facilitator chooses (each seed is a full drill per blind policy and per difficulty's best play:
+about 22 CPU-s a seed over the four scenarios, still the largest single share of the suite);
+`-m heavy` takes 20 seeds, the set the scenarios' prices were tuned against (`drill selftest
+SCENARIO --seeds 20` is the same run), and `.ci/heavy` runs it before a release (docs/testing.md).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from drill.scenario.loader import bundled_ids
 from drill.session.blind import policies_for
 from drill.session.selftest import judge, run_selftest, selftest_seeds
 
-DEFAULT_SEEDS = 2  # the scenario's own seed and a variant; the heavy run's 20 are the full check
+DEFAULT_SEEDS = 1  # the scenario's own seed; the heavy run's 20 are the full check
 
 
 def check_blind_policies(sid: str, seeds: int) -> None:
