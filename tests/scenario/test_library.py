@@ -11,6 +11,17 @@ from drill.session.plays import run_play
 from drill.timefmt import fmt_clock, parse_clock
 
 
+@pytest.fixture
+def played(shared_runs):
+    """A play's outcome at the scenario's seed, simulated once per test session: the same runs as
+    the play-bounds tests' (tests/scenario/test_plays.py), under the same key."""
+    def play(sid: str, name: str, difficulty: str | None = None):
+        sc = load(sid)
+        difficulty = difficulty or sc.spec.default_difficulty
+        return shared_runs.get(("run_play", sid, name, difficulty, None), lambda: run_play(sc, name, difficulty))
+    return play
+
+
 def test_the_library_carries_at_least_three_incidents_besides_knight():
     assert {"knightmare", "sell-program", "fat-finger", "slow-clap"} <= set(bundled_ids())
     assert "tutorial" in load("knightmare").spec.difficulties
@@ -68,19 +79,19 @@ def test_sell_program_price_path_has_the_records_shape():
     assert later - trough > 0.7 * (1 - trough)  # most of the fall recovered within minutes
 
 
-def test_fat_finger_historical_play_loses_what_mizuho_reported():
+def test_fat_finger_historical_play_loses_what_mizuho_reported(played):
     """At least 27bn yen (~$224M) the night of; more than 40bn yen (~$333M) in the end."""
-    o = run_play(load("fat-finger"), "historical", "historical")
+    o = played("fat-finger", "historical", "historical")
     assert 224e6 <= o.loss_usd <= 1.1 * 333e6
     assert o.short_symbols == 1 and o.short_usd > 0
     assert o.contained
 
 
-def test_fat_finger_order_is_42_times_the_float_and_cancels_fail_historically():
-    o = run_play(load("fat-finger"), "none", "historical")
+def test_fat_finger_order_is_42_times_the_float_and_cancels_fail_historically(played):
+    o = played("fat-finger", "none", "historical")
     assert o.shares == 610_000  # every share of the order executed; all but the one intended are short
     assert 610_000 / 14_500 > 42
-    hist = run_play(load("fat-finger"), "historical", "historical")
+    hist = played("fat-finger", "historical", "historical")
     assert all("REJECTED" in a.result for a in hist.actions if a.command.startswith("cancel-open"))
     std = Session(load("fat-finger"), "standard")
     std.advance_to(parse_clock("09:27:02"))
@@ -111,10 +122,9 @@ def test_slow_clap_canary_shows_erroneous_fills_only_on_the_new_release():
     assert rows["v42"].out_in > 2 * rows["v41"].out_in
 
 
-def test_slow_clap_skipping_the_canary_costs_more_than_the_canary():
-    sc = load("slow-clap")
-    assert run_play(sc, "skip-canary").score_usd > 3 * run_play(sc, "best").score_usd
-    assert run_play(sc, "none").loss_usd == 0
+def test_slow_clap_skipping_the_canary_costs_more_than_the_canary(played):
+    assert played("slow-clap", "skip-canary").score_usd > 3 * played("slow-clap", "best").score_usd
+    assert played("slow-clap", "none").loss_usd == 0
 
 
 def test_slow_clap_rollback_is_safe_here_because_the_previous_release_is_good():
