@@ -89,6 +89,34 @@ def pytest_configure(config: pytest.Config) -> None:
     root = Path(__file__).resolve().parent.parent
     for tree in ("drill", "tests"):
         compileall.compile_dir(root / tree, quiet=1)
+    _rewrite_test_modules_once(config, root / "tests")
+
+
+def _rewrite_test_modules_once(config: pytest.Config, tests: Path) -> None:
+    """pytest rewrites the asserts of every test module and conftest when it imports them, and
+    keeps the result only where bytecode may be written: under PYTHONDONTWRITEBYTECODE each worker
+    rewrote all of them while collecting (3.6 of the 6.3 CPU-s a worker's collection took, the
+    three workers at once, before any test ran). Written here once, each worker reads them. This
+    leans on pytest's rewriting internals; if they move, the workers rewrite as before (slower,
+    never wrong: pytest checks each cached file against its source)."""
+    try:
+        from _pytest.assertion import assertstate_key
+        from _pytest.assertion.rewrite import PYC_TAIL, _read_pyc, _rewrite_test, _write_pyc, get_cache_dir
+    except ImportError:
+        return
+    if config.getoption("assertmode", "rewrite") != "rewrite" or assertstate_key not in config.stash:
+        return
+    state = config.stash[assertstate_key]
+    for source in [*tests.rglob("test_*.py"), *tests.rglob("conftest.py")]:
+        pyc = get_cache_dir(source) / f"{source.name[:-3]}{PYC_TAIL}"
+        if _read_pyc(source, pyc) is not None:
+            continue
+        try:
+            pyc.parent.mkdir(exist_ok=True)
+            source_stat, code = _rewrite_test(source, config)
+            _write_pyc(state, code, source_stat, pyc)
+        except (OSError, SyntaxError):
+            continue  # the worker rewrites it, or reports the error where it belongs
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
