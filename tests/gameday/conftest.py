@@ -108,6 +108,11 @@ class ServeProcess:
         self.out.close()
 
 
+# knightmare's (difficulty, seed) that more than one served test plays: the default (most of them),
+# and standard at seed 4 (a browser's drill, a crew's, `drill play --team`'s).
+SHARED_DRILLS: list[tuple[str | None, int | None]] = [(None, None), ("standard", 4)]
+
+
 @pytest.fixture(scope="session")
 def served_cache(shared_runs) -> Path:
     """One debrief cache for the served drills of the whole test run, every xdist worker's.
@@ -116,17 +121,18 @@ def served_cache(shared_runs) -> Path:
     (about 4 CPU-s for knightmare), and each test's data directory starts empty: the thirty-odd
     served tests computed the same entries again each time (and a short test stopped its warmer
     half-way). Entries are named by their content (scenario, difficulty, seed, commands, engine),
-    so the served drill most tests start (knightmare at its default difficulty and seed) is warmed
-    here once for the run, by whichever worker asks first; a served test starts with every entry
-    computed so far and leaves what it computed (another difficulty, another seed) for later ones,
-    as the debrief tests share theirs."""
+    so the served drills several tests start (SHARED_DRILLS) are warmed here once for the run, by
+    whichever worker asks first; a served test starts with every entry computed so far and leaves
+    what it computed (another difficulty, another seed) for later ones, as the debrief tests share
+    theirs."""
     from drill.debrief import warm_cache
     from drill.debrief.cache import Cache
 
     shared = shared_runs.directory / "served-debrief-cache"
     shared.mkdir(exist_ok=True)
-    shared_runs.get(("served debrief cache", "knightmare"),
-                    lambda: warm_cache("knightmare", workers=2, nice=0, cache=Cache(shared)))
+    for difficulty, seed in SHARED_DRILLS:
+        shared_runs.get(("served debrief cache", "knightmare", difficulty, seed),
+                        lambda d=difficulty, n=seed: warm_cache("knightmare", d, n, workers=2, nice=0, cache=Cache(shared)))
     return shared
 
 

@@ -20,7 +20,7 @@ from drill import results
 from drill.hosting.channel import ChannelError, request, running_drills
 from drill.session.replay import replay
 
-from .conftest import ROOT, wait_registered
+from .conftest import ROOT, copy_entries, wait_registered
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a Linux pty")
 
@@ -79,7 +79,8 @@ class Terminal:
 
 
 @pytest.mark.slow
-async def test_drill_play_with_a_team_is_steered_through_its_channel(tmp_path, data_dir):
+async def test_drill_play_with_a_team_is_steered_through_its_channel(tmp_path, data_dir, served_cache):
+    copy_entries(served_cache, data_dir / "cache" / "debrief")  # the console warms what the served tests did
     journal = tmp_path / "red.jsonl"
     env = {**os.environ, "DRILL_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
     term = Terminal([sys.executable, "-m", "drill", "play", "knightmare", "--difficulty", "standard", "--seed", "4",
